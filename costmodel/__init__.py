@@ -1,0 +1,20 @@
+"""costmodel: exact, explained costs of efficient CNNs, computed from a symbolic layer-spec IR.
+
+    >>> import costmodel
+    >>> result = costmodel.analyze("mobilenet_v1", alpha=0.75)
+    >>> result.totals["madds"]
+    325400448
+"""
+from .analysis import Analysis, LayerCost, analyze
+from .errors import CostModelError
+from .ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
+                 Linear, Multiply, Network, Node, Pool2d, Split)
+from .scaling import Expanded, Scaled, Squeezed, make_divisible
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation", "Add", "Analysis", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "CostModelError", "Dropout",
+    "Expanded", "Flatten", "GlobalAvgPool", "LayerCost", "Linear", "Multiply", "Network", "Node", "Pool2d", "Scaled",
+    "Split", "Squeezed", "analyze", "make_divisible",
+]

@@ -1,0 +1,144 @@
+"""The ``costmodel`` command line (click). Bad input exits with status 2 and one line on stderr, no traceback.
+
+This module is on the start-up path of ``costmodel table``: it imports no torch, matplotlib, fvcore or pandas.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Sequence
+
+import click
+
+from . import __version__
+from .analysis import DEFAULT_DTYPE, DTYPE_BYTES, analyze
+from .conventions import CONVENTIONS, DEFAULT_CONVENTION
+from .errors import CostModelError
+from .fileio import write_atomic
+from .render import Table
+
+_FORMAT = click.Choice(["text", "csv", "json", "markdown"])
+
+
+def _parse_options(pairs: Sequence[str]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise CostModelError(f"option {pair!r} must be written name=value")
+        if name in options:
+            raise CostModelError(f"option {name!r} is given twice")
+        options[name] = value
+    return options
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Print ``text``, or write it atomically to ``output``."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        click.echo(f"costmodel: wrote {output}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="costmodel")
+def cli() -> None:
+    """Exact costs of efficient CNNs: parameters, mult-adds, FLOPs, memory access and activation memory, layer by
+    layer, computed from the architecture without running it."""
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
+@click.option("--rho", type=float, default=None, help="Resolution multiplier (input = base x rho, rounded).")
+@click.option("--resolution", type=int, default=None, help="Input size in pixels (instead of --rho).")
+@click.option("--per-layer", is_flag=True, help="One row per layer.")
+@click.option("--by-kind", is_flag=True, help="Totals per layer kind with shares (the MobileNetV1 Table 2 view).")
+@click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
+@click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True,
+              help="What FLOPs count (see the README).")
+@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True,
+              help="Element type for memory in bytes.")
+@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
+              help="A model option (see `costmodel list`); repeatable.")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
+def table(model: str, alpha: float, rho: float | None, resolution: int | None, per_layer: bool, by_kind: bool,
+          fmt: str, convention: str, dtype: str, options: Sequence[str], output: str | None) -> None:
+    """Cost table of MODEL at width multiplier --alpha and resolution --rho or --resolution."""
+    from .views import render
+
+    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, convention=convention, dtype=dtype,
+                     options=_parse_options(options))
+    _emit(render(result, fmt, per_layer=per_layer, by_kind=by_kind), output)
+
+
+@cli.command(name="list")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True)
+def list_models(fmt: str) -> None:
+    """The zoo's models: description, source, what each accepts, and its options."""
+    from .zoo import MODELS
+
+    if fmt == "json":
+        entries: list[dict[str, Any]] = [
+            {"name": e.name, "description": e.description, "source": e.source, "alpha": e.accepts_alpha,
+             "resolution": e.accepts_resolution,
+             "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "choices": list(o.choices),
+                          "help": o.help} for o in e.options]}
+            for e in MODELS.values()]
+        click.echo(json.dumps(entries, indent=2))
+        return
+    listing = Table(("model", "description", "source", "options"), align=("l", "l", "l", "l"))
+    for entry in MODELS.values():
+        accepts = [] if entry.accepts_alpha else ["no --alpha"]
+        accepts += [] if entry.accepts_resolution else ["fixed resolution"]
+        options = [f"{o.name}={o.default} ({'|'.join(map(str, o.choices)) or o.type.__name__})"
+                   for o in entry.options]
+        listing.add(entry.name, entry.description, entry.source, "; ".join(accepts + options) or "-")
+    click.echo(listing.markdown() if fmt == "markdown" else listing.text(), nl=False)
+
+
+@cli.command()
+@click.argument("paper")
+@click.option("--table", "which", default="all", show_default=True, metavar="N|all",
+              help="Which table of the paper.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--reports-dir", default="reports", show_default=True, metavar="DIR",
+              help="Where the Markdown pages are regenerated (DIR/<paper>/table<N>.md).")
+@click.option("--no-write", is_flag=True, help="Print only; do not regenerate the Markdown pages.")
+def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool) -> None:
+    """A paper's tables regenerated by costmodel, beside the printed figures."""
+    from .reproduce import reproductions, write_reports
+
+    items = reproductions(paper, which)
+    click.echo("\n".join(item.markdown() if fmt == "markdown" else item.text() for item in items), nl=False)
+    if not no_write:
+        for path in write_reports(reports_dir, items):
+            click.echo(f"costmodel: wrote {path}", err=True)
+
+
+def _fail(message: str, status: int = 2) -> "NoReturn":  # noqa: F821
+    click.echo(f"costmodel: error: {' '.join(message.split())}", err=True)
+    sys.exit(status)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the CLI; turn bad input into one line on stderr and status 2."""
+    try:
+        status = cli.main(args=list(argv) if argv is not None else None, prog_name="costmodel",
+                          standalone_mode=False)
+    except click.UsageError as error:
+        _fail(error.format_message())
+    except click.ClickException as error:
+        _fail(error.format_message())
+    except CostModelError as error:
+        _fail(str(error))
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (``costmodel table ... | head``): stop quietly, without a traceback at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    sys.exit(status if isinstance(status, int) else 0)

@@ -1,0 +1,82 @@
+"""Formatting at the edges: units for people (K/M/G, kB/MB/GB, decimal), and one table type rendered as aligned
+text, Markdown or CSV. Counts stay exact integers until they reach these functions."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+_PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
+
+
+def si(value: float, digits: int = 2) -> str:
+    """``325400448 -> '325.40M'`` (decimal prefixes K, M, G, T)."""
+    for scale, prefix in _PREFIXES:
+        if abs(value) >= scale:
+            return f"{value / scale:.{digits}f}{prefix}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def si_bytes(value: int, digits: int = 2) -> str:
+    """``4816896 -> '4.82 MB'`` (decimal: 1 MB = 10^6 bytes)."""
+    for scale, prefix in _PREFIXES:
+        if abs(value) >= scale:
+            return f"{value / scale:.{digits}f} {'k' if prefix == 'K' else prefix}B"
+    return f"{value} B"
+
+
+def grouped(value: int) -> str:
+    """``325400448 -> '325,400,448'``."""
+    return f"{value:,}"
+
+
+def percent(fraction: float) -> str:
+    """``0.948574 -> '94.86%'``."""
+    return f"{100 * fraction:.2f}%"
+
+
+@dataclass
+class Table:
+    """Rows of strings under column titles; ``align`` holds 'l' or 'r' per column (default: first left, rest
+    right)."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    align: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.align:
+            self.align = ("l",) + ("r",) * (len(self.columns) - 1)
+
+    def add(self, *cells: object) -> None:
+        if len(cells) != len(self.columns):
+            raise ValueError(f"row has {len(cells)} cells for {len(self.columns)} columns")
+        self.rows.append(tuple(str(cell) for cell in cells))
+
+    def text(self) -> str:
+        """Columns padded to their widest cell, two spaces apart, a rule under the titles."""
+        widths = [max(len(cell) for cell in column) for column in zip(self.columns, *self.rows)]
+
+        def line(cells: tuple[str, ...]) -> str:
+            padded = (cell.ljust(width) if how == "l" else cell.rjust(width)
+                      for cell, width, how in zip(cells, widths, self.align))
+            return "  ".join(padded).rstrip()
+
+        rule = "  ".join("-" * width for width in widths)
+        return "\n".join([line(self.columns), rule] + [line(row) for row in self.rows]) + "\n"
+
+    def markdown(self) -> str:
+        """A GitHub-flavoured Markdown table; ``|`` in a cell is escaped."""
+        def line(cells: tuple[str, ...]) -> str:
+            return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+        rule = "|" + "|".join("---:" if how == "r" else "---" for how in self.align) + "|"
+        return "\n".join([line(self.columns), rule] + [line(row) for row in self.rows]) + "\n"
+
+    def csv(self) -> str:
+        """RFC 4180 CSV with a header row and ``\\n`` line ends."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.columns)
+        writer.writerows(self.rows)
+        return buffer.getvalue()

@@ -1,0 +1,113 @@
+"""A paper's printed figures beside costmodel's exact counts, with the difference and a verdict.
+
+Papers print rounded figures, and not consistently: the MobileNetV1 paper rounds most (568.7M -> 569) and truncates
+some (290.7M -> 290). A figure agrees when costmodel's exact count is within one unit of the last
+printed digit of the printed value (569 vs 568.74: within 1; 0.27 vs 0.2668: within 0.01). Where a figure does not,
+the row carries a note with the derivation of the difference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..render import Table, grouped
+
+TOLERANCE_NOTE = ("A figure agrees when costmodel's exact count is within one unit of the paper's last printed "
+                  "digit: the paper mixes rounding (568.7M printed 569) and truncation (290.7M printed 290).")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One printed figure (``printed``, in units of ``scale``) and costmodel's exact count of the same thing."""
+
+    metric: str
+    printed: str
+    exact: int
+    scale: int = 10**6
+
+    @property
+    def decimals(self) -> int:
+        return len(self.printed.split(".")[1]) if "." in self.printed else 0
+
+    @property
+    def unit(self) -> Fraction:
+        """One unit in the last printed digit."""
+        return Fraction(1, 10**self.decimals)
+
+    @property
+    def difference(self) -> Fraction:
+        """costmodel minus paper, in the printed units (exact)."""
+        return Fraction(self.exact, self.scale) - Fraction(self.printed)
+
+    @property
+    def agrees(self) -> bool:
+        return abs(self.difference) <= self.unit
+
+    def costmodel_text(self) -> str:
+        """costmodel's value in the printed units, two digits finer than the paper prints."""
+        return f"{self.exact / self.scale:.{self.decimals + 2}f}"
+
+    def difference_text(self) -> str:
+        return f"{float(self.difference):+.{self.decimals + 2}f}"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a paper's table: its label as printed, the setting costmodel analyzed, and its figures."""
+
+    label: str
+    setting: str
+    figures: tuple[Figure, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A paper's table reproduced: title, source, rows, notes, and the command that regenerates it."""
+
+    paper: str
+    table: str
+    title: str
+    source: str
+    rows: tuple[Row, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def agrees(self) -> bool:
+        return all(figure.agrees for row in self.rows for figure in row.figures)
+
+    def _table(self) -> Table:
+        metrics = [figure.metric for figure in self.rows[0].figures]
+        columns = ["row", "costmodel setting"]
+        for metric in metrics:
+            columns += [f"paper {metric}", f"costmodel {metric}", "exact", "difference", "agrees"]
+        table = Table(tuple(columns), align=("l", "l") + ("r", "r", "r", "r", "l") * len(metrics))
+        for row in self.rows:
+            cells: list[str] = [row.label, row.setting]
+            for figure in row.figures:
+                cells += [figure.printed, figure.costmodel_text(), grouped(figure.exact), figure.difference_text(),
+                          "yes" if figure.agrees else "NO"]
+            table.add(*cells)
+        return table
+
+    def _notes(self) -> list[str]:
+        row_notes = [f"{row.label}: {row.note}" for row in self.rows if row.note]
+        return [TOLERANCE_NOTE, *self.notes, *row_notes]
+
+    def command(self) -> str:
+        return f"costmodel reproduce {self.paper} --table {self.table}"
+
+    def text(self) -> str:
+        verdict = "every figure agrees" if self.agrees else "some figures differ (see the notes)"
+        lines = [f"{self.title}", f"source: {self.source}", "", self._table().text().rstrip("\n"), "",
+                 f"verdict: {verdict}"]
+        lines += [f"note: {note}" for note in self._notes()]
+        return "\n".join(lines) + "\n"
+
+    def markdown(self) -> str:
+        verdict = "Every figure agrees." if self.agrees else "Some figures differ; the notes explain each."
+        lines = [f"# {self.title}", "", f"Source: {self.source}.", "", self._table().markdown().rstrip("\n"), "",
+                 verdict, ""]
+        lines += [f"- {note}" for note in self._notes()]
+        lines += ["", f"Regenerate with `{self.command()}`."]
+        return "\n".join(lines) + "\n"

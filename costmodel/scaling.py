@@ -1,0 +1,176 @@
+"""Width and resolution scaling: the one place where channel counts and input sizes are rounded.
+
+The width multiplier alpha thins every layer (MobileNetV1 paper, Section 3.3: M -> alpha*M, N -> alpha*N); the
+resolution multiplier rho shrinks the input (Section 3.4: D_F -> rho*D_F). The papers' formulas assume real-valued
+widths; the reference implementations round them, each in its own way. Those rounding rules live here and nowhere
+else: cost formulas receive resolved integers and never round.
+
+A width in the IR is one of three small records:
+
+- ``Scaled(base, rule)``: a channel count from the paper's table, scaled by alpha under a named rule;
+- ``Expanded(ratio)``: a multiple of the layer's (already rounded) input width, MobileNetV2's expansion t;
+- ``Squeezed(divisor)``: a fraction of the input width, squeeze-and-excite's bottleneck.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Union
+
+from .errors import CostModelError
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round ``value`` to the nearest multiple of ``divisor``, as the MobileNetV2/V3 reference code does.
+
+    The result is at least ``min_value`` (default: ``divisor``) and, if rounding down would lose more than 10% of
+    ``value``, one more ``divisor`` is added. ``make_divisible(32 * 0.35) == 16``, ``make_divisible(24 * 0.75) == 24``.
+    """
+    if min_value is None:
+        min_value = divisor
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+def _fixed(channels: int, alpha: float) -> int:
+    """Not scaled: the layer keeps its width at every alpha (the input image, a classifier's classes)."""
+    return channels
+
+
+def _mobilenet_v1(channels: int, alpha: float) -> int:
+    """MobileNetV1 (TF-slim ``mobilenet_v1.py``): ``max(int(c * alpha), 8)``, truncation with a floor of 8."""
+    return max(int(channels * alpha), 8)
+
+
+def _make_divisible(channels: int, alpha: float) -> int:
+    """MobileNetV2/V3: ``make_divisible(c * alpha, 8)``, nearest multiple of 8, never 10% below."""
+    return make_divisible(channels * alpha, 8)
+
+
+def _make_divisible_head(channels: int, alpha: float) -> int:
+    """MobileNetV2's last 1x1 layer: ``make_divisible(c * max(1, alpha), 8)``; widened above 1, never thinned."""
+    return make_divisible(channels * max(1.0, alpha), 8)
+
+
+WIDTH_RULES: dict[str, Callable[[int, float], int]] = {
+    "fixed": _fixed,
+    "mobilenet_v1": _mobilenet_v1,
+    "make_divisible": _make_divisible,
+    "make_divisible_head": _make_divisible_head,
+}
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """A width from the paper's table (``base``), scaled by alpha under the rule named ``rule``."""
+
+    base: int
+    rule: str = "fixed"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.base, bool) or not isinstance(self.base, int) or self.base < 1:
+            raise CostModelError(f"channels must be a positive integer, got {self.base!r}")
+        if self.rule not in WIDTH_RULES:
+            raise CostModelError(f"unknown width rule {self.rule!r}; known: {', '.join(WIDTH_RULES)}")
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """``ratio`` times the input width, rounded to the nearest integer: MobileNetV2's ``int(round(M * t))``."""
+
+    ratio: float
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.ratio, (int, float)) and math.isfinite(self.ratio) and self.ratio > 0):
+            raise CostModelError(f"expansion ratio must be a positive number, got {self.ratio!r}")
+
+
+@dataclass(frozen=True)
+class Squeezed:
+    """The input width divided by ``divisor`` (floor), then ``make_divisible(., round_to)``: squeeze-excite's
+    bottleneck as the MobileNetV3 reference code computes it."""
+
+    divisor: int = 4
+    round_to: int = 8
+
+    def __post_init__(self) -> None:
+        for field in ("divisor", "round_to"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise CostModelError(f"squeeze {field} must be a positive integer, got {value!r}")
+
+
+Width = Union[Scaled, Expanded, Squeezed]
+
+
+def as_width(value: "int | Width") -> Width:
+    """An int is a fixed width; a Width record is kept as it is."""
+    if isinstance(value, (Scaled, Expanded, Squeezed)):
+        return value
+    return Scaled(value, "fixed")
+
+
+def resolve_width(width: Width, alpha: float, in_channels: int) -> int:
+    """The integer channel count of ``width`` at width multiplier ``alpha`` for an input of ``in_channels``."""
+    if isinstance(width, Scaled):
+        return WIDTH_RULES[width.rule](width.base, alpha)
+    if isinstance(width, Expanded):
+        return int(round(in_channels * width.ratio))
+    return make_divisible(in_channels // width.divisor, width.round_to)
+
+
+def describe_width(width: Width) -> str:
+    """A short text for listings: ``32 (mobilenet_v1)``, ``6x input``, ``input/4 -> multiple of 8``."""
+    if isinstance(width, Scaled):
+        return str(width.base) if width.rule == "fixed" else f"{width.base} ({width.rule})"
+    if isinstance(width, Expanded):
+        return f"{width.ratio:g}x input"
+    return f"input/{width.divisor} -> multiple of {width.round_to}"
+
+
+# Bounds on the multipliers; beyond them a network is no longer the one its paper describes and counts explode.
+MAX_ALPHA = 10.0
+MAX_RHO = 10.0
+MAX_RESOLUTION = 8192
+
+
+def check_alpha(alpha: object) -> float:
+    """alpha must be a finite number in (0, MAX_ALPHA]."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
+        raise CostModelError(f"alpha must be a number, got {alpha!r}")
+    if not math.isfinite(alpha) or not 0 < alpha <= MAX_ALPHA:
+        raise CostModelError(f"alpha must be in (0, {MAX_ALPHA:g}], got {alpha!r}")
+    return float(alpha)
+
+
+def scaled_resolution(base: int, rho: float) -> int:
+    """``D_F = base * rho`` rounded to the nearest integer, halves up: ``224 * 0.714 = 159.94 -> 160``."""
+    return math.floor(base * rho + 0.5)
+
+
+def input_size(base: tuple[int, int], rho: object = None, resolution: object = None) -> tuple[int, int]:
+    """The (H, W) of the network input: ``base`` scaled by ``rho``, or ``resolution`` (an int or (H, W)) as given."""
+    if rho is not None and resolution is not None:
+        raise CostModelError("give rho or resolution, not both")
+    if resolution is not None:
+        sizes = resolution if isinstance(resolution, (tuple, list)) else (resolution, resolution)
+        if len(sizes) != 2:
+            raise CostModelError(f"resolution must be an integer or (height, width), got {resolution!r}")
+        for size in sizes:
+            if isinstance(size, bool) or not isinstance(size, int):
+                raise CostModelError(f"resolution must be a whole number of pixels, got {size!r}")
+            if not 1 <= size <= MAX_RESOLUTION:
+                raise CostModelError(f"resolution must be in [1, {MAX_RESOLUTION}], got {size}")
+        return (sizes[0], sizes[1])
+    if rho is None:
+        return base
+    if isinstance(rho, bool) or not isinstance(rho, (int, float)):
+        raise CostModelError(f"rho must be a number, got {rho!r}")
+    if not math.isfinite(rho) or not 0 < rho <= MAX_RHO:
+        raise CostModelError(f"rho must be in (0, {MAX_RHO:g}], got {rho!r}")
+    height, width = (scaled_resolution(side, rho) for side in base)
+    if height < 1 or width < 1:
+        raise CostModelError(f"rho={rho:g} shrinks the {base[0]}x{base[1]} input to nothing")
+    return (height, width)

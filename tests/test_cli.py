@@ -1,0 +1,156 @@
+"""The command line: outputs, formats, files, and the error contract (one line, status 2, no traceback)."""
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from costmodel.cli import main
+from costmodel.kinds import KINDS
+
+
+def run(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def test_table_text(capsys):
+    status, out, err = run(["table", "mobilenet_v1", "--alpha", "0.75"], capsys)
+    assert status == 0 and err == ""
+    assert "mult-adds" in out and "325,400,448" in out and "325.40M" in out
+    assert "2,585,560" in out
+    assert "FLOPs convention 'costmodel'" in out
+    assert "input 3x224x224" in out
+
+
+def test_table_json_schema(capsys):
+    status, out, _ = run(["table", "mobilenet_v1", "--alpha", "0.75", "--rho", "0.714", "--format", "json"], capsys)
+    assert status == 0
+    document = json.loads(out)
+    assert {"model", "alpha", "resolution", "convention", "totals", "layers"} <= set(document)
+    assert document["model"] == "mobilenet_v1" and document["alpha"] == 0.75 and document["resolution"] == 160
+    assert document["convention"] == "costmodel"
+    assert set(document["totals"]) == {"params", "madds", "flops", "memory_access_bytes", "peak_activation_bytes"}
+    assert all(isinstance(value, int) for value in document["totals"].values())
+    layer = document["layers"][0]
+    assert {"name", "kind", "output_shape", "params", "madds", "flops", "memory_access_bytes"} <= set(layer)
+    assert layer["output_shape"] == [24, 80, 80]
+    assert {layer["kind"] for layer in document["layers"]} <= set(KINDS)
+    assert sum(layer["madds"] for layer in document["layers"]) == document["totals"]["madds"]
+    # 160x160 at alpha 0.75: the 224 count scaled by (160/224)^2 exactly for the convolutions
+    fc = 768 * 1000
+    assert (document["totals"]["madds"] - fc) * 224 * 224 == (325_400_448 - fc) * 160 * 160
+
+
+def test_table_csv_views(capsys):
+    _, out, _ = run(["table", "mobilenet_v1", "--format", "csv"], capsys)
+    (total,) = list(csv.DictReader(io.StringIO(out)))
+    assert total["madds"] == "568740352" and total["params"] == "4231976" and total["resolution"] == "224"
+    _, out, _ = run(["table", "mobilenet_v1", "--format", "csv", "--per-layer"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 27 * 3 + 3 and rows[0]["output_shape"] == "32x112x112"
+    assert sum(int(row["madds"]) for row in rows) == 568_740_352
+    _, out, _ = run(["table", "mobilenet_v1", "--format", "csv", "--by-kind"], capsys)
+    kinds = {row["kind"]: row for row in csv.DictReader(io.StringIO(out))}
+    assert kinds["pointwise"]["layers"] == "13" and kinds["depthwise"]["layers"] == "13"
+    status, _, err = run(["table", "mobilenet_v1", "--format", "csv", "--by-kind", "--per-layer"], capsys)
+    assert status == 2 and "one table" in err
+
+
+def test_table_markdown_and_views(capsys):
+    _, out, _ = run(["table", "mobilenet_v1", "--format", "markdown", "--by-kind", "--per-layer"], capsys)
+    assert out.startswith("# mobilenet_v1")
+    assert "| pointwise | 13 | 539,492,352 | 94.86% |" in out
+    assert "| Logits | linear | 1000 | 1,025,000 | 1,024,000 |" in out
+    _, out, _ = run(["table", "mobilenet_v1", "--per-layer", "--by-kind"], capsys)
+    assert "Conv2d_13_pointwise.conv" in out and "94.86%" in out
+
+
+def test_conventions_and_dtypes(capsys):
+    _, out, _ = run(["table", "mobilenet_v1", "--convention", "papers", "--format", "json"], capsys)
+    totals = json.loads(out)["totals"]
+    assert totals["flops"] == totals["madds"] == 568_740_352
+    _, out, _ = run(["table", "mobilenet_v1", "--dtype", "int8", "--format", "json"], capsys)
+    assert json.loads(out)["totals"]["peak_activation_bytes"] == (32 + 64) * 112 * 112
+
+
+def test_output_file_is_written_atomically(tmp_path, capsys):
+    target = tmp_path / "v1.json"
+    status, out, err = run(["table", "mobilenet_v1", "--format", "json", "-o", str(target)], capsys)
+    assert status == 0 and out == "" and "wrote" in err
+    assert json.loads(target.read_text())["totals"]["madds"] == 568_740_352
+    before = target.read_text()
+    status, _, err = run(["table", "no_such_model", "--format", "json", "-o", str(target)], capsys)
+    assert status == 2 and target.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["v1.json"]       # no temporary file left behind
+    status, _, err = run(["table", "mobilenet_v1", "-o", str(tmp_path / "missing" / "x.txt")], capsys)
+    assert status == 2 and "missing" in err and "does not exist" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["table", "mobilenet_v9"], "unknown model 'mobilenet_v9'; did you mean mobilenet_v1"),
+    (["table", "mobilenet_v1", "--alpha", "0"], "alpha must be in (0, 10]"),
+    (["table", "mobilenet_v1", "--alpha", "nan"], "alpha must be in (0, 10]"),
+    (["table", "mobilenet_v1", "--alpha", "inf"], "alpha must be in (0, 10]"),
+    (["table", "mobilenet_v1", "--alpha", "abc"], "'abc' is not a valid float"),
+    (["table", "mobilenet_v1", "--rho", "0.5", "--resolution", "160"], "give rho or resolution, not both"),
+    (["table", "mobilenet_v1", "--rho", "-1"], "rho must be in (0, 10]"),
+    (["table", "mobilenet_v1", "--resolution", "0"], "resolution must be in [1, 8192]"),
+    (["table", "mobilenet_v1", "--format", "xml"], "Invalid value for '--format'"),
+    (["table", "mobilenet_v1", "--bogus"], "No such option"),
+    (["table", "mobilenet_v1", "-O", "groups"], "must be written name=value"),
+    (["table", "mobilenet_v1", "-O", "groups=3"], "has no option 'groups'"),
+    (["table"], "Missing argument 'MODEL'"),
+    (["frobnicate"], "No such command 'frobnicate'"),
+    (["reproduce", "mobilenet_v1", "--table", "12", "--no-write"], "has no reproduction of table '12'"),
+])
+def test_bad_input_is_one_line_and_status_2(argv, message, capsys):
+    status, out, err = run(argv, capsys)
+    assert status == 2
+    assert err.startswith("costmodel: error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert out == ""
+
+
+def test_list(capsys):
+    status, out, _ = run(["list"], capsys)
+    assert status == 0
+    for name in ("mobilenet_v1", "mobilenet_v1_conv", "mobilenet_v1_shallow"):
+        assert name in out
+    assert "arXiv:1704.04861" in out
+    _, out, _ = run(["list", "--format", "json"], capsys)
+    assert [entry["name"] for entry in json.loads(out)][:3] == ["mobilenet_v1", "mobilenet_v1_conv",
+                                                              "mobilenet_v1_shallow"]
+
+
+def test_reproduce_writes_the_reports(tmp_path, capsys):
+    status, out, err = run(["reproduce", "mobilenet_v1", "--table", "all", "--reports-dir", str(tmp_path)], capsys)
+    assert status == 0
+    assert "Table 3" in out and "Table 6" in out and "Table 7" in out
+    assert sorted(p.name for p in (tmp_path / "mobilenet_v1").iterdir()) == ["table3.md", "table6.md", "table7.md"]
+    status, out, _ = run(["reproduce", "mobilenet_v1", "--table", "6", "--no-write", "--format", "markdown"], capsys)
+    assert out.startswith("# MobileNetV1 paper, Table 6")
+
+
+def test_help_and_version(capsys):
+    status, out, _ = run(["--help"], capsys)
+    assert status == 0 and "table" in out and "reproduce" in out
+    status, out, _ = run(["--version"], capsys)
+    assert status == 0 and "0.1.0" in out
+
+
+def test_python_dash_m_and_a_clean_start():
+    """``python -m costmodel table`` works and imports no torch, matplotlib, fvcore or pandas on the way."""
+    probe = ("import sys, runpy\n"
+             "sys.argv = ['costmodel', 'table', 'mobilenet_v1', '--alpha', '0.75']\n"
+             "try:\n    runpy.run_module('costmodel', run_name='__main__')\n"
+             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+             "heavy = sorted(m for m in ('torch', 'matplotlib', 'fvcore', 'pandas') if m in sys.modules)\n"
+             "print('HEAVY', heavy)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "325,400,448" in result.stdout
+    assert "HEAVY []" in result.stdout

@@ -1,0 +1,73 @@
+"""The MobileNetV1 paper's Tables 3, 6 and 7 from costmodel's passes, against the published figures."""
+from pathlib import Path
+
+import pytest
+
+from costmodel.papers import load
+from costmodel.reproduce import report_path, reproductions
+from costmodel.reproduce.core import Figure
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("table", ["3", "6", "7"])
+def test_every_printed_figure_agrees_within_one_unit(table):
+    (reproduction,) = reproductions("mobilenet_v1", table)
+    assert len(reproduction.rows) == 4
+    for row in reproduction.rows:
+        for figure in row.figures:
+            assert figure.agrees, (row.label, figure.metric, figure.printed, figure.exact)
+    assert reproduction.agrees
+
+
+def test_rows_carry_the_published_figures():
+    printed = [(r["model"], r["million_mult_adds"], r["million_params"])
+               for r in load("mobilenet_v1_tables4to9.csv").rows if r["table"] in ("6", "7")]
+    shown = [(row.label, row.figures[0].printed, row.figures[1].printed)
+             for table in ("6", "7") for row in reproductions("mobilenet_v1", table)[0].rows]
+    assert shown == printed
+    assert printed[:4] == [("1.0 MobileNet-224", "569", "4.2"), ("0.75 MobileNet-224", "325", "2.6"),
+                           ("0.5 MobileNet-224", "149", "1.3"), ("0.25 MobileNet-224", "41", "0.5")]
+
+
+def test_table_3_exact_counts_by_hand():
+    (reproduction,) = reproductions("mobilenet_v1", "3")
+    exact = [[figure.exact for figure in row.figures] for row in reproduction.rows]
+    assert exact == [
+        [3 * 3 * 512 * 512 * 14 * 14, 3 * 3 * 512 * 512],                     # 462.4M, 2.36M
+        [3 * 3 * 512 * 14 * 14 + 512 * 512 * 14 * 14, 3 * 3 * 512 + 512 * 512],  # 52.3M, 0.27M
+        [3 * 3 * 384 * 14 * 14 + 384 * 384 * 14 * 14, 3 * 3 * 384 + 384 * 384],  # alpha 0.75: M = N = 384
+        [3 * 3 * 384 * 10 * 10 + 384 * 384 * 10 * 10, 3 * 3 * 384 + 384 * 384],  # rho 0.714: D_F = 10
+    ]
+
+
+def test_tables_6_and_7_exact_counts():
+    six = reproductions("mobilenet_v1", "6")[0]
+    assert [row.figures[0].exact for row in six.rows] == [568_740_352, 325_400_448, 149_497_088, 41_030_272]
+    seven = reproductions("mobilenet_v1", "7")[0]
+    assert [row.figures[0].exact for row in seven.rows] == [568_740_352, 418_121_728, 290_675_200, 186_400_768]
+    assert "without BatchNorm's 21,888 gamma and beta: 4,210,088 (also agrees)" in six.rows[0].note
+
+
+def test_figure_tolerance_is_one_unit_of_the_last_printed_digit():
+    assert Figure("m", "569", 568_740_352).agrees              # rounded
+    assert Figure("m", "290", 290_675_200).agrees              # truncated: 0.68 below one unit
+    assert not Figure("m", "4866", 4_867_293_184).agrees       # 1.29 units off
+    assert Figure("p", "0.27", 266_752).agrees
+    assert not Figure("p", "0.27", 255_000).agrees
+    assert Figure("m", "52.3", 52_283_392).difference_text() == "-0.017"
+
+
+def test_committed_reports_are_up_to_date():
+    for reproduction in reproductions("mobilenet_v1"):
+        path = report_path(ROOT / "reports", reproduction)
+        assert path.read_text(encoding="utf-8") == reproduction.markdown(), (
+            f"{path} is stale: run `{reproduction.command()}`")
+
+
+def test_unknown_paper_or_table():
+    from costmodel.errors import CostModelError
+    with pytest.raises(CostModelError, match="no reproductions for 'resnet'"):
+        reproductions("resnet")
+    with pytest.raises(CostModelError, match="has no reproduction of table '12'"):
+        reproductions("mobilenet_v1", "12")
