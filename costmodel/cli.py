@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 import click
 
@@ -119,7 +119,7 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
             click.echo(f"costmodel: wrote {path}", err=True)
 
 
-def _fail(message: str, status: int = 2) -> "NoReturn":  # noqa: F821
+def _fail(message: str, status: int = 2) -> NoReturn:
     click.echo(f"costmodel: error: {' '.join(message.split())}", err=True)
     sys.exit(status)
 

@@ -179,6 +179,13 @@ def test_memory_access_of_a_group_convolution():
     assert row.memory_access == 28 * 28 * 128 + 64 * 64 // 4 == 101_376
 
 
+def test_memory_access_of_element_wise_and_pooling_layers():
+    assert single(BatchNorm(), 32, 10).memory_access == 2 * 32 * 100 + 2 * 32      # in + out + gamma, beta
+    assert single(Activation("relu6"), 32, 10).memory_access == 2 * 32 * 100
+    assert single(Pool2d("max", 2), 32, 10).memory_access == 32 * 100 + 32 * 25
+    assert single(GlobalAvgPool(), 32, 10).memory_access == 32 * 100 + 32
+
+
 def test_memory_access_in_other_dtypes():
     row = single(Conv2d(128, kernel=1), 64, 56, dtype="float16")
     assert row.memory_access_bytes == 2 * 610_304
