@@ -9,12 +9,12 @@ from .analysis import Analysis, LayerCost, analyze
 from .errors import CostModelError
 from .ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
                  Linear, Multiply, Network, Node, Pool2d, Split)
-from .scaling import Expanded, Scaled, Squeezed, make_divisible
+from .scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Activation", "Add", "Analysis", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "CostModelError", "Dropout",
     "Expanded", "Flatten", "GlobalAvgPool", "LayerCost", "Linear", "Multiply", "Network", "Node", "Pool2d", "Scaled",
-    "Split", "Squeezed", "analyze", "make_divisible",
+    "Split", "Squeezed", "Tabulated", "analyze", "make_divisible",
 ]

@@ -145,12 +145,13 @@ def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
     """
     from .zoo import resolve_model
 
-    network, accepts_alpha, accepts_resolution = resolve_model(model_or_network, options)
+    network, entry = resolve_model(model_or_network, options)
     alpha = check_alpha(alpha)
-    if alpha != 1.0 and not accepts_alpha:
-        raise CostModelError(f"model {network.name!r} has no width multiplier; alpha must be 1")
-    if (rho is not None or resolution is not None) and not accepts_resolution:
-        raise CostModelError(f"model {network.name!r} has a fixed input size; rho and resolution are not accepted")
+    if entry is not None:
+        entry.check_alpha(alpha)
+        if (rho is not None or resolution is not None) and not entry.accepts_resolution:
+            raise CostModelError(f"model {network.name!r} has a fixed input size; rho and resolution are not "
+                                 "accepted")
     if convention not in CONVENTIONS:
         raise CostModelError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
     if dtype not in DTYPE_BYTES:

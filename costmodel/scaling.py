@@ -5,11 +5,12 @@ resolution multiplier rho shrinks the input (Section 3.4: D_F -> rho*D_F). The p
 widths; the reference implementations round them, each in its own way. Those rounding rules live here and nowhere
 else: cost formulas receive resolved integers and never round.
 
-A width in the IR is one of three small records:
+A width in the IR is one of four small records:
 
 - ``Scaled(base, rule)``: a channel count from the paper's table, scaled by alpha under a named rule;
 - ``Expanded(ratio)``: a multiple of the layer's (already rounded) input width, MobileNetV2's expansion t;
-- ``Squeezed(divisor)``: a fraction of the input width, squeeze-and-excite's bottleneck.
+- ``Squeezed(divisor)``: a fraction of the input width, squeeze-and-excite's bottleneck;
+- ``Tabulated(columns)``: a width per allowed alpha, where a paper tabulates widths instead of scaling them.
 """
 from __future__ import annotations
 
@@ -102,12 +103,25 @@ class Squeezed:
                 raise CostModelError(f"squeeze {field} must be a positive integer, got {value!r}")
 
 
-Width = Union[Scaled, Expanded, Squeezed]
+@dataclass(frozen=True)
+class Tabulated:
+    """A width read from a table of (alpha, channels) columns, for networks whose paper tabulates each width
+    instead of scaling one (ShuffleNetV2's Table 5: 0.5x, 1x, 1.5x, 2x). Other alphas are refused."""
+
+    columns: tuple[tuple[float, int], ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple((float(a), int(c)) for a, c in self.columns))
+        if not self.columns or any(c < 1 or a <= 0 for a, c in self.columns):
+            raise CostModelError(f"a tabulated width needs positive (alpha, channels) columns, got {self.columns!r}")
+
+
+Width = Union[Scaled, Expanded, Squeezed, Tabulated]
 
 
 def as_width(value: "int | Width") -> Width:
     """An int is a fixed width; a Width record is kept as it is."""
-    if isinstance(value, (Scaled, Expanded, Squeezed)):
+    if isinstance(value, (Scaled, Expanded, Squeezed, Tabulated)):
         return value
     return Scaled(value, "fixed")
 
@@ -118,6 +132,13 @@ def resolve_width(width: Width, alpha: float, in_channels: int) -> int:
         return WIDTH_RULES[width.rule](width.base, alpha)
     if isinstance(width, Expanded):
         return int(round(in_channels * width.ratio))
+    if isinstance(width, Tabulated):
+        for column, channels in width.columns:
+            if column == alpha:
+                return channels
+        allowed = ", ".join(f"{column:g}" for column, _ in width.columns)
+        raise CostModelError(f"alpha must be one of {allowed} for this network (its widths are tabulated), "
+                             f"got {alpha:g}")
     return make_divisible(in_channels // width.divisor, width.round_to)
 
 
@@ -127,6 +148,8 @@ def describe_width(width: Width) -> str:
         return str(width.base) if width.rule == "fixed" else f"{width.base} ({width.rule})"
     if isinstance(width, Expanded):
         return f"{width.ratio:g}x input"
+    if isinstance(width, Tabulated):
+        return " / ".join(f"{channels} at {column:g}" for column, channels in width.columns)
     return f"input/{width.divisor} -> multiple of {width.round_to}"
 
 

@@ -80,3 +80,11 @@ def test_width_records_validate():
         Expanded(0)
     with pytest.raises(CostModelError):
         Squeezed(0)
+
+
+def test_tabulated_width_reads_its_column_and_refuses_others():
+    from costmodel.scaling import Tabulated
+    width = Tabulated(((0.5, 48), (1.0, 116), (1.5, 176), (2.0, 244)))     # ShuffleNetV2 Table 5, stage 2
+    assert resolve_width(width, 1.0, 0) == 116 and resolve_width(width, 2.0, 0) == 244
+    with pytest.raises(CostModelError, match="alpha must be one of 0.5, 1, 1.5, 2"):
+        resolve_width(width, 0.75, 0)

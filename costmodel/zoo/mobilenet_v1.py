@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..builder import GraphBuilder, conv_bn_act
 from ..ir import Flatten, GlobalAvgPool, Linear, Network
 from ..scaling import Scaled
+from .entry import ModelEntry
 
 SOURCE = "Howard et al. 2017, arXiv:1704.04861, Table 1"
 NUM_CLASSES = 1000
@@ -112,3 +113,16 @@ def mobilenet_v1_conv() -> Network:
     _head(builder)
     return builder.build("mobilenet_v1_conv", source="Howard et al. 2017, arXiv:1704.04861, Tables 1 and 4",
                          description="MobileNetV1 with full 3x3 convolutions instead of separable ones (Table 4)")
+
+
+ENTRIES = (
+    ModelEntry("mobilenet_v1", mobilenet_v1,
+               "MobileNetV1: 3x3 conv + 13 depthwise separable layers, BN + ReLU, 1000 classes",
+               "Howard et al. 2017 (arXiv:1704.04861), Table 1; TF-slim mobilenet_v1.py"),
+    ModelEntry("mobilenet_v1_conv", mobilenet_v1_conv,
+               "MobileNetV1 with full 3x3 convolutions in place of the separable layers",
+               "Howard et al. 2017 (arXiv:1704.04861), Table 4"),
+    ModelEntry("mobilenet_v1_shallow", mobilenet_v1_shallow,
+               "MobileNetV1 without the five 14x14x512 separable layers",
+               "Howard et al. 2017 (arXiv:1704.04861), Table 5"),
+)

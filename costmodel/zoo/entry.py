@@ -1,0 +1,75 @@
+"""What the zoo knows of a model: how to build it, what it accepts, and its options."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Mapping
+
+from ..errors import CostModelError
+from ..ir import Network
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    """A model-specific option: its name, type, default, allowed values (empty: any of the type) and help."""
+
+    name: str
+    type: type
+    default: Any
+    choices: tuple[Any, ...] = ()
+    help: str = ""
+
+    def parse(self, model: str, value: Any) -> Any:
+        """``value`` (a string from the command line, or a Python value) as this option's type, checked."""
+        if isinstance(value, str) and self.type is not str:
+            try:
+                value = {"true": True, "false": False}[value.lower()] if self.type is bool else self.type(value)
+            except (KeyError, ValueError):
+                raise CostModelError(f"model {model!r}: option {self.name!r} must be a {self.type.__name__}, "
+                                     f"got {value!r}") from None
+        if not isinstance(value, self.type) or (self.type is not bool and isinstance(value, bool)):
+            raise CostModelError(f"model {model!r}: option {self.name!r} must be a {self.type.__name__}, "
+                                 f"got {value!r}")
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(str(choice) for choice in self.choices)
+            raise CostModelError(f"model {model!r}: option {self.name!r} must be one of {allowed}, got {value!r}")
+        return value
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A zoo model: how to build it and what it accepts."""
+
+    name: str
+    build: Callable[..., Network]
+    description: str
+    source: str
+    accepts_alpha: bool = True
+    accepts_resolution: bool = True
+    options: tuple[ModelOption, ...] = ()
+    alpha_choices: tuple[float, ...] = ()     # when the paper tabulates a few widths instead of a rule
+
+    def check_alpha(self, alpha: float) -> None:
+        """Refuse an alpha this model does not have, naming the ones it does."""
+        if not self.accepts_alpha and alpha != 1.0:
+            raise CostModelError(f"model {self.name!r} has no width multiplier; alpha must be 1")
+        if self.alpha_choices and alpha not in self.alpha_choices:
+            allowed = ", ".join(f"{choice:g}" for choice in self.alpha_choices)
+            raise CostModelError(f"model {self.name!r} comes in alpha {allowed} only, got {alpha:g}")
+
+    def network(self, options: Mapping[str, Any] | None = None) -> Network:
+        """The network built with ``options`` (defaults for the rest); unknown options are refused."""
+        known = {option.name: option for option in self.options}
+        given = dict(options or {})
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            offered = ", ".join(known) if known else "none"
+            raise CostModelError(f"model {self.name!r} has no option {unknown[0]!r} (its options: {offered})")
+        values = tuple(sorted((name, known[name].parse(self.name, value)) for name, value in given.items()))
+        return _build(self, values)
+
+
+@lru_cache(maxsize=256)
+def _build(entry: ModelEntry, values: tuple[tuple[str, Any], ...]) -> Network:
+    """Networks are immutable, so each (model, options) is built once per process."""
+    return entry.build(**dict(values))
