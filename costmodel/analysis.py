@@ -163,6 +163,8 @@ def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
     width = DTYPE_BYTES[dtype]
     layers = []
     for node, live in zip(shapes, schedule.live):
+        if node.skipped:
+            continue
         metrics = node_metrics(node, convention)
         activation = numel(node.output)
         layers.append(LayerCost(

@@ -41,13 +41,18 @@ def same_padding(kernel: int, dilation: int = 1) -> int:
 
 def conv_bn_act(builder: GraphBuilder, prefix: str, out: "Width | int | None", kernel: int = 3, stride: int = 1,
                 groups: "int | str" = 1, activation: str | None = "relu", x: str | None = None,
-                bias: bool = False) -> str:
-    """``prefix.conv`` (k x k, "same"-size padding, no bias), ``prefix.bn``, and ``prefix.<activation>`` unless
-    ``activation`` is None. Returns the name of the last node added."""
+                bias: bool = False, names: tuple[str, str, str] | None = None) -> str:
+    """A convolution (k x k, "same"-size padding, no bias by default), BatchNorm, and ``activation`` unless it is
+    None. The three nodes are ``prefix.conv``, ``prefix.bn``, ``prefix.<activation>``, or ``prefix.<name>`` for
+    ``names`` (torchvision's ``Conv2dNormActivation`` numbers them ``0``, ``1``, ``2``). Returns the last node."""
+    conv_name, bn_name, act_name = names or ("conv", "bn", activation or "")
     op = Conv2d(out_channels=out, kernel=kernel, stride=stride, padding=same_padding(kernel), groups=groups,
                 bias=bias)
-    builder.add(f"{prefix}.conv", op, x)
-    last = builder.add(f"{prefix}.bn", BatchNorm())
+    builder.add(f"{prefix}.{conv_name}", op, x)
+    last = builder.add(f"{prefix}.{bn_name}", BatchNorm())
     if activation is not None:
-        last = builder.add(f"{prefix}.{activation}", Activation(activation))
+        last = builder.add(f"{prefix}.{act_name}", Activation(activation))
     return last
+
+
+TORCHVISION = ("0", "1", "2")

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import ClassVar, Union
 
 from .errors import CostModelError
-from .scaling import Scaled, Width, as_width
+from .scaling import ChannelsOf, Scaled, Width, as_width
 
 Pair = tuple[int, int]
 INPUT = "input"
@@ -197,8 +197,15 @@ class Concat(Op):
 
 @dataclass(frozen=True)
 class Add(Op):
-    """Element-wise sum of equally shaped inputs (residual connections)."""
+    """Element-wise sum of equally shaped inputs (residual connections).
 
+    ``if_shapes_match`` makes it the reference code's conditional residual (torchvision's ``use_res_connect = stride
+    == 1 and inp == oup``): where rounding gives the shortcut and the branch different widths, the add does not
+    happen, the output is the last input, and the node is not a layer of that analysis. MobileNetV2 at alpha 0.25
+    has a residual in its first block (make_divisible(32 * 0.25) = make_divisible(16 * 0.25) = 8) that it lacks at
+    alpha 1."""
+
+    if_shapes_match: bool = False
     arity: ClassVar[tuple[int, float]] = (2, float("inf"))
     op_name: ClassVar[str] = "add"
 
@@ -269,11 +276,13 @@ class Network:
         for node in self.nodes:
             if node.name in seen:
                 raise CostModelError(f"node {node.name!r} is defined twice")
-            for ref in node.inputs:
+            width = getattr(node.op, "out_channels", None) or getattr(node.op, "out_features", None)
+            width_refs = (width.ref,) if isinstance(width, ChannelsOf) else ()
+            for ref, what in [(r, "input") for r in node.inputs] + [(r, "channels_of") for r in width_refs]:
                 if ref != INPUT and ref not in seen:
                     where = "later" if any(n.name == ref for n in self.nodes) else "nowhere"
-                    raise CostModelError(f"node {node.name!r}: input {ref!r} is defined {where}; "
-                                         f"inputs must name earlier nodes or {INPUT!r}")
+                    raise CostModelError(f"node {node.name!r}: {what} {ref!r} is defined {where}; "
+                                         f"it must name an earlier node or {INPUT!r}")
             seen.add(node.name)
         for name in sorted(seen):
             prefix = name

@@ -4,6 +4,9 @@
   registry;
 - ``activation_schedule``: the activation memory live while each node runs, and its peak over the execution order.
 
+A skipped conditional residual (``ir.Add(if_shapes_match=True)`` whose shapes differ) is a view of the branch it
+passes through.
+
 Memory model of ``activation_schedule`` (stated in the README): every node's output is a buffer, except that views
 (flatten, a channel split, dropout at inference) alias their input's buffer, and BatchNorm and activations run in
 place when they are the only reader of their input's buffer (which is not the network input). A buffer is live from
@@ -67,11 +70,13 @@ def activation_schedule(network: Network, shapes: tuple[NodeShapes, ...], input_
     size: dict[str, int] = {INPUT: input_elements}
     start: dict[str, int] = {INPUT: 0}
     for step, node in enumerate(shapes):
-        source = buffer_of[node.node.inputs[0]]
         op = node.op
+        # A skipped conditional residual passes its last input through; everything else reads its first.
+        source = buffer_of[node.node.inputs[-1] if node.skipped else node.node.inputs[0]]
         # Every member but the first was made by one read of the buffer; the other reads come from outside.
         outside_reads = sum(readers[ref] for ref in members[source]) - (len(members[source]) - 1)
-        alias = isinstance(op, _VIEWS) or (isinstance(op, _IN_PLACE) and source != INPUT and outside_reads == 1)
+        alias = node.skipped or isinstance(op, _VIEWS) or (
+            isinstance(op, _IN_PLACE) and source != INPUT and outside_reads == 1)
         if alias:
             buffer_of[node.name] = source
             members[source].append(node.name)

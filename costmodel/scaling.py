@@ -5,12 +5,13 @@ resolution multiplier rho shrinks the input (Section 3.4: D_F -> rho*D_F). The p
 widths; the reference implementations round them, each in its own way. Those rounding rules live here and nowhere
 else: cost formulas receive resolved integers and never round.
 
-A width in the IR is one of four small records:
+A width in the IR is one of five small records:
 
 - ``Scaled(base, rule)``: a channel count from the paper's table, scaled by alpha under a named rule;
 - ``Expanded(ratio)``: a multiple of the layer's (already rounded) input width, MobileNetV2's expansion t;
 - ``Squeezed(divisor)``: a fraction of the input width, squeeze-and-excite's bottleneck;
-- ``Tabulated(columns)``: a width per allowed alpha, where a paper tabulates widths instead of scaling them.
+- ``Tabulated(columns)``: a width per allowed alpha, where a paper tabulates widths instead of scaling them;
+- ``ChannelsOf(node)``: the width of another node's output.
 """
 from __future__ import annotations
 
@@ -79,13 +80,17 @@ class Scaled:
 
 @dataclass(frozen=True)
 class Expanded:
-    """``ratio`` times the input width, rounded to the nearest integer: MobileNetV2's ``int(round(M * t))``."""
+    """``ratio`` times the input width M: rounded to the nearest integer, ``int(round(M * t))`` (torchvision's
+    MobileNetV2), or with ``divisor`` > 1 ``make_divisible(M * t, divisor)`` (TF-slim's ``expand_input_by_factor``)."""
 
     ratio: float
+    divisor: int = 1
 
     def __post_init__(self) -> None:
         if not (isinstance(self.ratio, (int, float)) and math.isfinite(self.ratio) and self.ratio > 0):
             raise CostModelError(f"expansion ratio must be a positive number, got {self.ratio!r}")
+        if isinstance(self.divisor, bool) or not isinstance(self.divisor, int) or self.divisor < 1:
+            raise CostModelError(f"expansion divisor must be a positive integer, got {self.divisor!r}")
 
 
 @dataclass(frozen=True)
@@ -116,21 +121,41 @@ class Tabulated:
             raise CostModelError(f"a tabulated width needs positive (alpha, channels) columns, got {self.columns!r}")
 
 
-Width = Union[Scaled, Expanded, Squeezed, Tabulated]
+@dataclass(frozen=True)
+class ChannelsOf:
+    """The channel count of another node's output (``input`` for the network input): squeeze-and-excite's
+    expanding 1x1 restores the width of the map it gates, whatever rule gave that map its width."""
+
+    ref: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.ref, str) or not self.ref:
+            raise CostModelError(f"channels_of needs a node name, got {self.ref!r}")
+
+
+Width = Union[Scaled, Expanded, Squeezed, Tabulated, ChannelsOf]
 
 
 def as_width(value: "int | Width") -> Width:
     """An int is a fixed width; a Width record is kept as it is."""
-    if isinstance(value, (Scaled, Expanded, Squeezed, Tabulated)):
+    if isinstance(value, (Scaled, Expanded, Squeezed, Tabulated, ChannelsOf)):
         return value
     return Scaled(value, "fixed")
 
 
-def resolve_width(width: Width, alpha: float, in_channels: int) -> int:
-    """The integer channel count of ``width`` at width multiplier ``alpha`` for an input of ``in_channels``."""
+def resolve_width(width: Width, alpha: float, in_channels: int,
+                  channels_of: Callable[[str], int] | None = None) -> int:
+    """The integer channel count of ``width`` at width multiplier ``alpha`` for an input of ``in_channels``;
+    ``channels_of(name)`` gives the channels of an earlier node's output (for ``ChannelsOf``)."""
+    if isinstance(width, ChannelsOf):
+        if channels_of is None:
+            raise CostModelError(f"channels of {width.ref!r} are not known here")
+        return channels_of(width.ref)
     if isinstance(width, Scaled):
         return WIDTH_RULES[width.rule](width.base, alpha)
     if isinstance(width, Expanded):
+        if width.divisor > 1:
+            return make_divisible(in_channels * width.ratio, width.divisor)
         return int(round(in_channels * width.ratio))
     if isinstance(width, Tabulated):
         for column, channels in width.columns:
@@ -147,7 +172,9 @@ def describe_width(width: Width) -> str:
     if isinstance(width, Scaled):
         return str(width.base) if width.rule == "fixed" else f"{width.base} ({width.rule})"
     if isinstance(width, Expanded):
-        return f"{width.ratio:g}x input"
+        return f"{width.ratio:g}x input" + (f" -> multiple of {width.divisor}" if width.divisor > 1 else "")
+    if isinstance(width, ChannelsOf):
+        return f"channels of {width.ref}"
     if isinstance(width, Tabulated):
         return " / ".join(f"{channels} at {column:g}" for column, channels in width.columns)
     return f"input/{width.divisor} -> multiple of {width.round_to}"

@@ -13,7 +13,7 @@ from typing import Callable
 from .errors import CostModelError
 from .ir import (INPUT, Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
                  GlobalAvgPool, Linear, Multiply, Network, Node, Op, Pool2d, Split)
-from .scaling import resolve_width
+from .scaling import Width, resolve_width
 
 Shape = tuple[int, ...]
 
@@ -26,6 +26,7 @@ class NodeShapes:
     inputs: tuple[Shape, ...]
     output: Shape
     groups: int = 1
+    skipped: bool = False      # a conditional residual that does not apply at this width (see ``ir.Add``)
 
     @property
     def name(self) -> str:
@@ -74,9 +75,14 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mod
 class _Context:
     """What a shape rule needs besides the op and its input shapes: the node (for messages) and alpha."""
 
-    def __init__(self, node: Node, alpha: float):
+    def __init__(self, node: Node, alpha: float, produced: dict[str, "Shape"]):
         self.node = node
         self.alpha = alpha
+        self.produced = produced
+
+    def width(self, width: "Width", in_channels: int) -> int:
+        """``width`` resolved for this node (``ChannelsOf`` reads an earlier node's output)."""
+        return resolve_width(width, self.alpha, in_channels, lambda ref: self.produced[ref][0])
 
     def fail(self, message: str) -> CostModelError:
         return CostModelError(f"node {self.node.name!r}: {message}")
@@ -92,6 +98,7 @@ class _Context:
         return value
 
 
+SKIPPED = 0    # the group count a shape rule returns for a node that does not run (a conditional residual)
 ShapeRule = Callable[[Op, tuple[Shape, ...], _Context], tuple[Shape, int]]
 _RULES: dict[type[Op], ShapeRule] = {}
 
@@ -108,7 +115,7 @@ def _rule(op_type: type[Op]) -> Callable[[ShapeRule], ShapeRule]:
 @_rule(Conv2d)
 def _conv(op: Conv2d, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
     m, height, width = ctx.feature_map(inputs[0])
-    n = m if op.out_channels is None else resolve_width(op.out_channels, ctx.alpha, m)
+    n = m if op.out_channels is None else ctx.width(op.out_channels, m)
     if n < 1:
         raise ctx.fail(f"out_channels resolves to {n}")
     g = m if op.groups == "depthwise" else op.groups
@@ -131,7 +138,7 @@ def _conv(op: Conv2d, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, 
 def _linear(op: Linear, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
     if len(inputs[0]) != 1:
         raise ctx.fail(f"linear needs a flat input, got {format_shape(inputs[0])}; add a flatten before it")
-    return (resolve_width(op.out_features, ctx.alpha, inputs[0][0]),), 1
+    return (ctx.width(op.out_features, inputs[0][0]),), 1
 
 
 @_rule(Pool2d)
@@ -193,6 +200,8 @@ def _concat(op: Concat, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape
 @_rule(Add)
 def _add(op: Add, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
     if any(shape != inputs[0] for shape in inputs):
+        if op.if_shapes_match:
+            return inputs[-1], SKIPPED
         shapes = ", ".join(format_shape(shape) for shape in inputs)
         raise ctx.fail(f"cannot add inputs of different shapes {shapes}")
     return inputs[0], 1
@@ -224,7 +233,8 @@ def infer_shapes(network: Network, alpha: float, size: tuple[int, int]) -> tuple
         rule = _RULES.get(type(node.op))
         if rule is None:
             raise CostModelError(f"node {node.name!r}: no shape rule for op {type(node.op).__name__}")
-        output, groups = rule(node.op, inputs, _Context(node, alpha))
+        output, groups = rule(node.op, inputs, _Context(node, alpha, produced))
         produced[node.name] = output
-        resolved.append(NodeShapes(node, inputs, output, groups))
+        skipped = groups == SKIPPED
+        resolved.append(NodeShapes(node, inputs, output, 1 if skipped else groups, skipped))
     return tuple(resolved)

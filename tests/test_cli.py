@@ -92,7 +92,7 @@ def test_output_file_is_written_atomically(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["table", "mobilenet_v9"], "unknown model 'mobilenet_v9'; did you mean mobilenet_v1"),
+    (["table", "mobilenet_v9"], "unknown model 'mobilenet_v9'; did you mean mobilenet_v"),
     (["table", "mobilenet_v1", "--alpha", "0"], "alpha must be in (0, 10]"),
     (["table", "mobilenet_v1", "--alpha", "nan"], "alpha must be in (0, 10]"),
     (["table", "mobilenet_v1", "--alpha", "inf"], "alpha must be in (0, 10]"),

@@ -16,7 +16,7 @@ from ..errors import CostModelError
 from ..ir import Network
 from .entry import ModelEntry, ModelOption
 
-MODULES = ("mobilenet_v1",)
+MODULES = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3",)
 
 MODELS: dict[str, ModelEntry] = {}
 
