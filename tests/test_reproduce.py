@@ -71,3 +71,43 @@ def test_unknown_paper_or_table():
         reproductions("resnet")
     with pytest.raises(CostModelError, match="has no reproduction of table '12'"):
         reproductions("mobilenet_v1", "12")
+
+
+def test_table_2_shares_and_the_misprint():
+    (reproduction,) = reproductions("mobilenet_v1", "2")
+    rows = {row.label: row for row in reproduction.rows}
+    # mult-add shares: 539,492,352, 17,385,984, 10,838,016, 1,024,000 of 568,740,352 (Table 1 by hand)
+    assert [rows[label].figures[0].exact // 100 for label in ("Conv 1x1", "Conv DW 3x3", "Conv 3x3",
+                                                               "Fully Connected")] == [
+        539_492_352, 17_385_984, 3 * 3 * 3 * 32 * 112 * 112, 1024 * 1000]
+    conv = rows["Conv 3x3"]
+    assert not conv.figures[0].agrees and conv.figures[1].agrees
+    assert "printed 1.19%, counted 1.9056%" in conv.note and "transposed" in conv.note
+    assert all(figure.agrees for label, row in rows.items() if label != "Conv 3x3" for figure in row.figures)
+    # parameter shares use weights only: 4,209,088 = 4,231,976 - 1,000 FC biases - 21,888 BatchNorm
+    assert rows["Conv 1x1"].figures[1].scale == 4_231_976 - 1_000 - 21_888
+
+
+def test_table_4_conv_mobilenet_is_explained():
+    (reproduction,) = reproductions("mobilenet_v1", "4")
+    conv, separable = reproduction.rows
+    assert not conv.figures[0].agrees and conv.figures[1].agrees and all(f.agrees for f in separable.figures)
+    # 4,867,293,184 - 1,024,000 FC = 4,866,269,184: 4866.27M matches the printed 4866
+    assert conv.figures[0].exact - 1024 * 1000 == 4_866_269_184
+    assert "4866.27M, which the printed 4866 matches" in conv.note
+    assert "(567.72M without it)" in conv.note
+
+
+def test_table_5_agrees():
+    (reproduction,) = reproductions("mobilenet_v1", "5")
+    assert reproduction.agrees
+    assert [row.figures[0].exact for row in reproduction.rows] == [325_400_448, 307_323_392]
+
+
+def test_every_disagreement_carries_a_note():
+    from costmodel.reproduce import PAPERS
+    for paper in PAPERS:
+        for reproduction in reproductions(paper):
+            for row in reproduction.rows:
+                if not all(figure.agrees for figure in row.figures):
+                    assert row.note, (paper, reproduction.table, row.label)

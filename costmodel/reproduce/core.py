@@ -18,12 +18,14 @@ TOLERANCE_NOTE = ("A figure agrees when costmodel's exact count is within one un
 
 @dataclass(frozen=True)
 class Figure:
-    """One printed figure (``printed``, in units of ``scale``) and costmodel's exact count of the same thing."""
+    """One printed figure (``printed``, in units of ``scale``) and costmodel's exact count of the same thing:
+    ``exact / scale`` in the printed units (a share in percent is ``Figure(m, "94.86", 100 * part, total)``)."""
 
     metric: str
     printed: str
     exact: int
     scale: int = 10**6
+    detail: str = ""      # shown as the exact value instead of ``exact`` (e.g. "10,838,016 / 568,740,352")
 
     @property
     def decimals(self) -> int:
@@ -85,7 +87,8 @@ class Reproduction:
         for row in self.rows:
             cells: list[str] = [row.label, row.setting]
             for figure in row.figures:
-                cells += [figure.printed, figure.costmodel_text(), grouped(figure.exact), figure.difference_text(),
+                cells += [figure.printed, figure.costmodel_text(), figure.detail or grouped(figure.exact),
+                          figure.difference_text(),
                           "yes" if figure.agrees else "NO"]
             table.add(*cells)
         return table
@@ -98,14 +101,14 @@ class Reproduction:
         return f"costmodel reproduce {self.paper} --table {self.table}"
 
     def text(self) -> str:
-        verdict = "every figure agrees" if self.agrees else "some figures differ (see the notes)"
+        verdict = "every figure agrees" if self.agrees else "some figures differ; each such row has a note"
         lines = [f"{self.title}", f"source: {self.source}", "", self._table().text().rstrip("\n"), "",
                  f"verdict: {verdict}"]
         lines += [f"note: {note}" for note in self._notes()]
         return "\n".join(lines) + "\n"
 
     def markdown(self) -> str:
-        verdict = "Every figure agrees." if self.agrees else "Some figures differ; the notes explain each."
+        verdict = "Every figure agrees." if self.agrees else "Some figures differ; each such row has a note."
         lines = [f"# {self.title}", "", f"Source: {self.source}.", "", self._table().markdown().rstrip("\n"), "",
                  verdict, ""]
         lines += [f"- {note}" for note in self._notes()]

@@ -15,6 +15,7 @@ from ..scaling import Scaled
 from .core import Figure, Reproduction, Row
 
 PAPER = "mobilenet_v1"
+NUM_CLASSES = 1000
 CITATION = "Howard et al. 2017, MobileNets, arXiv:1704.04861"
 _MOBILENET_ROW = re.compile(r"^(?P<alpha>[0-9.]+) MobileNet-(?P<resolution>[0-9]+)$")
 
@@ -110,4 +111,81 @@ def table7() -> Reproduction:
                                _PARAMS_NOTE))
 
 
-TABLES = {"3": table3, "6": table6, "7": table7}
+_TABLE_2_KINDS = {"Conv 1x1": "pointwise", "Conv DW 3x3": "depthwise", "Conv 3x3": "conv", "Fully Connected": "linear"}
+
+
+def _share(metric: str, printed: str, part: int, total: int) -> Figure:
+    return Figure(metric, printed, 100 * part, total, detail=f"{part:,} / {total:,}")
+
+
+def table2() -> Reproduction:
+    """Table 2: the share of mult-adds and parameters per layer type, 1.0 MobileNet-224."""
+    result = analyze("mobilenet_v1")
+    by_kind = result.by_kind()
+    madds = result.totals["madds"]
+    fc_bias = NUM_CLASSES
+    weights = {kind: by_kind[kind]["params"] for kind in _TABLE_2_KINDS.values()}
+    weights["linear"] -= fc_bias
+    total_weights = sum(weights.values())
+    rows = []
+    for paper in load("mobilenet_v1_table2_resource_per_layer_type.csv").rows:
+        kind = _TABLE_2_KINDS[paper["type"]]
+        mult_adds = _share("mult-adds (%)", paper["mult_adds_pct"], by_kind[kind]["madds"], madds)
+        note = ""
+        if not mult_adds.agrees:
+            note = (f"printed {paper['mult_adds_pct']}%, counted {mult_adds.costmodel_text()}% "
+                    f"({mult_adds.detail}): the printed digits are transposed, a misprint (the other shares "
+                    "reproduce)")
+        rows.append(Row(paper["type"], f"{kind} layers, alpha=1, 224x224", (
+            mult_adds, _share("params (%)", paper["params_pct"], weights[kind], total_weights)), note=note))
+    return Reproduction(
+        PAPER, "2", "MobileNetV1 paper, Table 2: resource per layer type", f"{CITATION}, Table 2", tuple(rows),
+        notes=("Shares of the total over convolutions and the fully connected layer. The parameter shares "
+               f"reproduce when they count weights only: without the {fc_bias:,} FC biases and the "
+               f"{by_kind['batchnorm']['params']:,} BatchNorm parameters (total {total_weights:,}).",))
+
+
+def _variant_rows(table: str, models: dict[str, tuple[str, float]]) -> tuple[Row, ...]:
+    rows = []
+    for paper in load("mobilenet_v1_tables4to9.csv").rows:
+        if paper["table"] != table:
+            continue
+        model, alpha = models[paper["model"]]
+        result = analyze(model, alpha=alpha)
+        rows.append(Row(paper["model"], f"{model}, {_setting(result)}", (
+            Figure("mult-adds (M)", paper["million_mult_adds"], result.totals["madds"]),
+            Figure("params (M)", paper["million_params"], result.totals["params"]))))
+    return tuple(rows)
+
+
+def table4() -> Reproduction:
+    """Table 4: depthwise separable vs full convolutions."""
+    rows = list(_variant_rows("4", {"Conv MobileNet": ("mobilenet_v1_conv", 1.0),
+                                    "MobileNet": ("mobilenet_v1", 1.0)}))
+    conv = analyze("mobilenet_v1_conv")
+    fc = conv.layers[-1].madds
+    without_fc = Figure("mult-adds (M)", rows[0].figures[0].printed, conv.totals["madds"] - fc)
+    separable = analyze("mobilenet_v1").totals["madds"]
+    verdict = "matches" if without_fc.agrees else "does not match either"
+    rows[0] = Row(rows[0].label, rows[0].setting, rows[0].figures, note=(
+        f"without the {fc:,} FC mult-adds the count is {without_fc.exact / 1e6:.2f}M, which the printed "
+        f"{without_fc.printed} {verdict}; the MobileNet row's {rows[1].figures[0].printed} includes the FC "
+        f"({(separable - fc) / 1e6:.2f}M without it), so the paper counted the two rows differently"))
+    return Reproduction(PAPER, "4", "MobileNetV1 paper, Table 4: depthwise separable vs full convolution MobileNet",
+                        f"{CITATION}, Table 4", tuple(rows),
+                        notes=("Conv MobileNet replaces each depthwise separable pair (3x3 depthwise with stride s, "
+                               "1x1 to N) by one 3x3 convolution with stride s to N, with BatchNorm and ReLU.",
+                               _PARAMS_NOTE))
+
+
+def table5() -> Reproduction:
+    """Table 5: narrow vs shallow MobileNet."""
+    rows = _variant_rows("5", {"0.75 MobileNet": ("mobilenet_v1", 0.75),
+                               "Shallow MobileNet": ("mobilenet_v1_shallow", 1.0)})
+    return Reproduction(PAPER, "5", "MobileNetV1 paper, Table 5: narrow vs shallow MobileNet",
+                        f"{CITATION}, Table 5", rows,
+                        notes=("Shallow MobileNet removes the five 14x14x512 depthwise separable layers (Table 1 "
+                               "rows 14-23).", _PARAMS_NOTE))
+
+
+TABLES = {"2": table2, "3": table3, "4": table4, "5": table5, "6": table6, "7": table7}
