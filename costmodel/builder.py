@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .ir import INPUT, Activation, BatchNorm, Conv2d, Network, Node, Op
-from .scaling import Width
+from .ir import INPUT, Activation, Add, BatchNorm, Conv2d, GlobalAvgPool, Multiply, Network, Node, Op
+from .scaling import ChannelsOf, Squeezed, Width
 
 
 class GraphBuilder:
@@ -56,3 +56,44 @@ def conv_bn_act(builder: GraphBuilder, prefix: str, out: "Width | int | None", k
 
 
 TORCHVISION = ("0", "1", "2")
+
+
+def squeeze_excite(builder: GraphBuilder, prefix: str, x: str) -> str:
+    """Squeeze-and-excite on ``x`` (C channels), as torchvision's ``ops.SqueezeExcitation`` with a hard-sigmoid
+    gate (MobileNetV3): ``x * hsigmoid(fc2(relu(fc1(pool(x)))))``, fc1 a 1x1 to ``make_divisible(C // 4, 8)``, fc2
+    a 1x1 back to C, both with bias. Returns the scaled map."""
+    builder.add(f"{prefix}.avgpool", GlobalAvgPool(), x)
+    builder.add(f"{prefix}.fc1", Conv2d(Squeezed(4, 8), kernel=1, bias=True))
+    builder.add(f"{prefix}.activation", Activation("relu"))
+    builder.add(f"{prefix}.fc2", Conv2d(ChannelsOf(x), kernel=1, bias=True))
+    gate = builder.add(f"{prefix}.scale_activation", Activation("hsigmoid"))
+    return builder.add(f"{prefix}.mul", Multiply(), (x, gate))
+
+
+def inverted_residual(builder: GraphBuilder, prefix: str, x: str, out: Width, expansion: "Width | None",
+                      kernel: int = 3, stride: int = 1, activation: str = "relu6", se: bool = False,
+                      container: str = "conv", nested_projection: bool = False, residual: bool = True) -> str:
+    """The inverted residual with a linear bottleneck (MobileNetV2, Table 1; MobileNetV3's bneck): a 1x1
+    expansion to ``expansion`` + BN + activation (none when ``expansion`` is None), a k x k depthwise with the
+    stride + BN + activation, squeeze-and-excite if ``se``, and a linear 1x1 projection to ``out`` + BN. With
+    ``residual``, a stride-1 block ends in an add that applies when the rounded input and output widths match.
+
+    Names follow torchvision: ``prefix.<container>.<i>`` numbers the parts (``conv`` in MobileNetV2, ``block`` in
+    V3); V3 nests the projection's conv and BN (``.<i>.0``, ``.<i>.1``), V2 does not (``.<i>``, ``.<i + 1>``)."""
+    index, last = 0, x
+    if expansion is not None:
+        last = conv_bn_act(builder, f"{prefix}.{container}.0", expansion, kernel=1, activation=activation,
+                           x=last, names=TORCHVISION)
+        index = 1
+    last = conv_bn_act(builder, f"{prefix}.{container}.{index}", None, kernel=kernel, stride=stride,
+                       groups="depthwise", activation=activation, x=last, names=TORCHVISION)
+    index += 1
+    if se:
+        last = squeeze_excite(builder, f"{prefix}.{container}.{index}", last)
+        index += 1
+    conv_name, bn_name = ((f"{index}.0", f"{index}.1") if nested_projection else (f"{index}", f"{index + 1}"))
+    builder.add(f"{prefix}.{container}.{conv_name}", Conv2d(out, kernel=1), last)
+    last = builder.add(f"{prefix}.{container}.{bn_name}", BatchNorm())
+    if residual and stride == 1:
+        last = builder.add(f"{prefix}.add", Add(if_shapes_match=True), (x, last))
+    return last

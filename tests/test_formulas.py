@@ -9,7 +9,7 @@ from costmodel.ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Co
 from costmodel.builder import GraphBuilder
 import costmodel
 
-from helpers import single, one_layer_analysis
+from helpers import single
 
 
 def test_standard_convolution():

@@ -2,7 +2,6 @@
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder
 from costmodel.errors import CostModelError
 from costmodel.ir import Conv2d, Network, Node
 from costmodel.papers import load

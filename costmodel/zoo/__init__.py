@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from ..errors import CostModelError
 from ..ir import Network
-from .entry import ModelEntry, ModelOption
+from .entry import ModelEntry, ModelOption  # noqa: F401  (re-exported)
 
 MODULES = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3",)
 

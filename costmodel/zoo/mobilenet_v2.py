@@ -13,8 +13,8 @@ module paths):
 """
 from __future__ import annotations
 
-from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
-from ..ir import Add, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Network
+from ..builder import TORCHVISION, GraphBuilder, conv_bn_act, inverted_residual
+from ..ir import Dropout, Flatten, GlobalAvgPool, Linear, Network
 from ..scaling import Expanded, Scaled
 from .entry import ModelEntry
 
@@ -41,25 +41,6 @@ def _width(channels: int) -> Scaled:
     return Scaled(channels, "make_divisible")
 
 
-def inverted_residual(builder: GraphBuilder, prefix: str, x: str, out_width: Scaled, expansion: float,
-                      stride: int) -> str:
-    """One bottleneck (the paper's Table 1): expand 1x1 (unless t = 1), depthwise 3x3, project 1x1 (linear).
-    A stride-1 block ends in a residual add that applies when the rounded input and output widths are equal."""
-    index = 0
-    last = x
-    if expansion != 1:
-        last = conv_bn_act(builder, f"{prefix}.conv.0", Expanded(expansion), kernel=1, activation="relu6",
-                           x=last, names=TORCHVISION)
-        index = 1
-    conv_bn_act(builder, f"{prefix}.conv.{index}", None, kernel=3, stride=stride, groups="depthwise",
-                activation="relu6", x=last, names=TORCHVISION)
-    builder.add(f"{prefix}.conv.{index + 1}", Conv2d(out_width, kernel=1))
-    last = builder.add(f"{prefix}.conv.{index + 2}", BatchNorm())
-    if stride == 1:
-        last = builder.add(f"{prefix}.add", Add(if_shapes_match=True), (x, last))
-    return last
-
-
 def mobilenet_v2() -> Network:
     """MobileNetV2 (Table 2) with a 1000-way classifier."""
     builder = GraphBuilder()
@@ -72,7 +53,9 @@ def mobilenet_v2() -> Network:
         if operator != "bottleneck":
             break
         for repeat in range(n):
-            last = inverted_residual(builder, f"features.{block}", last, _width(c), t, s if repeat == 0 else 1)
+            expansion = None if t == 1 else Expanded(t)
+            last = inverted_residual(builder, f"features.{block}", last, _width(c), expansion,
+                                     stride=s if repeat == 0 else 1)
             block += 1
     conv_bn_act(builder, f"features.{block}", Scaled(1280, "make_divisible_head"), kernel=1,
                 activation="relu6", names=TORCHVISION)

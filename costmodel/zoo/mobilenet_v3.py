@@ -31,10 +31,9 @@ Table 2 prints Small's penultimate width as 1280, while the TF-slim and torchvis
 """
 from __future__ import annotations
 
-from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
-from ..ir import (Activation, Add, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Multiply,
-                  Network)
-from ..scaling import ChannelsOf, Expanded, Scaled, Squeezed
+from ..builder import TORCHVISION, GraphBuilder, conv_bn_act, inverted_residual
+from ..ir import Activation, Dropout, Flatten, GlobalAvgPool, Linear, Network
+from ..scaling import Expanded, Scaled
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Howard et al. 2019 (arXiv:1905.02244), Tables 1 and 2; torchvision mobilenetv3.py"
@@ -80,39 +79,14 @@ def _width(channels: int) -> Scaled:
     return Scaled(channels, "make_divisible")
 
 
-def squeeze_excite(builder: GraphBuilder, prefix: str, x: str) -> str:
-    """Squeeze-and-excite on ``x``, as torchvision's ``ops.SqueezeExcitation`` with a hard-sigmoid gate:
-    ``x * hsigmoid(fc2(relu(fc1(pool(x)))))``, fc1 to ``make_divisible(C // 4, 8)``, fc2 back to C. Returns the
-    scaled map."""
-    builder.add(f"{prefix}.avgpool", GlobalAvgPool(), x)
-    builder.add(f"{prefix}.fc1", Conv2d(Squeezed(4, 8), kernel=1, bias=True))
-    builder.add(f"{prefix}.activation", Activation("relu"))
-    builder.add(f"{prefix}.fc2", Conv2d(ChannelsOf(x), kernel=1, bias=True))
-    gate = builder.add(f"{prefix}.scale_activation", Activation("hsigmoid"))
-    return builder.add(f"{prefix}.mul", Multiply(), (x, gate))
-
-
 def bneck(builder: GraphBuilder, prefix: str, x: str, kernel: int, exp: int, out: int, se: bool, nl: str,
           stride: int, in_channels: int, reference: str) -> str:
     """One MobileNetV3 block (see the module docstring) whose table input width is ``in_channels``."""
-    activation = _NL[nl]
-    index, last = 0, x
+    expansion = None
     if exp != in_channels:
         expansion = _width(exp) if reference == "torchvision" else Expanded(exp / in_channels, 8)
-        last = conv_bn_act(builder, f"{prefix}.block.0", expansion, kernel=1, activation=activation, x=last,
-                           names=TORCHVISION)
-        index = 1
-    last = conv_bn_act(builder, f"{prefix}.block.{index}", None, kernel=kernel, stride=stride,
-                       groups="depthwise", activation=activation, x=last, names=TORCHVISION)
-    index += 1
-    if se:
-        last = squeeze_excite(builder, f"{prefix}.block.{index}", last)
-        index += 1
-    builder.add(f"{prefix}.block.{index}.0", Conv2d(_width(out), kernel=1), last)
-    last = builder.add(f"{prefix}.block.{index}.1", BatchNorm())
-    if stride == 1:
-        last = builder.add(f"{prefix}.add", Add(if_shapes_match=True), (x, last))
-    return last
+    return inverted_residual(builder, prefix, x, _width(out), expansion, kernel=kernel, stride=stride,
+                             activation=_NL[nl], se=se, container="block", nested_projection=True)
 
 
 def _mobilenet_v3(name: str, table: tuple, last_channel: int, reference: str, description: str) -> Network:
