@@ -16,6 +16,7 @@ class GraphBuilder:
 
     def __init__(self) -> None:
         self._nodes: list[Node] = []
+        self.names: set[str] = set()
         self.last = INPUT
 
     def add(self, name: str, op: Op, inputs: "str | Iterable[str] | None" = None) -> str:
@@ -26,6 +27,7 @@ class GraphBuilder:
         else:
             refs = tuple(inputs)
         self._nodes.append(Node(name, op, refs))
+        self.names.add(name)
         self.last = name
         return name
 

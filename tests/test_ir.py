@@ -134,6 +134,6 @@ def test_analyze_argument_errors():
         costmodel.analyze("mobilenet_v2x")
     with pytest.raises(CostModelError, match="has no option 'groups'"):
         costmodel.analyze("mobilenet_v1", options={"groups": 3})
-    with pytest.raises(CostModelError, match="model must be a zoo name or a Network"):
+    with pytest.raises(CostModelError, match="model must be a zoo name, a spec file or a Network"):
         costmodel.analyze(42)
     assert issubclass(CostModelError, ValueError)

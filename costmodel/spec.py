@@ -1,0 +1,359 @@
+"""Spec files: networks of the user's own, in TOML, for every command that takes a model.
+
+A spec holds a few network fields and a list of ``[[layer]]`` tables run in file order. A layer is one op
+(``op = "conv2d"`` and its fields) or a compact block string (``block = "ir_r2_k3_s2_e6_c24"``, like the papers' t /
+c / n / s rows and timm's architecture strings). A layer reads the previous layer unless it names its ``input``
+(or ``inputs``), so branches and merges are written by name. The README documents every field; the examples are in
+``examples/*.toml``.
+
+Every error names the file, the line of the layer's ``[[layer]]`` header, the layer and the field.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+from .builder import GraphBuilder, conv_bn_act, inverted_residual, same_padding
+from .errors import CostModelError
+from .ir import (ACTIVATIONS, INPUT, Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
+                 GlobalAvgPool, Linear, Multiply, Network, Op, Pool2d, Split)
+from .scaling import WIDTH_RULES, Expanded, Scaled
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_LAYERS = 100_000
+MAX_REPEATS = 10_000
+_NETWORK_FIELDS = {"name", "description", "source", "input_channels", "resolution", "width_rule", "activation",
+                   "layer"}
+_LAYER_HEADER = re.compile(r"^\s*\[\[\s*layer\s*\]\]")
+
+
+class _Layer:
+    """One ``[[layer]]`` table being read: its fields, and where it is for messages."""
+
+    def __init__(self, path: str, line: int | None, index: int, table: Any):
+        self.path, self.line, self.index = path, line, index
+        if not isinstance(table, dict):
+            raise self.fail(f"must be a table of fields, got {type(table).__name__}")
+        self.table = table
+        self.name = table.get("name", f"layer{index}")
+        self.used = {"name", "input", "inputs", "op", "block"}
+
+    def fail(self, message: str) -> CostModelError:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        name = self.table.get("name") if isinstance(getattr(self, "table", None), dict) else None
+        layer = f"layer {name!r}" if isinstance(name, str) else f"layer #{self.index + 1}"
+        return CostModelError(f"{where}: {layer}: {message}")
+
+    def get(self, field: str, kind: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
+        self.used.add(field)
+        if field not in self.table:
+            if required:
+                raise self.fail(f"missing field {field!r}")
+            return default
+        value = self.table[field]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise self.fail(f"field {field!r} must be {names}, got {value!r}")
+        return value
+
+    def check_fields(self) -> None:
+        extra = sorted(set(self.table) - self.used)
+        if extra:
+            raise self.fail(f"unknown field {extra[0]!r} (known here: {', '.join(sorted(self.used))})")
+
+
+def _pair_field(layer: _Layer, field: str, default: Any) -> Any:
+    value = layer.get(field, (int, list), default)
+    if isinstance(value, list) and (len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                               for v in value)):
+        raise layer.fail(f"field {field!r} must be an integer or a list of two integers, got {value!r}")
+    return tuple(value) if isinstance(value, list) else value
+
+
+class _Reader:
+    """Turns the parsed TOML into a Network through a GraphBuilder."""
+
+    def __init__(self, path: str, document: dict[str, Any], header_lines: list[int]):
+        self.path = path
+        self.document = document
+        self.header_lines = header_lines
+        self.builder = GraphBuilder()
+        self.outputs: dict[str, str] = {}        # layer name -> the node that holds its output
+        self.width_rule = "fixed"
+        self.activation = "relu"
+
+    def fail(self, message: str) -> CostModelError:
+        return CostModelError(f"{self.path}: {message}")
+
+    def network_field(self, field: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        value = self.document.get(field, default)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            raise self.fail(f"field {field!r} must be {' or '.join(k.__name__ for k in kinds)}, got {value!r}")
+        return value
+
+    def read(self) -> Network:
+        unknown = sorted(set(self.document) - _NETWORK_FIELDS)
+        if unknown:
+            raise self.fail(f"unknown field {unknown[0]!r} (known: {', '.join(sorted(_NETWORK_FIELDS))})")
+        name = self.network_field("name", str, "")
+        if not name:
+            raise self.fail("missing field 'name' (the network's name)")
+        self.width_rule = self.network_field("width_rule", str, "fixed")
+        if self.width_rule not in WIDTH_RULES:
+            raise self.fail(f"width_rule must be one of {', '.join(WIDTH_RULES)}, got {self.width_rule!r}")
+        self.activation = self.network_field("activation", str, "relu")
+        if self.activation not in ACTIVATIONS:
+            raise self.fail(f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
+        layers = self.network_field("layer", list, [])
+        if not layers:
+            raise self.fail("no layers: add [[layer]] tables")
+        if len(layers) > MAX_LAYERS:
+            raise self.fail(f"{len(layers)} layers is more than the limit of {MAX_LAYERS}")
+        for index, table in enumerate(layers):
+            line = self.header_lines[index] if index < len(self.header_lines) else None
+            self.layer(_Layer(self.path, line, index, table))
+        resolution = self.network_field("resolution", (int, list), 224)
+        try:
+            return self.builder.build(
+                name, input_channels=self.network_field("input_channels", int, 3),
+                base_resolution=tuple(resolution) if isinstance(resolution, list) else resolution,
+                description=self.network_field("description", str, ""),
+                source=self.network_field("source", str, self.path))
+        except CostModelError as error:
+            raise self.fail(str(error)) from None
+
+    def inputs(self, layer: _Layer) -> tuple[str, ...]:
+        if "input" in layer.table and "inputs" in layer.table:
+            raise layer.fail("give 'input' or 'inputs', not both")
+        if "inputs" in layer.table:
+            refs = layer.get("inputs", list)
+            if not refs or not all(isinstance(ref, str) for ref in refs):
+                raise layer.fail(f"field 'inputs' must be a list of layer names, got {refs!r}")
+        else:
+            refs = [layer.get("input", str, self.builder.last)]
+        resolved = []
+        for ref in refs:
+            if ref == INPUT:
+                resolved.append(ref)
+            elif ref in self.outputs:
+                resolved.append(self.outputs[ref])
+            elif ref in self.builder.names:
+                resolved.append(ref)
+            else:
+                later = any(isinstance(t, dict) and t.get("name") == ref for t in self.document.get("layer", []))
+                where = "a later layer (layers run in file order)" if later else "not a layer"
+                raise layer.fail(f"input {ref!r} is {where}")
+        return tuple(resolved)
+
+    def layer(self, layer: _Layer) -> None:
+        if not isinstance(layer.name, str):
+            raise layer.fail(f"field 'name' must be a string, got {layer.name!r}")
+        if layer.name in self.outputs:
+            raise layer.fail(f"a layer named {layer.name!r} is defined twice")
+        if ("op" in layer.table) == ("block" in layer.table):
+            raise layer.fail("give exactly one of 'op' or 'block'")
+        inputs = self.inputs(layer)
+        try:
+            if "block" in layer.table:
+                last = self.block(layer, inputs)
+            else:
+                last = self.op(layer, inputs)
+        except CostModelError as error:
+            if str(error).startswith(self.path):
+                raise
+            raise layer.fail(str(error)) from None
+        layer.check_fields()
+        self.outputs[layer.name] = last
+
+    def width(self, layer: _Layer, field: str, channels: int) -> Scaled:
+        if channels < 1:
+            raise layer.fail(f"field {field!r} must be a positive number of channels, got {channels}")
+        rule = "fixed" if layer.get("fixed", bool, False) else self.width_rule
+        return Scaled(channels, rule)
+
+    def op(self, layer: _Layer, inputs: tuple[str, ...]) -> str:
+        kind = layer.get("op", str)
+        maker = _OPS.get(kind)
+        if maker is None:
+            raise layer.fail(f"unknown op {kind!r}; known: {', '.join(_OPS)}")
+        return maker(self, layer, inputs)
+
+    def block(self, layer: _Layer, inputs: tuple[str, ...]) -> str:
+        text = layer.get("block", str)
+        block = parse_block(text)
+        if isinstance(block, str):
+            raise layer.fail(f"block {text!r}: {block}")
+        kind, repeats, fields = block
+        last = inputs[0]
+        for repeat in range(repeats):
+            prefix = layer.name if repeats == 1 else f"{layer.name}.{repeat}"
+            stride = fields["s"] if repeat == 0 else 1
+            activation = fields.get("a", self.activation)
+            out = self.width(layer, "block", fields["c"])
+            if kind == "cn":
+                last = conv_bn_act(self.builder, prefix, out, kernel=fields["k"], stride=stride,
+                                   activation=activation, x=last)
+            elif kind == "ds":
+                conv_bn_act(self.builder, f"{prefix}.dw", None, kernel=fields["k"], stride=stride,
+                            groups="depthwise", activation=activation, x=last)
+                last = conv_bn_act(self.builder, f"{prefix}.pw", out, kernel=1, activation=activation)
+            else:
+                expansion = None if fields["e"] == 1 else Expanded(fields["e"])
+                last = inverted_residual(self.builder, prefix, last, out, expansion, kernel=fields["k"],
+                                         stride=stride, activation=activation, se="se" in fields,
+                                         residual="noskip" not in fields)
+        return last
+
+
+_BLOCK_TOKEN = re.compile(r"^(r|k|s|c)(\d+)$|^(e)(\d+(?:\.\d+)?)$|^(a)([a-z0-9]+)$|^(se|noskip)$")
+_BLOCK_KINDS = {"cn": "conv + BN + activation", "ds": "depthwise separable (MobileNetV1)",
+                "ir": "inverted residual (MobileNetV2/V3)"}
+
+
+def parse_block(text: str) -> "tuple[str, int, dict[str, Any]] | str":
+    """``"ir_r2_k3_s2_e6_c24"`` as (kind, repeats, fields), or a message saying what is wrong.
+
+    Kinds: ``cn`` (conv + BN + activation), ``ds`` (3x3-style depthwise + 1x1, each with BN and activation),
+    ``ir`` (inverted residual). Tokens: ``r`` repeats (default 1), ``k`` kernel (default 3), ``s`` stride of the first
+    repeat (default 1), ``c`` output channels (required), ``e`` expansion ratio (``ir`` only, default 6),
+    ``a<activation>`` (default: the network's ``activation``), ``se`` (squeeze-and-excite, ``ir`` only),
+    ``noskip`` (no residual, ``ir`` only)."""
+    kind, *tokens = text.split("_")
+    if kind not in _BLOCK_KINDS:
+        return f"unknown block kind {kind!r}; known: {', '.join(f'{k} ({v})' for k, v in _BLOCK_KINDS.items())}"
+    fields: dict[str, Any] = {"r": 1, "k": 3, "s": 1}
+    if kind == "ir":
+        fields["e"] = 6.0
+    for token in tokens:
+        match = _BLOCK_TOKEN.match(token)
+        if not match:
+            return f"cannot read {token!r} (tokens: r<repeats> k<kernel> s<stride> e<ratio> c<channels> a<act> se noskip)"
+        groups = [g for g in match.groups() if g is not None]
+        key = groups[0]
+        if key in ("se", "noskip", "e") and kind != "ir":
+            return f"{key!r} applies to ir blocks only"
+        if key in ("se", "noskip"):
+            fields[key] = True
+        elif key == "a":
+            if groups[1] not in ACTIVATIONS:
+                return f"unknown activation {groups[1]!r}; known: {', '.join(ACTIVATIONS)}"
+            fields["a"] = groups[1]
+        elif key == "e":
+            fields["e"] = float(groups[1])
+            if fields["e"] <= 0:
+                return "expansion ratio must be positive"
+        else:
+            fields[key] = int(groups[1])
+            if fields[key] < 1:
+                return f"{key}{groups[1]}: must be at least 1"
+    if "c" not in fields:
+        return "missing the output channels (c<channels>)"
+    if fields["r"] > MAX_REPEATS:
+        return f"{fields['r']} repeats is more than the limit of {MAX_REPEATS}"
+    return kind, fields.pop("r"), fields
+
+
+def _conv2d(reader: _Reader, layer: _Layer, inputs: tuple[str, ...]) -> str:
+    out = layer.get("out", (int, str), required=True)
+    groups = layer.get("groups", (int, str), 1)
+    if isinstance(groups, str) and groups != "depthwise":
+        raise layer.fail(f"field 'groups' must be an integer or 'depthwise', got {groups!r}")
+    if isinstance(out, str) and out != "same":
+        raise layer.fail(f"field 'out' must be a number of channels or 'same', got {out!r}")
+    kernel = _pair_field(layer, "kernel", 3)
+    dilation = _pair_field(layer, "dilation", 1)
+    padding = layer.get("padding", (int, list, str), "auto")
+    if padding == "auto":
+        kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+        dh, dw = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+        padding = (same_padding(kh, dh), same_padding(kw, dw))
+    elif isinstance(padding, list):
+        padding = _pair_field(layer, "padding", 0)
+    bn = layer.get("bn", bool, False)
+    act = layer.get("act", (str, bool), False)
+    if act is True:
+        act = reader.activation
+    width = None if out == "same" else reader.width(layer, "out", out)
+    op = Conv2d(width, kernel=kernel, stride=_pair_field(layer, "stride", 1), padding=padding,
+                dilation=dilation, groups=groups, bias=layer.get("bias", bool, False))
+    if not bn and not act:
+        return reader.builder.add(layer.name, op, inputs)
+    last = reader.builder.add(f"{layer.name}.conv", op, inputs)
+    if bn:
+        last = reader.builder.add(f"{layer.name}.bn", BatchNorm())
+    if act:
+        last = reader.builder.add(f"{layer.name}.{act}", Activation(act))
+    return last
+
+
+def _linear(reader: _Reader, layer: _Layer, inputs: tuple[str, ...]) -> str:
+    out = layer.get("out", int, required=True)
+    return reader.builder.add(layer.name, Linear(reader.width(layer, "out", out), bias=layer.get("bias", bool, True)),
+                              inputs)
+
+
+def _simple(make: Callable[[_Layer], Op]) -> Callable[[_Reader, _Layer, tuple[str, ...]], str]:
+    def add(reader: _Reader, layer: _Layer, inputs: tuple[str, ...]) -> str:
+        return reader.builder.add(layer.name, make(layer), inputs)
+    return add
+
+
+_OPS: dict[str, Callable[[_Reader, _Layer, tuple[str, ...]], str]] = {
+    "conv2d": _conv2d,
+    "linear": _linear,
+    "batchnorm": _simple(lambda layer: BatchNorm(affine=layer.get("affine", bool, True))),
+    "activation": _simple(lambda layer: Activation(layer.get("function", str, required=True))),
+    "pool": _simple(lambda layer: Pool2d(layer.get("mode", str, "max"), _pair_field(layer, "kernel", 2),
+                                         _pair_field(layer, "stride", None), _pair_field(layer, "padding", 0),
+                                         layer.get("ceil_mode", bool, False))),
+    "global_avg_pool": _simple(lambda layer: GlobalAvgPool()),
+    "flatten": _simple(lambda layer: Flatten()),
+    "dropout": _simple(lambda layer: Dropout(layer.get("p", (int, float), 0.5))),
+    "channel_shuffle": _simple(lambda layer: ChannelShuffle(layer.get("groups", int, required=True))),
+    "split": _simple(lambda layer: Split(layer.get("chunks", int, 2), layer.get("index", int, required=True))),
+    "concat": _simple(lambda layer: Concat()),
+    "add": _simple(lambda layer: Add(if_shapes_match=layer.get("if_shapes_match", bool, False))),
+    "multiply": _simple(lambda layer: Multiply()),
+}
+
+
+def looks_like_spec(model: str) -> bool:
+    """A model argument is a spec file when it ends in ``.toml`` or names an existing file."""
+    return model.endswith(".toml") or Path(model).is_file()
+
+
+def load_spec(path: "str | Path") -> Network:
+    """The Network of the spec file at ``path``; ``CostModelError`` naming the file (and line, layer and field)
+    for anything wrong."""
+    path = str(path)
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_BYTES:
+            raise CostModelError(f"{path}: {size:,} bytes is more than the limit of {MAX_BYTES:,} for a spec file")
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CostModelError(f"spec file {path!r} does not exist") from None
+    except IsADirectoryError:
+        raise CostModelError(f"spec file {path!r} is a directory") from None
+    except OSError as error:
+        raise CostModelError(f"cannot read spec file {path!r}: {error.strerror}") from None
+    if b"\0" in raw:
+        raise CostModelError(f"{path}: not a text file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CostModelError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    if not text.strip():
+        raise CostModelError(f"{path}: the file is empty")
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise CostModelError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise CostModelError(f"{path}: invalid TOML: nested too deeply") from None
+    headers = [number for number, line in enumerate(text.splitlines(), start=1) if _LAYER_HEADER.match(line)]
+    return _Reader(path, document, headers).read()
