@@ -46,6 +46,12 @@ def _mobilenet_v1(channels: int, alpha: float) -> int:
     return max(int(channels * alpha), 8)
 
 
+def _truncate(channels: int, alpha: float) -> int:
+    """FD-MobileNet (the authors' ``pyvision/models/ImageNet/MobileNet.py``): ``int(c * alpha)``, truncation with
+    no floor (the same as MobileNetV1's rule wherever c * alpha >= 8, e.g. every width at alpha >= 0.25)."""
+    return int(channels * alpha)
+
+
 def _make_divisible(channels: int, alpha: float) -> int:
     """MobileNetV2/V3: ``make_divisible(c * alpha, 8)``, nearest multiple of 8, never 10% below."""
     return make_divisible(channels * alpha, 8)
@@ -59,6 +65,7 @@ def _make_divisible_head(channels: int, alpha: float) -> int:
 WIDTH_RULES: dict[str, Callable[[int, float], int]] = {
     "fixed": _fixed,
     "mobilenet_v1": _mobilenet_v1,
+    "truncate": _truncate,
     "make_divisible": _make_divisible,
     "make_divisible_head": _make_divisible_head,
 }

@@ -26,6 +26,7 @@ class Figure:
     exact: int
     scale: int = 10**6
     detail: str = ""      # shown as the exact value instead of ``exact`` (e.g. "10,838,016 / 568,740,352")
+    significant: int = 0  # > 0: the paper prints this many significant digits ("1600" for 1605.6 with 2)
 
     @property
     def decimals(self) -> int:
@@ -33,7 +34,10 @@ class Figure:
 
     @property
     def unit(self) -> Fraction:
-        """One unit in the last printed digit."""
+        """One unit in the last printed digit, or in the last significant digit when ``significant`` is set."""
+        if self.significant:
+            digits = len(str(abs(int(Fraction(self.printed)))))
+            return Fraction(10) ** max(digits - self.significant, -self.decimals)
         return Fraction(1, 10**self.decimals)
 
     @property

@@ -7,6 +7,8 @@ research/slim/nets/mobilenet/README.md (the checkpoints' MACs and parameters). P
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..analysis import Analysis, analyze
 from ..papers import load
 from .core import Figure, Reproduction, Row
@@ -170,5 +172,128 @@ def v3_table3() -> Reproduction:
                "default is 1024."))
 
 
-V2_TABLES = {"4": v2_table4, "slim": slim_checkpoints}
+# MobileNetV2 Table 3 columns: (printed name, model, alpha, options, what the paper materializes).
+_V2_TABLE_3 = (
+    ("MobileNetV1", "mobilenet_v1", 1.0, {}, "every layer's output"),
+    ("MobileNetV2", "mobilenet_v2", 1.0, {}, "the tensors between bottleneck blocks"),
+    ("ShuffleNet_2x_g3", "shufflenet_v1", 2.0, {"groups": 3}, "every layer's output but the first layer's"),
+)
+
+
+def _materialized(model: str, result: Analysis) -> list:
+    """The layer outputs the paper counts: Section 5.1 computes MobileNetV2's expanded tensors in pieces, so only
+    the bottleneck tensors between blocks (each block's last node) are materialized; the first layer of MobileNetV2
+    and of ShuffleNet uses Section 5's trick and is left out; the 1x1 maps after pooling count for every network."""
+    maps = [layer for layer in result.layers if len(layer.output_shape) == 3]
+    if model == "mobilenet_v1":
+        return maps
+    if model == "shufflenet_v1":
+        return [layer for layer in maps if not layer.name.startswith("first_conv.")]
+    last_of_block: dict[str, object] = {}
+    for layer in maps:
+        parts = layer.name.split(".")
+        if parts[0] == "features" and 1 <= int(parts[1]) <= 17:
+            last_of_block[parts[1]] = layer
+    return list(last_of_block.values()) + [layer for layer in maps if layer.output_shape[1:] == (1, 1)]
+
+
+def _largest(layers: list) -> dict[int, tuple[int, object]]:
+    """Per spatial size H, the channels of the largest materialized tensor and its layer."""
+    largest: dict[int, tuple[int, object]] = {}
+    for layer in layers:
+        channels, height, _ = layer.output_shape
+        if channels > largest.get(height, (0, None))[0]:
+            largest[height] = (channels, layer)
+    return largest
+
+
+def _memory(printed_kb: str, channels: int, height: int, width: int, **figure: object) -> Figure:
+    return Figure("memory (kB)", printed_kb, channels * height * width * 2, 1000, significant=2, **figure)
+
+
+def v2_table3() -> Reproduction:
+    """MobileNetV2 Table 3: the largest tensor materialized at each spatial resolution, 16-bit activations."""
+    printed = load("mobilenet_v2_table3_max_memory.csv").rows
+    rows = []
+    for column, model, alpha, options, what in _V2_TABLE_3:
+        result = analyze(model, alpha=alpha, options=options, dtype="float16")
+        materialized = _materialized(model, result)
+        largest = _largest(materialized)
+        cells = {paper["size"]: paper[column] for paper in printed}
+        for paper in printed:
+            cell = paper[column]
+            if paper["size"] == "max":
+                # the paper's maximum is its largest cell; set it beside costmodel's largest tensor
+                top_size = min((size for size in cells if size != "max"),
+                               key=lambda size: abs(float(cells[size].split("/")[1]) - float(cell.rstrip("K"))))
+                top_height = max(largest, key=lambda h: largest[h][0] * h * h)
+                channels, layer = largest[top_height]
+                figures = (Figure("channels", cells[top_size].split("/")[0], channels, 1),
+                           _memory(cell.rstrip("K"), channels, top_height, top_height))
+                note = "" if all(f.agrees for f in figures) else (
+                    f"the paper's maximum is its {top_size} cell; costmodel's largest tensor is at "
+                    f"{top_height}x{top_height} (see that row)")
+                rows.append(Row(f"max {column}", f"{model}, largest: {layer.name} ({top_height}x{top_height})",
+                                figures, note=note))
+                continue
+            height = int(paper["size"].split("x")[0])
+            printed_channels, printed_kb = cell.split("/")
+            if height in largest:
+                channels, layer = largest[height]
+                note = ""
+            else:     # only the first layer works at this size, and the paper shrinks it with a trick
+                channels, layer = _largest([l for l in result.layers if len(l.output_shape) == 3])[height]
+                note = (f"only the first layer's output ({channels} channels) is at {height}x{height}; the paper "
+                        f"prints {printed_channels} after the memory trick of its Section 5, not reproduced")
+            figures = (Figure("channels", printed_channels, channels, 1),
+                       _memory(printed_kb, channels, height, height))
+            note = note or _cell_note(model, height, int(printed_channels), printed_kb, materialized, figures)
+            rows.append(Row(f"{paper['size']} {column}", f"{model}, largest: {layer.name}", figures, note=note))
+    notes = tuple(f"{column}: {what}." for column, _, _, _, what in _V2_TABLE_3)
+    peaks = ", ".join(
+        f"{model} {analyze(model, alpha=alpha, options=options, dtype='float16').totals['peak_activation_bytes'] / 1000:.0f} kB"
+        for _, model, alpha, options, _ in _V2_TABLE_3)
+    return Reproduction(
+        "mobilenet_v2", "3", "MobileNetV2 paper, Table 3: largest tensor per spatial resolution (16-bit)",
+        f"{V2_CITATION}, Table 3", tuple(rows),
+        notes=("Each cell is channels / kB of the largest tensor the paper counts at that resolution: "
+               "H x W x C x 2 bytes / 1000; memory figures are printed with two significant digits.", *notes,
+               f"costmodel's own peak activation memory (live tensors over the execution order, 16-bit): {peaks}."))
+
+
+def _where(layers: list, channels: int) -> str:
+    """Where tensors of ``channels`` channels are, as "28x28 (features.4.conv.3)", or "nowhere"."""
+    places: dict[int, str] = {}
+    for layer in layers:
+        if layer.output_shape[0] == channels:
+            places.setdefault(layer.output_shape[1], layer.name)
+    return ", ".join(f"{h}x{h} ({name})" for h, name in places.items()) or "nowhere"
+
+
+def _shufflenet_g2(height: int) -> int:
+    """The largest materialized width at ``height`` of ShuffleNet 2x with g = 2."""
+    result = analyze("shufflenet_v1", alpha=2.0, options={"groups": 2}, dtype="float16")
+    return _largest(_materialized("shufflenet_v1", result))[height][0]
+
+
+def _cell_note(model: str, height: int, printed_channels: int, printed_kb: str, layers: list,
+               figures: tuple[Figure, Figure]) -> str:
+    """Why a cell differs, from the counts: another tensor count, another stage's width, or g = 2 widths."""
+    if all(figure.agrees for figure in figures):
+        return ""
+    channels, one = figures[0].exact, figures[1].exact
+    if printed_channels == channels:
+        ratio = Fraction(printed_kb) * 1000 / one
+        return (f"{printed_kb} kB is {float(ratio):.2f} times one {channels}-channel {height}x{height} tensor "
+                f"({one / 1000:.1f} kB): two tensors, the last 1x1 layer's input and output, where the column's "
+                "other cells count one")
+    if model == "shufflenet_v1" and _shufflenet_g2(height) == printed_channels:
+        return (f"{printed_channels} is the width of ShuffleNet 2x with g = 2 at {height}x{height}; with g = 3 "
+                f"it is {channels}: the column's widths are those of g = 2")
+    return (f"the largest tensor at {height}x{height} has {channels} channels; {printed_channels}-channel tensors "
+            f"are at {_where(layers, printed_channels)}, and {height}x{height}x{printed_channels}x2 B = "
+            f"{height * height * printed_channels * 2 / 1000:.1f} kB is the printed {printed_kb}")
+
+
+V2_TABLES = {"3": v2_table3, "4": v2_table4, "slim": slim_checkpoints}
 V3_TABLES = {"3": v3_table3}
