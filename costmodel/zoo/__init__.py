@@ -17,7 +17,8 @@ from ..ir import Network
 from ..spec import load_spec, looks_like_spec
 from .entry import ModelEntry, ModelOption  # noqa: F401  (re-exported)
 
-MODULES = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3",)
+MODULES = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "shufflenet_v1", "shufflenet_v2", "xception", "mobilenext",
+           "blazeface", "fd_mobilenet", "vgg", "alexnet", "squeezenet", "googlenet", "inception_v3", "resnet",)
 
 MODELS: dict[str, ModelEntry] = {}
 

@@ -1,0 +1,122 @@
+"""ResNet-50 and ResNeXt-50 (32x4d), as torchvision builds them, with the original (v1) stride placement as an option.
+
+Sources: K. He, X. Zhang, S. Ren, J. Sun, "Deep Residual Learning for Image Recognition", arXiv:1512.03385 (2015),
+Table 1, 50-layer column; S. Xie, R. Girshick, P. Dollar, Z. Tu, K. He, "Aggregated Residual Transformations for
+Deep Neural Networks", arXiv:1611.05431 (2016), Table 1, ResNeXt-50 (32x4d) column: the same network with the 3x3
+convolution of each bottleneck a group convolution of cardinality C = 32 (4 channels per group) and the bottleneck
+twice as wide.
+
+Layer for layer as torchvision's ``models/resnet.py``: a 7x7/2 convolution (64), BatchNorm, ReLU and a 3x3/2 max
+pool (padding 1); four stages (``layer1`` ... ``layer4``) of ``Bottleneck`` blocks, each ``conv1`` 1x1 to the
+bottleneck width, ``conv2`` 3x3 (``groups`` = 1 or 32), ``conv3`` 1x1 to 4x the stage's base width, every
+convolution without bias and followed by BatchNorm (gamma and beta: 2 parameters per channel), ReLU after the first
+two and after the residual add. The first block of each stage projects its shortcut with ``downsample.0`` (1x1
+convolution, the block's stride) and ``downsample.1`` (BatchNorm). Head: global average pool, a 1000-way linear
+layer. A group convolution costs ``D_K^2 (M/g) N D_F^2`` mult-adds.
+
+``variant="v1.5"`` (default, torchvision): a stage's stride 2 is on the 3x3 ``conv2`` of its first block.
+``variant="v1"`` (He et al. 2015 and the original Caffe/Torch models): the stride 2 is on the first 1x1 ``conv1``,
+so that block's 3x3 convolution runs on the already halved map (fewer mult-adds, same parameters).
+
+Node names are torchvision's module paths (``conv1``, ``bn1``, ``layer1.0.conv2``, ``layer2.0.downsample.0``,
+``fc``). torchvision applies one ``relu`` module three times per block; the IR has one node per call:
+``layerN.i.relu1``, ``.relu2`` and, after the residual ``layerN.i.add``, ``.relu3``. The network ends in a global
+pool and accepts any input size that keeps the maps non-empty; it has no width multiplier.
+"""
+from __future__ import annotations
+
+from ..builder import GraphBuilder
+from ..ir import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Network, Pool2d
+from .entry import ModelEntry, ModelOption
+
+NUM_CLASSES = 1000
+VARIANTS = ("v1.5", "v1")
+EXPANSION = 4
+
+# Table 1 (He et al.), 50-layer column, one row per stage: (paper stage, torchvision layer, bottleneck width,
+# output channels, blocks, first stride). conv1 (7x7, 64, stride 2) and the 3x3 max pool are the stem below.
+RESNET50 = (
+    ("conv2_x", "layer1", 64, 256, 3, 1),      # [1x1, 64; 3x3, 64; 1x1, 256] x 3        56 x 56
+    ("conv3_x", "layer2", 128, 512, 4, 2),     # [1x1, 128; 3x3, 128; 1x1, 512] x 4      28 x 28
+    ("conv4_x", "layer3", 256, 1024, 6, 2),    # [1x1, 256; 3x3, 256; 1x1, 1024] x 6     14 x 14
+    ("conv5_x", "layer4", 512, 2048, 3, 2),    # [1x1, 512; 3x3, 512; 1x1, 2048] x 3     7 x 7
+)
+# Table 1 (Xie et al.), ResNeXt-50 (32x4d) column: the 3x3 convolutions have C = 32 groups.
+RESNEXT50_32X4D = (
+    ("conv2", "layer1", 128, 256, 3, 1),       # [1x1, 128; 3x3, 128, C=32; 1x1, 256] x 3
+    ("conv3", "layer2", 256, 512, 4, 2),       # [1x1, 256; 3x3, 256, C=32; 1x1, 512] x 4
+    ("conv4", "layer3", 512, 1024, 6, 2),      # [1x1, 512; 3x3, 512, C=32; 1x1, 1024] x 6
+    ("conv5", "layer4", 1024, 2048, 3, 2),     # [1x1, 1024; 3x3, 1024, C=32; 1x1, 2048] x 3
+)
+CARDINALITY = 32
+
+
+def _bottleneck(b: GraphBuilder, prefix: str, width: int, out: int, stride: int, groups: int, project: bool,
+                variant: str) -> None:
+    """torchvision's ``Bottleneck``; with ``variant="v1"`` the stride moves from ``conv2`` to ``conv1``."""
+    x = b.last
+    stride1, stride2 = (stride, 1) if variant == "v1" else (1, stride)
+    b.add(f"{prefix}.conv1", Conv2d(width, kernel=1, stride=stride1), x)
+    b.add(f"{prefix}.bn1", BatchNorm())
+    b.add(f"{prefix}.relu1", Activation("relu"))
+    b.add(f"{prefix}.conv2", Conv2d(width, kernel=3, stride=stride2, padding=(1, 1), groups=groups))
+    b.add(f"{prefix}.bn2", BatchNorm())
+    b.add(f"{prefix}.relu2", Activation("relu"))
+    b.add(f"{prefix}.conv3", Conv2d(out, kernel=1))
+    branch = b.add(f"{prefix}.bn3", BatchNorm())
+    shortcut = x
+    if project:
+        b.add(f"{prefix}.downsample.0", Conv2d(out, kernel=1, stride=stride), x)
+        shortcut = b.add(f"{prefix}.downsample.1", BatchNorm())
+    b.add(f"{prefix}.add", Add(), (branch, shortcut))
+    b.add(f"{prefix}.relu3", Activation("relu"))
+
+
+def _resnet(name: str, stages: tuple, groups: int, variant: str, source: str, description: str) -> Network:
+    b = GraphBuilder()
+    b.add("conv1", Conv2d(64, kernel=7, stride=2, padding=(3, 3)))
+    b.add("bn1", BatchNorm())
+    b.add("relu", Activation("relu"))
+    b.add("maxpool", Pool2d("max", kernel=3, stride=2, padding=(1, 1)))
+    channels = 64
+    for _, layer, width, out, blocks, stride in stages:
+        for index in range(blocks):
+            first = index == 0
+            _bottleneck(b, f"{layer}.{index}", width, out, stride if first else 1, groups,
+                        project=first and (stride != 1 or channels != out), variant=variant)
+            channels = out
+    b.add("avgpool", GlobalAvgPool())
+    b.add("flatten", Flatten())
+    b.add("fc", Linear(NUM_CLASSES))
+    return b.build(name, source=source, description=f"{description} (ResNet {variant})")
+
+
+def resnet50(variant: str = "v1.5") -> Network:
+    """ResNet-50 (Table 1, 50-layer): 16 bottleneck blocks in four stages; torchvision's v1.5 strides by default."""
+    return _resnet("resnet50", RESNET50, 1, variant, "He et al. 2015, arXiv:1512.03385, Table 1",
+                   "ResNet-50: 3-4-6-3 bottleneck blocks")
+
+
+def resnext50_32x4d(variant: str = "v1.5") -> Network:
+    """ResNeXt-50 (32x4d): ResNet-50 with 32-group 3x3 convolutions in bottlenecks twice as wide."""
+    return _resnet("resnext50_32x4d", RESNEXT50_32X4D, CARDINALITY, variant,
+                   "Xie et al. 2016, arXiv:1611.05431, Table 1", "ResNeXt-50 (32x4d): 32-group 3x3 bottlenecks")
+
+
+def _variant_option() -> ModelOption:
+    return ModelOption("variant", str, "v1.5", VARIANTS,
+                       help="v1.5: stride 2 on the 3x3 conv2 (torchvision); v1: on the first 1x1 conv1 (He et al.)")
+
+
+ENTRIES = (
+    ModelEntry("resnet50", resnet50,
+               "ResNet-50 (bottleneck, BN), 1000 classes; default variant v1.5 (torchvision: stride on the 3x3), "
+               "v1: stride on the first 1x1",
+               "He et al. 2015 (arXiv:1512.03385), Table 1; torchvision models/resnet.py",
+               accepts_alpha=False, options=(_variant_option(),)),
+    ModelEntry("resnext50_32x4d", resnext50_32x4d,
+               "ResNeXt-50 32x4d (cardinality 32, 4 channels per group in the 3x3); default variant v1.5 "
+               "(torchvision), v1: stride on the first 1x1",
+               "Xie et al. 2016 (arXiv:1611.05431), Table 1; torchvision models/resnet.py",
+               accepts_alpha=False, options=(_variant_option(),)),
+)

@@ -1,0 +1,80 @@
+"""VGG-16, the MobileNetV1 paper's large baseline (Table 8).
+
+Source: K. Simonyan and A. Zisserman, "Very Deep Convolutional Networks for Large-Scale Image Recognition",
+arXiv:1409.1556 (2014), Table 1, configuration D: thirteen 3x3 convolutions (stride 1, padding 1) in five stacks
+separated by 2x2 max pools with stride 2, then FC-4096, FC-4096, FC-1000 and soft-max.
+
+Layer for layer as torchvision's ``models/vgg.py`` (``vgg16``, no BatchNorm): every convolution and fully connected
+layer has a bias and is followed by ReLU; the classifier is ``Linear, ReLU, Dropout, Linear, ReLU, Dropout,
+Linear``. Node names are torchvision's module paths (``features.0`` ... ``features.30``, ``classifier.0`` ...
+``classifier.6``). Each 3x3 convolution costs ``D_K^2 M N D_F^2 = 9 M N D_F^2`` mult-adds; a fully connected layer
+``M N``.
+
+torchvision's ``AdaptiveAvgPool2d((7, 7))`` before the classifier is an identity at 224 x 224 (the last map is
+already 512 x 7 x 7), so it is omitted and the network has a fixed input size: FC-4096 reads exactly 512 * 7 * 7
+values. The final soft-max has no parameters and is not counted. VGG has no width multiplier.
+"""
+from __future__ import annotations
+
+from ..builder import GraphBuilder
+from ..ir import Activation, Conv2d, Dropout, Flatten, Linear, Network, Pool2d
+from .entry import ModelEntry
+
+SOURCE = "Simonyan & Zisserman 2014, arXiv:1409.1556, Table 1 (configuration D)"
+NUM_CLASSES = 1000
+
+# Table 1, column D, one row per line: ("conv3", output channels) or ("maxpool", None).
+CONFIG_D = (
+    ("conv3", 64),     # conv3-64        224 x 224
+    ("conv3", 64),     # conv3-64
+    ("maxpool", None), # maxpool         -> 112 x 112
+    ("conv3", 128),    # conv3-128
+    ("conv3", 128),    # conv3-128
+    ("maxpool", None), # maxpool         -> 56 x 56
+    ("conv3", 256),    # conv3-256
+    ("conv3", 256),    # conv3-256
+    ("conv3", 256),    # conv3-256
+    ("maxpool", None), # maxpool         -> 28 x 28
+    ("conv3", 512),    # conv3-512
+    ("conv3", 512),    # conv3-512
+    ("conv3", 512),    # conv3-512
+    ("maxpool", None), # maxpool         -> 14 x 14
+    ("conv3", 512),    # conv3-512
+    ("conv3", 512),    # conv3-512
+    ("conv3", 512),    # conv3-512
+    ("maxpool", None), # maxpool         -> 7 x 7
+)
+CLASSIFIER = (4096, 4096, NUM_CLASSES)   # FC-4096, FC-4096, FC-1000 (then soft-max, not counted)
+
+
+def vgg16() -> Network:
+    """VGG-16 (configuration D) at 224 x 224, as torchvision builds it."""
+    builder = GraphBuilder()
+    index = 0
+    for kind, channels in CONFIG_D:
+        if kind == "maxpool":
+            builder.add(f"features.{index}", Pool2d("max", kernel=2, stride=2))
+            index += 1
+        else:
+            builder.add(f"features.{index}", Conv2d(channels, kernel=3, padding=(1, 1), bias=True))
+            builder.add(f"features.{index + 1}", Activation("relu"))
+            index += 2
+    builder.add("flatten", Flatten())
+    index = 0
+    for position, features in enumerate(CLASSIFIER):
+        builder.add(f"classifier.{index}", Linear(features, bias=True))
+        if position == len(CLASSIFIER) - 1:
+            break
+        builder.add(f"classifier.{index + 1}", Activation("relu"))
+        builder.add(f"classifier.{index + 2}", Dropout(0.5))
+        index += 3
+    return builder.build("vgg16", source=SOURCE,
+                         description="VGG-16: 13 3x3 convolutions and 3 fully connected layers (configuration D)")
+
+
+ENTRIES = (
+    ModelEntry("vgg16", vgg16,
+               "VGG-16 (configuration D, no BatchNorm), 224x224 only, 1000 classes; torchvision's vgg16",
+               "Simonyan & Zisserman 2014 (arXiv:1409.1556), Table 1 D; torchvision models/vgg.py",
+               accepts_alpha=False, accepts_resolution=False),
+)
