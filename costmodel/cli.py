@@ -90,14 +90,34 @@ def list_models(fmt: str) -> None:
             for e in MODELS.values()]
         click.echo(json.dumps(entries, indent=2))
         return
-    listing = Table(("model", "description", "source", "options"), align=("l", "l", "l", "l"))
+    if fmt == "markdown":
+        listing = Table(("model", "description", "source", "options"), align=("l", "l", "l", "l"))
+        for entry in MODELS.values():
+            listing.add(entry.name, entry.description, entry.source, "; ".join(_accepts(entry)) or "-")
+        click.echo(listing.markdown(), nl=False)
+        return
+    width = max(len(name) for name in MODELS) + 2
     for entry in MODELS.values():
-        accepts = [] if entry.accepts_alpha else ["no --alpha"]
-        accepts += [] if entry.accepts_resolution else ["fixed resolution"]
-        options = [f"{o.name}={o.default} ({'|'.join(map(str, o.choices)) or o.type.__name__})"
-                   for o in entry.options]
-        listing.add(entry.name, entry.description, entry.source, "; ".join(accepts + options) or "-")
-    click.echo(listing.markdown() if fmt == "markdown" else listing.text(), nl=False)
+        click.echo(f"{entry.name.ljust(width)}{entry.description}")
+        click.echo(f"{'':{width}}source: {entry.source}")
+        for line in _accepts(entry):
+            click.echo(f"{'':{width}}{line}")
+    click.echo("\nModel options are given as -O NAME=VALUE (costmodel table MODEL -O groups=8).")
+
+
+def _accepts(entry: Any) -> list[str]:
+    """What a zoo model accepts beyond the defaults, one line each."""
+    lines = []
+    if not entry.accepts_alpha:
+        lines.append("no width multiplier (alpha must be 1)")
+    elif entry.alpha_choices:
+        lines.append(f"alpha: {', '.join(f'{a:g}' for a in entry.alpha_choices)} only")
+    if not entry.accepts_resolution:
+        lines.append("fixed input size (no --rho or --resolution)")
+    for option in entry.options:
+        allowed = "|".join(map(str, option.choices)) or option.type.__name__
+        lines.append(f"-O {option.name}={option.default}  ({allowed}) {option.help}".rstrip())
+    return lines
 
 
 @cli.command()

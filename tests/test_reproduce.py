@@ -1,4 +1,5 @@
 """The MobileNetV1 paper's Tables 3, 6 and 7 from costmodel's passes, against the published figures."""
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,26 @@ def test_every_disagreement_carries_a_note():
             for row in reproduction.rows:
                 if not all(figure.agrees for figure in row.figures):
                     assert row.note, (paper, reproduction.table, row.label)
+
+
+def test_tables_8_and_9_comparisons_are_explained():
+    eight = {row.label: row for row in reproductions("mobilenet_v1", "8")[0].rows}
+    nine = {row.label: row for row in reproductions("mobilenet_v1", "9")[0].rows}
+    vgg = eight["VGG 16"]
+    # VGG16 configuration D by hand: 13 convolutions 15,346,630,656 + FC 25088*4096 + 4096*4096 + 4096*1000
+    fc = 25088 * 4096 + 4096 * 4096 + 4096 * 1000
+    assert vgg.figures[0].exact == 15_346_630_656 + fc and vgg.figures[1].agrees
+    assert "the convolutions alone count 15,346.6M (the three FC layers 123.6M), which agrees" in vgg.note
+    squeeze = nine["Squeezenet"]
+    assert squeeze.figures[1].agrees and not squeeze.figures[0].agrees
+    assert "832.67M mult-adds" in squeeze.note and "1665.3M, agrees with 1700" in squeeze.note
+    assert all(f.agrees for f in nine["AlexNet"].figures)        # 724.4M and 60.97M: 720 and 60 as printed
+    assert "1,320,648, which agrees" in nine["0.50 MobileNet-160"].note
+    google = eight["GoogleNet"]
+    assert not google.figures[0].agrees and "no variant gives 1550M" in google.note
+
+
+def test_trailing_zeros_as_rounding():
+    assert Figure("m", "720", 724_406_816, zeros_rounded=True).unit == 10
+    assert Figure("m", "15300", 1, zeros_rounded=True).unit == 100
+    assert Figure("m", "1.25", 1, zeros_rounded=True).unit == Fraction(1, 100)

@@ -27,6 +27,7 @@ class Figure:
     scale: int = 10**6
     detail: str = ""      # shown as the exact value instead of ``exact`` (e.g. "10,838,016 / 568,740,352")
     significant: int = 0  # > 0: the paper prints this many significant digits ("1600" for 1605.6 with 2)
+    zeros_rounded: bool = False   # a whole number's trailing zeros are rounding ("15300": unit 100)
 
     @property
     def decimals(self) -> int:
@@ -35,6 +36,9 @@ class Figure:
     @property
     def unit(self) -> Fraction:
         """One unit in the last printed digit, or in the last significant digit when ``significant`` is set."""
+        if self.zeros_rounded and "." not in self.printed:
+            digits = self.printed.lstrip("-")
+            return Fraction(10) ** (len(digits) - len(digits.rstrip("0")))
         if self.significant:
             digits = len(str(abs(int(Fraction(self.printed)))))
             return Fraction(10) ** max(digits - self.significant, -self.decimals)
