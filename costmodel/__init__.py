@@ -13,8 +13,16 @@ from .scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``to_torch`` imports torch, so it loads only when asked for (``costmodel.verify.verify`` likewise)."""
+    if name == "to_torch":
+        from .torch_lowering import to_torch
+        return to_torch
+    raise AttributeError(f"module 'costmodel' has no attribute {name!r}")
+
 __all__ = [
     "Activation", "Add", "Analysis", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "CostModelError", "Dropout",
     "Expanded", "Flatten", "GlobalAvgPool", "LayerCost", "Linear", "Multiply", "Network", "Node", "Pool2d", "Scaled",
-    "Split", "Squeezed", "Tabulated", "analyze", "make_divisible",
+    "Split", "Squeezed", "Tabulated", "analyze", "make_divisible", "to_torch",
 ]

@@ -11,7 +11,7 @@ from .ir import Network
 from .kinds import KINDS, layer_kind
 from .passes import activation_schedule, node_metrics
 from .scaling import check_alpha, input_size
-from .shapes import Shape, infer_shapes, network_input_shape, numel
+from .shapes import NodeShapes, Shape, infer_shapes, network_input_shape, numel
 
 if TYPE_CHECKING:  # pandas is imported only by to_frame()
     import pandas
@@ -135,14 +135,11 @@ class Analysis:
         return pandas.DataFrame.from_records(records).set_index("name")
 
 
-def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
-            resolution: "int | tuple[int, int] | None" = None, *, convention: str = DEFAULT_CONVENTION,
-            dtype: str = DEFAULT_DTYPE, options: Mapping[str, Any] | None = None) -> Analysis:
-    """Every cost of ``model_or_network`` (a zoo name or a ``Network``) at width multiplier ``alpha`` and an input
-    scaled by ``rho`` from the network's base resolution, or of ``resolution`` pixels (an int or (H, W)).
-
-    ``options`` are the zoo model's own options (see ``costmodel list``). Raises ``CostModelError`` on bad input.
-    """
+def resolve(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
+            resolution: "int | tuple[int, int] | None" = None, options: Mapping[str, Any] | None = None
+            ) -> tuple[Network, float, tuple[int, int, int], tuple[NodeShapes, ...]]:
+    """The network of a zoo name, spec file or Network, checked against what it accepts, with its input shape and
+    every node's shapes at ``alpha`` and the input size of ``rho`` or ``resolution``."""
     from .zoo import resolve_model
 
     network, entry = resolve_model(model_or_network, options)
@@ -152,13 +149,24 @@ def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
         if (rho is not None or resolution is not None) and not entry.accepts_resolution:
             raise CostModelError(f"model {network.name!r} has a fixed input size; rho and resolution are not "
                                  "accepted")
+    size = input_size(network.base_resolution, rho, resolution)
+    shapes = infer_shapes(network, alpha, size)
+    return network, alpha, network_input_shape(network, alpha, size), shapes
+
+
+def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
+            resolution: "int | tuple[int, int] | None" = None, *, convention: str = DEFAULT_CONVENTION,
+            dtype: str = DEFAULT_DTYPE, options: Mapping[str, Any] | None = None) -> Analysis:
+    """Every cost of ``model_or_network`` (a zoo name, a spec file or a ``Network``) at width multiplier ``alpha`` and an input
+    scaled by ``rho`` from the network's base resolution, or of ``resolution`` pixels (an int or (H, W)).
+
+    ``options`` are the zoo model's own options (see ``costmodel list``). Raises ``CostModelError`` on bad input.
+    """
     if convention not in CONVENTIONS:
         raise CostModelError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
     if dtype not in DTYPE_BYTES:
         raise CostModelError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
-    size = input_size(network.base_resolution, rho, resolution)
-    shapes = infer_shapes(network, alpha, size)
-    input_shape = network_input_shape(network, alpha, size)
+    network, alpha, input_shape, shapes = resolve(model_or_network, alpha, rho, resolution, options)
     schedule = activation_schedule(network, shapes, numel(input_shape))
     width = DTYPE_BYTES[dtype]
     layers = []

@@ -74,6 +74,28 @@ def table(model: str, alpha: float, rho: float | None, resolution: int | None, p
     _emit(render(result, fmt, per_layer=per_layer, by_kind=by_kind), output)
 
 
+@cli.command(name="verify")
+@click.argument("model")
+@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
+@click.option("--rho", type=float, default=None, help="Resolution multiplier.")
+@click.option("--resolution", type=int, default=None, help="Input size in pixels (instead of --rho).")
+@click.option("--against", type=click.Choice(["fvcore", "flopcounter"]), default="fvcore", show_default=True,
+              help="The reference: fvcore's FlopCountAnalysis or torch's FlopCounterMode.")
+@click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
+@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
+def verify_command(model: str, alpha: float, rho: float | None, resolution: int | None, against: str, fmt: str,
+                   options: Sequence[str], output: str | None) -> int:
+    """Check MODEL's counts against fvcore (or FlopCounterMode) on the lowered torch module, per layer.
+    Exit status 0 when everything agrees, 1 when anything differs."""
+    from .verify import render_verification, verify
+
+    check = verify(model, alpha=alpha, rho=rho, resolution=resolution, against=against,
+                   options=_parse_options(options))
+    _emit(render_verification(check, fmt), output)
+    return 0 if check.agrees else 1
+
+
 @cli.command(name="list")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True)

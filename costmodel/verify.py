@@ -1,0 +1,176 @@
+"""``costmodel verify``: costmodel's counts against fvcore's (or torch's FlopCounterMode's) on the lowered module.
+
+The network is lowered to torch (``torch_lowering``), run once in eval mode on a batch-1 input, and counted by the
+reference tool per module. costmodel's passes count the same network under the reference's convention
+(``conventions``: fvcore counts conv and linear multiply-accumulates, BatchNorm 2 per element, adaptive average
+pooling 1 per input element; FlopCounterMode 2 per multiply-accumulate of conv and linear), and every node's
+FLOPs and parameters are compared with the reference's count for the module of the same name. Parameters are
+``sum(p.numel())`` per module (fvcore's ``parameter_count``).
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from .analysis import Analysis, analyze
+from .errors import CostModelError
+from .ir import Network
+from .render import Table, grouped
+
+REFERENCES = {"fvcore": "fvcore", "flopcounter": "flop_counter"}   # --against -> costmodel convention
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """One node: costmodel's FLOPs and params beside the reference's for the module of the same name."""
+
+    name: str
+    kind: str
+    flops: int
+    reference_flops: int
+    params: int
+    reference_params: int
+
+    @property
+    def agrees(self) -> bool:
+        return self.flops == self.reference_flops and self.params == self.reference_params
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The comparison of one network at one setting."""
+
+    model: str
+    alpha: float
+    resolution: tuple[int, int]
+    against: str
+    layers: tuple[LayerCheck, ...]
+    total_flops: int
+    reference_total_flops: int
+    total_params: int
+    reference_total_params: int
+    uncounted_ops: Mapping[str, int] = field(default_factory=dict)   # ops the reference skips, with call counts
+
+    @property
+    def agrees(self) -> bool:
+        return (all(layer.agrees for layer in self.layers) and self.total_flops == self.reference_total_flops
+                and self.total_params == self.reference_total_params)
+
+
+@contextmanager
+def quiet_reference_tools() -> Iterator[None]:
+    """fvcore's import warns about ``torch.jit.script`` and its analysis logs unsupported ops and tracer
+    warnings; costmodel prints its own report instead."""
+    logger = logging.getLogger("fvcore")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*torch.jit.script.*")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", module="torch.jit")
+        try:
+            yield
+        finally:
+            logger.setLevel(level)
+
+
+def _reference_counts(module: Any, against: str) -> tuple[dict[str, int], int, dict[str, int], dict[str, int]]:
+    """(flops by module name, total flops, params by module name, uncounted ops) from the reference tool."""
+    import torch
+
+    x = module.example_input()
+    with quiet_reference_tools():
+        from fvcore.nn import FlopCountAnalysis, parameter_count
+
+        params = dict(parameter_count(module))
+        if against == "fvcore":
+            analysis = (FlopCountAnalysis(module, x).unsupported_ops_warnings(False)
+                        .uncalled_modules_warnings(False).tracer_warnings("none"))
+            by_module = {name: int(count) for name, count in analysis.by_module().items()}
+            return by_module, int(analysis.total()), params, dict(analysis.unsupported_ops())
+        from torch.utils.flop_counter import FlopCounterMode
+
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            module(x)
+        prefix = f"{type(module).__name__}."
+        by_module = {name[len(prefix):]: sum(counts.values()) for name, counts in counter.get_flop_counts().items()
+                     if name.startswith(prefix)}
+        return by_module, int(counter.get_total_flops()), params, {}
+
+
+def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
+           resolution: "int | tuple[int, int] | None" = None, *, against: str = "fvcore",
+           options: Mapping[str, Any] | None = None) -> Verification:
+    """Compare costmodel with fvcore (``against="fvcore"``) or FlopCounterMode (``"flopcounter"``) per layer and
+    in total. Needs torch and fvcore (the ``verify`` extra)."""
+    if against not in REFERENCES:
+        raise CostModelError(f"unknown reference {against!r}; known: {', '.join(REFERENCES)}")
+    result = analyze(model_or_network, alpha=alpha, rho=rho, resolution=resolution,
+                     convention=REFERENCES[against], options=options)
+    try:
+        with quiet_reference_tools():
+            import fvcore.nn  # noqa: F401
+        from .torch_lowering import to_torch
+    except ImportError as error:
+        raise CostModelError(f"verify needs torch and fvcore ({error.name} is missing): "
+                             "pip install torch==2.13.0 'costmodel[verify]'") from None
+    module = to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution)
+    return compare(result, module, against)
+
+
+def compare(result: Analysis, module: Any, against: str = "fvcore") -> Verification:
+    """Compare an analysis (under the reference's convention) with the reference's counts of ``module``, the
+    same network lowered to torch."""
+    if result.convention != REFERENCES[against]:
+        raise CostModelError(f"comparing with {against} needs the {REFERENCES[against]!r} convention, "
+                             f"not {result.convention!r}")
+    by_module, total, params, uncounted = _reference_counts(module, against)
+    layers = tuple(LayerCheck(layer.name, layer.kind, layer.flops, by_module.get(layer.name, 0), layer.params,
+                              params.get(layer.name, 0)) for layer in result.layers)
+    return Verification(result.model, result.alpha, result.resolution, against, layers, result.totals["flops"],
+                        total, result.totals["params"], params.get("", 0), uncounted)
+
+
+def render_verification(check: Verification, fmt: str = "text") -> str:
+    """The diff table (rows that differ first), totals, and the ops the reference does not count."""
+    tool = "fvcore" if check.against == "fvcore" else "FlopCounterMode"
+    table = Table(("name", "kind", "costmodel flops", f"{tool} flops", "difference", "costmodel params",
+                   f"{tool} params", "agrees"), align=("l", "l", "r", "r", "r", "r", "r", "l"))
+    for layer in sorted(check.layers, key=lambda layer: layer.agrees):
+        table.add(layer.name, layer.kind, grouped(layer.flops), grouped(layer.reference_flops),
+                  f"{layer.flops - layer.reference_flops:+,}", grouped(layer.params),
+                  grouped(layer.reference_params), "yes" if layer.agrees else "NO")
+    flops_ok = check.total_flops == check.reference_total_flops
+    params_ok = check.total_params == check.reference_total_params
+    table.add("total", "", grouped(check.total_flops), grouped(check.reference_total_flops),
+              f"{check.total_flops - check.reference_total_flops:+,}", grouped(check.total_params),
+              grouped(check.reference_total_params), "yes" if flops_ok and params_ok else "NO")
+    differing = sum(not layer.agrees for layer in check.layers)
+    height, width = check.resolution
+    verdict = (f"every layer agrees with {tool}" if check.agrees else
+               f"{differing} layer(s) differ from {tool}" + ("" if flops_ok and params_ok else "; totals differ"))
+    header = f"{check.model}  alpha={check.alpha:g}  {height}x{width}  against {tool}: {verdict}"
+    uncounted = ", ".join(f"{op} ({count}x)" for op, count in sorted(check.uncounted_ops.items()))
+    footer = f"\n{tool} does not count: {uncounted}; costmodel's {check.against} convention counts them as 0 too.\n" \
+        if uncounted else ""
+    if fmt == "markdown":
+        return f"# verify {check.model}\n\n{header}\n\n{table.markdown()}{footer}"
+    if fmt == "csv":
+        return table.csv()
+    if fmt == "json":
+        import json
+        return json.dumps({
+            "model": check.model, "alpha": check.alpha, "resolution": height if height == width else [height, width],
+            "against": check.against, "agrees": check.agrees,
+            "totals": {"flops": check.total_flops, "reference_flops": check.reference_total_flops,
+                       "params": check.total_params, "reference_params": check.reference_total_params},
+            "layers": [{"name": layer.name, "kind": layer.kind, "flops": layer.flops,
+                        "reference_flops": layer.reference_flops, "params": layer.params,
+                        "reference_params": layer.reference_params, "agrees": layer.agrees}
+                       for layer in check.layers],
+            "uncounted_ops": dict(sorted(check.uncounted_ops.items())),
+        }, indent=2) + "\n"
+    return f"{header}\n\n{table.text()}{footer}"

@@ -1,0 +1,28 @@
+"""Shared torch/fvcore helpers for the tests: lowered modules are built once per setting and reused."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import costmodel
+from costmodel.torch_lowering import to_torch
+from costmodel.verify import compare
+
+
+@lru_cache(maxsize=None)
+def lowered(model: str, alpha: float = 1.0, resolution: int | None = None, options: tuple = ()):
+    return to_torch(model, alpha=alpha, resolution=resolution, options=dict(options))
+
+
+def check(model: str, alpha: float = 1.0, resolution: int | None = None, options: tuple = (),
+          against: str = "fvcore"):
+    convention = "fvcore" if against == "fvcore" else "flop_counter"
+    result = costmodel.analyze(model, alpha=alpha, resolution=resolution, options=dict(options),
+                               convention=convention)
+    return compare(result, lowered(model, alpha, resolution, options), against)
+
+
+def compare_network(network, alpha: float = 1.0, against: str = "fvcore"):
+    """Verify an IR network built in a test."""
+    convention = "fvcore" if against == "fvcore" else "flop_counter"
+    return compare(costmodel.analyze(network, alpha=alpha, convention=convention),
+                   to_torch(network, alpha=alpha), against)

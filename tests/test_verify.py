@@ -1,0 +1,101 @@
+"""`costmodel verify`: the exit contract, the diff table, quiet reference tools, and a perturbed formula caught."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+import costmodel
+from costmodel import formulas
+from costmodel.cli import main
+from costmodel.ir import Conv2d
+from costmodel.torch_lowering import to_torch
+
+
+def run(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def test_verify_agrees_and_exits_0(capsys):
+    status, out, err = run(["verify", "mobilenet_v1", "--alpha", "0.5", "--resolution", "128"], capsys)
+    assert status == 0 and err == ""
+    assert "every layer agrees with fvcore" in out
+    # fvcore's total for MobileNetV1 0.5 at 128, by the fvcore convention: convs + linear + BN 2/elem + pool
+    assert "total" in out
+
+
+def test_a_perturbed_formula_is_caught(capsys, monkeypatch):
+    """Break fvcore's convolution formula by one multiply-accumulate per layer: verify must name every
+    convolution, put them first, and exit with status 1."""
+    original = formulas.formula_for("flops:fvcore", Conv2d)
+    monkeypatch.setitem(formulas._REGISTRY, ("flops:fvcore", Conv2d), lambda op, node: original(op, node) + 1)
+    status, out, _ = run(["verify", "mobilenet_v1", "--format", "json"], capsys)
+    assert status == 1
+    document = json.loads(out)
+    assert document["agrees"] is False
+    differing = [layer for layer in document["layers"] if not layer["agrees"]]
+    assert len(differing) == 27                                 # every convolution of Table 1
+    assert all(layer["flops"] - layer["reference_flops"] == 1 for layer in differing)
+    assert document["totals"]["flops"] - document["totals"]["reference_flops"] == 27
+    status, out, _ = run(["verify", "mobilenet_v1"], capsys)
+    table_rows = out.split("\n")[4:]
+    assert table_rows[0].startswith("Conv2d_0.conv") and " NO" in table_rows[0]
+    assert "27 layer(s) differ from fvcore; totals differ" in out
+
+
+def test_a_perturbed_parameter_count_is_caught(monkeypatch):
+    from costmodel.ir import BatchNorm
+    from reference_tools import check
+    monkeypatch.setitem(formulas._REGISTRY, ("params", BatchNorm), lambda op, node: 3 * node.output[0])
+    verification = check("mobilenet_v2", 0.35)
+    assert not verification.agrees
+    assert {layer.kind for layer in verification.layers if not layer.agrees} == {"batchnorm"}
+
+
+def test_verify_against_flop_counter_and_spec_files(capsys, tmp_path):
+    status, out, _ = run(["verify", "shufflenet_v2", "--against", "flopcounter", "--format", "csv"], capsys)
+    assert status == 0 and out.startswith("name,kind,costmodel flops,FlopCounterMode flops")
+    status, out, _ = run(["verify", "examples/inception_like.toml", "--format", "markdown"], capsys)
+    assert status == 0 and "fvcore does not count: aten::add (1x), aten::max_pool2d (2x)" in out
+
+
+def test_verify_bad_input(capsys):
+    status, _, err = run(["verify", "mobilenet_v9"], capsys)
+    assert status == 2 and err.startswith("costmodel: error: unknown model")
+    status, _, err = run(["verify", "vgg16", "--resolution", "160"], capsys)
+    assert status == 2 and "fixed input size" in err
+    status, _, err = run(["verify", "mobilenet_v1", "--against", "thop"], capsys)
+    assert status == 2 and "Invalid value for '--against'" in err
+
+
+def test_the_user_sees_only_costmodels_output():
+    """No fvcore DeprecationWarning, no fvcore log lines, no tracer warnings on stderr."""
+    result = subprocess.run([sys.executable, "-W", "default", "-m", "costmodel", "verify", "mobilenet_v3_small"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.startswith("mobilenet_v3_small  alpha=1  224x224  against fvcore: every layer agrees")
+
+
+def test_lowered_module_names_are_the_node_names():
+    module = to_torch("mobilenet_v2", alpha=0.5)
+    names = {name for name, _ in module.named_modules()}
+    for layer in costmodel.analyze("mobilenet_v2", alpha=0.5).layers:
+        assert layer.name in names
+    output = module(module.example_input())
+    assert tuple(output.shape) == (1, 1000)
+    assert not module.training
+
+
+def test_same_padding_lowers_to_tensorflow_sizes():
+    from costmodel.builder import GraphBuilder
+    builder = GraphBuilder()
+    builder.add("conv", Conv2d(8, kernel=3, stride=2, padding="same"))
+    network = builder.build("same", input_channels=3, base_resolution=(7, 8))
+    module = to_torch(network)
+    assert tuple(module(module.example_input()).shape) == (1, 8, 4, 4)
+    from reference_tools import compare_network
+    assert compare_network(network).agrees
