@@ -30,18 +30,23 @@ def reproductions(paper: str, table: str = "all") -> list[Reproduction]:
     return [tables[table]()]
 
 
-def report_path(directory: "str | Path", reproduction: Reproduction) -> Path:
-    """Where a reproduction's Markdown page lives: ``<directory>/<paper>/table<N>.md``."""
-    return Path(directory) / reproduction.paper / f"table{reproduction.table}.md"
+def report_path(directory: "str | Path", reproduction: Reproduction, suffix: str = ".md") -> Path:
+    """Where a reproduction's page lives: ``<directory>/<paper>/table<N>.md`` (or ``.html``)."""
+    return Path(directory) / reproduction.paper / f"table{reproduction.table}{suffix}"
 
 
-def write_reports(directory: "str | Path", items: list[Reproduction]) -> list[Path]:
-    """Write each reproduction's Markdown page under ``directory`` (atomically); returns the paths written."""
+def write_reports(directory: "str | Path", items: list[Reproduction], html: bool = False) -> list[Path]:
+    """Write each reproduction's Markdown page (and HTML page) under ``directory``, atomically; returns the paths."""
     paths = []
     for reproduction in items:
-        path = report_path(directory, reproduction)
-        write_atomic(path, reproduction.markdown(), make_parents=True)
-        paths.append(path)
+        pages = [(".md", reproduction.markdown())]
+        if html:
+            from ..report.html import reproduction_page
+            pages.append((".html", reproduction_page(reproduction)))
+        for suffix, text in pages:
+            path = report_path(directory, reproduction, suffix)
+            write_atomic(path, text, make_parents=True)
+            paths.append(path)
     return paths
 
 

@@ -86,7 +86,7 @@ class Reproduction:
     def agrees(self) -> bool:
         return all(figure.agrees for row in self.rows for figure in row.figures)
 
-    def _table(self) -> Table:
+    def table_view(self) -> Table:
         metrics = [figure.metric for figure in self.rows[0].figures]
         columns = ["row", "costmodel setting"]
         for metric in metrics:
@@ -101,7 +101,7 @@ class Reproduction:
             table.add(*cells)
         return table
 
-    def _notes(self) -> list[str]:
+    def all_notes(self) -> list[str]:
         row_notes = [f"{row.label}: {row.note}" for row in self.rows if row.note]
         return [TOLERANCE_NOTE, *self.notes, *row_notes]
 
@@ -110,15 +110,15 @@ class Reproduction:
 
     def text(self) -> str:
         verdict = "every figure agrees" if self.agrees else "some figures differ; each such row has a note"
-        lines = [f"{self.title}", f"source: {self.source}", "", self._table().text().rstrip("\n"), "",
+        lines = [f"{self.title}", f"source: {self.source}", "", self.table_view().text().rstrip("\n"), "",
                  f"verdict: {verdict}"]
-        lines += [f"note: {note}" for note in self._notes()]
+        lines += [f"note: {note}" for note in self.all_notes()]
         return "\n".join(lines) + "\n"
 
     def markdown(self) -> str:
         verdict = "Every figure agrees." if self.agrees else "Some figures differ; each such row has a note."
-        lines = [f"# {self.title}", "", f"Source: {self.source}.", "", self._table().markdown().rstrip("\n"), "",
+        lines = [f"# {self.title}", "", f"Source: {self.source}.", "", self.table_view().markdown().rstrip("\n"), "",
                  verdict, ""]
-        lines += [f"- {note}" for note in self._notes()]
+        lines += [f"- {note}" for note in self.all_notes()]
         lines += ["", f"Regenerate with `{self.command()}`."]
         return "\n".join(lines) + "\n"

@@ -1,0 +1,34 @@
+"""HTML design-review reports: one network (``write_report``) or several side by side (``write_comparison``).
+
+Imports matplotlib and jinja2, so nothing on the path of ``costmodel table`` imports this package.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from ..fileio import write_atomic
+from .context import compare_context, report_context
+from .devices import load_device
+from .html import render_page
+
+
+def write_report(path: str, model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
+                 options: Mapping[str, Any] | None = None, device: str = "pixel1-big-core",
+                 dtype: str = "float32", cross_check: bool = True) -> str:
+    """Render the report of ``model`` and write it to ``path`` atomically; returns the HTML."""
+    context = report_context(model, alpha=alpha, rho=rho, resolution=resolution, options=options,
+                             device=load_device(device), dtype=dtype, cross_check=cross_check)
+    page = render_page("report.html", context)
+    write_atomic(path, page)
+    return page
+
+
+def write_comparison(path: str, specs: Sequence[str], device: str = "pixel1-big-core",
+                     dtype: str = "float32") -> str:
+    """Render the comparison of ``specs`` (``MODEL[:key=value,...]``) and write it to ``path``; returns the HTML."""
+    page = render_page("compare.html", compare_context(specs, device=load_device(device), dtype=dtype))
+    write_atomic(path, page)
+    return page
+
+
+__all__ = ["compare_context", "report_context", "render_page", "write_comparison", "write_report"]

@@ -1,0 +1,327 @@
+"""What the report templates receive: plain values computed from costmodel's passes (and fvcore's counts when
+torch is installed). Nothing here formats HTML; the templates only lay these values out.
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from typing import Any, Mapping, Sequence
+
+from ..analysis import Analysis, analyze
+from ..conventions import CONVENTIONS
+from ..errors import CostModelError
+from ..kinds import KIND_TITLES
+from ..render import grouped, percent, si, si_bytes
+from ..shapes import format_shape
+from ..zoo import MODELS
+from . import plots
+from .devices import Device
+from .review import review
+
+GRID_ALPHAS = (0.25, 0.35, 0.5, 0.75, 1.0, 1.25, 1.4)
+GRID_SCALES = (3 / 7, 4 / 7, 5 / 7, 6 / 7, 1.0, 8 / 7)      # 96 .. 256 at a base of 224
+WEIGHTED = ("conv", "pointwise", "depthwise", "group", "linear")
+
+
+def progress(items: Sequence[Any], label: str) -> Any:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    if sys.stderr.isatty() and len(items) > 8:
+        import click
+        return click.progressbar(items, label=label, file=sys.stderr)
+    return nullcontext(items)
+
+
+def summary(result: Analysis) -> list[dict[str, str]]:
+    """The headline figures, each with a unit and exactly."""
+    totals = result.totals
+    intensity = totals["madds"] / totals["memory_access_bytes"] if totals["memory_access_bytes"] else 0.0
+    rows = [
+        ("params", si(totals["params"]), grouped(totals["params"])),
+        ("mult-adds", si(totals["madds"]), grouped(totals["madds"])),
+        (f"FLOPs ({result.convention})", si(totals["flops"]), grouped(totals["flops"])),
+        ("memory access", si_bytes(totals["memory_access_bytes"]), f"{grouped(totals['memory_access_bytes'])} B"),
+        ("peak activation", si_bytes(totals["peak_activation_bytes"]),
+         f"{grouped(totals['peak_activation_bytes'])} B at {result.peak_node}"),
+        ("arithmetic intensity", f"{intensity:.2f}", "mult-adds per byte moved"),
+    ]
+    return [{"metric": m, "value": v, "exact": e} for m, v, e in rows]
+
+
+def layer_rows(result: Analysis) -> list[dict[str, Any]]:
+    """One row per layer with exact counts and shares of the totals (shares as numbers for sorting)."""
+    totals = result.totals
+    rows = []
+    for index, layer in enumerate(result.layers):
+        rows.append({
+            "index": index, "name": layer.name, "kind": layer.kind, "output": format_shape(layer.output_shape),
+            "params": layer.params, "madds": layer.madds, "memory_access_bytes": layer.memory_access_bytes,
+            "madds_share": 100 * layer.madds / totals["madds"] if totals["madds"] else 0.0,
+            "params_share": 100 * layer.params / totals["params"] if totals["params"] else 0.0,
+        })
+    return rows
+
+
+def kind_rows(result: Analysis) -> list[dict[str, Any]]:
+    """The per-kind roll-up with its shares."""
+    return [{"kind": kind, "title": KIND_TITLES[kind], "layers": row["layers"], "madds": row["madds"],
+             "params": row["params"], "memory_access_bytes": row["memory_access_bytes"],
+             "madds_share": percent(row["madds_share"]), "params_share": percent(row["params_share"]),
+             "memory_share": percent(row["memory_access_bytes_share"])}
+            for kind, row in result.by_kind().items()]
+
+
+def _grid_axes(model: Any, base: tuple[int, int], alpha: float) -> tuple[tuple[float, ...], tuple[int, ...]]:
+    entry = MODELS.get(model) if isinstance(model, str) else None
+    if entry is not None and not entry.accepts_alpha:
+        alphas: tuple[float, ...] = (1.0,)
+    elif entry is not None and entry.alpha_choices:
+        alphas = entry.alpha_choices
+    else:
+        alphas = tuple(sorted(set(GRID_ALPHAS) | {alpha}))
+    if entry is not None and not entry.accepts_resolution:
+        resolutions: tuple[int, ...] = (base[0],)
+    else:
+        resolutions = tuple(sorted({max(8, round(base[0] * scale / 8) * 8) for scale in GRID_SCALES}))
+    return alphas, resolutions
+
+
+def width_resolution_grid(model: Any, result: Analysis) -> dict[str, Any]:
+    """Mult-adds over a grid of alpha and resolution, and the exact cost against the ideal alpha^2 rho^2 law."""
+    network = result.network
+    base = network.base_resolution
+    alphas, resolutions = _grid_axes(model, base, result.alpha)
+    points = [(a, r) for a in alphas for r in resolutions]
+    madds: dict[tuple[float, int], int] = {}
+    failures: list[str] = []
+    with progress(points, "width x resolution grid") as bar:
+        for alpha, resolution in bar:
+            try:
+                madds[(alpha, resolution)] = analyze(network, alpha=alpha, resolution=resolution).totals["madds"]
+            except CostModelError as error:
+                failures.append(f"alpha={alpha:g}, {resolution}: {error}")
+    reference = analyze(network).totals["madds"]
+    ideal, exact, labels = [], [], []
+    worst = (1.0, "")
+    for (alpha, resolution), value in madds.items():
+        law = alpha ** 2 * (resolution / base[0]) ** 2
+        ideal.append(law)
+        exact.append(value / reference)
+        labels.append(f"{alpha:g}/{resolution}")
+        ratio = value / reference / law
+        if abs(ratio - 1) > abs(worst[0] - 1):
+            worst = (ratio, f"alpha={alpha:g}, {resolution}x{resolution}")
+    matrix = [[madds.get((a, r), 0) for r in resolutions] for a in alphas]
+    return {
+        "alphas": [f"{a:g}" for a in alphas], "resolutions": list(resolutions), "matrix": matrix,
+        "heatmap": plots.grid_heatmap(alphas, resolutions, matrix) if len(madds) > 1 else "",
+        "law": plots.law_chart(ideal, exact, labels) if len(madds) > 1 else "",
+        "worst_ratio": f"{worst[0]:.3f}", "worst_at": worst[1], "failures": failures,
+        "points": len(madds),
+    }
+
+
+def memory(result: Analysis) -> dict[str, Any]:
+    """Activation size per layer and the live memory over the execution order (the MobileNetV2 Table 3 view)."""
+    names = [layer.name for layer in result.layers]
+    live = [layer.live_activation_bytes for layer in result.layers]
+    peak_index = names.index(result.peak_node) if result.peak_node in names else live.index(max(live))
+    by_size: dict[str, int] = {}
+    for layer in result.layers:
+        if len(layer.output_shape) == 3:
+            size = f"{layer.output_shape[1]}x{layer.output_shape[2]}"
+            by_size[size] = max(by_size.get(size, 0), layer.activation_bytes)
+    return {
+        "chart": plots.memory_chart(names, [layer.activation_bytes for layer in result.layers], live, peak_index),
+        "peak": si_bytes(result.totals["peak_activation_bytes"]), "peak_node": result.peak_node,
+        "largest_by_size": [{"size": size, "bytes": grouped(value), "human": si_bytes(value)}
+                            for size, value in by_size.items()],
+    }
+
+
+def roofline(result: Analysis, device: Device) -> dict[str, Any]:
+    """Each layer against the device's roofs, with an estimated time per layer and in total."""
+    rows, intensity, attainable, kinds = [], [], [], []
+    total_seconds = 0.0
+    for layer in result.layers:
+        if layer.flops == 0 and layer.memory_access_bytes == 0:
+            continue
+        seconds = device.seconds(layer.flops, layer.memory_access_bytes)
+        total_seconds += seconds
+        ai = layer.flops / layer.memory_access_bytes if layer.memory_access_bytes else 0.0
+        bound = "compute" if ai >= device.ridge else "memory"
+        rows.append({"name": layer.name, "kind": layer.kind, "flops": layer.flops,
+                     "bytes": layer.memory_access_bytes, "intensity": f"{ai:.2f}", "bound": bound,
+                     "microseconds": f"{seconds * 1e6:.1f}", "seconds": seconds})
+        intensity.append(ai)
+        attainable.append(min(device.peak_gflops, ai * device.bandwidth_gbps))
+        kinds.append(layer.kind)
+    for row in rows:
+        row["share"] = percent(row["seconds"] / total_seconds) if total_seconds else "0.00%"
+    memory_bound = sum(row["seconds"] for row in rows if row["bound"] == "memory")
+    return {
+        "device": device, "rows": rows, "total_ms": f"{total_seconds * 1e3:.2f}",
+        "memory_bound_share": percent(memory_bound / total_seconds) if total_seconds else "0.00%",
+        "ridge": f"{device.ridge:.1f}",
+        "chart": plots.roofline_chart(device.peak_gflops, device.bandwidth_gbps, intensity, attainable, kinds),
+    }
+
+
+def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any) -> dict[str, Any]:
+    """fvcore's per-layer cross-check when torch and fvcore are installed; a note otherwise."""
+    try:
+        import fvcore  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        return {"available": False,
+                "note": "torch and fvcore are not installed, so the fvcore cross-check is skipped "
+                        "(pip install torch==2.13.0 'costmodel[verify]' adds it)."}
+    from ..torch_lowering import to_torch
+    from ..verify import compare
+
+    fv = analyze(result.network, alpha=alpha, rho=rho, resolution=resolution, convention="fvcore")
+    check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution), "fvcore")
+    rows = [{"name": layer.name, "kind": layer.kind, "flops": layer.flops, "reference": layer.reference_flops,
+             "params": layer.params, "reference_params": layer.reference_params, "agrees": layer.agrees}
+            for layer in sorted(check.layers, key=lambda layer: layer.agrees)]
+    return {"available": True, "agrees": check.agrees, "rows": rows, "total": check.total_flops,
+            "reference_total": check.reference_total_flops, "params": check.total_params,
+            "reference_params": check.reference_total_params,
+            "differing": sum(not row["agrees"] for row in rows),
+            "uncounted": ", ".join(f"{op} ({n}x)" for op, n in sorted(check.uncounted_ops.items()))}
+
+
+def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
+                   options: Mapping[str, Any] | None = None, device: Device | None = None,
+                   dtype: str = "float32", cross_check: bool = True) -> dict[str, Any]:
+    """Everything the single-network report shows."""
+    from .devices import load_device
+
+    device = device or load_device()
+    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype)
+    weighted = [layer for layer in result.layers if layer.kind in WEIGHTED]
+    kinds = kind_rows(result)
+    by_kind = result.by_kind()
+    channels, height, width = result.input_shape
+    return {
+        "title": f"{result.model} design review",
+        "model": result.model, "description": result.network.description, "source": result.network.source,
+        "setting": f"alpha={result.alpha:g}, input {channels}x{height}x{width}, {dtype}",
+        "options": ", ".join(f"{k}={v}" for k, v in (options or {}).items()),
+        "convention": CONVENTIONS[result.convention].summary,
+        "summary": summary(result),
+        "layers": layer_rows(result),
+        "kinds": kinds,
+        "kind_chart": plots.by_kind_chart([k["kind"] for k in kinds], [by_kind[k["kind"]]["madds_share"] for k in kinds],
+                                          [by_kind[k["kind"]]["params_share"] for k in kinds],
+                                          [by_kind[k["kind"]]["memory_access_bytes_share"] for k in kinds]),
+        "depth_chart": plots.depth_chart([l.name for l in weighted], [l.madds for l in weighted],
+                                         [l.params for l in weighted], [l.kind for l in weighted])
+        if weighted else "",
+        "grid": width_resolution_grid(model, result),
+        "memory": memory(result),
+        "roofline": roofline(result, device),
+        "review": review(result),
+        "fvcore": fvcore_section(result, alpha, rho, resolution) if cross_check else
+        {"available": False, "note": "the fvcore cross-check was not requested."},
+    }
+
+
+def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as (model, analyze arguments, model options).
+    ``alpha``, ``rho`` and ``resolution`` are analysis arguments; other keys are the model's options."""
+    model, _, rest = text.partition(":")
+    if not model:
+        raise CostModelError(f"compare: {text!r} names no model (write MODEL or MODEL:key=value,...)")
+    arguments: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for pair in filter(None, rest.split(",")):
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CostModelError(f"compare: {pair!r} in {text!r} must be written key=value")
+        try:
+            if key == "alpha" or key == "rho":
+                arguments[key] = float(value)
+            elif key == "resolution":
+                arguments[key] = int(value)
+            else:
+                options[key] = value
+        except ValueError:
+            raise CostModelError(f"compare: {key} must be a number in {text!r}, got {value!r}") from None
+    return model, arguments, options
+
+
+def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32"
+                    ) -> dict[str, Any]:
+    """Everything the side-by-side comparison shows."""
+    from .devices import load_device
+    from .published import published_points
+
+    if len(specs) < 2:
+        raise CostModelError("compare needs at least two networks")
+    device = device or load_device()
+    networks = []
+    for spec in specs:
+        model, arguments, options = parse_compare_spec(spec)
+        result = analyze(model, options=options, dtype=dtype, **arguments)
+        channels, height, width = result.input_shape
+        label = spec if ":" in spec else f"{model}"
+        networks.append({"label": label, "result": result, "model": model, "options": options,
+                         "setting": f"alpha={result.alpha:g}, {channels}x{height}x{width}"
+                                    + "".join(f", {k}={v}" for k, v in options.items()),
+                         "roofline": roofline(result, device), "review": review(result)})
+    metrics = [("params", "params"), ("mult-adds", "madds"), ("FLOPs (costmodel)", "flops"),
+               ("memory access (B)", "memory_access_bytes"), ("peak activation (B)", "peak_activation_bytes")]
+    table = [{"metric": label, "values": [grouped(n["result"].totals[key]) for n in networks],
+              "human": [si(n["result"].totals[key]) if "B)" not in label else si_bytes(n["result"].totals[key])
+                        for n in networks]} for label, key in metrics]
+    table.append({"metric": f"estimated latency on {device.name} (ms)",
+                  "values": [n["roofline"]["total_ms"] for n in networks], "human": ["estimate"] * len(networks)})
+    table.append({"metric": "design-review flags (G1/G2/G3/G4)",
+                  "values": ["/".join(str(n["review"][g]["flagged"]) for g in ("G1", "G2", "G3", "G4"))
+                             for n in networks], "human": [""] * len(networks)})
+    kinds = [kind for kind in KIND_TITLES if any(kind in n["result"].by_kind() for n in networks)]
+    stacked = [[n["result"].by_kind().get(kind, {}).get("madds", 0) for n in networks] for kind in kinds]
+    kinds_with_madds = [(kind, values) for kind, values in zip(kinds, stacked) if any(values)]
+
+    background_accuracy, background_params, highlight_accuracy, highlight_params, unpublished = [], [], [], [], []
+    published = {point.key: point for point in published_points()}
+    for point in published.values():
+        totals = analyze(point.model, alpha=point.alpha, resolution=point.resolution,
+                         options=dict(point.options)).totals
+        background_accuracy.append((totals["madds"], point.top1, point.label))
+        background_params.append((totals["madds"], totals["params"] / 1e6, point.label))
+    for n in networks:
+        result = n["result"]
+        key = (n["model"], result.alpha, result.resolution[0],
+               tuple((k, _coerce(n["model"], k, v)) for k, v in n["options"].items()))
+        highlight_params.append((result.totals["madds"], result.totals["params"] / 1e6, n["label"]))
+        if key in published:
+            highlight_accuracy.append((result.totals["madds"], published[key].top1, n["label"]))
+        else:
+            unpublished.append(n["label"])
+    return {
+        "title": "costmodel comparison: " + " vs ".join(n["label"] for n in networks),
+        "networks": [{k: v for k, v in n.items() if k != "result"} | {
+            "kinds": kind_rows(n["result"]), "summary": summary(n["result"]),
+            "description": n["result"].network.description, "source": n["result"].network.source}
+            for n in networks],
+        "table": table, "device": device,
+        "stacked_chart": plots.stacked_kinds_chart([n["label"] for n in networks], [k for k, _ in kinds_with_madds],
+                                                   [v for _, v in kinds_with_madds]),
+        "accuracy_chart": plots.scatter_chart(background_accuracy, highlight_accuracy, "mult-adds (exact, log scale)",
+                                              "published ImageNet top-1 (%)"),
+        "params_chart": plots.scatter_chart(background_params, highlight_params, "mult-adds (exact, log scale)",
+                                            "params (M, log scale)", log_y=True),
+        "unpublished": unpublished,
+        "published_sources": sorted({point.source for point in published.values()}),
+        "convention": CONVENTIONS["costmodel"].summary,
+    }
+
+
+def _coerce(model: str, name: str, value: Any) -> Any:
+    """A compare option's string value as the model option's type, for matching published settings."""
+    entry = MODELS.get(model)
+    for option in entry.options if entry else ():
+        if option.name == name:
+            return option.parse(model, value)
+    return value

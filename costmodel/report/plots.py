@@ -1,0 +1,182 @@
+"""The report's plots: matplotlib (Agg) figures returned as inline SVG markup, deterministic byte for byte.
+
+Every function takes plain numbers (lists and dicts the report context already holds) and returns an ``<svg>``
+string; nothing here computes a cost.
+"""
+from __future__ import annotations
+
+import io
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.rcParams.update({
+    "svg.hashsalt": "costmodel",      # stable ids in the SVG
+    "svg.fonttype": "none",           # text stays text (the page's fonts), not paths
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+})
+
+KIND_COLORS = {
+    "conv": "#4c72b0", "pointwise": "#dd8452", "depthwise": "#55a868", "group": "#c44e52", "linear": "#8172b3",
+    "batchnorm": "#937860", "activation": "#da8bc3", "pool": "#8c8c8c", "global_pool": "#ccb974",
+    "add": "#64b5cd", "mul": "#2f4b7c", "concat": "#a05195", "split": "#d45087", "shuffle": "#f95d6a",
+    "flatten": "#bbbbbb", "dropout": "#dddddd",
+}
+
+
+def _svg(figure: plt.Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    plt.close(figure)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    start, end = text.find(" <metadata>"), text.find("</metadata>")
+    if start != -1 and end != -1:          # RDF metadata: names matplotlib, nothing the page needs
+        text = text[:start] + text[end + len("</metadata>"):]
+    return text
+
+
+def _millions(value: float, _: object = None) -> str:
+    return f"{value / 1e6:g}M"
+
+
+def by_kind_chart(kinds: Sequence[str], madds_share: Sequence[float], params_share: Sequence[float],
+                  memory_share: Sequence[float]) -> str:
+    """Shares of mult-adds, parameters and memory access per layer kind (the MobileNetV1 paper's Table 2)."""
+    figure, axis = plt.subplots(figsize=(7, 0.35 * len(kinds) + 1.2))
+    y = range(len(kinds))
+    height = 0.27
+    axis.barh([i - height for i in y], [100 * s for s in madds_share], height, label="mult-adds", color="#4c72b0")
+    axis.barh(list(y), [100 * s for s in params_share], height, label="params", color="#dd8452")
+    axis.barh([i + height for i in y], [100 * s for s in memory_share], height, label="memory access",
+              color="#55a868")
+    axis.set_yticks(list(y), kinds)
+    axis.invert_yaxis()
+    axis.set_xlabel("share of the network total (%)")
+    axis.legend(loc="lower right", frameon=False)
+    return _svg(figure)
+
+
+def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int], kinds: Sequence[str]) -> str:
+    """Mult-adds and parameters of each weighted layer, in execution order."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.2), sharex=True)
+    x = range(len(names))
+    colors = [KIND_COLORS.get(kind, "#888888") for kind in kinds]
+    top.bar(x, madds, color=colors, width=0.85)
+    top.set_ylabel("mult-adds")
+    top.yaxis.set_major_formatter(_millions)
+    bottom.bar(x, params, color=colors, width=0.85)
+    bottom.set_ylabel("params")
+    bottom.yaxis.set_major_formatter(_millions)
+    bottom.set_xlabel("weighted layers in execution order (color: kind)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=KIND_COLORS[kind]) for kind in dict.fromkeys(kinds)]
+    top.legend(handles, list(dict.fromkeys(kinds)), frameon=False, ncol=5, loc="lower right",
+               bbox_to_anchor=(1.0, 1.0))
+    return _svg(figure)
+
+
+def grid_heatmap(alphas: Sequence[float], resolutions: Sequence[int], madds: Sequence[Sequence[int]]) -> str:
+    """Mult-adds over a grid of width multipliers (rows) and input resolutions (columns)."""
+    figure, axis = plt.subplots(figsize=(1.0 * len(resolutions) + 2.2, 0.45 * len(alphas) + 1.4))
+    image = axis.imshow([[value / 1e6 for value in row] for row in madds], cmap="viridis", aspect="auto")
+    axis.set_xticks(range(len(resolutions)), [str(r) for r in resolutions])
+    axis.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas])
+    axis.set_xlabel("input resolution")
+    axis.set_ylabel("alpha")
+    for i, row in enumerate(madds):
+        for j, value in enumerate(row):
+            axis.text(j, i, f"{value / 1e6:.0f}", ha="center", va="center", color="white", fontsize=7)
+    figure.colorbar(image, ax=axis, label="mult-adds (M)")
+    return _svg(figure)
+
+
+def law_chart(ideal: Sequence[float], exact: Sequence[float], labels: Sequence[str]) -> str:
+    """Exact mult-adds relative to the base network against the ideal alpha^2 rho^2 law."""
+    figure, axis = plt.subplots(figsize=(5, 4.2))
+    top = max(max(ideal), max(exact)) * 1.05
+    axis.plot([0, top], [0, top], color="#999999", linewidth=1, label="ideal: alpha^2 rho^2")
+    axis.scatter(ideal, exact, s=14, color="#c44e52", label="exact count", zorder=3)
+    axis.set_xlabel("alpha^2 x rho^2")
+    axis.set_ylabel("exact mult-adds / mult-adds at alpha = rho = 1")
+    axis.legend(frameon=False)
+    return _svg(figure)
+
+
+def memory_chart(names: Sequence[str], activation: Sequence[int], live: Sequence[int], peak_index: int) -> str:
+    """Each layer's output size and the memory live while it runs, with the peak marked."""
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    x = range(len(names))
+    axis.bar(x, [value / 1e6 for value in activation], color="#8da0cb", width=1.0, label="layer output")
+    axis.plot(x, [value / 1e6 for value in live], color="#e78ac3", linewidth=1.2, label="live activation memory")
+    axis.scatter([peak_index], [live[peak_index] / 1e6], color="#c44e52", zorder=3,
+                 label=f"peak: {names[peak_index]}")
+    axis.set_ylabel("MB")
+    axis.set_xlabel("layers in execution order")
+    axis.legend(frameon=False, loc="upper right")
+    return _svg(figure)
+
+
+def roofline_chart(peak_gflops: float, bandwidth_gbps: float, intensity: Sequence[float],
+                   attainable: Sequence[float], kinds: Sequence[str]) -> str:
+    """Each layer's arithmetic intensity against the device's compute and bandwidth roofs (log-log)."""
+    figure, axis = plt.subplots(figsize=(6.5, 4.2))
+    positive = [value for value in intensity if value > 0] or [1.0]
+    low = min(min(positive), peak_gflops / bandwidth_gbps) / 4
+    high = max(max(positive), peak_gflops / bandwidth_gbps) * 4
+    xs = [low * (high / low) ** (i / 200) for i in range(201)]
+    axis.plot(xs, [min(peak_gflops, x * bandwidth_gbps) for x in xs], color="#333333", linewidth=1.2,
+              label="roofline")
+    for kind in dict.fromkeys(kinds):
+        points = [(i, a) for i, a, k in zip(intensity, attainable, kinds) if k == kind and i > 0]
+        if points:
+            axis.scatter([p[0] for p in points], [p[1] for p in points], s=12, label=kind,
+                         color=KIND_COLORS.get(kind, "#888888"), zorder=3)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("arithmetic intensity (FLOPs per byte)")
+    axis.set_ylabel("attainable GFLOP/s (estimate)")
+    axis.legend(frameon=False, fontsize=7, loc="lower right")
+    return _svg(figure)
+
+
+def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Sequence[Sequence[int]]) -> str:
+    """Mult-adds per layer kind, one stacked bar per network."""
+    figure, axis = plt.subplots(figsize=(1.4 * len(networks) + 3, 3.6))
+    bottoms = [0.0] * len(networks)
+    for kind, values in zip(kinds, madds):
+        axis.bar(range(len(networks)), [v / 1e6 for v in values], bottom=bottoms, label=kind,
+                 color=KIND_COLORS.get(kind, "#888888"))
+        bottoms = [b + v / 1e6 for b, v in zip(bottoms, values)]
+    axis.set_xticks(range(len(networks)), networks, rotation=15, ha="right")
+    axis.set_ylabel("mult-adds (M)")
+    axis.legend(frameon=False, fontsize=7, bbox_to_anchor=(1.0, 1.0), loc="upper left")
+    return _svg(figure)
+
+
+def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Sequence[tuple[float, float, str]],
+                  xlabel: str, ylabel: str, log_x: bool = True, log_y: bool = False) -> str:
+    """Published points (grey) and the compared networks (red), each labelled."""
+    figure, axis = plt.subplots(figsize=(6.5, 4.4))
+    if background:
+        axis.scatter([p[0] for p in background], [p[1] for p in background], s=12, color="#bbbbbb",
+                     label="published")
+        for x, y, label in background:
+            axis.annotate(label, (x, y), fontsize=5.5, color="#888888", xytext=(2, 2), textcoords="offset points")
+    if highlight:
+        axis.scatter([p[0] for p in highlight], [p[1] for p in highlight], s=28, color="#c44e52",
+                     label="compared", zorder=3)
+        for x, y, label in highlight:
+            axis.annotate(label, (x, y), fontsize=7.5, color="#c44e52", xytext=(3, -9), textcoords="offset points")
+    if log_x:
+        axis.set_xscale("log")
+    if log_y:
+        axis.set_yscale("log")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.legend(frameon=False, loc="lower right")
+    return _svg(figure)

@@ -1,0 +1,90 @@
+"""Published ImageNet top-1 accuracies of zoo settings, from the papers' tables in ``costmodel/data/papers/``.
+
+Each point names the zoo setting that the table's row describes, so the comparison plots place it at costmodel's
+exact mult-adds and parameters (not at the printed ones). Where two tables give the same setting, the first source
+below wins: the MobileNetV1 paper, the MobileNetV2 paper's Table 4, the MobileNetV3 paper's Table 3, then the
+reference checkpoint table.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ..papers import load
+
+_MOBILENET = re.compile(r"^(?P<alpha>[0-9.]+) MobileNet(-(?P<resolution>[0-9]+))?$")
+_V1_OTHERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "Conv MobileNet": ("mobilenet_v1_conv", {}),
+    "MobileNet": ("mobilenet_v1", {}),
+    "Shallow MobileNet": ("mobilenet_v1_shallow", {}),
+    "GoogleNet": ("googlenet", {"variant": "paper"}),
+    "VGG 16": ("vgg16", {}),
+    "AlexNet": ("alexnet", {"variant": "original"}),
+    "Squeezenet": ("squeezenet1_0", {}),
+}
+_V2_TABLE_4 = {
+    "ShuffleNet (1.5)": ("shufflenet_v1", 1.5, {"groups": 3}),
+    "ShuffleNet (x2)": ("shufflenet_v1", 2.0, {"groups": 3}),
+    "MobileNetV2": ("mobilenet_v2", 1.0, {}),
+    "MobileNetV2 (1.4)": ("mobilenet_v2", 1.4, {}),
+}
+_V3_TABLE_3 = {
+    "V3-Large 1.0": ("mobilenet_v3_large", 1.0, {}),
+    "V3-Large 0.75": ("mobilenet_v3_large", 0.75, {"reference": "tfslim"}),
+    "V3-Small 1.0": ("mobilenet_v3_small", 1.0, {"last_channel": 1280}),
+    "V3-Small 0.75": ("mobilenet_v3_small", 0.75, {"reference": "tfslim", "last_channel": 1280}),
+}
+
+
+@dataclass(frozen=True)
+class PublishedPoint:
+    """A published top-1 accuracy and the zoo setting it belongs to."""
+
+    label: str
+    model: str
+    alpha: float
+    resolution: int | None
+    top1: float
+    source: str
+    options: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def key(self) -> tuple:
+        return (self.model, self.alpha, self.resolution or 224, self.options)
+
+
+@lru_cache(maxsize=1)
+def published_points() -> tuple[PublishedPoint, ...]:
+    """Every published accuracy the zoo can place, first source first, one per setting."""
+    points: list[PublishedPoint] = []
+    for row in load("mobilenet_v1_tables4to9.csv").rows:
+        source = f"MobileNetV1 paper, Table {row['table']}"
+        match = _MOBILENET.match(row["model"])
+        if match:
+            points.append(PublishedPoint(row["model"], "mobilenet_v1", float(match["alpha"]),
+                                         int(match["resolution"] or 224), float(row["imagenet_top1_pct"]), source))
+        else:
+            model, options = _V1_OTHERS[row["model"]]
+            points.append(PublishedPoint(row["model"], model, 1.0, None, float(row["imagenet_top1_pct"]), source,
+                                         tuple(options.items())))
+    for row in load("mobilenet_v2_table4_imagenet.csv").rows:
+        if row["network"] in _V2_TABLE_4:
+            model, alpha, options = _V2_TABLE_4[row["network"]]
+            points.append(PublishedPoint(row["network"], model, alpha, None, float(row["top1_pct"]),
+                                         "MobileNetV2 paper, Table 4", tuple(options.items())))
+    for row in load("mobilenet_v3_table3_headline.csv").rows:
+        if row["network"] in _V3_TABLE_3:
+            model, alpha, options = _V3_TABLE_3[row["network"]]
+            points.append(PublishedPoint(row["network"], model, alpha, None, float(row["top1_pct"]),
+                                         "MobileNetV3 paper, Table 3", tuple(options.items())))
+    for row in load("mobilenet_v2_tfslim_checkpoints.csv").rows:
+        if row["model"] != "mobilenet_v2":
+            continue
+        points.append(PublishedPoint(f"V2 {row['alpha']}-{row['resolution']}", "mobilenet_v2", float(row["alpha"]),
+                                     int(row["resolution"]), float(row["top1_pct"]), "TF-slim checkpoint table"))
+    unique: dict[tuple, PublishedPoint] = {}
+    for point in points:
+        unique.setdefault(point.key, point)
+    return tuple(unique.values())

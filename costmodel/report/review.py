@@ -1,0 +1,144 @@
+"""Design review: ShuffleNetV2's four guidelines (Ma et al. 2018, arXiv:1807.11164, Section 2) checked per layer.
+
+- G1, equal channel width minimizes memory access cost: for a 1x1 convolution with c1 inputs, c2 outputs on an
+  h x w map, B = hw c1 c2 FLOPs and MAC = hw(c1 + c2) + c1 c2 >= 2 sqrt(hw B) + B / hw, with equality at c1 = c2.
+  Flagged: ratio max(c1, c2) / min(c1, c2) >= G1_RATIO; the figure is MAC over that lower bound.
+- G2, excessive group convolution increases MAC: at fixed FLOPs B and c1, MAC = hw c1 + B g / c1 + B / hw grows
+  with g. Flagged: every grouped (not depthwise) convolution; the figure is its MAC over the MAC of g = 1 with the
+  same FLOPs and input width.
+- G3, network fragmentation reduces parallelism: flagged, a merge (concat, add) of G3_BRANCHES or more branches that
+  each run at least one operator since they forked (an Inception module has four).
+- G4, element-wise operations are non-negligible: ReLU-type activations, adds and multiplies move memory but do
+  little arithmetic. When their share of the network's memory access is at least G4_SHARE, each element-wise layer
+  with at least G4_LAYER_SHARE of it is flagged; all are listed by memory access.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..analysis import Analysis
+from ..ir import INPUT, Add, Concat, Conv2d, Network
+
+G1_RATIO = 2.0
+G3_BRANCHES = 3
+G4_SHARE = 0.10
+G4_LAYER_SHARE = 0.01
+ELEMENTWISE_KINDS = ("activation", "add", "mul")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One layer checked against one guideline: the figures behind the verdict, and the verdict."""
+
+    guideline: str
+    layer: str
+    figures: str
+    flagged: bool
+
+
+def _node(network: Network, name: str):
+    return network.nodes[network.index[name]]
+
+
+def g1_channel_ratio(result: Analysis) -> list[Finding]:
+    """G1 for every 1x1 convolution (pointwise and grouped 1x1)."""
+    findings = []
+    for layer in result.layers:
+        op = _node(result.network, layer.name).op
+        if not isinstance(op, Conv2d) or op.kernel != (1, 1) or layer.kind == "depthwise":
+            continue
+        c1, c2 = layer.input_shapes[0][0], layer.output_shape[0]
+        hw = layer.output_shape[1] * layer.output_shape[2]
+        flops = hw * c1 * c2
+        bound = 2 * math.sqrt(hw * flops) + flops / hw
+        mac = hw * (c1 + c2) + c1 * c2
+        ratio = max(c1, c2) / min(c1, c2)
+        findings.append(Finding("G1", layer.name, f"c1={c1}, c2={c2}, ratio {ratio:.2f}:1, MAC {mac:,} = "
+                                f"{mac / bound:.2f} x the bound at c1 = c2", ratio >= G1_RATIO))
+    return findings
+
+
+def g2_group_convolutions(result: Analysis) -> list[Finding]:
+    """G2 for every group convolution."""
+    findings = []
+    for layer in result.layers:
+        if layer.kind != "group":
+            continue
+        op = _node(result.network, layer.name).op
+        groups = op.groups if isinstance(op.groups, int) else layer.input_shapes[0][0]
+        c1 = layer.input_shapes[0][0]
+        hw = layer.output_shape[1] * layer.output_shape[2]
+        flops = layer.madds
+        mac = hw * c1 + flops * groups / c1 + flops / hw
+        mac_ungrouped = hw * c1 + flops / c1 + flops / hw
+        findings.append(Finding("G2", layer.name, f"g={groups}, MAC {mac:,.0f} vs {mac_ungrouped:,.0f} for g = 1 "
+                                f"at the same FLOPs (+{100 * (mac / mac_ungrouped - 1):.0f}%)", True))
+    return findings
+
+
+def _branch_operators(network: Network, start: str, readers: dict[str, int]) -> int:
+    """Operators on the path that ends at ``start``, walking back until a fork (a node read more than once), a
+    merge, or the input."""
+    count, name = 0, start
+    while name != INPUT and readers.get(name, 0) <= 1:
+        node = _node(network, name)
+        if len(node.inputs) != 1:
+            break
+        count += 1
+        name = node.inputs[0]
+    return count
+
+
+def g3_fragmentation(result: Analysis) -> list[Finding]:
+    """G3 for every concat and add: how many of its inputs are branches with operators of their own."""
+    network = result.network
+    readers: dict[str, int] = {}
+    for node in network.nodes:
+        for ref in node.inputs:
+            readers[ref] = readers.get(ref, 0) + 1
+    present = {layer.name for layer in result.layers}
+    findings = []
+    for node in network.nodes:
+        if node.name not in present or not isinstance(node.op, (Concat, Add)):
+            continue
+        operators = [_branch_operators(network, ref, readers) for ref in node.inputs]
+        branches = sum(1 for count in operators if count)
+        findings.append(Finding("G3", node.name, f"{len(node.inputs)} inputs, {branches} with operators of their "
+                                f"own ({', '.join(map(str, operators))} operators)", branches >= G3_BRANCHES))
+    return findings
+
+
+def g4_elementwise(result: Analysis) -> tuple[float, list[Finding]]:
+    """G4: the element-wise layers' share of memory access, and each element-wise layer by memory access."""
+    total = result.totals["memory_access"]
+    elementwise = [layer for layer in result.layers if layer.kind in ELEMENTWISE_KINDS]
+    share = sum(layer.memory_access for layer in elementwise) / total if total else 0.0
+    findings = [Finding("G4", layer.name, f"{layer.kind}: MAC {layer.memory_access:,} elements "
+                        f"({100 * layer.memory_access / total:.2f}% of the network), {layer.flops:,} FLOPs",
+                        share >= G4_SHARE and layer.memory_access >= G4_LAYER_SHARE * total)
+                for layer in sorted(elementwise, key=lambda layer: -layer.memory_access)]
+    return share, findings
+
+
+def review(result: Analysis) -> dict[str, object]:
+    """Every guideline's findings, flagged rows first, with a one-line summary each."""
+    g4_share, g4 = g4_elementwise(result)
+    sections = {"G1": g1_channel_ratio(result), "G2": g2_group_convolutions(result), "G3": g3_fragmentation(result),
+                "G4": g4}
+    summaries = {
+        "G1": f"1x1 convolutions with a channel ratio of {G1_RATIO:g}:1 or more",
+        "G2": "group convolutions (depthwise excluded)",
+        "G3": f"merges of {G3_BRANCHES} or more branches with operators of their own",
+        "G4": f"element-wise layers move {100 * g4_share:.1f}% of all memory access (at {100 * G4_SHARE:g}% or "
+              f"more, those with {100 * G4_LAYER_SHARE:g}% or more each are flagged)",
+    }
+    return {
+        guideline: {
+            "summary": summaries[guideline],
+            "flagged": sum(finding.flagged for finding in findings),
+            "checked": len(findings),
+            "findings": sorted(findings, key=lambda finding: not finding.flagged),
+        }
+        for guideline, findings in sections.items()
+    }

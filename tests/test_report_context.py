@@ -1,0 +1,114 @@
+"""What the report templates receive: the values behind each section, checked by hand or against the passes."""
+import pytest
+
+import costmodel
+from costmodel.errors import CostModelError
+from costmodel.report.context import compare_context, parse_compare_spec, report_context
+from costmodel.report.devices import Device, load_device, presets
+from costmodel.report.review import review
+
+
+@pytest.fixture(scope="module")
+def v1_report():
+    return report_context("mobilenet_v1", alpha=0.75, cross_check=False)
+
+
+def test_summary_and_layers(v1_report):
+    summary = {row["metric"]: row for row in v1_report["summary"]}
+    assert summary["mult-adds"]["exact"] == "325,400,448"
+    # arithmetic intensity: mult-adds per byte moved = 325,400,448 / 101,722,880
+    assert summary["arithmetic intensity"]["value"] == f"{325_400_448 / 101_722_880:.2f}"
+    assert len(v1_report["layers"]) == 84
+    assert abs(sum(row["madds_share"] for row in v1_report["layers"]) - 100) < 1e-9
+    assert v1_report["kinds"][0]["kind"] == "conv"
+
+
+def test_width_resolution_grid_values_are_the_passes(v1_report):
+    grid = v1_report["grid"]
+    assert grid["alphas"] == ["0.25", "0.35", "0.5", "0.75", "1", "1.25", "1.4"]
+    assert grid["resolutions"] == [96, 128, 160, 192, 224, 256]
+    assert grid["matrix"][4][4] == 568_740_352                       # alpha 1 at 224
+    assert grid["matrix"][3][2] == costmodel.analyze("mobilenet_v1", alpha=0.75, resolution=160).totals["madds"]
+    assert grid["heatmap"].startswith("<svg") and grid["law"].startswith("<svg")
+    # the narrowest, smallest setting departs most from alpha^2 rho^2 (the fixed 1000-way classifier dominates)
+    assert grid["worst_at"] == "alpha=0.25, 96x96"
+    small = costmodel.analyze("mobilenet_v1", alpha=0.25, resolution=96).totals["madds"]
+    assert grid["worst_ratio"] == f"{small / 568_740_352 / (0.25 ** 2 * (96 / 224) ** 2):.3f}"
+
+
+def test_grid_of_a_network_with_tabulated_widths():
+    context = report_context("shufflenet_v2", cross_check=False)
+    assert context["grid"]["alphas"] == ["0.5", "1", "1.5", "2"]
+    assert context["grid"]["failures"] == []
+
+
+def test_memory_section(v1_report):
+    memory = v1_report["memory"]
+    assert memory["peak_node"] == "Conv2d_1_pointwise.conv"
+    largest = {row["size"]: row["bytes"] for row in memory["largest_by_size"]}
+    assert largest["112x112"] == f"{48 * 112 * 112 * 4:,}"              # alpha 0.75: 48 channels
+
+
+def test_roofline_by_hand():
+    device = Device("toy", "", peak_gflops=10.0, bandwidth_gbps=2.0, source="test")
+    assert device.ridge == 5.0
+    assert device.seconds(10**10, 10**6) == 1.0                      # compute-bound: 1e10 / 1e10
+    assert device.seconds(10**6, 4 * 10**9) == 2.0                   # memory-bound: 4e9 / 2e9
+    context = report_context("mobilenet_v1", device=device, cross_check=False)
+    rows = {row["name"]: row for row in context["roofline"]["rows"]}
+    stem = rows["Conv2d_0.conv"]
+    layer = costmodel.analyze("mobilenet_v1").layers[0]
+    assert stem["seconds"] == max(layer.flops / 1e10, layer.memory_access_bytes / 2e9)
+    assert stem["bound"] == ("compute" if layer.flops / layer.memory_access_bytes >= 5 else "memory")
+    total = sum(row["seconds"] for row in context["roofline"]["rows"])
+    assert context["roofline"]["total_ms"] == f"{total * 1e3:.2f}"
+
+
+def test_device_presets_and_files(tmp_path):
+    assert set(presets()) == {"pixel1-big-core", "raspberry-pi-4", "jetson-nano", "desktop-cpu"}
+    assert presets()["raspberry-pi-4"].peak_gflops == 4 * 1.5 * 8
+    own = tmp_path / "board.toml"
+    own.write_text('[device]\nname = "my board"\npeak_gflops = 100\nbandwidth_gbps = 10\n')
+    assert load_device(str(own)).ridge == 10.0
+    with pytest.raises(CostModelError, match="unknown device 'cray'"):
+        load_device("cray")
+    own.write_text('[device]\npeak_gflops = -1\nbandwidth_gbps = 10\n')
+    with pytest.raises(CostModelError, match="peak_gflops must be a positive number"):
+        load_device(str(own))
+
+
+def test_design_review_g1_g2_g3_g4():
+    v1 = review(costmodel.analyze("mobilenet_v1"))
+    # G1: the 1x1 layers that double the width (32->64, 64->128, 128->256, 256->512, 512->1024) of 13
+    assert (v1["G1"]["flagged"], v1["G1"]["checked"]) == (5, 13)
+    first = v1["G1"]["findings"][0]
+    assert first.layer == "Conv2d_1_pointwise.conv" and "c1=32, c2=64, ratio 2.00:1" in first.figures
+    # bound at c1 = c2 for hw = 112^2, B = hw*32*64: 2 sqrt(hw B) + B/hw; MAC = hw*96 + 2048
+    hw, flops = 112 * 112, 112 * 112 * 32 * 64
+    assert f"= {(hw * 96 + 2048) / (2 * (hw * flops) ** 0.5 + flops / hw):.2f} x the bound" in first.figures
+    assert v1["G2"]["checked"] == 0 and v1["G3"]["checked"] == 0
+    shuffle = review(costmodel.analyze("shufflenet_v1"))
+    assert shuffle["G2"]["flagged"] == shuffle["G2"]["checked"] > 0 and "g=3" in shuffle["G2"]["findings"][0].figures
+    google = review(costmodel.analyze("googlenet"))
+    assert google["G3"]["flagged"] == 9                                # nine Inception modules, four branches each
+    assert "4 inputs, 4 with operators of their own" in google["G3"]["findings"][0].figures
+    resnet = review(costmodel.analyze("resnet50"))
+    assert resnet["G3"]["flagged"] == 0 and resnet["G3"]["checked"] == 16
+    g4 = review(costmodel.analyze("mobilenet_v2"))["G4"]
+    result = costmodel.analyze("mobilenet_v2")
+    elementwise = sum(l.memory_access for l in result.layers if l.kind in ("activation", "add", "mul"))
+    assert f"{100 * elementwise / result.totals['memory_access']:.1f}%" in g4["summary"]
+
+
+def test_compare_context():
+    context = compare_context(["mobilenet_v1:alpha=0.75", "mobilenet_v2", "shufflenet_v2:alpha=1.5"])
+    table = {row["metric"]: row["values"] for row in context["table"]}
+    assert table["mult-adds"] == ["325,400,448", "300,774,272", "295,759,392"]
+    assert context["unpublished"] == ["shufflenet_v2:alpha=1.5"]     # no ShuffleNet V2 accuracies in the data
+    assert context["accuracy_chart"].startswith("<svg")
+    assert parse_compare_spec("shufflenet_v1:alpha=2,groups=8") == ("shufflenet_v1", {"alpha": 2.0},
+                                                                    {"groups": "8"})
+    with pytest.raises(CostModelError, match="must be written key=value"):
+        parse_compare_spec("mobilenet_v1:alpha")
+    with pytest.raises(CostModelError, match="at least two networks"):
+        compare_context(["mobilenet_v1"])
