@@ -9,6 +9,12 @@ from pathlib import Path
 from .errors import CostModelError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: "str | Path", text: str, make_parents: bool = False) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically. A missing directory is an error naming it, unless
     ``make_parents``."""
@@ -30,6 +36,7 @@ def write_atomic(path: "str | Path", text: str, make_parents: bool = False) -> N
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())     # mkstemp makes 0600; an output file gets the usual mode
         os.replace(temporary, target)
     except BaseException as error:
         try:

@@ -154,3 +154,13 @@ def test_python_dash_m_and_a_clean_start():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "325,400,448" in result.stdout
     assert "HEAVY []" in result.stdout
+
+
+def test_output_files_get_the_usual_mode(tmp_path, capsys):
+    import os
+    import stat
+    target = tmp_path / "out.csv"
+    run(["table", "mobilenet_v1", "--format", "csv", "-o", str(target)], capsys)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
