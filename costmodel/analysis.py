@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .errors import CostModelError
-from .ir import Network
+from .ir import INPUT, Network
 from .kinds import KINDS, layer_kind
-from .passes import activation_schedule, node_metrics
+from .passes import NodeMetrics, activation_schedule, node_metrics
 from .scaling import check_alpha, input_size
 from .shapes import NodeShapes, Shape, infer_shapes, network_input_shape, numel
 
@@ -44,6 +44,20 @@ BY_KIND_KEYS = ("params", "madds", "flops", "memory_access_bytes")
 
 
 @dataclass(frozen=True)
+class Counts:
+    """Every node's output shape and metrics at one setting, as the interpreter or the compiled program gives
+    them: the raw material of an ``Analysis`` (rows are built from it when first asked for)."""
+
+    input_elements: int
+    shapes: tuple[Shape, ...]
+    groups: tuple[int, ...]
+    skips: tuple[bool, ...]
+    metrics: tuple[tuple[int, ...], ...]     # params, madds, flops, memory_access: one value per node
+    peak: int
+    peak_step: int
+
+
+@dataclass(frozen=True)
 class Analysis:
     """The result of ``analyze``: per-layer rows, totals, the per-kind roll-up, and conversions."""
 
@@ -52,10 +66,42 @@ class Analysis:
     input_shape: tuple[int, int, int]
     convention: str
     dtype: str
-    layers: tuple[LayerCost, ...]
-    peak_activation: int
-    peak_node: str
+    counts: Counts = field(repr=False)
     network: Network = field(repr=False, compare=False)
+
+    @property
+    def peak_activation(self) -> int:
+        """Peak live activation memory, in elements."""
+        return self.counts.peak
+
+    @property
+    def peak_node(self) -> str:
+        """The first node at which the peak is live."""
+        return self.network.nodes[self.counts.peak_step].name
+
+    @cached_property
+    def layers(self) -> tuple[LayerCost, ...]:
+        """One row per node that runs (a conditional residual that does not apply is not a layer)."""
+        counts, network = self.counts, self.network
+        produced: dict[str, Shape] = {INPUT: self.input_shape}
+        resolved = []
+        for node, shape, groups, skip in zip(network.nodes, counts.shapes, counts.groups, counts.skips):
+            resolved.append(NodeShapes(node, tuple(produced[ref] for ref in node.inputs), shape, groups, skip))
+            produced[node.name] = shape
+        schedule = activation_schedule(network, tuple(resolved), counts.input_elements)
+        width = DTYPE_BYTES[self.dtype]
+        params, madds, flops, memory = counts.metrics
+        rows = []
+        for i, node in enumerate(resolved):
+            if node.skipped:
+                continue
+            activation = numel(node.output)
+            rows.append(LayerCost(
+                name=node.name, kind=layer_kind(node), input_shapes=node.inputs, output_shape=node.output,
+                params=params[i], madds=madds[i], flops=flops[i], memory_access=memory[i],
+                memory_access_bytes=memory[i] * width, activation=activation, activation_bytes=activation * width,
+                live_activation_bytes=schedule.live[i] * width))
+        return tuple(rows)
 
     @property
     def resolution(self) -> tuple[int, int]:
@@ -70,14 +116,15 @@ class Analysis:
     def totals(self) -> dict[str, int]:
         """Exact totals: params, madds, flops, memory access (elements and bytes), peak activation (elements and
         bytes)."""
+        params, madds, flops, memory = (sum(values) for values in self.counts.metrics)
         return {
-            "params": sum(layer.params for layer in self.layers),
-            "madds": sum(layer.madds for layer in self.layers),
-            "flops": sum(layer.flops for layer in self.layers),
-            "memory_access": sum(layer.memory_access for layer in self.layers),
-            "memory_access_bytes": sum(layer.memory_access_bytes for layer in self.layers),
-            "peak_activation": self.peak_activation,
-            "peak_activation_bytes": self.peak_activation * self.bytes_per_element,
+            "params": params,
+            "madds": madds,
+            "flops": flops,
+            "memory_access": memory,
+            "memory_access_bytes": memory * self.bytes_per_element,
+            "peak_activation": self.counts.peak,
+            "peak_activation_bytes": self.counts.peak * self.bytes_per_element,
         }
 
     def by_kind(self) -> dict[str, dict[str, Any]]:
@@ -135,11 +182,11 @@ class Analysis:
         return pandas.DataFrame.from_records(records).set_index("name")
 
 
-def resolve(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
-            resolution: "int | tuple[int, int] | None" = None, options: Mapping[str, Any] | None = None
-            ) -> tuple[Network, float, tuple[int, int, int], tuple[NodeShapes, ...]]:
-    """The network of a zoo name, spec file or Network, checked against what it accepts, with its input shape and
-    every node's shapes at ``alpha`` and the input size of ``rho`` or ``resolution``."""
+def settle(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
+           resolution: "int | tuple[int, int] | None" = None, options: Mapping[str, Any] | None = None
+           ) -> tuple[Network, float, tuple[int, int]]:
+    """The network of a zoo name, spec file or Network, with alpha and the input size checked against what it
+    accepts."""
     from .zoo import resolve_model
 
     network, entry = resolve_model(model_or_network, options)
@@ -149,16 +196,22 @@ def resolve(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
         if (rho is not None or resolution is not None) and not entry.accepts_resolution:
             raise CostModelError(f"model {network.name!r} has a fixed input size; rho and resolution are not "
                                  "accepted")
-    size = input_size(network.base_resolution, rho, resolution)
-    shapes = infer_shapes(network, alpha, size)
-    return network, alpha, network_input_shape(network, alpha, size), shapes
+    return network, alpha, input_size(network.base_resolution, rho, resolution)
+
+
+def resolve(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
+            resolution: "int | tuple[int, int] | None" = None, options: Mapping[str, Any] | None = None
+            ) -> tuple[Network, float, tuple[int, int, int], tuple[NodeShapes, ...]]:
+    """``settle``, then the input shape and every node's shapes."""
+    network, alpha, size = settle(model_or_network, alpha, rho, resolution, options)
+    return network, alpha, network_input_shape(network, alpha, size), infer_shapes(network, alpha, size)
 
 
 def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
             resolution: "int | tuple[int, int] | None" = None, *, convention: str = DEFAULT_CONVENTION,
             dtype: str = DEFAULT_DTYPE, options: Mapping[str, Any] | None = None) -> Analysis:
-    """Every cost of ``model_or_network`` (a zoo name, a spec file or a ``Network``) at width multiplier ``alpha`` and an input
-    scaled by ``rho`` from the network's base resolution, or of ``resolution`` pixels (an int or (H, W)).
+    """Every cost of ``model_or_network`` (a zoo name, a spec file or a ``Network``) at width multiplier ``alpha``
+    and an input scaled by ``rho`` from the network's base resolution, or of ``resolution`` pixels (int or (H, W)).
 
     ``options`` are the zoo model's own options (see ``costmodel list``). Raises ``CostModelError`` on bad input.
     """
@@ -166,20 +219,42 @@ def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
         raise CostModelError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
     if dtype not in DTYPE_BYTES:
         raise CostModelError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
-    network, alpha, input_shape, shapes = resolve(model_or_network, alpha, rho, resolution, options)
-    schedule = activation_schedule(network, shapes, numel(input_shape))
-    width = DTYPE_BYTES[dtype]
-    layers = []
-    for node, live in zip(shapes, schedule.live):
-        if node.skipped:
-            continue
-        metrics = node_metrics(node, convention)
-        activation = numel(node.output)
-        layers.append(LayerCost(
-            name=node.name, kind=layer_kind(node), input_shapes=node.inputs, output_shape=node.output,
-            params=metrics.params, madds=metrics.madds, flops=metrics.flops,
-            memory_access=metrics.memory_access, memory_access_bytes=metrics.memory_access * width,
-            activation=activation, activation_bytes=activation * width, live_activation_bytes=live * width))
-    return Analysis(model=network.name, alpha=alpha, input_shape=input_shape, convention=convention, dtype=dtype,
-                    layers=tuple(layers), peak_activation=schedule.peak, peak_node=schedule.peak_node,
+    network, alpha, size = settle(model_or_network, alpha, rho, resolution, options)
+    return Analysis(model=network.name, alpha=alpha, input_shape=network_input_shape(network, alpha, size),
+                    convention=convention, dtype=dtype, counts=count(network, alpha, size, convention),
                     network=network)
+
+
+def count(network: Network, alpha: float, size: tuple[int, int], convention: str) -> Counts:
+    """Every node's shape and metrics at one setting. The first count of a network interprets its rules and
+    formulas; from the second on, the network's compiled program runs (``compiled``), which checks the same
+    requirements and falls back to the interpreter, for its error message, when one fails."""
+    uses = network.derived.get("uses", 0) + 1
+    network.derived["uses"] = uses
+    if uses > 1 and network.derived.get("compilable", True):
+        from .compiled import Fallback, compile_network
+        try:
+            evaluate = compile_network(network, convention)
+        except CostModelError:
+            network.derived["compilable"] = False
+        else:
+            try:
+                elements, shapes, groups, skips, metrics, peak, peak_step = evaluate(alpha, size[0], size[1])
+            except Fallback:
+                pass
+            else:
+                return Counts(elements, shapes, groups, skips, metrics, peak, peak_step)
+    return interpret(network, alpha, size, convention)
+
+
+def interpret(network: Network, alpha: float, size: tuple[int, int], convention: str) -> Counts:
+    """Count by evaluating the shape rules and formulas on numbers, node by node."""
+    shapes = infer_shapes(network, alpha, size)
+    input_elements = numel(network_input_shape(network, alpha, size))
+    schedule = activation_schedule(network, shapes, input_elements)
+    per_node = [node_metrics(node, convention) if not node.skipped else NodeMetrics(0, 0, 0, 0) for node in shapes]
+    metrics = tuple(tuple(getattr(m, field) for m in per_node) for field in ("params", "madds", "flops",
+                                                                          "memory_access"))
+    return Counts(input_elements, tuple(node.output for node in shapes), tuple(node.groups for node in shapes),
+                  tuple(node.skipped for node in shapes), metrics, schedule.peak,
+                  [node.name for node in shapes].index(schedule.peak_node))

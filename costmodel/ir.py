@@ -297,6 +297,12 @@ class Network:
             raise CostModelError(f"network output {self.output!r} is not a node")
 
     @cached_property
+    def derived(self) -> dict:
+        """Scratch space for what the passes derive from this immutable network once (its memory plan, its
+        compiled programs); not part of the network's value."""
+        return {}
+
+    @cached_property
     def index(self) -> dict[str, int]:
         """Position of each node in execution order."""
         return {node.name: i for i, node in enumerate(self.nodes)}

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 from .errors import CostModelError
+from .symbolic import floor_int, is_symbolic, maximum, round_even, select
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -30,10 +31,8 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     """
     if min_value is None:
         min_value = divisor
-    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
-    if rounded < 0.9 * value:
-        rounded += divisor
-    return rounded
+    rounded = maximum(min_value, floor_int(value + divisor / 2) // divisor * divisor)
+    return select(rounded < 0.9 * value, rounded + divisor, rounded)
 
 
 def _fixed(channels: int, alpha: float) -> int:
@@ -43,13 +42,13 @@ def _fixed(channels: int, alpha: float) -> int:
 
 def _mobilenet_v1(channels: int, alpha: float) -> int:
     """MobileNetV1 (TF-slim ``mobilenet_v1.py``): ``max(int(c * alpha), 8)``, truncation with a floor of 8."""
-    return max(int(channels * alpha), 8)
+    return maximum(floor_int(channels * alpha), 8)
 
 
 def _truncate(channels: int, alpha: float) -> int:
     """FD-MobileNet (the authors' ``pyvision/models/ImageNet/MobileNet.py``): ``int(c * alpha)``, truncation with
     no floor (the same as MobileNetV1's rule wherever c * alpha >= 8, e.g. every width at alpha >= 0.25)."""
-    return int(channels * alpha)
+    return floor_int(channels * alpha)
 
 
 def _make_divisible(channels: int, alpha: float) -> int:
@@ -59,7 +58,7 @@ def _make_divisible(channels: int, alpha: float) -> int:
 
 def _make_divisible_head(channels: int, alpha: float) -> int:
     """MobileNetV2's last 1x1 layer: ``make_divisible(c * max(1, alpha), 8)``; widened above 1, never thinned."""
-    return make_divisible(channels * max(1.0, alpha), 8)
+    return make_divisible(channels * maximum(1.0, alpha), 8)
 
 
 WIDTH_RULES: dict[str, Callable[[int, float], int]] = {
@@ -153,7 +152,8 @@ def as_width(value: "int | Width") -> Width:
 def resolve_width(width: Width, alpha: float, in_channels: int,
                   channels_of: Callable[[str], int] | None = None) -> int:
     """The integer channel count of ``width`` at width multiplier ``alpha`` for an input of ``in_channels``;
-    ``channels_of(name)`` gives the channels of an earlier node's output (for ``ChannelsOf``)."""
+    ``channels_of(name)`` gives the channels of an earlier node's output (for ``ChannelsOf``). alpha and the
+    channels may also be NumPy arrays or symbolic expressions (see ``symbolic``): the rules use its helpers."""
     if isinstance(width, ChannelsOf):
         if channels_of is None:
             raise CostModelError(f"channels of {width.ref!r} are not known here")
@@ -163,8 +163,13 @@ def resolve_width(width: Width, alpha: float, in_channels: int,
     if isinstance(width, Expanded):
         if width.divisor > 1:
             return make_divisible(in_channels * width.ratio, width.divisor)
-        return int(round(in_channels * width.ratio))
+        return round_even(in_channels * width.ratio)
     if isinstance(width, Tabulated):
+        if is_symbolic(alpha) or not isinstance(alpha, (int, float)):
+            resolved: object = 0       # outside the table: 0 channels, which shape inference refuses
+            for column, channels in reversed(width.columns):
+                resolved = select(alpha == column, channels, resolved)
+            return resolved  # type: ignore[return-value]
         for column, channels in width.columns:
             if column == alpha:
                 return channels

@@ -8,12 +8,13 @@ that rounds); the output-size formulas here are exact integer arithmetic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import CostModelError
 from .ir import (INPUT, Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
                  GlobalAvgPool, Linear, Multiply, Network, Node, Op, Pool2d, Split)
 from .scaling import Width, resolve_width
+from .symbolic import both, negate, select
 
 Shape = tuple[int, ...]
 
@@ -67,40 +68,57 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mod
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1
-    if (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
+    return select((out - 1) * stride >= size + padding, out - 1, out)
 
 
-class _Context:
-    """What a shape rule needs besides the op and its input shapes: the node (for messages) and alpha."""
+class ShapeContext:
+    """What a shape rule needs besides the op and its input shapes: the node (for messages), alpha, earlier
+    outputs, and where its requirements go. Evaluated on numbers, a failed requirement raises at once with its
+    message; traced on symbols (``compiled``), the requirements are collected as conditions to check."""
 
-    def __init__(self, node: Node, alpha: float, produced: dict[str, "Shape"]):
+    def __init__(self, node: Node, alpha: Any, produced: dict[str, "Shape"]):
         self.node = node
         self.alpha = alpha
         self.produced = produced
+        self.requirements: list[Any] = []
+        self.skip: Any = False        # a conditional residual that does not apply
 
-    def width(self, width: "Width", in_channels: int) -> int:
+    def width(self, width: "Width", in_channels: Any) -> Any:
         """``width`` resolved for this node (``ChannelsOf`` reads an earlier node's output)."""
         return resolve_width(width, self.alpha, in_channels, lambda ref: self.produced[ref][0])
 
     def fail(self, message: str) -> CostModelError:
         return CostModelError(f"node {self.node.name!r}: {message}")
 
-    def feature_map(self, shape: Shape) -> tuple[int, int, int]:
+    def require(self, condition: Any, message: Callable[[], str]) -> None:
+        """``condition`` must hold; ``message()`` says what is wrong when it does not."""
+        if isinstance(condition, bool) or type(condition).__module__ == "numpy" and not hasattr(condition, "shape"):
+            if not condition:
+                raise self.fail(message())
+        else:
+            self.requirements.append(condition)
+
+    def feature_map(self, shape: Shape) -> tuple[Any, Any, Any]:
         if len(shape) != 3:
             raise self.fail(f"{self.node.op.op_name} needs a C x H x W feature map, got a vector of {shape[0]}")
         return shape  # type: ignore[return-value]
 
-    def positive(self, what: str, value: int, detail: str) -> int:
-        if value < 1:
-            raise self.fail(f"{what} would be {value} ({detail}); the input is too small for this layer")
+    def positive(self, what: str, value: Any, detail: Callable[[], str]) -> Any:
+        self.require(value >= 1, lambda: f"{what} would be {value} ({detail()}); the input is too small for this "
+                                          "layer")
         return value
 
 
-SKIPPED = 0    # the group count a shape rule returns for a node that does not run (a conditional residual)
-ShapeRule = Callable[[Op, tuple[Shape, ...], _Context], tuple[Shape, int]]
+ShapeRule = Callable[[Op, tuple[Shape, ...], ShapeContext], tuple[Shape, Any]]
 _RULES: dict[type[Op], ShapeRule] = {}
+
+
+def shape_rule(op_type: type[Op]) -> ShapeRule:
+    """The registered shape rule of ``op_type``."""
+    try:
+        return _RULES[op_type]
+    except KeyError:
+        raise CostModelError(f"no shape rule for op {op_type.__name__}") from None
 
 
 def _rule(op_type: type[Op]) -> Callable[[ShapeRule], ShapeRule]:
@@ -112,15 +130,30 @@ def _rule(op_type: type[Op]) -> Callable[[ShapeRule], ShapeRule]:
     return register
 
 
+def _ones(sizes: tuple) -> bool:
+    """Sizes known to be 1 when the rules run (a pooled map's), as opposed to sizes that vary with the input."""
+    return all(type(size) is int and size == 1 for size in sizes)
+
+
+def _all_equal(pairs: list[tuple[Any, Any]]) -> Any:
+    """True when every pair is equal (a condition on symbols or arrays)."""
+    result: Any = True
+    for a, b in pairs:
+        equal = a == b
+        result = equal if result is True else both(result, equal)
+    return result
+
+
 @_rule(Conv2d)
-def _conv(op: Conv2d, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _conv(op: Conv2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     m, height, width = ctx.feature_map(inputs[0])
     n = m if op.out_channels is None else ctx.width(op.out_channels, m)
-    if n < 1:
-        raise ctx.fail(f"out_channels resolves to {n}")
+    ctx.require(n >= 1, lambda: f"out_channels resolves to {n}")
     g = m if op.groups == "depthwise" else op.groups
-    if m % g or n % g:
-        raise ctx.fail(f"groups={g} must divide both in_channels {m} and out_channels {n}")
+    if op.groups != "depthwise":
+        ctx.require(m % g == 0, lambda: f"groups={g} must divide both in_channels {m} and out_channels {n}")
+    if op.groups != 1:
+        ctx.require(n % g == 0, lambda: f"groups={g} must divide both in_channels {m} and out_channels {n}")
     sizes = []
     for axis, size in enumerate((height, width)):
         k, s, d = op.kernel[axis], op.stride[axis], op.dilation[axis]
@@ -129,42 +162,46 @@ def _conv(op: Conv2d, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, 
         else:
             p = 0 if op.padding == "valid" else op.padding[axis]
             out = conv_output_size(size, k, s, p, d)
-        detail = f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, padding {op.padding}"
+        detail = (lambda s=s: f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, "
+                              f"padding {op.padding}")
         sizes.append(ctx.positive("output size", out, detail))
     return (n, sizes[0], sizes[1]), g
 
 
 @_rule(Linear)
-def _linear(op: Linear, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _linear(op: Linear, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     if len(inputs[0]) != 1:
         raise ctx.fail(f"linear needs a flat input, got {format_shape(inputs[0])}; add a flatten before it")
-    return (ctx.width(op.out_features, inputs[0][0]),), 1
+    n = ctx.width(op.out_features, inputs[0][0])
+    ctx.require(n >= 1, lambda: f"out_features resolves to {n}")
+    return (n,), 1
 
 
 @_rule(Pool2d)
-def _pool(op: Pool2d, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _pool(op: Pool2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     c, height, width = ctx.feature_map(inputs[0])
     sizes = []
     for axis, size in enumerate((height, width)):
         k, s, p = op.kernel[axis], op.stride[axis], op.padding[axis]
         out = pool_output_size(size, k, s, p, op.ceil_mode)
-        detail = f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, padding {p}"
+        detail = (lambda s=s, p=p: f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, "
+                                   f"padding {p}")
         sizes.append(ctx.positive("output size", out, detail))
     return (c, sizes[0], sizes[1]), 1
 
 
 @_rule(GlobalAvgPool)
-def _global_pool(op: GlobalAvgPool, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _global_pool(op: GlobalAvgPool, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     c, _, _ = ctx.feature_map(inputs[0])
     return (c, 1, 1), 1
 
 
 @_rule(Flatten)
-def _flatten(op: Flatten, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _flatten(op: Flatten, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     return (numel(inputs[0]),), 1
 
 
-def _same_shape(op: Op, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _same_shape(op: Op, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     return inputs[0], 1
 
 
@@ -173,50 +210,63 @@ for _type in (BatchNorm, Activation, Dropout):
 
 
 @_rule(ChannelShuffle)
-def _shuffle(op: ChannelShuffle, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _shuffle(op: ChannelShuffle, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     c, _, _ = ctx.feature_map(inputs[0])
-    if c % op.groups:
-        raise ctx.fail(f"groups={op.groups} must divide the {c} channels")
+    ctx.require(c % op.groups == 0, lambda: f"groups={op.groups} must divide the {c} channels")
     return inputs[0], 1
 
 
 @_rule(Split)
-def _split(op: Split, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _split(op: Split, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     c, height, width = ctx.feature_map(inputs[0])
-    if c % op.chunks:
-        raise ctx.fail(f"cannot split {c} channels into {op.chunks} equal chunks")
+    ctx.require(c % op.chunks == 0, lambda: f"cannot split {c} channels into {op.chunks} equal chunks")
     return (c // op.chunks, height, width), 1
 
 
 @_rule(Concat)
-def _concat(op: Concat, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _concat(op: Concat, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     first = inputs[0]
-    if any(len(shape) != len(first) or shape[1:] != first[1:] for shape in inputs):
-        shapes = ", ".join(format_shape(shape) for shape in inputs)
-        raise ctx.fail(f"cannot concatenate along channels inputs of shapes {shapes}")
-    return (sum(shape[0] for shape in inputs),) + first[1:], 1
+    shapes = lambda: ", ".join(format_shape(shape) for shape in inputs)  # noqa: E731
+    if any(len(shape) != len(first) for shape in inputs):
+        raise ctx.fail(f"cannot concatenate along channels inputs of shapes {shapes()}")
+    ctx.require(_all_equal([(shape[axis], first[axis]) for shape in inputs[1:] for axis in range(1, len(first))]),
+                lambda: f"cannot concatenate along channels inputs of shapes {shapes()}")
+    total: Any = 0
+    for shape in inputs:
+        total = total + shape[0]
+    return (total,) + tuple(first[1:]), 1
 
 
 @_rule(Add)
-def _add(op: Add, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
-    if any(shape != inputs[0] for shape in inputs):
+def _add(op: Add, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
+    shapes = lambda: ", ".join(format_shape(shape) for shape in inputs)  # noqa: E731
+    if any(len(shape) != len(inputs[0]) for shape in inputs):
         if op.if_shapes_match:
-            return inputs[-1], SKIPPED
-        shapes = ", ".join(format_shape(shape) for shape in inputs)
-        raise ctx.fail(f"cannot add inputs of different shapes {shapes}")
+            ctx.skip = True
+            return inputs[-1], 1
+        raise ctx.fail(f"cannot add inputs of different shapes {shapes()}")
+    equal = _all_equal([(shape[axis], inputs[0][axis]) for shape in inputs[1:] for axis in range(len(inputs[0]))])
+    if op.if_shapes_match:
+        ctx.skip = negate(equal)
+        return inputs[-1], 1
+    ctx.require(equal, lambda: f"cannot add inputs of different shapes {shapes()}")
     return inputs[0], 1
 
 
 @_rule(Multiply)
-def _multiply(op: Multiply, inputs: tuple[Shape, ...], ctx: _Context) -> tuple[Shape, int]:
+def _multiply(op: Multiply, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     a, b = inputs
-    if a == b:
-        return a, 1
+    message = lambda: (f"cannot multiply shapes {format_shape(a)} and {format_shape(b)}; "  # noqa: E731
+                       "they must be equal or one must be C x 1 x 1")
+    if len(a) != len(b):
+        raise ctx.fail(message())
     for full, gate in ((a, b), (b, a)):
-        if len(full) == 3 and gate == (full[0], 1, 1):
+        # a C x 1 x 1 gate broadcasts over a C x H x W map (squeeze-excite); the 1s are known when the rules run
+        if len(full) == 3 and _ones(gate[1:]) and not _ones(full[1:]):
+            ctx.require(full[0] == gate[0], message)
             return full, 1
-    raise ctx.fail(f"cannot multiply shapes {format_shape(a)} and {format_shape(b)}; "
-                   "they must be equal or one must be C x 1 x 1")
+    ctx.require(_all_equal(list(zip(a, b))), message)
+    return a, 1
 
 
 def network_input_shape(network: Network, alpha: float, size: tuple[int, int]) -> Shape:
@@ -230,11 +280,8 @@ def infer_shapes(network: Network, alpha: float, size: tuple[int, int]) -> tuple
     resolved = []
     for node in network.nodes:
         inputs = tuple(produced[ref] for ref in node.inputs)
-        rule = _RULES.get(type(node.op))
-        if rule is None:
-            raise CostModelError(f"node {node.name!r}: no shape rule for op {type(node.op).__name__}")
-        output, groups = rule(node.op, inputs, _Context(node, alpha, produced))
+        context = ShapeContext(node, alpha, produced)
+        output, groups = shape_rule(type(node.op))(node.op, inputs, context)
         produced[node.name] = output
-        skipped = groups == SKIPPED
-        resolved.append(NodeShapes(node, inputs, output, 1 if skipped else groups, skipped))
+        resolved.append(NodeShapes(node, inputs, output, groups, bool(context.skip)))
     return tuple(resolved)

@@ -27,7 +27,16 @@ def test_verify_agrees_and_exits_0(capsys):
     assert "total" in out
 
 
-def test_a_perturbed_formula_is_caught(capsys, monkeypatch):
+@pytest.fixture
+def fresh_networks():
+    """Zoo networks carry their compiled programs; a test that patches a formula needs newly built ones."""
+    from costmodel.zoo.entry import _build
+    _build.cache_clear()
+    yield
+    _build.cache_clear()
+
+
+def test_a_perturbed_formula_is_caught(capsys, monkeypatch, fresh_networks):
     """Break fvcore's convolution formula by one multiply-accumulate per layer: verify must name every
     convolution, put them first, and exit with status 1."""
     original = formulas.formula_for("flops:fvcore", Conv2d)
@@ -46,7 +55,7 @@ def test_a_perturbed_formula_is_caught(capsys, monkeypatch):
     assert "27 layer(s) differ from fvcore; totals differ" in out
 
 
-def test_a_perturbed_parameter_count_is_caught(monkeypatch):
+def test_a_perturbed_parameter_count_is_caught(monkeypatch, fresh_networks):
     from costmodel.ir import BatchNorm
     from reference_tools import check
     monkeypatch.setitem(formulas._REGISTRY, ("params", BatchNorm), lambda op, node: 3 * node.output[0])
