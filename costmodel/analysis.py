@@ -225,13 +225,19 @@ def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
                     network=network)
 
 
+# Compiling costs about 10 to 20 interpreted counts (0.1 ms a node), so a network is compiled on its COMPILE_AFTER-th
+# analysis, and only up to COMPILE_LIMIT nodes (larger ones are interpreted, linearly, about 10 us a node).
+COMPILE_AFTER = 3
+COMPILE_LIMIT = 2000
+
+
 def count(network: Network, alpha: float, size: tuple[int, int], convention: str) -> Counts:
-    """Every node's shape and metrics at one setting. The first count of a network interprets its rules and
-    formulas; from the second on, the network's compiled program runs (``compiled``), which checks the same
-    requirements and falls back to the interpreter, for its error message, when one fails."""
+    """Every node's shape and metrics at one setting. The first counts of a network interpret its rules and
+    formulas; then the network's compiled program runs (``compiled``), which checks the same requirements and
+    falls back to the interpreter, for its error message, when one fails."""
     uses = network.derived.get("uses", 0) + 1
     network.derived["uses"] = uses
-    if uses > 1 and network.derived.get("compilable", True):
+    if uses >= COMPILE_AFTER and len(network.nodes) <= COMPILE_LIMIT and network.derived.get("compilable", True):
         from .compiled import Fallback, compile_network
         try:
             evaluate = compile_network(network, convention)

@@ -133,6 +133,32 @@ def compare(models: Sequence[str], device: str, dtype: str, output: str) -> None
     click.echo(f"costmodel: wrote {output}", err=True)
 
 
+@cli.command(name="sweep")
+@click.argument("model")
+@click.option("--alpha", "alpha_range", default="1", show_default=True, metavar="START:STOP:STEP",
+              help="Width multipliers: a value or an inclusive range.")
+@click.option("--resolution", "resolution_range", default=None, metavar="START:STOP:STEP",
+              help="Input sizes: a value or an inclusive range (default: the network's base size).")
+@click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True)
+@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
+@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write the CSV to FILE.")
+def sweep_command(model: str, alpha_range: str, resolution_range: str | None, convention: str, dtype: str,
+                  options: Sequence[str], output: str | None) -> None:
+    """Every metric of MODEL at every point of an alpha x resolution grid, as CSV (one row per point)."""
+    from .analysis import settle
+    from .sweep import parse_range, sweep
+
+    alphas = parse_range(alpha_range, "alpha", integer=False)
+    if resolution_range is None:
+        network, _, size = settle(model, options=_parse_options(options))
+        resolutions = [size[0]]
+    else:
+        resolutions = parse_range(resolution_range, "resolution", integer=True)
+    result = sweep(model, alphas, resolutions, convention=convention, dtype=dtype, options=_parse_options(options))
+    _emit(result.csv(), output)
+
+
 @cli.command(name="list")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True)

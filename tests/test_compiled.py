@@ -1,0 +1,79 @@
+"""The compiled programs (one setting, and NumPy over a grid) count exactly what the interpreter counts."""
+import random
+
+import pytest
+
+import costmodel
+from costmodel.analysis import interpret
+from costmodel.compiled import Fallback, compile_network
+from costmodel.errors import CostModelError
+from costmodel.scaling import input_size
+from costmodel.zoo import MODELS
+
+SETTINGS = [(1.0, None), (0.5, 160), (0.35, 97), (1.4, 256)]
+
+
+def _cases():
+    for name, entry in MODELS.items():
+        for alpha, resolution in SETTINGS:
+            if not entry.accepts_alpha and alpha != 1.0:
+                continue
+            if entry.alpha_choices and alpha not in entry.alpha_choices:
+                alpha = entry.alpha_choices[0]
+            if not entry.accepts_resolution and resolution is not None:
+                continue
+            yield pytest.param(name, alpha, resolution, id=f"{name}-{alpha:g}-{resolution}")
+
+
+@pytest.mark.parametrize("model, alpha, resolution", list(_cases()))
+def test_compiled_equals_interpreted(model, alpha, resolution):
+    network = costmodel.analyze(model).network
+    size = input_size(network.base_resolution, None, resolution)
+    for convention in ("costmodel", "fvcore"):
+        expected = interpret(network, alpha, size, convention)
+        evaluate = compile_network(network, convention)
+        elements, shapes, groups, skips, metrics, peak, peak_step = evaluate(alpha, *size)
+        assert (elements, shapes, groups, skips, metrics, peak, peak_step) == (
+            expected.input_elements, expected.shapes, expected.groups, expected.skips, expected.metrics,
+            expected.peak, expected.peak_step)
+
+
+def test_analyze_switches_to_the_compiled_program_and_keeps_its_errors():
+    from costmodel.builder import GraphBuilder
+    from costmodel.ir import Conv2d
+    builder = GraphBuilder()
+    builder.add("a", Conv2d(8, kernel=3, stride=2))
+    builder.add("b", Conv2d(8, kernel=3))
+    network = builder.build("small", base_resolution=16)
+    results = [costmodel.analyze(network, alpha=0.5).totals for _ in range(4)]
+    assert network.derived.get(("compiled", "costmodel", "python")) is not None
+    assert all(totals == results[0] for totals in results)
+    with pytest.raises(Fallback):
+        compile_network(network, "costmodel")(1.0, 4, 4)          # 4 -> 1 -> nothing
+    with pytest.raises(CostModelError, match=r"node 'b': output size would be -1"):
+        costmodel.analyze(network, resolution=4)
+
+
+@pytest.mark.parametrize("model", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "shufflenet_v2",
+                                   "inception_v3", "googlenet", "blazeface_backbone"])
+def test_numpy_grid_equals_one_setting_at_a_time(model):
+    from costmodel.sweep import sweep
+    entry = MODELS[model]
+    alphas = list(entry.alpha_choices) if entry.alpha_choices else \
+        ([0.25, 0.35, 0.5, 0.751, 1.0, 1.3] if entry.accepts_alpha else [1.0])
+    resolutions = [96, 97, 128, 161, 224] if entry.accepts_resolution else [224]
+    if model == "blazeface_backbone":           # its stride-2 blocks need even maps down to 8x8
+        resolutions = [96, 128, 160, 192]
+    grid = sweep(model, alphas, resolutions)
+    rows = list(zip(*(grid.columns[name] for name in ("alpha", "resolution", "params", "madds", "flops",
+                                                       "memory_access_bytes", "peak_activation_bytes"))))
+    for alpha, resolution, *values in random.Random(0).sample(rows, min(12, len(rows))):
+        totals = costmodel.analyze(model, alpha=alpha, resolution=resolution).totals
+        assert values == [totals[k] for k in ("params", "madds", "flops", "memory_access_bytes",
+                                              "peak_activation_bytes")], (alpha, resolution)
+
+
+def test_a_grid_point_that_does_not_fit_is_named():
+    from costmodel.sweep import sweep
+    with pytest.raises(CostModelError, match=r"alpha=1, resolution=97: node 'features.5.shortcut.add': cannot add"):
+        sweep("blazeface_backbone", [1.0], [96, 97])
