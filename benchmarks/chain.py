@@ -1,15 +1,15 @@
 """A generated chain network for the scaling benchmark: conv 3x3 + BatchNorm + ReLU, repeated."""
 from costmodel.builder import GraphBuilder, conv_bn_act
+from costmodel.ir import BatchNorm, Conv2d, Network
 from costmodel.scaling import Scaled
 
 
-def chain(nodes: int, channels: int = 32) -> "costmodel.Network":  # noqa: F821
+def chain(nodes: int, channels: int = 32) -> Network:
     """A chain of exactly ``nodes`` nodes (groups of conv, BN, ReLU; the last group cut short if needed)."""
     builder = GraphBuilder()
     for block in range(nodes // 3):
         conv_bn_act(builder, f"blocks.{block}", Scaled(channels, "make_divisible"), kernel=3)
     names = ("conv", "bn")
-    from costmodel.ir import BatchNorm, Conv2d
     for i in range(nodes % 3):
         op = Conv2d(Scaled(channels, "make_divisible"), kernel=3, padding=1) if i == 0 else BatchNorm()
         builder.add(f"tail.{names[i]}", op)
