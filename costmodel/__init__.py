@@ -7,7 +7,7 @@
 """
 from .analysis import Analysis, LayerCost, analyze
 from .errors import CostModelError
-from .ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
+from .ir import (Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
                  Linear, Multiply, Network, Node, Pool2d, Split)
 from .scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
 
@@ -22,7 +22,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'costmodel' has no attribute {name!r}")
 
 __all__ = [
-    "Activation", "Add", "Analysis", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "CostModelError", "Dropout",
+    "Activation", "AdaptiveAvgPool", "Add", "Analysis", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "CostModelError", "Dropout",
     "Expanded", "Flatten", "GlobalAvgPool", "LayerCost", "Linear", "Multiply", "Network", "Node", "Pool2d", "Scaled",
     "Split", "Squeezed", "Tabulated", "analyze", "make_divisible", "to_torch",
 ]

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .formulas import conv_madds, formula, linear_madds
-from .ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
+from .ir import (Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
                  Linear, Multiply, Op, Pool2d, Split)
-from .shapes import NodeShapes, numel
+from .shapes import NodeShapes, adaptive_window_total, numel
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,14 @@ def global_pool_flops(op: GlobalAvgPool, node: NodeShapes) -> int:
     return numel(node.inputs[0])
 
 
+@formula("flops:costmodel", AdaptiveAvgPool)
+def adaptive_pool_flops(op: AdaptiveAvgPool, node: NodeShapes) -> int:
+    """Each output cell averages its window: window - 1 additions and one multiply, so the summed window sizes:
+    ``C x S_h x S_w`` with S the summed window lengths of an axis (``adaptive_window_total``)."""
+    channels, height, width = node.inputs[0]
+    return channels * adaptive_window_total(height, op.output[0]) * adaptive_window_total(width, op.output[1])
+
+
 @formula("flops:costmodel", Add)
 def add_flops(op: Add, node: NodeShapes) -> int:
     """``n - 1`` additions per output element for n inputs."""
@@ -129,8 +137,8 @@ def papers_linear_flops(op: Linear, node: NodeShapes) -> int:
     return linear_madds(op, node)
 
 
-@formula("flops:papers", BatchNorm, Activation, Pool2d, GlobalAvgPool, Add, Multiply, Flatten, Dropout, Split,
-         Concat, ChannelShuffle)
+@formula("flops:papers", BatchNorm, Activation, Pool2d, GlobalAvgPool, AdaptiveAvgPool, Add, Multiply, Flatten,
+         Dropout, Split, Concat, ChannelShuffle)
 def papers_uncounted(op: Op, node: NodeShapes) -> int:
     """Not counted by the papers."""
     return 0
@@ -156,9 +164,9 @@ def fvcore_batchnorm_flops(op: BatchNorm, node: NodeShapes) -> int:
     return (2 if op.affine else 1) * numel(node.output)
 
 
-@formula("flops:fvcore", GlobalAvgPool)
-def fvcore_global_pool_flops(op: GlobalAvgPool, node: NodeShapes) -> int:
-    """fvcore's adaptive_avg_pool2d handler: one per input element."""
+@formula("flops:fvcore", GlobalAvgPool, AdaptiveAvgPool)
+def fvcore_global_pool_flops(op: Op, node: NodeShapes) -> int:
+    """fvcore's adaptive_avg_pool2d handler, any output size: one per input element."""
     return numel(node.inputs[0])
 
 
@@ -188,8 +196,8 @@ def flop_counter_linear_flops(op: Linear, node: NodeShapes) -> int:
     return 2 * linear_madds(op, node)
 
 
-@formula("flops:flop_counter", BatchNorm, Activation, Pool2d, GlobalAvgPool, Add, Multiply, Flatten, Dropout,
-         Split, Concat, ChannelShuffle)
+@formula("flops:flop_counter", BatchNorm, Activation, Pool2d, GlobalAvgPool, AdaptiveAvgPool, Add, Multiply,
+         Flatten, Dropout, Split, Concat, ChannelShuffle)
 def flop_counter_uncounted(op: Op, node: NodeShapes) -> int:
     """No formula in FlopCounterMode: 0."""
     return 0

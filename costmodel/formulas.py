@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .errors import MissingFormulaError
-from .ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
+from .ir import (Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
                  Linear, Multiply, Op, Pool2d, Split)
 from .shapes import NodeShapes, numel
 
@@ -79,8 +79,8 @@ def batchnorm_params(op: BatchNorm, node: NodeShapes) -> int:
     return 2 * node.output[0] if op.affine else 0
 
 
-@formula("params", Activation, Pool2d, GlobalAvgPool, Flatten, Dropout, ChannelShuffle, Split, Concat, Add,
-         Multiply)
+@formula("params", Activation, Pool2d, GlobalAvgPool, AdaptiveAvgPool, Flatten, Dropout, ChannelShuffle, Split,
+         Concat, Add, Multiply)
 def no_params(op: Op, node: NodeShapes) -> int:
     """No learned parameters."""
     return 0
@@ -103,8 +103,8 @@ def linear_madds(op: Linear, node: NodeShapes) -> int:
     return node.inputs[0][0] * node.output[0]
 
 
-@formula("madds", BatchNorm, Activation, Pool2d, GlobalAvgPool, Flatten, Dropout, ChannelShuffle, Split, Concat,
-         Add, Multiply)
+@formula("madds", BatchNorm, Activation, Pool2d, GlobalAvgPool, AdaptiveAvgPool, Flatten, Dropout, ChannelShuffle,
+         Split, Concat, Add, Multiply)
 def no_madds(op: Op, node: NodeShapes) -> int:
     """Not a multiply-accumulate layer: the papers' mult-adds count convolutions and fully connected layers only."""
     return 0
@@ -121,7 +121,7 @@ def weighted_memory_access(op: Op, node: NodeShapes) -> int:
     return numel(node.inputs[0]) + numel(node.output) + params
 
 
-@formula("memory_access", Activation, Pool2d, GlobalAvgPool, ChannelShuffle)
+@formula("memory_access", Activation, Pool2d, GlobalAvgPool, AdaptiveAvgPool, ChannelShuffle)
 def unary_memory_access(op: Op, node: NodeShapes) -> int:
     """Read the input once, write the output once (channel shuffle's transpose is a copy)."""
     return numel(node.inputs[0]) + numel(node.output)

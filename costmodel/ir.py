@@ -144,6 +144,18 @@ class GlobalAvgPool(Op):
 
 
 @dataclass(frozen=True)
+class AdaptiveAvgPool(Op):
+    """Average pooling to a fixed ``output`` size (torch's AdaptiveAvgPool2d): output cell i of an axis of length
+    D averages input rows floor(i D / o) to ceil((i + 1) D / o) - 1; windows overlap when o does not divide D."""
+
+    output: Pair = (7, 7)
+    op_name: ClassVar[str] = "adaptive_avg_pool"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "output", _pair(self.output, "output", 1))
+
+
+@dataclass(frozen=True)
 class Flatten(Op):
     """C x H x W -> (C*H*W,): a view."""
 
@@ -218,7 +230,8 @@ class Multiply(Op):
     op_name: ClassVar[str] = "multiply"
 
 
-OPS: tuple[type[Op], ...] = (Conv2d, Linear, BatchNorm, Activation, Pool2d, GlobalAvgPool, Flatten, Dropout,
+OPS: tuple[type[Op], ...] = (Conv2d, Linear, BatchNorm, Activation, Pool2d, GlobalAvgPool, AdaptiveAvgPool, Flatten,
+                             Dropout,
                              ChannelShuffle, Split, Concat, Add, Multiply)
 
 

@@ -1,7 +1,7 @@
 """Layer kinds: what a node is for the per-kind roll-up (the MobileNetV1 paper's Table 2 view) and the JSON schema."""
 from __future__ import annotations
 
-from .ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
+from .ir import (Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
                  Linear, Multiply, Pool2d, Split)
 from .shapes import NodeShapes
 
@@ -28,7 +28,7 @@ KIND_TITLES = {
 }
 
 _FIXED_KINDS = {
-    Linear: "linear", BatchNorm: "batchnorm", Activation: "activation", Pool2d: "pool",
+    Linear: "linear", BatchNorm: "batchnorm", Activation: "activation", Pool2d: "pool", AdaptiveAvgPool: "pool",
     GlobalAvgPool: "global_pool", Add: "add", Multiply: "mul", Concat: "concat", Split: "split",
     ChannelShuffle: "shuffle", Flatten: "flatten", Dropout: "dropout",
 }

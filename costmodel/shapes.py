@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import CostModelError
-from .ir import (INPUT, Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
+from .ir import (INPUT, Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
                  GlobalAvgPool, Linear, Multiply, Network, Node, Op, Pool2d, Split)
 from .scaling import Width, resolve_width
 from .symbolic import both, negate, select
@@ -194,6 +194,21 @@ def _pool(op: Pool2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Sha
 def _global_pool(op: GlobalAvgPool, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
     c, _, _ = ctx.feature_map(inputs[0])
     return (c, 1, 1), 1
+
+
+@_rule(AdaptiveAvgPool)
+def _adaptive_pool(op: AdaptiveAvgPool, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
+    c, _, _ = ctx.feature_map(inputs[0])
+    return (c, op.output[0], op.output[1]), 1
+
+
+def adaptive_window_total(size: Any, output: int) -> Any:
+    """The summed window lengths of adaptive pooling along one axis: sum over i < o of
+    ``ceil((i + 1) D / o) - floor(i D / o)`` (D when o divides D; more when the windows overlap)."""
+    total: Any = 0
+    for i in range(output):
+        total = total + (-(-(i + 1) * size // output) - (i * size // output))
+    return total
 
 
 @_rule(Flatten)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .builder import GraphBuilder, conv_bn_act, inverted_residual, same_padding
 from .errors import CostModelError
-from .ir import (ACTIVATIONS, INPUT, Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
+from .ir import (ACTIVATIONS, INPUT, Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
                  GlobalAvgPool, Linear, Multiply, Network, Op, Pool2d, Split)
 from .scaling import WIDTH_RULES, Expanded, Scaled
 
@@ -311,6 +311,7 @@ _OPS: dict[str, Callable[[_Reader, _Layer, tuple[str, ...]], str]] = {
                                          _pair_field(layer, "stride", None), _pair_field(layer, "padding", 0),
                                          layer.get("ceil_mode", bool, False))),
     "global_avg_pool": _simple(lambda layer: GlobalAvgPool()),
+    "adaptive_avg_pool": _simple(lambda layer: AdaptiveAvgPool(_pair_field(layer, "output", 7))),
     "flatten": _simple(lambda layer: Flatten()),
     "dropout": _simple(lambda layer: Dropout(layer.get("p", (int, float), 0.5))),
     "channel_shuffle": _simple(lambda layer: ChannelShuffle(layer.get("groups", int, required=True))),

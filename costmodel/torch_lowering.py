@@ -19,7 +19,7 @@ from torch import nn
 
 from .analysis import resolve
 from .errors import CostModelError
-from .ir import (INPUT, Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
+from .ir import (INPUT, Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
                  GlobalAvgPool, Linear, Multiply, Network, Pool2d, Split)
 from .shapes import NodeShapes, Shape
 
@@ -133,6 +133,8 @@ def _module(node: NodeShapes) -> nn.Module:
         return nn.AvgPool2d(op.kernel, op.stride, op.padding, ceil_mode=op.ceil_mode)
     if isinstance(op, GlobalAvgPool):
         return nn.AdaptiveAvgPool2d(1)
+    if isinstance(op, AdaptiveAvgPool):
+        return nn.AdaptiveAvgPool2d(op.output)
     if isinstance(op, Flatten):
         return nn.Flatten(1)
     if isinstance(op, Dropout):

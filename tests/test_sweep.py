@@ -52,11 +52,11 @@ def test_sweep_points_equal_table(capsys, tmp_path):
 
 
 def test_sweep_defaults_and_errors(capsys):
-    status, out, _ = run(["sweep", "vgg16"], capsys)
-    assert status == 0 and out.splitlines()[1].startswith("1.0,224,138357544,15470264320,")
-    status, _, err = run(["sweep", "vgg16", "--alpha", "0.5:1:0.5"], capsys)
+    status, out, _ = run(["sweep", "alexnet"], capsys)
+    assert status == 0 and out.splitlines()[1].startswith("1.0,224,61100840,714188480,")
+    status, _, err = run(["sweep", "alexnet", "--alpha", "0.5:1:0.5"], capsys)
     assert status == 2 and "no width multiplier" in err
-    status, _, err = run(["sweep", "vgg16", "--resolution", "160:224:32"], capsys)
+    status, _, err = run(["sweep", "alexnet", "--resolution", "160:224:32"], capsys)
     assert status == 2 and "fixed input size" in err
     status, _, err = run(["sweep", "shufflenet_v2", "--alpha", "0.5:1:0.25"], capsys)
     assert status == 2 and "comes in alpha 0.5, 1, 1.5, 2 only, got 0.75" in err

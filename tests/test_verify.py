@@ -74,7 +74,7 @@ def test_verify_against_flop_counter_and_spec_files(capsys, tmp_path):
 def test_verify_bad_input(capsys):
     status, _, err = run(["verify", "mobilenet_v9"], capsys)
     assert status == 2 and err.startswith("costmodel: error: unknown model")
-    status, _, err = run(["verify", "vgg16", "--resolution", "160"], capsys)
+    status, _, err = run(["verify", "alexnet", "--resolution", "160"], capsys)
     assert status == 2 and "fixed input size" in err
     status, _, err = run(["verify", "mobilenet_v1", "--against", "thop"], capsys)
     assert status == 2 and "Invalid value for '--against'" in err

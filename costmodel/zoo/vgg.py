@@ -10,14 +10,15 @@ Linear``. Node names are torchvision's module paths (``features.0`` ... ``featur
 ``classifier.6``). Each 3x3 convolution costs ``D_K^2 M N D_F^2 = 9 M N D_F^2`` mult-adds; a fully connected layer
 ``M N``.
 
-torchvision's ``AdaptiveAvgPool2d((7, 7))`` before the classifier is an identity at 224 x 224 (the last map is
-already 512 x 7 x 7), so it is omitted and the network has a fixed input size: FC-4096 reads exactly 512 * 7 * 7
-values. The final soft-max has no parameters and is not counted. VGG has no width multiplier.
+torchvision's ``AdaptiveAvgPool2d((7, 7))`` (``avgpool``) before the classifier averages the last map to 7 x 7, so
+FC-4096 always reads 512 * 7 * 7 values and the network takes any input from 32 x 32 up (an identity at 224, where
+the map is already 7 x 7; fvcore still counts its 25,088 input elements). The final soft-max has no parameters and
+is not counted. VGG has no width multiplier.
 """
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, Conv2d, Dropout, Flatten, Linear, Network, Pool2d
+from ..ir import Activation, AdaptiveAvgPool, Conv2d, Dropout, Flatten, Linear, Network, Pool2d
 from .entry import ModelEntry
 
 SOURCE = "Simonyan & Zisserman 2014, arXiv:1409.1556, Table 1 (configuration D)"
@@ -59,6 +60,7 @@ def vgg16() -> Network:
             builder.add(f"features.{index}", Conv2d(channels, kernel=3, padding=(1, 1), bias=True))
             builder.add(f"features.{index + 1}", Activation("relu"))
             index += 2
+    builder.add("avgpool", AdaptiveAvgPool((7, 7)))
     builder.add("flatten", Flatten())
     index = 0
     for position, features in enumerate(CLASSIFIER):
@@ -74,7 +76,7 @@ def vgg16() -> Network:
 
 ENTRIES = (
     ModelEntry("vgg16", vgg16,
-               "VGG-16 (configuration D, no BatchNorm), 224x224 only, 1000 classes; torchvision's vgg16",
+               "VGG-16 (configuration D, no BatchNorm), 1000 classes; torchvision's vgg16 (adaptive 7x7 pool)",
                "Simonyan & Zisserman 2014 (arXiv:1409.1556), Table 1 D; torchvision models/vgg.py",
-               accepts_alpha=False, accepts_resolution=False),
+               accepts_alpha=False),
 )
