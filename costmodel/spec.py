@@ -24,6 +24,7 @@ from .scaling import WIDTH_RULES, Expanded, Scaled
 MAX_BYTES = 4 * 1024 * 1024
 MAX_LAYERS = 100_000
 MAX_REPEATS = 10_000
+MAX_NODES = 200_000
 _NETWORK_FIELDS = {"name", "description", "source", "input_channels", "resolution", "width_rule", "activation",
                    "layer"}
 _LAYER_HEADER = re.compile(r"^\s*\[\[\s*layer\s*\]\]")
@@ -144,10 +145,30 @@ class _Reader:
             elif ref in self.builder.names:
                 resolved.append(ref)
             else:
-                later = any(isinstance(t, dict) and t.get("name") == ref for t in self.document.get("layer", []))
-                where = "a later layer (layers run in file order)" if later else "not a layer"
-                raise layer.fail(f"input {ref!r} is {where}")
+                raise layer.fail(self._unknown_input(layer, ref))
         return tuple(resolved)
+
+    def _unknown_input(self, layer: _Layer, ref: str) -> str:
+        """Why ``ref`` is not readable here: it names no layer, it comes later, or the layers form a cycle."""
+        graph: dict[str, list[str]] = {}
+        for index, table in enumerate(self.document.get("layer", [])):
+            if isinstance(table, dict):
+                name = table.get("name", f"layer{index}")
+                refs = table.get("inputs", [table.get("input")] if "input" in table else [])
+                graph[str(name)] = [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
+        if ref not in graph:
+            return f"input {ref!r} is not a layer"
+        path = [layer.name, ref]
+        seen = {ref}
+        while path[-1] in graph:              # follow first inputs back: a cycle returns to this layer
+            step = next((r for r in graph[path[-1]] if r == layer.name or r not in seen), None)
+            if step is None:
+                break
+            path.append(step)
+            if step == layer.name:
+                return f"the layers form a cycle: {' -> '.join(reversed(path))}"
+            seen.add(step)
+        return f"input {ref!r} is a later layer (layers run in file order)"
 
     def layer(self, layer: _Layer) -> None:
         if not isinstance(layer.name, str):
@@ -190,6 +211,8 @@ class _Reader:
         kind, repeats, fields = block
         last = inputs[0]
         for repeat in range(repeats):
+            if len(self.builder.names) > MAX_NODES:
+                raise layer.fail(f"the network grows past the limit of {MAX_NODES:,} nodes")
             prefix = layer.name if repeats == 1 else f"{layer.name}.{repeat}"
             stride = fields["s"] if repeat == 0 else 1
             activation = fields.get("a", self.activation)

@@ -16,7 +16,7 @@ from .errors import CostModelError
 from .scaling import MAX_RESOLUTION, check_alpha
 from .zoo import MODELS
 
-MAX_POINTS = 5_000_000
+MAX_POINTS = 1_000_000       # 56 bytes a point in memory, about 60 in the CSV
 COLUMNS = ("alpha", "resolution", "params", "madds", "flops", "memory_access_bytes", "peak_activation_bytes")
 
 
@@ -51,24 +51,28 @@ def parse_range(text: str, what: str, integer: bool) -> list[Any]:
 
 @dataclass(frozen=True)
 class Sweep:
-    """The grid (alphas x resolutions) and each metric as a flat list, alpha-major, exact ints."""
+    """The grid (alphas x resolutions) and each metric as a flat NumPy array, alpha-major (exact 64-bit ints)."""
 
     model: str
     convention: str
     dtype: str
     alphas: tuple[float, ...]
     resolutions: tuple[int, ...]
-    columns: dict[str, list]
+    columns: dict[str, Any]
 
     @property
     def points(self) -> int:
         return len(self.alphas) * len(self.resolutions)
 
     def csv(self) -> str:
-        """One row per point: alpha, resolution and every metric."""
-        rows = zip(*(self.columns[name] for name in COLUMNS))
-        return ",".join(COLUMNS) + "\n" + "".join(
-            f"{alpha!r},{resolution},{p},{m},{f},{a},{k}\n" for alpha, resolution, p, m, f, a, k in rows)
+        """One row per point: alpha, resolution and every metric (alpha as typed: the shortest repr)."""
+        parts = [",".join(COLUMNS) + "\n"]
+        total = len(self.columns["alpha"])
+        for start in range(0, total, 65536):
+            rows = zip(*(self.columns[name][start:start + 65536].tolist() for name in COLUMNS))
+            parts.append("".join(f"{alpha!r},{resolution},{p},{m},{f},{a},{k}\n"
+                                 for alpha, resolution, p, m, f, a, k in rows))
+        return "".join(parts)
 
 
 def _progress(total: int) -> Any:
@@ -104,7 +108,7 @@ def sweep(model: Any, alphas: list[float], resolutions: list[int], *, convention
     evaluate = compile_network(network, convention, "numpy")
     bytes_per_element = DTYPE_BYTES[dtype]
     height = numpy.asarray(resolutions, dtype=numpy.int64)[None, :]
-    parts: dict[str, list] = {name: [] for name in COLUMNS}
+    parts: dict[str, list] = {name: [] for name in COLUMNS}       # blocks of arrays, joined at the end
     bar = _progress(len(alphas))
     try:
         for start in range(0, len(alphas), block):
@@ -123,16 +127,17 @@ def sweep(model: Any, alphas: list[float], resolutions: list[int], *, convention
             params, madds, flops, memory = (numpy.broadcast_to(numpy.asarray(t, dtype=numpy.int64), shape)
                                             for t in totals)
             peak = numpy.broadcast_to(numpy.asarray(peak, dtype=numpy.int64), shape)
-            parts["alpha"].extend(numpy.repeat(chunk, len(resolutions)).tolist())
-            parts["resolution"].extend(numpy.tile(resolutions, len(chunk)).tolist())
-            parts["params"].extend(params.ravel().tolist())
-            parts["madds"].extend(madds.ravel().tolist())
-            parts["flops"].extend(flops.ravel().tolist())
-            parts["memory_access_bytes"].extend((memory * bytes_per_element).ravel().tolist())
-            parts["peak_activation_bytes"].extend((peak * bytes_per_element).ravel().tolist())
+            parts["alpha"].append(numpy.repeat(numpy.asarray(chunk, dtype=numpy.float64), len(resolutions)))
+            parts["resolution"].append(numpy.tile(numpy.asarray(resolutions, dtype=numpy.int64), len(chunk)))
+            parts["params"].append(params.ravel())
+            parts["madds"].append(madds.ravel())
+            parts["flops"].append(flops.ravel())
+            parts["memory_access_bytes"].append((memory * bytes_per_element).ravel())
+            parts["peak_activation_bytes"].append((peak * bytes_per_element).ravel())
             if bar is not None:
                 bar.update(len(chunk))
     finally:
         if bar is not None:
             bar.render_finish()
-    return Sweep(network.name, convention, dtype, tuple(alphas), tuple(resolutions), parts)
+    columns = {name: numpy.concatenate(blocks) for name, blocks in parts.items()}
+    return Sweep(network.name, convention, dtype, tuple(alphas), tuple(resolutions), columns)

@@ -65,8 +65,8 @@ def test_numpy_grid_equals_one_setting_at_a_time(model):
     if model == "blazeface_backbone":           # its stride-2 blocks need even maps down to 8x8
         resolutions = [96, 128, 160, 192]
     grid = sweep(model, alphas, resolutions)
-    rows = list(zip(*(grid.columns[name] for name in ("alpha", "resolution", "params", "madds", "flops",
-                                                       "memory_access_bytes", "peak_activation_bytes"))))
+    rows = list(zip(*(grid.columns[name].tolist() for name in ("alpha", "resolution", "params", "madds", "flops",
+                                                                "memory_access_bytes", "peak_activation_bytes"))))
     for alpha, resolution, *values in random.Random(0).sample(rows, min(12, len(rows))):
         totals = costmodel.analyze(model, alpha=alpha, resolution=resolution).totals
         assert values == [totals[k] for k in ("params", "madds", "flops", "memory_access_bytes",
