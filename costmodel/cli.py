@@ -232,12 +232,15 @@ def _fail(message: str, status: int = 2) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: run the CLI; turn bad input into one line on stderr and status 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:                                       # a bare `costmodel`: the overview, like --help
+        args = ["--help"]
     try:
-        status = cli.main(args=list(argv) if argv is not None else None, prog_name="costmodel",
-                          standalone_mode=False)
-    except click.UsageError as error:
-        _fail(error.format_message())
-    except click.ClickException as error:
+        with cli.make_context("costmodel", args) as context:
+            status = cli.invoke(context)
+    except click.exceptions.Exit as done:              # --help, --version
+        status = done.exit_code
+    except click.ClickException as error:              # usage errors: bad flags, values, commands
         _fail(error.format_message())
     except CostModelError as error:
         _fail(str(error))
