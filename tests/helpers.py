@@ -18,3 +18,15 @@ def one_layer_analysis(op: Op, channels: int, size, alpha: float = 1.0, **kwargs
     height, width = (size, size) if isinstance(size, int) else size
     network = builder.build("one_layer", input_channels=channels, base_resolution=(height, width))
     return costmodel.analyze(network, alpha=alpha, **kwargs)
+
+
+def run(argv, capsys):
+    """Run the command line in-process: (exit status, stdout, stderr)."""
+    import pytest
+
+    from costmodel.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err

@@ -7,15 +7,11 @@ import sys
 
 import pytest
 
-from costmodel.cli import main
 from costmodel.kinds import KINDS
 
+from helpers import run
 
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+
 
 
 def test_table_text(capsys):

@@ -7,19 +7,15 @@ from pathlib import Path
 import pytest
 
 import costmodel
-from costmodel.cli import main
 from costmodel.errors import CostModelError
 from costmodel.fileio import write_atomic
 from costmodel.spec import MAX_BYTES, load_spec
 
+from helpers import run
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -5,16 +5,12 @@ import random
 
 import pytest
 
-from costmodel.cli import main
 from costmodel.errors import CostModelError
 from costmodel.sweep import parse_range
 
+from helpers import run
 
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+
 
 
 def test_parse_range_is_exact_and_inclusive():

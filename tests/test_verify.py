@@ -7,16 +7,12 @@ import pytest
 
 import costmodel
 from costmodel import formulas
-from costmodel.cli import main
 from costmodel.ir import Conv2d
 from costmodel.torch_lowering import to_torch
 
+from helpers import run
 
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+
 
 
 def test_verify_agrees_and_exits_0(capsys):
