@@ -35,6 +35,21 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     return select(rounded < 0.9 * value, rounded + divisor, rounded)
 
 
+def round_up_to_multiple(value: int, divisor: int) -> int:
+    """``ceil(value / divisor) * divisor``: ShuffleNet V1's stem and bottleneck widths, which its group
+    convolutions split into ``divisor`` groups (the reference code rounds its g = 8 stem 12 up to 16 this way)."""
+    return -(-value // divisor) * divisor
+
+
+def sandglass_hidden(in_channels: int, out_channels: int, reduction: int) -> int:
+    """MobileNeXt's hidden width (the authors' code): ``M // t``, raised to ``make_divisible(ceil(N / 6), 16)``
+    where it falls below N / 6."""
+    hidden = in_channels // reduction
+    if hidden < out_channels / 6:
+        hidden = make_divisible(-(-out_channels // 6), 16)
+    return hidden
+
+
 def _fixed(channels: int, alpha: float) -> int:
     """Not scaled: the layer keeps its width at every alpha (the input image, a classifier's classes)."""
     return channels

@@ -28,11 +28,10 @@ code; the option ``blocks_960=2`` gives the printed table.
 """
 from __future__ import annotations
 
-import math
 
 from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
 from ..ir import Activation, Add, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Network, Op
-from ..scaling import WIDTH_RULES, Scaled, Tabulated, make_divisible
+from ..scaling import WIDTH_RULES, Scaled, Tabulated, sandglass_hidden
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Zhou et al. 2020 (arXiv:2007.02269), Table 2; yitu-opensource/MobileNeXt mnext.py"
@@ -63,18 +62,10 @@ def _width(channels: int) -> Scaled:
     return Scaled(channels, _rule(channels))
 
 
-def hidden_width(in_channels: int, out_channels: int, t: int) -> int:
-    """The code's hidden width: ``M // t``, raised to ``make_divisible(ceil(N / 6), 16)`` below N / 6."""
-    hidden = in_channels // t
-    if hidden < out_channels / 6:
-        hidden = make_divisible(math.ceil(out_channels / 6), 16)
-    return hidden
-
-
 def _hidden(in_channels: int, out_channels: int, t: int) -> Tabulated:
-    """``hidden_width`` of the rounded widths at each published alpha."""
+    """``scaling.sandglass_hidden`` of the rounded widths at each published alpha."""
     return Tabulated(tuple(
-        (alpha, hidden_width(WIDTH_RULES[_rule(in_channels)](in_channels, alpha),
+        (alpha, sandglass_hidden(WIDTH_RULES[_rule(in_channels)](in_channels, alpha),
                              WIDTH_RULES[_rule(out_channels)](out_channels, alpha), t))
         for alpha in ALPHAS))
 

@@ -45,7 +45,7 @@ from typing import Callable
 from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
 from ..ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, GlobalAvgPool, Linear,
                   Network, Pool2d)
-from ..scaling import Tabulated
+from ..scaling import Tabulated, round_up_to_multiple
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Zhang et al. 2017 (arXiv:1707.01083), Table 1; megvii-model/ShuffleNet-Series ShuffleNetV1"
@@ -70,7 +70,7 @@ STEM = {0.25: 6, 0.5: 12, 1.0: 24, 1.5: 24, 2.0: 48}
 
 def stem_width(groups: int, scale: float) -> int:
     """The stem's width: the code's per-scale width rounded up to a multiple of g (``ceil(w / g) * g``)."""
-    return -(-STEM[scale] // groups) * groups
+    return round_up_to_multiple(STEM[scale], groups)
 
 
 def stage_width(groups: int, scale: float, stage: str) -> int:
@@ -83,7 +83,7 @@ def stage_width(groups: int, scale: float, stage: str) -> int:
 
 def bottleneck_width(groups: int, channels: int) -> int:
     """The bottleneck m: ``channels // 4``, rounded up to a multiple of g (``ceil(m / g) * g``)."""
-    return -(-(channels // 4) // groups) * groups
+    return round_up_to_multiple(channels // 4, groups)
 
 
 def widths(groups: int, scale: float) -> dict[str, int]:
