@@ -28,7 +28,6 @@ code; the option ``blocks_960=2`` gives the printed table.
 """
 from __future__ import annotations
 
-
 from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
 from ..ir import Activation, Add, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Network, Op
 from ..scaling import WIDTH_RULES, Scaled, Tabulated, sandglass_hidden
