@@ -166,18 +166,6 @@ def both(a: Any, b: Any) -> Any:
     return a and b
 
 
-def either(a: Any, b: Any) -> Any:
-    """Logical or."""
-    for x, y in ((a, b), (b, a)):
-        if isinstance(x, bool):
-            return True if x else y
-    if is_symbolic(a, b):
-        return Expr("or", (a, b))
-    if _is_array(a) or _is_array(b):
-        return a | b
-    return a or b
-
-
 def render(value: Any, dialect: str = "python") -> str:
     """Python source of ``value``: plain Python (``dialect="python"``) or NumPy element-wise (``"numpy"``)."""
     if not isinstance(value, Expr):
