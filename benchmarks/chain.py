@@ -1,6 +1,7 @@
 """A generated chain network for the scaling benchmark: conv 3x3 + BatchNorm + ReLU, repeated."""
 from costmodel.builder import GraphBuilder, conv_bn_act
-from costmodel.ir import BatchNorm, Conv2d, Network
+from costmodel.ir import Network
+from costmodel.ops import BatchNorm, Conv2d
 from costmodel.scaling import Scaled
 
 

@@ -7,8 +7,9 @@
 """
 from .analysis import Analysis, LayerCost, analyze
 from .errors import CostModelError
-from .ir import (Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
-                 Linear, Multiply, Network, Node, Pool2d, Split)
+from .ir import Network, Node
+from .ops import (Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
+                  GlobalAvgPool, Linear, Multiply, Pool2d, Split)
 from .scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
 
 __version__ = "0.1.0"
@@ -21,8 +22,9 @@ def __getattr__(name: str):
         return to_torch
     raise AttributeError(f"module 'costmodel' has no attribute {name!r}")
 
+
 __all__ = [
-    "Activation", "AdaptiveAvgPool", "Add", "Analysis", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "CostModelError", "Dropout",
-    "Expanded", "Flatten", "GlobalAvgPool", "LayerCost", "Linear", "Multiply", "Network", "Node", "Pool2d", "Scaled",
-    "Split", "Squeezed", "Tabulated", "analyze", "make_divisible", "to_torch",
+    "Activation", "AdaptiveAvgPool", "Add", "Analysis", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d",
+    "CostModelError", "Dropout", "Expanded", "Flatten", "GlobalAvgPool", "LayerCost", "Linear", "Multiply", "Network",
+    "Node", "Pool2d", "Scaled", "Split", "Squeezed", "Tabulated", "analyze", "make_divisible", "to_torch",
 ]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .ir import INPUT, Activation, Add, BatchNorm, Conv2d, GlobalAvgPool, Multiply, Network, Node, Op
+from .ir import INPUT, Network, Node, Op
+from .ops import Activation, Add, BatchNorm, Conv2d, GlobalAvgPool, Multiply, same_padding
 from .scaling import ChannelsOf, Squeezed, Width
 
 
@@ -35,12 +36,6 @@ class GraphBuilder:
         return Network(name=name, nodes=tuple(self._nodes), **network_fields)  # type: ignore[arg-type]
 
 
-def same_padding(kernel: int, dilation: int = 1) -> int:
-    """Symmetric padding that keeps the map size at stride 1 for an odd kernel: ``d (k - 1) / 2``. At stride s it
-    gives ``ceil(D / s)`` outputs, the same sizes as TensorFlow's "same" padding."""
-    return dilation * (kernel - 1) // 2
-
-
 def conv_bn_act(builder: GraphBuilder, prefix: str, out: "Width | int | None", kernel: int = 3, stride: int = 1,
                 groups: "int | str" = 1, activation: str | None = "relu", x: str | None = None,
                 bias: bool = False, names: tuple[str, str, str] | None = None) -> str:
@@ -54,6 +49,17 @@ def conv_bn_act(builder: GraphBuilder, prefix: str, out: "Width | int | None", k
     last = builder.add(f"{prefix}.{bn_name}", BatchNorm())
     if activation is not None:
         last = builder.add(f"{prefix}.{act_name}", Activation(activation))
+    return last
+
+
+def norm_act(builder: GraphBuilder, prefix: str, bn: bool = True, activation: str | None = "relu") -> str:
+    """BatchNorm (``prefix.bn``) when ``bn``, then ``activation`` (``prefix.<activation>``) unless it is None, after
+    the last node. Returns the last node."""
+    last = builder.last
+    if bn:
+        last = builder.add(f"{prefix}.bn", BatchNorm())
+    if activation:
+        last = builder.add(f"{prefix}.{activation}", Activation(activation))
     return last
 
 

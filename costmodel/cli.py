@@ -12,11 +12,12 @@ from typing import Any, NoReturn, Sequence
 import click
 
 from . import __version__
-from .analysis import DEFAULT_DTYPE, DTYPE_BYTES, analyze
+from .analysis import analyze
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .errors import CostModelError
 from .fileio import write_atomic
-from .render import Table
+from .formatting import Table
+from .results import DEFAULT_DTYPE, DTYPE_BYTES
 
 _FORMAT = click.Choice(["text", "csv", "json", "markdown"])
 
@@ -53,7 +54,8 @@ def cli() -> None:
 @click.argument("model")
 @click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier (input = base x rho, rounded).")
-@click.option("--resolution", type=int, default=None, help="Input size in pixels (instead of --rho).")
+@click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
+@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
 @click.option("--per-layer", is_flag=True, help="One row per layer.")
 @click.option("--by-kind", is_flag=True, help="Totals per layer kind with shares (the MobileNetV1 Table 2 view).")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
@@ -64,13 +66,13 @@ def cli() -> None:
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
               help="A model option (see `costmodel list`); repeatable.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def table(model: str, alpha: float, rho: float | None, resolution: int | None, per_layer: bool, by_kind: bool,
-          fmt: str, convention: str, dtype: str, options: Sequence[str], output: str | None) -> None:
+def table(model: str, alpha: float, rho: float | None, resolution: str | None, batch: int, per_layer: bool,
+          by_kind: bool, fmt: str, convention: str, dtype: str, options: Sequence[str], output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha and resolution --rho or --resolution."""
     from .views import render
 
-    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, convention=convention, dtype=dtype,
-                     options=_parse_options(options))
+    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention,
+                     dtype=dtype, options=_parse_options(options))
     _emit(render(result, fmt, per_layer=per_layer, by_kind=by_kind), output)
 
 
@@ -78,19 +80,20 @@ def table(model: str, alpha: float, rho: float | None, resolution: int | None, p
 @click.argument("model")
 @click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier.")
-@click.option("--resolution", type=int, default=None, help="Input size in pixels (instead of --rho).")
+@click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
+@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
 @click.option("--against", type=click.Choice(["fvcore", "flopcounter"]), default="fvcore", show_default=True,
               help="The reference: fvcore's FlopCountAnalysis or torch's FlopCounterMode.")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def verify_command(model: str, alpha: float, rho: float | None, resolution: int | None, against: str, fmt: str,
-                   options: Sequence[str], output: str | None) -> int:
+def verify_command(model: str, alpha: float, rho: float | None, resolution: str | None, batch: int, against: str,
+                   fmt: str, options: Sequence[str], output: str | None) -> int:
     """Check MODEL's counts against fvcore (or FlopCounterMode) on the lowered torch module, per layer.
     Exit status 0 when everything agrees, 1 when anything differs."""
     from .verify import render_verification, verify
 
-    check = verify(model, alpha=alpha, rho=rho, resolution=resolution, against=against,
+    check = verify(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, against=against,
                    options=_parse_options(options))
     _emit(render_verification(check, fmt), output)
     return 0 if check.agrees else 1
@@ -100,7 +103,8 @@ def verify_command(model: str, alpha: float, rho: float | None, resolution: int 
 @click.argument("model")
 @click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier.")
-@click.option("--resolution", type=int, default=None, help="Input size in pixels (instead of --rho).")
+@click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
+@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
 @click.option("--device", default="pixel1-big-core", show_default=True, metavar="NAME|FILE",
               help="Roofline device: a preset (see the README) or a TOML file with a [device] table.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True,
@@ -108,13 +112,13 @@ def verify_command(model: str, alpha: float, rho: float | None, resolution: int 
 @click.option("--no-fvcore", is_flag=True, help="Skip the fvcore cross-check even when torch is installed.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
-def report(model: str, alpha: float, rho: float | None, resolution: int | None, device: str, dtype: str,
+def report(model: str, alpha: float, rho: float | None, resolution: str | None, batch: int, device: str, dtype: str,
            no_fvcore: bool, options: Sequence[str], output: str) -> None:
     """A self-contained HTML design review of MODEL: costs, plots, roofline, guidelines, fvcore cross-check."""
     from .report import write_report
 
-    write_report(output, model, alpha=alpha, rho=rho, resolution=resolution, options=_parse_options(options),
-                 device=device, dtype=dtype, cross_check=not no_fvcore)
+    write_report(output, model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
+                 options=_parse_options(options), device=device, dtype=dtype, cross_check=not no_fvcore)
     click.echo(f"costmodel: wrote {output}", err=True)
 
 
@@ -123,13 +127,14 @@ def report(model: str, alpha: float, rho: float | None, resolution: int | None, 
 @click.option("--device", default="pixel1-big-core", show_default=True, metavar="NAME|FILE",
               help="Roofline device for the latency estimates.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
+@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch (each MODEL may set its own).")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
-def compare(models: Sequence[str], device: str, dtype: str, output: str) -> None:
+def compare(models: Sequence[str], device: str, dtype: str, batch: int, output: str) -> None:
     """Several networks side by side in one HTML page; each MODEL may carry its own settings, e.g.
     mobilenet_v1:alpha=0.75 mobilenet_v2 shufflenet_v2:alpha=1.5 shufflenet_v1:alpha=2,groups=8."""
     from .report import write_comparison
 
-    write_comparison(output, list(models), device=device, dtype=dtype)
+    write_comparison(output, list(models), device=device, dtype=dtype, batch=batch)
     click.echo(f"costmodel: wrote {output}", err=True)
 
 
@@ -137,25 +142,27 @@ def compare(models: Sequence[str], device: str, dtype: str, output: str) -> None
 @click.argument("model")
 @click.option("--alpha", "alpha_range", default="1", show_default=True, metavar="START:STOP:STEP",
               help="Width multipliers: a value or an inclusive range.")
-@click.option("--resolution", "resolution_range", default=None, metavar="START:STOP:STEP",
-              help="Input sizes: a value or an inclusive range (default: the network's base size).")
+@click.option("--resolution", "resolution_range", default=None, metavar="START:STOP:STEP|HxW",
+              help="Input sizes: a value, an inclusive range, or one HxW size (default: the network's base size).")
+@click.option("--rho", "rho_range", default=None, metavar="START:STOP:STEP",
+              help="Resolution multipliers of the base size: a value or an inclusive range (instead of --resolution).")
+@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
 @click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True)
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the CSV to FILE.")
-def sweep_command(model: str, alpha_range: str, resolution_range: str | None, convention: str, dtype: str,
-                  options: Sequence[str], output: str | None) -> None:
-    """Every metric of MODEL at every point of an alpha x resolution grid, as CSV (one row per point)."""
-    from .analysis import settle
-    from .sweep import parse_range, sweep
+def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None, batch: int,
+                  convention: str, dtype: str, options: Sequence[str], output: str | None) -> None:
+    """Every total of MODEL at every point of an alpha x resolution (or rho) grid, as CSV (one row per point)."""
+    from .sweep import parse_range, parse_resolutions, sweep
 
+    if resolution_range is not None and rho_range is not None:
+        raise CostModelError("give --resolution or --rho, not both")
     alphas = parse_range(alpha_range, "alpha", integer=False)
-    if resolution_range is None:
-        network, _, size = settle(model, options=_parse_options(options))
-        resolutions = [size[0]]
-    else:
-        resolutions = parse_range(resolution_range, "resolution", integer=True)
-    result = sweep(model, alphas, resolutions, convention=convention, dtype=dtype, options=_parse_options(options))
+    resolutions = parse_resolutions(resolution_range) if resolution_range is not None else None
+    rhos = parse_range(rho_range, "rho", integer=False) if rho_range is not None else None
+    result = sweep(model, alphas, resolutions, rhos=rhos, batch=batch, convention=convention, dtype=dtype,
+                   options=_parse_options(options))
     _emit(result.csv(), output)
 
 

@@ -1,239 +1,139 @@
-"""Compiled analysis: a network traced once on symbols, then run as straight-line Python or NumPy.
+"""A traced network (``trace``) compiled to one straight-line Python function that counts it at one setting.
 
-``analyze`` first counts a network by interpreting the shape rules and formulas on numbers. The second time the
-same network is analyzed, it is traced: the same rules and formulas run on ``symbolic`` expressions of alpha and
-the input size, and the trace becomes the source of one Python function (``scalar``) that computes every node's
-shape and metrics at one setting, or of one NumPy function (``vector``) that computes the totals over a whole grid
-of settings at once (``costmodel sweep``). Requirements the rules state (groups divide channels, maps do not shrink
-to nothing) are compiled to checks; when one fails, the caller falls back to the interpreter, which raises the
-one-line error naming the node.
+``counting`` interprets a network's first analyses; from its ``COMPILE_AFTER``-th, it runs this function instead:
+``evaluate(alpha, H, W, N)`` returns every node's output sizes, skips and per-node metrics and the live activation
+memory of every step, with Python's own integers and floats, so the counts are exactly the interpreter's. The
+requirements the rules state (groups divide channels, maps do not shrink to nothing) are compiled to checks; when
+one fails the function raises ``Fallback`` and the caller interprets the setting, which raises the one-line error
+naming the node.
 
-Nothing here defines a cost: the formulas and rules are the registry's, evaluated on other number types.
+The source is flat: every subexpression used more than once, or nested deeper than ``MAX_DEPTH``, is its own local,
+so no generated line nests deeply, whatever the network. Nothing here defines a cost.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
-from .formulas import formula_for
-from .ir import INPUT, Network
-from .passes import buffer_plan
-from .scaling import resolve_width
-from .shapes import NodeShapes, ShapeContext, numel, shape_rule
-from .symbolic import Expr, both, render, select, var
+from .symbolic import Expr, topological
+from .trace import Trace
 
-METRICS = ("params", "madds", "flops", "memory_access")
+MAX_DEPTH = 24
+_INFIX = {"+", "-", "*", "//", "/", "%", "<", "<=", ">", ">=", "==", "!=", "and"}
 
 
 class Fallback(Exception):
-    """A compiled check failed: interpret this setting to get the error message."""
+    """A compiled check failed (or the arithmetic did): interpret this setting to get the error message."""
 
 
-@dataclass
-class _Trace:
-    """A traced network: named assignments in order, the checks, and the names of every node's results."""
-
-    assignments: list[tuple[str, Any]]
-    checks: list[Any]
-    shapes: list[tuple]            # per node: output dims (names or constants)
-    groups: list[Any]
-    skips: list[Any]               # per node: False, True, or a skip-condition name
-    metrics: dict[str, list[Any]]  # per metric: per node (name or constant)
-    input_elements: Any
-
-
-class _Namer:
-    """Names every compound value the trace produces, so later expressions refer to it."""
-
-    def __init__(self) -> None:
-        self.assignments: list[tuple[str, Any]] = []
-
-    def bind(self, value: Any, prefix: str) -> Any:
-        if not isinstance(value, Expr) or value.op == "var":
-            return value
-        name = f"{prefix}{len(self.assignments)}"
-        self.assignments.append((name, value))
-        return var(name)
-
-
-def _trace(network: Network, convention: str) -> _Trace:
-    namer = _Namer()
-    checks: list[Any] = []
-    alpha, height, width = var("alpha"), var("H"), var("W")
-    channels = namer.bind(resolve_width(network.input_channels, alpha, 0), "c")
-    produced: dict[str, tuple] = {INPUT: (channels, height, width)}
-    shapes, groups, skips = [], [], []
-    metrics: dict[str, list[Any]] = {metric: [] for metric in METRICS}
-    flops_metric = f"flops:{convention}"
-    for node in network.nodes:
-        inputs = tuple(produced[ref] for ref in node.inputs)
-        context = ShapeContext(node, alpha, produced)
-        output, group = shape_rule(type(node.op))(node.op, inputs, context)
-        checks.extend(context.requirements)
-        output = tuple(namer.bind(dim, "d") for dim in output)
-        group = namer.bind(group, "g")
-        skip = namer.bind(context.skip, "s")
-        produced[node.name] = output
-        shapes.append(output)
-        groups.append(group)
-        skips.append(skip)
-        resolved = NodeShapes(node, inputs, output, group, False)
-        for metric in METRICS:
-            name = flops_metric if metric == "flops" else metric
-            value = select(skip, 0, formula_for(name, type(node.op))(node.op, resolved))
-            metrics[metric].append(namer.bind(value, metric[0]))
-    elements = namer.bind(numel(produced[INPUT]), "e")
-    return _Trace(namer.assignments, checks, shapes, groups, skips, metrics, elements)
-
-
-def _live(network: Network, trace: _Trace) -> list[Any]:
+def _deltas(trace: Trace) -> list[Any]:
     """Per step, the change of live memory: buffers that start minus buffers that ended the step before."""
-    starting: dict[int, list[Any]] = {}
-    ending: dict[int, list[Any]] = {}
-    for interval in buffer_plan(network):
-        size: Any = trace.input_elements if interval.source < 0 else numel(trace.shapes[interval.source])
-        if interval.unless_skipped:
-            size = select(trace.skips[interval.source], 0, size)
-        starting.setdefault(interval.first, []).append(size)
-        ending.setdefault(interval.last, []).append(size)
+    steps = len(trace.outputs)
+    starting: list[list[Any]] = [[] for _ in range(steps)]
+    ending: list[list[Any]] = [[] for _ in range(steps + 1)]
+    for interval, size in trace.buffers:
+        starting[interval.first].append(size)
+        ending[interval.last + 1].append(size)
     deltas = []
-    for step in range(len(network.nodes)):
-        deltas.append(sum(starting.get(step, []), 0) - sum(ending.get(step - 1, []), 0))
+    for step in range(steps):
+        delta: Any = 0
+        for size in starting[step]:
+            delta = delta + size
+        for size in ending[step]:
+            delta = delta - size
+        deltas.append(delta)
     return deltas
 
 
-class _Emitter:
-    """Renders assignments, hoisting every compound subexpression used more than once into a local."""
+class _Source:
+    """Python source of a DAG of expressions in topological order: each node becomes text, inlined into its one
+    reader when shallow, else assigned to a local."""
 
-    def __init__(self, expressions: list[Any], dialect: str):
-        self.dialect = dialect
+    def __init__(self, roots: list[Any]):
+        self.order = topological(roots)
+        uses: dict[int, int] = {}
+        for expr in self.order:
+            for arg in expr.args:
+                if isinstance(arg, Expr):
+                    uses[arg.id] = uses.get(arg.id, 0) + 1
+        for root in roots:
+            if isinstance(root, Expr):
+                uses[root.id] = uses.get(root.id, 0) + 2      # roots are read where they are returned
         self.lines: list[str] = []
-        self.names: dict[tuple, str] = {}
-        self.uses: dict[tuple, int] = {}
-        self.aliases: dict[str, str] = {}
-        for expression in expressions:
-            self._count(expression)
+        self.text: dict[int, str] = {}
+        depth: dict[int, int] = {}
+        for expr in self.order:
+            if expr.op == "var":
+                self.text[expr.id], depth[expr.id] = expr.args[0], 0
+                continue
+            parts = [self.text[arg.id] if isinstance(arg, Expr) else repr(arg) for arg in expr.args]
+            text = _render(expr.op, parts)
+            level = 1 + max((depth[arg.id] for arg in expr.args if isinstance(arg, Expr)), default=0)
+            if uses.get(expr.id, 0) > 1 or level > MAX_DEPTH:
+                name = f"v{len(self.lines)}"
+                self.lines.append(f"    {name} = {text}")
+                text, level = name, 0
+            self.text[expr.id], depth[expr.id] = text, level
 
-    def _count(self, value: Any) -> None:
-        if isinstance(value, Expr) and value.op != "var":
-            key = value.key()
-            self.uses[key] = self.uses.get(key, 0) + 1
-            if self.uses[key] == 1:
-                for arg in value.args:
-                    self._count(arg)
+    def of(self, value: Any) -> str:
+        return self.text[value.id] if isinstance(value, Expr) else repr(value)
 
-    def lower(self, value: Any) -> Any:
-        if not isinstance(value, Expr):
-            return value
-        if value.op == "var":
-            return var(self.aliases.get(value.args[0], value.args[0]))
-        key = value.key()
-        if key in self.names:
-            return var(self.names[key])
-        lowered = Expr(value.op, tuple(self.lower(arg) for arg in value.args))
-        if self.uses.get(key, 0) > 1:
-            name = f"x{len(self.names)}"
-            self.lines.append(f"    {name} = {render(lowered, self.dialect)}")
-            self.names[key] = name
-            return var(name)
-        return lowered
-
-    def assign(self, name: str, value: Any) -> None:
-        lowered = self.lower(value)
-        if isinstance(lowered, Expr) and lowered.op == "var":
-            self.aliases[name] = lowered.args[0]       # no copy: later uses of ``name`` read the same local
-            return
-        self.lines.append(f"    {name} = {render(lowered, self.dialect)}")
-        if isinstance(value, Expr):
-            self.names.setdefault(value.key(), name)
-
-    def render(self, value: Any) -> str:
-        return render(self.lower(value), self.dialect)
+    def tuple(self, values: Any) -> str:
+        return "(" + "".join(f"{self.of(value)}, " for value in values) + ")"
 
 
-def _tuple(values: list[Any], emitter: _Emitter) -> str:
-    return "(" + ", ".join(emitter.render(value) for value in values) + ("," if len(values) == 1 else "") + ")"
+def _render(op: str, parts: list[str]) -> str:
+    if op in _INFIX:
+        return f"({parts[0]} {op} {parts[1]})"
+    if op == "not":
+        return f"(not {parts[0]})"
+    if op == "floor_int":
+        return f"int({parts[0]})"
+    if op == "round_even":
+        return f"round({parts[0]})"
+    if op == "maximum":
+        return f"max({parts[0]}, {parts[1]})"
+    if op == "select":
+        return f"({parts[1]} if {parts[0]} else {parts[2]})"
+    raise ValueError(f"cannot compile {op!r}")
 
 
-def _source(network: Network, convention: str, dialect: str) -> str:
-    """The Python source of the compiled evaluator (see ``compile_network``)."""
-    trace = _trace(network, convention)
-    deltas = _live(network, trace)
-    checks: list[Any] = []
-    seen: set = set()
+def source(trace: Trace) -> str:
+    """The Python source of ``evaluate(alpha, H, W, N)`` for ``trace``."""
+    deltas = _deltas(trace)
+    metrics = list(trace.metrics.values())
+    roots: list[Any] = [*trace.input.dims, *(dim for shape in trace.outputs for dim in shape.dims), *trace.skips,
+                        *(value for values in metrics for value in values), *trace.checks, *deltas]
+    code = _Source(roots)
+    lines = ["def evaluate(alpha, H, W, N):", *code.lines]
     for check in trace.checks:
-        if check.key() not in seen:
-            seen.add(check.key())
-            checks.append(check)
-    condition: Any = True
-    for check in checks:
-        condition = both(condition, check)
-    expressions = [value for _, value in trace.assignments] + [condition] + deltas
-    emitter = _Emitter(expressions, dialect)
-    for name, value in trace.assignments:
-        emitter.assign(name, value)
-    lines = ["def evaluate(alpha, H, W):"] + emitter.lines
-    emitter.lines = lines
-    if condition is not True:
-        lines.append(f"    _check({emitter.render(condition)})")
-    lines += ["    live = 0", "    peak = -1", "    peak_step = 0"] if dialect == "python" else \
-        ["    live = 0", "    peak = 0"]
-    for step, delta in enumerate(deltas):
-        if not (isinstance(delta, int) and delta == 0):
-            lines.append(f"    live = live + {emitter.render(delta)}")
-        if dialect == "python":
-            lines.append(f"    if live > peak: peak = live; peak_step = {step}")
-        else:
-            lines.append("    peak = _np.maximum(peak, live)")
-    if dialect == "python":
-        shapes = "(" + ", ".join(_tuple(list(shape), emitter) for shape in trace.shapes) + ",)"
-        metrics = ", ".join(_tuple(trace.metrics[metric], emitter) for metric in METRICS)
-        lines.append(f"    return ({emitter.render(trace.input_elements)}, {shapes}, {_tuple(trace.groups, emitter)}, "
-                     f"{_tuple(trace.skips, emitter)}, ({metrics}), peak, peak_step)")
-    else:
-        for metric in METRICS:
-            terms = [emitter.render(value) for value in trace.metrics[metric]
-                     if not (isinstance(value, int) and value == 0)]
-            lines.append(f"    total_{metric} = " + (" + ".join(terms) if terms else "0"))
-        lines.append("    return total_params, total_madds, total_flops, total_memory_access, peak")
+        lines.append(f"    if not {code.of(check)}: raise _Fallback")
+    lines.append("    live = 0")
+    lines.append("    lives = []")
+    for delta in deltas:
+        if not (type(delta) is int and delta == 0):
+            lines.append(f"    live += {code.of(delta)}")
+        lines.append("    lives.append(live)")
+    outputs = "(" + "".join(f"{code.tuple(shape.dims)}, " for shape in trace.outputs) + ")"
+    lines.append(f"    return ({code.tuple(trace.input.dims)}, {outputs}, {code.tuple(trace.skips)}, "
+                 f"({''.join(code.tuple(values) + ', ' for values in metrics)}), lives)")
     return "\n".join(lines) + "\n"
 
 
-def _check_scalar(condition: Any) -> None:
-    if not condition:
-        raise Fallback()
+def compile_trace(trace: Trace) -> Callable[..., Any]:
+    """The compiled ``evaluate(alpha, H, W, N)`` of ``trace``. Raises ``Fallback`` when the source cannot be
+    compiled (the caller keeps interpreting)."""
+    try:
+        code = compile(source(trace), f"<costmodel {trace.network.name} {trace.convention}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError) as error:
+        raise Fallback(str(error)) from None
+    namespace: dict[str, Any] = {"_Fallback": Fallback}
+    exec(code, namespace)
+    raw = namespace["evaluate"]
 
+    def evaluate(alpha: float, height: int, width: int, batch: int) -> Any:
+        try:
+            return raw(alpha, height, width, batch)
+        except (ArithmeticError, RecursionError) as error:
+            raise Fallback(str(error)) from None
 
-def compile_network(network: Network, convention: str, dialect: str = "python") -> Callable[..., Any]:
-    """The compiled evaluator of ``network`` under ``convention``: ``dialect="python"`` counts one setting
-    ``evaluate(alpha, H, W)``; ``"numpy"`` counts arrays of settings and reports failed checks through the
-    returned function's ``failed`` mask. Cached on the network."""
-    key = ("compiled", convention, dialect)
-    function = network.derived.get(key)
-    if function is not None:
-        return function
-    source = _source(network, convention, dialect)
-    namespace: dict[str, Any] = {}
-    if dialect == "python":
-        namespace["_check"] = _check_scalar
-        exec(compile(source, f"<costmodel {network.name} {convention}>", "exec"), namespace)
-        function = namespace["evaluate"]
-    else:
-        import numpy
-
-        namespace["_np"] = numpy
-        exec(compile(source, f"<costmodel {network.name} {convention} numpy>", "exec"), namespace)
-        raw = namespace["evaluate"]
-
-        def function(alpha: Any, height: Any, width: Any) -> tuple[Any, ...]:
-            failed = [False]
-
-            def check(condition: Any) -> None:
-                failed[0] = failed[0] | ~numpy.asarray(condition, dtype=bool)
-
-            namespace["_check"] = check
-            totals = raw(alpha, height, width)
-            return totals + (failed[0],)
-
-    network.derived[key] = function
-    return function
+    return evaluate

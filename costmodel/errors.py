@@ -9,5 +9,5 @@ class CostModelError(ValueError):
     """
 
 
-class MissingFormulaError(LookupError):
-    """A (metric, op) pair has no registered formula: a defect in costmodel, never counted as zero in silence."""
+class MissingFormulaError(CostModelError):
+    """An op without a registered declaration or formula: never counted as zero in silence."""

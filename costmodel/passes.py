@@ -1,59 +1,61 @@
-"""Cost passes: pure functions of a network's resolved shapes, each returning exact integers per node.
+"""The passes: pure functions of a network at one setting, each returning exact integers per node. They read the
+op registry (``ops``) and the metric list (``metrics``) and name no op.
 
-- ``node_metrics``: params, madds, flops (under a convention) and memory access of every node, from the formula
-  registry;
-- ``activation_schedule``: the activation memory live while each node runs, and its peak over the execution order.
+- ``infer_shapes``: every node's input and output shapes (each op's shape rule);
+- ``node_counts``: every per-node metric of a node (each op's formulas; ``flops`` under a convention);
+- ``buffer_plan``: which buffer holds each node's output and how long it lives (the same at every setting);
+- ``activation_schedule``: the activation memory live while each node runs, and its peak.
 
-A conditional residual (``ir.Add(if_shapes_match=True)``) is a buffer of its own that, where the add is skipped,
-holds nothing at the add's step (its output is then its branch, whose buffer is live there).
+Memory model of the schedule (stated in the README): every node's output is a buffer, except that ops declared as
+views (flatten, a channel chunk, dropout at inference) alias their input's buffer, and ops declared as in place
+(BatchNorm, activations) write into their input's buffer when they are its only reader (and it is not the network
+input). A buffer is live from the step that writes it to the last step that reads it; the network input is live
+from the start, the network output to the end. The live memory of a step is the sum of the buffers live at it.
 
-Memory model of ``activation_schedule`` (stated in the README): every node's output is a buffer, except that views
-(flatten, a channel split, dropout at inference) alias their input's buffer, and BatchNorm and activations run in
-place when they are the only reader of their input's buffer (which is not the network input). A buffer is live from
-the step that writes it to the last step that reads it; the network input is live from the start, the network
-output to the end. The live memory of a step is the sum of the buffers live at that step.
+A conditional op (``Op.conditional``: a residual ``ops.Add(if_shapes_match=True)``) always gets a buffer of its own: where the add is
+skipped its output is its branch, the same size, so the branch's buffer ending at the add and the add's starting
+there hold the same memory, except at the add's own step, where only an add that happens writes a new one.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from . import conventions as _conventions  # noqa: F401  (registers the flops formulas)
-from .formulas import formula_for
-from .ir import INPUT, Activation, Add, BatchNorm, Dropout, Flatten, Network, Split
-from .shapes import NodeShapes, numel
+from .ir import INPUT, Network
+from .metrics import node_metrics
+from .ops import definition
+from .scaling import resolve_width
+from .shapes import NodeShapes, Shape, ShapeContext
 
-_VIEWS = (Flatten, Dropout, Split)
-_IN_PLACE = (BatchNorm, Activation)
-
-
-@dataclass(frozen=True)
-class NodeMetrics:
-    """Exact counts of one node (memory access in elements)."""
-
-    params: int
-    madds: int
-    flops: int
-    memory_access: int
+NODE_METRICS = tuple(metric.name for metric in node_metrics())
 
 
-def node_metrics(node: NodeShapes, convention: str) -> NodeMetrics:
-    """Every per-node metric of ``node``, flops under ``convention``."""
-    op_type = type(node.op)
-    return NodeMetrics(
-        params=formula_for("params", op_type)(node.op, node),
-        madds=formula_for("madds", op_type)(node.op, node),
-        flops=formula_for(f"flops:{convention}", op_type)(node.op, node),
-        memory_access=formula_for("memory_access", op_type)(node.op, node),
-    )
+def network_input_shape(network: Network, alpha: Any, size: tuple[Any, Any], batch: Any = 1) -> Shape:
+    """The N x C x H x W network input at width multiplier ``alpha``, input size ``size`` and ``batch``."""
+    return Shape.image(batch, resolve_width(network.input_channels, alpha, 0), size[0], size[1])
 
 
-@dataclass(frozen=True)
-class ActivationSchedule:
-    """Elements live while each node runs (in execution order), the peak and the first node where it occurs."""
+def infer_shapes(network: Network, alpha: float, size: tuple[int, int], batch: int = 1) -> tuple[NodeShapes, ...]:
+    """Every node of ``network`` with its shapes, for width multiplier ``alpha``, an input of ``size`` (H, W) and
+    ``batch`` images. Raises ``CostModelError`` naming the node where the shapes do not fit."""
+    produced: dict[str, Shape] = {INPUT: network_input_shape(network, alpha, size, batch)}
+    resolved = []
+    for node in network.nodes:
+        inputs = tuple(produced[ref] for ref in node.inputs)
+        context = ShapeContext(node, alpha, produced)
+        output = definition(node.op).shape(node.op, inputs, context)
+        produced[node.name] = output
+        resolved.append(NodeShapes(node, inputs, output, bool(context.skip)))
+    return tuple(resolved)
 
-    live: tuple[int, ...]
-    peak: int
-    peak_node: str
+
+def node_counts(node: NodeShapes, convention: str) -> tuple[Any, ...]:
+    """Every per-node metric of ``node`` (in ``NODE_METRICS`` order), flops under ``convention``; all 0 for a
+    conditional residual that is skipped."""
+    if node.skipped:
+        return (0,) * len(NODE_METRICS)
+    op_def = definition(node.op)
+    return tuple(op_def.formula(metric, convention)(node.op, node) for metric in NODE_METRICS)
 
 
 @dataclass(frozen=True)
@@ -70,68 +72,75 @@ class Interval:
 
 def buffer_plan(network: Network) -> tuple[Interval, ...]:
     """The structure of the memory model, the same at every width and resolution (see the module docstring).
-
-    A conditional residual (``Add(if_shapes_match=True)``) always gets a buffer of its own: where it is skipped
-    its output is its branch, the same size, so the branch's buffer ending at the add and the add's starting
-    there hold the same memory, except at the add's own step, where only an add that happens writes a new one."""
-    cached = network.derived.get("buffer_plan")
-    if cached is not None:
-        return cached
+    Linear in the number of nodes."""
     readers: dict[str, int] = {INPUT: 0}
     for node in network.nodes:
         readers[node.name] = 0
         for ref in node.inputs:
             readers[ref] += 1
-    index = {INPUT: -1, **{node.name: i for i, node in enumerate(network.nodes)}}
     buffer_of: dict[str, str] = {INPUT: INPUT}
-    members: dict[str, list[str]] = {INPUT: [INPUT]}
+    # Per buffer: the reads of all its members, and how many members it has. Every member but the first was made
+    # by one read of the buffer; the other reads come from outside.
+    reads: dict[str, int] = {INPUT: readers[INPUT]}
+    members: dict[str, int] = {INPUT: 1}
     first: dict[str, int] = {INPUT: 0}
+    source: dict[str, int] = {INPUT: -1}
     for step, node in enumerate(network.nodes):
-        op = node.op
-        source = buffer_of[node.inputs[0]]
-        # Every member but the first was made by one read of the buffer; the other reads come from outside.
-        outside_reads = sum(readers[ref] for ref in members[source]) - (len(members[source]) - 1)
-        alias = isinstance(op, _VIEWS) or (isinstance(op, _IN_PLACE) and source != INPUT and outside_reads == 1)
-        if alias:
-            buffer_of[node.name] = source
-            members[source].append(node.name)
+        memory = definition(node.op).memory
+        buffer = buffer_of[node.inputs[0]]
+        outside_reads = reads[buffer] - (members[buffer] - 1)
+        if memory == "view" or (memory == "in_place" and buffer != INPUT and outside_reads == 1):
+            buffer_of[node.name] = buffer
+            reads[buffer] += readers[node.name]
+            members[buffer] += 1
         else:
             buffer_of[node.name] = node.name
-            members[node.name] = [node.name]
+            reads[node.name] = readers[node.name]
+            members[node.name] = 1
             first[node.name] = step
-    last = {buffer: first[buffer] for buffer in first}
+            source[node.name] = step
+    last = dict(first)
     for step, node in enumerate(network.nodes):
         for ref in node.inputs:
-            last[buffer_of[ref]] = max(last[buffer_of[ref]], step)
+            buffer = buffer_of[ref]
+            if step > last[buffer]:
+                last[buffer] = step
     last[buffer_of[network.output]] = len(network.nodes) - 1
     intervals = []
     for buffer, start in first.items():
-        op = None if buffer == INPUT else network.nodes[index[buffer]].op
-        if isinstance(op, Add) and op.if_shapes_match:
-            intervals.append(Interval(start, start, index[buffer], unless_skipped=True))
+        index = source[buffer]
+        if index >= 0 and network.nodes[index].op.conditional():
+            intervals.append(Interval(start, start, index, unless_skipped=True))
             if last[buffer] > start:
-                intervals.append(Interval(start + 1, last[buffer], index[buffer]))
+                intervals.append(Interval(start + 1, last[buffer], index))
         else:
-            intervals.append(Interval(start, last[buffer], index[buffer]))
-    plan = tuple(intervals)
-    network.derived["buffer_plan"] = plan
-    return plan
+            intervals.append(Interval(start, last[buffer], index))
+    return tuple(intervals)
 
 
-def activation_schedule(network: Network, shapes: tuple[NodeShapes, ...], input_elements: int) -> ActivationSchedule:
-    """Live activation memory per step under the module's memory model (see the module docstring), for a network
-    input of ``input_elements`` elements."""
-    sizes = [numel(node.output) for node in shapes]
-    delta = [0] * (len(shapes) + 1)
-    for interval in buffer_plan(network):
-        size = input_elements if interval.source < 0 else sizes[interval.source]
-        if interval.unless_skipped and shapes[interval.source].skipped:
+@dataclass(frozen=True)
+class ActivationSchedule:
+    """Elements live while each node runs (in execution order), the peak and the first step where it occurs."""
+
+    live: tuple[int, ...]
+    peak: int
+    peak_step: int
+
+
+def activation_schedule(plan: tuple[Interval, ...], outputs: tuple[int, ...], skipped: tuple[bool, ...],
+                        input_elements: int) -> ActivationSchedule:
+    """Live activation memory per step under the memory model, from ``buffer_plan``'s intervals, each node's
+    output elements, which nodes are skipped conditional residuals, and the network input's elements."""
+    delta = [0] * (len(outputs) + 1)
+    for interval in plan:
+        size = input_elements if interval.source < 0 else outputs[interval.source]
+        if interval.unless_skipped and skipped[interval.source]:
             size = 0
         delta[interval.first] += size
         delta[interval.last + 1] -= size
     live, running = [], 0
-    for step in range(len(shapes)):
+    for step in range(len(outputs)):
         running += delta[step]
         live.append(running)
     peak = max(live)
-    return ActivationSchedule(tuple(live), peak, shapes[live.index(peak)].name)
+    return ActivationSchedule(tuple(live), peak, live.index(peak))

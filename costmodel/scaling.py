@@ -180,7 +180,7 @@ def resolve_width(width: Width, alpha: float, in_channels: int,
             return make_divisible(in_channels * width.ratio, width.divisor)
         return round_even(in_channels * width.ratio)
     if isinstance(width, Tabulated):
-        if is_symbolic(alpha) or not isinstance(alpha, (int, float)):
+        if is_symbolic(alpha):
             resolved: object = 0       # outside the table: 0 channels, which shape inference refuses
             for column, channels in reversed(width.columns):
                 resolved = select(alpha == column, channels, resolved)
@@ -194,23 +194,11 @@ def resolve_width(width: Width, alpha: float, in_channels: int,
     return make_divisible(in_channels // width.divisor, width.round_to)
 
 
-def describe_width(width: Width) -> str:
-    """A short text for listings: ``32 (mobilenet_v1)``, ``6x input``, ``input/4 -> multiple of 8``."""
-    if isinstance(width, Scaled):
-        return str(width.base) if width.rule == "fixed" else f"{width.base} ({width.rule})"
-    if isinstance(width, Expanded):
-        return f"{width.ratio:g}x input" + (f" -> multiple of {width.divisor}" if width.divisor > 1 else "")
-    if isinstance(width, ChannelsOf):
-        return f"channels of {width.ref}"
-    if isinstance(width, Tabulated):
-        return " / ".join(f"{channels} at {column:g}" for column, channels in width.columns)
-    return f"input/{width.divisor} -> multiple of {width.round_to}"
-
-
 # Bounds on the multipliers; beyond them a network is no longer the one its paper describes and counts explode.
 MAX_ALPHA = 10.0
 MAX_RHO = 10.0
 MAX_RESOLUTION = 8192
+MAX_BATCH = 1_000_000
 
 
 def check_alpha(alpha: object) -> float:
@@ -222,15 +210,36 @@ def check_alpha(alpha: object) -> float:
     return float(alpha)
 
 
+def check_batch(batch: object) -> int:
+    """The batch must be a whole number of images in [1, MAX_BATCH]."""
+    if isinstance(batch, bool) or not isinstance(batch, int):
+        raise CostModelError(f"batch must be a whole number of images, got {batch!r}")
+    if not 1 <= batch <= MAX_BATCH:
+        raise CostModelError(f"batch must be in [1, {MAX_BATCH:,}], got {batch}")
+    return batch
+
+
+def parse_resolution(text: str) -> "int | tuple[int, int]":
+    """``"224"`` -> 224, ``"160x224"`` -> (160, 224) (height x width)."""
+    parts = text.strip().lower().split("x")
+    if len(parts) not in (1, 2) or not all(part.strip().isdigit() for part in parts):
+        raise CostModelError(f"resolution must be N or HxW in pixels (224, 160x224), got {text!r}")
+    sizes = [int(part) for part in parts]
+    return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+
+
 def scaled_resolution(base: int, rho: float) -> int:
     """``D_F = base * rho`` rounded to the nearest integer, halves up: ``224 * 0.714 = 159.94 -> 160``."""
     return math.floor(base * rho + 0.5)
 
 
 def input_size(base: tuple[int, int], rho: object = None, resolution: object = None) -> tuple[int, int]:
-    """The (H, W) of the network input: ``base`` scaled by ``rho``, or ``resolution`` (an int or (H, W)) as given."""
+    """The (H, W) of the network input: ``base`` scaled by ``rho``, or ``resolution`` (an int, (H, W) or
+    ``"HxW"``) as given."""
     if rho is not None and resolution is not None:
         raise CostModelError("give rho or resolution, not both")
+    if isinstance(resolution, str):
+        resolution = parse_resolution(resolution)
     if resolution is not None:
         sizes = resolution if isinstance(resolution, (tuple, list)) else (resolution, resolution)
         if len(sizes) != 2:

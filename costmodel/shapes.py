@@ -1,54 +1,88 @@
-"""Shape inference: every node's input and output shapes at one width multiplier and one input size.
+"""Tensor shapes, the size arithmetic of the shape rules, and what a rule needs to run.
 
-Shapes are tuples of ints: (C, H, W) for feature maps, (F,) for flat vectors. Inference fails with a one-line
-``CostModelError`` naming the node when the shapes do not fit: groups that do not divide the channels, an add of
-unequal shapes, a map that shrinks to nothing. Widths are resolved through ``scaling.resolve_width`` (the one place
-that rounds); the output-size formulas here are exact integer arithmetic.
+A shape is a tuple of sizes with a layout that names them, batch first: an image ``NCHW``, a sequence of tokens
+``NLC``, a feature vector ``NC``. The batch N is explicit, so every count but the parameters scales with it. The
+layout lets an op find its channels, map or tokens by name, so ops of any rank need no special cases. What a user
+sees of a shape is its per-sample part (``32x112x112``, ``1000``); the batch is shown once, with the input.
+
+The output-size formulas here are exact integer arithmetic; they run on numbers, and on the symbolic expressions of
+``symbolic`` when a network is traced (``trace``). Widths are resolved through ``scaling.resolve_width``, the one
+place that rounds.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from .errors import CostModelError
-from .ir import (INPUT, Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
-                 GlobalAvgPool, Linear, Multiply, Network, Node, Op, Pool2d, Split)
 from .scaling import Width, resolve_width
-from .symbolic import both, negate, select
+from .symbolic import Expr, select
 
-Shape = tuple[int, ...]
+if TYPE_CHECKING:
+    from .ir import Node, Op
+
+LAYOUTS = {"NCHW": "image", "NLC": "tokens", "NC": "features"}
 
 
-@dataclass(frozen=True)
-class NodeShapes:
-    """A node with its resolved input shapes, output shape and (for convolutions) group count."""
+class Shape(NamedTuple):
+    """Sizes ``dims`` named by ``layout`` (one letter per size, N first)."""
 
-    node: Node
-    inputs: tuple[Shape, ...]
-    output: Shape
-    groups: int = 1
-    skipped: bool = False      # a conditional residual that does not apply at this width (see ``ir.Add``)
+    layout: str
+    dims: tuple
+
+    @classmethod
+    def image(cls, batch: Any, channels: Any, height: Any, width: Any) -> "Shape":
+        return cls("NCHW", (batch, channels, height, width))
+
+    @classmethod
+    def features(cls, batch: Any, channels: Any) -> "Shape":
+        return cls("NC", (batch, channels))
+
+    @classmethod
+    def tokens(cls, batch: Any, length: Any, channels: Any) -> "Shape":
+        return cls("NLC", (batch, length, channels))
+
+    def size(self, axis: str) -> Any:
+        """The size of the axis named ``axis`` (``"C"``, ``"H"``, ...)."""
+        return self.dims[self.layout.index(axis)]
 
     @property
-    def name(self) -> str:
-        return self.node.name
+    def batch(self) -> Any:
+        return self.dims[0]
 
     @property
-    def op(self) -> Op:
-        return self.node.op
+    def channels(self) -> Any:
+        return self.dims[self.layout.index("C")]
+
+    @property
+    def sample(self) -> tuple:
+        """The per-sample sizes (everything but the batch): ``(C, H, W)``, ``(L, C)``, ``(C,)``."""
+        return self.dims[1:]
+
+    @property
+    def numel(self) -> Any:
+        """Number of elements, batch included."""
+        count: Any = 1
+        for size in self.dims:
+            count = count * size
+        return count
+
+    def with_size(self, **sizes: Any) -> "Shape":
+        """The same layout with the named axes replaced: ``shape.with_size(C=64)``."""
+        dims = list(self.dims)
+        for axis, size in sizes.items():
+            dims[self.layout.index(axis)] = size
+        return Shape(self.layout, tuple(dims))
 
 
-def numel(shape: Shape) -> int:
-    """Number of elements of a tensor of this shape."""
-    count = 1
-    for size in shape:
-        count *= size
-    return count
+def numel(shape: Shape) -> Any:
+    """Number of elements of a tensor of this shape, batch included."""
+    return shape.numel
 
 
 def format_shape(shape: Shape) -> str:
-    """``32x112x112`` for a map, ``1000`` for a vector."""
-    return "x".join(str(size) for size in shape)
+    """The per-sample sizes: ``32x112x112`` for a map, ``1000`` for a vector."""
+    return "x".join(str(size) for size in shape.sample)
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
@@ -71,137 +105,6 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mod
     return select((out - 1) * stride >= size + padding, out - 1, out)
 
 
-class ShapeContext:
-    """What a shape rule needs besides the op and its input shapes: the node (for messages), alpha, earlier
-    outputs, and where its requirements go. Evaluated on numbers, a failed requirement raises at once with its
-    message; traced on symbols (``compiled``), the requirements are collected as conditions to check."""
-
-    def __init__(self, node: Node, alpha: Any, produced: dict[str, "Shape"]):
-        self.node = node
-        self.alpha = alpha
-        self.produced = produced
-        self.requirements: list[Any] = []
-        self.skip: Any = False        # a conditional residual that does not apply
-
-    def width(self, width: "Width", in_channels: Any) -> Any:
-        """``width`` resolved for this node (``ChannelsOf`` reads an earlier node's output)."""
-        return resolve_width(width, self.alpha, in_channels, lambda ref: self.produced[ref][0])
-
-    def fail(self, message: str) -> CostModelError:
-        return CostModelError(f"node {self.node.name!r}: {message}")
-
-    def require(self, condition: Any, message: Callable[[], str]) -> None:
-        """``condition`` must hold; ``message()`` says what is wrong when it does not."""
-        if isinstance(condition, bool) or type(condition).__module__ == "numpy" and not hasattr(condition, "shape"):
-            if not condition:
-                raise self.fail(message())
-        else:
-            self.requirements.append(condition)
-
-    def feature_map(self, shape: Shape) -> tuple[Any, Any, Any]:
-        if len(shape) != 3:
-            raise self.fail(f"{self.node.op.op_name} needs a C x H x W feature map, got a vector of {shape[0]}")
-        return shape  # type: ignore[return-value]
-
-    def positive(self, what: str, value: Any, detail: Callable[[], str]) -> Any:
-        self.require(value >= 1, lambda: f"{what} would be {value} ({detail()}); the input is too small for this "
-                                          "layer")
-        return value
-
-
-ShapeRule = Callable[[Op, tuple[Shape, ...], ShapeContext], tuple[Shape, Any]]
-_RULES: dict[type[Op], ShapeRule] = {}
-
-
-def shape_rule(op_type: type[Op]) -> ShapeRule:
-    """The registered shape rule of ``op_type``."""
-    try:
-        return _RULES[op_type]
-    except KeyError:
-        raise CostModelError(f"no shape rule for op {op_type.__name__}") from None
-
-
-def _rule(op_type: type[Op]) -> Callable[[ShapeRule], ShapeRule]:
-    def register(function: ShapeRule) -> ShapeRule:
-        if op_type in _RULES:
-            raise RuntimeError(f"duplicate shape rule for {op_type.__name__}")
-        _RULES[op_type] = function
-        return function
-    return register
-
-
-def _ones(sizes: tuple) -> bool:
-    """Sizes known to be 1 when the rules run (a pooled map's), as opposed to sizes that vary with the input."""
-    return all(type(size) is int and size == 1 for size in sizes)
-
-
-def _all_equal(pairs: list[tuple[Any, Any]]) -> Any:
-    """True when every pair is equal (a condition on symbols or arrays)."""
-    result: Any = True
-    for a, b in pairs:
-        equal = a == b
-        result = equal if result is True else both(result, equal)
-    return result
-
-
-@_rule(Conv2d)
-def _conv(op: Conv2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    m, height, width = ctx.feature_map(inputs[0])
-    n = m if op.out_channels is None else ctx.width(op.out_channels, m)
-    ctx.require(n >= 1, lambda: f"out_channels resolves to {n}")
-    g = m if op.groups == "depthwise" else op.groups
-    if op.groups != "depthwise":
-        ctx.require(m % g == 0, lambda: f"groups={g} must divide both in_channels {m} and out_channels {n}")
-    if op.groups != 1:
-        ctx.require(n % g == 0, lambda: f"groups={g} must divide both in_channels {m} and out_channels {n}")
-    sizes = []
-    for axis, size in enumerate((height, width)):
-        k, s, d = op.kernel[axis], op.stride[axis], op.dilation[axis]
-        if op.padding == "same":
-            out = same_output_size(size, s)
-        else:
-            p = 0 if op.padding == "valid" else op.padding[axis]
-            out = conv_output_size(size, k, s, p, d)
-        detail = (lambda s=s: f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, "
-                              f"padding {op.padding}")
-        sizes.append(ctx.positive("output size", out, detail))
-    return (n, sizes[0], sizes[1]), g
-
-
-@_rule(Linear)
-def _linear(op: Linear, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    if len(inputs[0]) != 1:
-        raise ctx.fail(f"linear needs a flat input, got {format_shape(inputs[0])}; add a flatten before it")
-    n = ctx.width(op.out_features, inputs[0][0])
-    ctx.require(n >= 1, lambda: f"out_features resolves to {n}")
-    return (n,), 1
-
-
-@_rule(Pool2d)
-def _pool(op: Pool2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    c, height, width = ctx.feature_map(inputs[0])
-    sizes = []
-    for axis, size in enumerate((height, width)):
-        k, s, p = op.kernel[axis], op.stride[axis], op.padding[axis]
-        out = pool_output_size(size, k, s, p, op.ceil_mode)
-        detail = (lambda s=s, p=p: f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, "
-                                   f"padding {p}")
-        sizes.append(ctx.positive("output size", out, detail))
-    return (c, sizes[0], sizes[1]), 1
-
-
-@_rule(GlobalAvgPool)
-def _global_pool(op: GlobalAvgPool, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    c, _, _ = ctx.feature_map(inputs[0])
-    return (c, 1, 1), 1
-
-
-@_rule(AdaptiveAvgPool)
-def _adaptive_pool(op: AdaptiveAvgPool, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    c, _, _ = ctx.feature_map(inputs[0])
-    return (c, op.output[0], op.output[1]), 1
-
-
 def adaptive_window_total(size: Any, output: int) -> Any:
     """The summed window lengths of adaptive pooling along one axis: sum over i < o of
     ``ceil((i + 1) D / o) - floor(i D / o)`` (D when o divides D; more when the windows overlap)."""
@@ -211,92 +114,59 @@ def adaptive_window_total(size: Any, output: int) -> Any:
     return total
 
 
-@_rule(Flatten)
-def _flatten(op: Flatten, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    return (numel(inputs[0]),), 1
+@dataclass(frozen=True)
+class NodeShapes:
+    """A node with its resolved input shapes and output shape at one setting."""
+
+    node: "Node"
+    inputs: tuple[Shape, ...]
+    output: Shape
+    skipped: bool = False      # a conditional residual that does not apply at this width (see ``ops.Add``)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def op(self) -> "Op":
+        return self.node.op
 
 
-def _same_shape(op: Op, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    return inputs[0], 1
+class ShapeContext:
+    """What a shape rule needs besides the op and its input shapes: the node (for messages), alpha, earlier
+    outputs, and where its requirements go. Evaluated on numbers, a failed requirement raises at once with its
+    message; traced on symbols (``trace``), the requirements are collected as conditions to check."""
 
+    def __init__(self, node: "Node", alpha: Any, produced: dict[str, Shape]):
+        self.node = node
+        self.alpha = alpha
+        self.produced = produced
+        self.requirements: list[Any] = []
+        self.skip: Any = False        # a conditional residual that does not apply
 
-for _type in (BatchNorm, Activation, Dropout):
-    _rule(_type)(_same_shape)
+    def width(self, width: Width, in_channels: Any) -> Any:
+        """``width`` resolved for this node (``ChannelsOf`` reads an earlier node's output)."""
+        return resolve_width(width, self.alpha, in_channels, lambda ref: self.produced[ref].channels)
 
+    def fail(self, message: str) -> CostModelError:
+        return CostModelError(f"node {self.node.name!r}: {message}")
 
-@_rule(ChannelShuffle)
-def _shuffle(op: ChannelShuffle, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    c, _, _ = ctx.feature_map(inputs[0])
-    ctx.require(c % op.groups == 0, lambda: f"groups={op.groups} must divide the {c} channels")
-    return inputs[0], 1
+    def require(self, condition: Any, message: Callable[[], str]) -> None:
+        """``condition`` must hold; ``message()`` says what is wrong when it does not."""
+        if isinstance(condition, Expr):
+            self.requirements.append(condition)
+        elif not condition:
+            raise self.fail(message())
 
+    def layout(self, shape: Shape, *layouts: str) -> Shape:
+        """``shape``, which must have one of ``layouts``; otherwise a message naming what the op needs."""
+        if shape.layout not in layouts:
+            wanted = " or ".join(f"{LAYOUTS[layout]} ({', '.join(layout)})" for layout in layouts)
+            raise self.fail(f"{self.node.op.op_name} needs {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} input, "
+                            f"got {LAYOUTS[shape.layout]} of {format_shape(shape)}")
+        return shape
 
-@_rule(Split)
-def _split(op: Split, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    c, height, width = ctx.feature_map(inputs[0])
-    ctx.require(c % op.chunks == 0, lambda: f"cannot split {c} channels into {op.chunks} equal chunks")
-    return (c // op.chunks, height, width), 1
-
-
-@_rule(Concat)
-def _concat(op: Concat, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    first = inputs[0]
-    shapes = lambda: ", ".join(format_shape(shape) for shape in inputs)  # noqa: E731
-    if any(len(shape) != len(first) for shape in inputs):
-        raise ctx.fail(f"cannot concatenate along channels inputs of shapes {shapes()}")
-    ctx.require(_all_equal([(shape[axis], first[axis]) for shape in inputs[1:] for axis in range(1, len(first))]),
-                lambda: f"cannot concatenate along channels inputs of shapes {shapes()}")
-    total: Any = 0
-    for shape in inputs:
-        total = total + shape[0]
-    return (total,) + tuple(first[1:]), 1
-
-
-@_rule(Add)
-def _add(op: Add, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    shapes = lambda: ", ".join(format_shape(shape) for shape in inputs)  # noqa: E731
-    if any(len(shape) != len(inputs[0]) for shape in inputs):
-        if op.if_shapes_match:
-            ctx.skip = True
-            return inputs[-1], 1
-        raise ctx.fail(f"cannot add inputs of different shapes {shapes()}")
-    equal = _all_equal([(shape[axis], inputs[0][axis]) for shape in inputs[1:] for axis in range(len(inputs[0]))])
-    if op.if_shapes_match:
-        ctx.skip = negate(equal)
-        return inputs[-1], 1
-    ctx.require(equal, lambda: f"cannot add inputs of different shapes {shapes()}")
-    return inputs[0], 1
-
-
-@_rule(Multiply)
-def _multiply(op: Multiply, inputs: tuple[Shape, ...], ctx: ShapeContext) -> tuple[Shape, Any]:
-    a, b = inputs
-    message = lambda: (f"cannot multiply shapes {format_shape(a)} and {format_shape(b)}; "  # noqa: E731
-                       "they must be equal or one must be C x 1 x 1")
-    if len(a) != len(b):
-        raise ctx.fail(message())
-    for full, gate in ((a, b), (b, a)):
-        # a C x 1 x 1 gate broadcasts over a C x H x W map (squeeze-excite); the 1s are known when the rules run
-        if len(full) == 3 and _ones(gate[1:]) and not _ones(full[1:]):
-            ctx.require(full[0] == gate[0], message)
-            return full, 1
-    ctx.require(_all_equal(list(zip(a, b))), message)
-    return a, 1
-
-
-def network_input_shape(network: Network, alpha: float, size: tuple[int, int]) -> Shape:
-    """C x H x W of the network input at width multiplier ``alpha`` and input size ``size``."""
-    return (resolve_width(network.input_channels, alpha, 0), size[0], size[1])
-
-
-def infer_shapes(network: Network, alpha: float, size: tuple[int, int]) -> tuple[NodeShapes, ...]:
-    """Every node of ``network`` with its shapes, for width multiplier ``alpha`` and an input of ``size`` (H, W)."""
-    produced: dict[str, Shape] = {INPUT: network_input_shape(network, alpha, size)}
-    resolved = []
-    for node in network.nodes:
-        inputs = tuple(produced[ref] for ref in node.inputs)
-        context = ShapeContext(node, alpha, produced)
-        output, groups = shape_rule(type(node.op))(node.op, inputs, context)
-        produced[node.name] = output
-        resolved.append(NodeShapes(node, inputs, output, groups, bool(context.skip)))
-    return tuple(resolved)
+    def positive(self, what: str, value: Any, detail: Callable[[], str]) -> Any:
+        self.require(value >= 1, lambda: f"{what} would be {value} ({detail()}); the input is too small for this "
+                                          "layer")
+        return value

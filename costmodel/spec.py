@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Mapping
 
-from .builder import GraphBuilder, conv_bn_act, inverted_residual, same_padding
+from .builder import GraphBuilder, conv_bn_act, inverted_residual, norm_act
 from .errors import CostModelError
-from .ir import (ACTIVATIONS, INPUT, Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
-                 GlobalAvgPool, Linear, Multiply, Network, Op, Pool2d, Split)
+from .ir import INPUT, Network
+from .ops import ACTIVATIONS, spec_form, spec_names
 from .scaling import WIDTH_RULES, Expanded, Scaled
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -26,15 +26,19 @@ MAX_LAYERS = 100_000
 MAX_REPEATS = 10_000
 MAX_NODES = 200_000
 _NETWORK_FIELDS = {"name", "description", "source", "input_channels", "resolution", "width_rule", "activation",
-                   "layer"}
+                   "num_classes", "layer"}
+DEFAULT_NUM_CLASSES = 1000
+CLASSES = "num_classes"         # a layer's ``out = "num_classes"`` marks the classifier
 _LAYER_HEADER = re.compile(r"^\s*\[\[\s*layer\s*\]\]")
 
 
 class _Layer:
-    """One ``[[layer]]`` table being read: its fields, and where it is for messages."""
+    """One ``[[layer]]`` table being read: its fields, and where it is for messages. Op spec forms read their
+    fields through it (it is the ``ops.FieldReader``)."""
 
-    def __init__(self, path: str, line: int | None, index: int, table: Any):
-        self.path, self.line, self.index = path, line, index
+    def __init__(self, reader: "_Reader", line: int | None, index: int, table: Any):
+        self.reader = reader
+        self.path, self.line, self.index = reader.path, line, index
         if not isinstance(table, dict):
             raise self.fail(f"must be a table of fields, got {type(table).__name__}")
         self.table = table
@@ -60,31 +64,53 @@ class _Layer:
             raise self.fail(f"field {field!r} must be {names}, got {value!r}")
         return value
 
+    def pair(self, field: str, default: Any) -> Any:
+        """An integer or a list of two integers (an int or an (h, w) tuple)."""
+        value = self.get(field, (int, list), default)
+        if isinstance(value, list) and (len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                                   for v in value)):
+            raise self.fail(f"field {field!r} must be an integer or a list of two integers, got {value!r}")
+        return tuple(value) if isinstance(value, list) else value
+
+    def width(self, field: str, required: bool = True, allow: tuple[str, ...] = ()) -> Any:
+        """A number of channels that scales with alpha by the network's width rule (``fixed = true``: does not
+        scale); ``"num_classes"`` is the network's classes; a string in ``allow`` is returned as it is."""
+        value = self.get(field, (int, str), required=required)
+        fixed = self.get("fixed", bool, False)
+        if isinstance(value, str):
+            if value == CLASSES:
+                return Scaled(self.reader.num_classes, "fixed")
+            if value in allow:
+                return value
+            wanted = " or ".join(repr(word) for word in (*allow, CLASSES))
+            raise self.fail(f"field {field!r} must be a number of channels or {wanted}, got {value!r}")
+        if value is not None and self.index == self.reader.classifier and field == "out":
+            return Scaled(self.reader.num_classes, "fixed")
+        if value is not None and value < 1:
+            raise self.fail(f"field {field!r} must be a positive number of channels, got {value}")
+        return None if value is None else Scaled(value, "fixed" if fixed else self.reader.width_rule)
+
     def check_fields(self) -> None:
         extra = sorted(set(self.table) - self.used)
         if extra:
             raise self.fail(f"unknown field {extra[0]!r} (known here: {', '.join(sorted(self.used))})")
 
 
-def _pair_field(layer: _Layer, field: str, default: Any) -> Any:
-    value = layer.get(field, (int, list), default)
-    if isinstance(value, list) and (len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool)
-                                                               for v in value)):
-        raise layer.fail(f"field {field!r} must be an integer or a list of two integers, got {value!r}")
-    return tuple(value) if isinstance(value, list) else value
-
-
 class _Reader:
     """Turns the parsed TOML into a Network through a GraphBuilder."""
 
-    def __init__(self, path: str, document: dict[str, Any], header_lines: list[int]):
+    def __init__(self, path: str, document: dict[str, Any], header_lines: list[int],
+                 options: Mapping[str, Any] | None = None):
         self.path = path
         self.document = document
         self.header_lines = header_lines
+        self.options = dict(options or {})
         self.builder = GraphBuilder()
         self.outputs: dict[str, str] = {}        # layer name -> the node that holds its output
         self.width_rule = "fixed"
         self.activation = "relu"
+        self.num_classes = DEFAULT_NUM_CLASSES
+        self.classifier = -1                     # the index of a classifier layer not marked "num_classes"
 
     def fail(self, message: str) -> CostModelError:
         return CostModelError(f"{self.path}: {message}")
@@ -114,9 +140,10 @@ class _Reader:
             raise self.fail("no layers: add [[layer]] tables")
         if len(layers) > MAX_LAYERS:
             raise self.fail(f"{len(layers)} layers is more than the limit of {MAX_LAYERS}")
+        self.classes(layers)
         for index, table in enumerate(layers):
             line = self.header_lines[index] if index < len(self.header_lines) else None
-            self.layer(_Layer(self.path, line, index, table))
+            self.layer(_Layer(self, line, index, table))
         resolution = self.network_field("resolution", (int, list), 224)
         try:
             return self.builder.build(
@@ -126,6 +153,31 @@ class _Reader:
                 source=self.network_field("source", str, self.path))
         except CostModelError as error:
             raise self.fail(str(error)) from None
+
+    def classes(self, layers: list[Any]) -> None:
+        """The network's classes (its ``num_classes`` field, or the option), and which layer is the classifier:
+        the layers whose ``out`` is ``"num_classes"``, or else, when the option is given, the last layer if it is
+        a linear layer."""
+        unknown = sorted(set(self.options) - {CLASSES})
+        if unknown:
+            raise self.fail(f"spec files take only the option {CLASSES!r}, not {unknown[0]!r}")
+        self.num_classes = self.network_field(CLASSES, int, DEFAULT_NUM_CLASSES)
+        if CLASSES not in self.options:
+            return
+        value = self.options[CLASSES]
+        try:
+            self.num_classes = int(value)
+        except (TypeError, ValueError):
+            raise self.fail(f"option {CLASSES!r} must be an int, got {value!r}") from None
+        if isinstance(value, bool) or self.num_classes < 1:
+            raise self.fail(f"option {CLASSES!r} must be a positive int, got {value!r}")
+        marked = any(isinstance(table, dict) and table.get("out") == CLASSES for table in layers)
+        last = layers[-1]
+        if not marked:
+            if not (isinstance(last, dict) and last.get("op") == "linear"):
+                raise self.fail(f"option {CLASSES!r}: the spec marks no classifier (write out = \"{CLASSES}\" on its "
+                                "classifier layer) and its last layer is not a linear layer")
+            self.classifier = len(layers) - 1
 
     def inputs(self, layer: _Layer) -> tuple[str, ...]:
         if "input" in layer.table and "inputs" in layer.table:
@@ -197,11 +249,21 @@ class _Reader:
         return Scaled(channels, rule)
 
     def op(self, layer: _Layer, inputs: tuple[str, ...]) -> str:
+        """One op by its spec form (``ops``), with ``bn`` and ``act`` adding BatchNorm and an activation after it
+        (nodes ``<name>.<node>``, ``<name>.bn``, ``<name>.<activation>``)."""
         kind = layer.get("op", str)
-        maker = _OPS.get(kind)
-        if maker is None:
-            raise layer.fail(f"unknown op {kind!r}; known: {', '.join(_OPS)}")
-        return maker(self, layer, inputs)
+        definition = spec_form(kind)
+        if definition is None:
+            raise layer.fail(f"unknown op {kind!r}; known: {', '.join(spec_names())}")
+        op = definition.spec.read(layer)
+        bn = layer.get("bn", bool, False)
+        act = layer.get("act", (str, bool), False)
+        if act is True:
+            act = self.activation
+        if not bn and not act:
+            return self.builder.add(layer.name, op, inputs)
+        self.builder.add(f"{layer.name}.{definition.spec.node or definition.spec.name}", op, inputs)
+        return norm_act(self.builder, layer.name, bn, act or None)
 
     def block(self, layer: _Layer, inputs: tuple[str, ...]) -> str:
         text = layer.get("block", str)
@@ -280,79 +342,14 @@ def parse_block(text: str) -> "tuple[str, int, dict[str, Any]] | str":
     return kind, fields.pop("r"), fields
 
 
-def _conv2d(reader: _Reader, layer: _Layer, inputs: tuple[str, ...]) -> str:
-    out = layer.get("out", (int, str), required=True)
-    groups = layer.get("groups", (int, str), 1)
-    if isinstance(groups, str) and groups != "depthwise":
-        raise layer.fail(f"field 'groups' must be an integer or 'depthwise', got {groups!r}")
-    if isinstance(out, str) and out != "same":
-        raise layer.fail(f"field 'out' must be a number of channels or 'same', got {out!r}")
-    kernel = _pair_field(layer, "kernel", 3)
-    dilation = _pair_field(layer, "dilation", 1)
-    padding = layer.get("padding", (int, list, str), "auto")
-    if padding == "auto":
-        kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
-        dh, dw = dilation if isinstance(dilation, tuple) else (dilation, dilation)
-        padding = (same_padding(kh, dh), same_padding(kw, dw))
-    elif isinstance(padding, list):
-        padding = _pair_field(layer, "padding", 0)
-    bn = layer.get("bn", bool, False)
-    act = layer.get("act", (str, bool), False)
-    if act is True:
-        act = reader.activation
-    width = None if out == "same" else reader.width(layer, "out", out)
-    op = Conv2d(width, kernel=kernel, stride=_pair_field(layer, "stride", 1), padding=padding,
-                dilation=dilation, groups=groups, bias=layer.get("bias", bool, False))
-    if not bn and not act:
-        return reader.builder.add(layer.name, op, inputs)
-    last = reader.builder.add(f"{layer.name}.conv", op, inputs)
-    if bn:
-        last = reader.builder.add(f"{layer.name}.bn", BatchNorm())
-    if act:
-        last = reader.builder.add(f"{layer.name}.{act}", Activation(act))
-    return last
-
-
-def _linear(reader: _Reader, layer: _Layer, inputs: tuple[str, ...]) -> str:
-    out = layer.get("out", int, required=True)
-    return reader.builder.add(layer.name, Linear(reader.width(layer, "out", out), bias=layer.get("bias", bool, True)),
-                              inputs)
-
-
-def _simple(make: Callable[[_Layer], Op]) -> Callable[[_Reader, _Layer, tuple[str, ...]], str]:
-    def add(reader: _Reader, layer: _Layer, inputs: tuple[str, ...]) -> str:
-        return reader.builder.add(layer.name, make(layer), inputs)
-    return add
-
-
-_OPS: dict[str, Callable[[_Reader, _Layer, tuple[str, ...]], str]] = {
-    "conv2d": _conv2d,
-    "linear": _linear,
-    "batchnorm": _simple(lambda layer: BatchNorm(affine=layer.get("affine", bool, True))),
-    "activation": _simple(lambda layer: Activation(layer.get("function", str, required=True))),
-    "pool": _simple(lambda layer: Pool2d(layer.get("mode", str, "max"), _pair_field(layer, "kernel", 2),
-                                         _pair_field(layer, "stride", None), _pair_field(layer, "padding", 0),
-                                         layer.get("ceil_mode", bool, False))),
-    "global_avg_pool": _simple(lambda layer: GlobalAvgPool()),
-    "adaptive_avg_pool": _simple(lambda layer: AdaptiveAvgPool(_pair_field(layer, "output", 7))),
-    "flatten": _simple(lambda layer: Flatten()),
-    "dropout": _simple(lambda layer: Dropout(layer.get("p", (int, float), 0.5))),
-    "channel_shuffle": _simple(lambda layer: ChannelShuffle(layer.get("groups", int, required=True))),
-    "split": _simple(lambda layer: Split(layer.get("chunks", int, 2), layer.get("index", int, required=True))),
-    "concat": _simple(lambda layer: Concat()),
-    "add": _simple(lambda layer: Add(if_shapes_match=layer.get("if_shapes_match", bool, False))),
-    "multiply": _simple(lambda layer: Multiply()),
-}
-
-
 def looks_like_spec(model: str) -> bool:
     """A model argument is a spec file when it ends in ``.toml`` or names an existing file."""
     return model.endswith(".toml") or Path(model).is_file()
 
 
-def load_spec(path: "str | Path") -> Network:
+def load_spec(path: "str | Path", options: Mapping[str, Any] | None = None) -> Network:
     """The Network of the spec file at ``path``; ``CostModelError`` naming the file (and line, layer and field)
-    for anything wrong."""
+    for anything wrong. ``options`` may hold ``num_classes``."""
     path = str(path)
     try:
         size = Path(path).stat().st_size
@@ -380,4 +377,4 @@ def load_spec(path: "str | Path") -> Network:
     except RecursionError:
         raise CostModelError(f"{path}: invalid TOML: nested too deeply") from None
     headers = [number for number, line in enumerate(text.splitlines(), start=1) if _LAYER_HEADER.match(line)]
-    return _Reader(path, document, headers).read()
+    return _Reader(path, document, headers, options).read()

@@ -1,23 +1,27 @@
-"""``costmodel sweep``: every metric at every point of a width x resolution grid, computed at once.
+"""``costmodel sweep``: every total at every point of a width x resolution grid, computed at once.
 
-The network's program is compiled for NumPy (``compiled``): one call evaluates a block of alphas against every
-resolution, with the reference code's rounding applied element by element, so each point equals what
-``costmodel table`` gives for it. Exact integers throughout (64-bit, far above any count the bounds allow).
+The grid program (``grid``) counts a whole grid with a few matrix products; each point equals what ``costmodel
+table`` gives for it (exact integers, whatever their size). A network whose counts do not separate into width and
+size parts is counted point by point instead. The CSV is written by a vectorized writer, not a row loop.
 """
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from .analysis import DTYPE_BYTES, analyze, settle
+from .analysis import analyze
+from .conventions import CONVENTIONS
+from .counting import count, plan_of
 from .errors import CostModelError
-from .scaling import MAX_RESOLUTION, check_alpha
-from .zoo import MODELS
+from .metrics import total_metrics
+from .models import settle
+from .results import DTYPE_BYTES
+from .scaling import MAX_ALPHA, MAX_RESOLUTION, MAX_RHO, check_batch, input_size, parse_resolution
 
-MAX_POINTS = 1_000_000       # 56 bytes a point in memory, about 60 in the CSV
-COLUMNS = ("alpha", "resolution", "params", "madds", "flops", "memory_access_bytes", "peak_activation_bytes")
+MAX_POINTS = 1_000_000       # about 60 bytes a point in the CSV
+FIELDS = tuple(metric.field for metric in total_metrics())
 
 
 def parse_range(text: str, what: str, integer: bool) -> list[Any]:
@@ -49,30 +53,102 @@ def parse_range(text: str, what: str, integer: bool) -> list[Any]:
     return [int(value) for value in values] if integer else [float(value) for value in values]
 
 
+def parse_resolutions(text: str) -> list[Any]:
+    """A resolution range (``96:320:8``), one size (``224``) or one non-square size (``160x224``)."""
+    if "x" in text.lower():
+        return [parse_resolution(text)]
+    return parse_range(text, "resolution", integer=True)
+
+
 @dataclass(frozen=True)
 class Sweep:
-    """The grid (alphas x resolutions) and each metric as a flat NumPy array, alpha-major (exact 64-bit ints)."""
+    """The grid (alphas x input sizes, alpha-major) and every total as a flat NumPy array of exact integers
+    (int64, or Python integers where a count passes 2^63); ``columns`` also holds ``alpha``, ``resolution``
+    (ints, or ``"HxW"`` strings when a size is not square) and, for a sweep over rho, ``rho``."""
 
     model: str
     convention: str
     dtype: str
+    batch: int
     alphas: tuple[float, ...]
-    resolutions: tuple[int, ...]
+    sizes: tuple[tuple[int, int], ...]
+    rhos: "tuple[float, ...] | None"
     columns: dict[str, Any]
 
     @property
     def points(self) -> int:
-        return len(self.alphas) * len(self.resolutions)
+        return len(self.alphas) * len(self.sizes)
+
+    @property
+    def resolutions(self) -> tuple[Any, ...]:
+        return tuple(h if h == w else f"{h}x{w}" for h, w in self.sizes)
+
+    def header(self) -> tuple[str, ...]:
+        return ("alpha",) + (("rho",) if self.rhos is not None else ()) + ("resolution",) + FIELDS
 
     def csv(self) -> str:
-        """One row per point: alpha, resolution and every metric (alpha as typed: the shortest repr)."""
-        parts = [",".join(COLUMNS) + "\n"]
-        total = len(self.columns["alpha"])
-        for start in range(0, total, 65536):
-            rows = zip(*(self.columns[name][start:start + 65536].tolist() for name in COLUMNS))
-            parts.append("".join(f"{alpha!r},{resolution},{p},{m},{f},{a},{k}\n"
-                                 for alpha, resolution, p, m, f, a, k in rows))
-        return "".join(parts)
+        """One row per point: alpha (as typed: the shortest repr), rho, the resolution and every total."""
+        import numpy as np
+
+        count = len(self.sizes)
+        blocks = [_text_block([repr(alpha) for alpha in self.alphas], np.repeat(np.arange(len(self.alphas)), count))]
+        tiles = np.tile(np.arange(count), len(self.alphas))
+        if self.rhos is not None:
+            blocks.append(_text_block([repr(rho) for rho in self.rhos], tiles))
+        blocks.append(_text_block([str(size) for size in self.resolutions], tiles))
+        blocks += [_int_block(self.columns[name]) for name in FIELDS]
+        return ",".join(self.header()) + "\n" + _join(blocks)
+
+
+def _text_block(texts: list[str], rows: Any) -> tuple[Any, Any]:
+    """The ASCII of ``texts[rows[i]]`` in row i, left-aligned: (characters, which are real)."""
+    import numpy as np
+
+    width = max(len(text) for text in texts)
+    table = np.zeros((len(texts), width), dtype=np.uint8)
+    valid = np.zeros((len(texts), width), dtype=bool)
+    for i, text in enumerate(texts):
+        data = text.encode("ascii")
+        table[i, :len(data)] = np.frombuffer(data, dtype=np.uint8)
+        valid[i, :len(data)] = True
+    return table[rows], valid[rows]
+
+
+def _int_block(values: Any) -> tuple[Any, Any]:
+    """The decimal digits of non-negative integers, right-aligned: (characters, which are real)."""
+    import numpy as np
+
+    if values.dtype == object:
+        return _text_block([str(value) for value in values.tolist()], np.arange(len(values)))
+    values = values.astype(np.int64)
+    digits = max(1, len(str(int(values.max(initial=0)))))
+    table = np.empty((len(values), digits), dtype=np.uint8)
+    rest = values.copy()
+    length = np.ones(len(values), dtype=np.int64)
+    for position in range(digits - 1, -1, -1):
+        quotient = rest // 10
+        table[:, position] = rest - quotient * 10 + 48
+        rest = quotient
+        if position:
+            length += values >= 10 ** (digits - position)
+    valid = np.arange(digits)[None, :] >= (digits - length)[:, None]
+    return table, valid
+
+
+def _join(blocks: list[tuple[Any, Any]]) -> str:
+    """Rows of the blocks' real characters, separated by commas, one line each."""
+    import numpy as np
+
+    rows = len(blocks[0][0])
+    parts, masks = [], []
+    for index, (table, valid) in enumerate(blocks):
+        parts.append(table)
+        masks.append(valid)
+        parts.append(np.full((rows, 1), ord(",") if index < len(blocks) - 1 else ord("\n"), dtype=np.uint8))
+        masks.append(np.ones((rows, 1), dtype=bool))
+    characters = np.concatenate(parts, axis=1)
+    real = np.concatenate(masks, axis=1)
+    return characters[real].tobytes().decode("ascii")
 
 
 def _progress(total: int) -> Any:
@@ -82,62 +158,139 @@ def _progress(total: int) -> Any:
     return None
 
 
-def sweep(model: Any, alphas: list[float], resolutions: list[int], *, convention: str = "costmodel",
-          dtype: str = "float32", options: Mapping[str, Any] | None = None, block: int = 128) -> Sweep:
-    """Every metric of ``model`` at every (alpha, resolution) of the grid."""
-    import numpy
+def _check_alphas(alphas: Sequence[float], entry: Any) -> None:
+    """The same checks as ``costmodel table``'s, once per distinct alpha."""
+    from .scaling import check_alpha
 
-    from .compiled import compile_network
+    lowest, highest = min(alphas), max(alphas)
+    if not (0 < lowest and highest <= MAX_ALPHA):
+        check_alpha(lowest if not 0 < lowest else highest)
+    if entry is not None:
+        if not entry.accepts_alpha and (lowest != 1.0 or highest != 1.0):
+            entry.check_alpha(lowest if lowest != 1.0 else highest)
+        if entry.alpha_choices:
+            for alpha in sorted(set(alphas) - set(entry.alpha_choices)):
+                entry.check_alpha(alpha)
 
-    if not alphas or not resolutions:
+
+def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | None" = None, *,
+          rhos: "Sequence[float] | None" = None, batch: int = 1, convention: str = "costmodel",
+          dtype: str = "float32", options: Mapping[str, Any] | None = None) -> Sweep:
+    """Every total of ``model`` at every (alpha, size) of the grid: sizes are ``resolutions`` (ints or (H, W)), or
+    the network's base size scaled by each of ``rhos``, or the base size."""
+    import numpy as np
+
+    if convention not in CONVENTIONS:
+        raise CostModelError(f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
+    if dtype not in DTYPE_BYTES:
+        raise CostModelError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
+    if resolutions is not None and rhos is not None:
+        raise CostModelError("give resolutions or rhos, not both")
+    alphas = [float(alpha) for alpha in alphas]
+    if not alphas or (resolutions is not None and not resolutions) or (rhos is not None and not rhos):
         raise CostModelError("the sweep grid is empty")
-    if len(alphas) * len(resolutions) > MAX_POINTS:
-        raise CostModelError(f"{len(alphas) * len(resolutions):,} points is more than the limit of {MAX_POINTS:,}")
-    for resolution in resolutions:
-        if not 1 <= resolution <= MAX_RESOLUTION:
-            raise CostModelError(f"resolution must be in [1, {MAX_RESOLUTION}], got {resolution}")
-    # The model must accept each alpha and the resolutions (the same messages as costmodel table).
-    network, _, _ = settle(model, alphas[0], None, None, options)
-    entry = MODELS.get(model) if isinstance(model, str) else None
-    for alpha in dict.fromkeys(alphas):
-        check_alpha(alpha)
-        if entry is not None:
-            entry.check_alpha(alpha)
-    if entry is not None and not entry.accepts_resolution and set(resolutions) != {network.base_resolution[0]}:
-        raise CostModelError(f"model {network.name!r} has a fixed input size of {network.base_resolution[0]}")
-    evaluate = compile_network(network, convention, "numpy")
-    bytes_per_element = DTYPE_BYTES[dtype]
-    height = numpy.asarray(resolutions, dtype=numpy.int64)[None, :]
-    parts: dict[str, list] = {name: [] for name in COLUMNS}       # blocks of arrays, joined at the end
+    batch = check_batch(batch)
+    setting = settle(model, options=options)
+    network, entry = setting.network, setting.entry
+    _check_alphas(alphas, entry)
+    if rhos is not None:
+        for rho in rhos:
+            if not 0 < rho <= MAX_RHO:
+                raise CostModelError(f"rho must be in (0, {MAX_RHO:g}], got {rho!r}")
+        sizes = [input_size(network.base_resolution, rho=rho) for rho in rhos]
+    elif resolutions is not None:
+        sizes = [input_size(network.base_resolution, resolution=resolution) for resolution in resolutions]
+    else:
+        sizes = [network.base_resolution]
+    points = len(alphas) * len(sizes)
+    if points > MAX_POINTS:
+        raise CostModelError(f"{points:,} points is more than the limit of {MAX_POINTS:,}")
+    if entry is not None and not entry.accepts_resolution and set(sizes) != {network.base_resolution}:
+        base = network.base_resolution
+        raise CostModelError(f"model {network.name!r} has a fixed input size of "
+                             f"{base[0] if base[0] == base[1] else f'{base[0]}x{base[1]}'}")
+    totals = _grid_totals(network, alphas, sizes, batch, convention)
+    width = DTYPE_BYTES[dtype]
+    columns: dict[str, Any] = {
+        "alpha": np.repeat(np.asarray(alphas, dtype=np.float64), len(sizes)),
+        "resolution": np.tile(np.asarray([h for h, _ in sizes], dtype=np.int64), len(alphas))
+        if all(h == w for h, w in sizes) else np.tile(np.asarray([f"{h}x{w}" for h, w in sizes], dtype=object),
+                                                      len(alphas)),
+    }
+    if rhos is not None:
+        columns["rho"] = np.tile(np.asarray(rhos, dtype=np.float64), len(alphas))
+    for metric in total_metrics():
+        values = totals[metric.name].ravel()
+        columns[metric.field] = _times(values, width) if metric.in_bytes else values
+    return Sweep(network.name, convention, dtype, batch, tuple(alphas), tuple(sizes),
+                 tuple(rhos) if rhos is not None else None, columns)
+
+
+def _times(values: Any, factor: int) -> Any:
+    """``values * factor``, in Python integers where int64 would overflow."""
+    import numpy as np
+
+    if values.dtype != object and len(values) and int(values.max()) >= (2 ** 63 - 1) // factor:
+        values = values.astype(object)
+    return values * factor if values.dtype == object else values * np.int64(factor)
+
+
+def _grid_totals(network: Any, alphas: list[float], sizes: list[tuple[int, int]], batch: int,
+                 convention: str) -> dict[str, Any]:
+    """Every total over the grid, by the grid program, or point by point where the network does not separate."""
+    import numpy as np
+
+    program = plan_of(network).grid(convention)
+    if program is not None:
+        heights = np.asarray([h for h, _ in sizes], dtype=np.float64)
+        widths = np.asarray([w for _, w in sizes], dtype=np.float64)
+        sums, peak, failed_alpha, failed_size = program.evaluate(np.asarray(alphas, dtype=np.float64), heights,
+                                                                 widths, batch)
+        if failed_alpha.any() or failed_size.any():
+            failed = failed_alpha[:, None] | failed_size[None, :]
+            row, column = (int(i) for i in np.argwhere(failed)[0])
+            _fail(network, alphas[row], sizes[column], batch)
+        shape = (len(alphas), len(sizes))
+        totals = {metric: np.broadcast_to(values, shape) for metric, values in sums.items()}
+        totals["peak_activation"] = np.broadcast_to(peak, shape)
+        return totals
+    return _point_by_point(network, alphas, sizes, batch, convention)
+
+
+def _fail(network: Any, alpha: float, size: tuple[int, int], batch: int) -> None:
+    """Raise the interpreter's message for a grid point that does not fit."""
+    point = f"alpha={alpha:g}, resolution={size[0] if size[0] == size[1] else f'{size[0]}x{size[1]}'}"
+    try:
+        analyze(network, alpha=alpha, resolution=size, batch=batch)
+    except CostModelError as error:       # the interpreter names the node and what does not fit
+        raise CostModelError(f"{point}: {error}") from None
+    raise CostModelError(f"{point}: the network does not fit at this setting")
+
+
+def _point_by_point(network: Any, alphas: list[float], sizes: list[tuple[int, int]], batch: int,
+                    convention: str) -> dict[str, Any]:
+    import numpy as np
+
+    names = [metric.name for metric in total_metrics()]
+    values: dict[str, list[int]] = {name: [] for name in names}
     bar = _progress(len(alphas))
     try:
-        for start in range(0, len(alphas), block):
-            chunk = alphas[start:start + block]
-            alpha = numpy.asarray(chunk, dtype=numpy.float64)[:, None]
-            *totals, peak, failed = evaluate(alpha, height, height)
-            if numpy.any(failed):
-                row, column = (int(i) for i in numpy.argwhere(numpy.broadcast_to(failed, (len(chunk), len(resolutions))))[0])
-                point = f"alpha={chunk[row]:g}, resolution={resolutions[column]}"
+        for alpha in alphas:
+            for size in sizes:
                 try:
-                    analyze(network, alpha=chunk[row], resolution=resolutions[column])
-                except CostModelError as error:       # the interpreter names the node and what does not fit
-                    raise CostModelError(f"{point}: {error}") from None
-                raise CostModelError(f"{point}: the network does not fit at this setting")
-            shape = (len(chunk), len(resolutions))
-            params, madds, flops, memory = (numpy.broadcast_to(numpy.asarray(t, dtype=numpy.int64), shape)
-                                            for t in totals)
-            peak = numpy.broadcast_to(numpy.asarray(peak, dtype=numpy.int64), shape)
-            parts["alpha"].append(numpy.repeat(numpy.asarray(chunk, dtype=numpy.float64), len(resolutions)))
-            parts["resolution"].append(numpy.tile(numpy.asarray(resolutions, dtype=numpy.int64), len(chunk)))
-            parts["params"].append(params.ravel())
-            parts["madds"].append(madds.ravel())
-            parts["flops"].append(flops.ravel())
-            parts["memory_access_bytes"].append((memory * bytes_per_element).ravel())
-            parts["peak_activation_bytes"].append((peak * bytes_per_element).ravel())
+                    counts = count(network, alpha, size, batch, convention)
+                except CostModelError:
+                    _fail(network, alpha, size, batch)
+                for name in names:
+                    values[name].append(counts.peak if name == "peak_activation" else sum(counts.metric(name)))
             if bar is not None:
-                bar.update(len(chunk))
+                bar.update(1)
     finally:
         if bar is not None:
             bar.render_finish()
-    columns = {name: numpy.concatenate(blocks) for name, blocks in parts.items()}
-    return Sweep(network.name, convention, dtype, tuple(alphas), tuple(resolutions), columns)
+    shape = (len(alphas), len(sizes))
+    result = {}
+    for name, numbers in values.items():
+        dtype = np.int64 if max(numbers) < 2 ** 63 else object
+        result[name] = np.asarray(numbers, dtype=dtype).reshape(shape)
+    return result

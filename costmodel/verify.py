@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping
 from .analysis import Analysis, analyze
 from .errors import CostModelError
 from .ir import Network
-from .render import Table, grouped
+from .formatting import Table, grouped
 
 REFERENCES = {"fvcore": "fvcore", "flopcounter": "flop_counter"}   # --against -> costmodel convention
 
@@ -102,13 +102,13 @@ def _reference_counts(module: Any, against: str) -> tuple[dict[str, int], int, d
 
 
 def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
-           resolution: "int | tuple[int, int] | None" = None, *, against: str = "fvcore",
+           resolution: "int | tuple[int, int] | str | None" = None, *, against: str = "fvcore", batch: int = 1,
            options: Mapping[str, Any] | None = None) -> Verification:
     """Compare costmodel with fvcore (``against="fvcore"``) or FlopCounterMode (``"flopcounter"``) per layer and
     in total. Needs torch and fvcore (the ``verify`` extra)."""
     if against not in REFERENCES:
         raise CostModelError(f"unknown reference {against!r}; known: {', '.join(REFERENCES)}")
-    result = analyze(model_or_network, alpha=alpha, rho=rho, resolution=resolution,
+    result = analyze(model_or_network, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
                      convention=REFERENCES[against], options=options)
     try:
         with quiet_reference_tools():
@@ -117,7 +117,7 @@ def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | N
     except ImportError as error:
         raise CostModelError(f"verify needs torch and fvcore ({error.name} is missing): "
                              "pip install torch==2.13.0 'costmodel[verify]'") from None
-    module = to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution)
+    module = to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch)
     return compare(result, module, against)
 
 

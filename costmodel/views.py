@@ -1,85 +1,85 @@
 """What ``costmodel table`` prints: an ``Analysis`` as totals, per-layer rows and the per-kind roll-up, in text,
-Markdown, CSV or JSON. Only reads the analysis; computes nothing new."""
+Markdown, CSV or JSON. Only reads the analysis; the columns come from the metric list (``metrics``)."""
 from __future__ import annotations
 
 import json
 
-from .analysis import Analysis
 from .conventions import CONVENTIONS
 from .errors import CostModelError
-from .kinds import KIND_TITLES
-from .render import Table, grouped, percent, si, si_bytes
+from .formatting import Table, grouped, percent
+from .metrics import layer_metrics, summed_metrics, total_metrics
+from .ops import kind_titles
+from .results import Analysis
 from .shapes import format_shape
 
 FORMATS = ("text", "csv", "json", "markdown")
 
 
-def _setting(analysis: Analysis) -> str:
-    channels, height, width = analysis.input_shape
-    return (f"{analysis.model}  alpha={analysis.alpha:g}  input {channels}x{height}x{width}  "
-            f"dtype={analysis.dtype}")
+def input_text(analysis: Analysis) -> str:
+    """``3x224x224``, or ``8x3x224x224`` for a batch of 8."""
+    shape = analysis.input_shape
+    return "x".join(str(size) for size in (shape.dims if shape.batch != 1 else shape.sample))
+
+
+def setting_text(analysis: Analysis) -> str:
+    return f"{analysis.model}  alpha={analysis.alpha:g}  input {input_text(analysis)}  dtype={analysis.dtype}"
 
 
 def totals_table(analysis: Analysis) -> Table:
     """Each total with a unit and exactly."""
-    totals = analysis.totals
     table = Table(("metric", "value", "exact"), align=("l", "r", "r"))
-    table.add("params", si(totals["params"]), grouped(totals["params"]))
-    table.add("mult-adds", si(totals["madds"]), grouped(totals["madds"]))
-    table.add(f"FLOPs ({analysis.convention})", si(totals["flops"]), grouped(totals["flops"]))
-    table.add("memory access", si_bytes(totals["memory_access_bytes"]),
-              f"{grouped(totals['memory_access_bytes'])} B")
-    table.add("peak activation", si_bytes(totals["peak_activation_bytes"]),
-              f"{grouped(totals['peak_activation_bytes'])} B")
+    for metric in total_metrics():
+        value = analysis.totals[metric.field]
+        table.add(metric.title(analysis.convention), metric.human(value), metric.exact(value))
     return table
 
 
 def layers_table(analysis: Analysis) -> Table:
     """One row per layer, exact counts, and a total row."""
-    table = Table(("name", "kind", "output", "params", "madds", "flops", "memory access (B)"),
-                  align=("l", "l", "l", "r", "r", "r", "r"))
+    metrics = layer_metrics()
+    table = Table(("name", "kind", "output", *(metric.column for metric in metrics)),
+                  align=("l", "l", "l") + ("r",) * len(metrics))
     for layer in analysis.layers:
-        table.add(layer.name, layer.kind, format_shape(layer.output_shape), grouped(layer.params),
-                  grouped(layer.madds), grouped(layer.flops), grouped(layer.memory_access_bytes))
-    totals = analysis.totals
-    table.add("total", "", "", grouped(totals["params"]), grouped(totals["madds"]), grouped(totals["flops"]),
-              grouped(totals["memory_access_bytes"]))
+        table.add(layer.name, layer.kind, format_shape(layer.output_shape),
+                  *(grouped(layer.field(metric.field)) for metric in metrics))
+    table.add("total", "", "", *(grouped(analysis.totals[metric.field]) if metric.total == "sum" else ""
+                                 for metric in metrics))
     return table
 
 
 def by_kind_table(analysis: Analysis) -> Table:
     """The MobileNetV1 paper's Table 2 view: per layer kind, counts and shares of the total."""
-    table = Table(("kind", "layers", "mult-adds", "share", "params", "share", "flops", "share",
-                   "memory access (B)", "share"))
+    metrics = summed_metrics()
+    table = Table(("kind", "layers", *(title for metric in metrics for title in (metric.column, "share"))))
     for kind, row in analysis.by_kind().items():
-        table.add(kind, row["layers"], grouped(row["madds"]), percent(row["madds_share"]),
-                  grouped(row["params"]), percent(row["params_share"]), grouped(row["flops"]),
-                  percent(row["flops_share"]), grouped(row["memory_access_bytes"]),
-                  percent(row["memory_access_bytes_share"]))
+        table.add(kind, row["layers"], *(cell for metric in metrics for cell in
+                                         (grouped(row[metric.field]), percent(row[f"{metric.field}_share"]))))
     return table
 
 
 def _csv_totals(analysis: Analysis) -> Table:
     height, width = analysis.resolution
-    keys = ("params", "madds", "flops", "memory_access_bytes", "peak_activation_bytes")
-    table = Table(("model", "alpha", "resolution", "convention", "dtype") + keys)
+    metrics = total_metrics()
+    table = Table(("model", "alpha", "resolution", "batch", "convention", "dtype",
+                   *(metric.field for metric in metrics)))
     table.add(analysis.model, f"{analysis.alpha:g}", height if height == width else f"{height}x{width}",
-              analysis.convention, analysis.dtype, *(analysis.totals[key] for key in keys))
+              analysis.batch, analysis.convention, analysis.dtype,
+              *(analysis.totals[metric.field] for metric in metrics))
     return table
 
 
 def _csv_layers(analysis: Analysis) -> Table:
-    keys = ("params", "madds", "flops", "memory_access_bytes", "activation_bytes")
-    table = Table(("name", "kind", "output_shape") + keys)
+    metrics = layer_metrics()
+    table = Table(("name", "kind", "output_shape", *(metric.field for metric in metrics)))
     for layer in analysis.layers:
-        table.add(layer.name, layer.kind, format_shape(layer.output_shape), *(getattr(layer, k) for k in keys))
+        table.add(layer.name, layer.kind, format_shape(layer.output_shape),
+                  *(layer.field(metric.field) for metric in metrics))
     return table
 
 
 def _csv_by_kind(analysis: Analysis) -> Table:
-    keys = ("layers", "params", "params_share", "madds", "madds_share", "flops", "flops_share",
-            "memory_access_bytes", "memory_access_bytes_share")
-    table = Table(("kind",) + keys)
+    keys = ["layers"] + [key for metric in summed_metrics() for key in (metric.field, f"{metric.field}_share")]
+    table = Table(("kind", *keys))
     for kind, row in analysis.by_kind().items():
         table.add(kind, *(repr(row[key]) if isinstance(row[key], float) else row[key] for key in keys))
     return table
@@ -97,7 +97,7 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
         table = _csv_layers(analysis) if per_layer else _csv_by_kind(analysis) if by_kind else _csv_totals(analysis)
         return table.csv()
     if fmt == "text":
-        parts = [_setting(analysis) + "\n"]
+        parts = [setting_text(analysis) + "\n"]
         if per_layer:
             parts += ["\n", layers_table(analysis).text()]
         if by_kind:
@@ -109,10 +109,11 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
             parts.append(f"architecture: {analysis.network.source}\n")
         return "".join(parts)
     if fmt == "markdown":
-        parts = [f"# {analysis.model}\n\n`{_setting(analysis)}`\n\n", totals_table(analysis).markdown()]
+        parts = [f"# {analysis.model}\n\n`{setting_text(analysis)}`\n\n", totals_table(analysis).markdown()]
         if by_kind:
+            titles = kind_titles()
             parts += ["\n## By layer kind\n\n", by_kind_table(analysis).markdown(),
-                      "\n" + ", ".join(f"{k}: {KIND_TITLES[k]}" for k in analysis.by_kind()) + "\n"]
+                      "\n" + ", ".join(f"{k}: {titles[k]}" for k in analysis.by_kind()) + "\n"]
         if per_layer:
             parts += ["\n## Layers\n\n", layers_table(analysis).markdown()]
         parts.append(f"\nFLOPs convention '{analysis.convention}': {convention}.\n")

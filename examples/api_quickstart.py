@@ -4,7 +4,7 @@ Run: python examples/api_quickstart.py
 """
 import costmodel
 from costmodel.builder import GraphBuilder, conv_bn_act
-from costmodel.ir import Flatten, GlobalAvgPool, Linear
+from costmodel.ops import Flatten, GlobalAvgPool, Linear
 from costmodel.scaling import Scaled
 
 # 1. The MobileNetV1 paper's Table 6, from the tool: exact mult-adds and params per width multiplier.

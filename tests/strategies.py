@@ -7,8 +7,8 @@ import json
 from hypothesis import strategies as st
 
 from costmodel.builder import GraphBuilder
-from costmodel.ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
-                          Linear, Multiply, Pool2d, Split)
+from costmodel.ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d,
+                           Dropout, Flatten, GlobalAvgPool, Linear, Multiply, Pool2d, Split)
 from costmodel.scaling import ChannelsOf, Scaled, Squeezed
 
 ACTIVATIONS = ["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "silu"]

@@ -14,19 +14,20 @@ from .html import render_page
 
 def write_report(path: str, model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
                  options: Mapping[str, Any] | None = None, device: str = "pixel1-big-core",
-                 dtype: str = "float32", cross_check: bool = True) -> str:
+                 dtype: str = "float32", cross_check: bool = True, batch: int = 1) -> str:
     """Render the report of ``model`` and write it to ``path`` atomically; returns the HTML."""
     context = report_context(model, alpha=alpha, rho=rho, resolution=resolution, options=options,
-                             device=load_device(device), dtype=dtype, cross_check=cross_check)
+                             device=load_device(device), dtype=dtype, cross_check=cross_check, batch=batch)
     page = render_page("report.html", context)
     write_atomic(path, page)
     return page
 
 
 def write_comparison(path: str, specs: Sequence[str], device: str = "pixel1-big-core",
-                     dtype: str = "float32") -> str:
+                     dtype: str = "float32", batch: int = 1) -> str:
     """Render the comparison of ``specs`` (``MODEL[:key=value,...]``) and write it to ``path``; returns the HTML."""
-    page = render_page("compare.html", compare_context(specs, device=load_device(device), dtype=dtype))
+    page = render_page("compare.html", compare_context(specs, device=load_device(device), dtype=dtype,
+                                                        batch=batch))
     write_atomic(path, page)
     return page
 

@@ -10,9 +10,11 @@ from typing import Any, Mapping, Sequence
 from ..analysis import Analysis, analyze
 from ..conventions import CONVENTIONS
 from ..errors import CostModelError
-from ..kinds import KIND_TITLES
-from ..render import grouped, percent, si, si_bytes
+from ..formatting import grouped, percent, si_bytes
+from ..metrics import layer_metrics, summed_metrics, total_metrics
+from ..ops import kind_titles
 from ..shapes import format_shape
+from ..views import input_text
 from ..zoo import MODELS
 from . import plots
 from .devices import Device
@@ -32,19 +34,22 @@ def progress(items: Sequence[Any], label: str) -> Any:
 
 
 def summary(result: Analysis) -> list[dict[str, str]]:
-    """The headline figures, each with a unit and exactly."""
+    """The headline figures (every total), each with a unit and exactly, and the arithmetic intensity."""
     totals = result.totals
+    rows = []
+    for metric in total_metrics():
+        value = totals[metric.field]
+        exact = metric.exact(value) + (f" at {result.peak_node}" if metric.total == "peak" else "")
+        rows.append({"metric": metric.title(result.convention), "value": metric.human(value), "exact": exact})
     intensity = totals["madds"] / totals["memory_access_bytes"] if totals["memory_access_bytes"] else 0.0
-    rows = [
-        ("params", si(totals["params"]), grouped(totals["params"])),
-        ("mult-adds", si(totals["madds"]), grouped(totals["madds"])),
-        (f"FLOPs ({result.convention})", si(totals["flops"]), grouped(totals["flops"])),
-        ("memory access", si_bytes(totals["memory_access_bytes"]), f"{grouped(totals['memory_access_bytes'])} B"),
-        ("peak activation", si_bytes(totals["peak_activation_bytes"]),
-         f"{grouped(totals['peak_activation_bytes'])} B at {result.peak_node}"),
-        ("arithmetic intensity", f"{intensity:.2f}", "mult-adds per byte moved"),
-    ]
-    return [{"metric": m, "value": v, "exact": e} for m, v, e in rows]
+    rows.append({"metric": "arithmetic intensity", "value": f"{intensity:.2f}", "exact": "mult-adds per byte moved"})
+    return rows
+
+
+def layer_columns() -> dict[str, list[str]]:
+    """The per-layer table's metric columns and share columns."""
+    return {"values": [metric.heading for metric in layer_metrics()],
+            "shares": [f"{metric.label} share" for metric in summed_metrics()]}
 
 
 def layer_rows(result: Analysis) -> list[dict[str, Any]]:
@@ -54,19 +59,18 @@ def layer_rows(result: Analysis) -> list[dict[str, Any]]:
     for index, layer in enumerate(result.layers):
         rows.append({
             "index": index, "name": layer.name, "kind": layer.kind, "output": format_shape(layer.output_shape),
-            "params": layer.params, "madds": layer.madds, "memory_access_bytes": layer.memory_access_bytes,
-            "madds_share": 100 * layer.madds / totals["madds"] if totals["madds"] else 0.0,
-            "params_share": 100 * layer.params / totals["params"] if totals["params"] else 0.0,
+            "values": [layer.field(metric.field) for metric in layer_metrics()],
+            "shares": [100 * layer.field(metric.field) / totals[metric.field] if totals[metric.field] else 0.0
+                       for metric in summed_metrics()],
         })
     return rows
 
 
 def kind_rows(result: Analysis) -> list[dict[str, Any]]:
-    """The per-kind roll-up with its shares."""
-    return [{"kind": kind, "title": KIND_TITLES[kind], "layers": row["layers"], "madds": row["madds"],
-             "params": row["params"], "memory_access_bytes": row["memory_access_bytes"],
-             "madds_share": percent(row["madds_share"]), "params_share": percent(row["params_share"]),
-             "memory_share": percent(row["memory_access_bytes_share"])}
+    """The per-kind roll-up: each summed metric with its share."""
+    titles = kind_titles()
+    return [{"kind": kind, "title": titles[kind], "layers": row["layers"],
+             "cells": [(row[metric.field], percent(row[f"{metric.field}_share"])) for metric in summed_metrics()]}
             for kind, row in result.by_kind().items()]
 
 
@@ -127,8 +131,8 @@ def memory(result: Analysis) -> dict[str, Any]:
     peak_index = names.index(result.peak_node) if result.peak_node in names else live.index(max(live))
     by_size: dict[str, int] = {}
     for layer in result.layers:
-        if len(layer.output_shape) == 3:
-            size = f"{layer.output_shape[1]}x{layer.output_shape[2]}"
+        if layer.output_shape.layout == "NCHW":
+            size = f"{layer.output_shape.size('H')}x{layer.output_shape.size('W')}"
             by_size[size] = max(by_size.get(size, 0), layer.activation_bytes)
     return {
         "chart": plots.memory_chart(names, [layer.activation_bytes for layer in result.layers], live, peak_index),
@@ -166,7 +170,8 @@ def roofline(result: Analysis, device: Device) -> dict[str, Any]:
     }
 
 
-def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any) -> dict[str, Any]:
+def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any, batch: int = 1
+                   ) -> dict[str, Any]:
     """fvcore's per-layer cross-check when torch and fvcore are installed; a note otherwise."""
     try:
         import fvcore  # noqa: F401
@@ -178,8 +183,9 @@ def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution
     from ..torch_lowering import to_torch
     from ..verify import compare
 
-    fv = analyze(result.network, alpha=alpha, rho=rho, resolution=resolution, convention="fvcore")
-    check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution), "fvcore")
+    fv = analyze(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention="fvcore")
+    check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch),
+                    "fvcore")
     rows = [{"name": layer.name, "kind": layer.kind, "flops": layer.flops, "reference": layer.reference_flops,
              "params": layer.params, "reference_params": layer.reference_params, "agrees": layer.agrees}
             for layer in sorted(check.layers, key=lambda layer: layer.agrees)]
@@ -192,24 +198,25 @@ def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution
 
 def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
                    options: Mapping[str, Any] | None = None, device: Device | None = None,
-                   dtype: str = "float32", cross_check: bool = True) -> dict[str, Any]:
+                   dtype: str = "float32", cross_check: bool = True, batch: int = 1) -> dict[str, Any]:
     """Everything the single-network report shows."""
     from .devices import load_device
 
     device = device or load_device()
-    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype)
+    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype, batch=batch)
     weighted = [layer for layer in result.layers if layer.kind in WEIGHTED]
     kinds = kind_rows(result)
     by_kind = result.by_kind()
-    channels, height, width = result.input_shape
     return {
         "title": f"{result.model} design review",
         "model": result.model, "description": result.network.description, "source": result.network.source,
-        "setting": f"alpha={result.alpha:g}, input {channels}x{height}x{width}, {dtype}",
+        "setting": f"alpha={result.alpha:g}, input {input_text(result)}, {dtype}",
         "options": ", ".join(f"{k}={v}" for k, v in (options or {}).items()),
         "convention": CONVENTIONS[result.convention].summary,
         "summary": summary(result),
+        "layer_columns": layer_columns(),
         "layers": layer_rows(result),
+        "kind_columns": [metric.heading for metric in summed_metrics()],
         "kinds": kinds,
         "kind_chart": plots.by_kind_chart([k["kind"] for k in kinds], [by_kind[k["kind"]]["madds_share"] for k in kinds],
                                           [by_kind[k["kind"]]["params_share"] for k in kinds],
@@ -221,14 +228,15 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         "memory": memory(result),
         "roofline": roofline(result, device),
         "review": review(result),
-        "fvcore": fvcore_section(result, alpha, rho, resolution) if cross_check else
+        "fvcore": fvcore_section(result, alpha, rho, resolution, batch) if cross_check else
         {"available": False, "note": "the fvcore cross-check was not requested."},
     }
 
 
 def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as (model, analyze arguments, model options).
-    ``alpha``, ``rho`` and ``resolution`` are analysis arguments; other keys are the model's options."""
+    ``alpha``, ``rho``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are the model's
+    options."""
     model, _, rest = text.partition(":")
     if not model:
         raise CostModelError(f"compare: {text!r} names no model (write MODEL or MODEL:key=value,...)")
@@ -242,6 +250,8 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
             if key == "alpha" or key == "rho":
                 arguments[key] = float(value)
             elif key == "resolution":
+                arguments[key] = value
+            elif key == "batch":
                 arguments[key] = int(value)
             else:
                 options[key] = value
@@ -250,7 +260,7 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     return model, arguments, options
 
 
-def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32"
+def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32", batch: int = 1
                     ) -> dict[str, Any]:
     """Everything the side-by-side comparison shows."""
     from .devices import load_device
@@ -262,24 +272,22 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     networks = []
     for spec in specs:
         model, arguments, options = parse_compare_spec(spec)
-        result = analyze(model, options=options, dtype=dtype, **arguments)
-        channels, height, width = result.input_shape
+        result = analyze(model, options=options, dtype=dtype, **{"batch": batch, **arguments})
         label = spec if ":" in spec else f"{model}"
         networks.append({"label": label, "result": result, "model": model, "options": options,
-                         "setting": f"alpha={result.alpha:g}, {channels}x{height}x{width}"
+                         "setting": f"alpha={result.alpha:g}, {input_text(result)}"
                                     + "".join(f", {k}={v}" for k, v in options.items()),
                          "roofline": roofline(result, device), "review": review(result)})
-    metrics = [("params", "params"), ("mult-adds", "madds"), ("FLOPs (costmodel)", "flops"),
-               ("memory access (B)", "memory_access_bytes"), ("peak activation (B)", "peak_activation_bytes")]
-    table = [{"metric": label, "values": [grouped(n["result"].totals[key]) for n in networks],
-              "human": [si(n["result"].totals[key]) if "B)" not in label else si_bytes(n["result"].totals[key])
-                        for n in networks]} for label, key in metrics]
+    table = [{"metric": metric.title("costmodel") + (" (B)" if metric.in_bytes else ""),
+              "values": [grouped(n["result"].totals[metric.field]) for n in networks],
+              "human": [metric.human(n["result"].totals[metric.field]) for n in networks]}
+             for metric in total_metrics()]
     table.append({"metric": f"estimated latency on {device.name} (ms)",
                   "values": [n["roofline"]["total_ms"] for n in networks], "human": ["estimate"] * len(networks)})
     table.append({"metric": "design-review flags (G1/G2/G3/G4)",
                   "values": ["/".join(str(n["review"][g]["flagged"]) for g in ("G1", "G2", "G3", "G4"))
                              for n in networks], "human": [""] * len(networks)})
-    kinds = [kind for kind in KIND_TITLES if any(kind in n["result"].by_kind() for n in networks)]
+    kinds = [kind for kind in kind_titles() if any(kind in n["result"].by_kind() for n in networks)]
     stacked = [[n["result"].by_kind().get(kind, {}).get("madds", 0) for n in networks] for kind in kinds]
     kinds_with_madds = [(kind, values) for kind, values in zip(kinds, stacked) if any(values)]
 
@@ -305,7 +313,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
             "kinds": kind_rows(n["result"]), "summary": summary(n["result"]),
             "description": n["result"].network.description, "source": n["result"].network.source}
             for n in networks],
-        "table": table, "device": device,
+        "table": table, "device": device, "kind_columns": [metric.heading for metric in summed_metrics()],
         "stacked_chart": plots.stacked_kinds_chart([n["label"] for n in networks], [k for k, _ in kinds_with_madds],
                                                    [v for _, v in kinds_with_madds]),
         "accuracy_chart": plots.scatter_chart(background_accuracy, highlight_accuracy, "mult-adds (exact, log scale)",

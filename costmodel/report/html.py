@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 
 from .. import __version__
-from ..render import grouped
+from ..formatting import grouped
 
 
 def _load(name: str) -> str:

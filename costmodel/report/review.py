@@ -18,7 +18,8 @@ import math
 from dataclasses import dataclass
 
 from ..analysis import Analysis
-from ..ir import INPUT, Add, Concat, Conv2d, Network
+from ..ir import INPUT, Network
+from ..ops import Add, Concat, Conv2d
 
 G1_RATIO = 2.0
 G3_BRANCHES = 3
@@ -48,8 +49,8 @@ def g1_channel_ratio(result: Analysis) -> list[Finding]:
         op = _node(result.network, layer.name).op
         if not isinstance(op, Conv2d) or op.kernel != (1, 1) or layer.kind == "depthwise":
             continue
-        c1, c2 = layer.input_shapes[0][0], layer.output_shape[0]
-        hw = layer.output_shape[1] * layer.output_shape[2]
+        c1, c2 = layer.input_shapes[0].channels, layer.output_shape.channels
+        hw = layer.output_shape.size("H") * layer.output_shape.size("W")
         flops = hw * c1 * c2
         bound = 2 * math.sqrt(hw * flops) + flops / hw
         mac = hw * (c1 + c2) + c1 * c2
@@ -66,9 +67,9 @@ def g2_group_convolutions(result: Analysis) -> list[Finding]:
         if layer.kind != "group":
             continue
         op = _node(result.network, layer.name).op
-        groups = op.groups if isinstance(op.groups, int) else layer.input_shapes[0][0]
-        c1 = layer.input_shapes[0][0]
-        hw = layer.output_shape[1] * layer.output_shape[2]
+        groups = op.groups if isinstance(op.groups, int) else layer.input_shapes[0].channels
+        c1 = layer.input_shapes[0].channels
+        hw = layer.output_shape.size("H") * layer.output_shape.size("W")
         flops = layer.madds
         mac = hw * c1 + flops * groups / c1 + flops / hw
         mac_ungrouped = hw * c1 + flops / c1 + flops / hw

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..render import Table, grouped
+from ..formatting import Table, grouped
 
 TOLERANCE_NOTE = ("A figure agrees when costmodel's exact count is within one unit of the paper's last printed "
                   "digit: the paper mixes rounding (568.7M printed 569) and truncation (290.7M printed 290).")

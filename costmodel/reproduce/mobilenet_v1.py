@@ -9,7 +9,8 @@ import re
 
 from ..analysis import Analysis, analyze
 from ..builder import GraphBuilder
-from ..ir import Conv2d, Network
+from ..ir import Network
+from ..ops import Conv2d
 from ..papers import load
 from ..scaling import Scaled
 from .core import Figure, Reproduction, Row

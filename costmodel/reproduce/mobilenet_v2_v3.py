@@ -105,7 +105,7 @@ def slim_checkpoints() -> Reproduction:
         if model == "mobilenet_v3_small":
             options["last_channel"] = 1280
         result = analyze(model, alpha=alpha, resolution=resolution, options=options)
-        head = result.layers[-1].input_shapes[0][0]
+        head = result.layers[-1].input_shapes[0].channels
         # TF-slim classifies 1001 classes (a background class): one more output of the last layer.
         macs = Figure("MACs (M)", paper["million_macs"], result.totals["madds"] + head)
         params = Figure("params (M)", paper["million_params"], result.totals["params"] - _batchnorm(result) + head + 1)
@@ -184,7 +184,7 @@ def _materialized(model: str, result: Analysis) -> list:
     """The layer outputs the paper counts: Section 5.1 computes MobileNetV2's expanded tensors in pieces, so only
     the bottleneck tensors between blocks (each block's last node) are materialized; the first layer of MobileNetV2
     and of ShuffleNet uses Section 5's trick and is left out; the 1x1 maps after pooling count for every network."""
-    maps = [layer for layer in result.layers if len(layer.output_shape) == 3]
+    maps = [layer for layer in result.layers if layer.output_shape.layout == "NCHW"]
     if model == "mobilenet_v1":
         return maps
     if model == "shufflenet_v1":
@@ -194,14 +194,14 @@ def _materialized(model: str, result: Analysis) -> list:
         parts = layer.name.split(".")
         if parts[0] == "features" and 1 <= int(parts[1]) <= 17:
             last_of_block[parts[1]] = layer
-    return list(last_of_block.values()) + [layer for layer in maps if layer.output_shape[1:] == (1, 1)]
+    return list(last_of_block.values()) + [layer for layer in maps if layer.output_shape.sample[1:] == (1, 1)]
 
 
 def _largest(layers: list) -> dict[int, tuple[int, object]]:
     """Per spatial size H, the channels of the largest materialized tensor and its layer."""
     largest: dict[int, tuple[int, object]] = {}
     for layer in layers:
-        channels, height, _ = layer.output_shape
+        channels, height, _ = layer.output_shape.sample
         if channels > largest.get(height, (0, None))[0]:
             largest[height] = (channels, layer)
     return largest
@@ -242,7 +242,7 @@ def v2_table3() -> Reproduction:
                 channels, layer = largest[height]
                 note = ""
             else:     # only the first layer works at this size, and the paper shrinks it with a trick
-                channels, layer = _largest([l for l in result.layers if len(l.output_shape) == 3])[height]
+                channels, layer = _largest([l for l in result.layers if l.output_shape.layout == "NCHW"])[height]
                 note = (f"only the first layer's output ({channels} channels) is at {height}x{height}; the paper "
                         f"prints {printed_channels} after the memory trick of its Section 5, not reproduced")
             figures = (Figure("channels", printed_channels, channels, 1),
@@ -265,8 +265,8 @@ def _where(layers: list, channels: int) -> str:
     """Where tensors of ``channels`` channels are, as "28x28 (features.4.conv.3)", or "nowhere"."""
     places: dict[int, str] = {}
     for layer in layers:
-        if layer.output_shape[0] == channels:
-            places.setdefault(layer.output_shape[1], layer.name)
+        if layer.output_shape.sample[0] == channels:
+            places.setdefault(layer.output_shape.sample[1], layer.name)
     return ", ".join(f"{h}x{h} ({name})" for h, name in places.items()) or "nowhere"
 
 

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Any, Mapping
 
 from ..errors import CostModelError
-from ..ir import Network
-from ..spec import load_spec, looks_like_spec
 from .entry import ModelEntry, ModelOption  # noqa: F401  (re-exported)
 
 MODULES = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "shufflenet_v1", "shufflenet_v2", "xception", "mobilenext",
@@ -42,18 +39,3 @@ def get_entry(name: str) -> ModelEntry:
         close = difflib.get_close_matches(name, list(MODELS), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `costmodel list` shows the zoo"
         raise CostModelError(f"unknown model {name!r}{hint}") from None
-
-
-def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = None
-                  ) -> tuple[Network, ModelEntry | None]:
-    """The network of a zoo name (with its entry), or of a spec file or a ``Network`` (with no entry)."""
-    if isinstance(model, Network):
-        if options:
-            raise CostModelError("options apply to zoo models only, not to a Network")
-        return model, None
-    if not isinstance(model, str):
-        raise CostModelError(f"model must be a zoo name, a spec file or a Network, got {type(model).__name__}")
-    if model not in MODELS and looks_like_spec(model):
-        return load_spec(model), None
-    entry = get_entry(model)
-    return entry.network(options), entry

@@ -24,7 +24,8 @@ size is fixed (the classifier reads a flattened 256 x 6 x 6 map), and there is n
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, Conv2d, Dropout, Flatten, Linear, Network, Pool2d
+from ..ir import Network
+from ..ops import Activation, Conv2d, Dropout, Flatten, Linear, Pool2d
 from .entry import ModelEntry, ModelOption
 
 NUM_CLASSES = 1000

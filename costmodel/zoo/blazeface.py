@@ -29,7 +29,8 @@ the stride-2 depthwise conv agree only on even maps); no width multiplier.
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, Add, BatchNorm, Concat, Conv2d, Network, Pool2d, Split
+from ..ir import Network
+from ..ops import Activation, Add, BatchNorm, Concat, Conv2d, Pool2d, Split
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Bazarevsky et al. 2019 (arXiv:1907.05047), Table 4; tkat0/PyTorch_BlazeFace model.py"

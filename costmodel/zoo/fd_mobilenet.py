@@ -17,7 +17,8 @@ same widths at every alpha >= 0.25. The paper's complexities: 144, 40 and 12 MFL
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Network
+from ..ir import Network
+from ..ops import Activation, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear
 from ..scaling import Scaled
 from .entry import ModelEntry
 

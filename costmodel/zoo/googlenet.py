@@ -27,7 +27,8 @@ ends in a global pool and accepts other input sizes; it has no width multiplier.
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, BatchNorm, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Network, Pool2d
+from ..ir import Network
+from ..ops import Activation, BatchNorm, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Pool2d
 from .entry import ModelEntry, ModelOption
 
 NUM_CLASSES = 1000

@@ -33,7 +33,8 @@ from __future__ import annotations
 from typing import Callable, Union
 
 from ..builder import GraphBuilder
-from ..ir import Activation, BatchNorm, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Network, Pool2d
+from ..ir import Network
+from ..ops import Activation, BatchNorm, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Pool2d
 from .entry import ModelEntry, ModelOption
 
 NUM_CLASSES = 1000

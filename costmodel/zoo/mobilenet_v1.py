@@ -14,7 +14,8 @@ every reference implementation uses stride 1 there. So does this one.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, conv_bn_act
-from ..ir import Flatten, GlobalAvgPool, Linear, Network
+from ..ir import Network
+from ..ops import Flatten, GlobalAvgPool, Linear
 from ..scaling import Scaled
 from .entry import ModelEntry
 

@@ -14,7 +14,8 @@ module paths):
 from __future__ import annotations
 
 from ..builder import TORCHVISION, GraphBuilder, conv_bn_act, inverted_residual
-from ..ir import Dropout, Flatten, GlobalAvgPool, Linear, Network
+from ..ir import Network
+from ..ops import Dropout, Flatten, GlobalAvgPool, Linear
 from ..scaling import Expanded, Scaled
 from .entry import ModelEntry
 

@@ -32,7 +32,8 @@ Table 2 prints Small's penultimate width as 1280, while the TF-slim and torchvis
 from __future__ import annotations
 
 from ..builder import TORCHVISION, GraphBuilder, conv_bn_act, inverted_residual
-from ..ir import Activation, Dropout, Flatten, GlobalAvgPool, Linear, Network
+from ..ir import Network
+from ..ops import Activation, Dropout, Flatten, GlobalAvgPool, Linear
 from ..scaling import Expanded, Scaled
 from .entry import ModelEntry, ModelOption
 

@@ -29,7 +29,8 @@ code; the option ``blocks_960=2`` gives the printed table.
 from __future__ import annotations
 
 from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
-from ..ir import Activation, Add, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Network, Op
+from ..ir import Network, Op
+from ..ops import Activation, Add, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear
 from ..scaling import WIDTH_RULES, Scaled, Tabulated, sandglass_hidden
 from .entry import ModelEntry, ModelOption
 

@@ -26,7 +26,8 @@ pool and accepts any input size that keeps the maps non-empty; it has no width m
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Network, Pool2d
+from ..ir import Network
+from ..ops import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Pool2d
 from .entry import ModelEntry, ModelOption
 
 NUM_CLASSES = 1000

@@ -43,8 +43,8 @@ from __future__ import annotations
 from typing import Callable
 
 from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
-from ..ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, GlobalAvgPool, Linear,
-                  Network, Pool2d)
+from ..ir import Network
+from ..ops import Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, GlobalAvgPool, Linear, Pool2d
 from ..scaling import Tabulated, round_up_to_multiple
 from .entry import ModelEntry, ModelOption
 

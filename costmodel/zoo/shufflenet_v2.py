@@ -21,8 +21,9 @@ channels at h x w costs hw(c/2)(c/2 + 9 + c/2) mult-adds in its stride-1 form.
 from __future__ import annotations
 
 from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
-from ..ir import (Activation, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, GlobalAvgPool, Linear, Network,
-                  Pool2d, Split)
+from ..ir import Network
+from ..ops import (Activation, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, GlobalAvgPool, Linear, Pool2d,
+                   Split)
 from ..scaling import Tabulated
 from .entry import ModelEntry
 

@@ -21,7 +21,8 @@ multiplier.
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Network, Pool2d
+from ..ir import Network
+from ..ops import Activation, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Pool2d
 from .entry import ModelEntry
 
 NUM_CLASSES = 1000

@@ -18,7 +18,8 @@ is not counted. VGG has no width multiplier.
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, AdaptiveAvgPool, Conv2d, Dropout, Flatten, Linear, Network, Pool2d
+from ..ir import Network
+from ..ops import Activation, AdaptiveAvgPool, Conv2d, Dropout, Flatten, Linear, Pool2d
 from .entry import ModelEntry
 
 SOURCE = "Simonyan & Zisserman 2014, arXiv:1409.1556, Table 1 (configuration D)"

@@ -25,7 +25,8 @@ output size, ceil(D/2), and the same window count, which is all the counts depen
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Network, Pool2d
+from ..ir import Network
+from ..ops import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Pool2d
 from .entry import ModelEntry
 
 SOURCE = "Chollet 2016 (arXiv:1610.02357), Figure 5; Keras applications/xception.py"

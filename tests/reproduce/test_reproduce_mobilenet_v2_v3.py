@@ -5,7 +5,7 @@ import pytest
 
 from costmodel.reproduce import report_path, reproductions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def rows(paper, table):

@@ -8,7 +8,7 @@ from costmodel.papers import load
 from costmodel.reproduce import report_path, reproductions
 from costmodel.reproduce.core import Figure
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("table", ["3", "6", "7"])

@@ -4,8 +4,8 @@ Notation of the MobileNetV1 paper: D_K kernel, M input channels, N output channe
 """
 import pytest
 
-from costmodel.ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
-                          GlobalAvgPool, Linear, Multiply, Pool2d, Split)
+from costmodel.ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d,
+                           Dropout, Flatten, GlobalAvgPool, Linear, Multiply, Pool2d, Split)
 from costmodel.builder import GraphBuilder
 import costmodel
 
@@ -16,7 +16,7 @@ def test_standard_convolution():
     # D_K=3, M=16, N=32, D_F=28 (stride 1, padding 1): D_K^2 M N D_F^2
     row = single(Conv2d(32, kernel=3, padding=1), 16, 28)
     assert row.kind == "conv"
-    assert row.output_shape == (32, 28, 28)
+    assert row.output_shape.sample == (32, 28, 28)
     assert row.madds == 3 * 3 * 16 * 32 * 28 * 28 == 3_612_672
     assert row.params == 3 * 3 * 16 * 32 == 4608
     assert row.flops == 2 * 3_612_672
@@ -32,46 +32,46 @@ def test_convolution_with_bias():
 def test_strided_padded_convolution():
     # floor((15 + 2*1 - 3) / 2) + 1 = 8
     row = single(Conv2d(32, kernel=3, stride=2, padding=1), 16, 15)
-    assert row.output_shape == (32, 8, 8)
+    assert row.output_shape.sample == (32, 8, 8)
     assert row.madds == 9 * 16 * 32 * 64
 
 
 def test_unpadded_convolution_shrinks_the_map():
     row = single(Conv2d(8, kernel=5), 4, 12)        # 12 - 5 + 1 = 8
-    assert row.output_shape == (8, 8, 8)
+    assert row.output_shape.sample == (8, 8, 8)
     assert row.madds == 25 * 4 * 8 * 64
 
 
 def test_dilated_convolution():
     # effective kernel d(k-1)+1 = 5: with padding 2 the map keeps 20; without it shrinks to 16
     padded = single(Conv2d(8, kernel=3, padding=2, dilation=2), 4, 20)
-    assert padded.output_shape == (8, 20, 20)
+    assert padded.output_shape.sample == (8, 20, 20)
     assert padded.madds == 9 * 4 * 8 * 400                 # dilation does not add multiply-accumulates
     unpadded = single(Conv2d(8, kernel=3, dilation=2), 4, 20)
-    assert unpadded.output_shape == (8, 16, 16)
+    assert unpadded.output_shape.sample == (8, 16, 16)
     assert unpadded.params == 9 * 4 * 8
 
 
 def test_asymmetric_kernel():
     # Inception v3's 1x7: padding (0, 3) keeps 17x17; D_K,h * D_K,w * M * N * D_F^2
     row = single(Conv2d(192, kernel=(1, 7), padding=(0, 3)), 160, 17)
-    assert row.output_shape == (192, 17, 17)
+    assert row.output_shape.sample == (192, 17, 17)
     assert row.madds == 1 * 7 * 160 * 192 * 17 * 17
     assert row.params == 7 * 160 * 192
 
 
 def test_same_padding_matches_tensorflow():
     # "same": ceil(D / S), whatever the kernel
-    assert single(Conv2d(8, kernel=3, stride=2, padding="same"), 3, 7).output_shape == (8, 4, 4)
-    assert single(Conv2d(8, kernel=7, stride=2, padding="same"), 3, 224).output_shape == (8, 112, 112)
-    assert single(Conv2d(8, kernel=3, padding="valid"), 3, 7).output_shape == (8, 5, 5)
+    assert single(Conv2d(8, kernel=3, stride=2, padding="same"), 3, 7).output_shape.sample == (8, 4, 4)
+    assert single(Conv2d(8, kernel=7, stride=2, padding="same"), 3, 224).output_shape.sample == (8, 112, 112)
+    assert single(Conv2d(8, kernel=3, padding="valid"), 3, 7).output_shape.sample == (8, 5, 5)
 
 
 def test_depthwise_convolution():
     # D_K^2 M D_F^2 with stride 2: 112 -> 56
     row = single(Conv2d(None, kernel=3, stride=2, padding=1, groups="depthwise"), 32, 112)
     assert row.kind == "depthwise"
-    assert row.output_shape == (32, 56, 56)
+    assert row.output_shape.sample == (32, 56, 56)
     assert row.madds == 9 * 32 * 56 * 56 == 903_168
     assert row.params == 9 * 32
 
@@ -140,29 +140,29 @@ def test_activation_flops_per_element(function, per_element):
 def test_max_pool():
     # 3x3 stride 2 padding 1: 112 -> 56; 8 comparisons per output element
     row = single(Pool2d("max", 3, 2, 1), 64, 112)
-    assert row.output_shape == (64, 56, 56)
+    assert row.output_shape.sample == (64, 56, 56)
     assert row.flops == 8 * 64 * 56 * 56
 
 
 def test_avg_pool_with_ceil_mode():
     # GoogLeNet / SqueezeNet pools use ceil_mode: 111 -> ceil((111 - 3) / 2) + 1 = 55
     row = single(Pool2d("avg", 3, 2, 0, ceil_mode=True), 96, 111)
-    assert row.output_shape == (96, 55, 55)
+    assert row.output_shape.sample == (96, 55, 55)
     assert row.flops == 9 * 96 * 55 * 55
 
 
 def test_ceil_mode_drops_a_window_starting_in_the_padding():
     # 5 with k=2, s=2, p=1: ceil(5/2)+1 = 4, but the 4th window would start at 6 >= 5 + 1, so 3 (as torch)
-    assert single(Pool2d("max", 2, 2, 1, ceil_mode=True), 1, 5).output_shape == (1, 3, 3)
-    assert single(Pool2d("max", 2, 2, 1), 1, 5).output_shape == (1, 3, 3)
+    assert single(Pool2d("max", 2, 2, 1, ceil_mode=True), 1, 5).output_shape.sample == (1, 3, 3)
+    assert single(Pool2d("max", 2, 2, 1), 1, 5).output_shape.sample == (1, 3, 3)
     # 6 with k=3, s=2: floor(3/2)+1 = 2, ceil(3/2)+1 = 3
-    assert single(Pool2d("max", 3, 2, 0, ceil_mode=True), 1, 6).output_shape == (1, 3, 3)
-    assert single(Pool2d("max", 3, 2, 0), 1, 6).output_shape == (1, 2, 2)
+    assert single(Pool2d("max", 3, 2, 0, ceil_mode=True), 1, 6).output_shape.sample == (1, 3, 3)
+    assert single(Pool2d("max", 3, 2, 0), 1, 6).output_shape.sample == (1, 2, 2)
 
 
 def test_global_average_pool():
     row = single(GlobalAvgPool(), 1024, 7)
-    assert row.output_shape == (1024, 1, 1)
+    assert row.output_shape.sample == (1024, 1, 1)
     assert row.flops == 1024 * 49           # H W - 1 adds and one multiply per channel
 
 
@@ -203,7 +203,7 @@ def test_add_concat_multiply():
     add = _two_branch(Add()).layers[2]
     assert add.flops == 8 * 36 and add.memory_access == 3 * 8 * 36
     concat = _two_branch(Concat(), (8, 16)).layers[2]
-    assert concat.output_shape == (24, 6, 6) and concat.flops == 0 and concat.memory_access == 2 * 24 * 36
+    assert concat.output_shape.sample == (24, 6, 6) and concat.flops == 0 and concat.memory_access == 2 * 24 * 36
     multiply = _two_branch(Multiply()).layers[2]
     assert multiply.flops == 8 * 36
 
@@ -217,18 +217,18 @@ def test_squeeze_excite_multiply_broadcasts_the_gate():
     builder.add("scale", Multiply(), ("input", "gate"))
     result = costmodel.analyze(builder.build("se", input_channels=16, base_resolution=7))
     scale = result.layers[-1]
-    assert scale.output_shape == (16, 7, 7)
+    assert scale.output_shape.sample == (16, 7, 7)
     assert scale.flops == 16 * 49
     assert scale.memory_access == 16 * 49 + 16 + 16 * 49
     assert result.totals["params"] == (16 * 4 + 4) + (4 * 16 + 16)
 
 
 def test_views_and_shuffle():
-    assert single(Flatten(), 8, 3).output_shape == (72,)
+    assert single(Flatten(), 8, 3).output_shape.sample == (72,)
     assert single(Flatten(), 8, 3).memory_access == 0
     assert single(Dropout(0.2), 8, 3).memory_access == 0
     split = single(Split(2, 1), 8, 3)
-    assert split.output_shape == (4, 3, 3) and split.memory_access == 0
+    assert split.output_shape.sample == (4, 3, 3) and split.memory_access == 0
     shuffle = single(ChannelShuffle(2), 8, 3)
     assert shuffle.flops == 0 and shuffle.memory_access == 2 * 72
 

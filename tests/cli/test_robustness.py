@@ -13,7 +13,7 @@ from costmodel.spec import MAX_BYTES, load_spec
 
 from helpers import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 

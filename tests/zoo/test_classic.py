@@ -41,7 +41,7 @@ def test_torchvision_published_figures(name):
     result = analyze(name)
     assert result.totals["params"] == params
     assert round(result.totals["madds"] / 1e9, decimals) == gmacs
-    assert result.layers[-1].output_shape == (1000,)
+    assert result.layers[-1].output_shape.sample == (1000,)
 
 
 def test_googlenet_torchvision_variant():
@@ -50,7 +50,7 @@ def test_googlenet_torchvision_variant():
     assert result.totals["params"] == params
     assert round(result.totals["madds"] / 1e9, 3) == gmacs
     assert layer(result, "inception3a.branch3.1.conv").params == 3 * 3 * 16 * 32    # the "5x5" is 3x3
-    assert layer(result, "maxpool4").output_shape == (832, 7, 7)                     # 2x2/2 on 14x14
+    assert layer(result, "maxpool4").output_shape.sample == (832, 7, 7)                     # 2x2/2 on 14x14
 
 
 # GoogLeNet Table 1: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj, map size D, printed ops in M).
@@ -68,16 +68,16 @@ def test_googlenet_paper_variant_from_the_torchvision_one():
     per output channel, instead of BatchNorm's 2) and in the 5x5 kernels (25 instead of 9 weights per connection);
     the 2x2 or 3x3 max pool before (5a) gives 7x7 either way."""
     tv, paper = analyze("googlenet", variant="torchvision"), analyze("googlenet")
-    conv_channels = sum(item.output_shape[0] for item in tv.layers if item.kind in ("conv", "pointwise"))
+    conv_channels = sum(item.output_shape.sample[0] for item in tv.layers if item.kind in ("conv", "pointwise"))
     extra_weights = sum(16 * r[3] * r[4] for r in INCEPTION_ROWS.values())
     extra_madds = sum(16 * r[3] * r[4] * r[6] ** 2 for r in INCEPTION_ROWS.values())
     assert paper.totals["params"] == GOOGLENET_TV[0] - conv_channels + extra_weights == 6_998_552
     assert paper.totals["madds"] == tv.totals["madds"] + extra_madds == 1_582_671_872
     assert not any(item.kind == "batchnorm" for item in paper.layers)
     assert layer(paper, "inception3a.branch3.1.conv").params == 5 * 5 * 16 * 32 + 32
-    assert layer(paper, "maxpool4").output_shape == (832, 7, 7)
-    assert layer(paper, "inception5b.cat").output_shape == (1024, 7, 7)
-    assert layer(paper, "dropout").output_shape == (1024,)
+    assert layer(paper, "maxpool4").output_shape.sample == (832, 7, 7)
+    assert layer(paper, "inception5b.cat").output_shape.sample == (1024, 7, 7)
+    assert layer(paper, "dropout").output_shape.sample == (1024,)
 
 
 def test_googlenet_paper_table_1_ops_column():
@@ -88,7 +88,7 @@ def test_googlenet_paper_table_1_ops_column():
     result = analyze("googlenet")
     for name, row in INCEPTION_ROWS.items():
         c1, r3, c3, r5, c5, proj, d, printed = row
-        m = layer(result, f"{name}.branch1.conv").input_shapes[0][0]
+        m = layer(result, f"{name}.branch1.conv").input_shapes[0].sample[0]
         hand = (m * c1 + m * r3 + 9 * r3 * c3 + m * r5 + 25 * r5 * c5 + m * proj) * d * d
         madds = sum(item.madds for item in result.layers if item.name.startswith(f"{name}."))
         assert madds == hand
@@ -108,11 +108,11 @@ def test_inception_v3_without_and_with_the_auxiliary_head():
     assert plain.totals["params"] == params - aux_params == 23_834_568
     assert round(plain.totals["madds"] / 1e9, 3) == gmacs           # the published count is an inference pass
     assert aux.totals["madds"] == plain.totals["madds"] + aux_madds
-    assert plain.input_shape == (3, 299, 299)
-    assert layer(plain, "Mixed_6e.cat").output_shape == (768, 17, 17)
-    assert layer(plain, "Mixed_7c.cat").output_shape == (2048, 8, 8)
-    assert layer(aux, "AuxLogits.avg_pool").output_shape == (768, 5, 5)
-    assert layer(aux, "AuxLogits.conv1.conv").output_shape == (768, 1, 1)
+    assert plain.input_shape.sample == (3, 299, 299)
+    assert layer(plain, "Mixed_6e.cat").output_shape.sample == (768, 17, 17)
+    assert layer(plain, "Mixed_7c.cat").output_shape.sample == (2048, 8, 8)
+    assert layer(aux, "AuxLogits.avg_pool").output_shape.sample == (768, 5, 5)
+    assert layer(aux, "AuxLogits.conv1.conv").output_shape.sample == (768, 1, 1)
     names = [item.name for item in aux.layers]
     assert names.index("Mixed_6e.cat") < names.index("AuxLogits.avg_pool") < names.index("Mixed_7a.branch3x3_1.conv")
     assert aux.network.output == "fc"
@@ -120,7 +120,7 @@ def test_inception_v3_without_and_with_the_auxiliary_head():
 
 
 def test_inception_v3_smallest_input_is_torchvisions_75():
-    assert layer(costmodel.analyze("inception_v3", resolution=75), "Mixed_7c.cat").output_shape == (2048, 1, 1)
+    assert layer(costmodel.analyze("inception_v3", resolution=75), "Mixed_7c.cat").output_shape.sample == (2048, 1, 1)
     with pytest.raises(CostModelError, match="Mixed_7a"):
         costmodel.analyze("inception_v3", resolution=74)
 
@@ -135,8 +135,8 @@ def test_vgg16_by_hand():
     result = analyze("vgg16")
     assert result.totals["params"] == sum(9 * m * n + n for m, n, _ in VGG_CONVS) + sum(m * n + n for m, n in VGG_FCS)
     assert result.totals["madds"] == sum(9 * m * n * d * d for m, n, d in VGG_CONVS) + sum(m * n for m, n in VGG_FCS)
-    assert layer(result, "features.30").output_shape == (512, 7, 7)
-    assert layer(result, "classifier.0").input_shapes == ((25088,),)
+    assert layer(result, "features.30").output_shape.sample == (512, 7, 7)
+    assert layer(result, "classifier.0").input_shapes[0].sample == (25088,)
     assert [item.name for item in result.layers if item.kind == "linear"] == ["classifier.0", "classifier.3",
                                                                                "classifier.6"]
 
@@ -156,9 +156,9 @@ def test_alexnet_variants_by_hand():
     assert original.totals["madds"] == (121 * 3 * 96 * 55 ** 2 + 25 * 48 * 256 * 27 ** 2
                                         + 9 * (256 * 384 + 192 * 384 + 192 * 256) * 13 ** 2
                                         + 9216 * 4096 + 4096 * 4096 + 4096 * 1000) == 724_406_816
-    assert original.input_shape == (3, 227, 227)
-    assert layer(original, "conv1").output_shape == (96, 55, 55)
-    assert layer(original, "pool5").output_shape == (256, 6, 6)
+    assert original.input_shape.sample == (3, 227, 227)
+    assert layer(original, "conv1").output_shape.sample == (96, 55, 55)
+    assert layer(original, "pool5").output_shape.sample == (256, 6, 6)
     assert [item.kind for item in original.layers if item.name in ("conv2", "conv3", "conv4")] == ["group", "conv",
                                                                                                    "group"]
 
@@ -169,10 +169,10 @@ def test_squeezenet_fire_module_by_hand():
     fire = [item for item in result.layers if item.name.startswith("features.3.")]
     assert sum(item.params for item in fire) == (96 * 16 + 16) + (16 * 64 + 64) + (9 * 16 * 64 + 64)
     assert sum(item.madds for item in fire) == (96 * 16 + 16 * 64 + 9 * 16 * 64) * 54 * 54
-    assert layer(result, "features.3.cat").output_shape == (128, 54, 54)
-    assert layer(result, "features.12.cat").output_shape == (512, 13, 13)
-    assert layer(result, "classifier.3").output_shape == (1000, 1, 1)
-    assert layer(analyze("squeezenet1_1"), "features.12.cat").output_shape == (512, 13, 13)
+    assert layer(result, "features.3.cat").output_shape.sample == (128, 54, 54)
+    assert layer(result, "features.12.cat").output_shape.sample == (512, 13, 13)
+    assert layer(result, "classifier.3").output_shape.sample == (1000, 1, 1)
+    assert layer(analyze("squeezenet1_1"), "features.12.cat").output_shape.sample == (512, 13, 13)
 
 
 # Stride-2 first blocks of layer2-4 at output D: (input channels M, bottleneck width w, D).
@@ -187,9 +187,9 @@ def test_resnet_v1_moves_the_stride_to_the_first_1x1(name, widen):
     saved = sum(3 * m * (w * widen) * d * d for m, w, d in STRIDED_BLOCKS)
     assert v1.totals["params"] == v15.totals["params"]
     assert v1.totals["madds"] == v15.totals["madds"] - saved
-    assert layer(v1, "layer2.0.conv1").output_shape == (128 * widen, 28, 28)
-    assert layer(v15, "layer2.0.conv1").output_shape == (128 * widen, 56, 56)
-    assert layer(v1, "layer4.2.relu3").output_shape == (2048, 7, 7)
+    assert layer(v1, "layer2.0.conv1").output_shape.sample == (128 * widen, 28, 28)
+    assert layer(v15, "layer2.0.conv1").output_shape.sample == (128 * widen, 56, 56)
+    assert layer(v1, "layer4.2.relu3").output_shape.sample == (2048, 7, 7)
 
 
 def test_resnext_group_convolution():
@@ -198,12 +198,12 @@ def test_resnext_group_convolution():
     assert conv2.kind == "group"
     assert conv2.params == 9 * 4 * 128
     assert conv2.madds == 9 * 4 * 128 * 56 * 56
-    assert layer(result, "layer1.0.downsample.0").output_shape == (256, 56, 56)
+    assert layer(result, "layer1.0.downsample.0").output_shape.sample == (256, 56, 56)
 
 
 def test_resnet_accepts_other_resolutions():
     result = costmodel.analyze("resnet50", resolution=160)
-    assert layer(result, "layer4.2.relu3").output_shape == (2048, 5, 5)
+    assert layer(result, "layer4.2.relu3").output_shape.sample == (2048, 5, 5)
     assert result.totals["params"] == TORCHVISION["resnet50"][0]
 
 

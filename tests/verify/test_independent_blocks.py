@@ -5,7 +5,7 @@ import torch
 
 import costmodel
 from costmodel.builder import GraphBuilder, conv_bn_act, inverted_residual, squeeze_excite
-from costmodel.ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Pool2d, Split)
+from costmodel.ops import Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Pool2d, Split
 from costmodel.scaling import Expanded, Scaled
 from costmodel.verify import quiet_reference_tools
 

@@ -2,7 +2,7 @@
 specs and argument lists never raise anything but the documented error.
 
 The suite runs 1,450 generated cases (profile "ci", deterministic). A longer run by hand:
-    python -m pytest tests/test_properties.py --hypothesis-profile=long
+    python -m pytest tests/core/test_properties.py --hypothesis-profile=long
 """
 import io
 import tempfile
@@ -14,9 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import costmodel
-from costmodel.analysis import interpret
 from costmodel.cli import main
-from costmodel.compiled import compile_network
+from costmodel.counting import compiled_counts, interpret
 from costmodel.errors import CostModelError
 from costmodel.spec import load_spec
 
@@ -38,10 +37,9 @@ def test_generated_networks_analyze_consistently(network, alpha, scale):
     assert bigger.totals["params"] == totals["params"]                 # params do not depend on the resolution
     assert bigger.totals["madds"] >= totals["madds"]
     for convention in ("costmodel", "fvcore"):
-        counts = interpret(network, alpha, (base, base), convention)
-        compiled = compile_network(network, convention)(alpha, base, base)
-        assert compiled == (counts.input_elements, counts.shapes, counts.groups, counts.skips, counts.metrics,
-                            counts.peak, counts.peak_step)
+        for batch in (1, 3):
+            counts = interpret(network, alpha, (base, base), batch, convention)
+            assert compiled_counts(network, alpha, (base, base), batch, convention) == counts
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])

@@ -1,11 +1,12 @@
-"""The compiled programs (one setting, and NumPy over a grid) count exactly what the interpreter counts."""
+"""The compiled program (one setting) and the grid program (a whole grid) count exactly what the interpreter
+counts."""
 import random
 
 import pytest
 
 import costmodel
-from costmodel.analysis import interpret
-from costmodel.compiled import Fallback, compile_network
+from costmodel.compiled import Fallback
+from costmodel.counting import compiled_counts, interpret, plan_of
 from costmodel.errors import CostModelError
 from costmodel.scaling import input_size
 from costmodel.zoo import MODELS
@@ -30,26 +31,23 @@ def test_compiled_equals_interpreted(model, alpha, resolution):
     network = costmodel.analyze(model).network
     size = input_size(network.base_resolution, None, resolution)
     for convention in ("costmodel", "fvcore"):
-        expected = interpret(network, alpha, size, convention)
-        evaluate = compile_network(network, convention)
-        elements, shapes, groups, skips, metrics, peak, peak_step = evaluate(alpha, *size)
-        assert (elements, shapes, groups, skips, metrics, peak, peak_step) == (
-            expected.input_elements, expected.shapes, expected.groups, expected.skips, expected.metrics,
-            expected.peak, expected.peak_step)
+        for batch in (1, 2):
+            expected = interpret(network, alpha, size, batch, convention)
+            assert compiled_counts(network, alpha, size, batch, convention) == expected
 
 
 def test_analyze_switches_to_the_compiled_program_and_keeps_its_errors():
     from costmodel.builder import GraphBuilder
-    from costmodel.ir import Conv2d
+    from costmodel.ops import Conv2d
     builder = GraphBuilder()
     builder.add("a", Conv2d(8, kernel=3, stride=2))
     builder.add("b", Conv2d(8, kernel=3))
     network = builder.build("small", base_resolution=16)
     results = [costmodel.analyze(network, alpha=0.5).totals for _ in range(4)]
-    assert network.derived.get(("compiled", "costmodel", "python")) is not None
+    assert plan_of(network).programs.get("costmodel") is not None
     assert all(totals == results[0] for totals in results)
     with pytest.raises(Fallback):
-        compile_network(network, "costmodel")(1.0, 4, 4)          # 4 -> 1 -> nothing
+        compiled_counts(network, 1.0, (4, 4), 1, "costmodel")     # 4 -> 1 -> nothing
     with pytest.raises(CostModelError, match=r"node 'b': output size would be -1"):
         costmodel.analyze(network, resolution=4)
 

@@ -3,7 +3,8 @@ import pytest
 
 import costmodel
 from costmodel.errors import CostModelError
-from costmodel.ir import Conv2d, Network, Node
+from costmodel.ir import Network, Node
+from costmodel.ops import Conv2d
 from costmodel.papers import load
 from costmodel.scaling import ChannelsOf, Expanded, resolve_width
 
@@ -27,12 +28,12 @@ def test_mobilenet_v2_matches_torchvision_and_fvcore():
 def test_mobilenet_v2_structure():
     result = costmodel.analyze("mobilenet_v2")
     names = {layer.name: layer for layer in result.layers}
-    assert names["features.0.0"].output_shape == (32, 112, 112)
+    assert names["features.0.0"].output_shape.sample == (32, 112, 112)
     assert "features.1.conv.0.0" in names and names["features.1.conv.0.0"].kind == "depthwise"  # t = 1
-    assert names["features.2.conv.0.0"].output_shape == (96, 112, 112)    # 16 * 6
-    assert names["features.18.0"].output_shape == (1280, 7, 7)
+    assert names["features.2.conv.0.0"].output_shape.sample == (96, 112, 112)    # 16 * 6
+    assert names["features.18.0"].output_shape.sample == (1280, 7, 7)
     assert sum(layer.kind == "add" for layer in result.layers) == 10      # stride-1 repeats with equal widths
-    assert result.layers[-1].name == "classifier.1" and result.layers[-1].output_shape == (1000,)
+    assert result.layers[-1].name == "classifier.1" and result.layers[-1].output_shape.sample == (1000,)
 
 
 @pytest.mark.parametrize("row", [r for r in load("mobilenet_v2_tfslim_checkpoints.csv").rows
@@ -41,15 +42,15 @@ def test_mobilenet_v2_matches_the_reference_checkpoint_table(row):
     """TF-slim's published MACs and params (1001 classes; params without BatchNorm) at every width and resolution,
     within one unit of the last printed digit (the table truncates: 0.75 at 192 is 153.94M, printed 153)."""
     result = costmodel.analyze("mobilenet_v2", alpha=float(row["alpha"]), resolution=int(row["resolution"]))
-    head = result.layers[-1].input_shapes[0][0]          # 1001 classes instead of 1000: head more MACs and params
+    head = result.layers[-1].input_shapes[0].sample[0]          # 1001 classes instead of 1000: head more MACs and params
     assert abs((result.totals["madds"] + head) / 1e6 - float(row["million_macs"])) <= 1
     assert abs((_without_batchnorm(result) + head + 1) / 1e6 - float(row["million_params"])) <= 0.01
 
 
 def test_mobilenet_v2_head_is_never_thinned():
     result = costmodel.analyze("mobilenet_v2", alpha=0.5)
-    assert result.layers[-1].input_shapes[0] == (1280,)
-    assert costmodel.analyze("mobilenet_v2", alpha=1.4).layers[-1].input_shapes[0] == (1792,)
+    assert result.layers[-1].input_shapes[0].sample == (1280,)
+    assert costmodel.analyze("mobilenet_v2", alpha=1.4).layers[-1].input_shapes[0].sample == (1792,)
 
 
 def test_conditional_residual_follows_the_rounded_widths():
@@ -59,7 +60,7 @@ def test_conditional_residual_follows_the_rounded_widths():
     narrow = costmodel.analyze("mobilenet_v2", alpha=0.25)
     assert "features.1.add" not in {layer.name for layer in full.layers}
     adds = [layer for layer in narrow.layers if layer.kind == "add"]
-    assert len(adds) == 11 and adds[0].name == "features.1.add" and adds[0].output_shape == (8, 112, 112)
+    assert len(adds) == 11 and adds[0].name == "features.1.add" and adds[0].output_shape.sample == (8, 112, 112)
 
 
 def test_mobilenet_v3_matches_torchvision():
@@ -75,13 +76,13 @@ def test_mobilenet_v3_squeeze_excite_by_hand():
     result = costmodel.analyze("mobilenet_v3_large")
     layers = {layer.name: layer for layer in result.layers}
     # block 4 (5x5, exp 72, SE): squeeze make_divisible(72 // 4, 8) = 24, back to 72, gate multiplies 72x28x28
-    assert layers["features.4.block.2.fc1"].output_shape == (24, 1, 1)
+    assert layers["features.4.block.2.fc1"].output_shape.sample == (24, 1, 1)
     assert layers["features.4.block.2.fc1"].params == 72 * 24 + 24
     assert layers["features.4.block.2.fc2"].params == 24 * 72 + 72
-    assert layers["features.4.block.2.mul"].output_shape == (72, 28, 28)
+    assert layers["features.4.block.2.mul"].output_shape.sample == (72, 28, 28)
     assert layers["features.4.block.1.0"].madds == 5 * 5 * 72 * 28 * 28
-    assert layers["features.16.0"].output_shape == (960, 7, 7)
-    assert layers["classifier.0"].output_shape == (1280,)
+    assert layers["features.16.0"].output_shape.sample == (960, 7, 7)
+    assert layers["classifier.0"].output_shape.sample == (1280,)
 
 
 def test_mobilenet_v3_tfslim_rules_reproduce_the_papers_narrow_models():
@@ -117,7 +118,7 @@ def test_model_options_are_checked():
         costmodel.analyze("mobilenet_v3_large", options={"reference": "keras"})
     with pytest.raises(CostModelError, match="must be a int"):
         costmodel.analyze("mobilenet_v3_small", options={"last_channel": "wide"})
-    assert costmodel.analyze("mobilenet_v3_small", options={"last_channel": "1280"}).layers[-4].output_shape == (1280,)
+    assert costmodel.analyze("mobilenet_v3_small", options={"last_channel": "1280"}).layers[-4].output_shape.sample == (1280,)
 
 
 def test_expanded_with_a_divisor_and_channels_of():

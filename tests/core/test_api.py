@@ -5,7 +5,7 @@ from pathlib import Path
 
 import costmodel
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_totals_are_sums_over_layers():

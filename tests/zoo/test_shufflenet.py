@@ -5,6 +5,8 @@ import math
 import pytest
 
 import costmodel
+
+from by_hand import shufflenet_v1_by_hand
 from costmodel.errors import CostModelError
 from costmodel.papers import load
 from costmodel.scaling import make_divisible, resolve_width, Scaled
@@ -21,23 +23,6 @@ def _agrees(exact, printed):
 
 
 # ---------------------------------------------------------------------------------------------- ShuffleNet V1
-
-def shufflenet_v1_by_hand(stem, stages, mids, g):
-    """(mult-adds, params) of ShuffleNet with a ``stem`` wide 3x3 conv and ``stages`` = (c2, c3, c4) output widths
-    (4, 8, 4 units; the first of each at stride 2), bottlenecks ``mids``: a unit costs
-    c_in m / g1 (1x1 at the input size) + 9 m + m c_b / g (at the output size), c_b = c - c_in at stride 2."""
-    madds, params = 27 * stem * 112 * 112, 27 * stem + 2 * stem
-    c_in = stem
-    for c, repeat, size, m in zip(stages, (4, 8, 4), (28, 14, 7), mids):
-        for unit in range(repeat):
-            g1 = 1 if (c == stages[0] and unit == 0) else g
-            out = c - c_in if unit == 0 else c
-            in_size = 2 * size if unit == 0 else size
-            madds += c_in * m // g1 * in_size ** 2 + 9 * m * size ** 2 + m * out // g * size ** 2
-            params += c_in * m // g1 + 2 * m + 9 * m + 2 * m + m * out // g + 2 * out
-            c_in = c
-    return madds + stages[2] * 1000, params + stages[2] * 1000      # FC 1000 without bias
-
 
 def test_shufflenet_v1_g3_by_hand():
     # Table 1, g = 3: stages 240, 480, 960, bottlenecks c/4 = 60, 120, 240; stem 24.
@@ -67,31 +52,31 @@ def test_shufflenet_v1_matches_the_reference_codes_readme(groups, scale, mflops,
 def test_shufflenet_v1_reference_widths():
     # the reference code's stage_out_channels: g=8 0.5x [-1, 16, 192, 384, 768]; g=3 1.5x [-1, 24, 360, 720, 1440]
     layers = _layers(costmodel.analyze("shufflenet_v1", alpha=0.5, options={"groups": 8}))
-    assert layers["first_conv.0"].output_shape == (16, 112, 112)
-    assert layers["features.0.cat"].output_shape == (192, 28, 28)
-    assert layers["features.0.branch_main_2.0"].output_shape == (192 - 16, 28, 28)
-    assert layers["features.15.relu"].output_shape == (768, 7, 7)
+    assert layers["first_conv.0"].output_shape.sample == (16, 112, 112)
+    assert layers["features.0.cat"].output_shape.sample == (192, 28, 28)
+    assert layers["features.0.branch_main_2.0"].output_shape.sample == (192 - 16, 28, 28)
+    assert layers["features.15.relu"].output_shape.sample == (768, 7, 7)
     layers = _layers(costmodel.analyze("shufflenet_v1", alpha=1.5))
-    assert layers["first_conv.0"].output_shape == (24, 112, 112)        # not 36: the code keeps 24 at 1.5x
-    assert layers["features.4.branch_main_1.0"].output_shape == (720 // 4, 28, 28)   # before the stride
-    assert layers["features.15.relu"].output_shape == (1440, 7, 7)
+    assert layers["first_conv.0"].output_shape.sample == (24, 112, 112)        # not 36: the code keeps 24 at 1.5x
+    assert layers["features.4.branch_main_1.0"].output_shape.sample == (720 // 4, 28, 28)   # before the stride
+    assert layers["features.15.relu"].output_shape.sample == (1440, 7, 7)
 
 
 def test_shufflenet_v1_widths_outside_the_reference_code():
     # g = 4, 0.25x: stages 68, 136, 272; stem 24 * 0.25 = 6 -> 8 (a multiple of 4); bottlenecks 68 // 4 = 17 -> 20,
     # 136 // 4 = 34 -> 36, 272 // 4 = 68.
     layers = _layers(costmodel.analyze("shufflenet_v1", alpha=0.25, options={"groups": 4}))
-    assert layers["first_conv.0"].output_shape == (8, 112, 112)
-    assert layers["features.0.branch_main_1.0"].output_shape == (20, 56, 56)
-    assert layers["features.4.branch_main_1.0"].output_shape == (36, 28, 28)
-    assert layers["features.12.branch_main_1.0"].output_shape == (68, 14, 14)
-    assert layers["features.15.relu"].output_shape == (272, 7, 7)
+    assert layers["first_conv.0"].output_shape.sample == (8, 112, 112)
+    assert layers["features.0.branch_main_1.0"].output_shape.sample == (20, 56, 56)
+    assert layers["features.4.branch_main_1.0"].output_shape.sample == (36, 28, 28)
+    assert layers["features.12.branch_main_1.0"].output_shape.sample == (68, 14, 14)
+    assert layers["features.15.relu"].output_shape.sample == (272, 7, 7)
     # g = 2, 0.5x: stage 2 is 100 wide, 100 // 4 = 25 -> 26; g = 1, 0.25x: stem 6, bottleneck 36 // 4 = 9
     assert _layers(costmodel.analyze("shufflenet_v1", alpha=0.5, options={"groups": 2}))[
-        "features.1.branch_main_1.0"].output_shape == (26, 28, 28)
+        "features.1.branch_main_1.0"].output_shape.sample == (26, 28, 28)
     layers = _layers(costmodel.analyze("shufflenet_v1", alpha=0.25, options={"groups": 1}))
-    assert layers["first_conv.0"].output_shape == (6, 112, 112)
-    assert layers["features.1.branch_main_1.0"].output_shape == (9, 28, 28)
+    assert layers["first_conv.0"].output_shape.sample == (6, 112, 112)
+    assert layers["features.1.branch_main_1.0"].output_shape.sample == (9, 28, 28)
 
 
 def test_shufflenet_v1_half_width_g4_matches_the_papers_table_5():
@@ -111,10 +96,10 @@ def test_shufflenet_v1_unit_structure():
     layers = _layers(result)
     assert layers["features.0.branch_main_1.0"].kind == "pointwise"          # Stage 2's first 1x1: not grouped
     assert layers["features.1.branch_main_1.0"].kind == "group"
-    assert layers["features.0.branch_proj"].output_shape == (24, 28, 28)     # 3x3 avg pool, stride 2, padding 1
-    assert layers["features.0.relu"].output_shape == (216, 28, 28)           # ReLU on the branch only
-    assert layers["features.0.cat"].output_shape == (240, 28, 28)
-    assert layers["features.1.add"].output_shape == (240, 28, 28)
+    assert layers["features.0.branch_proj"].output_shape.sample == (24, 28, 28)     # 3x3 avg pool, stride 2, padding 1
+    assert layers["features.0.relu"].output_shape.sample == (216, 28, 28)           # ReLU on the branch only
+    assert layers["features.0.cat"].output_shape.sample == (240, 28, 28)
+    assert layers["features.1.add"].output_shape.sample == (240, 28, 28)
     assert sum(layer.kind == "shuffle" for layer in result.layers) == 16
     assert sum(layer.kind == "add" for layer in result.layers) == 13         # 3 + 7 + 3 stride-1 units
     assert result.layers[-1].name == "classifier.0" and result.layers[-1].params == 960 * 1000
@@ -161,17 +146,17 @@ def test_shufflenet_v2_matches_torchvision(alpha, stages, conv5, params, gflops)
 def test_shufflenet_v2_layers_follow_torchvision():
     result = costmodel.analyze("shufflenet_v2")
     layers = _layers(result)
-    assert layers["conv1.0"].output_shape == (24, 112, 112) and layers["maxpool"].output_shape == (24, 56, 56)
-    assert layers["stage2.0.branch1.0"].kind == "depthwise" and layers["stage2.0.branch1.0"].output_shape == (
+    assert layers["conv1.0"].output_shape.sample == (24, 112, 112) and layers["maxpool"].output_shape.sample == (24, 56, 56)
+    assert layers["stage2.0.branch1.0"].kind == "depthwise" and layers["stage2.0.branch1.0"].output_shape.sample == (
         24, 28, 28)
-    assert layers["stage2.0.branch1.2"].output_shape == (58, 28, 28)
-    assert layers["stage2.0.branch2.0"].output_shape == (58, 56, 56)         # 1x1 on the whole input, before stride
-    assert layers["stage2.0.cat"].output_shape == (116, 28, 28)
-    assert layers["stage2.1.chunk.0"].kind == "split" and layers["stage2.1.chunk.1"].output_shape == (58, 28, 28)
-    assert layers["stage2.1.branch2.0"].input_shapes == ((58, 28, 28),)
+    assert layers["stage2.0.branch1.2"].output_shape.sample == (58, 28, 28)
+    assert layers["stage2.0.branch2.0"].output_shape.sample == (58, 56, 56)         # 1x1 on the whole input, before stride
+    assert layers["stage2.0.cat"].output_shape.sample == (116, 28, 28)
+    assert layers["stage2.1.chunk.0"].kind == "split" and layers["stage2.1.chunk.1"].output_shape.sample == (58, 28, 28)
+    assert tuple(x.sample for x in layers["stage2.1.branch2.0"].input_shapes) == ((58, 28, 28),)
     assert layers["stage2.1.channel_shuffle"].kind == "shuffle"
-    assert layers["stage4.3.channel_shuffle"].output_shape == (464, 7, 7)
-    assert layers["conv5.0"].output_shape == (1024, 7, 7)
+    assert layers["stage4.3.channel_shuffle"].output_shape.sample == (464, 7, 7)
+    assert layers["conv5.0"].output_shape.sample == (1024, 7, 7)
     assert result.layers[-1].name == "fc" and result.layers[-1].params == 1024 * 1000 + 1000
     assert sum(layer.kind == "split" for layer in result.layers) == 2 * 13   # two chunks per stride-1 unit
 
@@ -219,22 +204,22 @@ def test_xception_reproduces_the_papers_parameter_count():
 def test_xception_flows():
     result = costmodel.analyze("xception")
     layers = _layers(result)
-    assert result.input_shape == (3, 299, 299)
-    assert layers["block1_conv1"].output_shape == (32, 149, 149)             # "valid"
-    assert layers["block1_conv2"].output_shape == (64, 147, 147)
-    assert layers["block2_pool"].output_shape == (128, 74, 74)               # "same": ceil(147 / 2)
-    assert layers["block2_residual.conv"].output_shape == (128, 74, 74)
+    assert result.input_shape.sample == (3, 299, 299)
+    assert layers["block1_conv1"].output_shape.sample == (32, 149, 149)             # "valid"
+    assert layers["block1_conv2"].output_shape.sample == (64, 147, 147)
+    assert layers["block2_pool"].output_shape.sample == (128, 74, 74)               # "same": ceil(147 / 2)
+    assert layers["block2_residual.conv"].output_shape.sample == (128, 74, 74)
     assert "block2_sepconv1_act" not in layers and "block2_sepconv2_act" in layers
-    assert layers["block4_add"].output_shape == (728, 19, 19)
-    assert layers["block12_add"].input_shapes == ((728, 19, 19), (728, 19, 19))
-    assert layers["block13_add"].output_shape == (1024, 10, 10)
-    assert layers["block14_sepconv2_act"].output_shape == (2048, 10, 10)
+    assert layers["block4_add"].output_shape.sample == (728, 19, 19)
+    assert tuple(x.sample for x in layers["block12_add"].input_shapes) == ((728, 19, 19), (728, 19, 19))
+    assert layers["block13_add"].output_shape.sample == (1024, 10, 10)
+    assert layers["block14_sepconv2_act"].output_shape.sample == (2048, 10, 10)
     assert layers["block5_sepconv1.depthwise"].params == 9 * 728             # no bias
     assert sum(layer.kind == "add" for layer in result.layers) == 12
     assert layers["predictions"].params == 2048 * 1000 + 1000
     with pytest.raises(CostModelError, match="has no width multiplier"):
         costmodel.analyze("xception", alpha=0.5)
-    assert costmodel.analyze("xception", resolution=71).layers[-4].output_shape == (2048, 3, 3)
+    assert costmodel.analyze("xception", resolution=71).layers[-4].output_shape.sample == (2048, 3, 3)
 
 
 # ---------------------------------------------------------------------------------------------- MobileNeXt
@@ -290,25 +275,25 @@ def test_mobilenext_width_multipliers_by_hand(alpha):
 def test_mobilenext_blocks():
     result = costmodel.analyze("mobilenext")
     layers = _layers(result)
-    assert layers["features.0.0"].output_shape == (32, 112, 112)
+    assert layers["features.0.0"].output_shape.sample == (32, 112, 112)
     # block 1 (t = 2, 32 -> 96, stride 2 on the last depthwise): dw, 1x1 to 32 // 2 = 16, 1x1 to 96, dw
-    assert layers["features.1.conv.0"].output_shape == (32, 112, 112)
-    assert layers["features.1.conv.3"].output_shape == (16, 112, 112)
-    assert layers["features.1.conv.8"].output_shape == (96, 56, 56)
+    assert layers["features.1.conv.0"].output_shape.sample == (32, 112, 112)
+    assert layers["features.1.conv.3"].output_shape.sample == (16, 112, 112)
+    assert layers["features.1.conv.8"].output_shape.sample == (96, 56, 56)
     # block 2 (144, single stride-1 block, keep_3x3): full form, hidden max(96 // 6, md16(ceil(144 / 6))) = 32
-    assert layers["features.2.conv.3"].output_shape == (32, 56, 56) and "features.2.add" not in layers
+    assert layers["features.2.conv.3"].output_shape.sample == (32, 56, 56) and "features.2.add" not in layers
     # block 3 (144 -> 192, stride 2): no leading depthwise: 1x1 to 32, 1x1 to 192, dw stride 2
-    assert layers["features.3.conv.0"].kind == "pointwise" and layers["features.3.conv.5"].output_shape == (
+    assert layers["features.3.conv.0"].kind == "pointwise" and layers["features.3.conv.5"].output_shape.sample == (
         192, 28, 28)
     # block 9 (288 -> 384, stride 1): the two 1x1 convs only
     assert [layers[f"features.9.conv.{i}"].kind for i in range(5)] == [
         "pointwise", "batchnorm", "pointwise", "batchnorm", "activation"] and "features.9.conv.5" not in layers
-    assert layers["features.4.add"].output_shape == (192, 28, 28)
+    assert layers["features.4.add"].output_shape.sample == (192, 28, 28)
     assert sum(layer.kind == "add" for layer in result.layers) == 2 + 2 + 3 + 3 + 2
     # last block: 960 -> 1280, hidden make_divisible(ceil(1280 / 6), 16) = make_divisible(214, 16) = 208
-    assert layers["features.20.conv.3"].output_shape == (208, 7, 7)
+    assert layers["features.20.conv.3"].output_shape.sample == (208, 7, 7)
     assert result.layers[-1].params == 1280 * 1000 + 1000
-    assert _layers(costmodel.analyze("mobilenext", alpha=0.5))["features.20.conv.5"].output_shape == (1280, 7, 7)
+    assert _layers(costmodel.analyze("mobilenext", alpha=0.5))["features.20.conv.5"].output_shape.sample == (1280, 7, 7)
 
 
 def test_mobilenext_refuses_unpublished_multipliers():
@@ -338,26 +323,26 @@ def blazeface_by_hand(blocks=11):
 def test_blazeface_backbone_by_hand():
     result = costmodel.analyze("blazeface_backbone")
     assert (result.totals["madds"], result.totals["params"]) == blazeface_by_hand() == (32_678_400, 61_536)
-    assert result.input_shape == (3, 128, 128) and result.layers[-1].output_shape == (96, 8, 8)
+    assert result.input_shape.sample == (3, 128, 128) and result.layers[-1].output_shape.sample == (96, 8, 8)
     head = costmodel.analyze("blazeface_backbone", options={"output": "16x16"})
     assert (head.totals["madds"], head.totals["params"]) == blazeface_by_hand(blocks=8)
-    assert head.layers[-1].name == "features.10.act" and head.layers[-1].output_shape == (96, 16, 16)
+    assert head.layers[-1].name == "features.10.act" and head.layers[-1].output_shape.sample == (96, 16, 16)
 
 
 def test_blazeface_blocks_and_the_padded_shortcut():
     layers = _layers(costmodel.analyze("blazeface_backbone"))
-    assert layers["features.0"].output_shape == (24, 64, 64) and layers["features.0"].params == 75 * 24 + 24
-    assert layers["features.3.add"].output_shape == (24, 64, 64)             # single block, identity shortcut
+    assert layers["features.0"].output_shape.sample == (24, 64, 64) and layers["features.0"].params == 75 * 24 + 24
+    assert layers["features.3.add"].output_shape.sample == (24, 64, 64)             # single block, identity shortcut
     # stride-2 single block 24 -> 48: pooled 24-channel shortcut added to the branch's first 24 channels
-    assert layers["features.5.mp"].output_shape == (24, 32, 32)
-    assert layers["features.5.shortcut.add"].input_shapes == ((24, 32, 32), (24, 32, 32))
-    assert layers["features.5.shortcut.cat"].output_shape == (48, 32, 32)
+    assert layers["features.5.mp"].output_shape.sample == (24, 32, 32)
+    assert tuple(x.sample for x in layers["features.5.shortcut.add"].input_shapes) == ((24, 32, 32), (24, 32, 32))
+    assert layers["features.5.shortcut.cat"].output_shape.sample == (48, 32, 32)
     assert layers["features.5.shortcut.add"].flops == 24 * 32 * 32         # the padded add would be 48 * 32 * 32
     # double block: 1x1 reduces to 24 before the second 5x5 depthwise
-    assert layers["features.9.conv1.2"].output_shape == (24, 16, 16)
-    assert layers["features.9.conv2.1"].kind == "depthwise" and layers["features.9.conv2.3"].output_shape == (
+    assert layers["features.9.conv1.2"].output_shape.sample == (24, 16, 16)
+    assert layers["features.9.conv2.1"].kind == "depthwise" and layers["features.9.conv2.3"].output_shape.sample == (
         96, 16, 16)
-    assert layers["features.11.mp"].output_shape == (96, 8, 8) and "features.11.add" in layers   # 96 -> 96
+    assert layers["features.11.mp"].output_shape.sample == (96, 8, 8) and "features.11.add" in layers   # 96 -> 96
 
 
 def test_blazeface_refuses_alpha_and_odd_maps():
@@ -365,7 +350,7 @@ def test_blazeface_refuses_alpha_and_odd_maps():
         costmodel.analyze("blazeface_backbone", alpha=0.5)
     with pytest.raises(CostModelError, match="cannot add inputs of different shapes"):
         costmodel.analyze("blazeface_backbone", resolution=120)      # 120 / 8 = 15: pool and conv disagree
-    assert costmodel.analyze("blazeface_backbone", resolution=256).layers[-1].output_shape == (96, 16, 16)
+    assert costmodel.analyze("blazeface_backbone", resolution=256).layers[-1].output_shape.sample == (96, 16, 16)
 
 
 # ---------------------------------------------------------------------------------------------- FD-MobileNet
@@ -395,8 +380,8 @@ def test_fd_mobilenet_downsamples_fast():
     result = costmodel.analyze("fd_mobilenet")
     assert result.totals["madds"] == 144_489_728
     convs = [layer for layer in result.layers if layer.kind in ("conv", "depthwise", "pointwise")]
-    assert convs[11].name == "features.dw_conv_5" and convs[11].output_shape == (256, 7, 7)   # layer 12: 32x down
-    assert convs[-1].output_shape == (1024, 7, 7)
+    assert convs[11].name == "features.dw_conv_5" and convs[11].output_shape.sample == (256, 7, 7)   # layer 12: 32x down
+    assert convs[-1].output_shape.sample == (1024, 7, 7)
     # the code's int(c * alpha) has no floor of 8: at 0.2 the stem is int(6.4) = 6 (MobileNetV1's rule: 8)
-    assert _layers(costmodel.analyze("fd_mobilenet", alpha=0.2))["features.conv_0"].output_shape == (6, 112, 112)
+    assert _layers(costmodel.analyze("fd_mobilenet", alpha=0.2))["features.conv_0"].output_shape.sample == (6, 112, 112)
     assert resolve_width(Scaled(32, "truncate"), 0.2, 3) == 6 and resolve_width(Scaled(32, "mobilenet_v1"), 0.2, 3) == 8

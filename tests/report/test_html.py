@@ -13,7 +13,7 @@ from costmodel.report import write_comparison, write_report
 from costmodel.report.html import reproduction_page
 from costmodel.reproduce import PAPERS, report_path, reproductions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

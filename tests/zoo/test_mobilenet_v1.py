@@ -3,7 +3,7 @@ import pytest
 
 import costmodel
 from costmodel.builder import GraphBuilder, conv_bn_act
-from costmodel.ir import Dropout, Flatten, Linear, Pool2d
+from costmodel.ops import Dropout, Flatten, Linear, Pool2d
 from costmodel.papers import load
 
 # Table 1 by hand: (M, N, stride, output D_F) of each depthwise separable pair.
@@ -29,7 +29,7 @@ def test_totals_match_the_hand_derivation():
     result = costmodel.analyze("mobilenet_v1")
     assert result.totals["madds"] == hand_madds() == 568_740_352
     assert result.totals["params"] == hand_params() == 4_231_976
-    assert result.input_shape == (3, 224, 224)
+    assert result.input_shape.sample == (3, 224, 224)
 
 
 def test_structure_follows_table_1():
@@ -38,8 +38,8 @@ def test_structure_follows_table_1():
     assert len(convs) == 27                                   # rows 1-27
     assert [layer.kind for layer in convs[:3]] == ["conv", "depthwise", "pointwise"]
     assert convs[-2].name == "Conv2d_13_depthwise.conv"
-    assert convs[-2].output_shape == (1024, 7, 7)             # row 26 at stride 1 (printed s2)
-    assert result.layers[-1].name == "Logits" and result.layers[-1].output_shape == (1000,)
+    assert convs[-2].output_shape.sample == (1024, 7, 7)             # row 26 at stride 1 (printed s2)
+    assert result.layers[-1].name == "Logits" and result.layers[-1].output_shape.sample == (1000,)
     assert {layer.kind for layer in result.layers} == {
         "conv", "depthwise", "pointwise", "batchnorm", "activation", "global_pool", "flatten", "linear"}
 
@@ -50,7 +50,7 @@ def test_table_1_input_sizes():
     convs = [layer for layer in result.layers if layer.kind in ("conv", "depthwise", "pointwise")]
     printed = [row["input_size"] for row in load("mobilenet_v1_table1_architecture.csv").rows
                if row["row"] not in ("-", "14-23", "28")]
-    computed = [f"{h}x{w}x{c}" for (c, h, w) in (layer.input_shapes[0] for layer in convs)]
+    computed = [f"{h}x{w}x{c}" for (c, h, w) in (layer.input_shapes[0].sample for layer in convs)]
     expanded = computed[:13] + computed[23:]                  # the table prints rows 14-23 once
     assert expanded == printed
 
@@ -58,9 +58,9 @@ def test_table_1_input_sizes():
 def test_width_multiplier_uses_tf_slim_truncation():
     result = costmodel.analyze("mobilenet_v1", alpha=0.35)
     # max(int(32 * 0.35), 8) = 11; int(64 * 0.35) = 22; int(1024 * 0.35) = 358
-    assert result.layers[0].output_shape == (11, 112, 112)
-    assert result.layers[6].output_shape == (22, 112, 112)
-    assert result.layers[-1].output_shape == (1000,)
+    assert result.layers[0].output_shape.sample == (11, 112, 112)
+    assert result.layers[6].output_shape.sample == (22, 112, 112)
+    assert result.layers[-1].output_shape.sample == (1000,)
     fc = result.layers[-1]
     assert fc.madds == 358 * 1000
 
@@ -129,7 +129,7 @@ def test_the_seed_documents_torchsummary_printout():
 @pytest.mark.parametrize("resolution, d_f", [(224, 7), (192, 6), (160, 5), (128, 4)])
 def test_resolution_scales_every_map(resolution, d_f):
     result = costmodel.analyze("mobilenet_v1", resolution=resolution)
-    assert result.layers[-5].output_shape == (1024, d_f, d_f)
+    assert result.layers[-5].output_shape.sample == (1024, d_f, d_f)
     assert result.totals["params"] == 4_231_976
     # These inputs are multiples of 32, so every map is the 224 map times d_f / 7 and every convolution's
     # mult-adds scale by (d_f / 7)^2 exactly (the paper's rho^2).

@@ -4,8 +4,9 @@ import pytest
 import costmodel
 from costmodel.builder import GraphBuilder
 from costmodel.errors import CostModelError
-from costmodel.ir import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, Linear, Multiply,
-                          Network, Node, Pool2d, Split)
+from costmodel.ir import Network, Node
+from costmodel.ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat,
+                           Conv2d, Flatten, Linear, Multiply, Pool2d, Split)
 
 from helpers import single
 
@@ -105,7 +106,7 @@ def test_a_map_that_shrinks_to_nothing_names_the_layer():
 def test_shape_mismatches():
     with pytest.raises(CostModelError, match="linear needs a flat input, got 8x2x2; add a flatten"):
         single(Linear(10), 8, 2)
-    with pytest.raises(CostModelError, match="needs a C x H x W feature map"):
+    with pytest.raises(CostModelError, match=r"conv2d needs an image \(N, C, H, W\) input, got features of 48"):
         builder = GraphBuilder()
         builder.add("flat", Flatten())
         builder.add("conv", Conv2d(8, 1))

@@ -6,12 +6,12 @@ import pytest
 
 import costmodel
 from costmodel.builder import GraphBuilder
-from costmodel.ir import BatchNorm, Concat, Conv2d
+from costmodel.ops import BatchNorm, Concat, Conv2d
 from costmodel.papers import load
 from costmodel.reproduce import report_path, reproductions
-from test_zoo_shuffle import shufflenet_v1_by_hand
+from by_hand import shufflenet_v1_by_hand
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TABLE_1_STAGES = {1: (144, 288, 576), 2: (200, 400, 800), 3: (240, 480, 960), 4: (272, 544, 1088),
                   8: (384, 768, 1536)}
 

@@ -6,8 +6,10 @@ import sys
 import pytest
 
 import costmodel
-from costmodel import formulas
-from costmodel.ir import Conv2d
+import dataclasses
+
+from costmodel.ops import registry
+from costmodel.ops import Conv2d
 from costmodel.torch_lowering import to_torch
 
 from helpers import run
@@ -35,8 +37,10 @@ def fresh_networks():
 def test_a_perturbed_formula_is_caught(capsys, monkeypatch, fresh_networks):
     """Break fvcore's convolution formula by one multiply-accumulate per layer: verify must name every
     convolution, put them first, and exit with status 1."""
-    original = formulas.formula_for("flops:fvcore", Conv2d)
-    monkeypatch.setitem(formulas._REGISTRY, ("flops:fvcore", Conv2d), lambda op, node: original(op, node) + 1)
+    conv = registry.definition(Conv2d)
+    original = conv.formula("flops", "fvcore")
+    perturbed = {**conv.flops, "fvcore": lambda op, node: original(op, node) + 1}
+    monkeypatch.setitem(registry._BY_TYPE, Conv2d, dataclasses.replace(conv, flops=perturbed))
     status, out, _ = run(["verify", "mobilenet_v1", "--format", "json"], capsys)
     assert status == 1
     document = json.loads(out)
@@ -52,9 +56,10 @@ def test_a_perturbed_formula_is_caught(capsys, monkeypatch, fresh_networks):
 
 
 def test_a_perturbed_parameter_count_is_caught(monkeypatch, fresh_networks):
-    from costmodel.ir import BatchNorm
+    from costmodel.ops import BatchNorm
     from reference_tools import check
-    monkeypatch.setitem(formulas._REGISTRY, ("params", BatchNorm), lambda op, node: 3 * node.output[0])
+    monkeypatch.setitem(registry._BY_TYPE, BatchNorm, dataclasses.replace(
+        registry.definition(BatchNorm), params=lambda op, node: 3 * node.output.channels))
     verification = check("mobilenet_v2", 0.35)
     assert not verification.agrees
     assert {layer.kind for layer in verification.layers if not layer.agrees} == {"batchnorm"}

@@ -1,0 +1,56 @@
+"""The front end of every command: what a model argument names (a zoo model, a spec file or a ``Network``), and a
+setting checked against what that model accepts (its width multiplier, input size, batch and options)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .errors import CostModelError
+from .ir import Network
+from .scaling import check_alpha, check_batch, input_size
+
+MODEL_KINDS = "a zoo name, a spec file or a Network"
+
+
+def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = None) -> tuple[Network, Any]:
+    """The network of a zoo name (with its ``zoo.ModelEntry``), or of a spec file or a ``Network`` (with None).
+    Options go to the zoo model or to the spec file (which takes ``num_classes``); a Network takes none."""
+    from .spec import load_spec, looks_like_spec
+    from .zoo import MODELS, get_entry
+
+    if isinstance(model, Network):
+        if options:
+            raise CostModelError("options apply to zoo models and spec files, not to a Network")
+        return model, None
+    if not isinstance(model, str):
+        raise CostModelError(f"model must be {MODEL_KINDS}, got {type(model).__name__}")
+    if model not in MODELS and looks_like_spec(model):
+        return load_spec(model, options), None
+    entry = get_entry(model)
+    return entry.network(options), entry
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A network at a checked setting: width multiplier, input (H, W) and batch; ``entry`` is its zoo entry."""
+
+    network: Network
+    alpha: float
+    size: tuple[int, int]
+    batch: int
+    entry: Any = None
+
+
+def settle(model: "str | Network", alpha: float = 1.0, rho: float | None = None,
+           resolution: "int | tuple[int, int] | str | None" = None, options: Mapping[str, Any] | None = None,
+           batch: int = 1) -> Setting:
+    """The network of ``model`` with alpha, the input size and the batch checked against what it accepts."""
+    network, entry = resolve_model(model, options)
+    alpha = check_alpha(alpha)
+    batch = check_batch(batch)
+    if entry is not None:
+        entry.check_alpha(alpha)
+        if (rho is not None or resolution is not None) and not entry.accepts_resolution:
+            raise CostModelError(f"model {network.name!r} has a fixed input size; rho and resolution are not "
+                                 "accepted")
+    return Setting(network, alpha, input_size(network.base_resolution, rho, resolution), batch, entry)

@@ -1,0 +1,60 @@
+"""Formula helpers that several ops share (fvcore's handle factories, in the same spirit): element counts, the
+memory access of ops that read and write whole tensors, and zero for what an op or a convention does not count.
+
+Every helper has the formula signature ``(op, node) -> int`` on a resolved node (``shapes.NodeShapes``); shapes
+carry the batch, so every count but the parameters scales with it.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..shapes import NodeShapes
+
+
+def zero(op: Any, node: NodeShapes) -> int:
+    """Nothing of this metric (no parameters; not a multiply-accumulate; not counted by the convention)."""
+    return 0
+
+
+def output_elements(op: Any, node: NodeShapes) -> Any:
+    """The output's elements: one per output element (the activation size of every op; an element-wise op's
+    FLOPs at one operation per element)."""
+    return node.output.numel
+
+
+def input_elements(op: Any, node: NodeShapes) -> Any:
+    """The first input's elements (a global average's FLOPs: H W - 1 additions and one multiply per channel)."""
+    return node.inputs[0].numel
+
+
+def read_write(op: Any, node: NodeShapes) -> Any:
+    """ShuffleNetV2's MAC of an op without weights: every input read once, the output written once."""
+    total: Any = node.output.numel
+    for shape in node.inputs:
+        total = total + shape.numel
+    return total
+
+
+def read_write_weights(params: Callable[[Any, NodeShapes], Any]) -> Callable[[Any, NodeShapes], Any]:
+    """ShuffleNetV2's MAC of an op with weights: input read once, output written once, every parameter read once
+    (for a 1x1 convolution ``hw(c1 + c2) + c1 c2``; weights are read once per batch)."""
+    def memory_access(op: Any, node: NodeShapes) -> Any:
+        return node.inputs[0].numel + node.output.numel + params(op, node)
+    memory_access.__doc__ = read_write_weights.__doc__
+    return memory_access
+
+
+def per_element(cost: int) -> Callable[[Any, NodeShapes], Any]:
+    """``cost`` operations per output element."""
+    def flops(op: Any, node: NodeShapes) -> Any:
+        return cost * node.output.numel
+    flops.__doc__ = f"{cost} per output element."
+    return flops
+
+
+def scaled(factor: int, formula: Callable[[Any, NodeShapes], Any]) -> Callable[[Any, NodeShapes], Any]:
+    """``factor`` times ``formula`` (FlopCounterMode's 2 per multiply-accumulate)."""
+    def flops(op: Any, node: NodeShapes) -> Any:
+        return factor * formula(op, node)
+    flops.__doc__ = f"{factor} x {formula.__name__}: {formula.__doc__ or ''}".strip()
+    return flops

@@ -1,0 +1,186 @@
+"""2-D convolution: standard, depthwise, group and pointwise, in the papers' notation.
+
+Notation (MobileNetV1 paper, Section 3.1): D_K x D_K is the kernel, M the input channels, N the output channels,
+D_F x D_F the output feature map (the paper assumes stride 1 and "same" padding; with strides the output map is the
+one that counts), g the number of groups; shapes carry the batch B, which multiplies everything but the weights.
+
+- params ``D_K^2 (M / g) N`` (+ N biases);
+- mult-adds ``D_K^2 (M / g) N D_F^2 B``: standard ``D_K^2 M N D_F^2`` (eq. 2), depthwise (g = M) ``D_K^2 M D_F^2``
+  (eq. 4), pointwise ``M N D_F^2``, group convolution the standard cost / g;
+- memory access (ShuffleNetV2's MAC): input + output + weights; for a 1x1 convolution ``hw(c1 + c2) + c1 c2``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Union
+
+from ..errors import CostModelError
+from ..ir import Op, Pair, check_bool, pair_of, positive_int
+from ..scaling import Width, as_width
+from ..shapes import NodeShapes, Shape, ShapeContext, conv_output_size, same_output_size
+from .common import output_elements, read_write_weights, scaled
+from .registry import FieldReader, OpDef, SpecForm, register
+
+
+@dataclass(frozen=True)
+class Conv2d(Op):
+    """2-D convolution. ``out_channels=None`` keeps the input width (a depthwise layer); ``groups="depthwise"``
+    means one group per input channel at every width. ``padding`` is an (h, w) pair or ``"same"`` (TensorFlow's:
+    output = ceil(input / stride)) or ``"valid"`` (no padding)."""
+
+    out_channels: Width | None = None
+    kernel: Pair = (3, 3)
+    stride: Pair = (1, 1)
+    padding: Union[Pair, str] = (0, 0)
+    dilation: Pair = (1, 1)
+    groups: Union[int, str] = 1
+    bias: bool = False
+    op_name: ClassVar[str] = "conv2d"
+
+    def __post_init__(self) -> None:
+        if self.out_channels is not None:
+            object.__setattr__(self, "out_channels", as_width(self.out_channels))
+        object.__setattr__(self, "kernel", pair_of(self.kernel, "kernel", 1))
+        object.__setattr__(self, "stride", pair_of(self.stride, "stride", 1))
+        object.__setattr__(self, "dilation", pair_of(self.dilation, "dilation", 1))
+        if isinstance(self.padding, str):
+            if self.padding not in ("same", "valid"):
+                raise CostModelError(f"padding must be a pair of integers, 'same' or 'valid', got {self.padding!r}")
+        else:
+            object.__setattr__(self, "padding", pair_of(self.padding, "padding", 0))
+        if self.groups != "depthwise":
+            positive_int(self.groups, "groups")
+        check_bool(self.bias, "bias")
+
+
+def groups(op: Conv2d, x: Shape) -> Any:
+    """g: the op's groups, or one per input channel for a depthwise layer."""
+    return x.channels if op.groups == "depthwise" else op.groups
+
+
+def conv_shape(op: Conv2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = ctx.layout(inputs[0], "NCHW")
+    batch, m, height, width = x.dims
+    n = m if op.out_channels is None else ctx.width(op.out_channels, m)
+    ctx.require(n >= 1, lambda: f"out_channels resolves to {n}")
+    g = groups(op, x)
+    if op.groups != "depthwise":
+        ctx.require(m % g == 0, lambda: f"groups={g} must divide both in_channels {m} and out_channels {n}")
+    if op.groups != 1:
+        ctx.require(n % g == 0, lambda: f"groups={g} must divide both in_channels {m} and out_channels {n}")
+    sizes = []
+    for axis, size in enumerate((height, width)):
+        k, s, d = op.kernel[axis], op.stride[axis], op.dilation[axis]
+        if op.padding == "same":
+            out = same_output_size(size, s)
+        else:
+            p = 0 if op.padding == "valid" else op.padding[axis]
+            out = conv_output_size(size, k, s, p, d)
+        detail = (lambda s=s: f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, "
+                              f"padding {op.padding}")
+        sizes.append(ctx.positive("output size", out, detail))
+    return Shape.image(batch, n, sizes[0], sizes[1])
+
+
+def conv_params(op: Conv2d, node: NodeShapes) -> Any:
+    """Weights ``D_K * D_K * (M / g) * N``, plus N biases: standard ``D_K^2 M N``, depthwise (g = M = N)
+    ``D_K^2 M``, pointwise ``M N``, group ``D_K^2 M N / g``."""
+    x, n = node.inputs[0], node.output.channels
+    return op.kernel[0] * op.kernel[1] * (x.channels // groups(op, x)) * n + (n if op.bias else 0)
+
+
+def conv_madds(op: Conv2d, node: NodeShapes) -> Any:
+    """Multiply-accumulates ``D_K * D_K * (M / g) * N * D_F * D_F`` per image: standard ``D_K^2 M N D_F^2``
+    (paper eq. 2), depthwise ``D_K^2 M D_F^2`` (eq. 4), pointwise ``M N D_F^2``, group convolution the standard
+    cost / g. Bias additions are not multiply-accumulates and are not counted here."""
+    x = node.inputs[0]
+    return op.kernel[0] * op.kernel[1] * (x.channels // groups(op, x)) * node.output.numel
+
+
+def conv_flops(op: Conv2d, node: NodeShapes) -> Any:
+    """``2 * D_K^2 (M / g) N D_F^2``, plus ``N D_F^2`` bias additions when the layer has a bias."""
+    return 2 * conv_madds(op, node) + (node.output.numel if op.bias else 0)
+
+
+def conv_kind(op: Conv2d, node: NodeShapes) -> str:
+    """*depthwise* with one group per input channel (groups = M, so N = M or a multiple of it), *group* with
+    several groups otherwise, *pointwise* when ungrouped and 1x1, *conv* (standard) otherwise. The kind follows the
+    resolved widths: a fixed ``groups=8`` layer thinned to 8 channels is depthwise at that width."""
+    m = node.inputs[0].channels
+    g = groups(op, node.inputs[0])
+    if g > 1 and g == m:
+        return "depthwise"
+    if g > 1:
+        return "group"
+    return "pointwise" if op.kernel == (1, 1) else "conv"
+
+
+def same_padding(kernel: int, dilation: int = 1) -> int:
+    """Symmetric padding that keeps the map size at stride 1 for an odd kernel: ``d (k - 1) / 2``. At stride s it
+    gives ``ceil(D / s)`` outputs, the same sizes as TensorFlow's "same" padding."""
+    return dilation * (kernel - 1) // 2
+
+
+def read_conv(layer: FieldReader) -> Conv2d:
+    out = layer.width("out", allow=("same",))
+    groups = layer.get("groups", (int, str), 1)
+    if isinstance(groups, str) and groups != "depthwise":
+        raise layer.fail(f"field 'groups' must be an integer or 'depthwise', got {groups!r}")
+    kernel = layer.pair("kernel", 3)
+    dilation = layer.pair("dilation", 1)
+    padding = layer.get("padding", (int, list, str), "auto")
+    if padding == "auto":
+        kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+        dh, dw = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+        padding = (same_padding(kh, dh), same_padding(kw, dw))
+    elif isinstance(padding, list):
+        padding = layer.pair("padding", 0)
+    return Conv2d(None if out == "same" else out, kernel=kernel, stride=layer.pair("stride", 1), padding=padding,
+                  dilation=dilation, groups=groups, bias=layer.get("bias", bool, False))
+
+
+def _tf_same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """TensorFlow's "same" padding: total ``max((ceil(D/S) - 1) S + d(K - 1) + 1 - D, 0)``, the extra on the end."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def lower_conv(op: Conv2d, node: NodeShapes, kit: Any) -> Any:
+    """``nn.Conv2d``; TensorFlow's "same" padding as a ``ZeroPad2d`` (asymmetric where needed) before it."""
+    x = node.inputs[0]
+    padding: Any = 0 if op.padding in ("same", "valid") else op.padding
+    conv = kit.nn.Conv2d(x.channels, node.output.channels, op.kernel, op.stride, padding, op.dilation,
+                         groups(op, x), bias=op.bias)
+    if op.padding != "same":
+        return conv
+    top, bottom = _tf_same_pads(x.size("H"), op.kernel[0], op.stride[0], op.dilation[0])
+    left, right = _tf_same_pads(x.size("W"), op.kernel[1], op.stride[1], op.dilation[1])
+    return kit.nn.Sequential(kit.nn.ZeroPad2d((left, right, top, bottom)), conv)
+
+
+CONV2D = register(OpDef(
+    Conv2d,
+    shape=conv_shape,
+    params=conv_params,
+    madds=conv_madds,
+    flops={
+        "costmodel": conv_flops,
+        "papers": conv_madds,          # the papers' "FLOPs" are mult-adds
+        "fvcore": conv_madds,          # fvcore's conv handle: N Cout Ho Wo (Cin / g) kh kw; bias never counted
+        "flop_counter": scaled(2, conv_madds),   # FlopCounterMode: 2 per multiply-accumulate; bias not counted
+    },
+    memory_access=read_write_weights(conv_params),
+    activation=output_elements,
+    kinds={"conv": "standard convolution", "depthwise": "depthwise convolution",
+           "pointwise": "pointwise (1x1) convolution", "group": "group convolution"},
+    kind=conv_kind,
+    spec=SpecForm("conv2d", read_conv, node="conv",
+                  fields="out (channels, \"same\" or \"num_classes\"), kernel, stride, dilation, padding "
+                         "(\"auto\", int, [h, w], \"same\", \"valid\"), groups (int or \"depthwise\"), bias, fixed"),
+    lower=lower_conv,
+    examples=(Conv2d(8, kernel=3, padding=(1, 1)), Conv2d(None, kernel=3, stride=2, padding=(1, 1),
+                                                         groups="depthwise"),
+              Conv2d(8, kernel=1, groups=2, bias=True), Conv2d(6, kernel=(1, 3), stride=2, padding="same"),
+              Conv2d(4, kernel=3, padding="valid", dilation=2)),
+))

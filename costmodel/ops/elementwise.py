@@ -1,0 +1,137 @@
+"""Element-wise arithmetic of several tensors: the residual add and squeeze-excite's channel-wise multiply.
+
+No parameters, no mult-adds; costmodel's convention charges one operation per output element and input beyond the
+first; the papers, fvcore (unsupported ops) and FlopCounterMode count 0. Memory access: every input read once, the
+output written once (ShuffleNetV2's guideline G4: element-wise ops are memory-bound).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..ir import Op, check_bool
+from ..shapes import NodeShapes, Shape, ShapeContext, format_shape
+from ..symbolic import both, negate
+from .common import output_elements, read_write, zero
+from .registry import FieldReader, OpDef, SpecForm, register
+
+
+@dataclass(frozen=True)
+class Add(Op):
+    """Element-wise sum of equally shaped inputs (residual connections).
+
+    ``if_shapes_match`` makes it the reference code's conditional residual (torchvision's ``use_res_connect = stride
+    == 1 and inp == oup``): where rounding gives the shortcut and the branch different widths, the add does not
+    happen, the output is the last input, and the node is not a layer of that analysis. MobileNetV2 at alpha 0.25
+    has a residual in its first block (make_divisible(32 * 0.25) = make_divisible(16 * 0.25) = 8) that it lacks at
+    alpha 1."""
+
+    if_shapes_match: bool = False
+    arity: ClassVar[tuple[int, float]] = (2, float("inf"))
+    op_name: ClassVar[str] = "add"
+
+    def __post_init__(self) -> None:
+        check_bool(self.if_shapes_match, "if_shapes_match")
+
+    def conditional(self) -> bool:
+        return self.if_shapes_match
+
+
+@dataclass(frozen=True)
+class Multiply(Op):
+    """Element-wise product of two inputs; one may be N x C x 1 x 1 and broadcast (squeeze-excite's scaling)."""
+
+    arity: ClassVar[tuple[int, float]] = (2, 2)
+    op_name: ClassVar[str] = "multiply"
+
+
+def all_equal(pairs: list[tuple[Any, Any]]) -> Any:
+    """True when every pair is equal (a condition on symbols too)."""
+    result: Any = True
+    for a, b in pairs:
+        result = both(result, a == b)
+    return result
+
+
+def _ones(sizes: tuple) -> bool:
+    """Sizes known to be 1 when the rules run (a pooled map's), as opposed to sizes that vary with the input."""
+    return all(type(size) is int and size == 1 for size in sizes)
+
+
+def add_shape(op: Add, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    first = inputs[0]
+    shapes = lambda: ", ".join(format_shape(shape) for shape in inputs)  # noqa: E731
+    if any(shape.layout != first.layout for shape in inputs):
+        if op.if_shapes_match:
+            ctx.skip = True
+            return inputs[-1]
+        raise ctx.fail(f"cannot add inputs of different shapes {shapes()}")
+    equal = all_equal([(shape.dims[axis], first.dims[axis]) for shape in inputs[1:] for axis in range(len(first.dims))])
+    if op.if_shapes_match:
+        ctx.skip = negate(equal)
+        return inputs[-1]
+    ctx.require(equal, lambda: f"cannot add inputs of different shapes {shapes()}")
+    return first
+
+
+def add_flops(op: Add, node: NodeShapes) -> Any:
+    """``n - 1`` additions per output element for n inputs."""
+    return (len(node.inputs) - 1) * node.output.numel
+
+
+def read_add(layer: FieldReader) -> Add:
+    return Add(if_shapes_match=layer.get("if_shapes_match", bool, False))
+
+
+def _sum(*xs: Any) -> Any:
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total
+
+
+ADD = register(OpDef(
+    Add,
+    shape=add_shape,
+    params=zero,
+    madds=zero,
+    flops={"costmodel": add_flops, "papers": zero, "fvcore": zero, "flop_counter": zero},
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"add": "element-wise add"},
+    spec=SpecForm("add", read_add, fields="if_shapes_match"),
+    lower=lambda op, node, kit: kit.Function(_sum),
+    examples=(Add(), Add(if_shapes_match=True)),
+))
+
+
+def multiply_shape(op: Multiply, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    a, b = inputs
+    message = lambda: (f"cannot multiply shapes {format_shape(a)} and {format_shape(b)}; "  # noqa: E731
+                       "they must be equal or one must be C x 1 x 1")
+    if a.layout != b.layout:
+        raise ctx.fail(message())
+    for full, gate in ((a, b), (b, a)):
+        # an N x C x 1 x 1 gate broadcasts over an N x C x H x W map (squeeze-excite); the 1s are known when the
+        # rules run
+        if full.layout == "NCHW" and _ones(gate.dims[2:]) and not _ones(full.dims[2:]):
+            ctx.require(all_equal([(full.batch, gate.batch), (full.channels, gate.channels)]), message)
+            return full
+    ctx.require(all_equal(list(zip(a.dims, b.dims))), message)
+    return a
+
+
+MULTIPLY = register(OpDef(
+    Multiply,
+    shape=multiply_shape,
+    params=zero,
+    madds=zero,
+    flops={"costmodel": output_elements,     # one multiply per output element
+           "papers": zero, "fvcore": zero, "flop_counter": zero},
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"mul": "element-wise multiply"},
+    spec=SpecForm("multiply", lambda layer: Multiply()),
+    lower=lambda op, node, kit: kit.Function(lambda a, b: a * b),
+    examples=(Multiply(),),
+))

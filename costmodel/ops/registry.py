@@ -1,0 +1,162 @@
+"""The op registry: one declaration per op, collected from the family modules, as fvcore's handle table maps each
+op to its handler. The passes, the spec reader, the torch lowering, the views and the reports read this registry
+and name no op; adding an op means declaring it in its family's module (or a new one listed in ``ops/__init__``).
+
+An ``OpDef`` says, in one place, everything costmodel knows about an op: its data (a frozen dataclass), its shape
+rule, one formula per metric (``flops`` once per convention), its layer kind, how it holds activation memory, its
+spec-file form and its torch lowering. ``register`` refuses a declaration with a missing convention or a duplicate
+op, spec name or kind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol
+
+from ..conventions import CONVENTIONS
+from ..errors import CostModelError, MissingFormulaError
+from ..ir import Op
+from ..shapes import NodeShapes, Shape, ShapeContext
+
+Formula = Callable[[Any, NodeShapes], Any]
+ShapeRule = Callable[[Any, tuple[Shape, ...], ShapeContext], Shape]
+KindRule = Callable[[Any, NodeShapes], str]
+Lowering = Callable[[Any, NodeShapes, Any], Any]
+
+# How an op's output holds activation memory (the model of ``passes.activation_schedule``):
+MEMORY = {
+    "buffer": "a new buffer",
+    "view": "a view of its input's buffer (flatten, a channel chunk, dropout at inference)",
+    "in_place": "in place in its input's buffer when it is that buffer's only reader (BatchNorm, activations)",
+}
+
+
+class FieldReader(Protocol):
+    """What a spec form reads a layer's fields through (``spec`` implements it; every error names the file, line,
+    layer and field)."""
+
+    def get(self, field: str, kind: "type | tuple[type, ...]", default: Any = None, required: bool = False) -> Any:
+        """The field's value, checked against ``kind``."""
+
+    def pair(self, field: str, default: Any) -> Any:
+        """An integer or a list of two integers (kept as an int or an (h, w) tuple)."""
+
+    def width(self, field: str, required: bool = True, allow: tuple[str, ...] = ()) -> Any:
+        """A number of channels as a width that scales with alpha by the network's rule (``fixed = true``: does
+        not scale); ``"num_classes"`` is the network's classes; a string in ``allow`` is returned as it is."""
+
+    def fail(self, message: str) -> CostModelError:
+        """An error naming the file, line and layer."""
+
+
+@dataclass(frozen=True)
+class SpecForm:
+    """How a spec file writes the op: ``op = "<name>"`` and the fields ``read`` takes through a ``FieldReader``.
+    ``node`` is the op node's name suffix when ``bn`` or ``act`` add nodes after it (``b1.conv``, ``b1.bn``)."""
+
+    name: str
+    read: Callable[[FieldReader], Op]
+    fields: str = ""
+    node: str = ""
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """Everything costmodel knows about one op.
+
+    ``kinds`` maps every kind the op can have to its title, in the order the per-kind view lists them; ``kind``
+    picks one for a resolved node when there are several. ``lower(op, node, kit)`` returns the torch module of a
+    resolved node, from the torch names ``kit`` carries (the op module never imports torch). ``examples`` are small
+    instances the completeness tests build one-op networks from; ``example_input`` is the layout they read."""
+
+    op: type
+    shape: ShapeRule
+    params: Formula
+    madds: Formula
+    flops: Mapping[str, Formula]
+    memory_access: Formula
+    activation: Formula
+    kinds: Mapping[str, str]
+    spec: SpecForm
+    lower: Lowering
+    kind: "KindRule | None" = None
+    memory: str = "buffer"
+    examples: tuple = field(default=(), compare=False)
+    example_input: str = "NCHW"
+
+    def formula(self, metric: str, convention: str = "") -> Formula:
+        """The formula of ``metric`` (for ``flops``, under ``convention``)."""
+        if metric == "flops":
+            try:
+                return self.flops[convention]
+            except KeyError:
+                raise MissingFormulaError(f"no flops formula under convention {convention!r} for op "
+                                          f"{self.op.__name__}") from None
+        formula = getattr(self, metric, None)
+        if formula is None or not callable(formula):
+            raise MissingFormulaError(f"no {metric} formula for op {self.op.__name__}")
+        return formula
+
+    def kind_of(self, node: NodeShapes) -> str:
+        """The kind of a resolved node of this op."""
+        return self.kind(node.op, node) if self.kind is not None else next(iter(self.kinds))
+
+
+_BY_TYPE: dict[type, OpDef] = {}
+_BY_SPEC_NAME: dict[str, OpDef] = {}
+_KIND_TITLES: dict[str, str] = {}
+
+
+def register(definition: OpDef) -> OpDef:
+    """Add ``definition`` to the registry. A duplicate op or spec name, a kind declared with two titles, a missing
+    convention, an unknown memory behaviour, or several kinds without a kind rule is a defect: RuntimeError."""
+    name = definition.op.__name__
+    if definition.op in _BY_TYPE:
+        raise RuntimeError(f"op {name} is registered twice")
+    if definition.spec.name in _BY_SPEC_NAME:
+        raise RuntimeError(f"spec name {definition.spec.name!r} is registered twice")
+    if definition.op.op_name != definition.spec.name:
+        raise RuntimeError(f"op {name}: op_name {definition.op.op_name!r} differs from its spec name")
+    missing = sorted(set(CONVENTIONS) - set(definition.flops))
+    extra = sorted(set(definition.flops) - set(CONVENTIONS))
+    if missing or extra:
+        raise RuntimeError(f"op {name}: flops conventions missing {missing}, unknown {extra}")
+    if definition.memory not in MEMORY:
+        raise RuntimeError(f"op {name}: unknown memory behaviour {definition.memory!r}")
+    if not definition.kinds or (len(definition.kinds) > 1 and definition.kind is None):
+        raise RuntimeError(f"op {name}: several kinds need a kind rule")
+    for kind, title in definition.kinds.items():
+        if _KIND_TITLES.get(kind, title) != title:
+            raise RuntimeError(f"op {name}: kind {kind!r} is already declared with another title")
+    _BY_TYPE[definition.op] = definition
+    _BY_SPEC_NAME[definition.spec.name] = definition
+    for kind, title in definition.kinds.items():
+        _KIND_TITLES.setdefault(kind, title)       # a kind shared by several ops keeps its first place
+    return definition
+
+
+def definition(op: "Op | type") -> OpDef:
+    """The declaration of ``op`` (an instance or a type)."""
+    op_type = op if isinstance(op, type) else type(op)
+    try:
+        return _BY_TYPE[op_type]
+    except KeyError:
+        raise MissingFormulaError(f"op {op_type.__name__} is not registered") from None
+
+
+def definitions() -> tuple[OpDef, ...]:
+    """Every registered op, in registration order."""
+    return tuple(_BY_TYPE.values())
+
+
+def spec_form(name: str) -> "OpDef | None":
+    """The op whose spec name is ``name``."""
+    return _BY_SPEC_NAME.get(name)
+
+
+def spec_names() -> tuple[str, ...]:
+    return tuple(_BY_SPEC_NAME)
+
+
+def kind_titles() -> dict[str, str]:
+    """Every layer kind with its title, in the order of the per-kind view."""
+    return dict(_KIND_TITLES)
