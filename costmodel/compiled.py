@@ -107,15 +107,16 @@ def source(trace: Trace) -> str:
     lines = ["def evaluate(alpha, H, W, N):", *code.lines]
     for check in trace.checks:
         lines.append(f"    if not {code.of(check)}: raise _Fallback")
-    lines.append("    live = 0")
-    lines.append("    lives = []")
-    for delta in deltas:
+    live = "0"
+    lives = []
+    for step, delta in enumerate(deltas):
         if not (type(delta) is int and delta == 0):
-            lines.append(f"    live += {code.of(delta)}")
-        lines.append("    lives.append(live)")
+            lines.append(f"    live{step} = {live} + {code.of(delta)}")
+            live = f"live{step}"
+        lives.append(live)
     outputs = "(" + "".join(f"{code.tuple(shape.dims)}, " for shape in trace.outputs) + ")"
     lines.append(f"    return ({code.tuple(trace.input.dims)}, {outputs}, {code.tuple(trace.skips)}, "
-                 f"({''.join(code.tuple(values) + ', ' for values in metrics)}), lives)")
+                 f"({''.join(code.tuple(values) + ', ' for values in metrics)}), ({''.join(f'{v}, ' for v in lives)}))")
     return "\n".join(lines) + "\n"
 
 

@@ -16,7 +16,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .ir import Network
+from .compiled import Fallback
+from .ir import INPUT, Network
 from .passes import (NODE_METRICS, Interval, activation_schedule, buffer_plan, infer_shapes, network_input_shape,
                      node_counts)
 from .shapes import Shape
@@ -37,6 +38,7 @@ class NetworkPlan:
         self._buffers: "tuple[Interval, ...] | None" = None
         self.layouts: "tuple[str, ...] | None" = None
         self.traces: dict[str, Any] = {}
+        self._rows: "list[tuple[Any, tuple[int, ...], Any, str | None]] | None" = None
         self.programs: dict[str, "Callable[..., Any] | None"] = {}
         self.grids: dict[str, Any] = {}
 
@@ -47,6 +49,24 @@ class NetworkPlan:
             assert network is not None
             self._buffers = buffer_plan(network)
         return self._buffers
+
+    @property
+    def rows(self) -> "list[tuple[Any, tuple[int, ...], Any, str | None]]":
+        """Per node: the node, the positions of its inputs (-1: the network input), its op's declaration, and its
+        kind when the op has only one."""
+        if self._rows is None:
+            from .ops import definition
+
+            network = self._network()
+            assert network is not None
+            position = {INPUT: -1, **{node.name: i for i, node in enumerate(network.nodes)}}
+            rows = []
+            for node in network.nodes:
+                op_def = definition(node.op)
+                kind = next(iter(op_def.kinds)) if op_def.kind is None else None
+                rows.append((node, tuple(position[ref] for ref in node.inputs), op_def, kind))
+            self._rows = rows
+        return self._rows
 
     def trace(self, convention: str) -> Any:
         """The network traced under ``convention`` (``trace.trace``); raises what the trace raises."""
@@ -63,7 +83,7 @@ class NetworkPlan:
     def program(self, convention: str) -> "Callable[..., Any] | None":
         """The compiled counting program, or None when the network cannot be compiled."""
         if convention not in self.programs:
-            from .compiled import Fallback, compile_trace
+            from .compiled import compile_trace
             from .errors import CostModelError
 
             try:
@@ -138,30 +158,25 @@ def count(network: Network, alpha: float, size: tuple[int, int], batch: int, con
     if plan.uses >= COMPILE_AFTER and len(network.nodes) <= COMPILE_LIMIT:
         program = plan.program(convention)
         if program is not None:
-            from .compiled import Fallback
-
             try:
                 inputs, outputs, skips, metrics, live = program(alpha, size[0], size[1], batch)
             except Fallback:
                 pass
             else:
-                assert plan.layouts is not None
-                return Counts(inputs, outputs, plan.layouts, skips, metrics, tuple(live))
+                return Counts(inputs, outputs, plan.layouts, skips, metrics, live)  # type: ignore[arg-type]
     return interpret(network, alpha, size, batch, convention, plan)
 
 
 def compiled_counts(network: Network, alpha: float, size: tuple[int, int], batch: int, convention: str) -> Counts:
     """Count with the compiled program only (for tests and benchmarks): raises ``compiled.Fallback`` where a check
     fails or where the network cannot be compiled."""
-    from .compiled import Fallback
-
     plan = plan_of(network)
     program = plan.program(convention)
     if program is None:
         raise Fallback(f"network {network.name!r} cannot be compiled")
     inputs, outputs, skips, metrics, live = program(alpha, size[0], size[1], batch)
     assert plan.layouts is not None
-    return Counts(inputs, outputs, plan.layouts, skips, metrics, tuple(live))
+    return Counts(inputs, outputs, plan.layouts, skips, metrics, live)
 
 
 def interpret(network: Network, alpha: float, size: tuple[int, int], batch: int, convention: str,

@@ -129,8 +129,109 @@ class Column:
     parts: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]
 
 
+class _Program:
+    """Expressions of one kind of variable, compiled once into a flat NumPy function (one operation a line), so
+    that an evaluation runs a grid's values through every rule at NumPy speed. A first pass over plain floats
+    bounds every intermediate magnitude from the largest input: below 2^53 the float64 evaluation is exact (and
+    float64's floor of a quotient of integers is the integer quotient); above, Python's integers are used point
+    by point."""
+
+    def __init__(self, outputs: list[Any]):
+        order = topological(outputs)
+        slot = {expr.id: index for index, expr in enumerate(order)}
+        self.steps = [(expr.op, tuple(("v", slot[arg.id]) if isinstance(arg, Expr) else ("c", arg)
+                                      for arg in expr.args)) for expr in order]
+        self.outputs = [("v", slot[out.id]) if isinstance(out, Expr) else ("c", out) for out in outputs]
+        lines = ["def run(env):"]
+        for index, (op, args) in enumerate(self.steps):
+            if op == "var":
+                lines.append(f"    v{index} = env[{args[0][1]!r}]")
+                continue
+            a = [f"v{value}" if kind == "v" else repr(float(value)) for kind, value in args]
+            lines.append(f"    v{index} = {_NUMPY[op](*a)}")
+        one = "env['_one']"
+        lines.append("    return [" + "".join(f"v{value}, " if kind == "v" else f"{one} * {float(value)!r}, "
+                                          for kind, value in self.outputs) + "]")
+        namespace = {"_floor": np.floor, "_rint": np.rint, "_not": np.logical_not, "_and": np.logical_and,
+                     "_where": np.where, "_maximum": np.maximum, "_remainder": np.remainder}
+        exec(compile("\n".join(lines) + "\n", "<costmodel grid program>", "exec"), namespace)
+        self._run = namespace["run"]
+
+        self._bounds: dict[tuple, bool] = {}
+
+    def bounds_ok(self, env: dict[str, "np.ndarray"]) -> bool:
+        """Whether every intermediate value stays below 2^53 in magnitude for inputs of these largest magnitudes
+        (cached per largest magnitudes)."""
+        largest = {name: float(np.abs(value).max(initial=0.0)) for name, value in env.items()}
+        key = tuple(sorted(largest.items()))
+        if key not in self._bounds:
+            bounds: list[float] = []
+            ok = True
+            for op, args in self.steps:
+                bound = largest[args[0][1]] if op == "var" else \
+                    _bound(op, [bounds[a] if kind == "v" else abs(float(a)) for kind, a in args], args)
+                if bound >= EXACT_FLOAT:
+                    ok = False
+                    break
+                bounds.append(bound)
+            if len(self._bounds) > 64:
+                self._bounds.clear()
+            self._bounds[key] = ok
+        return self._bounds[key]
+
+    def run(self, env: dict[str, "np.ndarray"], length: int) -> "np.ndarray":
+        """Each output at every point, as an (outputs x points) array of exact integers: float64 when every
+        intermediate value is bounded below 2^53, else Python integers."""
+        if not self.bounds_ok(env):
+            return self._run_exact(env, length)
+        return np.array(self._run({**env, "_one": np.ones(length)}), dtype=np.float64).reshape(-1, length)
+
+    def _run_exact(self, env: dict[str, "np.ndarray"], length: int) -> "np.ndarray":
+        """Python's own arithmetic, point by point: exact at any size."""
+        result = np.empty((len(self.outputs), length), dtype=object)
+        for point in range(length):
+            values: list[Any] = []
+            for op, args in self.steps:
+                if op == "var":
+                    name = args[0][1]
+                    value = env[name][point]
+                    values.append(float(value) if name == "alpha" else int(value))
+                    continue
+                a = [values[v] if kind == "v" else v for kind, v in args]
+                if op == "floor_int":
+                    values.append(int(a[0]))
+                elif op == "round_even":
+                    values.append(round(a[0]))
+                elif op == "not":
+                    values.append(not a[0])
+                elif op == "select":
+                    values.append(a[1] if a[0] else a[2])
+                else:
+                    values.append(_SCALAR[op](a[0], a[1]))
+            for row, (kind, value) in enumerate(self.outputs):
+                result[row, point] = int(values[value] if kind == "v" else value)
+        return result
+
+
+_NUMPY = {
+    **{op: (lambda a, b, op=op: f"{a} {op} {b}") for op in ("+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=")},
+    "//": lambda a, b: f"_floor({a} / {b})",
+    "%": lambda a, b: f"_remainder({a}, {b})",
+    "and": lambda a, b: f"_and({a}, {b})",
+    "maximum": lambda a, b: f"_maximum({a}, {b})",
+    "floor_int": lambda a: f"_floor({a})",
+    "round_even": lambda a: f"_rint({a})",
+    "not": lambda a: f"_not({a})",
+    "select": lambda c, a, b: f"_where({c}, {a}, {b})",
+}
+
+
 class GridProgram:
-    """A trace separated once; ``evaluate`` counts it over any grid of alphas and sizes."""
+    """A trace separated once; ``evaluate`` counts it over any grid of alphas and sizes.
+
+    Every sum to evaluate (a metric's total, a step's live memory) is a list of slots, one per size factor it
+    uses; a slot's width part is a column of ``W @ M`` (width factors at every alpha, times the slots' coefficient
+    matrix), and the sum is that slot block times the size factors at every size."""
 
     def __init__(self, trace: Trace):
         self.trace = trace
@@ -143,15 +244,21 @@ class GridProgram:
             for value in values:
                 _merge(total, separator.terms(value))
             self.metrics[metric] = self._column(total)
-        self.width_checks, self.size_checks = [], []
+        width_checks, size_checks = [], []
         for check in trace.checks:
             if check.deps == WIDTH:
-                self.width_checks.append(check)
+                width_checks.append(select(check, 1, 0))
             elif check.deps == SIZE:
-                self.size_checks.append(check)
+                size_checks.append(select(check, 1, 0))
             else:
                 raise NotSeparable("a requirement on width and size together")
         self.steps = self._steps(separator)
+        width = self._factors(self.width_factors)
+        size = self._factors(self.size_factors)
+        self.width_program = _Program(width + width_checks)
+        self.size_program = _Program(size + size_checks)
+        self.n_width, self.n_size = len(width), len(size)
+        self._slots()
 
     def _column(self, terms: Terms) -> Column:
         by_size: dict[int, list[tuple[int, int]]] = {}
@@ -187,23 +294,90 @@ class GridProgram:
             other is not live_set and _contains(other, live_set) for other in sets)]
         return [self._column(live_set) for live_set in kept]
 
+    def _slots(self) -> None:
+        """The coefficient matrix of every slot, and which slots each metric and each group of steps reads."""
+        slots: list[tuple[int, tuple[tuple[int, int], ...]]] = []
+
+        def place(column: Column) -> tuple[list[int], list[int]]:
+            first = len(slots)
+            slots.extend(column.parts)
+            return list(range(first, len(slots))), [s for s, _ in column.parts]
+
+        self.metric_slots = {metric: place(column) for metric, column in self.metrics.items()}
+        # Steps whose live memory has a single size factor: the peak over them is the largest width part times it.
+        # Steps with several size factors are grouped by them, so that a step another one of its group outweighs
+        # at every alpha of a grid can be dropped before any product.
+        single: dict[int, list[int]] = {}
+        groups: dict[tuple[int, ...], list[list[int]]] = {}
+        for column in self.steps:
+            indices, sizes = place(column)
+            if len(sizes) == 1:
+                single.setdefault(sizes[0], []).extend(indices)
+            elif sizes:
+                groups.setdefault(tuple(sizes), []).append(indices)
+        self.single_steps = sorted(single.items())
+        self.step_groups = sorted(groups.items())
+        self.widest = max([len(slots) for slots, _ in self.metric_slots.values()] +
+                          [len(sizes) for sizes, _ in self.step_groups] + [1])
+        self.coefficients = np.zeros((self.n_width, len(slots)))
+        for index, (_, parts) in enumerate(slots):
+            for w, coef in parts:
+                self.coefficients[w, index] += coef
+        self.coefficients_t = np.ascontiguousarray(self.coefficients.T)
+        self.abs_coefficients_t = np.abs(self.coefficients_t)
+
     def evaluate(self, alphas: "np.ndarray", heights: "np.ndarray", widths: "np.ndarray", batch: int
                  ) -> tuple[dict[str, Any], Any, "np.ndarray", "np.ndarray"]:
         """(each metric's totals and the peak, as (alphas x sizes) arrays of exact integers; and the failed-check
         masks over alphas and over sizes)."""
-        width_values = _evaluate(self._factors(self.width_factors), {"alpha": alphas}, len(alphas))
-        size_values = _evaluate(self._factors(self.size_factors),
-                                {"H": heights, "W": widths, "N": np.full(len(heights), float(batch))},
-                                len(heights))
-        failed_alpha = _failures(self.width_checks, {"alpha": alphas}, len(alphas))
-        failed_size = _failures(self.size_checks, {"H": heights, "W": widths,
-                                                   "N": np.full(len(heights), float(batch))}, len(heights))
-        totals = {metric: _total(column, width_values, size_values) for metric, column in self.metrics.items()}
-        peak = None
-        for column in self.steps:
-            live = _total(column, width_values, size_values)
-            peak = live if peak is None else np.maximum(peak, live)
-        return totals, peak, failed_alpha, failed_size
+        width_values = self.width_program.run({"alpha": alphas}, len(alphas))            # (factors x alphas)
+        size_values = self.size_program.run({"H": heights, "W": widths, "N": np.full(len(heights), float(batch))},
+                                            len(heights))                               # (factors x sizes)
+        failed_alpha = (width_values[self.n_width:] == 0).any(axis=0)
+        failed_size = (size_values[self.n_size:] == 0).any(axis=0)
+        factors_w, factors_s = width_values[:self.n_width], size_values[:self.n_size]
+        exact = factors_w.dtype == object or factors_s.dtype == object
+        if not exact:
+            width_max = np.abs(factors_w).max(axis=1, initial=0.0)
+            slot_bounds = self.abs_coefficients_t @ width_max
+            exact = bool(slot_bounds.max(initial=0.0) >= EXACT_FLOAT)
+        if exact:
+            parts = self.coefficients_t.astype(np.int64).astype(object) @ factors_w.astype(object)
+            size_max = slot_bounds = None
+        else:
+            parts = self.coefficients_t @ factors_w          # (slots x alphas); every partial sum is below 2^53
+            size_max = np.abs(factors_s).max(axis=1, initial=0.0)
+
+        # One bound for every product below: each sums at most ``widest`` slot x size terms.
+        small = size_max is not None and float(slot_bounds.max(initial=0.0)) * float(size_max.max(initial=0.0)) * \
+            self.widest < EXACT_FLOAT
+
+        def product(slots: Any, sizes: Any, part: Any = None) -> Any:
+            left = parts[slots].T if part is None else part
+            if small:
+                return left @ factors_s[sizes]
+            if size_max is None:
+                return _product(left, factors_s[sizes], None, None)
+            return _product(left, factors_s[sizes], slot_bounds[slots] if part is None else
+                            slot_bounds[slots].max(initial=0.0)[None], size_max[sizes])
+
+        totals = {metric: _integers(product(slots, sizes)) for metric, (slots, sizes) in self.metric_slots.items()}
+        peak: Any = np.zeros((len(alphas), factors_s.shape[1]))
+        for size, slots in self.single_steps:
+            peak = _maximum(peak, product(slots, [size], parts[slots].max(axis=0)[:, None]))
+        for sizes, members in self.step_groups:
+            for slots in members:
+                peak = _maximum(peak, product(slots, list(sizes)))
+        return totals, _integers(peak), failed_alpha, failed_size
+
+
+def _integers(values: "np.ndarray") -> "np.ndarray":
+    """Exact integers as int64 (from float64 or int64), or as Python integers past int64."""
+    if values.dtype == object:
+        if values.size and max(values.max(), -values.min()) < 2 ** 63:
+            return values.astype(np.int64)
+        return values
+    return values.astype(np.int64)
 
 
 def _contains(big: Terms, small: Terms) -> bool:
@@ -214,9 +388,29 @@ def _contains(big: Terms, small: Terms) -> bool:
     return all(big.get(key, 0) >= coef for key, coef in small.items())
 
 
-_UFUNCS = {"+": np.add, "-": np.subtract, "*": np.multiply, "//": np.floor_divide, "/": np.true_divide,
-           "%": np.remainder, "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
-           "==": np.equal, "!=": np.not_equal, "and": np.logical_and, "maximum": np.maximum}
+def _product(left: "np.ndarray", right: "np.ndarray", left_bound: Any, right_bound: Any) -> "np.ndarray":
+    """``left @ right`` exactly: float64 (BLAS) below 2^53, int64 below 2^63, Python integers beyond. The bounds
+    are the largest magnitudes of left's columns and right's rows (None: left holds Python integers)."""
+    if left_bound is not None:
+        bound = float(np.asarray(left_bound) @ np.asarray(right_bound)) if len(right_bound) else 0.0
+        if bound < EXACT_FLOAT:
+            return left @ right                       # exact integers in float64
+        if bound < EXACT_INT64:
+            return left.astype(np.int64) @ right.astype(np.int64)
+        left = left.astype(np.int64).astype(object)
+    return left @ right.astype(np.int64).astype(object) if right.dtype != object else left @ right
+
+
+def _maximum(a: "np.ndarray", b: "np.ndarray") -> "np.ndarray":
+    """The element-wise maximum, exactly (float64 holds exact integers below 2^53; beyond, int64 or objects);
+    into ``a`` where the types allow."""
+    if a.dtype == b.dtype and a.dtype != object:
+        return np.maximum(a, b, out=a)
+    if a.dtype == object or b.dtype == object:
+        return np.maximum(_integers(a).astype(object), _integers(b).astype(object))
+    return np.maximum(a.astype(np.int64), b.astype(np.int64))
+
+
 _SCALAR = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "//": lambda a, b: a // b,
            "/": lambda a, b: a / b, "%": lambda a, b: a % b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
            ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "==": lambda a, b: a == b,
@@ -232,8 +426,8 @@ def _bound(op: str, bounds: list[float], args: tuple) -> float:
     if op == "//":
         return bounds[0] + 1
     if op == "/":
-        divisor = args[1]
-        return bounds[0] / abs(divisor) if not isinstance(divisor, Expr) and divisor else math.inf
+        kind, divisor = args[1]
+        return bounds[0] / abs(divisor) if kind == "c" and divisor else math.inf
     if op == "%":
         return bounds[1]
     if op in ("floor_int", "round_even"):
@@ -241,106 +435,3 @@ def _bound(op: str, bounds: list[float], args: tuple) -> float:
     if op in ("maximum", "select"):
         return max(bounds[-2:])
     return 1.0          # comparisons and logic
-
-
-def _evaluate(factors: list[Any], env: dict[str, "np.ndarray"], length: int) -> "np.ndarray":
-    """Each factor's value at every point: a (points x factors) array of exact integers (float64 when every
-    intermediate value is bounded below 2^53, else Python integers)."""
-    order = topological(factors)
-    values: dict[int, Any] = {}
-    bounds: dict[int, float] = {}
-    exact = True
-    for expr in order:
-        if expr.op == "var":
-            value = env[expr.args[0]]
-            values[expr.id], bounds[expr.id] = value, float(np.max(np.abs(value))) if length else 0.0
-            continue
-        args = [values[arg.id] if isinstance(arg, Expr) else arg for arg in expr.args]
-        arg_bounds = [bounds[arg.id] if isinstance(arg, Expr) else abs(float(arg)) for arg in expr.args]
-        bound = _bound(expr.op, arg_bounds, expr.args)
-        bounds[expr.id] = bound
-        if bound >= EXACT_FLOAT:
-            exact = False
-            break
-        op = expr.op
-        if op == "floor_int":
-            values[expr.id] = np.floor(args[0])
-        elif op == "round_even":
-            values[expr.id] = np.rint(args[0])
-        elif op == "not":
-            values[expr.id] = np.logical_not(args[0])
-        elif op == "select":
-            values[expr.id] = np.where(args[0], args[1], args[2])
-        else:
-            values[expr.id] = _UFUNCS[op](args[0], args[1])
-    if exact:
-        columns = [np.broadcast_to(np.asarray(values[f.id] if isinstance(f, Expr) else f, dtype=np.float64),
-                                   (length,)) for f in factors]
-        return np.stack(columns, axis=1) if columns else np.zeros((length, 0))
-    return _evaluate_exact(factors, order, env, length)
-
-
-def _evaluate_exact(factors: list[Any], order: list[Expr], env: dict[str, "np.ndarray"], length: int
-                    ) -> "np.ndarray":
-    """Python's own arithmetic, point by point: exact at any size."""
-    result = np.empty((length, len(factors)), dtype=object)
-    for point in range(length):
-        values: dict[int, Any] = {}
-        for expr in order:
-            if expr.op == "var":
-                value = env[expr.args[0]][point]
-                values[expr.id] = float(value) if expr.args[0] == "alpha" else int(value)
-                continue
-            args = [values[arg.id] if isinstance(arg, Expr) else arg for arg in expr.args]
-            op = expr.op
-            if op == "floor_int":
-                values[expr.id] = int(args[0])
-            elif op == "round_even":
-                values[expr.id] = round(args[0])
-            elif op == "not":
-                values[expr.id] = not args[0]
-            elif op == "select":
-                values[expr.id] = args[1] if args[0] else args[2]
-            else:
-                values[expr.id] = _SCALAR[op](args[0], args[1])
-        for j, factor in enumerate(factors):
-            result[point, j] = int(values[factor.id]) if isinstance(factor, Expr) else factor
-    return result
-
-
-def _failures(checks: list[Any], env: dict[str, "np.ndarray"], length: int) -> "np.ndarray":
-    """True where any of ``checks`` fails."""
-    failed = np.zeros(length, dtype=bool)
-    if checks:
-        values = _evaluate([select(check, 1, 0) for check in checks], env, length)
-        failed = np.any(values == 0, axis=1)
-    return failed
-
-
-def _width_part(parts: tuple[tuple[int, int], ...], width_values: "np.ndarray") -> "np.ndarray":
-    indices = [w for w, _ in parts]
-    coefs = np.array([c for _, c in parts], dtype=width_values.dtype)
-    return width_values[:, indices] @ coefs
-
-
-def _total(column: Column, width_values: "np.ndarray", size_values: "np.ndarray") -> Any:
-    """``sum over parts of (width part) x (size factor)`` over the grid, exactly."""
-    if not column.parts:
-        return np.zeros((width_values.shape[0], size_values.shape[0]), dtype=np.int64)
-    sizes = [s for s, _ in column.parts]
-    objects = width_values.dtype == object or size_values.dtype == object
-    if objects:
-        left = np.stack([_width_part(parts, width_values) for _, parts in column.parts], axis=1)
-        return left.astype(object) @ size_values[:, sizes].T.astype(object)
-    bound_w = np.array([sum(abs(c) * float(np.max(np.abs(width_values[:, w]), initial=0.0)) for w, c in parts)
-                        for _, parts in column.parts])
-    if bound_w.max(initial=0.0) >= EXACT_FLOAT:
-        return _total(column, width_values.astype(object), size_values.astype(object))
-    left = np.stack([_width_part(parts, width_values) for _, parts in column.parts], axis=1)
-    right = size_values[:, sizes].T
-    bound = float(bound_w @ np.max(np.abs(right), axis=1, initial=0.0))
-    if bound < EXACT_FLOAT:
-        return (left @ right).astype(np.int64)
-    if bound < EXACT_INT64:
-        return left.astype(np.int64) @ right.astype(np.int64)
-    return left.astype(np.int64).astype(object) @ right.astype(np.int64).astype(object)

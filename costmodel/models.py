@@ -15,19 +15,33 @@ MODEL_KINDS = "a zoo name, a spec file or a Network"
 def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = None) -> tuple[Network, Any]:
     """The network of a zoo name (with its ``zoo.ModelEntry``), or of a spec file or a ``Network`` (with None).
     Options go to the zoo model or to the spec file (which takes ``num_classes``); a Network takes none."""
-    from .spec import load_spec, looks_like_spec
-    from .zoo import MODELS, get_entry
-
     if isinstance(model, Network):
         if options:
             raise CostModelError("options apply to zoo models and spec files, not to a Network")
         return model, None
     if not isinstance(model, str):
         raise CostModelError(f"model must be {MODEL_KINDS}, got {type(model).__name__}")
-    if model not in MODELS and looks_like_spec(model):
-        return load_spec(model, options), None
-    entry = get_entry(model)
+    zoo = _zoo()
+    entry = zoo.MODELS.get(model)
+    if entry is None:
+        from .spec import load_spec, looks_like_spec
+
+        if looks_like_spec(model):
+            return load_spec(model, options), None
+        entry = zoo.get_entry(model)
     return entry.network(options), entry
+
+
+_ZOO: list[Any] = []
+
+
+def _zoo() -> Any:
+    """The zoo package, imported on first use (it builds every model's entry)."""
+    if not _ZOO:
+        from . import zoo
+
+        _ZOO.append(zoo)
+    return _ZOO[0]
 
 
 @dataclass(frozen=True)

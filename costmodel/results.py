@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .counting import Counts
-from .ir import INPUT, Network
+from .counting import Counts, plan_of
+from .ir import Network
 from .metrics import layer_metrics, summed_metrics, total_metrics
-from .ops import definition, kind_titles
+from .ops import kind_titles
 from .shapes import NodeShapes, Shape
 
 if TYPE_CHECKING:  # pandas is imported only by to_frame()
@@ -20,8 +20,7 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 DEFAULT_DTYPE = "float32"
 
 
-@dataclass(frozen=True)
-class LayerCost:
+class LayerCost(NamedTuple):
     """One node's costs. Counts are exact; ``*_bytes`` use the analysis dtype; ``activation`` is the node's output
     size and ``live_activation_bytes`` the memory live while it runs."""
 
@@ -78,17 +77,17 @@ class Analysis:
         """The first node at which the peak is live."""
         return self.network.nodes[self.counts.peak_step].name
 
+    @cached_property
+    def _shapes(self) -> list[Shape]:
+        counts = self.counts
+        make = tuple.__new__
+        return [make(Shape, pair) for pair in zip(counts.layouts, counts.outputs)] + [self.input_shape]
+
     def node_shapes(self) -> tuple[NodeShapes, ...]:
         """Every node with its resolved shapes at this setting."""
-        counts = self.counts
-        produced: dict[str, Shape] = {INPUT: self.input_shape}
-        resolved = []
-        for index, node in enumerate(self.network.nodes):
-            output = Shape(counts.layouts[index], counts.outputs[index])
-            resolved.append(NodeShapes(node, tuple(produced[ref] for ref in node.inputs), output,
-                                       counts.skips[index]))
-            produced[node.name] = output
-        return tuple(resolved)
+        shapes, skips = self._shapes, self.counts.skips
+        return tuple(NodeShapes(node, tuple(shapes[i] for i in inputs), shapes[index], skips[index])
+                     for index, (node, inputs, _, _) in enumerate(plan_of(self.network).rows))
 
     @cached_property
     def layers(self) -> tuple[LayerCost, ...]:
@@ -97,15 +96,17 @@ class Analysis:
         counts = self.counts
         params, madds, flops, memory, activation = (counts.metric(name) for name in
                                                     ("params", "madds", "flops", "memory_access", "activation"))
-        rows = []
-        for i, node in enumerate(self.node_shapes()):
-            if node.skipped:
+        shapes, skips, live = self._shapes, counts.skips, counts.live
+        make, rows = tuple.__new__, []
+        for i, (node, inputs, op_def, kind) in enumerate(plan_of(self.network).rows):
+            if skips[i]:
                 continue
-            rows.append(LayerCost(
-                name=node.name, kind=definition(node.op).kind_of(node), input_shapes=node.inputs,
-                output_shape=node.output, params=params[i], madds=madds[i], flops=flops[i],
-                memory_access=memory[i], memory_access_bytes=memory[i] * width, activation=activation[i],
-                activation_bytes=activation[i] * width, live_activation_bytes=counts.live[i] * width))
+            input_shapes = (shapes[inputs[0]],) if len(inputs) == 1 else tuple([shapes[j] for j in inputs])
+            if kind is None:
+                kind = op_def.kind(node.op, NodeShapes(node, input_shapes, shapes[i]))
+            rows.append(make(LayerCost, (node.name, kind, input_shapes, shapes[i], params[i], madds[i], flops[i],
+                                         memory[i], memory[i] * width, activation[i], activation[i] * width,
+                                         live[i] * width)))
         return tuple(rows)
 
     @cached_property
@@ -167,7 +168,7 @@ class Analysis:
         import pandas
 
         records = [
-            {**layer.__dict__, "input_shapes": [list(s.sample) for s in layer.input_shapes],
+            {**layer._asdict(), "input_shapes": [list(s.sample) for s in layer.input_shapes],
              "output_shape": list(layer.output_shape.sample), "layout": layer.output_shape.layout}
             for layer in self.layers
         ]

@@ -11,7 +11,6 @@ place that rounds.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from .errors import CostModelError
@@ -114,14 +113,13 @@ def adaptive_window_total(size: Any, output: int) -> Any:
     return total
 
 
-@dataclass(frozen=True)
-class NodeShapes:
+class NodeShapes(NamedTuple):
     """A node with its resolved input shapes and output shape at one setting."""
 
     node: "Node"
     inputs: tuple[Shape, ...]
     output: Shape
-    skipped: bool = False      # a conditional residual that does not apply at this width (see ``ops.Add``)
+    skipped: bool = False      # a conditional op that does not happen at this setting (see ``ops.Add``)
 
     @property
     def name(self) -> str:

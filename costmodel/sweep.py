@@ -90,65 +90,74 @@ class Sweep:
         """One row per point: alpha (as typed: the shortest repr), rho, the resolution and every total."""
         import numpy as np
 
-        count = len(self.sizes)
-        blocks = [_text_block([repr(alpha) for alpha in self.alphas], np.repeat(np.arange(len(self.alphas)), count))]
-        tiles = np.tile(np.arange(count), len(self.alphas))
+        count, rows = len(self.sizes), len(self.alphas)
+        blocks = [_text_block([repr(alpha) for alpha in self.alphas], lambda a: np.repeat(a, count, axis=0))]
         if self.rhos is not None:
-            blocks.append(_text_block([repr(rho) for rho in self.rhos], tiles))
-        blocks.append(_text_block([str(size) for size in self.resolutions], tiles))
+            blocks.append(_text_block([repr(rho) for rho in self.rhos], lambda a: np.tile(a, (rows, 1))))
+        blocks.append(_text_block([str(size) for size in self.resolutions], lambda a: np.tile(a, (rows, 1))))
         blocks += [_int_block(self.columns[name]) for name in FIELDS]
         return ",".join(self.header()) + "\n" + _join(blocks)
 
 
-def _text_block(texts: list[str], rows: Any) -> tuple[Any, Any]:
-    """The ASCII of ``texts[rows[i]]`` in row i, left-aligned: (characters, which are real)."""
+def _text_block(texts: list[str], rows: Any) -> Any:
+    """The ASCII of ``texts``, left-aligned and padded with NUL bytes, one text a row, laid out by ``rows`` (a
+    function of the (texts x width) table giving the table of every row)."""
     import numpy as np
 
     width = max(len(text) for text in texts)
     table = np.zeros((len(texts), width), dtype=np.uint8)
-    valid = np.zeros((len(texts), width), dtype=bool)
     for i, text in enumerate(texts):
         data = text.encode("ascii")
         table[i, :len(data)] = np.frombuffer(data, dtype=np.uint8)
-        valid[i, :len(data)] = True
-    return table[rows], valid[rows]
+    return rows(table)
 
 
-def _int_block(values: Any) -> tuple[Any, Any]:
-    """The decimal digits of non-negative integers, right-aligned: (characters, which are real)."""
+_DIGITS: list[Any] = []
+
+
+def _four_digits() -> Any:
+    """The ASCII of 0000 .. 9999, four bytes in one 32-bit word each (in memory order)."""
+    import numpy as np
+
+    if not _DIGITS:
+        numbers = np.arange(10_000)
+        characters = np.stack([(numbers // 10 ** (3 - i)) % 10 + 48 for i in range(4)], axis=1).astype(np.uint8)
+        _DIGITS.append(np.ascontiguousarray(characters).view(np.uint32)[:, 0])
+    return _DIGITS[0]
+
+
+def _int_block(values: Any) -> Any:
+    """The decimal digits of non-negative integers, right-aligned, leading zeros as NUL bytes; four digits a
+    step."""
     import numpy as np
 
     if values.dtype == object:
-        return _text_block([str(value) for value in values.tolist()], np.arange(len(values)))
-    values = values.astype(np.int64)
+        return _text_block([str(value) for value in values.tolist()], lambda table: table)
+    values = values.astype(np.int64, copy=False)
     digits = max(1, len(str(int(values.max(initial=0)))))
-    table = np.empty((len(values), digits), dtype=np.uint8)
-    rest = values.copy()
-    length = np.ones(len(values), dtype=np.int64)
-    for position in range(digits - 1, -1, -1):
-        quotient = rest // 10
-        table[:, position] = rest - quotient * 10 + 48
+    chunks = -(-digits // 4)
+    words = np.empty((len(values), chunks), dtype=np.uint32)      # four ASCII digits in each 32-bit word
+    lookup, rest = _four_digits(), values
+    for chunk in range(chunks - 1, -1, -1):
+        quotient = rest // 10_000
+        words[:, chunk] = lookup[rest - quotient * 10_000]
         rest = quotient
-        if position:
-            length += values >= 10 ** (digits - position)
-    valid = np.arange(digits)[None, :] >= (digits - length)[:, None]
-    return table, valid
+    table = words.view(np.uint8)
+    length = np.searchsorted(np.asarray([10 ** k for k in range(1, 19)], dtype=np.int64), values, side="right") + 1
+    table *= np.arange(4 * chunks)[None, :] >= (4 * chunks - length)[:, None]
+    return table
 
 
-def _join(blocks: list[tuple[Any, Any]]) -> str:
-    """Rows of the blocks' real characters, separated by commas, one line each."""
+def _join(blocks: list[Any]) -> str:
+    """Rows of the blocks' characters (NUL bytes dropped), separated by commas, one line each."""
     import numpy as np
 
-    rows = len(blocks[0][0])
-    parts, masks = [], []
-    for index, (table, valid) in enumerate(blocks):
+    rows = len(blocks[0])
+    parts = []
+    for index, table in enumerate(blocks):
         parts.append(table)
-        masks.append(valid)
         parts.append(np.full((rows, 1), ord(",") if index < len(blocks) - 1 else ord("\n"), dtype=np.uint8))
-        masks.append(np.ones((rows, 1), dtype=bool))
-    characters = np.concatenate(parts, axis=1)
-    real = np.concatenate(masks, axis=1)
-    return characters[real].tobytes().decode("ascii")
+    return np.concatenate(parts, axis=1).tobytes().translate(None, b"\0").decode("ascii")
 
 
 def _progress(total: int) -> Any:

@@ -104,11 +104,12 @@ def test_an_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch, cap
 
 def test_python_api_raises_the_documented_error():
     from costmodel.sweep import sweep
-    from costmodel.torch_lowering import to_torch
     for call in (lambda: costmodel.analyze("mobilenet_v1", alpha=-1), lambda: costmodel.analyze(3.5),
                  lambda: costmodel.analyze("mobilenet_v1", resolution=(1, 2, 3)),
                  lambda: costmodel.analyze("mobilenet_v1", options={"x": 1}),
-                 lambda: to_torch("mobilenet_v1", rho=0), lambda: sweep("mobilenet_v1", [], [224]),
+                 lambda: costmodel.analyze("mobilenet_v1", batch=0),
+                 lambda: costmodel.analyze("mobilenet_v1", resolution="160x"),
+                 lambda: sweep("mobilenet_v1", [], [224]),
                  lambda: costmodel.Conv2d(8, kernel=(3, 0)), lambda: costmodel.Linear(0)):
         with pytest.raises(CostModelError):
             call()

@@ -1,12 +1,18 @@
 """`costmodel sweep`: ranges, CSV, points equal `costmodel table` at the same setting, and bad ranges refused."""
 import csv
 import io
+import json
 import random
 
 import pytest
 
+import costmodel
+from costmodel.builder import GraphBuilder
+from costmodel.counting import plan_of
 from costmodel.errors import CostModelError
-from costmodel.sweep import parse_range
+from costmodel.ops import Conv2d, Flatten, Linear
+from costmodel.scaling import Expanded, Scaled
+from costmodel.sweep import parse_range, sweep
 
 from helpers import run
 
@@ -60,3 +66,70 @@ def test_sweep_defaults_and_errors(capsys):
     assert status == 2 and "alpha must be in (0, 10]" in err
     status, _, err = run(["sweep", "mobilenet_v1", "--resolution", "1:3:1"], capsys)
     assert status == 0
+
+
+def test_counts_past_two_to_the_63_stay_exact(tmp_path, capsys):
+    """Two 20,000-wide 11x11 convolutions at alpha 10 (200,000 channels) on an 8192 x 8192 input: the mult-adds
+    pass 2^63, and the sweep prints what the formula gives by hand, as `costmodel table` does."""
+    spec = tmp_path / "huge.toml"
+    spec.write_text('name = "huge"\nwidth_rule = "make_divisible"\n'
+                    '[[layer]]\nop = "conv2d"\nout = 20000\nkernel = 11\n'
+                    '[[layer]]\nop = "conv2d"\nout = 20000\nkernel = 11\n')
+    by_hand = 121 * 3 * 200_000 * 8192 ** 2 + 121 * 200_000 * 200_000 * 8192 ** 2
+    assert by_hand == 324_811_773_863_526_400_000 > 2 ** 63
+    status, out, _ = run(["sweep", str(spec), "--alpha", "9.5:10:0.5", "--resolution", "8192"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0 and rows[1]["alpha"] == "10.0" and int(rows[1]["madds"]) == by_hand
+    assert int(rows[1]["flops"]) == 2 * by_hand
+    status, out, _ = run(["table", str(spec), "--alpha", "10", "--resolution", "8192", "--format", "json"], capsys)
+    assert json.loads(out)["totals"]["madds"] == by_hand
+
+
+def _equal_to_table(grid, model, batch=1, options=None, sample=None):
+    names = ("params", "madds", "flops", "memory_access_bytes", "peak_activation_bytes")
+    points = list(zip(grid.columns["alpha"].tolist(), grid.columns["resolution"].tolist(),
+                      *(grid.columns[name].tolist() for name in names)))
+    for alpha, resolution, *values in (random.Random(3).sample(points, sample) if sample else points):
+        totals = costmodel.analyze(model, alpha=alpha, resolution=resolution, batch=batch, options=options).totals
+        assert values == [totals[name] for name in names], (model, alpha, resolution)
+
+
+@pytest.mark.parametrize("model", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "fd_mobilenet",
+                                   "examples/mobilenet_v2_like.toml", "examples/inception_like.toml"])
+def test_random_grids_equal_table(model):
+    rng = random.Random(model)
+    alphas = sorted({round(rng.uniform(0.2, 2.0), 3) for _ in range(7)})
+    if model.endswith("inception_like.toml"):      # its residual adds widths that must round alike
+        alphas = sorted({rng.choice([0.25, 0.5, 0.75, 1.0, 1.5, 2.0]) for _ in range(4)})
+    resolutions = sorted({rng.randrange(64, 300) for _ in range(6)})
+    for batch in (1, 3):
+        _equal_to_table(sweep(model, alphas, resolutions, batch=batch), model, batch)
+
+
+def test_rho_ranges_and_non_square_sizes(capsys):
+    status, out, _ = run(["sweep", "mobilenet_v1", "--alpha", "0.5:1:0.5", "--rho", "0.5:1:0.25"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0 and [row["resolution"] for row in rows[:3]] == ["112", "168", "224"]
+    assert [row["rho"] for row in rows[:3]] == ["0.5", "0.75", "1.0"]
+    _, table, _ = run(["table", "mobilenet_v1", "--alpha", "0.5", "--rho", "0.75", "--format", "csv"], capsys)
+    assert next(csv.DictReader(io.StringIO(table)))["madds"] == rows[1]["madds"]
+    status, out, _ = run(["sweep", "mobilenet_v1", "--resolution", "160x224"], capsys)
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    _, table, _ = run(["table", "mobilenet_v1", "--resolution", "160x224", "--format", "csv"], capsys)
+    assert row["resolution"] == "160x224" and next(csv.DictReader(io.StringIO(table)))["madds"] == row["madds"]
+    status, _, err = run(["sweep", "mobilenet_v1", "--rho", "0.5", "--resolution", "224"], capsys)
+    assert status == 2 and "not both" in err
+
+
+def test_a_network_that_does_not_separate_is_counted_point_by_point():
+    """A linear layer whose width is half its flattened input mixes alpha and the map size in one rounding: the
+    grid engine cannot split it, and the sweep falls back to counting every point."""
+    builder = GraphBuilder()
+    builder.add("conv", Conv2d(Scaled(8, "make_divisible"), kernel=3, stride=2, padding=1))
+    builder.add("flatten", Flatten())
+    builder.add("fc", Linear(Expanded(0.5)))
+    network = builder.build("mixed", base_resolution=32)
+    assert plan_of(network).grid("costmodel") is None
+    grid = sweep(network, [0.5, 1.0, 1.3], [31, 32, 64])
+    _equal_to_table(grid, network)
+    assert grid.columns["madds"][4] == 9 * 3 * 8 * 16 * 16 + (8 * 16 * 16) * (8 * 16 * 16 // 2)

@@ -1,6 +1,10 @@
 """Hand-written torch blocks (tests/torch_blocks.py), counted by fvcore, against the IR's numbers for the same
 configuration: a check that does not rest on costmodel's own torch lowering."""
 import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("fvcore")
+
 import torch
 
 import costmodel

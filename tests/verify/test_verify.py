@@ -1,15 +1,16 @@
 """`costmodel verify`: the exit contract, the diff table, quiet reference tools, and a perturbed formula caught."""
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("fvcore")
+
+import dataclasses
 import json
 import subprocess
 import sys
 
-import pytest
-
 import costmodel
-import dataclasses
-
-from costmodel.ops import registry
-from costmodel.ops import Conv2d
+from costmodel.ops import Conv2d, registry
 from costmodel.torch_lowering import to_torch
 
 from helpers import run
@@ -79,6 +80,20 @@ def test_verify_bad_input(capsys):
     assert status == 2 and "fixed input size" in err
     status, _, err = run(["verify", "mobilenet_v1", "--against", "thop"], capsys)
     assert status == 2 and "Invalid value for '--against'" in err
+
+
+def test_to_torch_raises_the_documented_error():
+    for call in (lambda: to_torch("mobilenet_v1", rho=0), lambda: to_torch("mobilenet_v1", batch=0)):
+        with pytest.raises(costmodel.CostModelError):
+            call()
+
+
+def test_the_report_cross_checks_with_fvcore(tmp_path):
+    from costmodel.report import write_report
+    html = write_report(str(tmp_path / "r.html"), "mobilenet_v1", alpha=0.75)
+    assert "Every layer agrees with fvcore" in html and "325,400,448" in html
+    html = write_report(str(tmp_path / "r.html"), "mobilenet_v2", alpha=0.5, batch=2)
+    assert "Every layer agrees with fvcore" in html
 
 
 def test_the_user_sees_only_costmodels_output():

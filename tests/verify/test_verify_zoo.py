@@ -2,6 +2,10 @@
 at two widths (where it has a width multiplier) and two resolutions (where it takes one); FlopCounterMode too."""
 import pytest
 
+pytest.importorskip("torch")
+pytest.importorskip("fvcore")
+
+
 from costmodel.zoo import MODELS
 
 from reference_tools import check, lowered

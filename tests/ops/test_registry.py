@@ -1,0 +1,109 @@
+"""The op registry is complete: every op declares every metric under every convention, a kind, a memory behaviour,
+a spec form and a lowering; the passes, the spec reader, the lowering, the views and the report name no op."""
+import ast
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+import costmodel
+from costmodel.builder import GraphBuilder
+from costmodel.conventions import CONVENTIONS
+from costmodel.errors import CostModelError, MissingFormulaError
+from costmodel.metrics import node_metrics
+from costmodel.ops import Conv2d, definitions, kind_titles, registry, spec_names
+from costmodel.ops.registry import MEMORY, OpDef, SpecForm
+
+PACKAGE = Path(costmodel.__file__).parent
+
+
+def test_every_op_declares_everything():
+    assert len(definitions()) == 14
+    for op_def in definitions():
+        for metric in node_metrics():
+            if metric.name == "flops":
+                assert set(op_def.flops) == set(CONVENTIONS), op_def.op.__name__
+                assert all(callable(op_def.formula("flops", c)) for c in CONVENTIONS)
+            else:
+                assert callable(op_def.formula(metric.name)), (op_def.op.__name__, metric.name)
+        assert callable(op_def.shape) and callable(op_def.lower) and callable(op_def.spec.read)
+        assert op_def.memory in MEMORY and op_def.kinds and set(op_def.kinds) <= set(kind_titles())
+        assert op_def.spec.name == op_def.op.op_name and op_def.spec.name in spec_names()
+        assert op_def.examples, f"{op_def.op.__name__} has no examples for the completeness tests"
+        assert all(isinstance(example, op_def.op) for example in op_def.examples)
+
+
+def test_kinds_keep_the_per_kind_order():
+    assert list(kind_titles()) == ["conv", "depthwise", "pointwise", "group", "linear", "batchnorm", "activation",
+                                   "pool", "global_pool", "add", "mul", "concat", "split", "shuffle", "flatten",
+                                   "dropout"]
+
+
+def _one_op_network(op_def: OpDef, op):
+    """A network of the example op on a 1 x 4 x 6 x 6 input (flattened first for an op that reads features)."""
+    builder = GraphBuilder()
+    source = "input"
+    if op_def.example_input == "NC":
+        source = builder.add("flatten", costmodel.Flatten())
+    low = op.arity[0]
+    builder.add("op", op, (source,) * low)
+    return builder.build(f"one_{op_def.spec.name}", input_channels=4, base_resolution=6)
+
+
+@pytest.mark.parametrize("op_def", definitions(), ids=lambda d: d.spec.name)
+def test_every_example_analyzes_under_every_convention(op_def):
+    for op in op_def.examples:
+        network = _one_op_network(op_def, op)
+        for convention in CONVENTIONS:
+            result = costmodel.analyze(network, convention=convention)
+            assert all(isinstance(value, int) and value >= 0 for value in result.totals.values())
+
+
+def test_a_missing_convention_or_duplicate_is_refused():
+    conv = registry.definition(Conv2d)
+    with pytest.raises(RuntimeError, match="registered twice"):
+        registry.register(conv)
+    incomplete = dataclasses.replace(conv, op=type("Other", (Conv2d,), {"op_name": "other"}),
+                                     flops={"costmodel": conv.flops["costmodel"]},
+                                     spec=SpecForm("other", conv.spec.read))
+    with pytest.raises(RuntimeError, match="flops conventions missing"):
+        registry.register(incomplete)
+    assert issubclass(MissingFormulaError, CostModelError)
+    with pytest.raises(MissingFormulaError, match="not registered"):
+        registry.definition(type("Unknown", (costmodel.ir.Op,), {}))
+
+
+FRONT_ENDS = {"zoo", "spec", "cli", "report", "torch_lowering", "verify", "models", "analysis", "sweep", "views",
+              "reproduce", "builder"}
+CORE = ["ir.py", "shapes.py", "passes.py", "conventions.py", "metrics.py", "counting.py", "results.py", "trace.py",
+        "compiled.py", "grid.py", "symbolic.py", "scaling.py", *(f"ops/{p.name}" for p in (PACKAGE / "ops").glob("*.py"))]
+OP_NAMES = {op_def.op.__name__ for op_def in definitions()}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            module = (node.module or "").split(".")
+            names.add(module[0] if node.level and module[0] else (module[1] if len(module) > 1 else module[0]))
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_imports_no_front_end(module):
+    imported = _imports(PACKAGE / module)
+    assert not imported & FRONT_ENDS, f"{module} imports {sorted(imported & FRONT_ENDS)}"
+    assert "torch" not in imported and "fvcore" not in imported
+
+
+@pytest.mark.parametrize("module", ["passes.py", "counting.py", "results.py", "trace.py", "compiled.py", "grid.py",
+                                    "spec.py", "torch_lowering.py", "views.py", "metrics.py", "report/context.py"])
+def test_the_generic_modules_name_no_op(module):
+    tree = ast.parse((PACKAGE / module).read_text())
+    named = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id in OP_NAMES}
+    named |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+              for alias in node.names if alias.name in OP_NAMES}
+    assert not named, f"{module} names {sorted(named)}"
