@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from .ir import INPUT, Network, Node, Op
-from .ops import Activation, Add, BatchNorm, Conv2d, GlobalAvgPool, Multiply, same_padding
-from .scaling import ChannelsOf, Squeezed, Width
+from .ops import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Multiply, same_padding
+from .scaling import ChannelsOf, Scaled, Squeezed, Width
 
 
 class GraphBuilder:
@@ -36,20 +36,47 @@ class GraphBuilder:
         return Network(name=name, nodes=tuple(self._nodes), **network_fields)  # type: ignore[arg-type]
 
 
-def conv_bn_act(builder: GraphBuilder, prefix: str, out: "Width | int | None", kernel: int = 3, stride: int = 1,
-                groups: "int | str" = 1, activation: str | None = "relu", x: str | None = None,
-                bias: bool = False, names: tuple[str, str, str] | None = None) -> str:
-    """A convolution (k x k, "same"-size padding, no bias by default), BatchNorm, and ``activation`` unless it is
-    None. The three nodes are ``prefix.conv``, ``prefix.bn``, ``prefix.<activation>``, or ``prefix.<name>`` for
-    ``names`` (torchvision's ``Conv2dNormActivation`` numbers them ``0``, ``1``, ``2``). Returns the last node."""
+def conv_bn_act(builder: GraphBuilder, prefix: str, out: "Width | int | None", kernel: "int | tuple[int, int]" = 3,
+                stride: int = 1, groups: "int | str" = 1, activation: str | None = "relu", x: str | None = None,
+                bias: bool = False, names: "tuple[str, str | None, str | None] | None" = None,
+                padding: "int | tuple[int, int] | str | None" = None, bn: bool = True) -> str:
+    """A convolution, BatchNorm (unless ``bn`` is False: the biased convolutions of VGG-era networks), and
+    ``activation`` (unless it is None): the unit nearly every network of the zoo is made of.
+
+    ``padding`` defaults to the symmetric "same"-size padding of the kernel (``ops.conv.same_padding``); it may be
+    an int, an (h, w) pair, ``"same"`` or ``"valid"``. The nodes are ``prefix.conv``, ``prefix.bn``,
+    ``prefix.<activation>``, or ``prefix.<name>`` for ``names`` (torchvision's ``Conv2dNormActivation`` numbers them
+    ``0``, ``1``, ``2``; a name of None leaves that node out); with an empty ``prefix`` the names are whole node
+    names. Returns the last node."""
     conv_name, bn_name, act_name = names or ("conv", "bn", activation or "")
-    op = Conv2d(out_channels=out, kernel=kernel, stride=stride, padding=same_padding(kernel), groups=groups,
-                bias=bias)
-    builder.add(f"{prefix}.{conv_name}", op, x)
-    last = builder.add(f"{prefix}.{bn_name}", BatchNorm())
-    if activation is not None:
-        last = builder.add(f"{prefix}.{act_name}", Activation(activation))
+    kernels = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    if padding is None:
+        padding = (same_padding(kernels[0]), same_padding(kernels[1]))
+    path = (lambda name: f"{prefix}.{name}") if prefix else (lambda name: name)
+    builder.add(path(conv_name), Conv2d(out_channels=out, kernel=kernel, stride=stride, padding=padding,
+                                        groups=groups, bias=bias), x)
+    last = builder.last
+    if bn and bn_name is not None:
+        last = builder.add(path(bn_name), BatchNorm())
+    if activation is not None and act_name is not None:
+        last = builder.add(path(act_name), Activation(activation))
     return last
+
+
+def pooled(pool: str = "avgpool", *after: "tuple[str, Op]") -> tuple[tuple[str, Op], ...]:
+    """The usual start of a classifier: a global average pool named ``pool``, a flatten, then ``after``."""
+    return ((pool, GlobalAvgPool()), ("flatten", Flatten()), *after)
+
+
+def classifier(builder: GraphBuilder, num_classes: int, fc: str = "fc",
+               layers: "tuple[tuple[str, Op], ...] | None" = None, bias: bool = True, x: str | None = None) -> str:
+    """The classifier head: ``layers`` in order (pooling, flatten, hidden layers, dropout; default ``pooled()``),
+    then the fully connected layer ``fc`` to ``num_classes`` outputs, the one layer ``num_classes`` changes.
+    Returns ``fc``."""
+    last = x
+    for name, op in pooled() if layers is None else layers:
+        last = builder.add(name, op, last)
+    return builder.add(fc, Linear(Scaled(num_classes), bias=bias), last)
 
 
 def norm_act(builder: GraphBuilder, prefix: str, bn: bool = True, activation: str | None = "relu") -> str:

@@ -176,7 +176,7 @@ def list_models(fmt: str) -> None:
     if fmt == "json":
         entries: list[dict[str, Any]] = [
             {"name": e.name, "description": e.description, "source": e.source, "alpha": e.accepts_alpha,
-             "resolution": e.accepts_resolution,
+             "resolution": e.accepts_resolution, "num_classes": 1000 if e.classifier else None,
              "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "choices": list(o.choices),
                           "help": o.help} for o in e.options]}
             for e in MODELS.values()]
@@ -194,7 +194,9 @@ def list_models(fmt: str) -> None:
         click.echo(f"{'':{width}}source: {entry.source}")
         for line in _accepts(entry):
             click.echo(f"{'':{width}}{line}")
-    click.echo("\nModel options are given as -O NAME=VALUE (costmodel table MODEL -O groups=8).")
+    click.echo("\nModel options are given as -O NAME=VALUE (costmodel table MODEL -O groups=8). Every model with a "
+               "classifier (all but blazeface_backbone) and every spec file takes -O num_classes=N (default 1000): "
+               "it changes the classifier and nothing else.")
 
 
 def _accepts(entry: Any) -> list[str]:
@@ -206,6 +208,8 @@ def _accepts(entry: Any) -> list[str]:
         lines.append(f"alpha: {', '.join(f'{a:g}' for a in entry.alpha_choices)} only")
     if not entry.accepts_resolution:
         lines.append("fixed input size (no --rho or --resolution)")
+    if not entry.classifier:
+        lines.append("no classifier (no -O num_classes)")
     for option in entry.options:
         allowed = "|".join(map(str, option.choices)) or option.type.__name__
         lines.append(f"-O {option.name}={option.default}  ({allowed}) {option.help}".rstrip())

@@ -66,7 +66,7 @@ class _Source:
                 self.text[expr.id], depth[expr.id] = expr.args[0], 0
                 continue
             parts = [self.text[arg.id] if isinstance(arg, Expr) else repr(arg) for arg in expr.args]
-            text = _render(expr.op, parts)
+            text = _expression(expr.op, parts)
             level = 1 + max((depth[arg.id] for arg in expr.args if isinstance(arg, Expr)), default=0)
             if uses.get(expr.id, 0) > 1 or level > MAX_DEPTH:
                 name = f"v{len(self.lines)}"
@@ -81,7 +81,7 @@ class _Source:
         return "(" + "".join(f"{self.of(value)}, " for value in values) + ")"
 
 
-def _render(op: str, parts: list[str]) -> str:
+def _expression(op: str, parts: list[str]) -> str:
     if op in _INFIX:
         return f"({parts[0]} {op} {parts[1]})"
     if op == "not":

@@ -18,7 +18,7 @@ from .errors import CostModelError
 from .metrics import total_metrics
 from .models import settle
 from .results import DTYPE_BYTES
-from .scaling import MAX_ALPHA, MAX_RESOLUTION, MAX_RHO, check_batch, input_size, parse_resolution
+from .scaling import MAX_ALPHA, MAX_RHO, check_batch, input_size, parse_resolution
 
 MAX_POINTS = 1_000_000       # about 60 bytes a point in the CSV
 FIELDS = tuple(metric.field for metric in total_metrics())

@@ -23,12 +23,13 @@ size is fixed (the classifier reads a flattened 256 x 6 x 6 map), and there is n
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder
+from typing import Callable
+
+from ..builder import GraphBuilder, classifier, conv_bn_act
 from ..ir import Network
-from ..ops import Activation, Conv2d, Dropout, Flatten, Linear, Pool2d
+from ..ops import Activation, Dropout, Flatten, Linear, Pool2d
 from .entry import ModelEntry, ModelOption
 
-NUM_CLASSES = 1000
 VARIANTS = ("one_gpu", "original")
 
 # (name, kind, kernel, stride, padding, output channels, groups); kinds: conv, pool (3x3 / 2 max pool).
@@ -52,7 +53,7 @@ ORIGINAL = (                                   # Krizhevsky et al. 2012 / Caffe 
     ("conv5", "conv", 3, 1, 1, 256, 2),        # 2 groups
     ("pool5", "pool", 3, 2, 0, None, 1),       # -> 256 x 6 x 6
 )
-CLASSIFIER = (4096, 4096, NUM_CLASSES)
+HIDDEN = (4096, 4096)           # then FC-classes (FC-1000)
 
 
 def _torchvision_name(name: str, offset: int) -> str:
@@ -61,50 +62,44 @@ def _torchvision_name(name: str, offset: int) -> str:
     return f"{prefix}.{int(index) + offset}"
 
 
-def _one_gpu() -> Network:
-    builder = GraphBuilder()
-    for name, kind, kernel, stride, padding, out, groups in ONE_GPU:
+def _features(builder: GraphBuilder, rows: tuple, relu_name: Callable[[str], str]) -> None:
+    """The convolutions (each with a bias and a ReLU named ``relu_name(conv)``) and max pools of ``rows``."""
+    for name, kind, kernel, stride, padding, out, groups in rows:
         if kind == "pool":
             builder.add(name, Pool2d("max", kernel=kernel, stride=stride))
         else:
-            builder.add(name, Conv2d(out, kernel=kernel, stride=stride, padding=(padding, padding), groups=groups,
-                                     bias=True))
-            builder.add(_torchvision_name(name, 1), Activation("relu"))
-    builder.add("flatten", Flatten())
-    builder.add("classifier.0", Dropout(0.5))
-    builder.add("classifier.1", Linear(CLASSIFIER[0]))
-    builder.add("classifier.2", Activation("relu"))
-    builder.add("classifier.3", Dropout(0.5))
-    builder.add("classifier.4", Linear(CLASSIFIER[1]))
-    builder.add("classifier.5", Activation("relu"))
-    builder.add("classifier.6", Linear(CLASSIFIER[2]))
+            conv_bn_act(builder, "", out, kernel=kernel, stride=stride, padding=padding, groups=groups, bias=True,
+                        bn=False, names=(name, None, relu_name(name)))
+
+
+def _one_gpu(num_classes: int) -> Network:
+    builder = GraphBuilder()
+    _features(builder, ONE_GPU, lambda name: _torchvision_name(name, 1))
+    layers = [("flatten", Flatten())]
+    for position, features in enumerate(HIDDEN):      # torchvision: Dropout, Linear, ReLU, twice
+        layers += [(f"classifier.{3 * position}", Dropout(0.5)), (f"classifier.{3 * position + 1}", Linear(features)),
+                   (f"classifier.{3 * position + 2}", Activation("relu"))]
+    classifier(builder, num_classes, "classifier.6", tuple(layers))
     return builder.build("alexnet", source="Krizhevsky 2014, arXiv:1404.5997; torchvision models/alexnet.py",
                          description="AlexNet, one-GPU variant (torchvision): 5 convolutions, 3 fully connected")
 
 
-def _original() -> Network:
+def _original(num_classes: int) -> Network:
     builder = GraphBuilder()
-    for name, kind, kernel, stride, padding, out, groups in ORIGINAL:
-        if kind == "pool":
-            builder.add(name, Pool2d("max", kernel=kernel, stride=stride))
-        else:
-            builder.add(name, Conv2d(out, kernel=kernel, stride=stride, padding=(padding, padding), groups=groups,
-                                     bias=True))
-            builder.add(name.replace("conv", "relu"), Activation("relu"))
-    builder.add("flatten", Flatten())
-    for layer, features in zip((6, 7, 8), CLASSIFIER):
-        builder.add(f"fc{layer}", Linear(features))
-        if layer < 8:
-            builder.add(f"relu{layer}", Activation("relu"))
-            builder.add(f"drop{layer}", Dropout(0.5))
+    _features(builder, ORIGINAL, lambda name: name.replace("conv", "relu"))
+    layers = [("flatten", Flatten())]
+    for layer, features in zip((6, 7), HIDDEN):       # Caffe: fc, relu, drop, twice
+        layers += [(f"fc{layer}", Linear(features)), (f"relu{layer}", Activation("relu")),
+                   (f"drop{layer}", Dropout(0.5))]
+    classifier(builder, num_classes, "fc8", tuple(layers))
     return builder.build("alexnet", base_resolution=(227, 227),
                          source="Krizhevsky et al. 2012 (NIPS), Section 3.5; Caffe bvlc_alexnet deploy.prototxt",
                          description="AlexNet, original two-GPU variant: conv2/4/5 in 2 groups, 227x227 input")
 
 
-def alexnet(variant: str = "one_gpu") -> Network:
+def alexnet(variant: str = "one_gpu", num_classes: int = 1000) -> Network:
     """AlexNet: torchvision's one-GPU network (default) or the original two-GPU network (``variant="original"``)."""
-    return _original() if variant == "original" else _one_gpu()
+    return _original(num_classes) if variant == "original" else _one_gpu(num_classes)
 
 
 ENTRIES = (

@@ -28,9 +28,9 @@ the stride-2 depthwise conv agree only on even maps); no width multiplier.
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder
+from ..builder import GraphBuilder, conv_bn_act
 from ..ir import Network
-from ..ops import Activation, Add, BatchNorm, Concat, Conv2d, Pool2d, Split
+from ..ops import Activation, Add, Concat, Pool2d, Split
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Bazarevsky et al. 2019 (arXiv:1907.05047), Table 4; tkat0/PyTorch_BlazeFace model.py"
@@ -56,11 +56,10 @@ OUTPUTS = {"8x8": len(TABLE_4) - 1, "16x16": 8}      # the last Table 4 row of e
 def _depthwise_separable(builder: GraphBuilder, prefix: str, first: int, stride: int, out: int,
                          x: str | None = None) -> str:
     """``prefix.<first>`` 5x5 depthwise + BN, then 1x1 to ``out`` + BN, with biases as in the reimplementation."""
-    builder.add(f"{prefix}.{first}", Conv2d(None, kernel=5, stride=stride, padding=2, groups="depthwise", bias=True),
-                x)
-    builder.add(f"{prefix}.{first + 1}", BatchNorm())
-    builder.add(f"{prefix}.{first + 2}", Conv2d(out, kernel=1, bias=True))
-    return builder.add(f"{prefix}.{first + 3}", BatchNorm())
+    conv_bn_act(builder, prefix, None, kernel=5, stride=stride, groups="depthwise", bias=True, activation=None,
+                names=(str(first), str(first + 1), None), x=x)
+    return conv_bn_act(builder, prefix, out, kernel=1, bias=True, activation=None,
+                       names=(str(first + 2), str(first + 3), None))
 
 
 def blaze_block(builder: GraphBuilder, prefix: str, x: str, in_channels: int, stride: int,
@@ -89,9 +88,7 @@ def blazeface_backbone(output: str = "8x8") -> Network:
     """BlazeFace's feature extractor (Table 4) up to the ``output`` map (8x8x96 or 16x16x96)."""
     builder = GraphBuilder()
     (_, _, stride, (stem,)), *blocks = TABLE_4[:OUTPUTS[output] + 1]
-    builder.add("features.0", Conv2d(stem, kernel=5, stride=stride, padding=2, bias=True))
-    builder.add("features.1", BatchNorm())
-    last = builder.add("features.2", Activation("relu"))
+    last = conv_bn_act(builder, "features", stem, kernel=5, stride=stride, bias=True, names=("0", "1", "2"))
     in_channels = stem
     for index, (_, _, stride, widths) in enumerate(blocks, start=3):
         last = blaze_block(builder, f"features.{index}", last, in_channels, stride, widths)
@@ -103,7 +100,7 @@ def blazeface_backbone(output: str = "8x8") -> Network:
 ENTRIES = (
     ModelEntry("blazeface_backbone", blazeface_backbone,
                "BlazeFace's feature extractor: 5x5 conv, 5 single and 6 double BlazeBlocks to 8x8x96 (no heads)",
-               SOURCE, accepts_alpha=False,
+               SOURCE, accepts_alpha=False, classifier=False,
                options=(ModelOption("output", str, "8x8", tuple(OUTPUTS),
                                     "the map the network ends on: 8x8x96 (default, all of Table 4) or the "
                                     "16x16x96 map of the third double block"),)),

@@ -18,6 +18,7 @@ class ModelOption:
     default: Any
     choices: tuple[Any, ...] = ()
     help: str = ""
+    minimum: Any = None
 
     def parse(self, model: str, value: Any) -> Any:
         """``value`` (a string from the command line, or a Python value) as this option's type, checked."""
@@ -33,7 +34,15 @@ class ModelOption:
         if self.choices and value not in self.choices:
             allowed = ", ".join(str(choice) for choice in self.choices)
             raise CostModelError(f"model {model!r}: option {self.name!r} must be one of {allowed}, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise CostModelError(f"model {model!r}: option {self.name!r} must be at least {self.minimum}, "
+                                 f"got {value!r}")
         return value
+
+
+MAX_CLASSES = 1_000_000
+NUM_CLASSES = ModelOption("num_classes", int, 1000, help="classes of the classifier (the one layer it changes)",
+                          minimum=1)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,12 @@ class ModelEntry:
     accepts_resolution: bool = True
     options: tuple[ModelOption, ...] = ()
     alpha_choices: tuple[float, ...] = ()     # when the paper tabulates a few widths instead of a rule
+    classifier: bool = True                   # ends in a classifier, so takes ``num_classes``
+
+    @property
+    def all_options(self) -> tuple[ModelOption, ...]:
+        """The model's own options, and ``num_classes`` for a model with a classifier."""
+        return self.options + ((NUM_CLASSES,) if self.classifier else ())
 
     def check_alpha(self, alpha: float) -> None:
         """Refuse an alpha this model does not have, naming the ones it does."""
@@ -59,13 +74,18 @@ class ModelEntry:
 
     def network(self, options: Mapping[str, Any] | None = None) -> Network:
         """The network built with ``options`` (defaults for the rest); unknown options are refused."""
-        known = {option.name: option for option in self.options}
+        known = {option.name: option for option in self.all_options}
         given = dict(options or {})
+        if NUM_CLASSES.name in given and not self.classifier:
+            raise CostModelError(f"model {self.name!r} has no classifier; option {NUM_CLASSES.name!r} does not apply")
         unknown = sorted(set(given) - set(known))
         if unknown:
             offered = ", ".join(known) if known else "none"
             raise CostModelError(f"model {self.name!r} has no option {unknown[0]!r} (its options: {offered})")
         values = tuple(sorted((name, known[name].parse(self.name, value)) for name, value in given.items()))
+        if any(name == NUM_CLASSES.name and value > MAX_CLASSES for name, value in values):
+            raise CostModelError(f"model {self.name!r}: option {NUM_CLASSES.name!r} must be at most "
+                                 f"{MAX_CLASSES:,}")
         return _build(self, values)
 
 

@@ -16,14 +16,12 @@ same widths at every alpha >= 0.25. The paper's complexities: 144, 40 and 12 MFL
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder
+from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
-from ..ops import Activation, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear
 from ..scaling import Scaled
 from .entry import ModelEntry
 
 SOURCE = "Qin et al. 2018 (arXiv:1802.03750), Table 1; qinzheng93/FD-MobileNet MobileNet.py"
-NUM_CLASSES = 1000
 
 # Table 1, one row per line: (input size, operator, stride, output channels at 1x). The "4x" row is unrolled.
 TABLE_1 = (
@@ -42,26 +40,24 @@ TABLE_1 = (
 )                                       # AvgPool 7x7, FC 1000: the head below
 
 
-def _conv_bn_relu(builder: GraphBuilder, conv: str, norm: str, relu: str, op: Conv2d) -> str:
-    builder.add(f"features.{conv}", op)
-    builder.add(f"features.{norm}", BatchNorm())
-    return builder.add(f"features.{relu}", Activation("relu"))
+def _conv_bn_relu(builder: GraphBuilder, kind: str, index: "int | str", out: "Scaled | None", stride: int = 1
+                  ) -> str:
+    """The code's ``features.<kind>conv_<i>``, ``<kind>norm_<i>``, ``<kind>relu_<i>`` (kind ``dw_``, ``pw_`` or
+    none): a 3x3 (depthwise when ``out`` is None) or 1x1 convolution, BN and ReLU."""
+    names = tuple(f"{kind}{part}_{index}" for part in ("conv", "norm", "relu"))
+    return conv_bn_act(builder, "features", out, kernel=3 if out is None or kind == "" else 1, stride=stride,
+                       groups="depthwise" if out is None else 1, names=names)  # type: ignore[arg-type]
 
 
-def fd_mobilenet() -> Network:
-    """FD-MobileNet (Table 1) with a 1000-way classifier."""
+def fd_mobilenet(num_classes: int = 1000) -> Network:
+    """FD-MobileNet (Table 1) with a ``num_classes``-way classifier."""
     builder = GraphBuilder()
     (_, _, stride, out), *rows = TABLE_1
-    _conv_bn_relu(builder, "conv_0", "norm_0", "relu_0",
-                  Conv2d(Scaled(out, "truncate"), kernel=3, stride=stride, padding=1))
+    _conv_bn_relu(builder, "", 0, Scaled(out, "truncate"), stride)
     for index, (_, _, stride, out) in enumerate(rows):
-        _conv_bn_relu(builder, f"dw_conv_{index}", f"dw_norm_{index}", f"dw_relu_{index}",
-                      Conv2d(None, kernel=3, stride=stride, padding=1, groups="depthwise"))
-        _conv_bn_relu(builder, f"pw_conv_{index}", f"pw_norm_{index}", f"pw_relu_{index}",
-                      Conv2d(Scaled(out, "truncate"), kernel=1))
-    builder.add("pool", GlobalAvgPool())
-    builder.add("flatten", Flatten())
-    builder.add("classifier", Linear(NUM_CLASSES, bias=True))
+        _conv_bn_relu(builder, "dw_", index, None, stride)
+        _conv_bn_relu(builder, "pw_", index, Scaled(out, "truncate"))
+    classifier(builder, num_classes, "classifier", pooled("pool"))
     return builder.build("fd_mobilenet", source=SOURCE,
                          description="FD-MobileNet: a 3x3 conv and 11 separable layers, 32x down in 12 layers")
 

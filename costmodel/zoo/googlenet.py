@@ -26,12 +26,11 @@ ends in a global pool and accepts other input sizes; it has no width multiplier.
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder
+from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
-from ..ops import Activation, BatchNorm, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Pool2d
+from ..ops import Concat, Dropout, Pool2d
 from .entry import ModelEntry, ModelOption
 
-NUM_CLASSES = 1000
 VARIANTS = ("paper", "torchvision")
 
 # Table 1, one row per line. Stem rows: (name, type, kernel, stride, output channels); the "convolution 3x3/1" line
@@ -63,12 +62,7 @@ def _conv(builder: GraphBuilder, prefix: str, out: int, kernel: int, stride: int
           batchnorm: bool = False) -> str:
     """A convolution with "same" padding ``(k - 1) / 2`` and ReLU: the paper's (biased, no BN) or torchvision's
     ``BasicConv2d`` (no bias, BatchNorm). Returns the ReLU's name."""
-    pad = (kernel - 1) // 2
-    builder.add(f"{prefix}.conv", Conv2d(out, kernel=kernel, stride=stride, padding=(pad, pad), bias=not batchnorm),
-                x)
-    if batchnorm:
-        builder.add(f"{prefix}.bn", BatchNorm())
-    return builder.add(f"{prefix}.relu", Activation("relu"))
+    return conv_bn_act(builder, prefix, out, kernel=kernel, stride=stride, x=x, bias=not batchnorm, bn=batchnorm)
 
 
 def _inception(builder: GraphBuilder, name: str, row: tuple, torchvision: bool) -> None:
@@ -86,7 +80,7 @@ def _inception(builder: GraphBuilder, name: str, row: tuple, torchvision: bool) 
     builder.add(f"{name}.cat", Concat(), (branch1, branch2, branch3, branch4))
 
 
-def googlenet(variant: str = "paper") -> Network:
+def googlenet(variant: str = "paper", num_classes: int = 1000) -> Network:
     """GoogLeNet without auxiliary heads: Table 1 with the paper's Caffe conventions, or torchvision's network."""
     torchvision = variant == "torchvision"
     builder = GraphBuilder()
@@ -101,10 +95,7 @@ def googlenet(variant: str = "paper") -> Network:
             builder.add(row[0], Pool2d("max", kernel=size, stride=2, ceil_mode=True))
         else:
             _inception(builder, row[0], row[1:], torchvision)
-    builder.add("avgpool", GlobalAvgPool())
-    builder.add("flatten", Flatten())
-    builder.add("dropout", Dropout(0.2 if torchvision else 0.4))
-    builder.add("fc", Linear(NUM_CLASSES))
+    classifier(builder, num_classes, "fc", pooled("avgpool", ("dropout", Dropout(0.2 if torchvision else 0.4))))
     if torchvision:
         return builder.build("googlenet", source="torchvision models/googlenet.py (Szegedy et al. 2014, Table 1)",
                              description="GoogLeNet as torchvision builds it: BasicConv2d (BN), 3x3 in the 5x5 branch")

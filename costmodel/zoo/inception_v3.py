@@ -32,12 +32,11 @@ from __future__ import annotations
 
 from typing import Callable, Union
 
-from ..builder import GraphBuilder
+from ..builder import GraphBuilder, classifier, conv_bn_act
 from ..ir import Network
-from ..ops import Activation, BatchNorm, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear, Pool2d
+from ..ops import Concat, Dropout, Flatten, GlobalAvgPool, Pool2d
 from .entry import ModelEntry, ModelOption
 
-NUM_CLASSES = 1000
 SOURCE = "Szegedy et al. 2015, arXiv:1512.00567, Table 1 and Figures 5-7, 10; torchvision models/inception.py"
 
 Kernel = Union[int, tuple[int, int]]
@@ -71,11 +70,9 @@ MODULES = (
 
 def _conv(builder: GraphBuilder, prefix: str, out: int, kernel: Kernel, stride: int = 1,
           padding: Kernel = 0, x: str | None = None) -> str:
-    """torchvision's ``BasicConv2d``: ``prefix.conv`` (no bias), ``prefix.bn``, ``prefix.relu``."""
-    pad = padding if isinstance(padding, tuple) else (padding, padding)
-    builder.add(f"{prefix}.conv", Conv2d(out, kernel=kernel, stride=stride, padding=pad, bias=False), x)
-    builder.add(f"{prefix}.bn", BatchNorm())
-    return builder.add(f"{prefix}.relu", Activation("relu"))
+    """torchvision's ``BasicConv2d``: ``prefix.conv`` (no bias), ``prefix.bn``, ``prefix.relu``; unpadded unless
+    ``padding`` says otherwise."""
+    return conv_bn_act(builder, prefix, out, kernel=kernel, stride=stride, padding=padding, x=x)
 
 
 def _inception_a(b: GraphBuilder, name: str, pool_features: int) -> list[str]:
@@ -150,17 +147,16 @@ BLOCKS: dict[str, Callable[[GraphBuilder, str, "int | None"], list[str]]] = {
     "A": _inception_a, "B": _inception_b, "C": _inception_c, "D": _inception_d, "E": _inception_e}
 
 
-def _aux_logits(b: GraphBuilder, x: str) -> None:
+def _aux_logits(b: GraphBuilder, x: str, num_classes: int) -> None:
     """torchvision's ``InceptionAux`` on ``Mixed_6e``'s output: a side branch nothing else reads."""
     b.add("AuxLogits.avg_pool", Pool2d("avg", kernel=5, stride=3), x)
     _conv(b, "AuxLogits.conv0", 128, 1)
     _conv(b, "AuxLogits.conv1", 768, 5)
-    b.add("AuxLogits.adaptive_avg_pool", GlobalAvgPool())
-    b.add("AuxLogits.flatten", Flatten())
-    b.add("AuxLogits.fc", Linear(NUM_CLASSES))
+    classifier(b, num_classes, "AuxLogits.fc", (("AuxLogits.adaptive_avg_pool", GlobalAvgPool()),
+                                                ("AuxLogits.flatten", Flatten())))
 
 
-def inception_v3(aux_logits: bool = False) -> Network:
+def inception_v3(aux_logits: bool = False, num_classes: int = 1000) -> Network:
     """Inception v3 (torchvision's ``Inception3``) at 299 x 299; with ``aux_logits`` its auxiliary head too."""
     b = GraphBuilder()
     for name, kind, out, kernel, stride, padding in STEM:
@@ -172,12 +168,10 @@ def inception_v3(aux_logits: bool = False) -> Network:
         branches = BLOCKS[kind](b, name, argument)
         out = b.add(f"{name}.cat", Concat(), branches)
         if name == "Mixed_6e" and aux_logits:
-            _aux_logits(b, out)
+            _aux_logits(b, out, num_classes)
             b.last = out
-    b.add("avgpool", GlobalAvgPool())
-    b.add("dropout", Dropout(0.5))
-    b.add("flatten", Flatten())
-    b.add("fc", Linear(NUM_CLASSES))
+    classifier(b, num_classes, "fc", (("avgpool", GlobalAvgPool()), ("dropout", Dropout(0.5)),
+                                      ("flatten", Flatten())))
     head = " with its auxiliary classifier" if aux_logits else ""
     return b.build("inception_v3", base_resolution=(299, 299), output="fc", source=SOURCE,
                    description=f"Inception v3 (torchvision's Inception3) at 299x299{head}")

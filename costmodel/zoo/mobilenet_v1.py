@@ -13,14 +13,12 @@ every reference implementation uses stride 1 there. So does this one.
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder, conv_bn_act
+from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
-from ..ops import Flatten, GlobalAvgPool, Linear
 from ..scaling import Scaled
 from .entry import ModelEntry
 
 SOURCE = "Howard et al. 2017, arXiv:1704.04861, Table 1"
-NUM_CLASSES = 1000
 
 # Table 1, one row per line: (row, type, stride, output channels). The "5x" bracket (rows 14-23) is unrolled.
 TABLE_1 = (
@@ -59,13 +57,13 @@ def _width(channels: int) -> Scaled:
     return Scaled(channels, "mobilenet_v1")
 
 
-def _head(builder: GraphBuilder) -> None:
-    builder.add("AvgPool", GlobalAvgPool())
-    builder.add("flatten", Flatten())
-    builder.add("Logits", Linear(NUM_CLASSES, bias=True))
+def _head(builder: GraphBuilder, num_classes: int) -> None:
+    """Avg Pool 7x7 (a global pool at 224), FC 1024 x classes (TF-slim's ``Logits``); the softmax has no cost."""
+    classifier(builder, num_classes, "Logits", pooled("AvgPool"))
 
 
-def _separable(name: str, description: str, source: str, skip: frozenset[str] = frozenset()) -> Network:
+def _separable(name: str, description: str, source: str, num_classes: int,
+               skip: frozenset[str] = frozenset()) -> Network:
     """Table 1's rows, except those in ``skip``, as convolutions with BN and ReLU; each depthwise separable pair
     keeps its TF-slim name (``Conv2d_<n>_depthwise``, ``Conv2d_<n>_pointwise``) even when earlier pairs are
     skipped."""
@@ -81,25 +79,25 @@ def _separable(name: str, description: str, source: str, skip: frozenset[str] = 
             conv_bn_act(builder, f"Conv2d_{block}_depthwise", None, kernel=3, stride=stride, groups="depthwise")
         else:
             conv_bn_act(builder, f"Conv2d_{block}_pointwise", _width(out), kernel=1)
-    _head(builder)
+    _head(builder, num_classes)
     return builder.build(name, description=description, source=source)
 
 
-def mobilenet_v1() -> Network:
-    """MobileNetV1 as in Table 1: a 3x3 convolution and 13 depthwise separable layers, 1000 classes."""
+def mobilenet_v1(num_classes: int = 1000) -> Network:
+    """MobileNetV1 as in Table 1: a 3x3 convolution and 13 depthwise separable layers."""
     return _separable("mobilenet_v1", "MobileNetV1: a 3x3 convolution and 13 depthwise separable layers (Table 1)",
-                      SOURCE)
+                      SOURCE, num_classes)
 
 
-def mobilenet_v1_shallow() -> Network:
+def mobilenet_v1_shallow(num_classes: int = 1000) -> Network:
     """Table 5's "Shallow MobileNet": Table 1 without the five 14x14x512 separable layers (rows 14-23).
     The remaining layers keep their TF-slim names (Conv2d_6_* is followed by Conv2d_12_*)."""
     return _separable("mobilenet_v1_shallow",
                       "MobileNetV1 without the five 14x14x512 separable layers (Table 5's Shallow MobileNet)",
-                      "Howard et al. 2017, arXiv:1704.04861, Tables 1 and 5", SHALLOW_ROWS)
+                      "Howard et al. 2017, arXiv:1704.04861, Tables 1 and 5", num_classes, SHALLOW_ROWS)
 
 
-def mobilenet_v1_conv() -> Network:
+def mobilenet_v1_conv(num_classes: int = 1000) -> Network:
     """Table 4's "Conv MobileNet": each depthwise separable pair (dw stride s, then 1x1 to N) replaced by one full
     3x3 convolution with stride s to N channels, each followed by BatchNorm and ReLU."""
     builder = GraphBuilder()
@@ -111,7 +109,7 @@ def mobilenet_v1_conv() -> Network:
             block += 1
             pointwise_out = TABLE_1[index + 1][3]
             conv_bn_act(builder, f"Conv2d_{block}", _width(pointwise_out), kernel=3, stride=stride)
-    _head(builder)
+    _head(builder, num_classes)
     return builder.build("mobilenet_v1_conv", source="Howard et al. 2017, arXiv:1704.04861, Tables 1 and 4",
                          description="MobileNetV1 with full 3x3 convolutions instead of separable ones (Table 4)")
 

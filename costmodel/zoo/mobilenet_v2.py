@@ -13,9 +13,9 @@ module paths):
 """
 from __future__ import annotations
 
-from ..builder import TORCHVISION, GraphBuilder, conv_bn_act, inverted_residual
+from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, inverted_residual, pooled
 from ..ir import Network
-from ..ops import Dropout, Flatten, GlobalAvgPool, Linear
+from ..ops import Dropout
 from ..scaling import Expanded, Scaled
 from .entry import ModelEntry
 
@@ -35,15 +35,14 @@ TABLE_2 = (
     ("7x7x1280", "avgpool 7x7", None, None, 1, None),
     ("1x1x1280", "conv2d 1x1", None, "k", None, None),   # the classifier: a fully connected layer to k classes
 )
-NUM_CLASSES = 1000
 
 
 def _width(channels: int) -> Scaled:
     return Scaled(channels, "make_divisible")
 
 
-def mobilenet_v2() -> Network:
-    """MobileNetV2 (Table 2) with a 1000-way classifier."""
+def mobilenet_v2(num_classes: int = 1000) -> Network:
+    """MobileNetV2 (Table 2) with a ``num_classes``-way classifier."""
     builder = GraphBuilder()
     rows = iter(TABLE_2)
     _, _, _, stem, _, stem_stride = next(rows)
@@ -60,10 +59,7 @@ def mobilenet_v2() -> Network:
             block += 1
     conv_bn_act(builder, f"features.{block}", Scaled(1280, "make_divisible_head"), kernel=1,
                 activation="relu6", names=TORCHVISION)
-    builder.add("pool", GlobalAvgPool())
-    builder.add("flatten", Flatten())
-    builder.add("classifier.0", Dropout(0.2))
-    builder.add("classifier.1", Linear(NUM_CLASSES))
+    classifier(builder, num_classes, "classifier.1", pooled("pool", ("classifier.0", Dropout(0.2))))
     return builder.build("mobilenet_v2", source=SOURCE,
                          description="MobileNetV2: 17 inverted residual bottlenecks (Table 2)")
 

@@ -31,14 +31,13 @@ Table 2 prints Small's penultimate width as 1280, while the TF-slim and torchvis
 """
 from __future__ import annotations
 
-from ..builder import TORCHVISION, GraphBuilder, conv_bn_act, inverted_residual
+from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, inverted_residual, pooled
 from ..ir import Network
-from ..ops import Activation, Dropout, Flatten, GlobalAvgPool, Linear
+from ..ops import Activation, Dropout, Linear
 from ..scaling import Expanded, Scaled
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Howard et al. 2019 (arXiv:1905.02244), Tables 1 and 2; torchvision mobilenetv3.py"
-NUM_CLASSES = 1000
 _NL = {"RE": "relu", "HS": "hswish"}
 
 # Table 1 (Large), one bneck per line: (input, kernel, exp, out, SE, NL, s).
@@ -90,7 +89,8 @@ def bneck(builder: GraphBuilder, prefix: str, x: str, kernel: int, exp: int, out
                              activation=_NL[nl], se=se, container="block", nested_projection=True)
 
 
-def _mobilenet_v3(name: str, table: tuple, last_channel: int, reference: str, description: str) -> Network:
+def _mobilenet_v3(name: str, table: tuple, last_channel: int, reference: str, description: str,
+                  num_classes: int) -> Network:
     builder = GraphBuilder()
     last = conv_bn_act(builder, "features.0", _width(16), kernel=3, stride=2, activation="hswish",
                        names=TORCHVISION)
@@ -100,25 +100,22 @@ def _mobilenet_v3(name: str, table: tuple, last_channel: int, reference: str, de
         in_channels = out
     conv_bn_act(builder, f"features.{len(table) + 1}", _width(6 * in_channels), kernel=1, activation="hswish",
                 names=TORCHVISION)
-    builder.add("avgpool", GlobalAvgPool())
-    builder.add("flatten", Flatten())
     penultimate = _width(last_channel) if reference == "torchvision" else Scaled(last_channel)
-    builder.add("classifier.0", Linear(penultimate))
-    builder.add("classifier.1", Activation("hswish"))
-    builder.add("classifier.2", Dropout(0.2))
-    builder.add("classifier.3", Linear(NUM_CLASSES))
+    classifier(builder, num_classes, "classifier.3", pooled(
+        "avgpool", ("classifier.0", Linear(penultimate)), ("classifier.1", Activation("hswish")),
+        ("classifier.2", Dropout(0.2))))
     return builder.build(name, source=SOURCE, description=description)
 
 
-def mobilenet_v3_large(reference: str = "torchvision") -> Network:
+def mobilenet_v3_large(reference: str = "torchvision", num_classes: int = 1000) -> Network:
     """MobileNetV3-Large (Table 1), widths below alpha 1 by ``reference``'s rules."""
-    return _mobilenet_v3("mobilenet_v3_large", LARGE, 1280, reference, "MobileNetV3-Large (Table 1)")
+    return _mobilenet_v3("mobilenet_v3_large", LARGE, 1280, reference, "MobileNetV3-Large (Table 1)", num_classes)
 
 
-def mobilenet_v3_small(last_channel: int = 1024, reference: str = "torchvision") -> Network:
+def mobilenet_v3_small(last_channel: int = 1024, reference: str = "torchvision", num_classes: int = 1000) -> Network:
     """MobileNetV3-Small (Table 2) with the code's penultimate width 1024, or the paper's 1280."""
     return _mobilenet_v3("mobilenet_v3_small", SMALL, last_channel, reference,
-                         f"MobileNetV3-Small (Table 2), penultimate width {last_channel}")
+                         f"MobileNetV3-Small (Table 2), penultimate width {last_channel}", num_classes)
 
 
 _REFERENCE = ModelOption("reference", str, "torchvision", ("torchvision", "tfslim"),

@@ -28,14 +28,13 @@ code; the option ``blocks_960=2`` gives the printed table.
 """
 from __future__ import annotations
 
-from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
-from ..ir import Network, Op
-from ..ops import Activation, Add, BatchNorm, Conv2d, Dropout, Flatten, GlobalAvgPool, Linear
-from ..scaling import WIDTH_RULES, Scaled, Tabulated, sandglass_hidden
+from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
+from ..ir import Network
+from ..ops import Add, Dropout
+from ..scaling import WIDTH_RULES, Scaled, Tabulated, Width, sandglass_hidden
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Zhou et al. 2020 (arXiv:2007.02269), Table 2; yitu-opensource/MobileNeXt mnext.py"
-NUM_CLASSES = 1000
 ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.4)
 
 # Table 2, one row per line: (input, operator, t, output channels, b, s). The 960 row's b is the option.
@@ -76,30 +75,29 @@ def sandglass(builder: GraphBuilder, prefix: str, x: str, in_channels: int, out_
     compares rounded widths; at the published alphas distinct table widths never round to the same width, so
     comparing the table's widths gives the same forms."""
     full = t == 2 or in_channels == out_channels or keep_3x3
-    layers: list[str] = []
+    position = 0                       # the code's ``nn.Sequential`` numbers conv, BN and ReLU6 in one run
 
-    def add(op: Op) -> str:
-        layers.append(builder.add(f"{prefix}.conv.{len(layers)}", op, layers[-1] if layers else x))
-        return layers[-1]
+    def unit(out: "Width | None", kernel: int, stride: int = 1, activation: "str | None" = None) -> str:
+        nonlocal position
+        names = (str(position), str(position + 1), str(position + 2) if activation else None)
+        last = conv_bn_act(builder, f"{prefix}.conv", out, kernel=kernel, stride=stride,
+                           groups="depthwise" if out is None else 1, activation=activation, names=names,
+                           x=x if position == 0 else None)
+        position += 3 if activation else 2
+        return last
 
     if full:
-        add(Conv2d(None, kernel=3, padding=1, groups="depthwise"))
-        add(BatchNorm())
-        add(Activation("relu6"))
-    add(Conv2d(_hidden(in_channels, out_channels, t), kernel=1))
-    add(BatchNorm())
-    add(Conv2d(_width(out_channels), kernel=1))
-    add(BatchNorm())
-    last = add(Activation("relu6"))
+        unit(None, 3, activation="relu6")
+    unit(_hidden(in_channels, out_channels, t), 1)
+    last = unit(_width(out_channels), 1, activation="relu6")
     if full or stride == 2:
-        add(Conv2d(None, kernel=3, stride=stride, padding=1, groups="depthwise"))
-        last = add(BatchNorm())
+        last = unit(None, 3, stride)
     if stride == 1 and in_channels == out_channels and not keep_3x3:
         last = builder.add(f"{prefix}.add", Add(), (last, x))
     return last
 
 
-def mobilenext(blocks_960: int = 3) -> Network:
+def mobilenext(blocks_960: int = 3, num_classes: int = 1000) -> Network:
     """MobileNeXt (Table 2) with ``blocks_960`` blocks in the 960 stage (the code's 3 or the table's 2)."""
     builder = GraphBuilder()
     rows = iter(TABLE_2)
@@ -116,10 +114,7 @@ def mobilenext(blocks_960: int = 3) -> Network:
             last = sandglass(builder, f"features.{block}", last, in_channels, out, t, s if repeat == 0 else 1,
                              keep_3x3)
             in_channels, block = out, block + 1
-    builder.add("avgpool", GlobalAvgPool())
-    builder.add("flatten", Flatten())
-    builder.add("classifier.0", Dropout(0.2))
-    builder.add("classifier.1", Linear(NUM_CLASSES, bias=True))
+    classifier(builder, num_classes, "classifier.1", pooled("avgpool", ("classifier.0", Dropout(0.2))))
     return builder.build("mobilenext", source=SOURCE,
                          description=f"MobileNeXt: sandglass blocks (Table 2), {blocks_960} blocks of 960")
 

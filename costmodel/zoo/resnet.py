@@ -25,12 +25,11 @@ pool and accepts any input size that keeps the maps non-empty; it has no width m
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder
+from ..builder import GraphBuilder, classifier, conv_bn_act
 from ..ir import Network
-from ..ops import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Pool2d
+from ..ops import Activation, Add, Pool2d
 from .entry import ModelEntry, ModelOption
 
-NUM_CLASSES = 1000
 VARIANTS = ("v1.5", "v1")
 EXPANSION = 4
 
@@ -57,27 +56,21 @@ def _bottleneck(b: GraphBuilder, prefix: str, width: int, out: int, stride: int,
     """torchvision's ``Bottleneck``; with ``variant="v1"`` the stride moves from ``conv2`` to ``conv1``."""
     x = b.last
     stride1, stride2 = (stride, 1) if variant == "v1" else (1, stride)
-    b.add(f"{prefix}.conv1", Conv2d(width, kernel=1, stride=stride1), x)
-    b.add(f"{prefix}.bn1", BatchNorm())
-    b.add(f"{prefix}.relu1", Activation("relu"))
-    b.add(f"{prefix}.conv2", Conv2d(width, kernel=3, stride=stride2, padding=(1, 1), groups=groups))
-    b.add(f"{prefix}.bn2", BatchNorm())
-    b.add(f"{prefix}.relu2", Activation("relu"))
-    b.add(f"{prefix}.conv3", Conv2d(out, kernel=1))
-    branch = b.add(f"{prefix}.bn3", BatchNorm())
+    conv_bn_act(b, prefix, width, kernel=1, stride=stride1, names=("conv1", "bn1", "relu1"), x=x)
+    conv_bn_act(b, prefix, width, kernel=3, stride=stride2, groups=groups, names=("conv2", "bn2", "relu2"))
+    branch = conv_bn_act(b, prefix, out, kernel=1, activation=None, names=("conv3", "bn3", None))
     shortcut = x
     if project:
-        b.add(f"{prefix}.downsample.0", Conv2d(out, kernel=1, stride=stride), x)
-        shortcut = b.add(f"{prefix}.downsample.1", BatchNorm())
+        shortcut = conv_bn_act(b, f"{prefix}.downsample", out, kernel=1, stride=stride, activation=None,
+                               names=("0", "1", None), x=x)
     b.add(f"{prefix}.add", Add(), (branch, shortcut))
     b.add(f"{prefix}.relu3", Activation("relu"))
 
 
-def _resnet(name: str, stages: tuple, groups: int, variant: str, source: str, description: str) -> Network:
+def _resnet(name: str, stages: tuple, groups: int, variant: str, source: str, description: str,
+            num_classes: int) -> Network:
     b = GraphBuilder()
-    b.add("conv1", Conv2d(64, kernel=7, stride=2, padding=(3, 3)))
-    b.add("bn1", BatchNorm())
-    b.add("relu", Activation("relu"))
+    conv_bn_act(b, "", 64, kernel=7, stride=2, names=("conv1", "bn1", "relu"))
     b.add("maxpool", Pool2d("max", kernel=3, stride=2, padding=(1, 1)))
     channels = 64
     for _, layer, width, out, blocks, stride in stages:
@@ -86,22 +79,21 @@ def _resnet(name: str, stages: tuple, groups: int, variant: str, source: str, de
             _bottleneck(b, f"{layer}.{index}", width, out, stride if first else 1, groups,
                         project=first and (stride != 1 or channels != out), variant=variant)
             channels = out
-    b.add("avgpool", GlobalAvgPool())
-    b.add("flatten", Flatten())
-    b.add("fc", Linear(NUM_CLASSES))
+    classifier(b, num_classes, "fc")
     return b.build(name, source=source, description=f"{description} (ResNet {variant})")
 
 
-def resnet50(variant: str = "v1.5") -> Network:
+def resnet50(variant: str = "v1.5", num_classes: int = 1000) -> Network:
     """ResNet-50 (Table 1, 50-layer): 16 bottleneck blocks in four stages; torchvision's v1.5 strides by default."""
     return _resnet("resnet50", RESNET50, 1, variant, "He et al. 2015, arXiv:1512.03385, Table 1",
-                   "ResNet-50: 3-4-6-3 bottleneck blocks")
+                   "ResNet-50: 3-4-6-3 bottleneck blocks", num_classes)
 
 
-def resnext50_32x4d(variant: str = "v1.5") -> Network:
+def resnext50_32x4d(variant: str = "v1.5", num_classes: int = 1000) -> Network:
     """ResNeXt-50 (32x4d): ResNet-50 with 32-group 3x3 convolutions in bottlenecks twice as wide."""
     return _resnet("resnext50_32x4d", RESNEXT50_32X4D, CARDINALITY, variant,
-                   "Xie et al. 2016, arXiv:1611.05431, Table 1", "ResNeXt-50 (32x4d): 32-group 3x3 bottlenecks")
+                   "Xie et al. 2016, arXiv:1611.05431, Table 1", "ResNeXt-50 (32x4d): 32-group 3x3 bottlenecks",
+                   num_classes)
 
 
 def _variant_option() -> ModelOption:

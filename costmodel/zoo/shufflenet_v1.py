@@ -42,14 +42,13 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
+from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
-from ..ops import Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, GlobalAvgPool, Linear, Pool2d
+from ..ops import Activation, Add, ChannelShuffle, Concat, Pool2d
 from ..scaling import Tabulated, round_up_to_multiple
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Zhang et al. 2017 (arXiv:1707.01083), Table 1; megvii-model/ShuffleNet-Series ShuffleNetV1"
-NUM_CLASSES = 1000
 SCALES = (0.25, 0.5, 1.0, 1.5, 2.0)
 GROUPS = (1, 2, 3, 4, 8)
 
@@ -101,15 +100,13 @@ def shuffle_unit(builder: GraphBuilder, prefix: str, x: str, groups: int, first_
                  mid: Tabulated, branch_out: Tabulated) -> str:
     """One ShuffleNet unit (Figure 2 (b) at stride 1, (c) at stride 2) on ``x``; returns its output."""
     main = f"{prefix}.branch_main_1"
-    builder.add(f"{main}.0", Conv2d(mid, kernel=1, groups=1 if first_group else groups), x)
-    builder.add(f"{main}.1", BatchNorm())
-    builder.add(f"{main}.2", Activation("relu"))
-    builder.add(f"{main}.3", Conv2d(None, kernel=3, stride=stride, padding=1, groups="depthwise"))
-    last = builder.add(f"{main}.4", BatchNorm())
+    conv_bn_act(builder, main, mid, kernel=1, groups=1 if first_group else groups, names=TORCHVISION, x=x)
+    last = conv_bn_act(builder, main, None, kernel=3, stride=stride, groups="depthwise", activation=None,
+                       names=("3", "4", None))
     if groups > 1:
         last = builder.add(f"{prefix}.channel_shuffle", ChannelShuffle(groups))
-    builder.add(f"{prefix}.branch_main_2.0", Conv2d(branch_out, kernel=1, groups=groups), last)
-    last = builder.add(f"{prefix}.branch_main_2.1", BatchNorm())
+    last = conv_bn_act(builder, f"{prefix}.branch_main_2", branch_out, kernel=1, groups=groups, activation=None,
+                       names=("0", "1", None), x=last)
     if stride == 1:
         builder.add(f"{prefix}.add", Add(), (last, x))
         return builder.add(f"{prefix}.relu", Activation("relu"))
@@ -118,7 +115,7 @@ def shuffle_unit(builder: GraphBuilder, prefix: str, x: str, groups: int, first_
     return builder.add(f"{prefix}.cat", Concat(), (shortcut, branch))
 
 
-def shufflenet_v1(groups: int = 3) -> Network:
+def shufflenet_v1(groups: int = 3, num_classes: int = 1000) -> Network:
     """ShuffleNet with ``groups`` groups (Table 1's column g); alpha selects the scale factor s."""
     builder = GraphBuilder()
     conv_bn_act(builder, "first_conv", _columns(groups, lambda w: w["Conv1"]), kernel=3, stride=2,
@@ -136,9 +133,7 @@ def shufflenet_v1(groups: int = 3) -> Network:
                                 stride if index == 0 else 1, mid, branch_out)
             unit += 1
         previous = stage
-    builder.add("globalpool", GlobalAvgPool())
-    builder.add("flatten", Flatten())
-    builder.add("classifier.0", Linear(NUM_CLASSES, bias=False))
+    classifier(builder, num_classes, "classifier.0", pooled("globalpool"), bias=False)
     return builder.build("shufflenet_v1", source=SOURCE, description=f"ShuffleNet (V1), g = {groups} (Table 1)")
 
 

@@ -20,15 +20,13 @@ channels at h x w costs hw(c/2)(c/2 + 9 + c/2) mult-adds in its stride-1 form.
 """
 from __future__ import annotations
 
-from ..builder import TORCHVISION, GraphBuilder, conv_bn_act
+from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
-from ..ops import (Activation, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, GlobalAvgPool, Linear, Pool2d,
-                   Split)
+from ..ops import ChannelShuffle, Concat, Pool2d, Split
 from ..scaling import Tabulated
 from .entry import ModelEntry
 
 SOURCE = "Ma et al. 2018 (arXiv:1807.11164), Table 5; torchvision shufflenetv2.py"
-NUM_CLASSES = 1000
 ALPHAS = (0.5, 1.0, 1.5, 2.0)
 
 # Table 5, one row per line: (layer, output size, kernel, stride, repeat, output channels at 0.5x, 1x, 1.5x, 2x).
@@ -49,23 +47,17 @@ def _columns(channels: tuple[int, ...], divisor: int = 1) -> Tabulated:
     return Tabulated(tuple((alpha, c // divisor) for alpha, c in zip(ALPHAS, channels)))
 
 
-def _depthwise(builder: GraphBuilder, name: str, stride: int, x: str | None = None) -> str:
-    return builder.add(name, Conv2d(None, kernel=3, stride=stride, padding=1, groups="depthwise"), x)
-
-
-def _pointwise(builder: GraphBuilder, prefix: str, index: int, out: Tabulated, x: str | None = None) -> str:
-    """``prefix.<index>`` 1x1 conv, ``prefix.<index + 1>`` BN, ``prefix.<index + 2>`` ReLU."""
-    builder.add(f"{prefix}.{index}", Conv2d(out, kernel=1), x)
-    builder.add(f"{prefix}.{index + 1}", BatchNorm())
-    return builder.add(f"{prefix}.{index + 2}", Activation("relu"))
+def _numbered(index: int, activation: bool = True) -> tuple[str, str, "str | None"]:
+    """torchvision's ``nn.Sequential`` positions of a conv at ``index``, its BN and its ReLU."""
+    return str(index), str(index + 1), str(index + 2) if activation else None
 
 
 def _branch2(builder: GraphBuilder, prefix: str, x: str, half: Tabulated, stride: int) -> str:
     """1x1 + BN + ReLU, 3x3 depthwise (``stride``) + BN, 1x1 + BN + ReLU, all ``half`` wide."""
-    _pointwise(builder, prefix, 0, half, x)
-    _depthwise(builder, f"{prefix}.3", stride)
-    builder.add(f"{prefix}.4", BatchNorm())
-    return _pointwise(builder, prefix, 5, half)
+    conv_bn_act(builder, prefix, half, kernel=1, names=_numbered(0), x=x)
+    conv_bn_act(builder, prefix, None, kernel=3, stride=stride, groups="depthwise", activation=None,
+                names=_numbered(3, False))
+    return conv_bn_act(builder, prefix, half, kernel=1, names=_numbered(5))
 
 
 def inverted_residual(builder: GraphBuilder, prefix: str, x: str, half: Tabulated, stride: int) -> str:
@@ -76,15 +68,15 @@ def inverted_residual(builder: GraphBuilder, prefix: str, x: str, half: Tabulate
         second = builder.add(f"{prefix}.chunk.1", Split(2, 1), x)         # x2, into branch2
         right = _branch2(builder, f"{prefix}.branch2", second, half, 1)
     else:
-        _depthwise(builder, f"{prefix}.branch1.0", stride, x)
-        builder.add(f"{prefix}.branch1.1", BatchNorm())
-        left = _pointwise(builder, f"{prefix}.branch1", 2, half)
+        conv_bn_act(builder, f"{prefix}.branch1", None, kernel=3, stride=stride, groups="depthwise",
+                    activation=None, names=_numbered(0, False), x=x)
+        left = conv_bn_act(builder, f"{prefix}.branch1", half, kernel=1, names=_numbered(2))
         right = _branch2(builder, f"{prefix}.branch2", x, half, stride)
     builder.add(f"{prefix}.cat", Concat(), (left, right))
     return builder.add(f"{prefix}.channel_shuffle", ChannelShuffle(2))
 
 
-def shufflenet_v2() -> Network:
+def shufflenet_v2(num_classes: int = 1000) -> Network:
     """ShuffleNet V2 (Table 5); alpha selects the column."""
     builder = GraphBuilder()
     rows = {row[0]: row for row in TABLE_5}
@@ -96,9 +88,7 @@ def shufflenet_v2() -> Network:
         for index in range(repeat):
             last = inverted_residual(builder, f"stage{stage[-1]}.{index}", last, half, stride if index == 0 else 1)
     conv_bn_act(builder, "conv5", _columns(rows["Conv5"][5]), kernel=1, names=TORCHVISION)
-    builder.add("mean", GlobalAvgPool())
-    builder.add("flatten", Flatten())
-    builder.add("fc", Linear(NUM_CLASSES, bias=True))
+    classifier(builder, num_classes, "fc", pooled("mean"))
     return builder.build("shufflenet_v2", source=SOURCE,
                          description="ShuffleNet V2: channel split, concat and shuffle units (Table 5)")
 

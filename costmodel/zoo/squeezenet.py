@@ -20,12 +20,12 @@ multiplier.
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder
+from ..builder import GraphBuilder, conv_bn_act
 from ..ir import Network
-from ..ops import Activation, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool, Pool2d
+from ..ops import Concat, Dropout, Flatten, GlobalAvgPool, Pool2d
+from ..scaling import Scaled
 from .entry import ModelEntry
 
-NUM_CLASSES = 1000
 SOURCE_1_0 = "Iandola et al. 2016, arXiv:1602.07360, Table 1"
 SOURCE_1_1 = "Iandola et al. 2016, arXiv:1602.07360; DeepScale/SqueezeNet SqueezeNet_v1.1"
 
@@ -61,49 +61,52 @@ SQUEEZENET_1_1 = (
 )
 
 
+def _conv_relu(builder: GraphBuilder, prefix: str, name: str, out: "int | Scaled", kernel: int,
+               x: str | None = None) -> str:
+    """A biased convolution (``prefix.name``, "same"-size padding) and its ReLU (``prefix.name_activation``)."""
+    return conv_bn_act(builder, prefix, out, kernel=kernel, bias=True, bn=False, x=x,
+                       names=(name, None, f"{name}_activation"))
+
+
 def _fire(builder: GraphBuilder, prefix: str, squeeze: int, expand1x1: int, expand3x3: int) -> None:
     """torchvision's ``Fire``: squeeze 1x1 + ReLU, then expand 1x1 + ReLU and expand 3x3 + ReLU, concatenated."""
-    builder.add(f"{prefix}.squeeze", Conv2d(squeeze, kernel=1, bias=True))
-    squeezed = builder.add(f"{prefix}.squeeze_activation", Activation("relu"))
-    builder.add(f"{prefix}.expand1x1", Conv2d(expand1x1, kernel=1, bias=True), squeezed)
-    left = builder.add(f"{prefix}.expand1x1_activation", Activation("relu"))
-    builder.add(f"{prefix}.expand3x3", Conv2d(expand3x3, kernel=3, padding=(1, 1), bias=True), squeezed)
-    right = builder.add(f"{prefix}.expand3x3_activation", Activation("relu"))
+    squeezed = _conv_relu(builder, prefix, "squeeze", squeeze, 1)
+    left = _conv_relu(builder, prefix, "expand1x1", expand1x1, 1, x=squeezed)
+    right = _conv_relu(builder, prefix, "expand3x3", expand3x3, 3, x=squeezed)
     builder.add(f"{prefix}.cat", Concat(), (left, right))
 
 
-def _squeezenet(name: str, rows: tuple, description: str, source: str) -> Network:
+def _squeezenet(name: str, rows: tuple, description: str, source: str, num_classes: int) -> Network:
     builder = GraphBuilder()
     index = 0
     for row in rows:
         if row[0] == "conv":
             _, out, kernel, stride = row
-            builder.add(f"features.{index}", Conv2d(out, kernel=kernel, stride=stride, bias=True))
+            conv_bn_act(builder, "features", out, kernel=kernel, stride=stride, padding=0, bias=True, bn=False,
+                        names=(str(index), None, str(index + 1)))
             index += 1
-            builder.add(f"features.{index}", Activation("relu"))
         elif row[0] == "maxpool":
             builder.add(f"features.{index}", Pool2d("max", kernel=3, stride=2, ceil_mode=True))
         else:
             _fire(builder, f"features.{index}", *row[1:])
         index += 1
-    builder.add("classifier.0", Dropout(0.5))
-    builder.add("classifier.1", Conv2d(NUM_CLASSES, kernel=1, bias=True))
-    builder.add("classifier.2", Activation("relu"))
+    builder.add("classifier.0", Dropout(0.5))         # the classifier is a 1x1 convolution to the classes
+    conv_bn_act(builder, "classifier", Scaled(num_classes), kernel=1, bias=True, bn=False, names=("1", None, "2"))
     builder.add("classifier.3", GlobalAvgPool())
     builder.add("flatten", Flatten())
     return builder.build(name, description=description, source=source)
 
 
-def squeezenet1_0() -> Network:
+def squeezenet1_0(num_classes: int = 1000) -> Network:
     """SqueezeNet 1.0 (Table 1): a 7x7 convolution, eight Fire modules, a 1x1 convolution to the classes."""
     return _squeezenet("squeezenet1_0", SQUEEZENET_1_0, "SqueezeNet 1.0: conv1, 8 Fire modules, conv10 (Table 1)",
-                       SOURCE_1_0)
+                       SOURCE_1_0, num_classes)
 
 
-def squeezenet1_1() -> Network:
+def squeezenet1_1(num_classes: int = 1000) -> Network:
     """SqueezeNet 1.1: a 3x3 first convolution with 64 filters and earlier pools; same Fire modules."""
     return _squeezenet("squeezenet1_1", SQUEEZENET_1_1,
-                       "SqueezeNet 1.1: 3x3 conv1, earlier pools, 8 Fire modules, conv10", SOURCE_1_1)
+                       "SqueezeNet 1.1: 3x3 conv1, earlier pools, 8 Fire modules, conv10", SOURCE_1_1, num_classes)
 
 
 ENTRIES = (

@@ -17,13 +17,12 @@ is not counted. VGG has no width multiplier.
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder
-from ..ir import Network
-from ..ops import Activation, AdaptiveAvgPool, Conv2d, Dropout, Flatten, Linear, Pool2d
+from ..builder import GraphBuilder, classifier, conv_bn_act
+from ..ir import Network, Op
+from ..ops import Activation, AdaptiveAvgPool, Dropout, Flatten, Linear, Pool2d
 from .entry import ModelEntry
 
 SOURCE = "Simonyan & Zisserman 2014, arXiv:1409.1556, Table 1 (configuration D)"
-NUM_CLASSES = 1000
 
 # Table 1, column D, one row per line: ("conv3", output channels) or ("maxpool", None).
 CONFIG_D = (
@@ -46,10 +45,10 @@ CONFIG_D = (
     ("conv3", 512),    # conv3-512
     ("maxpool", None), # maxpool         -> 7 x 7
 )
-CLASSIFIER = (4096, 4096, NUM_CLASSES)   # FC-4096, FC-4096, FC-1000 (then soft-max, not counted)
+HIDDEN = (4096, 4096)   # FC-4096, FC-4096; then FC-classes (FC-1000) and soft-max, not counted
 
 
-def vgg16() -> Network:
+def vgg16(num_classes: int = 1000) -> Network:
     """VGG-16 (configuration D) at 224 x 224, as torchvision builds it."""
     builder = GraphBuilder()
     index = 0
@@ -58,19 +57,15 @@ def vgg16() -> Network:
             builder.add(f"features.{index}", Pool2d("max", kernel=2, stride=2))
             index += 1
         else:
-            builder.add(f"features.{index}", Conv2d(channels, kernel=3, padding=(1, 1), bias=True))
-            builder.add(f"features.{index + 1}", Activation("relu"))
+            conv_bn_act(builder, "features", channels, kernel=3, bias=True, bn=False,
+                        names=(str(index), None, str(index + 1)))
             index += 2
-    builder.add("avgpool", AdaptiveAvgPool((7, 7)))
-    builder.add("flatten", Flatten())
-    index = 0
-    for position, features in enumerate(CLASSIFIER):
-        builder.add(f"classifier.{index}", Linear(features, bias=True))
-        if position == len(CLASSIFIER) - 1:
-            break
-        builder.add(f"classifier.{index + 1}", Activation("relu"))
-        builder.add(f"classifier.{index + 2}", Dropout(0.5))
-        index += 3
+    layers: list[tuple[str, Op]] = [("avgpool", AdaptiveAvgPool((7, 7))), ("flatten", Flatten())]
+    for position, features in enumerate(HIDDEN):
+        layers += [(f"classifier.{3 * position}", Linear(features)),
+                   (f"classifier.{3 * position + 1}", Activation("relu")),
+                   (f"classifier.{3 * position + 2}", Dropout(0.5))]
+    classifier(builder, num_classes, f"classifier.{3 * len(HIDDEN)}", tuple(layers))
     return builder.build("vgg16", source=SOURCE,
                          description="VGG-16: 13 3x3 convolutions and 3 fully connected layers (configuration D)")
 

@@ -24,13 +24,12 @@ output size, ceil(D/2), and the same window count, which is all the counts depen
 """
 from __future__ import annotations
 
-from ..builder import GraphBuilder
+from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
-from ..ops import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Pool2d
+from ..ops import Activation, Add, BatchNorm, Conv2d, Pool2d
 from .entry import ModelEntry
 
 SOURCE = "Chollet 2016 (arXiv:1610.02357), Figure 5; Keras applications/xception.py"
-NUM_CLASSES = 1000
 
 # Figure 5, one block per line: (block, flow, separable conv widths, stride-2 shortcut width or None).
 FIGURE_5 = (
@@ -53,9 +52,9 @@ def separable(builder: GraphBuilder, name: str, out: int, x: str | None = None) 
 def _stem(builder: GraphBuilder) -> str:
     """Block 1: two "valid" 3x3 convs (the first with stride 2), each + BN + ReLU."""
     for index, (out, stride) in enumerate(((32, 2), (64, 1)), start=1):
-        builder.add(f"block1_conv{index}", Conv2d(out, kernel=3, stride=stride, padding="valid"))
-        builder.add(f"block1_conv{index}_bn", BatchNorm())
-        last = builder.add(f"block1_conv{index}_act", Activation("relu"))
+        name = f"block1_conv{index}"
+        last = conv_bn_act(builder, "", out, kernel=3, stride=stride, padding="valid",
+                           names=(name, f"{name}_bn", f"{name}_act"))
     return last
 
 
@@ -64,8 +63,8 @@ def _block(builder: GraphBuilder, block: int, widths: tuple[int, ...], shortcut:
     prefix = f"block{block}"
     residual = x
     if shortcut is not None:
-        builder.add(f"{prefix}_residual.conv", Conv2d(shortcut, kernel=1, stride=2, padding="same"), x)
-        residual = builder.add(f"{prefix}_residual.bn", BatchNorm())
+        residual = conv_bn_act(builder, f"{prefix}_residual", shortcut, kernel=1, stride=2, padding="same",
+                               activation=None, x=x)
     last = x
     for index, out in enumerate(widths, start=1):
         if block != 2 or index != 1:     # block 2 starts on block 1's ReLU
@@ -76,8 +75,8 @@ def _block(builder: GraphBuilder, block: int, widths: tuple[int, ...], shortcut:
     return builder.add(f"{prefix}_add", Add(), (last, residual))
 
 
-def xception() -> Network:
-    """Xception (Figure 5) at 299 x 299 with a 1000-way classifier."""
+def xception(num_classes: int = 1000) -> Network:
+    """Xception (Figure 5) at 299 x 299 with a ``num_classes``-way classifier."""
     builder = GraphBuilder()
     last = _stem(builder)
     for block, _, widths, shortcut in FIGURE_5:
@@ -85,9 +84,7 @@ def xception() -> Network:
     for index, out in enumerate(EXIT_CONVS, start=1):
         separable(builder, f"block14_sepconv{index}", out)
         builder.add(f"block14_sepconv{index}_act", Activation("relu"))
-    builder.add("avg_pool", GlobalAvgPool())
-    builder.add("flatten", Flatten())
-    builder.add("predictions", Linear(NUM_CLASSES, bias=True))
+    classifier(builder, num_classes, "predictions", pooled("avg_pool"))
     return builder.build("xception", base_resolution=299, source=SOURCE,
                          description="Xception: entry, 8x middle and exit flows of separable convs (Figure 5)")
 
