@@ -158,6 +158,8 @@ class _Program:
         self._run = namespace["run"]
 
         self._bounds: dict[tuple, bool] = {}
+        self._out: "np.ndarray | None" = None
+        self._one: "np.ndarray | None" = None
 
     def bounds_ok(self, env: dict[str, "np.ndarray"]) -> bool:
         """Whether every intermediate value stays below 2^53 in magnitude for inputs of these largest magnitudes
@@ -184,7 +186,11 @@ class _Program:
         intermediate value is bounded below 2^53, else Python integers."""
         if not self.bounds_ok(env):
             return self._run_exact(env, length)
-        return np.array(self._run({**env, "_one": np.ones(length)}), dtype=np.float64).reshape(-1, length)
+        if self._out is None or self._out.shape[1] != length:        # kept between runs: no page faults
+            self._out, self._one = np.empty((len(self.outputs), length)), np.ones(length)
+        for row, value in enumerate(self._run({**env, "_one": self._one})):
+            self._out[row] = value
+        return self._out
 
     def _run_exact(self, env: dict[str, "np.ndarray"], length: int) -> "np.ndarray":
         """Python's own arithmetic, point by point: exact at any size."""
@@ -342,42 +348,68 @@ class GridProgram:
             slot_bounds = self.abs_coefficients_t @ width_max
             exact = bool(slot_bounds.max(initial=0.0) >= EXACT_FLOAT)
         if exact:
-            parts = self.coefficients_t.astype(np.int64).astype(object) @ factors_w.astype(object)
+            parts = _objects(self.coefficients_t) @ _objects(factors_w)
             size_max = slot_bounds = None
         else:
-            parts = self.coefficients_t @ factors_w          # (slots x alphas); every partial sum is below 2^53
+            # (slots x alphas); every partial sum is below 2^53
+            parts = np.matmul(self.coefficients_t, factors_w, out=self._work_array("parts", (len(self.coefficients_t),
+                                                                                             len(alphas))))
             size_max = np.abs(factors_s).max(axis=1, initial=0.0)
 
         # One bound for every product below: each sums at most ``widest`` slot x size terms.
         small = size_max is not None and float(slot_bounds.max(initial=0.0)) * float(size_max.max(initial=0.0)) * \
             self.widest < EXACT_FLOAT
 
-        def product(slots: Any, sizes: Any, part: Any = None) -> Any:
-            left = parts[slots].T if part is None else part
+        shape = (len(alphas), factors_s.shape[1])
+        buffers = self._buffers(shape) if small else None       # reused: fresh big arrays cost page faults
+
+        def product(slots: Any, sizes: Any, part: Any = None, out: Any = None) -> Any:
+            left = parts[slots].T if part is None else part      # (alphas x slots)
+            right = factors_s[sizes]                             # (slots x sizes)
             if small:
-                return left @ factors_s[sizes]
+                if left.shape[1] == 1:
+                    return np.multiply(left, right, out=out)
+                return np.matmul(left, right, out=out)
             if size_max is None:
-                return _product(left, factors_s[sizes], None, None)
-            return _product(left, factors_s[sizes], slot_bounds[slots] if part is None else
+                return _product(left, right, None, None)
+            return _product(left, right, slot_bounds[slots] if part is None else
                             slot_bounds[slots].max(initial=0.0)[None], size_max[sizes])
 
-        totals = {metric: _integers(product(slots, sizes)) for metric, (slots, sizes) in self.metric_slots.items()}
-        peak: Any = np.zeros((len(alphas), factors_s.shape[1]))
+        if buffers is not None:
+            scratch, peak = buffers
+            peak.fill(0.0)
+            totals = {metric: product(slots, sizes, out=scratch).astype(np.int64)
+                      for metric, (slots, sizes) in self.metric_slots.items()}
+        else:
+            scratch = None
+            totals = {metric: _integers(product(slots, sizes)) for metric, (slots, sizes) in self.metric_slots.items()}
+            peak = np.zeros(shape)
         for size, slots in self.single_steps:
-            peak = _maximum(peak, product(slots, [size], parts[slots].max(axis=0)[:, None]))
+            peak = _maximum(peak, product(slots, [size], parts[slots].max(axis=0)[:, None], out=scratch))
         for sizes, members in self.step_groups:
             for slots in members:
-                peak = _maximum(peak, product(slots, list(sizes)))
+                peak = _maximum(peak, product(slots, list(sizes), out=scratch))
         return totals, _integers(peak), failed_alpha, failed_size
+
+    def _buffers(self, shape: tuple[int, int]) -> tuple["np.ndarray", "np.ndarray"]:
+        """Two float64 work arrays of ``shape``, kept between evaluations of the same grid shape."""
+        return self._work_array("scratch", shape), self._work_array("peak", shape)
+
+    def _work_array(self, name: str, shape: tuple[int, int]) -> "np.ndarray":
+        """A float64 work array kept between evaluations (a fresh large array costs a page fault every 4 kB)."""
+        work = self.__dict__.setdefault("_work", {})
+        if name not in work or work[name].shape != shape:
+            work[name] = np.empty(shape)
+        return work[name]
 
 
 def _integers(values: "np.ndarray") -> "np.ndarray":
-    """Exact integers as int64 (from float64 or int64), or as Python integers past int64."""
+    """Exact integers as a C-ordered int64 array (from float64 or int64), or as Python integers past int64."""
     if values.dtype == object:
         if values.size and max(values.max(), -values.min()) < 2 ** 63:
-            return values.astype(np.int64)
-        return values
-    return values.astype(np.int64)
+            return values.astype(np.int64, order="C")
+        return np.ascontiguousarray(values)
+    return values.astype(np.int64, order="C")
 
 
 def _contains(big: Terms, small: Terms) -> bool:
@@ -390,15 +422,19 @@ def _contains(big: Terms, small: Terms) -> bool:
 
 def _product(left: "np.ndarray", right: "np.ndarray", left_bound: Any, right_bound: Any) -> "np.ndarray":
     """``left @ right`` exactly: float64 (BLAS) below 2^53, int64 below 2^63, Python integers beyond. The bounds
-    are the largest magnitudes of left's columns and right's rows (None: left holds Python integers)."""
+    are the largest magnitudes of left's columns and right's rows (None: a side holds Python integers)."""
     if left_bound is not None:
         bound = float(np.asarray(left_bound) @ np.asarray(right_bound)) if len(right_bound) else 0.0
         if bound < EXACT_FLOAT:
             return left @ right                       # exact integers in float64
         if bound < EXACT_INT64:
             return left.astype(np.int64) @ right.astype(np.int64)
-        left = left.astype(np.int64).astype(object)
-    return left @ right.astype(np.int64).astype(object) if right.dtype != object else left @ right
+    return _objects(left) @ _objects(right)
+
+
+def _objects(values: "np.ndarray") -> "np.ndarray":
+    """Exact integers as Python integers (from float64 holding exact integers, int64, or objects)."""
+    return values if values.dtype == object else values.astype(np.int64).astype(object)
 
 
 def _maximum(a: "np.ndarray", b: "np.ndarray") -> "np.ndarray":

@@ -167,18 +167,22 @@ def _progress(total: int) -> Any:
     return None
 
 
-def _check_alphas(alphas: Sequence[float], entry: Any) -> None:
-    """The same checks as ``costmodel table``'s, once per distinct alpha."""
+def _check_alphas(alphas: Any, entry: Any) -> None:
+    """The same checks as ``costmodel table``'s, for an array of alphas."""
+    import numpy as np
+
     from .scaling import check_alpha
 
-    lowest, highest = min(alphas), max(alphas)
+    if not np.isfinite(alphas).all():
+        check_alpha(float(alphas[~np.isfinite(alphas)][0]))
+    lowest, highest = float(alphas.min()), float(alphas.max())
     if not (0 < lowest and highest <= MAX_ALPHA):
         check_alpha(lowest if not 0 < lowest else highest)
     if entry is not None:
         if not entry.accepts_alpha and (lowest != 1.0 or highest != 1.0):
             entry.check_alpha(lowest if lowest != 1.0 else highest)
         if entry.alpha_choices:
-            for alpha in sorted(set(alphas) - set(entry.alpha_choices)):
+            for alpha in sorted(set(alphas.tolist()) - set(entry.alpha_choices)):
                 entry.check_alpha(alpha)
 
 
@@ -195,13 +199,18 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
         raise CostModelError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
     if resolutions is not None and rhos is not None:
         raise CostModelError("give resolutions or rhos, not both")
-    alphas = [float(alpha) for alpha in alphas]
-    if not alphas or (resolutions is not None and not resolutions) or (rhos is not None and not rhos):
+    try:
+        alpha_values = np.asarray(alphas, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CostModelError("alphas must be numbers") from None
+    if alpha_values.ndim != 1 or not len(alpha_values) or (resolutions is not None and not resolutions) or \
+            (rhos is not None and not rhos):
         raise CostModelError("the sweep grid is empty")
+    alphas = alpha_values.tolist()
     batch = check_batch(batch)
     setting = settle(model, options=options)
     network, entry = setting.network, setting.entry
-    _check_alphas(alphas, entry)
+    _check_alphas(alpha_values, entry)
     if rhos is not None:
         for rho in rhos:
             if not 0 < rho <= MAX_RHO:
@@ -218,16 +227,9 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
         base = network.base_resolution
         raise CostModelError(f"model {network.name!r} has a fixed input size of "
                              f"{base[0] if base[0] == base[1] else f'{base[0]}x{base[1]}'}")
-    totals = _grid_totals(network, alphas, sizes, batch, convention)
+    totals = _grid_totals(network, alpha_values, sizes, batch, convention)
     width = DTYPE_BYTES[dtype]
-    columns: dict[str, Any] = {
-        "alpha": np.repeat(np.asarray(alphas, dtype=np.float64), len(sizes)),
-        "resolution": np.tile(np.asarray([h for h, _ in sizes], dtype=np.int64), len(alphas))
-        if all(h == w for h, w in sizes) else np.tile(np.asarray([f"{h}x{w}" for h, w in sizes], dtype=object),
-                                                      len(alphas)),
-    }
-    if rhos is not None:
-        columns["rho"] = np.tile(np.asarray(rhos, dtype=np.float64), len(alphas))
+    columns = _Columns(alphas, sizes, rhos)
     for metric in total_metrics():
         values = totals[metric.name].ravel()
         columns[metric.field] = _times(values, width) if metric.in_bytes else values
@@ -235,16 +237,46 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
                  tuple(rhos) if rhos is not None else None, columns)
 
 
+class _Columns(dict):
+    """The sweep's columns: the metrics, and the grid's own columns (``alpha``, ``resolution``, ``rho``) made
+    when first read."""
+
+    def __init__(self, alphas: list[float], sizes: list[tuple[int, int]], rhos: "Sequence[float] | None"):
+        super().__init__()
+        self._grid = (alphas, sizes, rhos)
+
+    def __missing__(self, key: str) -> Any:
+        import numpy as np
+
+        alphas, sizes, rhos = self._grid
+        if key == "alpha":
+            value = np.repeat(np.asarray(alphas, dtype=np.float64), len(sizes))
+        elif key == "resolution":
+            square = all(h == w for h, w in sizes)
+            value = np.tile(np.asarray([h if square else f"{h}x{w}" for h, w in sizes],
+                                       dtype=np.int64 if square else object), len(alphas))
+        elif key == "rho" and rhos is not None:
+            value = np.tile(np.asarray(rhos, dtype=np.float64), len(alphas))
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+
 def _times(values: Any, factor: int) -> Any:
-    """``values * factor``, in Python integers where int64 would overflow."""
+    """``values * factor`` (in place: ``values`` is the sweep's own array), in Python integers where int64 would
+    overflow."""
     import numpy as np
 
     if values.dtype != object and len(values) and int(values.max()) >= (2 ** 63 - 1) // factor:
         values = values.astype(object)
-    return values * factor if values.dtype == object else values * np.int64(factor)
+    if values.dtype == object or not values.flags.writeable:
+        return values * factor
+    values *= np.int64(factor)
+    return values
 
 
-def _grid_totals(network: Any, alphas: list[float], sizes: list[tuple[int, int]], batch: int,
+def _grid_totals(network: Any, alphas: Any, sizes: list[tuple[int, int]], batch: int,
                  convention: str) -> dict[str, Any]:
     """Every total over the grid, by the grid program, or point by point where the network does not separate."""
     import numpy as np
@@ -253,17 +285,17 @@ def _grid_totals(network: Any, alphas: list[float], sizes: list[tuple[int, int]]
     if program is not None:
         heights = np.asarray([h for h, _ in sizes], dtype=np.float64)
         widths = np.asarray([w for _, w in sizes], dtype=np.float64)
-        sums, peak, failed_alpha, failed_size = program.evaluate(np.asarray(alphas, dtype=np.float64), heights,
-                                                                 widths, batch)
+        sums, peak, failed_alpha, failed_size = program.evaluate(alphas, heights, widths, batch)
         if failed_alpha.any() or failed_size.any():
             failed = failed_alpha[:, None] | failed_size[None, :]
             row, column = (int(i) for i in np.argwhere(failed)[0])
-            _fail(network, alphas[row], sizes[column], batch)
+            _fail(network, float(alphas[row]), sizes[column], batch)
         shape = (len(alphas), len(sizes))
-        totals = {metric: np.broadcast_to(values, shape) for metric, values in sums.items()}
-        totals["peak_activation"] = np.broadcast_to(peak, shape)
+        totals = {metric: values if values.shape == shape else np.broadcast_to(values, shape)
+                  for metric, values in sums.items()}
+        totals["peak_activation"] = peak if peak.shape == shape else np.broadcast_to(peak, shape)
         return totals
-    return _point_by_point(network, alphas, sizes, batch, convention)
+    return _point_by_point(network, alphas.tolist(), sizes, batch, convention)
 
 
 def _fail(network: Any, alpha: float, size: tuple[int, int], batch: int) -> None:
