@@ -85,6 +85,33 @@ def _csv_by_kind(analysis: Analysis) -> Table:
     return table
 
 
+def json_schema() -> str:
+    """The schema of ``costmodel table --format json``, from the metric list (the README shows this text)."""
+    from .conventions import CONVENTIONS as conventions
+
+    def fields(metrics: tuple) -> str:
+        return ", ".join(f'"{metric.field}"' for metric in metrics)
+
+    kinds = ", ".join(kind_titles())
+    lines = [
+        "{",
+        '  "model": str, "alpha": float, "resolution": int (or [H, W] when not square), "batch": int,',
+        f'  "convention": {" | ".join(repr(name).replace(chr(39), chr(34)) for name in conventions)}, "dtype": str,',
+        f'  "totals": {{{fields(total_metrics())}}},   all exact ints',
+        '  "layers": [{"name", "kind", "output_shape": per-sample sizes ([C, H, W], [L, C] or [F]),',
+        f'              "layout": "NCHW" | "NLC" | "NC", {fields(layer_metrics())}}}],',
+        f'  "by_kind": {{kind: {{"layers", {fields(summed_metrics())}, "<each>_share"}}}}',
+        "}",
+    ]
+    meanings = [f"- `{metric.field}`: {metric.description}." for metric in (*total_metrics(), *layer_metrics())
+                if metric.field]
+    unique = list(dict.fromkeys(meanings))
+    import textwrap
+
+    return ("\n".join(lines) + "\n\n" + "\n".join(textwrap.wrap("kind: " + kinds, 116)) + "\n\n" +
+            "\n".join(unique) + "\n")
+
+
 def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_kind: bool = False) -> str:
     """The analysis in ``fmt``. Text and Markdown show the totals and, when asked, the per-layer and per-kind
     tables; CSV holds one table (totals, or the one asked for); JSON always holds totals, layers and by_kind."""
