@@ -64,7 +64,6 @@ METRICS: tuple[Metric, ...] = (
            "the activation memory live at once, at its largest over the execution order", in_bytes=True,
            per_node=False, total="peak"),
 )
-BY_NAME = {metric.name: metric for metric in METRICS}
 
 
 def node_metrics() -> tuple[Metric, ...]:

@@ -83,12 +83,6 @@ class Analysis:
         make = tuple.__new__
         return [make(Shape, pair) for pair in zip(counts.layouts, counts.outputs)] + [self.input_shape]
 
-    def node_shapes(self) -> tuple[NodeShapes, ...]:
-        """Every node with its resolved shapes at this setting."""
-        shapes, skips = self._shapes, self.counts.skips
-        return tuple(NodeShapes(node, tuple(shapes[i] for i in inputs), shapes[index], skips[index])
-                     for index, (node, inputs, _, _) in enumerate(plan_of(self.network).rows))
-
     @cached_property
     def layers(self) -> tuple[LayerCost, ...]:
         """One row per node that runs (a conditional residual that does not apply is not a layer)."""

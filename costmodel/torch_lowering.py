@@ -59,7 +59,6 @@ class LoweredNetwork(nn.Module):
 
     def __init__(self, network: Network, shapes: tuple[NodeShapes, ...], input_shape: Shape):
         super().__init__()
-        self.network_name = network.name
         self.input_shape = tuple(input_shape.dims)
         self.output_name = network.output
         self._plan: list[tuple[str, nn.Module, tuple[str, ...]]] = []

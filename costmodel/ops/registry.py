@@ -96,10 +96,6 @@ class OpDef:
             raise MissingFormulaError(f"no {metric} formula for op {self.op.__name__}")
         return formula
 
-    def kind_of(self, node: NodeShapes) -> str:
-        """The kind of a resolved node of this op."""
-        return self.kind(node.op, node) if self.kind is not None else next(iter(self.kinds))
-
 
 _BY_TYPE: dict[type, OpDef] = {}
 _BY_SPEC_NAME: dict[str, OpDef] = {}

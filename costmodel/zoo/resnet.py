@@ -31,7 +31,6 @@ from ..ops import Activation, Add, Pool2d
 from .entry import ModelEntry, ModelOption
 
 VARIANTS = ("v1.5", "v1")
-EXPANSION = 4
 
 # Table 1 (He et al.), 50-layer column, one row per stage: (paper stage, torchvision layer, bottleneck width,
 # output channels, blocks, first stride). conv1 (7x7, 64, stride 2) and the 3x3 max pool are the stem below.
