@@ -12,6 +12,7 @@ so no generated line nests deeply, whatever the network. Nothing here defines a 
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from .symbolic import Expr, topological
@@ -92,6 +93,8 @@ def _expression(op: str, parts: list[str]) -> str:
         return f"round({parts[0]})"
     if op == "maximum":
         return f"max({parts[0]}, {parts[1]})"
+    if op == "gcd":
+        return f"_gcd({parts[0]}, {parts[1]})"
     if op == "select":
         return f"({parts[1]} if {parts[0]} else {parts[2]})"
     raise ValueError(f"cannot compile {op!r}")
@@ -127,7 +130,7 @@ def compile_trace(trace: Trace) -> Callable[..., Any]:
         code = compile(source(trace), f"<costmodel {trace.network.name} {trace.convention}>", "exec")
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError) as error:
         raise Fallback(str(error)) from None
-    namespace: dict[str, Any] = {"_Fallback": Fallback}
+    namespace: dict[str, Any] = {"_Fallback": Fallback, "_gcd": math.gcd}
     exec(code, namespace)
     raw = namespace["evaluate"]
 

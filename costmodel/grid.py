@@ -153,7 +153,7 @@ class _Program:
         lines.append("    return [" + "".join(f"v{value}, " if kind == "v" else f"{one} * {float(value)!r}, "
                                           for kind, value in self.outputs) + "]")
         namespace = {"_floor": np.floor, "_rint": np.rint, "_not": np.logical_not, "_and": np.logical_and,
-                     "_where": np.where, "_maximum": np.maximum, "_remainder": np.remainder}
+                     "_where": np.where, "_maximum": np.maximum, "_remainder": np.remainder, "_gcd": _gcd}
         exec(compile("\n".join(lines) + "\n", "<costmodel grid program>", "exec"), namespace)
         self._run = namespace["run"]
 
@@ -225,6 +225,7 @@ _NUMPY = {
     "%": lambda a, b: f"_remainder({a}, {b})",
     "and": lambda a, b: f"_and({a}, {b})",
     "maximum": lambda a, b: f"_maximum({a}, {b})",
+    "gcd": lambda a, b: f"_gcd({a}, {b})",
     "floor_int": lambda a: f"_floor({a})",
     "round_even": lambda a: f"_rint({a})",
     "not": lambda a: f"_not({a})",
@@ -447,10 +448,15 @@ def _maximum(a: "np.ndarray", b: "np.ndarray") -> "np.ndarray":
     return np.maximum(a.astype(np.int64), b.astype(np.int64))
 
 
+def _gcd(a: Any, b: Any) -> Any:
+    """``gcd`` of float64 arrays holding exact integers (below 2^53), as float64."""
+    return np.gcd(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)).astype(np.float64)
+
+
 _SCALAR = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "//": lambda a, b: a // b,
            "/": lambda a, b: a / b, "%": lambda a, b: a % b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
            ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "==": lambda a, b: a == b,
-           "!=": lambda a, b: a != b, "and": lambda a, b: a and b, "maximum": max}
+           "!=": lambda a, b: a != b, "and": lambda a, b: a and b, "maximum": max, "gcd": math.gcd}
 
 
 def _bound(op: str, bounds: list[float], args: tuple) -> float:
@@ -470,4 +476,6 @@ def _bound(op: str, bounds: list[float], args: tuple) -> float:
         return bounds[0] + 1
     if op in ("maximum", "select"):
         return max(bounds[-2:])
+    if op == "gcd":
+        return max(bounds)
     return 1.0          # comparisons and logic

@@ -17,27 +17,31 @@ from functools import cached_property
 from typing import ClassVar
 
 from .errors import CostModelError
-from .scaling import ChannelsOf, Scaled, as_width
+from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Scaled, as_width
 
 Pair = tuple[int, int]
 INPUT = "input"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 
 
-def pair_of(value: object, what: str, minimum: int) -> Pair:
-    """An int or a pair of ints, each at least ``minimum``, as an (h, w) pair."""
+def pair_of(value: object, what: str, minimum: int, maximum: int = MAX_SIZE) -> Pair:
+    """An int or a pair of ints, each in [minimum, maximum], as an (h, w) pair."""
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in pair):
         raise CostModelError(f"{what} must be an integer or a pair of integers, got {value!r}")
     if any(v < minimum for v in pair):
         raise CostModelError(f"{what} must be at least {minimum}, got {value!r}")
+    if any(v > maximum for v in pair):
+        raise CostModelError(f"{what} must be at most {maximum:,}, got {value!r}")
     return pair  # type: ignore[return-value]
 
 
-def positive_int(value: object, what: str) -> int:
-    """``value``, which must be a positive integer."""
+def positive_int(value: object, what: str, maximum: int = MAX_CHANNELS) -> int:
+    """``value``, which must be an integer in [1, maximum]."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise CostModelError(f"{what} must be a positive integer, got {value!r}")
+    if value > maximum:
+        raise CostModelError(f"{what} must be at most {maximum:,}, got {value!r}")
     return value
 
 
@@ -112,7 +116,7 @@ class Network:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
-        object.__setattr__(self, "base_resolution", pair_of(self.base_resolution, "base_resolution", 1))
+        object.__setattr__(self, "base_resolution", pair_of(self.base_resolution, "base_resolution", 1, MAX_RESOLUTION))
         object.__setattr__(self, "input_channels", as_width(self.input_channels))
         if not isinstance(self.input_channels, Scaled):
             raise CostModelError("input_channels must be an integer or a Scaled width")

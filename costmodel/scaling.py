@@ -95,6 +95,8 @@ class Scaled:
     def __post_init__(self) -> None:
         if isinstance(self.base, bool) or not isinstance(self.base, int) or self.base < 1:
             raise CostModelError(f"channels must be a positive integer, got {self.base!r}")
+        if self.base > MAX_CHANNELS:
+            raise CostModelError(f"channels must be at most {MAX_CHANNELS:,}, got {self.base:,}")
         if self.rule not in WIDTH_RULES:
             raise CostModelError(f"unknown width rule {self.rule!r}; known: {', '.join(WIDTH_RULES)}")
 
@@ -108,10 +110,10 @@ class Expanded:
     divisor: int = 1
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.ratio, (int, float)) and math.isfinite(self.ratio) and self.ratio > 0):
-            raise CostModelError(f"expansion ratio must be a positive number, got {self.ratio!r}")
-        if isinstance(self.divisor, bool) or not isinstance(self.divisor, int) or self.divisor < 1:
-            raise CostModelError(f"expansion divisor must be a positive integer, got {self.divisor!r}")
+        if not (isinstance(self.ratio, (int, float)) and math.isfinite(self.ratio) and 0 < self.ratio <= MAX_RATIO):
+            raise CostModelError(f"expansion ratio must be a number in (0, {MAX_RATIO:,}], got {self.ratio!r}")
+        if isinstance(self.divisor, bool) or not isinstance(self.divisor, int) or not 1 <= self.divisor <= MAX_CHANNELS:
+            raise CostModelError(f"expansion divisor must be an integer in [1, {MAX_CHANNELS:,}], got {self.divisor!r}")
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,8 @@ class Squeezed:
     def __post_init__(self) -> None:
         for field in ("divisor", "round_to"):
             value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise CostModelError(f"squeeze {field} must be a positive integer, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CHANNELS:
+                raise CostModelError(f"squeeze {field} must be an integer in [1, {MAX_CHANNELS:,}], got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class Tabulated:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple((float(a), int(c)) for a, c in self.columns))
-        if not self.columns or any(c < 1 or a <= 0 for a, c in self.columns):
+        if not self.columns or any(not 1 <= c <= MAX_CHANNELS or a <= 0 for a, c in self.columns):
             raise CostModelError(f"a tabulated width needs positive (alpha, channels) columns, got {self.columns!r}")
 
 
@@ -199,6 +201,10 @@ MAX_ALPHA = 10.0
 MAX_RHO = 10.0
 MAX_RESOLUTION = 8192
 MAX_BATCH = 1_000_000
+# Bounds on what a network can set, so that no accepted network takes unbounded time or memory to count.
+MAX_CHANNELS = 1_000_000      # a width before alpha, groups, chunks
+MAX_SIZE = MAX_RESOLUTION     # a kernel, stride, dilation, padding or pooled output size
+MAX_RATIO = 1_000             # an expansion ratio
 
 
 def check_alpha(alpha: object) -> float:

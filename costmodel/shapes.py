@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from .errors import CostModelError
 from .scaling import Width, resolve_width
-from .symbolic import Expr, select
+from .symbolic import Expr, gcd, select
 
 if TYPE_CHECKING:
     from .ir import Node, Op
@@ -106,11 +106,10 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, ceil_mod
 
 def adaptive_window_total(size: Any, output: int) -> Any:
     """The summed window lengths of adaptive pooling along one axis: sum over i < o of
-    ``ceil((i + 1) D / o) - floor(i D / o)`` (D when o divides D; more when the windows overlap)."""
-    total: Any = 0
-    for i in range(output):
-        total = total + (-(-(i + 1) * size // output) - (i * size // output))
-    return total
+    ``ceil((i + 1) D / o) - floor(i D / o)``, which is ``D + o - gcd(D, o)`` (D when o divides D; more when the
+    windows overlap). The sum of floors is ``((D - 1)(o - 1) + gcd - 1) / 2``; the sum of ceilings is that, plus D,
+    plus one for each of the ``o - gcd`` windows whose end is not a whole row."""
+    return size + output - gcd(size, output)
 
 
 class NodeShapes(NamedTuple):

@@ -10,7 +10,9 @@ Every error names the file, the line of the layer's ``[[layer]]`` header, the la
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, Mapping
@@ -342,26 +344,58 @@ def parse_block(text: str) -> "tuple[str, int, dict[str, Any]] | str":
     return kind, fields.pop("r"), fields
 
 
+SPEC_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
+MAX_KEY_PARTS = 64            # tomllib parses a dotted key in time quadratic in its parts
+_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
+_LONG_KEY = re.compile(r"(?:[A-Za-z0-9_-]+[ \t]*\.[ \t]*){%d}" % MAX_KEY_PARTS)
+_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
 def looks_like_spec(model: str) -> bool:
-    """A model argument is a spec file when it ends in ``.toml`` or names an existing file."""
-    return model.endswith(".toml") or Path(model).is_file()
+    """A model argument is a spec file when it has a spec file's suffix (or YAML's and JSON's, to say that spec
+    files are TOML), contains a path separator, or names an existing path."""
+    return model.endswith(SPEC_SUFFIXES) or os.sep in model or os.path.lexists(model)
+
+
+def _read(path: str) -> bytes:
+    """At most ``MAX_BYTES`` + 1 bytes of the regular file at ``path`` (a FIFO or a device is refused unread)."""
+    try:
+        status = os.stat(path)
+        for test, kind in _FILE_TYPES:
+            if test(status.st_mode):
+                raise CostModelError(f"spec file {path!r} is {kind}, not a regular file")
+        if status.st_size > MAX_BYTES:
+            raise CostModelError(f"{path}: {status.st_size:,} bytes is more than the limit of {MAX_BYTES:,} for a "
+                                 "spec file")
+        with Path(path).open("rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise CostModelError(f"spec file {path!r} does not exist") from None
+    except OSError as error:
+        raise CostModelError(f"cannot read spec file {path!r}: {error.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise CostModelError(f"{path}: more than the limit of {MAX_BYTES:,} bytes for a spec file")
+    return raw
+
+
+def _not_toml(path: str, text: str) -> "str | None":
+    """What a file that fails to parse looks like instead of TOML (YAML, JSON), if anything."""
+    stripped = text.lstrip()
+    if path.endswith(".json") or stripped[:1] in ("{", "[") and stripped.rstrip()[-1:] in ("}", "]") and \
+            not stripped.startswith("[["):
+        return "JSON"
+    if path.endswith((".yaml", ".yml")) or stripped.startswith("---") or \
+            re.search(r"(?m)^[A-Za-z_][A-Za-z0-9_]*:(\s|$)", text):
+        return "YAML"
+    return None
 
 
 def load_spec(path: "str | Path", options: Mapping[str, Any] | None = None) -> Network:
     """The Network of the spec file at ``path``; ``CostModelError`` naming the file (and line, layer and field)
     for anything wrong. ``options`` may hold ``num_classes``."""
     path = str(path)
-    try:
-        size = Path(path).stat().st_size
-        if size > MAX_BYTES:
-            raise CostModelError(f"{path}: {size:,} bytes is more than the limit of {MAX_BYTES:,} for a spec file")
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise CostModelError(f"spec file {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise CostModelError(f"spec file {path!r} is a directory") from None
-    except OSError as error:
-        raise CostModelError(f"cannot read spec file {path!r}: {error.strerror}") from None
+    raw = _read(path)
     if b"\0" in raw:
         raise CostModelError(f"{path}: not a text file")
     try:
@@ -370,10 +404,16 @@ def load_spec(path: "str | Path", options: Mapping[str, Any] | None = None) -> N
         raise CostModelError(f"{path}: not UTF-8 text (byte {error.start})") from None
     if not text.strip():
         raise CostModelError(f"{path}: the file is empty")
+    if _LONG_KEY.search(_STRINGS.sub("", text)):
+        raise CostModelError(f"{path}: a key has more than {MAX_KEY_PARTS} dotted parts")
     try:
         document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise CostModelError(f"{path}: invalid TOML: {error}") from None
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        looks = _not_toml(path, text)
+        if looks:
+            raise CostModelError(f"{path}: spec files are TOML, and this file looks like {looks}") from None
+        reason = "a number has more than 4,300 digits" if "Exceeds the limit" in str(error) else error
+        raise CostModelError(f"{path}: invalid TOML: {reason}") from None
     except RecursionError:
         raise CostModelError(f"{path}: invalid TOML: nested too deeply") from None
     headers = [number for number, line in enumerate(text.splitlines(), start=1) if _LAYER_HEADER.match(line)]

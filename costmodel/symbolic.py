@@ -3,8 +3,8 @@ run, on these expressions, to trace the network once (``trace``); the trace is t
 Python (``compiled``) or evaluated over whole grids of settings (``grid``). There is one formula per (metric, op);
 this module only lets it run on symbols.
 
-The helpers ``floor_int``, ``maximum``, ``select``, ``round_even``, ``both`` and ``negate`` are what rules use
-instead of ``int``, ``max``, ``x if c else y``, ``round``, ``and`` and ``not``: on Python numbers they are exactly
+The helpers ``floor_int``, ``maximum``, ``gcd``, ``select``, ``round_even``, ``both`` and ``negate`` are what rules
+use instead of ``int``, ``max``, ``math.gcd``, ``x if c else y``, ``round``, ``and`` and ``not``: on Python numbers they are exactly
 those; on an ``Expr`` they build a node of the expression.
 
 Expressions are hash-consed: building the same expression twice gives the same object, so structural equality is
@@ -15,6 +15,7 @@ count into a width part times a size part.
 from __future__ import annotations
 
 import itertools
+import math
 import weakref
 from typing import Any, Iterable
 
@@ -144,6 +145,13 @@ def maximum(a: Any, b: Any) -> Any:
     if is_symbolic(a, b):
         return b if a is b else make("maximum", (a, b))
     return max(a, b)
+
+
+def gcd(a: Any, b: Any) -> Any:
+    """The greatest common divisor of two non-negative integers."""
+    if is_symbolic(a, b):
+        return a if a is b else make("gcd", (a, b))
+    return math.gcd(a, b)
 
 
 def select(condition: Any, if_true: Any, if_false: Any) -> Any:

@@ -1,0 +1,139 @@
+"""Robustness, round 2 (issue 12): every case found by trying costmodel as a careless and as a hostile user. Each
+test asserts the exit status, the one-line message and what is left on disk."""
+import csv
+import io
+import json
+import os
+import time
+
+import pytest
+
+import costmodel
+from costmodel.builder import GraphBuilder
+from costmodel.errors import CostModelError
+from costmodel.ops import AdaptiveAvgPool, Conv2d
+
+from helpers import run
+
+
+def one_line(status, err, code=2):
+    assert status == code, err
+    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
+    return err
+
+
+def spec(tmp_path, text, name="net.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+# 1. Never a wrong number -------------------------------------------------------------------------------------------
+
+def test_1_sweeps_equal_table_at_the_bounds(tmp_path, capsys):
+    """Two 20,000-wide 11x11 convolutions at alpha 10 and 8192 pixels: the sweep printed negative mult-adds."""
+    path = spec(tmp_path, 'name = "huge"\nwidth_rule = "make_divisible"\n'
+                          '[[layer]]\nop = "conv2d"\nout = 20000\nkernel = 11\n'
+                          '[[layer]]\nop = "conv2d"\nout = 20000\nkernel = 11\n')
+    by_hand = 121 * 3 * 200_000 * 8192 ** 2 + 121 * 200_000 ** 2 * 8192 ** 2          # 3.2e20 > 2^63
+    status, out, _ = run(["sweep", path, "--alpha", "10", "--resolution", "8192", "--batch", "1000000"], capsys)
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert status == 0 and int(row["madds"]) == 1_000_000 * by_hand
+    _, out, _ = run(["table", path, "--alpha", "10", "--resolution", "8192", "--batch", "1000000",
+                     "--format", "json"], capsys)
+    totals = json.loads(out)["totals"]
+    assert [int(row[key]) for key in totals] == list(totals.values())
+
+
+# 2. Never a hang, a crash or unbounded memory ----------------------------------------------------------------------
+
+def test_2_a_spec_path_that_is_not_a_regular_file(tmp_path, capsys):
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    for path, kind in (("/dev/zero", "a character device"), (str(fifo), "a FIFO"), (str(tmp_path), "a directory")):
+        start = time.perf_counter()
+        status, _, err = run(["table", path], capsys)
+        assert f"is {kind}, not a regular file" in one_line(status, err) and time.perf_counter() - start < 5
+
+
+def test_3_every_size_a_spec_sets_is_bounded(tmp_path, capsys):
+    cases = [('[[layer]]\nop = "adaptive_avg_pool"\noutput = 1000000000000', "output must be at most 8,192"),
+             ('[[layer]]\nop = "conv2d"\nout = 2000000', "channels must be at most 1,000,000"),
+             ('[[layer]]\nop = "conv2d"\nout = 8\nkernel = 100000', "kernel must be at most 8,192"),
+             ('[[layer]]\nop = "conv2d"\nout = 8\ngroups = 1000000000', "groups must be at most 1,000,000"),
+             ('[[layer]]\nop = "pool"\nkernel = 3\nstride = 99999', "stride must be at most 8,192"),
+             ('[[layer]]\nop = "split"\nchunks = 10000000\nindex = 0', "chunks must be at most 1,000,000"),
+             ('[[layer]]\nblock = "ir_e100000_c8"', "expansion ratio must be a number in (0, 1,000]"),
+             ('[[layer]]\nblock = "cn_r100000_c8"', "100000 repeats is more than the limit of 10000")]
+    for layer, message in cases:
+        status, _, err = run(["table", spec(tmp_path, 'name = "x"\n' + layer)], capsys)
+        assert message in one_line(status, err), (layer, err)
+    status, _, err = run(["table", spec(tmp_path, 'name = "x"\nresolution = 100000\n[[layer]]\nop = "flatten"')],
+                         capsys)
+    assert "base_resolution must be at most 8,192" in one_line(status, err)
+
+
+def test_3_adaptive_pooling_costs_the_same_at_any_output(tmp_path, capsys):
+    """The summed windows have a closed form, D + o - gcd(D, o): an output of 8,192 is as fast as one of 7."""
+    builder = GraphBuilder()
+    builder.add("pool", AdaptiveAvgPool((8192, 3)))
+    network = builder.build("pool", base_resolution=(10, 10), input_channels=1)
+    start = time.perf_counter()
+    for resolution in (10, 11, 12, 13):                       # the third analysis compiles the network
+        flops = costmodel.analyze(network, resolution=resolution).totals["flops"]
+        # rows: windows of 8,192 cells over D rows sum to D + 8192 - gcd(D, 8192); columns: D + 3 - gcd(D, 3)
+        assert flops == (resolution + 8192 - __import__("math").gcd(resolution, 8192)) * \
+            (resolution + 3 - __import__("math").gcd(resolution, 3))
+    from costmodel.sweep import sweep
+    grid = sweep(network, [1.0], list(range(8, 300)))
+    assert grid.columns["flops"][2] == (10 + 8192 - 2) * (10 + 3 - 1)
+    assert time.perf_counter() - start < 10
+
+
+def test_5_a_key_with_thousands_of_dotted_parts_is_refused_at_once(tmp_path, capsys):
+    key = ".".join(f"k{i}" for i in range(300_000))          # tomllib takes quadratic time on it
+    start = time.perf_counter()
+    status, _, err = run(["table", spec(tmp_path, f'name = "x"\n{key} = 1\n')], capsys)
+    assert "a key has more than 64 dotted parts" in one_line(status, err)
+    assert time.perf_counter() - start < 10
+
+
+def test_5_a_spec_of_100000_layers_is_linear(tmp_path):
+    """The limit of 100,000 layers, read, checked and counted end to end in seconds (it was quadratic)."""
+    layers = '[[layer]]\nop="conv2d"\nout=2\nkernel=1\n' + '[[layer]]\nop="dropout"\n' * 99_999
+    start = time.perf_counter()
+    result = costmodel.analyze(spec(tmp_path, 'name = "long"\nresolution = 4\n' + layers))
+    assert len(result.layers) == 100_000 and result.totals["params"] == 3 * 2
+    assert time.perf_counter() - start < 60
+    with pytest.raises(CostModelError, match="100001 layers is more than the limit of 100000"):
+        costmodel.analyze(spec(tmp_path, 'name = "long"\n' + layers + '[[layer]]\nop="dropout"\n', "more.toml"))
+
+
+# 12. A new user's friction -----------------------------------------------------------------------------------------
+
+def test_12_yaml_and_json_files_are_told_that_specs_are_toml(tmp_path, capsys):
+    for name, text, kind in (("net.yaml", "name: tiny\nlayers:\n  - op: conv2d\n", "YAML"),
+                             ("net.json", '{"name": "tiny", "layer": [{"op": "conv2d"}]}', "JSON"),
+                             ("net.toml", '{"name": "tiny"}', "JSON")):
+        status, _, err = run(["table", spec(tmp_path, text, name)], capsys)
+        assert f"spec files are TOML, and this file looks like {kind}" in one_line(status, err)
+
+
+def test_8_an_integer_of_5000_digits(tmp_path, capsys):
+    status, _, err = run(["table", spec(tmp_path, 'name = "x"\n[[layer]]\nop = "conv2d"\nout = ' + "9" * 5000)],
+                         capsys)
+    assert "invalid TOML: a number has more than 4,300 digits" in one_line(status, err)
+
+
+# 17 ----------------------------------------------------------------------------------------------------------------
+
+def test_17_a_sweep_of_a_non_square_spec_defaults_to_its_base(tmp_path, capsys):
+    path = spec(tmp_path, 'name = "wide"\nresolution = [96, 160]\n[[layer]]\nop = "conv2d"\nout = 8\n')
+    status, out, _ = run(["sweep", path], capsys)
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert status == 0 and row["resolution"] == "96x160" and int(row["madds"]) == 27 * 8 * 96 * 160
+
+
+def test_the_one_op_network_helpers_still_refuse_bad_ops():
+    with pytest.raises(CostModelError, match="kernel must be at most 8,192"):
+        Conv2d(8, kernel=9000)
