@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import ClassVar
 
 from .errors import CostModelError
-from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Scaled, as_width
+from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Scaled, Tabulated, as_width
 
 Pair = tuple[int, int]
 INPUT = "input"
@@ -144,6 +144,17 @@ class Network:
             object.__setattr__(self, "output", self.nodes[-1].name)
         elif self.output not in seen:
             raise CostModelError(f"network output {self.output!r} is not a node")
+
+    @cached_property
+    def scales_with_alpha(self) -> bool:
+        """Whether alpha changes any width: some width scales by a rule or is tabulated per alpha (widths that
+        follow other widths, expansions and squeezes, change only through those)."""
+        def scales(width: object) -> bool:
+            return isinstance(width, Tabulated) or isinstance(width, Scaled) and width.rule != "fixed"
+
+        return scales(self.input_channels) or any(
+            scales(getattr(node.op, item.name)) for node in self.nodes
+            for item in dataclasses.fields(node.op))  # type: ignore[arg-type]
 
     @cached_property
     def index(self) -> dict[str, int]:

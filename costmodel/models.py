@@ -44,6 +44,14 @@ def _zoo() -> Any:
     return _ZOO[0]
 
 
+def check_scales(network: Network, alpha: float) -> None:
+    """A network no width of which scales with alpha (a spec whose ``width_rule`` is ``"fixed"``) refuses any alpha
+    but 1, as zoo networks without a width multiplier do."""
+    if alpha != 1.0 and not network.scales_with_alpha:
+        raise CostModelError(f"network {network.name!r} has no width multiplier (no width scales with alpha; a spec "
+                             "file's width_rule is \"fixed\"); alpha must be 1")
+
+
 @dataclass(frozen=True)
 class Setting:
     """A network at a checked setting: width multiplier, input (H, W) and batch; ``entry`` is its zoo entry."""
@@ -62,7 +70,9 @@ def settle(model: "str | Network", alpha: float = 1.0, rho: float | None = None,
     network, entry = resolve_model(model, options)
     alpha = check_alpha(alpha)
     batch = check_batch(batch)
-    if entry is not None:
+    if entry is None:
+        check_scales(network, alpha)
+    else:
         entry.check_alpha(alpha)
         if (rho is not None or resolution is not None) and not entry.accepts_resolution:
             raise CostModelError(f"model {network.name!r} has a fixed input size; rho and resolution are not "

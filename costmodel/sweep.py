@@ -16,7 +16,7 @@ from .conventions import CONVENTIONS
 from .counting import count, plan_of
 from .errors import CostModelError
 from .metrics import total_metrics
-from .models import settle
+from .models import check_scales, settle
 from .results import DTYPE_BYTES
 from .scaling import MAX_ALPHA, MAX_RHO, check_batch, input_size, parse_resolution
 
@@ -211,6 +211,8 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
     setting = settle(model, options=options)
     network, entry = setting.network, setting.entry
     _check_alphas(alpha_values, entry)
+    if entry is None and (alpha_values != 1.0).any():
+        check_scales(network, float(alpha_values[alpha_values != 1.0][0]))
     if rhos is not None:
         for rho in rhos:
             if not 0 < rho <= MAX_RHO:

@@ -15,7 +15,7 @@ ACTIVATIONS = ["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "silu"]
 
 
 @st.composite
-def networks(draw):
+def networks(draw, min_steps: int = 1, max_steps: int = 10):
     """A valid network at every alpha in [0.1, 2] and every resolution from its base up: convolutions keep padding
     k // 2 (maps never vanish), pools only where the map is at least the kernel, channel shuffles and splits only
     after widths that are multiples of 8 at every alpha (make_divisible), group convolutions only at fixed widths."""
@@ -24,7 +24,7 @@ def networks(draw):
     size = draw(st.integers(8, 48))
     x = "input"
     divisible = False                    # the current width is a multiple of 8 at every alpha
-    for step in range(draw(st.integers(1, 10))):
+    for step in range(draw(st.integers(min_steps, max_steps))):
         kind = draw(st.sampled_from(["conv", "depthwise", "group", "pool", "residual", "concat", "se", "shuffle",
                                      "split", "bn_act", "dropout"]))
         name = f"s{step}"

@@ -74,9 +74,10 @@ def kind_rows(result: Analysis) -> list[dict[str, Any]]:
             for kind, row in result.by_kind().items()]
 
 
-def _grid_axes(model: Any, base: tuple[int, int], alpha: float) -> tuple[tuple[float, ...], tuple[int, ...]]:
+def _grid_axes(model: Any, network: Any, alpha: float) -> tuple[tuple[float, ...], tuple[int, ...]]:
     entry = MODELS.get(model) if isinstance(model, str) else None
-    if entry is not None and not entry.accepts_alpha:
+    base = network.base_resolution
+    if (entry is not None and not entry.accepts_alpha) or not network.scales_with_alpha:
         alphas: tuple[float, ...] = (1.0,)
     elif entry is not None and entry.alpha_choices:
         alphas = entry.alpha_choices
@@ -93,7 +94,7 @@ def width_resolution_grid(model: Any, result: Analysis) -> dict[str, Any]:
     """Mult-adds over a grid of alpha and resolution, and the exact cost against the ideal alpha^2 rho^2 law."""
     network = result.network
     base = network.base_resolution
-    alphas, resolutions = _grid_axes(model, base, result.alpha)
+    alphas, resolutions = _grid_axes(model, network, result.alpha)
     points = [(a, r) for a in alphas for r in resolutions]
     madds: dict[tuple[float, int], int] = {}
     failures: list[str] = []
@@ -106,7 +107,7 @@ def width_resolution_grid(model: Any, result: Analysis) -> dict[str, Any]:
     reference = analyze(network).totals["madds"]
     ideal, exact, labels = [], [], []
     worst = (1.0, "")
-    for (alpha, resolution), value in madds.items():
+    for (alpha, resolution), value in madds.items() if reference else ():  # no mult-adds: no law to compare
         law = alpha ** 2 * (resolution / base[0]) ** 2
         ideal.append(law)
         exact.append(value / reference)
@@ -118,7 +119,7 @@ def width_resolution_grid(model: Any, result: Analysis) -> dict[str, Any]:
     return {
         "alphas": [f"{a:g}" for a in alphas], "resolutions": list(resolutions), "matrix": matrix,
         "heatmap": plots.grid_heatmap(alphas, resolutions, matrix) if len(madds) > 1 else "",
-        "law": plots.law_chart(ideal, exact, labels) if len(madds) > 1 else "",
+        "law": plots.law_chart(ideal, exact, labels) if len(ideal) > 1 else "",
         "worst_ratio": f"{worst[0]:.3f}", "worst_at": worst[1], "failures": failures,
         "points": len(madds),
     }

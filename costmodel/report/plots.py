@@ -6,7 +6,7 @@ string; nothing here computes a cost.
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from typing import Any, Sequence
 
 import matplotlib
 
@@ -41,6 +41,12 @@ def _svg(figure: plt.Figure) -> str:
     return text
 
 
+def _legend(axis: Any, **options: Any) -> None:
+    """A legend, when something on the axis has a label (an empty one makes matplotlib warn)."""
+    if axis.get_legend_handles_labels()[0]:
+        axis.legend(**options)
+
+
 def _millions(value: float, _: object = None) -> str:
     return f"{value / 1e6:g}M"
 
@@ -58,7 +64,7 @@ def by_kind_chart(kinds: Sequence[str], madds_share: Sequence[float], params_sha
     axis.set_yticks(list(y), kinds)
     axis.invert_yaxis()
     axis.set_xlabel("share of the network total (%)")
-    axis.legend(loc="lower right", frameon=False)
+    _legend(axis, loc="lower right", frameon=False)
     return _svg(figure)
 
 
@@ -103,7 +109,7 @@ def law_chart(ideal: Sequence[float], exact: Sequence[float], labels: Sequence[s
     axis.scatter(ideal, exact, s=14, color="#c44e52", label="exact count", zorder=3)
     axis.set_xlabel("alpha^2 x rho^2")
     axis.set_ylabel("exact mult-adds / mult-adds at alpha = rho = 1")
-    axis.legend(frameon=False)
+    _legend(axis, frameon=False)
     return _svg(figure)
 
 
@@ -117,7 +123,7 @@ def memory_chart(names: Sequence[str], activation: Sequence[int], live: Sequence
                  label=f"peak: {names[peak_index]}")
     axis.set_ylabel("MB")
     axis.set_xlabel("layers in execution order")
-    axis.legend(frameon=False, loc="upper right")
+    _legend(axis, frameon=False, loc="upper right")
     return _svg(figure)
 
 
@@ -140,7 +146,7 @@ def roofline_chart(peak_gflops: float, bandwidth_gbps: float, intensity: Sequenc
     axis.set_yscale("log")
     axis.set_xlabel("arithmetic intensity (FLOPs per byte)")
     axis.set_ylabel("attainable GFLOP/s (estimate)")
-    axis.legend(frameon=False, fontsize=7, loc="lower right")
+    _legend(axis, frameon=False, fontsize=7, loc="lower right")
     return _svg(figure)
 
 
@@ -154,7 +160,7 @@ def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Se
         bottoms = [b + v / 1e6 for b, v in zip(bottoms, values)]
     axis.set_xticks(range(len(networks)), networks, rotation=15, ha="right")
     axis.set_ylabel("mult-adds (M)")
-    axis.legend(frameon=False, fontsize=7, bbox_to_anchor=(1.0, 1.0), loc="upper left")
+    _legend(axis, frameon=False, fontsize=7, bbox_to_anchor=(1.0, 1.0), loc="upper left")
     return _svg(figure)
 
 
@@ -178,5 +184,5 @@ def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Seq
         axis.set_yscale("log")
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
-    axis.legend(frameon=False, loc="lower right")
+    _legend(axis, frameon=False, loc="lower right")
     return _svg(figure)

@@ -137,3 +137,50 @@ def test_17_a_sweep_of_a_non_square_spec_defaults_to_its_base(tmp_path, capsys):
 def test_the_one_op_network_helpers_still_refuse_bad_ops():
     with pytest.raises(CostModelError, match="kernel must be at most 8,192"):
         Conv2d(8, kernel=9000)
+
+
+# 6. Never a traceback from the compiled path -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("layers, base", [
+    ('[[layer]]\nop = "adaptive_avg_pool"\noutput = 500\n', 64),
+    ('[[layer]]\nop = "adaptive_avg_pool"\noutput = 200\n', 64),
+    ('[[layer]]\nop = "conv2d"\nout = 4\npadding = "valid"\n' * 300, 1000),
+    ('[[layer]]\nop = "activation"\nfunction = "relu"\n' * 3000, 8),
+])
+def test_6_the_compiled_path_takes_what_the_interpreter_takes(tmp_path, capsys, layers, base):
+    path = spec(tmp_path, f'name = "x"\nresolution = {base}\n' + layers)
+    outputs = [run(["table", path, "--format", "json"], capsys) for _ in range(4)]    # the 3rd compiles
+    assert all(status == 0 for status, _, _ in outputs)
+    assert len({json.dumps(json.loads(out)["totals"]) for _, out, _ in outputs}) == 1
+    status, out, _ = run(["sweep", path, "--resolution", f"{base}:{base + 2}:1"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert status == 0 and rows[0]["flops"] == str(json.loads(outputs[0][1])["totals"]["flops"])
+
+
+# 7. Every share, ratio and plot handles zeros ----------------------------------------------------------------------
+
+def test_7_a_report_of_a_network_with_no_mult_adds(tmp_path, capsys):
+    path = spec(tmp_path, 'name = "acts"\nresolution = 64\nwidth_rule = "make_divisible"\n'
+                          '[[layer]]\nop = "activation"\nfunction = "relu"\n')
+    status, _, err = run(["report", path, "--no-fvcore", "-o", str(tmp_path / "r.html")], capsys)
+    assert status == 0, err
+    html = (tmp_path / "r.html").read_text()
+    assert "has no mult-adds" in html and "arithmetic intensity" in html
+    status, _, err = run(["compare", path, path, "-o", str(tmp_path / "c.html")], capsys)
+    assert status == 0 and err == f"costmodel: wrote {tmp_path / 'c.html'}\n"
+
+
+# 11. Fixed widths refuse alpha; the report draws the alpha heatmap only when alpha changes something -------------
+
+def test_11_a_spec_of_fixed_widths_refuses_alpha(tmp_path, capsys):
+    path = spec(tmp_path, 'name = "fixed"\n[[layer]]\nop = "conv2d"\nout = 8\n')
+    for command in (["table", path, "--alpha", "0.5"], ["sweep", path, "--alpha", "0.5:1:0.5"]):
+        status, _, err = run(command, capsys)
+        assert "network 'fixed' has no width multiplier" in one_line(status, err)
+    assert run(["table", path, "--alpha", "1"], capsys)[0] == 0
+    status, _, err = run(["report", path, "--no-fvcore", "-o", str(tmp_path / "r.html")], capsys)
+    html = (tmp_path / "r.html").read_text()
+    assert status == 0 and "rows: alpha" in html
+    from costmodel.report.context import report_context
+    grid = report_context(path, cross_check=False)["grid"]
+    assert grid["alphas"] == ["1"] and len(grid["resolutions"]) > 1        # resolutions only

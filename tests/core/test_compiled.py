@@ -8,7 +8,7 @@ import costmodel
 from costmodel.compiled import Fallback
 from costmodel.counting import compiled_counts, interpret, plan_of
 from costmodel.errors import CostModelError
-from costmodel.scaling import input_size
+from costmodel.scaling import Scaled, input_size
 from costmodel.zoo import MODELS
 
 SETTINGS = [(1.0, None), (0.5, 160), (0.35, 97), (1.4, 256)]
@@ -40,7 +40,7 @@ def test_analyze_switches_to_the_compiled_program_and_keeps_its_errors():
     from costmodel.builder import GraphBuilder
     from costmodel.ops import Conv2d
     builder = GraphBuilder()
-    builder.add("a", Conv2d(8, kernel=3, stride=2))
+    builder.add("a", Conv2d(Scaled(8, "make_divisible"), kernel=3, stride=2))
     builder.add("b", Conv2d(8, kernel=3))
     network = builder.build("small", base_resolution=16)
     results = [costmodel.analyze(network, alpha=0.5).totals for _ in range(4)]

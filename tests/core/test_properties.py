@@ -27,6 +27,7 @@ ALPHA = st.floats(0.1, 2.0, allow_nan=False).map(lambda a: round(a, 3))
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(network=networks(), alpha=ALPHA, scale=st.integers(1, 3))
 def test_generated_networks_analyze_consistently(network, alpha, scale):
+    alpha = alpha if network.scales_with_alpha else 1.0        # a network of fixed widths refuses other alphas
     base = network.base_resolution[0]
     result = costmodel.analyze(network, alpha=alpha)
     totals = result.totals
@@ -42,10 +43,34 @@ def test_generated_networks_analyze_consistently(network, alpha, scale):
             assert compiled_counts(network, alpha, (base, base), batch, convention) == counts
 
 
+@settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(network=networks(min_steps=200, max_steps=700), alpha=ALPHA)
+def test_large_generated_networks_compile_and_sweep_like_the_interpreter(network, alpha):
+    """Hundreds to thousands of nodes: the compiled program (where the network has at most 2,000 nodes) and the grid
+    program count what the interpreter counts, or hand the setting back to it."""
+    from costmodel.counting import COMPILE_LIMIT
+    from costmodel.sweep import sweep
+    alpha = alpha if network.scales_with_alpha else 1.0
+    base = network.base_resolution[0]
+    try:
+        expected = interpret(network, alpha, (base, base), 2, "costmodel")
+    except CostModelError:           # hundreds of pools can shrink a map to nothing: every engine must say so
+        with pytest.raises(CostModelError):
+            sweep(network, [alpha], [base], batch=2)
+        return
+    if len(network.nodes) <= COMPILE_LIMIT:
+        assert compiled_counts(network, alpha, (base, base), 2, "costmodel") == expected
+    grid = sweep(network, [alpha], [base], batch=2)
+    totals = costmodel.analyze(network, alpha=alpha, batch=2).totals
+    assert [int(grid.columns[key][0]) for key in ("params", "madds", "flops", "peak_activation_bytes")] == [
+        totals["params"], totals["madds"], totals["flops"], totals["peak_activation_bytes"]]
+
+
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(network=networks(), alphas=st.lists(ALPHA, min_size=1, max_size=4, unique=True))
 def test_generated_networks_sweep_like_table(network, alphas):
     from costmodel.sweep import sweep
+    alphas = alphas if network.scales_with_alpha else [1.0]
     base = network.base_resolution[0]
     grid = sweep(network, alphas, [base, base + 5])
     for index, (alpha, resolution) in enumerate(zip(grid.columns["alpha"].tolist(),
