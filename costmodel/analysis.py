@@ -37,7 +37,10 @@ def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
     _check(convention, dtype)
     setting = settle(model_or_network, alpha, rho, resolution, options, batch)
     network = setting.network
-    counts = count(network, setting.alpha, setting.size, setting.batch, convention)
+    try:
+        counts = count(network, setting.alpha, setting.size, setting.batch, convention)
+    except CostModelError as error:
+        raise network.locate(error) from None
     return Analysis(model=network.name, alpha=setting.alpha,
                     input_shape=Shape("NCHW", counts.input), convention=convention, dtype=dtype,
                     counts=counts, network=network)
@@ -49,5 +52,8 @@ def resolve(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
     """``settle``, then the input shape and every node's shapes (for the torch lowering)."""
     setting = settle(model_or_network, alpha, rho, resolution, options, batch)
     network = setting.network
-    return (network, setting.alpha, network_input_shape(network, setting.alpha, setting.size, setting.batch),
-            infer_shapes(network, setting.alpha, setting.size, setting.batch))
+    try:
+        shapes = infer_shapes(network, setting.alpha, setting.size, setting.batch)
+    except CostModelError as error:
+        raise network.locate(error) from None
+    return network, setting.alpha, network_input_shape(network, setting.alpha, setting.size, setting.batch), shapes

@@ -32,6 +32,11 @@ class GraphBuilder:
         self.last = name
         return name
 
+    @property
+    def nodes(self) -> list[Node]:
+        """The nodes added so far, in order."""
+        return self._nodes
+
     def build(self, name: str, **network_fields: object) -> Network:
         return Network(name=name, nodes=tuple(self._nodes), **network_fields)  # type: ignore[arg-type]
 

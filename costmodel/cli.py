@@ -14,9 +14,9 @@ import click
 from . import __version__
 from .analysis import analyze
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION
-from .errors import CostModelError
+from .errors import CostModelError, shorten
 from .fileio import write_atomic
-from .formatting import Table
+from .formatting import Table, printable
 from .results import DEFAULT_DTYPE, DTYPE_BYTES
 
 _FORMAT = click.Choice(["text", "csv", "json", "markdown"])
@@ -237,7 +237,9 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
 
 
 def _fail(message: str, status: int = 2) -> NoReturn:
-    click.echo(f"costmodel: error: {' '.join(message.split())}", err=True)
+    """One line on stderr: the message with whitespace collapsed, control characters escaped and long echoed input
+    cut; then exit with ``status``."""
+    click.echo(f"costmodel: error: {printable(shorten(' '.join(message.split())))}", err=True)
     sys.exit(status)
 
 

@@ -9,6 +9,14 @@ from dataclasses import dataclass, field
 _PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
 
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on (escape sequences, carriage returns, other controls)
+    shown escaped, as Python writes it in a string: ``\x1b[2J`` stays visible and harmless."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def si(value: float, digits: int = 2) -> str:
     """``325400448 -> '325.40M'`` (decimal prefixes K, M, G, T)."""
     for scale, prefix in _PREFIXES:
@@ -53,9 +61,13 @@ class Table:
             raise ValueError(f"row has {len(cells)} cells for {len(self.columns)} columns")
         self.rows.append(tuple(str(cell) for cell in cells))
 
+    def _shown(self) -> list[tuple[str, ...]]:
+        return [tuple(printable(cell) for cell in row) for row in self.rows]
+
     def text(self) -> str:
         """Columns padded to their widest cell, two spaces apart, a rule under the titles."""
-        widths = [max(len(cell) for cell in column) for column in zip(self.columns, *self.rows)]
+        rows = self._shown()
+        widths = [max(len(cell) for cell in column) for column in zip(self.columns, *rows)]
 
         def line(cells: tuple[str, ...]) -> str:
             padded = (cell.ljust(width) if how == "l" else cell.rjust(width)
@@ -63,7 +75,7 @@ class Table:
             return "  ".join(padded).rstrip()
 
         rule = "  ".join("-" * width for width in widths)
-        return "\n".join([line(self.columns), rule] + [line(row) for row in self.rows]) + "\n"
+        return "\n".join([line(self.columns), rule] + [line(row) for row in rows]) + "\n"
 
     def markdown(self) -> str:
         """A GitHub-flavoured Markdown table; ``|`` in a cell is escaped."""
@@ -71,7 +83,7 @@ class Table:
             return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
         rule = "|" + "|".join("---:" if how == "r" else "---" for how in self.align) + "|"
-        return "\n".join([line(self.columns), rule] + [line(row) for row in self.rows]) + "\n"
+        return "\n".join([line(self.columns), rule] + [line(row) for row in self._shown()]) + "\n"
 
     def csv(self) -> str:
         """RFC 4180 CSV with a header row and ``\\n`` line ends."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
@@ -50,6 +50,17 @@ def check_bool(value: object, what: str) -> bool:
     if not isinstance(value, bool):
         raise CostModelError(f"{what} must be true or false, got {value!r}")
     return value
+
+
+_NODE_MESSAGE = re.compile(r"^node '([^']+)'")
+
+
+def locate(message: str, origins: "dict[str, str]") -> str:
+    """``message`` prefixed with the origin of the node it begins by naming (``node 'x': ...``), if known."""
+    match = _NODE_MESSAGE.match(message)
+    if match and match.group(1) in origins:
+        return f"{origins[match.group(1)]}: {message}"
+    return message
 
 
 class Op:
@@ -113,6 +124,7 @@ class Network:
     output: str = ""
     description: str = ""
     source: str = ""
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
@@ -144,6 +156,15 @@ class Network:
             object.__setattr__(self, "output", self.nodes[-1].name)
         elif self.output not in seen:
             raise CostModelError(f"network output {self.output!r} is not a node")
+
+    @cached_property
+    def origin(self) -> dict[str, str]:
+        """Where each node was written, for messages (``net.toml:12: layer 'stem'``), when it is known."""
+        return dict(self.origins)
+
+    def locate(self, error: CostModelError) -> CostModelError:
+        """``error``, prefixed with where its node was written when the message names a node of known origin."""
+        return CostModelError(locate(str(error), self.origin))
 
     @cached_property
     def scales_with_alpha(self) -> bool:

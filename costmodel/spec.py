@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 from .builder import GraphBuilder, conv_bn_act, inverted_residual, norm_act
 from .errors import CostModelError
-from .ir import INPUT, Network
+from .ir import INPUT, Network, locate
 from .ops import ACTIVATIONS, spec_form, spec_names
 from .scaling import WIDTH_RULES, Expanded, Scaled
 
@@ -47,11 +47,14 @@ class _Layer:
         self.name = table.get("name", f"layer{index}")
         self.used = {"name", "input", "inputs", "op", "block"}
 
-    def fail(self, message: str) -> CostModelError:
+    def location(self) -> str:
+        """``net.toml:12: layer 'stem'`` (or ``layer #3`` for a layer without a name)."""
         where = f"{self.path}:{self.line}" if self.line else self.path
         name = self.table.get("name") if isinstance(getattr(self, "table", None), dict) else None
-        layer = f"layer {name!r}" if isinstance(name, str) else f"layer #{self.index + 1}"
-        return CostModelError(f"{where}: {layer}: {message}")
+        return f"{where}: " + (f"layer {name!r}" if isinstance(name, str) else f"layer #{self.index + 1}")
+
+    def fail(self, message: str) -> CostModelError:
+        return CostModelError(f"{self.location()}: {message}")
 
     def get(self, field: str, kind: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
         self.used.add(field)
@@ -113,6 +116,7 @@ class _Reader:
         self.activation = "relu"
         self.num_classes = DEFAULT_NUM_CLASSES
         self.classifier = -1                     # the index of a classifier layer not marked "num_classes"
+        self.origins: dict[str, str] = {}        # node -> "file:line: layer 'name'" (for messages)
 
     def fail(self, message: str) -> CostModelError:
         return CostModelError(f"{self.path}: {message}")
@@ -145,16 +149,22 @@ class _Reader:
         self.classes(layers)
         for index, table in enumerate(layers):
             line = self.header_lines[index] if index < len(self.header_lines) else None
-            self.layer(_Layer(self, line, index, table))
+            first = len(self.builder.nodes)
+            layer = _Layer(self, line, index, table)
+            self.layer(layer)
+            where = layer.location()
+            for node in self.builder.nodes[first:]:
+                self.origins[node.name] = where
         resolution = self.network_field("resolution", (int, list), 224)
         try:
             return self.builder.build(
                 name, input_channels=self.network_field("input_channels", int, 3),
                 base_resolution=tuple(resolution) if isinstance(resolution, list) else resolution,
                 description=self.network_field("description", str, ""),
-                source=self.network_field("source", str, self.path))
+                source=self.network_field("source", str, self.path), origins=tuple(self.origins.items()))
         except CostModelError as error:
-            raise self.fail(str(error)) from None
+            located = locate(str(error), self.origins)
+            raise (CostModelError(located) if located != str(error) else self.fail(str(error))) from None
 
     def classes(self, layers: list[Any]) -> None:
         """The network's classes (its ``num_classes`` field, or the option), and which layer is the classifier:
@@ -315,12 +325,16 @@ def parse_block(text: str) -> "tuple[str, int, dict[str, Any]] | str":
     fields: dict[str, Any] = {"r": 1, "k": 3, "s": 1}
     if kind == "ir":
         fields["e"] = 6.0
+    seen: set[str] = set()
     for token in tokens:
         match = _BLOCK_TOKEN.match(token)
         if not match:
             return f"cannot read {token!r} (tokens: r<repeats> k<kernel> s<stride> e<ratio> c<channels> a<act> se noskip)"
         groups = [g for g in match.groups() if g is not None]
         key = groups[0]
+        if key in seen:
+            return f"token {key!r} is given twice"
+        seen.add(key)
         if key in ("se", "noskip", "e") and kind != "ir":
             return f"{key!r} applies to ir blocks only"
         if key in ("se", "noskip"):
@@ -347,7 +361,6 @@ def parse_block(text: str) -> "tuple[str, int, dict[str, Any]] | str":
 SPEC_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 MAX_KEY_PARTS = 64            # tomllib parses a dotted key in time quadratic in its parts
 _STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
-_LONG_KEY = re.compile(r"(?:[A-Za-z0-9_-]+[ \t]*\.[ \t]*){%d}" % MAX_KEY_PARTS)
 _FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -379,6 +392,20 @@ def _read(path: str) -> bytes:
     return raw
 
 
+def _long_key(text: str) -> bool:
+    """Whether a key (before an ``=``, or in a ``[table]`` header) has more than ``MAX_KEY_PARTS`` dotted parts:
+    one linear pass over the lines with strings removed."""
+    for line in _STRINGS.sub("", text).splitlines():
+        if line.count(".") < MAX_KEY_PARTS:
+            continue
+        stripped = line.strip()
+        keys = [stripped] if stripped.startswith("[") else [
+            segment.rsplit("{", 1)[-1].rsplit(",", 1)[-1] for segment in line.split("=")[:-1]]
+        if any(key.count(".") >= MAX_KEY_PARTS for key in keys):
+            return True
+    return False
+
+
 def _not_toml(path: str, text: str) -> "str | None":
     """What a file that fails to parse looks like instead of TOML (YAML, JSON), if anything."""
     stripped = text.lstrip()
@@ -404,7 +431,7 @@ def load_spec(path: "str | Path", options: Mapping[str, Any] | None = None) -> N
         raise CostModelError(f"{path}: not UTF-8 text (byte {error.start})") from None
     if not text.strip():
         raise CostModelError(f"{path}: the file is empty")
-    if _LONG_KEY.search(_STRINGS.sub("", text)):
+    if _long_key(text):
         raise CostModelError(f"{path}: a key has more than {MAX_KEY_PARTS} dotted parts")
     try:
         document = tomllib.loads(text)

@@ -6,7 +6,7 @@ import json
 
 from .conventions import CONVENTIONS
 from .errors import CostModelError
-from .formatting import Table, grouped, percent
+from .formatting import Table, grouped, percent, printable
 from .metrics import layer_metrics, summed_metrics, total_metrics
 from .ops import kind_titles
 from .results import Analysis
@@ -22,7 +22,8 @@ def input_text(analysis: Analysis) -> str:
 
 
 def setting_text(analysis: Analysis) -> str:
-    return f"{analysis.model}  alpha={analysis.alpha:g}  input {input_text(analysis)}  dtype={analysis.dtype}"
+    return (f"{printable(analysis.model)}  alpha={analysis.alpha:g}  input {input_text(analysis)}  "
+            f"dtype={analysis.dtype}")
 
 
 def totals_table(analysis: Analysis) -> Table:
@@ -133,10 +134,10 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
                   f"\npeak activation at {analysis.peak_node}; units are decimal (M = 10^6, MB = 10^6 bytes)\n",
                   f"FLOPs convention '{analysis.convention}': {convention}\n"]
         if analysis.network.source:
-            parts.append(f"architecture: {analysis.network.source}\n")
+            parts.append(f"architecture: {printable(analysis.network.source)}\n")
         return "".join(parts)
     if fmt == "markdown":
-        parts = [f"# {analysis.model}\n\n`{setting_text(analysis)}`\n\n", totals_table(analysis).markdown()]
+        parts = [f"# {printable(analysis.model)}\n\n`{setting_text(analysis)}`\n\n", totals_table(analysis).markdown()]
         if by_kind:
             titles = kind_titles()
             parts += ["\n## By layer kind\n\n", by_kind_table(analysis).markdown(),
@@ -145,6 +146,6 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
             parts += ["\n## Layers\n\n", layers_table(analysis).markdown()]
         parts.append(f"\nFLOPs convention '{analysis.convention}': {convention}.\n")
         if analysis.network.source:
-            parts.append(f"Architecture: {analysis.network.source}.\n")
+            parts.append(f"Architecture: {printable(analysis.network.source)}.\n")
         return "".join(parts)
     raise CostModelError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

@@ -184,3 +184,55 @@ def test_11_a_spec_of_fixed_widths_refuses_alpha(tmp_path, capsys):
     from costmodel.report.context import report_context
     grid = report_context(path, cross_check=False)["grid"]
     assert grid["alphas"] == ["1"] and len(grid["resolutions"]) > 1        # resolutions only
+
+
+# 13. Options on specs, duplicate block tokens, both views ----------------------------------------------------------
+
+def test_13_spec_options_duplicate_tokens_and_both_views(tmp_path, capsys):
+    path = spec(tmp_path, 'name = "x"\n[[layer]]\nblock = "cn_k3_k5_c32"\n')
+    status, _, err = run(["table", path], capsys)
+    assert "net.toml:2: layer #1: block 'cn_k3_k5_c32': token 'k' is given twice" in one_line(status, err)
+    status, _, err = run(["table", "examples/mobilenet_v2_like.toml", "-O", "groups=2"], capsys)
+    assert "spec files take only the option 'num_classes', not 'groups'" in one_line(status, err)
+    for fmt in ("text", "markdown"):
+        status, out, _ = run(["table", "mobilenet_v1", "--per-layer", "--by-kind", "--format", fmt], capsys)
+        assert status == 0 and "Conv2d_13_pointwise.conv" in out and "539,492,352" in out and "94.86%" in out
+    status, _, err = run(["table", "mobilenet_v1", "--per-layer", "--by-kind", "--format", "csv"], capsys)
+    assert "CSV holds one table" in one_line(status, err)
+
+
+# 14. Shape errors keep the spec's file and line; echoed input is cut ------------------------------------------------
+
+def test_14_errors_name_the_file_line_and_layer_and_echo_little(tmp_path, capsys):
+    path = spec(tmp_path, 'name = "x"\n[[layer]]\nname = "stem"\nop = "conv2d"\nout = 8\n\n'
+                          '[[layer]]\nname = "grouped"\nop = "conv2d"\nout = 9\ngroups = 3\n')
+    for command in (["table", path], ["sweep", path], ["report", path, "--no-fvcore", "-o", str(tmp_path / "r.html")]):
+        status, _, err = run(command, capsys)
+        assert f"{path}:7: layer 'grouped': node 'grouped': groups=3 must divide both in_channels 8" in \
+            one_line(status, err)
+        assert err.count(path) == 1
+    assert not (tmp_path / "r.html").exists()
+    clash = spec(tmp_path, 'name = "x"\n[[layer]]\nname = "a"\nop = "flatten"\n[[layer]]\nname = "a.b"\n'
+                           'op = "flatten"\n', "clash.toml")
+    status, _, err = run(["table", clash], capsys)
+    assert f"{clash}:2: layer 'a': node 'a' is also the parent of node 'a.b'" in one_line(status, err)
+    long_field = "k" * 400_000
+    status, _, err = run(["table", spec(tmp_path, f'name = "x"\n[[layer]]\nop = "flatten"\n{long_field} = 1\n',
+                                        "long.toml")], capsys)
+    assert "unknown field 'kkkkk" in one_line(status, err) and "(400,000 characters)" in err and len(err) < 400
+    status, _, err = run(["table", "mobilenet_v1", "--alpha", "x" * 5000], capsys)
+    assert "(5,000 characters)" in one_line(status, err) and len(err) < 400
+
+
+# 15. Names with control characters are shown escaped ----------------------------------------------------------------
+
+def test_15_control_characters_reach_the_terminal_escaped(tmp_path, capsys):
+    path = spec(tmp_path, 'name = "evil\\u001b[2J\\u0007"\nsource = "a\\rb"\n[[layer]]\nop = "conv2d"\nout = 8\n')
+    for fmt in ("text", "markdown"):
+        status, out, _ = run(["table", path, "--format", fmt, "--per-layer"], capsys)
+        assert status == 0 and "\x1b" not in out and "\x07" not in out and "\r" not in out
+        assert "evil\\x1b[2J\\x07" in out and "a\\rb" in out
+    status, out, _ = run(["table", path, "--format", "json"], capsys)
+    assert json.loads(out)["model"] == "evil\x1b[2J\x07"                    # data stays data, JSON-escaped
+    status, _, err = run(["table", path, "--alpha", "0.5"], capsys)
+    assert "\x1b" not in one_line(status, err) and "evil\\x1b" in err
