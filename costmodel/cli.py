@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 from typing import Any, NoReturn, Sequence
 
 import click
@@ -15,7 +17,7 @@ from . import __version__
 from .analysis import analyze
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .errors import CostModelError, shorten
-from .fileio import write_atomic
+from .fileio import remove_temporaries, write_atomic
 from .formatting import Table, printable
 from .results import DEFAULT_DTYPE, DTYPE_BYTES
 
@@ -34,10 +36,36 @@ def _parse_options(pairs: Sequence[str]) -> dict[str, str]:
     return options
 
 
+class OutputError(Exception):
+    """Standard output could not be written (closed, or a device that refuses: /dev/full)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (removing temporary files) and exit with 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    remove_temporaries()
+    raise Terminated(signum)
+
+
 def _emit(text: str, output: str | None) -> None:
-    """Print ``text``, or write it atomically to ``output``."""
+    """Print ``text`` (flushed here, so that a write error is reported here), or write it atomically to
+    ``output``."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        if sys.stdout is None:
+            raise OutputError("standard output is closed")
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(f"cannot write to standard output: {error.strerror}") from None
     else:
         write_atomic(output, text)
         click.echo(f"costmodel: wrote {output}", err=True)
@@ -180,23 +208,24 @@ def list_models(fmt: str) -> None:
              "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "choices": list(o.choices),
                           "help": o.help} for o in e.options]}
             for e in MODELS.values()]
-        click.echo(json.dumps(entries, indent=2))
+        _emit(json.dumps(entries, indent=2) + "\n", None)
         return
     if fmt == "markdown":
         listing = Table(("model", "description", "source", "options"), align=("l", "l", "l", "l"))
         for entry in MODELS.values():
             listing.add(entry.name, entry.description, entry.source, "; ".join(_accepts(entry)) or "-")
-        click.echo(listing.markdown(), nl=False)
+        _emit(listing.markdown(), None)
         return
     width = max(len(name) for name in MODELS) + 2
+    lines = []
     for entry in MODELS.values():
-        click.echo(f"{entry.name.ljust(width)}{entry.description}")
-        click.echo(f"{'':{width}}source: {entry.source}")
-        for line in _accepts(entry):
-            click.echo(f"{'':{width}}{line}")
-    click.echo("\nModel options are given as -O NAME=VALUE (costmodel table MODEL -O groups=8). Every model with a "
-               "classifier (all but blazeface_backbone) and every spec file takes -O num_classes=N (default 1000): "
-               "it changes the classifier and nothing else.")
+        lines.append(f"{entry.name.ljust(width)}{entry.description}")
+        lines.append(f"{'':{width}}source: {entry.source}")
+        lines += [f"{'':{width}}{line}" for line in _accepts(entry)]
+    lines.append("\nModel options are given as -O NAME=VALUE (costmodel table MODEL -O groups=8). Every model with a "
+                 "classifier (all but blazeface_backbone) and every spec file takes -O num_classes=N (default 1000): "
+                 "it changes the classifier and nothing else.")
+    _emit("\n".join(lines) + "\n", None)
 
 
 def _accepts(entry: Any) -> list[str]:
@@ -230,7 +259,7 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
     from .reproduce import reproductions, write_reports
 
     items = reproductions(paper, which)
-    click.echo("\n".join(item.markdown() if fmt == "markdown" else item.text() for item in items), nl=False)
+    _emit("\n".join(item.markdown() if fmt == "markdown" else item.text() for item in items), None)
     if not no_write:
         for path in write_reports(reports_dir, items, html=html):
             click.echo(f"costmodel: wrote {path}", err=True)
@@ -248,6 +277,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:                                       # a bare `costmodel`: the overview, like --help
         args = ["--help"]
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():     # handlers can be set from the main thread only
+        previous = {number: signal.signal(number, _on_signal) for number in (signal.SIGTERM, signal.SIGHUP)}
     try:
         with cli.make_context("costmodel", args) as context:
             status = cli.invoke(context)
@@ -259,8 +291,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(str(error))
     except (KeyboardInterrupt, click.exceptions.Abort):
         _fail("interrupted", 130)
+    except OutputError as error:
+        _fail(str(error), 1)
+    except Terminated as stop:
+        _fail(f"terminated by {signal.Signals(stop.signum).name}", 128 + stop.signum)
     except BrokenPipeError:
         # The reader went away (``costmodel table ... | head``): stop quietly, without a traceback at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     sys.exit(status if isinstance(status, int) else 0)

@@ -1,12 +1,22 @@
-"""Writing output files atomically: a temporary file in the same directory, then a rename. A failed or
-interrupted run never leaves a half-written file and never destroys the previous one."""
+"""Writing output files: atomically where the path is a regular file (a temporary file in the same directory, then
+a rename), so a failed or interrupted run never leaves a half-written file and never destroys the previous one;
+through, without renaming, where the path is a device or a pipe (``-o /dev/null``, ``-o /dev/stdout``).
+
+What careful tools do, and this module does: a symlink stays a symlink (its target is written, as editors do); an
+existing file keeps its mode (and, for root, its owner); a read-only file or directory is an error, even for root,
+not an override; a FIFO is written only when a process reads it; a socket or a directory is refused.
+"""
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from .errors import CostModelError
+
+_TEMPORARIES: set[str] = set()          # temporary files being written now (removed on a signal too)
 
 
 def _umask() -> int:
@@ -15,11 +25,59 @@ def _umask() -> int:
     return mask
 
 
+def remove_temporaries() -> None:
+    """Remove every temporary file this process is writing (called when a signal stops it)."""
+    for name in list(_TEMPORARIES):
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+        _TEMPORARIES.discard(name)
+
+
+def _write_through(target: str, text: str, mode: int) -> None:
+    """Write ``text`` to a device or a FIFO as it is (it cannot be replaced)."""
+    flags = os.O_WRONLY | (os.O_NONBLOCK if stat.S_ISFIFO(mode) else 0)
+    try:
+        descriptor = os.open(target, flags)
+    except OSError as error:
+        if error.errno == errno.ENXIO:
+            raise CostModelError(f"no process reads the FIFO {target!r}") from None
+        raise CostModelError(f"cannot write {target!r}: {error.strerror}") from None
+    try:
+        if stat.S_ISFIFO(mode):
+            os.set_blocking(descriptor, True)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+    except OSError as error:
+        raise CostModelError(f"cannot write {target!r}: {error.strerror}") from None
+
+
+def _read_only(mode: int) -> bool:
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
 def write_atomic(path: "str | Path", text: str, make_parents: bool = False) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically. A missing directory is an error naming it, unless
-    ``make_parents``."""
-    target = Path(path)
-    directory = target.parent
+    """Write ``text`` (UTF-8) to ``path``: atomically for a regular file (new or existing), through for a device
+    or a read FIFO. A missing directory is an error naming it, unless ``make_parents``."""
+    given = str(path)
+    try:
+        status: "os.stat_result | None" = os.stat(given)            # through symlinks: what is written to
+    except FileNotFoundError:
+        status = None
+    except OSError as error:
+        raise CostModelError(f"cannot write {given!r}: {error.strerror}") from None
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        if stat.S_ISDIR(status.st_mode):
+            raise CostModelError(f"output path {given!r} is a directory")
+        if stat.S_ISSOCK(status.st_mode):
+            raise CostModelError(f"output path {given!r} is a socket")
+        _write_through(given, text, status.st_mode)       # a device or FIFO, even behind a link (/dev/stdout)
+        return
+    target = os.path.realpath(given) if os.path.islink(given) else given       # a symlink stays a symlink
+    if status is not None and _read_only(status.st_mode):
+        raise CostModelError(f"output file {given!r} is read-only")
+    directory = Path(target).parent
     if make_parents:
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -27,16 +85,25 @@ def write_atomic(path: "str | Path", text: str, make_parents: bool = False) -> N
             raise CostModelError(f"cannot create directory {str(directory)!r}: {error.strerror}") from None
     if not directory.is_dir():
         raise CostModelError(f"output directory {str(directory)!r} does not exist")
-    if target.is_dir():
-        raise CostModelError(f"output path {str(target)!r} is a directory")
+    if _read_only(directory.stat().st_mode):
+        raise CostModelError(f"output directory {str(directory)!r} is read-only")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        handle, temporary = tempfile.mkstemp(prefix=f".{Path(target).name[:64]}.", suffix=".tmp", dir=directory)
     except OSError as error:
         raise CostModelError(f"cannot write in {str(directory)!r}: {error.strerror}") from None
+    _TEMPORARIES.add(temporary)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())     # mkstemp makes 0600; an output file gets the usual mode
+        if status is None:
+            os.chmod(temporary, 0o666 & ~_umask())     # mkstemp makes 0600; a new file gets the usual mode
+        else:
+            os.chmod(temporary, stat.S_IMODE(status.st_mode))          # an existing file keeps its mode
+            if os.geteuid() == 0:
+                try:
+                    os.chown(temporary, status.st_uid, status.st_gid)  # and, for root, its owner
+                except OSError:
+                    pass
         os.replace(temporary, target)
     except BaseException as error:
         try:
@@ -44,5 +111,7 @@ def write_atomic(path: "str | Path", text: str, make_parents: bool = False) -> N
         except OSError:
             pass
         if isinstance(error, OSError):
-            raise CostModelError(f"cannot write {str(target)!r}: {error.strerror}") from None
+            raise CostModelError(f"cannot write {given!r}: {error.strerror}") from None
         raise
+    finally:
+        _TEMPORARIES.discard(temporary)

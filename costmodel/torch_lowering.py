@@ -67,6 +67,12 @@ class LoweredNetwork(nn.Module):
         # training-mode Inception3 that returns (logits, aux_logits).
         self.side_outputs = tuple(node.name for node in network.nodes
                                   if node.name not in read and node.name != network.output)
+        keep = {network.output, *self.side_outputs}
+        last_use = {ref: step for step, node in enumerate(network.nodes) for ref in node.inputs}
+        self._release = [[] for _ in network.nodes]     # per step: values no later step reads (freed then)
+        for name, step in last_use.items():
+            if name not in keep:
+                self._release[step].append(name)
         for node in shapes:
             module = _module(node)
             parent: nn.Module = self
@@ -86,8 +92,10 @@ class LoweredNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> "torch.Tensor | tuple[torch.Tensor, ...]":
         values = {INPUT: x}
-        for name, module, inputs in self._plan:
+        for (name, module, inputs), release in zip(self._plan, self._release):
             values[name] = module(*(values[ref] for ref in inputs))
+            for ref in release:                   # memory stays near the network's own peak, not its sum
+                del values[ref]
         if self.side_outputs:
             return (values[self.output_name], *(values[name] for name in self.side_outputs))
         return values[self.output_name]

@@ -10,6 +10,7 @@ FLOPs and parameters are compared with the reference's count for the module of t
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -101,6 +102,54 @@ def _reference_counts(module: Any, against: str) -> tuple[dict[str, int], int, d
         return by_module, int(counter.get_total_flops()), params, {}
 
 
+MISSING_TOOLS = "needs torch and fvcore ({name} is missing): pip install torch==2.13.0 'costmodel[verify]'"
+
+
+def require_reference_tools(what: str = "verify") -> None:
+    """Import torch and fvcore, or raise the one message for their absence (naming the extra to install)."""
+    try:
+        import torch  # noqa: F401
+        with quiet_reference_tools():
+            import fvcore.nn  # noqa: F401
+    except ImportError as error:
+        missing = (error.name or "torch").split(".")[0]
+        raise CostModelError(f"{what} {MISSING_TOOLS.format(name=missing)}") from None
+
+
+def available_memory() -> "int | None":
+    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_needed(result: Analysis) -> int:
+    """Bytes of float32 tensors a verification allocates, estimated from costmodel's own counts: the parameters
+    and BatchNorm's running statistics, the input, and four times the peak activation memory (the lowered module
+    frees each value after its last use, but a convolution's workspace can be as large as its input and output
+    together, and the tracer holds some values longer)."""
+    buffers = sum(2 * layer.output_shape.channels for layer in result.layers if layer.kind == "batchnorm")
+    elements = result.totals["params"] + buffers + result.input_shape.numel + 4 * result.totals["peak_activation"]
+    return 4 * elements
+
+
+def check_memory(result: Analysis, what: str = "verify") -> None:
+    """Refuse, before allocating a tensor, a verification that would not fit the machine's available memory."""
+    needed, available = memory_needed(result), available_memory()
+    if available is not None and needed > available:
+        height, width = result.resolution
+        raise CostModelError(f"{what} of {result.model} at {height}x{width}, batch {result.batch}, needs about "
+                             f"{needed / 1e9:.1f} GB of tensors; {available / 1e9:.1f} GB of memory is available")
+
+
 def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
            resolution: "int | tuple[int, int] | str | None" = None, *, against: str = "fvcore", batch: int = 1,
            options: Mapping[str, Any] | None = None) -> Verification:
@@ -110,15 +159,16 @@ def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | N
         raise CostModelError(f"unknown reference {against!r}; known: {', '.join(REFERENCES)}")
     result = analyze(model_or_network, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
                      convention=REFERENCES[against], options=options)
+    require_reference_tools()
+    check_memory(result)
+    from .torch_lowering import to_torch
+
     try:
-        with quiet_reference_tools():
-            import fvcore.nn  # noqa: F401
-        from .torch_lowering import to_torch
-    except ImportError as error:
-        raise CostModelError(f"verify needs torch and fvcore ({error.name} is missing): "
-                             "pip install torch==2.13.0 'costmodel[verify]'") from None
-    module = to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch)
-    return compare(result, module, against)
+        module = to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch)
+        return compare(result, module, against)
+    except (RuntimeError, MemoryError) as error:        # what torch raises for tensors it cannot make
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CostModelError(f"torch could not run {result.model}: {reason}") from None
 
 
 def compare(result: Analysis, module: Any, against: str = "fvcore") -> Verification:

@@ -173,18 +173,19 @@ def roofline(result: Analysis, device: Device) -> dict[str, Any]:
 
 def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any, batch: int = 1
                    ) -> dict[str, Any]:
-    """fvcore's per-layer cross-check when torch and fvcore are installed; a note otherwise."""
-    try:
-        import fvcore  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError:
-        return {"available": False,
-                "note": "torch and fvcore are not installed, so the fvcore cross-check is skipped "
-                        "(pip install torch==2.13.0 'costmodel[verify]' adds it)."}
-    from ..torch_lowering import to_torch
-    from ..verify import compare
+    """fvcore's per-layer cross-check when torch and fvcore are installed and the tensors fit in memory; a note
+    saying why not otherwise (the report is written either way)."""
+    from ..verify import check_memory, compare, require_reference_tools
 
-    fv = analyze(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention="fvcore")
+    what = "the fvcore cross-check"
+    try:
+        require_reference_tools(what)
+        fv = analyze(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention="fvcore")
+        check_memory(fv, what)
+    except CostModelError as error:
+        return {"available": False, "note": f"{error}."}
+    from ..torch_lowering import to_torch
+
     check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch),
                     "fvcore")
     rows = [{"name": layer.name, "kind": layer.kind, "flops": layer.flops, "reference": layer.reference_flops,

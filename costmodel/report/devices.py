@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import CostModelError
 
 DEFAULT_DEVICE = "pixel1-big-core"
+LIMITS = (1e-6, 1e9)          # GFLOP/s and GB/s a device file may state (a thousand FLOP/s to an exaFLOP/s)
 _FIELDS = {"description", "peak_gflops", "bandwidth_gbps", "source", "name"}
 
 
@@ -42,8 +43,10 @@ def _device(name: str, table: object, where: str) -> Device:
     values = {}
     for field in ("peak_gflops", "bandwidth_gbps"):
         value = table.get(field)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise CostModelError(f"{where}: device {name!r}: {field} must be a positive number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or \
+                not LIMITS[0] <= value <= LIMITS[1]:
+            raise CostModelError(f"{where}: device {name!r}: {field} must be a number in [{LIMITS[0]:g}, "
+                                 f"{LIMITS[1]:g}], got {value!r}")
         values[field] = float(value)
     for field in ("description", "source"):
         if not isinstance(table.get(field, ""), str):
@@ -72,8 +75,10 @@ def load_device(name_or_path: str = DEFAULT_DEVICE) -> Device:
         raise CostModelError(f"device file {name_or_path!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
         raise CostModelError(f"cannot read device file {name_or_path!r}: {error}") from None
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, ValueError) as error:
         raise CostModelError(f"{name_or_path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise CostModelError(f"{name_or_path}: invalid TOML: nested too deeply") from None
     if "device" not in document:
         raise CostModelError(f"{name_or_path}: no [device] table")
     return _device(path.stem, document["device"], name_or_path)

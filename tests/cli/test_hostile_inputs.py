@@ -236,3 +236,116 @@ def test_15_control_characters_reach_the_terminal_escaped(tmp_path, capsys):
     assert json.loads(out)["model"] == "evil\x1b[2J\x07"                    # data stays data, JSON-escaped
     status, _, err = run(["table", path, "--alpha", "0.5"], capsys)
     assert "\x1b" not in one_line(status, err) and "evil\\x1b" in err
+
+
+# 4 and 16. Verification that cannot fit is refused before any tensor; one message for missing torch or fvcore ------
+
+def test_4_verify_refuses_what_would_not_fit_in_memory(monkeypatch):
+    from costmodel import verify as verification
+    result = costmodel.analyze("mobilenet_v1", resolution=8192)
+    # parameters, BatchNorm's running statistics, the input, and four times the peak (32 + 64 maps of 4096 x 4096)
+    by_hand = 4 * (4_231_976 + 21_888 + 3 * 8192 * 8192 + 4 * (32 + 64) * 4096 * 4096)
+    assert verification.memory_needed(result) == by_hand                       # about 26.6 GB
+    monkeypatch.setattr(verification, "available_memory", lambda: 8 * 10 ** 9)
+    with pytest.raises(CostModelError, match=r"verify of mobilenet_v1 at 8192x8192, batch 1, needs about 26\.6 GB "
+                                             r"of tensors; 8\.0 GB of memory is available"):
+        verification.check_memory(result)
+    monkeypatch.setattr(verification, "available_memory", lambda: None)      # unknown: no refusal
+    verification.check_memory(result)
+
+
+def test_16_one_message_for_missing_torch_or_fvcore(monkeypatch, capsys, tmp_path):
+    import sys
+    monkeypatch.setitem(sys.modules, "fvcore", None)          # `import fvcore` now fails, with or without torch
+    monkeypatch.setitem(sys.modules, "fvcore.nn", None)
+    import re
+    status, _, err = run(["verify", "mobilenet_v1"], capsys)
+    missing = "torch" if "(torch is missing)" in err else "fvcore"         # on a machine without torch, torch
+    message = f"needs torch and fvcore ({missing} is missing): pip install torch==2.13.0 'costmodel[verify]'"
+    assert f"verify {message}" in one_line(status, err)
+    status, _, _ = run(["report", "mobilenet_v1", "-o", str(tmp_path / "r.html")], capsys)
+    assert status == 0 and f"the fvcore cross-check {message}".replace("'", "&#39;") in \
+        re.sub(r"\s+", " ", (tmp_path / "r.html").read_text())
+
+
+# 8. One line, never a traceback -------------------------------------------------------------------------------------
+
+def test_8_long_names_devices_and_closed_or_full_outputs(tmp_path, capsys):
+    status, _, err = run(["table", "mobilenet_v1", "-o", str(tmp_path / ("a" * 300 + ".txt"))], capsys)
+    assert "File name too long" in one_line(status, err) and len(err) < 300
+    assert list(tmp_path.iterdir()) == []
+    for text, message in (("[device]\npeak_gflops = 5e-324\nbandwidth_gbps = 10\n",
+                           "peak_gflops must be a number in [1e-06, 1e+09], got 5e-324"),
+                          ("[device]\nx = " + "[" * 5000 + "]" * 5000 + "\n", "invalid TOML: nested too deeply")):
+        device = tmp_path / "device.toml"
+        device.write_text(text)
+        status, _, err = run(["report", "mobilenet_v1", "--no-fvcore", "--device", str(device),
+                              "-o", str(tmp_path / "r.html")], capsys)
+        assert message in one_line(status, err)
+        assert not (tmp_path / "r.html").exists()
+
+
+def _shell(command: str) -> "subprocess.CompletedProcess[str]":
+    import subprocess
+    import sys
+    return subprocess.run(["bash", "-c", command.replace("COSTMODEL", f"{sys.executable} -m costmodel")],
+                          capture_output=True, text=True)
+
+
+def test_8_stdout_full_closed_or_gone():
+    full = _shell("COSTMODEL table mobilenet_v1 > /dev/full")
+    assert full.returncode == 1 and full.stderr == "costmodel: error: cannot write to standard output: No space left " \
+                                                    "on device\n"
+    closed = _shell("COSTMODEL table mobilenet_v1 >&-")
+    assert closed.returncode == 1 and closed.stderr == "costmodel: error: standard output is closed\n"
+    gone = _shell("set -o pipefail; COSTMODEL table mobilenet_v1 --per-layer | head -1")
+    assert gone.returncode == 0 and gone.stderr == "" and gone.stdout.startswith("mobilenet_v1")
+
+
+# 9. Never clobber a device, a link or a mode; read-only means read-only ---------------------------------------------
+
+def test_9_output_paths(tmp_path, capsys):
+    status, _, err = run(["table", "mobilenet_v1", "-o", "/dev/null"], capsys)
+    assert status == 0 and os.path.exists("/dev/null") and not os.path.isfile("/dev/null")   # still the device
+    existing = tmp_path / "private.csv"
+    existing.write_text("old")
+    existing.chmod(0o600)
+    assert run(["table", "mobilenet_v1", "--format", "csv", "-o", str(existing)], capsys)[0] == 0
+    assert existing.stat().st_mode & 0o777 == 0o600 and existing.read_text().startswith("model,")
+    link = tmp_path / "link.csv"
+    link.symlink_to(existing)
+    assert run(["table", "mobilenet_v2", "--format", "csv", "-o", str(link)], capsys)[0] == 0
+    assert link.is_symlink() and "mobilenet_v2" in existing.read_text()
+    existing.chmod(0o444)
+    status, _, err = run(["table", "mobilenet_v1", "-o", str(existing)], capsys)
+    assert "is read-only" in one_line(status, err) and "mobilenet_v2" in existing.read_text()
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    status, _, err = run(["table", "mobilenet_v1", "-o", str(locked / "x.txt")], capsys)
+    assert "is read-only" in one_line(status, err) and list(locked.iterdir()) == []
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    status, _, err = run(["table", "mobilenet_v1", "-o", str(fifo)], capsys)
+    assert "no process reads the FIFO" in one_line(status, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "locked", "pipe", "private.csv"]
+
+
+# 10. A signal leaves no temporary file ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("signal_name, status", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_10_sigterm_and_sighup_remove_temporary_files(tmp_path, signal_name, status):
+    import subprocess
+    import sys
+    target = tmp_path / "report.html"
+    target.write_text("previous")
+    script = ("import os, signal, sys\n"
+              "import costmodel.fileio as fileio\n"
+              "real = os.replace\n"
+              f"def stop(*args):\n    os.kill(os.getpid(), signal.{signal_name})\n    return real(*args)\n"
+              "fileio.os.replace = stop\n"
+              "from costmodel.cli import main\n"
+              f"main(['reproduce', 'xception', '--reports-dir', {str(tmp_path)!r}, '--html'])\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == status and result.stderr.endswith(f"costmodel: error: terminated by {signal_name}\n")
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == [] and target.read_text() == "previous"
