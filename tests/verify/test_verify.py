@@ -124,3 +124,16 @@ def test_same_padding_lowers_to_tensorflow_sizes():
     assert tuple(module(module.example_input()).shape) == (1, 8, 4, 4)
     from reference_tools import compare_network
     assert compare_network(network).agrees
+
+
+def test_torch_failures_end_in_one_line(capsys, monkeypatch):
+    """Issue 12, item 8: a tensor torch cannot make (RuntimeError, or MemoryError) is one line and status 2."""
+    from costmodel import torch_lowering
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory\n"
+                           "more detail")
+    monkeypatch.setattr(torch_lowering, "to_torch", refuse)
+    status, out, err = run(["verify", "mobilenet_v1"], capsys)
+    assert status == 2 and out == "" and err == ("costmodel: error: torch could not run mobilenet_v1: [enforce fail "
+                                                 "at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory\n")
