@@ -8,8 +8,11 @@
 from .analysis import Analysis, LayerCost, analyze
 from .errors import CostModelError
 from .ir import Network, Node
-from .ops import (Activation, AdaptiveAvgPool, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
-                  GlobalAvgPool, Linear, Multiply, Pool2d, Split)
+from .ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat,
+                  Conv2d, ConvTranspose2d, DropPath, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate,
+                  LayerNorm, LayerScale, Linear, MatMul, Multiply, Pad, PatchFold, PatchUnfold, Permute, Pool2d,
+                  PositionEmbedding, Scale, ScaledDotProductAttention, Select, Slice, Softmax, Split, Subtract,
+                  Transpose, Unflatten, Unsqueeze)
 from .scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
 
 __version__ = "0.1.0"
@@ -24,7 +27,10 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Activation", "AdaptiveAvgPool", "Add", "Analysis", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d",
-    "CostModelError", "Dropout", "Expanded", "Flatten", "GlobalAvgPool", "LayerCost", "Linear", "Multiply", "Network",
-    "Node", "Pool2d", "Scaled", "Split", "Squeezed", "Tabulated", "analyze", "make_divisible", "to_torch",
+    "Activation", "AdaptiveAvgPool", "Add", "Analysis", "AttentionBias", "BatchNorm", "ChannelShuffle", "ClassToken",
+    "Concat", "Conv2d", "ConvTranspose2d", "CostModelError", "DropPath", "Dropout", "Expanded", "Flatten",
+    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerCost", "LayerNorm", "LayerScale", "Linear", "MatMul",
+    "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding",
+    "Scale", "ScaledDotProductAttention", "Scaled", "Select", "Slice", "Softmax", "Split", "Squeezed", "Subtract",
+    "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "make_divisible", "to_torch",
 ]

@@ -11,6 +11,7 @@ both a node and the parent of another node.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,6 +46,27 @@ def positive_int(value: object, what: str, maximum: int = MAX_CHANNELS) -> int:
     return value
 
 
+def index_int(value: object, what: str, stop: int) -> int:
+    """``value``, which must be an integer in [0, stop)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < stop:
+        raise CostModelError(f"{what} must be an integer in [0, {stop:,}), got {value!r}")
+    return value
+
+
+def probability(value: object, what: str) -> float:
+    """``value``, which must be a number in [0, 1) (a dropout rate)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise CostModelError(f"{what} must be in [0, 1), got {value!r}")
+    return value
+
+
+def check_number(value: object, what: str) -> float:
+    """``value``, which must be a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CostModelError(f"{what} must be a finite number, got {value!r}")
+    return value
+
+
 def check_bool(value: object, what: str) -> bool:
     """``value``, which must be True or False."""
     if not isinstance(value, bool):
@@ -74,13 +96,17 @@ class Op:
         """True for an op that may not happen at some settings (its shape rule sets ``ShapeContext.skip``)."""
         return False
 
-    def width_refs(self) -> tuple[str, ...]:
-        """The nodes whose widths this op's widths read (``ChannelsOf``)."""
+    def refs(self) -> tuple[tuple[str, str], ...]:
+        """The earlier nodes whose output shape this op reads without reading their data, as (field, node) pairs:
+        a ``ChannelsOf`` width's node, and the node named by a ``like`` field (an op that restores an earlier map
+        size, such as MobileViT's fold back to the map it unfolded)."""
         refs = []
         for item in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, item.name)
             if isinstance(value, ChannelsOf):
-                refs.append(value.ref)
+                refs.append(("channels_of", value.ref))
+            elif item.name == "like" and isinstance(value, str) and value:
+                refs.append(("like", value))
         return tuple(refs)
 
 
@@ -138,7 +164,7 @@ class Network:
         for node in self.nodes:
             if node.name in seen:
                 raise CostModelError(f"node {node.name!r} is defined twice")
-            refs = [(ref, "input") for ref in node.inputs] + [(ref, "channels_of") for ref in node.op.width_refs()]
+            refs = [(ref, "input") for ref in node.inputs] + [(ref, what) for what, ref in node.op.refs()]
             for ref, what in refs:
                 if ref != INPUT and ref not in seen:
                     where = "later" if any(n.name == ref for n in self.nodes) else "nowhere"

@@ -54,7 +54,8 @@ METRICS: tuple[Metric, ...] = (
            "learned parameters: what sum(p.numel() for p in module.parameters()) gives (BatchNorm's gamma and beta; "
            "not its running statistics)"),
     Metric("madds", "mult-adds", "madds",
-           "multiply-accumulates of convolutions and fully connected layers (the papers' mult-adds, fvcore's flops)"),
+           "multiply-accumulates of convolutions, fully connected layers and matrix products, attention's included "
+           "(the papers' mult-adds)"),
     Metric("flops", "FLOPs", "flops", "floating-point operations under the named convention (--convention)"),
     Metric("memory_access", "memory access", "memory access (B)",
            "ShuffleNetV2's MAC: every input read once, the output written once, every parameter read once",

@@ -21,6 +21,22 @@ if TYPE_CHECKING:
     from .ir import Node, Op
 
 LAYOUTS = {"NCHW": "image", "NLC": "tokens", "NC": "features"}
+# Letters for the axes of other layouts (a reshape's new axes, a matrix product's columns), in the order they are
+# taken; N, C, H, W and L keep their meanings.
+FREE_LETTERS = "SGDPKTUVXYZABEFIJMOQR"
+
+
+def describe_layout(layout: str) -> str:
+    """``image``, ``tokens``, ``features``, or ``tensor NGLD`` for any other layout."""
+    return LAYOUTS.get(layout, f"tensor {layout}")
+
+
+def free_letter(used: str) -> str:
+    """The first letter of ``FREE_LETTERS`` not in ``used``: a name for a new axis."""
+    for letter in FREE_LETTERS:
+        if letter not in used:
+            return letter
+    raise CostModelError(f"a tensor of layout {used} cannot have more axes")
 
 
 class Shape(NamedTuple):
@@ -44,6 +60,15 @@ class Shape(NamedTuple):
     def size(self, axis: str) -> Any:
         """The size of the axis named ``axis`` (``"C"``, ``"H"``, ...)."""
         return self.dims[self.layout.index(axis)]
+
+    @property
+    def rank(self) -> int:
+        return len(self.dims)
+
+    def axis(self, dim: int) -> int:
+        """The position of torch's ``dim`` (negative counts from the end), or -1 if out of range."""
+        position = dim + len(self.dims) if dim < 0 else dim
+        return position if 0 <= position < len(self.dims) else -1
 
     @property
     def batch(self) -> Any:
@@ -160,8 +185,27 @@ class ShapeContext:
         if shape.layout not in layouts:
             wanted = " or ".join(f"{LAYOUTS[layout]} ({', '.join(layout)})" for layout in layouts)
             raise self.fail(f"{self.node.op.op_name} needs {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} input, "
-                            f"got {LAYOUTS[shape.layout]} of {format_shape(shape)}")
+                            f"got {describe_layout(shape.layout)} of {format_shape(shape)}")
         return shape
+
+    def axis(self, shape: Shape, dim: int, what: str = "dim", batch: bool = False) -> int:
+        """The position of torch's ``dim`` in ``shape``; the batch axis 0 only when ``batch``."""
+        position = shape.axis(dim)
+        if position < 0 or (position == 0 and not batch):
+            raise self.fail(f"{what}={dim} is out of range for a {describe_layout(shape.layout)} of "
+                            f"{format_shape(shape)}{'' if batch else ' (the batch axis 0 is not one)'}")
+        return position
+
+    def channels(self, shape: Shape) -> Any:
+        """The channels of ``shape``, which must have a channel axis (C)."""
+        if "C" not in shape.layout:
+            raise self.fail(f"{self.node.op.op_name} needs an input with channels, got a "
+                            f"{describe_layout(shape.layout)} of {format_shape(shape)}")
+        return shape.channels
+
+    def reference(self, name: str) -> Shape:
+        """The output shape of the earlier node ``name`` (an op's ``like``)."""
+        return self.produced[name]
 
     def positive(self, what: str, value: Any, detail: Callable[[], str]) -> Any:
         self.require(value >= 1, lambda: f"{what} would be {value} ({detail()}); the input is too small for this "

@@ -95,6 +95,20 @@ class _Layer:
             raise self.fail(f"field {field!r} must be a positive number of channels, got {value}")
         return None if value is None else Scaled(value, "fixed" if fixed else self.reader.width_rule)
 
+    def has(self, field: str) -> bool:
+        return field in self.table
+
+    def ref(self, field: str) -> str:
+        """The node holding the output of the earlier layer the field names (or ``input``)."""
+        name = self.get(field, str, required=True)
+        if name == INPUT:
+            return name
+        if name in self.reader.outputs:
+            return self.reader.outputs[name]
+        if name in self.reader.builder.names:
+            return name
+        raise self.fail(f"field {field!r}: {name!r} is not an earlier layer")
+
     def check_fields(self) -> None:
         extra = sorted(set(self.table) - self.used)
         if extra:

@@ -25,31 +25,50 @@ from .shapes import NodeShapes, Shape
 
 
 class Function(nn.Module):
-    """A module whose forward is ``function(*inputs)``: the lowering of data-movement and element-wise ops."""
+    """A module whose forward is ``function(*inputs)``: the lowering of data-movement and element-wise ops.
+    ``children`` are modules (or parameters) the function uses, registered under their names so that their
+    parameters count in this module; the function then takes this module first and reads them from it
+    (``lambda m, x: x + m.pos_embed``), as a closure would keep tensors that ``to_empty`` replaces."""
 
-    def __init__(self, function: Callable[..., Any]):
+    def __init__(self, function: Callable[..., Any], **children: "nn.Module | nn.Parameter"):
         super().__init__()
         self.function = function
+        for name, child in children.items():
+            if isinstance(child, nn.Parameter):
+                self.register_parameter(name, child)
+            else:
+                self.add_module(name, child)
+        self.takes_module = bool(children)
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        if self.takes_module:
+            return self.function(self, *xs)
         return self.function(*xs)
 
 
 class TorchKit:
-    """The torch names an op's lowering builds its module from (the op modules never import torch)."""
+    """The torch names an op's lowering builds its module from (the op modules never import torch), and the output
+    shapes of the network's nodes (``reference``: an op's ``like``)."""
 
     torch = torch
     nn = nn
     F = nn.functional
     Function = Function
 
+    def __init__(self, shapes: Mapping[str, Shape]):
+        self._shapes = shapes
 
-def _module(node: NodeShapes) -> nn.Module:
+    def reference(self, name: str) -> Shape:
+        """The output shape of node ``name`` (``input``: the network input)."""
+        return self._shapes[name]
+
+
+def _module(node: NodeShapes, kit: TorchKit) -> nn.Module:
     """The torch module of one resolved node."""
     if node.skipped:
         return Function(lambda *xs: xs[-1])
     try:
-        return definition(node.op).lower(node.op, node, TorchKit)
+        return definition(node.op).lower(node.op, node, kit)
     except CostModelError as error:
         raise CostModelError(f"node {node.name!r}: {error}") from None
 
@@ -73,8 +92,10 @@ class LoweredNetwork(nn.Module):
         for name, step in last_use.items():
             if name not in keep:
                 self._release[step].append(name)
+        produced = {INPUT: input_shape, **{node.name: node.output for node in shapes}}
+        kit = TorchKit(produced)
         for node in shapes:
-            module = _module(node)
+            module = _module(node, kit)
             parent: nn.Module = self
             *path, leaf = node.name.split(".")
             for part in path:

@@ -8,7 +8,7 @@ from .conventions import CONVENTIONS
 from .errors import CostModelError
 from .formatting import Table, grouped, percent, printable
 from .metrics import layer_metrics, summed_metrics, total_metrics
-from .ops import kind_titles
+from .ops import definitions, kind_titles
 from .results import Analysis
 from .shapes import format_shape
 
@@ -86,6 +86,16 @@ def _csv_by_kind(analysis: Analysis) -> Table:
     return table
 
 
+def ops_reference() -> str:
+    """The README's table of spec-file ops: per family (``ops`` module), each op's name, fields and kinds."""
+    rows = ["| family | op | fields | kind |", "|---|---|---|---|"]
+    for op_def in definitions():
+        family = op_def.op.__module__.rsplit(".", 1)[-1]
+        fields = op_def.spec.fields.replace("|", "\\|") or "-"
+        rows.append(f"| {family} | `{op_def.spec.name}` | {fields} | {', '.join(op_def.kinds)} |")
+    return "\n".join(rows) + "\n"
+
+
 def json_schema() -> str:
     """The schema of ``costmodel table --format json``, from the metric list (the README shows this text)."""
     from .conventions import CONVENTIONS as conventions
@@ -99,8 +109,9 @@ def json_schema() -> str:
         '  "model": str, "alpha": float, "resolution": int (or [H, W] when not square), "batch": int,',
         f'  "convention": {" | ".join(repr(name).replace(chr(39), chr(34)) for name in conventions)}, "dtype": str,',
         f'  "totals": {{{fields(total_metrics())}}},   all exact ints',
-        '  "layers": [{"name", "kind", "output_shape": per-sample sizes ([C, H, W], [L, C] or [F]),',
-        f'              "layout": "NCHW" | "NLC" | "NC", {fields(layer_metrics())}}}],',
+        '  "layers": [{"name", "kind", "output_shape": per-sample sizes ([C, H, W], [L, C], [F], ...),',
+        '              "layout": "NCHW" | "NLC" | "NC" | another (one letter per axis, batch N first),',
+        f'              {fields(layer_metrics())}}}],',
         f'  "by_kind": {{kind: {{"layers", {fields(summed_metrics())}, "<each>_share"}}}}',
         "}",
     ]

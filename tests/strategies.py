@@ -7,8 +7,9 @@ import json
 from hypothesis import strategies as st
 
 from costmodel.builder import GraphBuilder
-from costmodel.ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d,
-                           Dropout, Flatten, GlobalAvgPool, Linear, Multiply, Pool2d, Split)
+from costmodel.ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
+                           GlobalAvgPool, Interpolate, LayerNorm, Linear, Multiply, PatchFold, PatchUnfold, Permute,
+                           Pool2d, ScaledDotProductAttention, Select, Split, Transpose, Unflatten, spec_names)
 from costmodel.scaling import ChannelsOf, Scaled, Squeezed
 
 ACTIVATIONS = ["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "silu"]
@@ -21,12 +22,12 @@ def networks(draw, min_steps: int = 1, max_steps: int = 10):
     after widths that are multiples of 8 at every alpha (make_divisible), group convolutions only at fixed widths."""
     builder = GraphBuilder()
     channels = draw(st.integers(1, 8))
-    size = draw(st.integers(8, 48))
+    size = base = draw(st.integers(8, 48))      # the tracked map size, from the base resolution
     x = "input"
     divisible = False                    # the current width is a multiple of 8 at every alpha
     for step in range(draw(st.integers(min_steps, max_steps))):
         kind = draw(st.sampled_from(["conv", "depthwise", "group", "pool", "residual", "concat", "se", "shuffle",
-                                     "split", "bn_act", "dropout"]))
+                                     "split", "bn_act", "dropout", "attention", "patches"]))
         name = f"s{step}"
         if kind in ("conv", "shuffle", "split") or (kind in ("concat",) and not divisible):
             rule = draw(st.sampled_from(["fixed", "mobilenet_v1", "make_divisible"]))
@@ -80,17 +81,44 @@ def networks(draw, min_steps: int = 1, max_steps: int = 10):
             x = builder.add(f"{name}.act", Activation(draw(st.sampled_from(ACTIVATIONS))), x)
         elif kind == "dropout":
             x = builder.add(f"{name}.dropout", Dropout(0.2), x)
+        elif kind == "attention":
+            # the map as tokens, a pre-norm attention block of 2 heads with a residual, and back to the map
+            image = x
+            builder.add(f"{name}.flat", Flatten(2), x)
+            tokens = builder.add(f"{name}.tokens", Transpose(1, 2))
+            builder.add(f"{name}.norm", LayerNorm(affine=draw(st.booleans())))
+            builder.add(f"{name}.qkv", Linear(48))
+            builder.add(f"{name}.split", Unflatten(-1, (3, 2, -1)))
+            heads = builder.add(f"{name}.heads", Permute((0, 2, 3, 1, 4)))
+            q, k, v = (builder.add(f"{name}.{part}", Select(1, i), heads) for i, part in enumerate("qkv"))
+            builder.add(f"{name}.sdpa", ScaledDotProductAttention(), (q, k, v))
+            builder.add(f"{name}.merge", Transpose(1, 2))
+            builder.add(f"{name}.joined", Flatten(2))
+            branch = builder.add(f"{name}.proj", Linear(ChannelsOf(tokens)))
+            builder.add(f"{name}.add", Add(), (tokens, branch))
+            builder.add(f"{name}.channels", Transpose(1, 2))
+            x = builder.add(f"{name}.map", Unflatten(-1, ("H", "W"), like=image))
+        elif kind == "patches":
+            # MobileViT: resize to whole 2 x 2 patches where needed, unfold, a token-wise linear, fold, resize back
+            image = x
+            resized = builder.add(f"{name}.resize", Interpolate("bilinear", multiple=2, if_needed=True), x)
+            builder.add(f"{name}.unfold", PatchUnfold(2))
+            builder.add(f"{name}.mix", Linear(ChannelsOf(image)))
+            builder.add(f"{name}.act", Activation("gelu"))
+            builder.add(f"{name}.fold", PatchFold(2, like=resized))
+            x = builder.add(f"{name}.restore", Interpolate("bilinear", like=image, if_needed=True))
     builder.add("head.pool", GlobalAvgPool(), x)
     builder.add("head.flatten", Flatten())
     builder.add("head.fc", Linear(draw(st.integers(1, 20)), bias=draw(st.booleans())))
-    return builder.build("generated", input_channels=channels, base_resolution=draw(st.integers(16, 64)))
+    return builder.build("generated", input_channels=channels, base_resolution=base)
 
 
 FIELD_NAMES = ["name", "op", "block", "input", "inputs", "out", "kernel", "stride", "padding", "groups", "bias", "bn",
                "act", "fixed", "mode", "function", "p", "chunks", "index", "output", "affine", "ceil_mode",
-               "dilation", "if_shapes_match", "kernal", "colour", "layer"]
-OP_NAMES = ["conv2d", "linear", "batchnorm", "activation", "pool", "global_avg_pool", "adaptive_avg_pool", "flatten",
-            "dropout", "channel_shuffle", "split", "concat", "add", "multiply", "warp"]
+               "dilation", "if_shapes_match", "kernal", "colour", "layer", "dims", "sizes", "like", "dim", "dim0",
+               "dim1", "start", "end", "stop", "pads", "patch", "scale", "multiple", "if_needed", "heads", "factor",
+               "channels_first", "output_padding"]
+OP_NAMES = [*spec_names(), "warp"]
 TEXT = st.sampled_from(OP_NAMES + ["same", "valid", "auto", "depthwise", "relu", "gelu", "max", "avg", "a", "b",
                                    "input", "layer0", "ir_r2_k3_s2_e6_c24", "cn_c8", "ds_k3_c16_se", "xx_c1", "ir_c0",
                                    "", "<script>", "a.b", "1x"]) | st.text(max_size=8)

@@ -3,19 +3,27 @@
 The families register in the order below, which is the order of the layer kinds in the per-kind view. A new op is a
 new declaration in its family's module, or a new module added to this list.
 """
-from . import conv, linear, norm, activation, pool, elementwise, tensor  # noqa: F401  (registration order)
-from .activation import ACTIVATIONS, Activation
-from .conv import Conv2d, same_padding
-from .elementwise import Add, Multiply
+from . import (conv, linear, norm, activation, pool, elementwise, tensor, resize, parameters,  # noqa: F401
+               attention)                                                                # (registration order)
+from .activation import ACTIVATIONS, Activation, Softmax
+from .attention import AttentionBias, MatMul, ScaledDotProductAttention
+from .conv import Conv2d, ConvTranspose2d, same_padding
+from .elementwise import Add, Multiply, Scale, Subtract
 from .linear import Linear
-from .norm import BatchNorm
+from .norm import BatchNorm, GroupNorm, LayerNorm
+from .parameters import ClassToken, LayerScale, PositionEmbedding
 from .pool import AdaptiveAvgPool, GlobalAvgPool, Pool2d
-from .registry import (FieldReader, OpDef, SpecForm, definition, definitions, kind_titles, spec_form,
+from .registry import (Example, FieldReader, OpDef, SpecForm, definition, definitions, kind_titles, spec_form,
                        spec_names)
-from .tensor import ChannelShuffle, Concat, Dropout, Flatten, Split
+from .resize import Interpolate
+from .tensor import (ChannelShuffle, Concat, DropPath, Dropout, Flatten, Pad, PatchFold, PatchUnfold, Permute,
+                     Select, Slice, Split, Transpose, Unflatten, Unsqueeze)
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d",
-    "Dropout", "FieldReader", "Flatten", "GlobalAvgPool", "Linear", "Multiply", "OpDef", "Pool2d", "SpecForm",
-    "Split", "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",
+    "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "ChannelShuffle",
+    "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example", "FieldReader", "Flatten",
+    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear", "MatMul", "Multiply", "OpDef",
+    "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale",
+    "ScaledDotProductAttention", "Select", "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose",
+    "Unflatten", "Unsqueeze", "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",
 ]

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from ..errors import CostModelError
 from ..shapes import NodeShapes, Shape, ShapeContext
 from ..ir import Op
-from .common import output_elements, read_write, zero
+from .common import costmodel_only, output_elements, read_write, zero
 from .registry import FieldReader, OpDef, SpecForm, register
 
 # FLOPs per element under the costmodel convention, with the arithmetic each one does.
@@ -20,10 +20,16 @@ ELEMENTWISE = {
     "hsigmoid": 4,    # relu6(x + 3) / 6: add, max, min, multiply
     "sigmoid": 4,     # 1 / (1 + exp(-x)): negate, exp, add, divide
     "silu": 5,        # x * sigmoid(x)
+    "gelu": 5,        # x * (1 + erf(x / sqrt(2))) / 2: divide, erf, add, multiply, halve
+    "gelu_tanh": 9,   # x * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2: cube (2), scale, add, scale, tanh, add,
+                      # multiply, halve
+    "leaky_relu": 2,  # max(x, s x): a multiply and a comparison
+    "tanh": 1,        # tanh(x)
 }
 ACTIVATIONS = tuple(ELEMENTWISE)
-_TORCH = {"relu": "ReLU", "relu6": "ReLU6", "hswish": "Hardswish", "hsigmoid": "Hardsigmoid", "sigmoid": "Sigmoid",
-          "silu": "SiLU"}
+_TORCH = {"relu": ("ReLU", {}), "relu6": ("ReLU6", {}), "hswish": ("Hardswish", {}), "hsigmoid": ("Hardsigmoid", {}),
+          "sigmoid": ("Sigmoid", {}), "silu": ("SiLU", {}), "gelu": ("GELU", {}),
+          "gelu_tanh": ("GELU", {"approximate": "tanh"}), "leaky_relu": ("LeakyReLU", {}), "tanh": ("Tanh", {})}
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,8 @@ def read_activation(layer: FieldReader) -> Activation:
 
 
 def lower_activation(op: Activation, node: NodeShapes, kit: Any) -> Any:
-    return getattr(kit.nn, _TORCH[op.function])()
+    name, arguments = _TORCH[op.function]
+    return getattr(kit.nn, name)(**arguments)
 
 
 ACTIVATION = register(OpDef(
@@ -70,4 +77,45 @@ ACTIVATION = register(OpDef(
     spec=SpecForm("activation", read_activation, fields=f"function ({', '.join(ACTIVATIONS)})"),
     lower=lower_activation,
     examples=tuple(Activation(function) for function in ACTIVATIONS),
+))
+
+
+SOFTMAX_FLOPS = 5   # costmodel, per element: the row's max, subtract it, exp, the row's sum, divide
+
+
+@dataclass(frozen=True)
+class Softmax(Op):
+    """``softmax(x, dim)``: each row along ``dim`` exponentiated and divided by its sum (attention's weights)."""
+
+    dim: int = -1
+    op_name: ClassVar[str] = "softmax"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dim, bool) or not isinstance(self.dim, int):
+            raise CostModelError(f"softmax dim must be an integer, got {self.dim!r}")
+
+
+def softmax_shape(op: Softmax, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    ctx.axis(inputs[0], op.dim)
+    return inputs[0]
+
+
+def softmax_flops(op: Softmax, node: NodeShapes) -> Any:
+    """5 per element: the row's maximum, the subtraction, exp, the row's sum and the division (numerically
+    stable softmax)."""
+    return SOFTMAX_FLOPS * node.output.numel
+
+
+SOFTMAX = register(OpDef(
+    Softmax,
+    shape=softmax_shape,
+    params=zero,
+    madds=zero,
+    flops=costmodel_only(softmax_flops),    # fvcore: aten::softmax is unsupported; FlopCounterMode counts none
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"softmax": "softmax"},
+    spec=SpecForm("softmax", lambda layer: Softmax(layer.get("dim", int, -1)), fields="dim"),
+    lower=lambda op, node, kit: kit.nn.Softmax(dim=op.dim),
+    examples=(Softmax(), Softmax(1)),
 ))

@@ -16,6 +16,15 @@ def zero(op: Any, node: NodeShapes) -> int:
     return 0
 
 
+def costmodel_only(formula: Callable[[Any, NodeShapes], Any]) -> dict[str, Callable[[Any, NodeShapes], Any]]:
+    """FLOPs that only costmodel's convention counts: the papers count mult-adds, and fvcore and FlopCounterMode
+    count none of the element-wise arithmetic this holds (fvcore lists the op as unsupported, or ignores it)."""
+    return {"costmodel": formula, "papers": zero, "fvcore": zero, "flop_counter": zero}
+
+
+NO_FLOPS = costmodel_only(zero)      # data movement: no arithmetic under any convention
+
+
 def output_elements(op: Any, node: NodeShapes) -> Any:
     """The output's elements: one per output element (the activation size of every op; an element-wise op's
     FLOPs at one operation per element)."""

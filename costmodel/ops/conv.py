@@ -18,6 +18,7 @@ from ..errors import CostModelError
 from ..ir import Op, Pair, check_bool, pair_of, positive_int
 from ..scaling import Width, as_width
 from ..shapes import NodeShapes, Shape, ShapeContext, conv_output_size, same_output_size
+from ..symbolic import both
 from .common import output_elements, read_write_weights, scaled
 from .registry import FieldReader, OpDef, SpecForm, register
 
@@ -183,4 +184,100 @@ CONV2D = register(OpDef(
                                                          groups="depthwise"),
               Conv2d(8, kernel=1, groups=2, bias=True), Conv2d(6, kernel=(1, 3), stride=2, padding="same"),
               Conv2d(4, kernel=3, padding="valid", dilation=2)),
+))
+
+
+@dataclass(frozen=True)
+class ConvTranspose2d(Op):
+    """Transposed 2-D convolution (``nn.ConvTranspose2d``), the upsampling of decoders: each input element scatters
+    ``D_K^2 N / g`` products into the output. Output side ``(D - 1) S - 2 P + d (K - 1) + P_out + 1``.
+
+    params ``D_K^2 (M / g) N`` (+ N biases); mult-adds ``D_K^2 (M / g) N D_in^2 B``, counted over the input map
+    (fvcore's convention, and the work actually done: a stride-s transposed convolution has no products for the
+    zeros a strided convolution would insert)."""
+
+    out_channels: Width | None = None
+    kernel: Pair = (2, 2)
+    stride: Pair = (2, 2)
+    padding: Pair = (0, 0)
+    output_padding: Pair = (0, 0)
+    dilation: Pair = (1, 1)
+    groups: int = 1
+    bias: bool = True
+    op_name: ClassVar[str] = "conv_transpose2d"
+
+    def __post_init__(self) -> None:
+        if self.out_channels is not None:
+            object.__setattr__(self, "out_channels", as_width(self.out_channels))
+        object.__setattr__(self, "kernel", pair_of(self.kernel, "kernel", 1))
+        object.__setattr__(self, "stride", pair_of(self.stride, "stride", 1))
+        object.__setattr__(self, "padding", pair_of(self.padding, "padding", 0))
+        object.__setattr__(self, "output_padding", pair_of(self.output_padding, "output_padding", 0))
+        object.__setattr__(self, "dilation", pair_of(self.dilation, "dilation", 1))
+        positive_int(self.groups, "groups")
+        check_bool(self.bias, "bias")
+        for axis in (0, 1):
+            if self.output_padding[axis] >= max(self.stride[axis], self.dilation[axis]):
+                raise CostModelError(f"output_padding {self.output_padding} must be smaller than the stride or the "
+                                     "dilation")
+
+
+def conv_transpose_shape(op: ConvTranspose2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = ctx.layout(inputs[0], "NCHW")
+    batch, m, height, width = x.dims
+    n = m if op.out_channels is None else ctx.width(op.out_channels, m)
+    ctx.require(n >= 1, lambda: f"out_channels resolves to {n}")
+    ctx.require(both(m % op.groups == 0, n % op.groups == 0),
+                lambda: f"groups={op.groups} must divide both in_channels {m} and out_channels {n}")
+    sizes = []
+    for axis, size in enumerate((height, width)):
+        out = ((size - 1) * op.stride[axis] - 2 * op.padding[axis] + op.dilation[axis] * (op.kernel[axis] - 1)
+               + op.output_padding[axis] + 1)
+        sizes.append(ctx.positive("output size", out, lambda: f"input {height}x{width}, padding {op.padding}"))
+    return Shape.image(batch, n, sizes[0], sizes[1])
+
+
+def conv_transpose_params(op: ConvTranspose2d, node: NodeShapes) -> Any:
+    """Weights ``M * (N / g) * D_K^2``, plus N biases."""
+    m, n = node.inputs[0].channels, node.output.channels
+    return m * (n // op.groups) * op.kernel[0] * op.kernel[1] + (n if op.bias else 0)
+
+
+def conv_transpose_madds(op: ConvTranspose2d, node: NodeShapes) -> Any:
+    """``B * H_in * W_in * M * (N / g) * D_K^2``: every input element times the kernels it scatters into."""
+    return node.inputs[0].numel * (node.output.channels // op.groups) * op.kernel[0] * op.kernel[1]
+
+
+def conv_transpose_flops(op: ConvTranspose2d, node: NodeShapes) -> Any:
+    """2 per mult-add, plus one addition per output element for the bias."""
+    return 2 * conv_transpose_madds(op, node) + (node.output.numel if op.bias else 0)
+
+
+def read_conv_transpose(layer: FieldReader) -> ConvTranspose2d:
+    out = layer.width("out", allow=("same",))
+    return ConvTranspose2d(None if out == "same" else out, kernel=layer.pair("kernel", 2),
+                           stride=layer.pair("stride", 2), padding=layer.pair("padding", 0),
+                           output_padding=layer.pair("output_padding", 0), dilation=layer.pair("dilation", 1),
+                           groups=layer.get("groups", int, 1), bias=layer.get("bias", bool, True))
+
+
+CONV_TRANSPOSE = register(OpDef(
+    ConvTranspose2d,
+    shape=conv_transpose_shape,
+    params=conv_transpose_params,
+    madds=conv_transpose_madds,
+    flops={"costmodel": conv_transpose_flops, "papers": conv_transpose_madds,
+           "fvcore": conv_transpose_madds,          # fvcore's conv handle, transposed: counted over the input
+           "flop_counter": scaled(2, conv_transpose_madds)},
+    memory_access=read_write_weights(conv_transpose_params),
+    activation=output_elements,
+    kinds={"deconv": "transposed convolution"},
+    spec=SpecForm("conv_transpose2d", read_conv_transpose, node="conv",
+                  fields="out, kernel, stride, padding, output_padding, dilation, groups, bias, fixed"),
+    lower=lambda op, node, kit: kit.nn.ConvTranspose2d(
+        node.inputs[0].channels, node.output.channels, op.kernel, op.stride, op.padding, op.output_padding,
+        op.groups, op.bias, op.dilation),
+    examples=(ConvTranspose2d(6), ConvTranspose2d(4, kernel=3, stride=2, padding=1, output_padding=1, groups=2,
+                                                  bias=False),
+              ConvTranspose2d(None, kernel=3, stride=1, padding=1, dilation=2)),
 ))

@@ -1,4 +1,5 @@
-"""Element-wise arithmetic of several tensors: the residual add and squeeze-excite's channel-wise multiply.
+"""Element-wise arithmetic: the residual add, squeeze-excite's channel-wise multiply, a difference, and a constant
+scale.
 
 No parameters, no mult-adds; costmodel's convention charges one operation per output element and input beyond the
 first; the papers, fvcore (unsupported ops) and FlopCounterMode count 0. Memory access: every input read once, the
@@ -9,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..ir import Op, check_bool
+from ..ir import Op, check_bool, check_number
 from ..shapes import NodeShapes, Shape, ShapeContext, format_shape
 from ..symbolic import both, negate
-from .common import output_elements, read_write, zero
+from .common import costmodel_only, output_elements, read_write, zero
 from .registry import FieldReader, OpDef, SpecForm, register
 
 
@@ -134,4 +135,63 @@ MULTIPLY = register(OpDef(
     spec=SpecForm("multiply", lambda layer: Multiply()),
     lower=lambda op, node, kit: kit.Function(lambda a, b: a * b),
     examples=(Multiply(),),
+))
+
+
+@dataclass(frozen=True)
+class Subtract(Op):
+    """Element-wise difference of two equally shaped inputs, the first minus the second (PoolFormer's and
+    EfficientFormer's token mixer: ``pool(x) - x``)."""
+
+    arity: ClassVar[tuple[int, float]] = (2, 2)
+    op_name: ClassVar[str] = "subtract"
+
+
+def subtract_shape(op: Subtract, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    a, b = inputs
+    if a.layout != b.layout:
+        raise ctx.fail(f"cannot subtract inputs of different shapes {format_shape(a)}, {format_shape(b)}")
+    ctx.require(all_equal(list(zip(a.dims, b.dims))),
+                lambda: f"cannot subtract inputs of different shapes {format_shape(a)}, {format_shape(b)}")
+    return a
+
+
+SUBTRACT = register(OpDef(
+    Subtract,
+    shape=subtract_shape,
+    params=zero,
+    madds=zero,
+    flops=costmodel_only(output_elements),     # one subtraction per element; aten::sub is unsupported by fvcore
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"add": "element-wise add"},
+    spec=SpecForm("subtract", lambda layer: Subtract()),
+    lower=lambda op, node, kit: kit.Function(lambda a, b: a - b),
+    examples=(Subtract(),),
+))
+
+
+@dataclass(frozen=True)
+class Scale(Op):
+    """Multiplication by a constant (attention's ``q * head_dim ** -0.5``)."""
+
+    factor: float = 1.0
+    op_name: ClassVar[str] = "scale"
+
+    def __post_init__(self) -> None:
+        check_number(self.factor, "scale factor")
+
+
+SCALE = register(OpDef(
+    Scale,
+    shape=lambda op, inputs, ctx: inputs[0],
+    params=zero,
+    madds=zero,
+    flops=costmodel_only(output_elements),     # one multiply per element; aten::mul is unsupported by fvcore
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"mul": "element-wise multiply"},
+    spec=SpecForm("scale", lambda layer: Scale(layer.get("factor", (int, float), required=True)), fields="factor"),
+    lower=lambda op, node, kit: kit.Function(lambda x: x * op.factor),
+    examples=(Scale(0.125),),
 ))

@@ -1,7 +1,8 @@
-"""Fully connected layers, on a feature vector (N x C) or on every token of a sequence (N x L x C).
+"""Fully connected layers, on a feature vector (N x C), on every token of a sequence (N x L x C), or on the last
+axis of a tensor of any rank (torch's ``nn.Linear``).
 
-With M input features, N output features and B rows (the batch, times the tokens): params ``M N`` (+ N biases),
-mult-adds ``M N B``, memory access input + output + weights.
+With M input features, N output features and B rows (the batch, times the tokens, times any other leading axes):
+params ``M N`` (+ N biases), mult-adds ``M N B``, memory access input + output + weights.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..ir import Op, check_bool
 from ..scaling import Width, as_width
 from ..shapes import NodeShapes, Shape, ShapeContext, format_shape
 from .common import output_elements, read_write_weights, scaled
-from .registry import FieldReader, OpDef, SpecForm, register
+from .registry import Example, FieldReader, OpDef, SpecForm, register
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,20 @@ def linear_shape(op: Linear, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Sh
     x = inputs[0]
     if x.layout == "NCHW":
         raise ctx.fail(f"linear needs a flat input, got {format_shape(x)}; add a flatten before it")
-    n = ctx.width(op.out_features, x.channels)
+    n = ctx.width(op.out_features, x.dims[-1])
     ctx.require(n >= 1, lambda: f"out_features resolves to {n}")
-    return x.with_size(C=n)
+    return Shape(x.layout, x.dims[:-1] + (n,))
 
 
 def linear_params(op: Linear, node: NodeShapes) -> Any:
     """``M * N`` weights plus N biases."""
-    m, n = node.inputs[0].channels, node.output.channels
+    m, n = node.inputs[0].dims[-1], node.output.dims[-1]
     return m * n + (n if op.bias else 0)
 
 
 def linear_madds(op: Linear, node: NodeShapes) -> Any:
-    """``M * N`` per row (per image, or per token)."""
-    return node.inputs[0].channels * node.output.numel
+    """``M * N`` per row (per image, per token)."""
+    return node.inputs[0].dims[-1] * node.output.numel
 
 
 def linear_flops(op: Linear, node: NodeShapes) -> Any:
@@ -58,7 +59,7 @@ def read_linear(layer: FieldReader) -> Linear:
 
 
 def lower_linear(op: Linear, node: NodeShapes, kit: Any) -> Any:
-    return kit.nn.Linear(node.inputs[0].channels, node.output.channels, bias=op.bias)
+    return kit.nn.Linear(node.inputs[0].dims[-1], node.output.dims[-1], bias=op.bias)
 
 
 LINEAR = register(OpDef(
@@ -77,6 +78,7 @@ LINEAR = register(OpDef(
     kinds={"linear": "fully connected"},
     spec=SpecForm("linear", read_linear, fields="out (features or \"num_classes\"), bias, fixed"),
     lower=lower_linear,
-    examples=(Linear(10), Linear(7, bias=False)),
+    examples=(Linear(10), Linear(7, bias=False), Example(Linear(12), layout="NLC"),
+              Example(Linear(5), layout="NCL")),
     example_input="NC",
 ))

@@ -1,4 +1,6 @@
-"""Batch normalization in inference form: ``y = x * s + b`` per channel (s and b folded from gamma, beta and the
+"""Normalization: batch normalization in inference form, layer normalization and group normalization.
+
+Batch normalization in inference form: ``y = x * s + b`` per channel (s and b folded from gamma, beta and the
 running statistics), on an image or a feature vector.
 
 params 2 per channel with ``affine`` (gamma and beta; the running mean and variance are buffers, not parameters);
@@ -10,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..ir import Op, check_bool
-from ..shapes import NodeShapes, Shape, ShapeContext
+from ..errors import CostModelError
+from ..ir import Op, check_bool, positive_int
+from ..shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
 from .common import output_elements, per_element, read_write_weights, zero
 from .registry import FieldReader, OpDef, SpecForm, register
 
@@ -66,4 +69,142 @@ BATCHNORM = register(OpDef(
     spec=SpecForm("batchnorm", read_batchnorm, fields="affine"),
     lower=lower_batchnorm,
     examples=(BatchNorm(), BatchNorm(affine=False)),
+))
+
+
+# Layer and group normalization normalize groups of elements by their own mean and variance, at inference as in
+# training (there are no running statistics to fold). costmodel counts 5 operations per element (the mean's sum,
+# the subtraction, the square, the variance's sum, the multiply by 1 / sqrt(var + eps)) and 2 more for the affine
+# x * gamma + beta; fvcore's norm handle counts 5 per element with affine and 4 without.
+NORM_FLOPS = 5            # costmodel: sum, subtract, square, sum, multiply, per element
+AFFINE_FLOPS = 2          # costmodel: x * gamma + beta
+
+
+@dataclass(frozen=True)
+class LayerNorm(Op):
+    """Layer normalization over the last ``dims`` axes of a tensor (``nn.LayerNorm(shape[-dims:])``), e.g. each
+    token's channels; ``channels_first`` makes it the channel-wise LayerNorm2d of ConvNeXt-style networks, which
+    normalizes each pixel's C channels of an N x C x H x W map. ``affine`` adds gamma (and beta with ``bias``)
+    over the normalized shape."""
+
+    dims: int = 1
+    affine: bool = True
+    bias: bool = True
+    channels_first: bool = False
+    op_name: ClassVar[str] = "layernorm"
+
+    def __post_init__(self) -> None:
+        positive_int(self.dims, "dims", 8)
+        check_bool(self.affine, "affine")
+        check_bool(self.bias, "bias")
+        check_bool(self.channels_first, "channels_first")
+        if self.channels_first and self.dims != 1:
+            raise CostModelError("a channels-first LayerNorm normalizes the channels only (dims = 1)")
+
+
+@dataclass(frozen=True)
+class GroupNorm(Op):
+    """Group normalization (``nn.GroupNorm(groups, C)``): the C channels in ``groups`` groups, each normalized
+    over its channels and the whole map; ``affine`` adds gamma and beta per channel."""
+
+    groups: int = 32
+    affine: bool = True
+    op_name: ClassVar[str] = "groupnorm"
+
+    def __post_init__(self) -> None:
+        positive_int(self.groups, "groups")
+        check_bool(self.affine, "affine")
+
+
+def normalized_shape(op: LayerNorm, x: Shape) -> tuple:
+    """The sizes each group of normalized elements spans: the last ``dims`` axes, or the channels."""
+    return (x.channels,) if op.channels_first else x.dims[len(x.dims) - op.dims:]
+
+
+def layernorm_shape(op: LayerNorm, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = inputs[0]
+    if op.channels_first:
+        return ctx.layout(x, "NCHW")
+    if op.dims >= x.rank:
+        raise ctx.fail(f"cannot normalize the last {op.dims} axes of a {describe_layout(x.layout)} of "
+                       f"{format_shape(x)} (the batch axis is not one)")
+    return x
+
+
+def layernorm_params(op: LayerNorm, node: NodeShapes) -> Any:
+    """gamma (and beta with ``bias``), one each per element of the normalized shape, when affine."""
+    if not op.affine:
+        return 0
+    size: Any = 1
+    for extent in normalized_shape(op, node.output):
+        size = size * extent
+    return size * (2 if op.bias else 1)
+
+
+def norm_flops(op: Any, node: NodeShapes) -> Any:
+    """5 per element (sum, subtract, square, sum, multiply by the reciprocal deviation), plus 2 with affine."""
+    return (NORM_FLOPS + (AFFINE_FLOPS if op.affine else 0)) * node.output.numel
+
+
+def fvcore_norm_flops(op: Any, node: NodeShapes) -> Any:
+    """fvcore's layer_norm / group_norm handle: 5 per input element with affine, 4 without."""
+    return (5 if op.affine else 4) * node.output.numel
+
+
+def read_layernorm(layer: FieldReader) -> LayerNorm:
+    return LayerNorm(layer.get("dims", int, 1), affine=layer.get("affine", bool, True),
+                     bias=layer.get("bias", bool, True), channels_first=layer.get("channels_first", bool, False))
+
+
+def _channels_last_norm(kit: Any, module: Any) -> Any:
+    """LayerNorm2d as timm writes it: permute to N x H x W x C, normalize the channels, permute back."""
+    return kit.Function(lambda m, x: m.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2), norm=module)
+
+
+def lower_layernorm(op: LayerNorm, node: NodeShapes, kit: Any) -> Any:
+    shape = normalized_shape(op, node.output)
+    norm = kit.nn.LayerNorm(tuple(shape), elementwise_affine=op.affine, bias=op.bias)
+    return _channels_last_norm(kit, norm) if op.channels_first else norm
+
+
+LAYERNORM = register(OpDef(
+    LayerNorm,
+    shape=layernorm_shape,
+    params=layernorm_params,
+    madds=zero,
+    flops={"costmodel": norm_flops, "papers": zero, "fvcore": fvcore_norm_flops, "flop_counter": zero},
+    memory_access=read_write_weights(layernorm_params),
+    activation=output_elements,
+    kinds={"layernorm": "layer normalization"},
+    spec=SpecForm("layernorm", read_layernorm, fields="dims, affine, bias, channels_first"),
+    lower=lower_layernorm,
+    examples=(LayerNorm(), LayerNorm(2, affine=False), LayerNorm(bias=False), LayerNorm(channels_first=True)),
+))
+
+
+def groupnorm_shape(op: GroupNorm, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = ctx.layout(inputs[0], "NCHW")
+    ctx.require(x.channels % op.groups == 0, lambda: f"groups={op.groups} must divide the {x.channels} channels")
+    return x
+
+
+def groupnorm_params(op: GroupNorm, node: NodeShapes) -> Any:
+    """gamma and beta per channel, when affine."""
+    return 2 * node.output.channels if op.affine else 0
+
+
+GROUPNORM = register(OpDef(
+    GroupNorm,
+    shape=groupnorm_shape,
+    params=groupnorm_params,
+    madds=zero,
+    flops={"costmodel": norm_flops, "papers": zero, "fvcore": fvcore_norm_flops, "flop_counter": zero},
+    memory_access=read_write_weights(groupnorm_params),
+    activation=output_elements,
+    kinds={"groupnorm": "group normalization"},
+    spec=SpecForm("groupnorm", lambda layer: GroupNorm(layer.get("groups", int, required=True),
+                                                       affine=layer.get("affine", bool, True)),
+                  fields="groups, affine"),
+    lower=lambda op, node, kit: kit.nn.GroupNorm(op.groups, node.output.channels, affine=op.affine),
+    examples=(GroupNorm(2), GroupNorm(1, affine=False)),
 ))

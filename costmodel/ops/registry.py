@@ -44,6 +44,12 @@ class FieldReader(Protocol):
         """A number of channels as a width that scales with alpha by the network's rule (``fixed = true``: does
         not scale); ``"num_classes"`` is the network's classes; a string in ``allow`` is returned as it is."""
 
+    def has(self, field: str) -> bool:
+        """Whether the layer gives ``field``."""
+
+    def ref(self, field: str) -> str:
+        """The node of the earlier layer (or ``input``) the field names, for a ``like``."""
+
     def fail(self, message: str) -> CostModelError:
         """An error naming the file, line and layer."""
 
@@ -60,13 +66,28 @@ class SpecForm:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A small network around one op, for the completeness tests (``tests/ops``, ``tests/verify``): the op reads
+    an input of ``layout`` made from the network's image input (``NCHW`` as it is, ``NC`` flattened, ``NLC`` as
+    tokens, ``NCL`` as channels by tokens; default: the OpDef's ``example_input``), or the nodes of ``prelude``
+    ((name, op, inputs) triples, reading ``input`` or one another) named in ``inputs``."""
+
+    op: Op
+    layout: str = ""
+    prelude: tuple = ()
+    inputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class OpDef:
     """Everything costmodel knows about one op.
 
     ``kinds`` maps every kind the op can have to its title, in the order the per-kind view lists them; ``kind``
     picks one for a resolved node when there are several. ``lower(op, node, kit)`` returns the torch module of a
-    resolved node, from the torch names ``kit`` carries (the op module never imports torch). ``examples`` are small
-    instances the completeness tests build one-op networks from; ``example_input`` is the layout they read."""
+    resolved node, from the torch names ``kit`` carries (the op module never imports torch; ``kit.reference(name)``
+    is the output shape of another node, for a ``like``). ``examples`` are small
+    instances (ops, or ``Example`` records) the completeness tests build small networks from; ``example_input`` is
+    the layout a bare op example reads."""
 
     op: type
     shape: ShapeRule

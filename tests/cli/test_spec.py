@@ -68,7 +68,7 @@ def test_block_notation():
     assert "missing the output channels" in parse_block("ir_r2_k3")
     assert "cannot read 'q7'" in parse_block("cn_q7_c8")
     assert "applies to ir blocks only" in parse_block("ds_c8_se")
-    assert "unknown activation 'gelu'" in parse_block("cn_c8_agelu")
+    assert "unknown activation 'swish'" in parse_block("cn_c8_aswish")
     assert "k0: must be at least 1" in parse_block("cn_k0_c8")
 
 
@@ -129,9 +129,16 @@ def test_spec_files_work_on_the_command_line(capsys):
     ('name = "x"\n[[layer]]\nname = "a"\nop = "flatten"\ninput = "ghost"', "input 'ghost' is not a layer"),
     ('name = "x"\n[[layer]]\nname = "a"\nop = "flatten"\n[[layer]]\nname = "a"\nop = "flatten"',
      "net.toml:5: layer 'a': a layer named 'a' is defined twice"),
-    ('name = "x"\n[[layer]]\nname = "a"\nop = "activation"\nfunction = "gelu"', "unknown activation 'gelu'"),
+    ('name = "x"\n[[layer]]\nname = "a"\nop = "activation"\nfunction = "swish"', "unknown activation 'swish'"),
     ('name = "x"\n[[layer]]\nname = "a b"\nop = "flatten"', "is not a dotted path"),
     ('name = "x"\nlayer = 3', "field 'layer' must be list"),
+    ('name = "x"\n[[layer]]\nname = "a"\nop = "fold_patches"\nlike = "later"', "field 'like': 'later' is not an "
+     "earlier layer"),
+    ('name = "x"\n[[layer]]\nname = "a"\nop = "fold_patches"', "missing field 'like'"),
+    ('name = "x"\n[[layer]]\nname = "a"\nop = "unflatten"\nsizes = [2, "H"]', "unflatten size 'H' needs 'like'"),
+    ('name = "x"\n[[layer]]\nname = "a"\nop = "permute"\ndims = [0, "a"]', "a permute dim must be an axis index"),
+    ('name = "x"\n[[layer]]\nname = "a"\nop = "interpolate"', "exactly one of scale, like and multiple"),
+    ('name = "x"\n[[layer]]\nname = "a"\nop = "pad"\npads = [1]', "pad needs (before, after) pairs"),
 ])
 def test_errors_name_the_file_layer_and_field(tmp_path, text, message):
     path = write(tmp_path, text)
@@ -140,6 +147,25 @@ def test_errors_name_the_file_layer_and_field(tmp_path, text, message):
     assert message in str(error.value)
     assert str(error.value).startswith(str(path))
     assert "\n" not in str(error.value)
+
+
+def test_the_hybrid_example_by_hand():
+    """examples/mobilevit_block.toml at 64 x 64: the stem gives a 32 x 32 map, unfolded into 4 sequences of 256
+    patches of 64 channels; attention of 4 heads of 16 between them."""
+    result = costmodel.analyze(str(ROOT / "examples" / "mobilevit_block.toml"))
+    layers = {layer.name: layer for layer in result.layers}
+    assert "resized" not in layers and "restored" not in layers          # 32 is a whole number of 2x2 patches
+    assert layers["patches"].output_shape.sample == (4, 256, 64)
+    assert layers["attn"].madds == 4 * 4 * 256 * 256 * (16 + 16)
+    assert layers["qkv"].madds == 4 * 256 * 64 * 192 and layers["qkv"].params == 64 * 192 + 192
+    assert layers["folded"].output_shape.sample == (64, 32, 32)
+    assert layers["fusion_in"].output_shape.sample == (64, 32, 32)
+    # at 62 x 62 the 31 x 31 map is resized to 32 x 32 for the patches and back
+    layers = {layer.name: layer for layer in costmodel.analyze(str(ROOT / "examples" / "mobilevit_block.toml"),
+                                                               resolution=62).layers}
+    assert layers["resized"].output_shape.sample == (64, 32, 32)
+    assert layers["restored"].output_shape.sample == (64, 31, 31)
+    assert layers["restored"].flops == 9 * 64 * 31 * 31
 
 
 def test_shape_errors_in_a_spec_name_the_node(tmp_path):

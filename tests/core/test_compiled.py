@@ -75,3 +75,19 @@ def test_a_grid_point_that_does_not_fit_is_named():
     from costmodel.sweep import sweep
     with pytest.raises(CostModelError, match=r"alpha=1, resolution=97: node 'features.5.shortcut.add': cannot add"):
         sweep("blazeface_backbone", [1.0], [96, 97])
+
+
+def _example_cases():
+    from costmodel.ops import definitions
+    from op_examples import example_network
+    for op_def in definitions():
+        for index, example in enumerate(op_def.examples):
+            yield pytest.param(example_network(op_def, example, 4, (6, 8)), id=f"{op_def.spec.name}-{index}")
+
+
+@pytest.mark.parametrize("network", list(_example_cases()))
+def test_every_op_example_compiles_to_what_the_interpreter_counts(network):
+    for size, batch in (((6, 8), 1), ((8, 10), 3)):
+        for convention in ("costmodel", "papers", "fvcore", "flop_counter"):
+            expected = interpret(network, 1.0, size, batch, convention)
+            assert compiled_counts(network, 1.0, size, batch, convention) == expected

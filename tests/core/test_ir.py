@@ -60,7 +60,7 @@ def test_bad_names_and_arity():
     (lambda: Conv2d(8, bias="yes"), "bias must be true or false"),
     (lambda: Pool2d("median"), "pool mode"),
     (lambda: Pool2d("max", 3, 1, 2), "exceeds half the kernel"),
-    (lambda: Activation("gelu"), "unknown activation"),
+    (lambda: Activation("swish"), "unknown activation"),
     (lambda: Split(2, 2), "split index"),
     (lambda: ChannelShuffle(0), "groups must be a positive integer"),
 ])

@@ -6,7 +6,7 @@ import costmodel
 from costmodel.metrics import METRICS, layer_metrics, summed_metrics, total_metrics
 from costmodel.ops import spec_names
 from costmodel.sweep import FIELDS, sweep
-from costmodel.views import json_schema, render
+from costmodel.views import json_schema, ops_reference, render
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -17,6 +17,7 @@ def test_the_readme_shows_the_generated_schema():
 
 def test_the_readme_lists_every_spec_op():
     section = README[README.index("Ops and their fields"):README.index("Blocks are")]
+    assert ops_reference() in section
     assert all(f"`{name}`" in section for name in spec_names())
 
 

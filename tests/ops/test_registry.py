@@ -7,18 +7,19 @@ from pathlib import Path
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder
 from costmodel.conventions import CONVENTIONS
 from costmodel.errors import CostModelError, MissingFormulaError
 from costmodel.metrics import node_metrics
 from costmodel.ops import Conv2d, definitions, kind_titles, registry, spec_names
-from costmodel.ops.registry import MEMORY, OpDef, SpecForm
+from costmodel.ops.registry import MEMORY, SpecForm
+
+from op_examples import as_example, example_networks
 
 PACKAGE = Path(costmodel.__file__).parent
 
 
 def test_every_op_declares_everything():
-    assert len(definitions()) == 14
+    assert len(definitions()) == 37
     for op_def in definitions():
         for metric in node_metrics():
             if metric.name == "flops":
@@ -30,30 +31,19 @@ def test_every_op_declares_everything():
         assert op_def.memory in MEMORY and op_def.kinds and set(op_def.kinds) <= set(kind_titles())
         assert op_def.spec.name == op_def.op.op_name and op_def.spec.name in spec_names()
         assert op_def.examples, f"{op_def.op.__name__} has no examples for the completeness tests"
-        assert all(isinstance(example, op_def.op) for example in op_def.examples)
+        assert all(isinstance(as_example(op_def, example).op, op_def.op) for example in op_def.examples)
 
 
 def test_kinds_keep_the_per_kind_order():
-    assert list(kind_titles()) == ["conv", "depthwise", "pointwise", "group", "linear", "batchnorm", "activation",
-                                   "pool", "global_pool", "add", "mul", "concat", "split", "shuffle", "flatten",
-                                   "dropout"]
-
-
-def _one_op_network(op_def: OpDef, op):
-    """A network of the example op on a 1 x 4 x 6 x 6 input (flattened first for an op that reads features)."""
-    builder = GraphBuilder()
-    source = "input"
-    if op_def.example_input == "NC":
-        source = builder.add("flatten", costmodel.Flatten())
-    low = op.arity[0]
-    builder.add("op", op, (source,) * low)
-    return builder.build(f"one_{op_def.spec.name}", input_channels=4, base_resolution=6)
+    assert list(kind_titles()) == ["conv", "depthwise", "pointwise", "group", "deconv", "linear", "batchnorm",
+                                   "layernorm", "groupnorm", "activation", "softmax", "pool", "global_pool", "add",
+                                   "mul", "concat", "split", "shuffle", "flatten", "dropout", "reshape", "permute",
+                                   "pad", "patches", "resize", "embedding", "scale", "matmul", "attention"]
 
 
 @pytest.mark.parametrize("op_def", definitions(), ids=lambda d: d.spec.name)
 def test_every_example_analyzes_under_every_convention(op_def):
-    for op in op_def.examples:
-        network = _one_op_network(op_def, op)
+    for network in example_networks(op_def):
         for convention in CONVENTIONS:
             result = costmodel.analyze(network, convention=convention)
             assert all(isinstance(value, int) and value >= 0 for value in result.totals.values())

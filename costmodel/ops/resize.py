@@ -1,0 +1,116 @@
+"""Resizing a map: ``F.interpolate`` / ``nn.Upsample``, nearest or bilinear (``align_corners=False``).
+
+The output size is the input's times integer ``scale`` factors, the size of the map of the node ``like``, or the
+input's rounded up to a ``multiple`` (MobileViT resizes a map whose sides are not whole numbers of patches, and
+back after the fold). With ``if_needed`` the resize happens only where the size changes, as MobileViT's code checks:
+elsewhere the node passes its input through and is not a layer of that analysis (like ``ops.Add``'s conditional
+residual).
+
+No parameters or mult-adds. costmodel counts nearest as a copy (0 FLOPs) and bilinear as two horizontal
+interpolations and a vertical one per output element, 6 multiplies and 3 additions (9); fvcore's upsample handles
+count 1 (nearest) and 4 (bilinear) per output element; FlopCounterMode counts none. Memory access: the input read,
+the output written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import CostModelError
+from ..ir import Op, check_bool, pair_of
+from ..shapes import NodeShapes, Shape, ShapeContext
+from ..symbolic import both
+from .common import output_elements, read_write, zero
+from .registry import FieldReader, OpDef, SpecForm, register
+
+MODES = {"nearest": 0, "bilinear": 9}           # costmodel's FLOPs per output element
+FVCORE = {"nearest": 1, "bilinear": 4}          # fvcore's upsample_nearest2d / upsample_bilinear2d handles
+
+
+@dataclass(frozen=True)
+class Interpolate(Op):
+    """Resize an N x C x H x W map by ``mode``; exactly one of ``scale`` (an (h, w) pair of integer factors),
+    ``like`` (the node whose map size to take) and ``multiple`` (round each side up to a multiple)."""
+
+    mode: str = "nearest"
+    scale: "tuple[int, int] | None" = None
+    like: str = ""
+    multiple: "tuple[int, int] | None" = None
+    if_needed: bool = False
+    op_name: ClassVar[str] = "interpolate"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise CostModelError(f"interpolate mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.scale is not None:
+            object.__setattr__(self, "scale", pair_of(self.scale, "scale", 1))
+        if self.multiple is not None:
+            object.__setattr__(self, "multiple", pair_of(self.multiple, "multiple", 1))
+        if not isinstance(self.like, str):
+            raise CostModelError(f"like must be a node name, got {self.like!r}")
+        given = [name for name in ("scale", "like", "multiple") if getattr(self, name)]
+        if len(given) != 1:
+            raise CostModelError(f"interpolate needs exactly one of scale, like and multiple, got "
+                                 f"{', '.join(given) or 'none'}")
+        check_bool(self.if_needed, "if_needed")
+
+    def conditional(self) -> bool:
+        return self.if_needed
+
+
+def interpolate_shape(op: Interpolate, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = ctx.layout(inputs[0], "NCHW")
+    batch, channels, height, width = x.dims
+    if op.scale is not None:
+        sizes = (height * op.scale[0], width * op.scale[1])
+    elif op.multiple is not None:
+        sizes = (-(-height // op.multiple[0]) * op.multiple[0], -(-width // op.multiple[1]) * op.multiple[1])
+    else:
+        reference = ctx.layout(ctx.reference(op.like), "NCHW")
+        sizes = (reference.size("H"), reference.size("W"))
+    if op.if_needed:
+        ctx.skip = both(sizes[0] == height, sizes[1] == width)
+    return Shape.image(batch, channels, sizes[0], sizes[1])
+
+
+def interpolate_flops(op: Interpolate, node: NodeShapes) -> Any:
+    """Per output element: nearest 0 (a copy), bilinear 9 (6 multiplies, 3 additions)."""
+    return MODES[op.mode] * node.output.numel
+
+
+def fvcore_interpolate_flops(op: Interpolate, node: NodeShapes) -> Any:
+    """fvcore: 1 (nearest) or 4 (bilinear) per output element."""
+    return FVCORE[op.mode] * node.output.numel
+
+
+def read_interpolate(layer: FieldReader) -> Interpolate:
+    scale = layer.pair("scale", None) if layer.has("scale") else None
+    multiple = layer.pair("multiple", None) if layer.has("multiple") else None
+    return Interpolate(layer.get("mode", str, "nearest"), scale=scale,
+                       like=layer.ref("like") if layer.has("like") else "", multiple=multiple,
+                       if_needed=layer.get("if_needed", bool, False))
+
+
+def lower_interpolate(op: Interpolate, node: NodeShapes, kit: Any) -> Any:
+    size = (node.output.size("H"), node.output.size("W"))
+    corners = {"align_corners": False} if op.mode == "bilinear" else {}
+    return kit.Function(lambda x: kit.F.interpolate(x, size=size, mode=op.mode, **corners))
+
+
+INTERPOLATE = register(OpDef(
+    Interpolate,
+    shape=interpolate_shape,
+    params=zero,
+    madds=zero,
+    flops={"costmodel": interpolate_flops, "papers": zero, "fvcore": fvcore_interpolate_flops,
+           "flop_counter": zero},
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"resize": "resize (interpolate)"},
+    spec=SpecForm("interpolate", read_interpolate,
+                  fields="mode (nearest, bilinear), scale, like, multiple (one of the three), if_needed"),
+    lower=lower_interpolate,
+    examples=(Interpolate(scale=2), Interpolate("bilinear", scale=(2, 3)), Interpolate("bilinear", multiple=4),
+              Interpolate("bilinear", multiple=(2, 7), if_needed=True), Interpolate("bilinear", multiple=1,
+                                                                                     if_needed=True)),
+))
