@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from .ir import INPUT, Network, Node, Op
-from .ops import Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Multiply, same_padding
-from .scaling import ChannelsOf, Scaled, Squeezed, Width
+from .ops import (Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul, Multiply,
+                  Permute, Scale, ScaledDotProductAttention, Select, Softmax, Transpose, Unflatten, same_padding)
+from .scaling import ChannelsOf, Expanded, Scaled, Squeezed, Width
 
 
 class GraphBuilder:
@@ -96,6 +97,7 @@ def norm_act(builder: GraphBuilder, prefix: str, bn: bool = True, activation: st
 
 
 TORCHVISION = ("0", "1", "2")
+TIMM = ("conv", "bn", "bn.act")           # timm's ConvNormAct: the activation lives inside BatchNormAct2d
 
 
 def squeeze_excite(builder: GraphBuilder, prefix: str, x: str) -> str:
@@ -137,3 +139,48 @@ def inverted_residual(builder: GraphBuilder, prefix: str, x: str, out: Width, ex
     if residual and stride == 1:
         last = builder.add(f"{prefix}.add", Add(if_shapes_match=True), (x, last))
     return last
+
+
+def attention(builder: GraphBuilder, prefix: str, x: str, heads: int, lead: int = 1, explicit: bool = False,
+              qkv_bias: bool = True) -> str:
+    """Multi-head self-attention as timm's ``Attention`` (ViT, DeiT, MobileViT) computes it, on tokens of C
+    channels with ``lead`` leading axes (1: N x L x C; 2: MobileViT's N x P x L x C): ``qkv`` a linear to 3C, the
+    result split into (3, heads, C / heads) and permuted to (3, heads, L, head_dim), q, k and v taken apart,
+    softmax(q k^T / sqrt(head_dim)) v (``F.scaled_dot_product_attention``, or with ``explicit`` the matmul form:
+    q scaled, q @ k^T, softmax, @ v), the heads transposed and merged, and ``proj`` a linear back to C. The
+    functional steps are named after what they do (``attn.reshape``, ``attn.sdpa``). Returns ``proj``."""
+    k = lead
+    builder.add(f"{prefix}.qkv", Linear(Expanded(3), bias=qkv_bias), x)
+    builder.add(f"{prefix}.reshape", Unflatten(-1, (3, heads, -1)))
+    split = builder.add(f"{prefix}.permute", Permute((*range(k), k + 1, k + 2, k, k + 3)))
+    q, key, v = (builder.add(f"{prefix}.{part}", Select(k, index), split) for index, part in enumerate("qkv"))
+    if explicit:
+        scaled = builder.add(f"{prefix}.scale", Scale(), q)
+        key_t = builder.add(f"{prefix}.k_t", Transpose(-2, -1), key)
+        builder.add(f"{prefix}.scores", MatMul(), (scaled, key_t))
+        weights = builder.add(f"{prefix}.softmax", Softmax(-1))
+        builder.add(f"{prefix}.weighted", MatMul(), (weights, v))
+    else:
+        builder.add(f"{prefix}.sdpa", ScaledDotProductAttention(), (q, key, v))
+    builder.add(f"{prefix}.transpose", Transpose(k, k + 1))
+    builder.add(f"{prefix}.merge", Flatten(k + 1))
+    return builder.add(f"{prefix}.proj", Linear(ChannelsOf(x)))
+
+
+def mlp(builder: GraphBuilder, prefix: str, x: str, ratio: float, activation: str = "gelu") -> str:
+    """timm's ``Mlp``: ``fc1`` a linear to ``ratio`` x C, the activation (``act``), ``fc2`` back to C."""
+    builder.add(f"{prefix}.fc1", Linear(Expanded(ratio)), x)
+    builder.add(f"{prefix}.act", Activation(activation))
+    return builder.add(f"{prefix}.fc2", Linear(ChannelsOf(x)))
+
+
+def transformer_block(builder: GraphBuilder, prefix: str, x: str, heads: int, mlp_ratio: float = 4.0,
+                      activation: str = "gelu", lead: int = 1, explicit: bool = False) -> str:
+    """timm's pre-norm transformer ``Block`` (ViT, Dosovitskiy et al. 2021, eq. 2-3): ``x + attn(norm1(x))``, then
+    ``x + mlp(norm2(x))``; the adds are ``add1`` and ``add2``. Returns the second add."""
+    builder.add(f"{prefix}.norm1", LayerNorm(), x)
+    branch = attention(builder, f"{prefix}.attn", builder.last, heads, lead, explicit)
+    mid = builder.add(f"{prefix}.add1", Add(), (x, branch))
+    builder.add(f"{prefix}.norm2", LayerNorm(), mid)
+    branch = mlp(builder, f"{prefix}.mlp", builder.last, mlp_ratio, activation)
+    return builder.add(f"{prefix}.add2", Add(), (mid, branch))

@@ -5,8 +5,9 @@ about its ops. Nothing here computes a cost or a shape. Ops keep their widths sy
 network describes every width multiplier and every input resolution.
 
 Nodes are listed in execution order; a node's inputs name earlier nodes, or ``input`` (the network input). Node
-names are dotted paths (``blocks.3.dw.conv``) that a torch lowering can reuse as module names, so no name may be
-both a node and the parent of another node.
+names are dotted paths (``blocks.3.dw.conv``) that a torch lowering reuses as module names. A node may also be the
+parent of others, as a module with its own parameters and children is (timm's ``BatchNormAct2d`` at ``bn`` with its
+activation at ``bn.act``; an attention module's biases beside its ``qkv``).
 """
 from __future__ import annotations
 
@@ -171,13 +172,6 @@ class Network:
                     raise CostModelError(f"node {node.name!r}: {what} {ref!r} is defined {where}; "
                                          f"it must name an earlier node or {INPUT!r}")
             seen.add(node.name)
-        for name in sorted(seen):
-            prefix = name
-            while "." in prefix:
-                prefix = prefix.rsplit(".", 1)[0]
-                if prefix in seen:
-                    raise CostModelError(f"node {prefix!r} is also the parent of node {name!r}; "
-                                         "a name cannot be both a layer and a group of layers")
         if not self.output:
             object.__setattr__(self, "output", self.nodes[-1].name)
         elif self.output not in seen:

@@ -123,9 +123,15 @@ class LoweredNetwork(nn.Module):
 
 
 def _attach(parent: nn.Module, name: str, module: nn.Module, node: str) -> None:
-    if hasattr(parent, name) and name not in parent._modules:
+    """Add ``module`` to ``parent`` as ``name``; a plain container already there (made for earlier nodes named
+    below this one) hands its children to the node's module."""
+    existing = parent._modules.get(name)
+    if existing is None and hasattr(parent, name):
         raise CostModelError(f"node {node!r}: {name!r} cannot be a torch module name (it is an attribute of "
-                             "nn.Module)")
+                             f"a torch {type(parent).__name__})")
+    if existing is not None and type(existing) is nn.Module:
+        for child_name, child in existing._modules.items():
+            _attach(module, child_name, child, f"{node}.{child_name}")
     parent.add_module(name, module)
 
 

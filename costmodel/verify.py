@@ -178,8 +178,21 @@ def compare(result: Analysis, module: Any, against: str = "fvcore") -> Verificat
         raise CostModelError(f"comparing with {against} needs the {REFERENCES[against]!r} convention, "
                              f"not {result.convention!r}")
     by_module, total, params, uncounted = _reference_counts(module, against)
-    layers = tuple(LayerCheck(layer.name, layer.kind, layer.flops, by_module.get(layer.name, 0), layer.params,
-                              params.get(layer.name, 0)) for layer in result.layers)
+
+    paths = {node.name.rsplit(".", depth)[0] for node in result.network.nodes
+             for depth in range(node.name.count(".") + 1)}      # every node and every group of nodes
+
+    def own(counts: Mapping[str, int], name: str, by_name: bool = True) -> int:
+        """A module's count less that of the nodes below it, where the count includes them: a node may be the
+        parent of other nodes (timm's ``bn`` and ``bn.act``), and fvcore's counts and parameters sum by module
+        name. FlopCounterMode sums by call (every node is called on its own), so its FLOPs are the module's own."""
+        if not by_name:
+            return counts.get(name, 0)
+        below = (f"{name}.{child}" for child in module.get_submodule(name)._modules)
+        return counts.get(name, 0) - sum(counts.get(path, 0) for path in below if path in paths)
+
+    layers = tuple(LayerCheck(layer.name, layer.kind, layer.flops, own(by_module, layer.name, against == "fvcore"),
+                              layer.params, own(params, layer.name)) for layer in result.layers)
     return Verification(result.model, result.alpha, result.resolution, against, layers, result.totals["flops"],
                         total, result.totals["params"], params.get("", 0), uncounted)
 

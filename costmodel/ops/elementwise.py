@@ -173,13 +173,15 @@ SUBTRACT = register(OpDef(
 
 @dataclass(frozen=True)
 class Scale(Op):
-    """Multiplication by a constant (attention's ``q * head_dim ** -0.5``)."""
+    """Multiplication by a constant ``factor``; None is attention's ``1 / sqrt(E)`` for the E features of the last
+    axis (``q * head_dim ** -0.5``)."""
 
-    factor: float = 1.0
+    factor: "float | None" = None
     op_name: ClassVar[str] = "scale"
 
     def __post_init__(self) -> None:
-        check_number(self.factor, "scale factor")
+        if self.factor is not None:
+            check_number(self.factor, "scale factor")
 
 
 SCALE = register(OpDef(
@@ -191,7 +193,9 @@ SCALE = register(OpDef(
     memory_access=read_write,
     activation=output_elements,
     kinds={"mul": "element-wise multiply"},
-    spec=SpecForm("scale", lambda layer: Scale(layer.get("factor", (int, float), required=True)), fields="factor"),
-    lower=lambda op, node, kit: kit.Function(lambda x: x * op.factor),
-    examples=(Scale(0.125),),
+    spec=SpecForm("scale", lambda layer: Scale(layer.get("factor", (int, float))),
+                  fields="factor (default 1 / sqrt(features of the last axis))"),
+    lower=lambda op, node, kit: kit.Function(
+        lambda x, factor=node.output.dims[-1] ** -0.5 if op.factor is None else op.factor: x * factor),
+    examples=(Scale(0.125), Scale()),
 ))

@@ -214,8 +214,8 @@ def test_14_errors_name_the_file_line_and_layer_and_echo_little(tmp_path, capsys
     assert not (tmp_path / "r.html").exists()
     clash = spec(tmp_path, 'name = "x"\n[[layer]]\nname = "a"\nop = "flatten"\n[[layer]]\nname = "a.b"\n'
                            'op = "flatten"\n', "clash.toml")
-    status, _, err = run(["table", clash], capsys)
-    assert f"{clash}:2: layer 'a': node 'a' is also the parent of node 'a.b'" in one_line(status, err)
+    status, out, _ = run(["table", clash, "--per-layer"], capsys)     # a layer may also be the parent of others
+    assert status == 0 and "a.b" in out
     long_field = "k" * 400_000
     status, _, err = run(["table", spec(tmp_path, f'name = "x"\n[[layer]]\nop = "flatten"\n{long_field} = 1\n',
                                         "long.toml")], capsys)

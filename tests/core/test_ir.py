@@ -34,9 +34,10 @@ def test_inputs_must_name_earlier_nodes():
         _network(Node("a", Conv2d(8, 3), ("ghost",)))
 
 
-def test_a_name_cannot_be_a_layer_and_a_group():
-    with pytest.raises(CostModelError, match="'block' is also the parent of node 'block.conv'"):
-        _network(Node("block", Conv2d(8, 3), ("input",)), Node("block.conv", Conv2d(8, 3), ("block",)))
+def test_a_layer_may_also_be_a_group_of_layers():
+    # as timm's BatchNormAct2d: the norm at "bn", its activation at "bn.act"
+    network = _network(Node("block", Conv2d(8, 3), ("input",)), Node("block.conv", Conv2d(8, 3), ("block",)))
+    assert [node.name for node in network.nodes] == ["block", "block.conv"]
 
 
 def test_bad_names_and_arity():

@@ -137,3 +137,36 @@ def test_torch_failures_end_in_one_line(capsys, monkeypatch):
     status, out, err = run(["verify", "mobilenet_v1"], capsys)
     assert status == 2 and out == "" and err == ("costmodel: error: torch could not run mobilenet_v1: [enforce fail "
                                                  "at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory\n")
+
+
+def test_a_node_that_is_also_a_parent_is_compared_on_its_own_counts():
+    """timm's modules own parameters and children at once: BatchNormAct2d's ``bn`` with ``bn.act``, an attention
+    module's biases beside its ``qkv``; costmodel names them so, and verify compares each module less the nodes
+    below it."""
+    from costmodel.builder import GraphBuilder
+    from costmodel.ops import (Activation, AttentionBias, BatchNorm, Flatten, Linear, MatMul, Transpose, Unflatten)
+    from costmodel.verify import compare
+    builder = GraphBuilder()
+    builder.add("stem", Conv2d(16, kernel=3, padding=1))
+    builder.add("stem.bn", BatchNorm())
+    builder.add("stem.bn.act", Activation("silu"))
+    builder.add("tokens", Flatten(2))
+    builder.add("tokens.t", Transpose(1, 2))
+    builder.add("attn.qkv", Linear(16))
+    builder.add("attn.heads", Unflatten(-1, (2, -1)))
+    q = builder.add("attn.q", Transpose(1, 2))
+    builder.add("attn.k", Transpose(-2, -1), q)
+    builder.add("attn.scores", MatMul(), (q, "attn.k"))
+    builder.add("attn", AttentionBias(2, like="stem"))          # a node after its children, as its own module
+    network = builder.build("parents", base_resolution=(4, 5))
+    for against, convention in (("fvcore", "fvcore"), ("flopcounter", "flop_counter")):
+        result = costmodel.analyze(network, convention=convention)
+        module = to_torch(network)
+        assert type(module.get_submodule("attn.qkv")).__name__ == "Linear"   # kept under the biases' module
+        check = compare(result, module, against)
+        assert check.agrees, [(layer.name, layer.flops, layer.reference_flops, layer.params,
+                               layer.reference_params) for layer in check.layers]
+        rows = {layer.name: layer for layer in check.layers}
+        assert rows["stem"].params == 3 * 9 * 16 and rows["stem.bn"].params == 32
+        assert rows["attn"].params == 2 * 20 and rows["attn.qkv"].params == 16 * 16 + 16
+        assert check.total_params == sum(p.numel() for p in module.parameters())

@@ -40,6 +40,7 @@ VARIANTS = [
     ("shufflenet_v1", 1.0, (("groups", 1),)),
     ("mobilenext", 0.75, (("blocks_960", 2),)),
     ("blazeface_backbone", 1.0, (("output", "16x16"),)),
+    ("vit_tiny", 1.0, (("attention", "explicit"),)),
 ]
 
 

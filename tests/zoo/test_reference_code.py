@@ -1,0 +1,29 @@
+"""The transformer, hybrid and NAS networks of the zoo count what their reference implementations count: parameters,
+fvcore's total and FlopCounterMode's total, measured on timm's models (``costmodel/data/papers/
+reference_code_counts.csv``; timm needs torchvision, which does not import beside CI's torch, so the figures were
+measured by hand in a separate environment and are facts here, like a paper's table)."""
+import pytest
+
+import costmodel
+from costmodel.papers import load
+from costmodel.zoo import MODELS
+
+ROWS = [row for row in load("reference_code_counts.csv").rows if row["model"] in MODELS]
+
+
+def _options(text):
+    return dict(pair.split("=", 1) for pair in text.split(";") if pair)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda row: f"{row['model']}-{row['resolution']}-{row['options']}")
+def test_counts_equal_the_reference_code(row):
+    model, resolution, options = row["model"], int(row["resolution"]), _options(row["options"])
+    for convention, column in (("fvcore", "fvcore"), ("flop_counter", "flop_counter")):
+        totals = costmodel.analyze(model, resolution=resolution, convention=convention, options=options).totals
+        assert totals["params"] == int(row["params"])
+        assert totals["flops"] == int(row[column]), convention
+
+
+def test_the_table_covers_the_new_zoo():
+    measured = {row["model"] for row in load("reference_code_counts.csv").rows}
+    assert {"vit_tiny", "mobilevit_xxs", "mobilevit_xs", "mobilevit_s"} <= set(MODELS) & measured
