@@ -26,16 +26,17 @@ def _check(convention: str, dtype: str) -> None:
 def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
             resolution: "int | tuple[int, int] | str | None" = None, *, batch: int = 1,
             convention: str = DEFAULT_CONVENTION, dtype: str = DEFAULT_DTYPE,
-            options: Mapping[str, Any] | None = None) -> Analysis:
+            options: Mapping[str, Any] | None = None, depth: float = 1.0) -> Analysis:
     """Every cost of ``model_or_network`` (a zoo name, a spec file or a ``Network``) at width multiplier ``alpha``
     and an input scaled by ``rho`` from the network's base resolution, or of ``resolution`` pixels (an int, (H, W)
-    or ``"HxW"``), for ``batch`` images.
+    or ``"HxW"``), for ``batch`` images; a zoo model with repeated stages (or a spec file's blocks) at depth
+    multiplier ``depth``.
 
     ``options`` are the model's own options (see ``costmodel list``; every model with a classifier takes
     ``num_classes``). Raises ``CostModelError`` on bad input.
     """
     _check(convention, dtype)
-    setting = settle(model_or_network, alpha, rho, resolution, options, batch)
+    setting = settle(model_or_network, alpha, rho, resolution, options, batch, depth)
     network = setting.network
     try:
         counts = count(network, setting.alpha, setting.size, setting.batch, convention)
@@ -48,9 +49,9 @@ def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
 
 def resolve(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
             resolution: "int | tuple[int, int] | str | None" = None, options: Mapping[str, Any] | None = None,
-            batch: int = 1) -> tuple[Network, float, Shape, tuple[NodeShapes, ...]]:
+            batch: int = 1, depth: float = 1.0) -> tuple[Network, float, Shape, tuple[NodeShapes, ...]]:
     """``settle``, then the input shape and every node's shapes (for the torch lowering)."""
-    setting = settle(model_or_network, alpha, rho, resolution, options, batch)
+    setting = settle(model_or_network, alpha, rho, resolution, options, batch, depth)
     network = setting.network
     try:
         shapes = infer_shapes(network, setting.alpha, setting.size, setting.batch)

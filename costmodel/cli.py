@@ -81,6 +81,8 @@ def cli() -> None:
 @cli.command()
 @click.argument("model")
 @click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
+@click.option("--depth", type=float, default=1.0, show_default=True,
+              help="Depth multiplier: each repeated stage keeps ceil(depth x n) of its n blocks.")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier (input = base x rho, rounded).")
 @click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
 @click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
@@ -94,19 +96,23 @@ def cli() -> None:
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
               help="A model option (see `costmodel list`); repeatable.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def table(model: str, alpha: float, rho: float | None, resolution: str | None, batch: int, per_layer: bool,
-          by_kind: bool, fmt: str, convention: str, dtype: str, options: Sequence[str], output: str | None) -> None:
-    """Cost table of MODEL at width multiplier --alpha and resolution --rho or --resolution."""
+def table(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
+          per_layer: bool, by_kind: bool, fmt: str, convention: str, dtype: str, options: Sequence[str],
+          output: str | None) -> None:
+    """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
+    --resolution."""
     from .views import render
 
     result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention,
-                     dtype=dtype, options=_parse_options(options))
+                     dtype=dtype, options=_parse_options(options), depth=depth)
     _emit(render(result, fmt, per_layer=per_layer, by_kind=by_kind), output)
 
 
 @cli.command(name="verify")
 @click.argument("model")
 @click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
+@click.option("--depth", type=float, default=1.0, show_default=True,
+              help="Depth multiplier: each repeated stage keeps ceil(depth x n) of its n blocks.")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier.")
 @click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
 @click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
@@ -115,14 +121,14 @@ def table(model: str, alpha: float, rho: float | None, resolution: str | None, b
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def verify_command(model: str, alpha: float, rho: float | None, resolution: str | None, batch: int, against: str,
-                   fmt: str, options: Sequence[str], output: str | None) -> int:
+def verify_command(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
+                   against: str, fmt: str, options: Sequence[str], output: str | None) -> int:
     """Check MODEL's counts against fvcore (or FlopCounterMode) on the lowered torch module, per layer.
     Exit status 0 when everything agrees, 1 when anything differs."""
     from .verify import render_verification, verify
 
     check = verify(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, against=against,
-                   options=_parse_options(options))
+                   options=_parse_options(options), depth=depth)
     _emit(render_verification(check, fmt), output)
     return 0 if check.agrees else 1
 
@@ -130,6 +136,8 @@ def verify_command(model: str, alpha: float, rho: float | None, resolution: str 
 @cli.command()
 @click.argument("model")
 @click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
+@click.option("--depth", type=float, default=1.0, show_default=True,
+              help="Depth multiplier: each repeated stage keeps ceil(depth x n) of its n blocks.")
 @click.option("--rho", type=float, default=None, help="Resolution multiplier.")
 @click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
 @click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
@@ -140,13 +148,14 @@ def verify_command(model: str, alpha: float, rho: float | None, resolution: str 
 @click.option("--no-fvcore", is_flag=True, help="Skip the fvcore cross-check even when torch is installed.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
-def report(model: str, alpha: float, rho: float | None, resolution: str | None, batch: int, device: str, dtype: str,
-           no_fvcore: bool, options: Sequence[str], output: str) -> None:
+def report(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
+           device: str, dtype: str, no_fvcore: bool, options: Sequence[str], output: str) -> None:
     """A self-contained HTML design review of MODEL: costs, plots, roofline, guidelines, fvcore cross-check."""
     from .report import write_report
 
     write_report(output, model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
-                 options=_parse_options(options), device=device, dtype=dtype, cross_check=not no_fvcore)
+                 options=_parse_options(options), device=device, dtype=dtype, cross_check=not no_fvcore,
+                 depth=depth)
     click.echo(f"costmodel: wrote {output}", err=True)
 
 
@@ -174,14 +183,18 @@ def compare(models: Sequence[str], device: str, dtype: str, batch: int, output: 
               help="Input sizes: a value, an inclusive range, or one HxW size (default: the network's base size).")
 @click.option("--rho", "rho_range", default=None, metavar="START:STOP:STEP",
               help="Resolution multipliers of the base size: a value or an inclusive range (instead of --resolution).")
+@click.option("--depth", "depth_range", default=None, metavar="START:STOP:STEP",
+              help="Depth multipliers: a value or an inclusive range (adds a depth column; default: depth 1).")
 @click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
 @click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True)
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the CSV to FILE.")
-def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None, batch: int,
-                  convention: str, dtype: str, options: Sequence[str], output: str | None) -> None:
-    """Every total of MODEL at every point of an alpha x resolution (or rho) grid, as CSV (one row per point)."""
+def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None,
+                  depth_range: str | None, batch: int, convention: str, dtype: str, options: Sequence[str],
+                  output: str | None) -> None:
+    """Every total of MODEL at every point of a (depth x) alpha x resolution (or rho) grid, as CSV (one row per
+    point)."""
     from .sweep import parse_range, parse_resolutions, sweep
 
     if resolution_range is not None and rho_range is not None:
@@ -189,8 +202,9 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
     alphas = parse_range(alpha_range, "alpha", integer=False)
     resolutions = parse_resolutions(resolution_range) if resolution_range is not None else None
     rhos = parse_range(rho_range, "rho", integer=False) if rho_range is not None else None
+    depths = parse_range(depth_range, "depth", integer=False) if depth_range is not None else None
     result = sweep(model, alphas, resolutions, rhos=rhos, batch=batch, convention=convention, dtype=dtype,
-                   options=_parse_options(options))
+                   options=_parse_options(options), depths=depths)
     _emit(result.csv(), output)
 
 

@@ -141,7 +141,9 @@ class Network:
     ``base_resolution`` is the (H, W) the paper uses (224 x 224 for most); ``output`` names the node whose result
     the network returns (default: the last node). ``input_channels`` is fixed for an image network (3) and may be
     a ``Scaled`` width for a fragment of a larger network whose input thins with alpha too (the MobileNetV1
-    paper's Table 3 studies one 14 x 14 x 512 layer). The input is an image, N x C x H x W.
+    paper's Table 3 studies one 14 x 14 x 512 layer). The input is an image, N x C x H x W. ``depth`` is the depth
+    multiplier the network was built at: its stages' repeats are ``scaling.scaled_repeats`` of the paper's (a
+    network at another depth has other nodes, so depth is a property of the built network, not a symbol).
     """
 
     name: str
@@ -151,6 +153,7 @@ class Network:
     output: str = ""
     description: str = ""
     source: str = ""
+    depth: float = 1.0
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -7,17 +7,22 @@ from typing import Any, Mapping
 
 from .errors import CostModelError
 from .ir import Network
-from .scaling import check_alpha, check_batch, input_size
+from .scaling import check_alpha, check_batch, check_depth, input_size
 
 MODEL_KINDS = "a zoo name, a spec file or a Network"
 
 
-def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = None) -> tuple[Network, Any]:
-    """The network of a zoo name (with its ``zoo.ModelEntry``), or of a spec file or a ``Network`` (with None).
-    Options go to the zoo model or to the spec file (which takes ``num_classes``); a Network takes none."""
+def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = None,
+                  depth: float = 1.0) -> tuple[Network, Any]:
+    """The network of a zoo name (with its ``zoo.ModelEntry``), or of a spec file or a ``Network`` (with None), at
+    depth multiplier ``depth``. Options go to the zoo model or to the spec file (which takes ``num_classes``); a
+    Network takes none, and is built at its depth already."""
+    depth = check_depth(depth)
     if isinstance(model, Network):
         if options:
             raise CostModelError("options apply to zoo models and spec files, not to a Network")
+        if depth != 1.0:
+            raise CostModelError("depth applies to zoo models and spec files; a Network is built at its depth")
         return model, None
     if not isinstance(model, str):
         raise CostModelError(f"model must be {MODEL_KINDS}, got {type(model).__name__}")
@@ -27,9 +32,9 @@ def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = No
         from .spec import load_spec, looks_like_spec
 
         if looks_like_spec(model):
-            return load_spec(model, options), None
+            return load_spec(model, options, depth), None
         entry = zoo.get_entry(model)
-    return entry.network(options), entry
+    return entry.network(options, depth), entry
 
 
 _ZOO: list[Any] = []
@@ -65,9 +70,10 @@ class Setting:
 
 def settle(model: "str | Network", alpha: float = 1.0, rho: float | None = None,
            resolution: "int | tuple[int, int] | str | None" = None, options: Mapping[str, Any] | None = None,
-           batch: int = 1) -> Setting:
-    """The network of ``model`` with alpha, the input size and the batch checked against what it accepts."""
-    network, entry = resolve_model(model, options)
+           batch: int = 1, depth: float = 1.0) -> Setting:
+    """The network of ``model`` at ``depth``, with alpha, the input size and the batch checked against what it
+    accepts."""
+    network, entry = resolve_model(model, options, depth)
     alpha = check_alpha(alpha)
     batch = check_batch(batch)
     if entry is None:

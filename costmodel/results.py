@@ -59,6 +59,11 @@ class Analysis:
         return self.input_shape.batch
 
     @property
+    def depth(self) -> float:
+        """The depth multiplier the network was built at."""
+        return self.network.depth
+
+    @property
     def resolution(self) -> tuple[int, int]:
         """(H, W) of the input."""
         return self.input_shape.size("H"), self.input_shape.size("W")
@@ -142,6 +147,7 @@ class Analysis:
         return {
             "model": self.model,
             "alpha": self.alpha,
+            "depth": self.depth,
             "resolution": height if height == width else [height, width],
             "batch": self.batch,
             "convention": self.convention,

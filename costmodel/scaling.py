@@ -71,6 +71,17 @@ def _make_divisible(channels: int, alpha: float) -> int:
     return make_divisible(channels * alpha, 8)
 
 
+def _make_divisible_4(channels: int, alpha: float) -> int:
+    """GhostNet (timm ``ghostnet.py``): ``make_divisible(c * alpha, 4)``, nearest multiple of 4, never 10% below."""
+    return make_divisible(channels * alpha, 4)
+
+
+def _ghost_primary(channels: int, alpha: float) -> int:
+    """A Ghost module's primary convolution: ``ceil(out / 2)`` of its output width ``make_divisible(c * alpha,
+    4)``; the cheap depthwise operation makes the other half."""
+    return -(-make_divisible(channels * alpha, 4) // 2)
+
+
 def _make_divisible_head(channels: int, alpha: float) -> int:
     """MobileNetV2's last 1x1 layer: ``make_divisible(c * max(1, alpha), 8)``; widened above 1, never thinned."""
     return make_divisible(channels * maximum(1.0, alpha), 8)
@@ -82,17 +93,24 @@ WIDTH_RULES: dict[str, Callable[[int, float], int]] = {
     "truncate": _truncate,
     "make_divisible": _make_divisible,
     "make_divisible_head": _make_divisible_head,
+    "make_divisible_4": _make_divisible_4,
+    "ghost_primary": _ghost_primary,
 }
 
 
 @dataclass(frozen=True)
 class Scaled:
-    """A width from the paper's table (``base``), scaled by alpha under the rule named ``rule``."""
+    """A width from the paper's table (``base``), scaled by alpha under the rule named ``rule``; ``factor``
+    multiplies alpha first (EfficientNet-B2 is B0's table at width 1.1: ``make_divisible(c x 1.1 x alpha)``)."""
 
     base: int
     rule: str = "fixed"
+    factor: float = 1.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.factor, bool) or not isinstance(self.factor, (int, float)) or \
+                not math.isfinite(self.factor) or not 0 < self.factor <= MAX_ALPHA:
+            raise CostModelError(f"a width factor must be a number in (0, {MAX_ALPHA:g}], got {self.factor!r}")
         if isinstance(self.base, bool) or not isinstance(self.base, int) or self.base < 1:
             raise CostModelError(f"channels must be a positive integer, got {self.base!r}")
         if self.base > MAX_CHANNELS:
@@ -176,7 +194,7 @@ def resolve_width(width: Width, alpha: float, in_channels: int,
             raise CostModelError(f"channels of {width.ref!r} are not known here")
         return channels_of(width.ref)
     if isinstance(width, Scaled):
-        return WIDTH_RULES[width.rule](width.base, alpha)
+        return WIDTH_RULES[width.rule](width.base, alpha if width.factor == 1.0 else alpha * width.factor)
     if isinstance(width, Expanded):
         if width.divisor > 1:
             return make_divisible(in_channels * width.ratio, width.divisor)
@@ -197,6 +215,7 @@ def resolve_width(width: Width, alpha: float, in_channels: int,
 
 
 # Bounds on the multipliers; beyond them a network is no longer the one its paper describes and counts explode.
+MAX_DEPTH = 10.0
 MAX_ALPHA = 10.0
 MAX_RHO = 10.0
 MAX_RESOLUTION = 8192
@@ -214,6 +233,25 @@ def check_alpha(alpha: object) -> float:
     if not math.isfinite(alpha) or not 0 < alpha <= MAX_ALPHA:
         raise CostModelError(f"alpha must be in (0, {MAX_ALPHA:g}], got {alpha!r}")
     return float(alpha)
+
+
+def check_depth(depth: object) -> float:
+    """The depth multiplier must be a finite number in (0, MAX_DEPTH]."""
+    if isinstance(depth, bool) or not isinstance(depth, (int, float)):
+        raise CostModelError(f"depth must be a number, got {depth!r}")
+    if not math.isfinite(depth) or not 0 < depth <= MAX_DEPTH:
+        raise CostModelError(f"depth must be in (0, {MAX_DEPTH:g}], got {depth!r}")
+    return float(depth)
+
+
+def scaled_repeats(repeats: int, depth: float) -> int:
+    """The repeats of a stage at depth multiplier ``depth``: ``ceil(depth * repeats)`` in floating point, as
+    EfficientNet's reference code rounds them (``round_repeats``: ``int(math.ceil(depth_coefficient * repeats))``;
+    timm's ``_scale_stage_depth`` with ``depth_trunc="ceil"`` for a stage of one block type). At least one repeat
+    of a stage is kept; at depth 1 the count is unchanged."""
+    if depth == 1.0:
+        return repeats
+    return max(1, int(math.ceil(depth * repeats)))
 
 
 def check_batch(batch: object) -> int:

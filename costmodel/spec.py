@@ -21,7 +21,7 @@ from .builder import GraphBuilder, conv_bn_act, inverted_residual, norm_act
 from .errors import CostModelError
 from .ir import INPUT, Network, locate
 from .ops import ACTIVATIONS, spec_form, spec_names
-from .scaling import WIDTH_RULES, Expanded, Scaled
+from .scaling import WIDTH_RULES, Expanded, Scaled, scaled_repeats
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_LAYERS = 100_000
@@ -119,8 +119,10 @@ class _Reader:
     """Turns the parsed TOML into a Network through a GraphBuilder."""
 
     def __init__(self, path: str, document: dict[str, Any], header_lines: list[int],
-                 options: Mapping[str, Any] | None = None):
+                 options: Mapping[str, Any] | None = None, depth: float = 1.0):
         self.path = path
+        self.depth = depth
+        self.blocks = 0                          # layers written as blocks (which depth scales)
         self.document = document
         self.header_lines = header_lines
         self.options = dict(options or {})
@@ -169,10 +171,12 @@ class _Reader:
             where = layer.location()
             for node in self.builder.nodes[first:]:
                 self.origins[node.name] = where
+        if self.depth != 1.0 and not self.blocks:
+            raise self.fail("depth scales the repeats of blocks, and this spec has none (block = \"...\")")
         resolution = self.network_field("resolution", (int, list), 224)
         try:
             return self.builder.build(
-                name, input_channels=self.network_field("input_channels", int, 3),
+                name, input_channels=self.network_field("input_channels", int, 3), depth=self.depth,
                 base_resolution=tuple(resolution) if isinstance(resolution, list) else resolution,
                 description=self.network_field("description", str, ""),
                 source=self.network_field("source", str, self.path), origins=tuple(self.origins.items()))
@@ -297,6 +301,8 @@ class _Reader:
         if isinstance(block, str):
             raise layer.fail(f"block {text!r}: {block}")
         kind, repeats, fields = block
+        repeats = scaled_repeats(repeats, self.depth)
+        self.blocks += 1
         last = inputs[0]
         for repeat in range(repeats):
             if len(self.builder.names) > MAX_NODES:
@@ -432,9 +438,10 @@ def _not_toml(path: str, text: str) -> "str | None":
     return None
 
 
-def load_spec(path: "str | Path", options: Mapping[str, Any] | None = None) -> Network:
+def load_spec(path: "str | Path", options: Mapping[str, Any] | None = None, depth: float = 1.0) -> Network:
     """The Network of the spec file at ``path``; ``CostModelError`` naming the file (and line, layer and field)
-    for anything wrong. ``options`` may hold ``num_classes``."""
+    for anything wrong. ``options`` may hold ``num_classes``; ``depth`` scales the repeats of its blocks
+    (``scaling.scaled_repeats``)."""
     path = str(path)
     raw = _read(path)
     if b"\0" in raw:
@@ -458,4 +465,4 @@ def load_spec(path: "str | Path", options: Mapping[str, Any] | None = None) -> N
     except RecursionError:
         raise CostModelError(f"{path}: invalid TOML: nested too deeply") from None
     headers = [number for number, line in enumerate(text.splitlines(), start=1) if _LAYER_HEADER.match(line)]
-    return _Reader(path, document, headers, options).read()
+    return _Reader(path, document, headers, options, depth).read()

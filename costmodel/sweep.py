@@ -18,7 +18,7 @@ from .errors import CostModelError
 from .metrics import total_metrics
 from .models import check_scales, settle
 from .results import DTYPE_BYTES
-from .scaling import MAX_ALPHA, MAX_RHO, check_batch, input_size, parse_resolution
+from .scaling import MAX_ALPHA, MAX_RHO, check_batch, check_depth, input_size, parse_resolution
 
 MAX_POINTS = 1_000_000       # about 60 bytes a point in the CSV
 FIELDS = tuple(metric.field for metric in total_metrics())
@@ -62,9 +62,10 @@ def parse_resolutions(text: str) -> list[Any]:
 
 @dataclass(frozen=True)
 class Sweep:
-    """The grid (alphas x input sizes, alpha-major) and every total as a flat NumPy array of exact integers
-    (int64, or Python integers where a count passes 2^63); ``columns`` also holds ``alpha``, ``resolution``
-    (ints, or ``"HxW"`` strings when a size is not square) and, for a sweep over rho, ``rho``."""
+    """The grid (depths x alphas x input sizes, depth-major then alpha-major) and every total as a flat NumPy array
+    of exact integers (int64, or Python integers where a count passes 2^63); ``columns`` also holds ``alpha``,
+    ``resolution`` (ints, or ``"HxW"`` strings when a size is not square), for a sweep over rho ``rho``, and for a
+    sweep over depth ``depth`` (``depths`` is None otherwise: the network at its own depth)."""
 
     model: str
     convention: str
@@ -74,24 +75,33 @@ class Sweep:
     sizes: tuple[tuple[int, int], ...]
     rhos: "tuple[float, ...] | None"
     columns: dict[str, Any]
+    depths: "tuple[float, ...] | None" = None
 
     @property
     def points(self) -> int:
-        return len(self.alphas) * len(self.sizes)
+        return len(self.depths or (1,)) * len(self.alphas) * len(self.sizes)
 
     @property
     def resolutions(self) -> tuple[Any, ...]:
         return tuple(h if h == w else f"{h}x{w}" for h, w in self.sizes)
 
     def header(self) -> tuple[str, ...]:
-        return ("alpha",) + (("rho",) if self.rhos is not None else ()) + ("resolution",) + FIELDS
+        return ((("depth",) if self.depths is not None else ()) + ("alpha",) +
+                (("rho",) if self.rhos is not None else ()) + ("resolution",) + FIELDS)
 
     def csv(self) -> str:
-        """One row per point: alpha (as typed: the shortest repr), rho, the resolution and every total."""
+        """One row per point: the depth, alpha (each as typed: the shortest repr), rho, the resolution and every
+        total."""
         import numpy as np
 
-        count, rows = len(self.sizes), len(self.alphas)
-        blocks = [_text_block([repr(alpha) for alpha in self.alphas], lambda a: np.repeat(a, count, axis=0))]
+        count, rows = len(self.sizes), len(self.alphas) * len(self.depths or (1,))
+        blocks = []
+        if self.depths is not None:
+            per_depth = len(self.alphas) * count
+            blocks.append(_text_block([repr(depth) for depth in self.depths],
+                                      lambda a: np.repeat(a, per_depth, axis=0)))
+        blocks.append(_text_block([repr(alpha) for alpha in self.alphas],
+                                  lambda a: np.tile(np.repeat(a, count, axis=0), (len(self.depths or (1,)), 1))))
         if self.rhos is not None:
             blocks.append(_text_block([repr(rho) for rho in self.rhos], lambda a: np.tile(a, (rows, 1))))
         blocks.append(_text_block([str(size) for size in self.resolutions], lambda a: np.tile(a, (rows, 1))))
@@ -188,9 +198,11 @@ def _check_alphas(alphas: Any, entry: Any) -> None:
 
 def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | None" = None, *,
           rhos: "Sequence[float] | None" = None, batch: int = 1, convention: str = "costmodel",
-          dtype: str = "float32", options: Mapping[str, Any] | None = None) -> Sweep:
-    """Every total of ``model`` at every (alpha, size) of the grid: sizes are ``resolutions`` (ints or (H, W)), or
-    the network's base size scaled by each of ``rhos``, or the base size."""
+          dtype: str = "float32", options: Mapping[str, Any] | None = None,
+          depths: "Sequence[float] | None" = None) -> Sweep:
+    """Every total of ``model`` at every (depth, alpha, size) of the grid: sizes are ``resolutions`` (ints or
+    (H, W)), or the network's base size scaled by each of ``rhos``, or the base size; ``depths`` are depth
+    multipliers (a network per depth, each counted over the whole alpha x size grid), or None for depth 1."""
     import numpy as np
 
     if convention not in CONVENTIONS:
@@ -208,7 +220,12 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
         raise CostModelError("the sweep grid is empty")
     alphas = alpha_values.tolist()
     batch = check_batch(batch)
-    setting = settle(model, options=options)
+    if depths is not None:
+        if not len(depths):
+            raise CostModelError("the sweep grid is empty")
+        depths = [check_depth(depth) for depth in depths]
+    networks = [settle(model, options=options, depth=depth).network for depth in depths or (1.0,)]
+    setting = settle(model, options=options, depth=(depths or (1.0,))[0])
     network, entry = setting.network, setting.entry
     _check_alphas(alpha_values, entry)
     if entry is None and (alpha_values != 1.0).any():
@@ -222,43 +239,59 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
         sizes = [input_size(network.base_resolution, resolution=resolution) for resolution in resolutions]
     else:
         sizes = [network.base_resolution]
-    points = len(alphas) * len(sizes)
+    points = len(alphas) * len(sizes) * len(networks)
     if points > MAX_POINTS:
         raise CostModelError(f"{points:,} points is more than the limit of {MAX_POINTS:,}")
     if entry is not None and not entry.accepts_resolution and set(sizes) != {network.base_resolution}:
         base = network.base_resolution
         raise CostModelError(f"model {network.name!r} has a fixed input size of "
                              f"{base[0] if base[0] == base[1] else f'{base[0]}x{base[1]}'}")
-    totals = _grid_totals(network, alpha_values, sizes, batch, convention)
+    parts = [_grid_totals(each, alpha_values, sizes, batch, convention) for each in networks]
     width = DTYPE_BYTES[dtype]
-    columns = _Columns(alphas, sizes, rhos)
+    columns = _Columns(alphas, sizes, rhos, depths)
     for metric in total_metrics():
-        values = totals[metric.name].ravel()
+        values = _concatenate([part[metric.name].ravel() for part in parts])
         columns[metric.field] = _times(values, width) if metric.in_bytes else values
     return Sweep(network.name, convention, dtype, batch, tuple(alphas), tuple(sizes),
-                 tuple(rhos) if rhos is not None else None, columns)
+                 tuple(rhos) if rhos is not None else None, columns,
+                 tuple(depths) if depths is not None else None)
+
+
+def _concatenate(arrays: list[Any]) -> Any:
+    """One array of the per-depth arrays (Python integers if any holds them)."""
+    import numpy as np
+
+    if len(arrays) == 1:
+        return arrays[0]
+    if any(array.dtype == object for array in arrays):
+        return np.concatenate([array.astype(object) for array in arrays])
+    return np.concatenate(arrays)
 
 
 class _Columns(dict):
     """The sweep's columns: the metrics, and the grid's own columns (``alpha``, ``resolution``, ``rho``) made
     when first read."""
 
-    def __init__(self, alphas: list[float], sizes: list[tuple[int, int]], rhos: "Sequence[float] | None"):
+    def __init__(self, alphas: list[float], sizes: list[tuple[int, int]], rhos: "Sequence[float] | None",
+                 depths: "Sequence[float] | None" = None):
         super().__init__()
-        self._grid = (alphas, sizes, rhos)
+        self._grid = (alphas, sizes, rhos, depths)
 
     def __missing__(self, key: str) -> Any:
         import numpy as np
 
-        alphas, sizes, rhos = self._grid
+        alphas, sizes, rhos, depths = self._grid
+        layers = len(depths) if depths is not None else 1
         if key == "alpha":
-            value = np.repeat(np.asarray(alphas, dtype=np.float64), len(sizes))
+            value = np.tile(np.repeat(np.asarray(alphas, dtype=np.float64), len(sizes)), layers)
         elif key == "resolution":
             square = all(h == w for h, w in sizes)
             value = np.tile(np.asarray([h if square else f"{h}x{w}" for h, w in sizes],
-                                       dtype=np.int64 if square else object), len(alphas))
+                                       dtype=np.int64 if square else object), len(alphas) * layers)
         elif key == "rho" and rhos is not None:
-            value = np.tile(np.asarray(rhos, dtype=np.float64), len(alphas))
+            value = np.tile(np.asarray(rhos, dtype=np.float64), len(alphas) * layers)
+        elif key == "depth" and depths is not None:
+            value = np.repeat(np.asarray(depths, dtype=np.float64), len(alphas) * len(sizes))
         else:
             raise KeyError(key)
         self[key] = value

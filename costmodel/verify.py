@@ -152,13 +152,13 @@ def check_memory(result: Analysis, what: str = "verify") -> None:
 
 def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
            resolution: "int | tuple[int, int] | str | None" = None, *, against: str = "fvcore", batch: int = 1,
-           options: Mapping[str, Any] | None = None) -> Verification:
+           options: Mapping[str, Any] | None = None, depth: float = 1.0) -> Verification:
     """Compare costmodel with fvcore (``against="fvcore"``) or FlopCounterMode (``"flopcounter"``) per layer and
     in total. Needs torch and fvcore (the ``verify`` extra)."""
     if against not in REFERENCES:
         raise CostModelError(f"unknown reference {against!r}; known: {', '.join(REFERENCES)}")
     result = analyze(model_or_network, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
-                     convention=REFERENCES[against], options=options)
+                     convention=REFERENCES[against], options=options, depth=depth)
     require_reference_tools()
     check_memory(result)
     from .torch_lowering import to_torch

@@ -22,7 +22,8 @@ def input_text(analysis: Analysis) -> str:
 
 
 def setting_text(analysis: Analysis) -> str:
-    return (f"{printable(analysis.model)}  alpha={analysis.alpha:g}  input {input_text(analysis)}  "
+    depth = f"  depth={analysis.depth:g}" if analysis.depth != 1.0 else ""
+    return (f"{printable(analysis.model)}  alpha={analysis.alpha:g}{depth}  input {input_text(analysis)}  "
             f"dtype={analysis.dtype}")
 
 
@@ -61,9 +62,10 @@ def by_kind_table(analysis: Analysis) -> Table:
 def _csv_totals(analysis: Analysis) -> Table:
     height, width = analysis.resolution
     metrics = total_metrics()
-    table = Table(("model", "alpha", "resolution", "batch", "convention", "dtype",
+    table = Table(("model", "alpha", "depth", "resolution", "batch", "convention", "dtype",
                    *(metric.field for metric in metrics)))
-    table.add(analysis.model, f"{analysis.alpha:g}", height if height == width else f"{height}x{width}",
+    table.add(analysis.model, f"{analysis.alpha:g}", f"{analysis.depth:g}",
+              height if height == width else f"{height}x{width}",
               analysis.batch, analysis.convention, analysis.dtype,
               *(analysis.totals[metric.field] for metric in metrics))
     return table
@@ -106,7 +108,7 @@ def json_schema() -> str:
     kinds = ", ".join(kind_titles())
     lines = [
         "{",
-        '  "model": str, "alpha": float, "resolution": int (or [H, W] when not square), "batch": int,',
+        '  "model": str, "alpha": float, "depth": float, "resolution": int (or [H, W] when not square), "batch": int,',
         f'  "convention": {" | ".join(repr(name).replace(chr(39), chr(34)) for name in conventions)}, "dtype": str,',
         f'  "totals": {{{fields(total_metrics())}}},   all exact ints',
         '  "layers": [{"name", "kind", "output_shape": per-sample sizes ([C, H, W], [L, C], [F], ...),',

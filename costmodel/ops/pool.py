@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import CostModelError
-from ..ir import Op, Pair, pair_of
+from ..ir import Op, Pair, check_bool, pair_of
 from ..shapes import NodeShapes, Shape, ShapeContext, adaptive_window_total, pool_output_size
 from .common import input_elements, output_elements, read_write, zero
 from .registry import FieldReader, OpDef, SpecForm, register
@@ -40,9 +40,14 @@ class Pool2d(Op):
 
 @dataclass(frozen=True)
 class GlobalAvgPool(Op):
-    """Average over the whole map: N x C x H x W -> N x C x 1 x 1."""
+    """Average over the whole map: N x C x H x W -> N x C x 1 x 1; with ``mean`` computed as ``x.mean((2, 3),
+    keepdim=True)`` (timm's squeeze-excite), which fvcore does not count, instead of ``adaptive_avg_pool2d``."""
 
+    mean: bool = False
     op_name: ClassVar[str] = "global_avg_pool"
+
+    def __post_init__(self) -> None:
+        check_bool(self.mean, "mean")
 
 
 @dataclass(frozen=True)
@@ -114,14 +119,15 @@ GLOBAL_POOL = register(OpDef(
     madds=zero,
     flops={"costmodel": input_elements,    # per channel H W - 1 additions and one multiply
            "papers": zero,
-           "fvcore": input_elements,       # fvcore's adaptive_avg_pool2d handle: one per input element
-           "flop_counter": zero},
+           "fvcore": lambda op, node: 0 if op.mean else node.inputs[0].numel,   # adaptive_avg_pool2d: 1 per input
+           "flop_counter": zero},                                             # element; aten::mean: unsupported
     memory_access=read_write,
     activation=output_elements,
     kinds={"global_pool": "global average pooling"},
-    spec=SpecForm("global_avg_pool", lambda layer: GlobalAvgPool()),
-    lower=lambda op, node, kit: kit.nn.AdaptiveAvgPool2d(1),
-    examples=(GlobalAvgPool(),),
+    spec=SpecForm("global_avg_pool", lambda layer: GlobalAvgPool(layer.get("mean", bool, False)), fields="mean"),
+    lower=lambda op, node, kit: (kit.Function(lambda x: x.mean((2, 3), keepdim=True)) if op.mean
+                                 else kit.nn.AdaptiveAvgPool2d(1)),
+    examples=(GlobalAvgPool(), GlobalAvgPool(mean=True)),
 ))
 
 

@@ -14,10 +14,11 @@ from .html import render_page
 
 def write_report(path: str, model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
                  options: Mapping[str, Any] | None = None, device: str = "pixel1-big-core",
-                 dtype: str = "float32", cross_check: bool = True, batch: int = 1) -> str:
+                 dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0) -> str:
     """Render the report of ``model`` and write it to ``path`` atomically; returns the HTML."""
     context = report_context(model, alpha=alpha, rho=rho, resolution=resolution, options=options,
-                             device=load_device(device), dtype=dtype, cross_check=cross_check, batch=batch)
+                             device=load_device(device), dtype=dtype, cross_check=cross_check, batch=batch,
+                             depth=depth)
     page = render_page("report.html", context)
     write_atomic(path, page)
     return page

@@ -198,21 +198,27 @@ def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution
             "uncounted": ", ".join(f"{op} ({n}x)" for op, n in sorted(check.uncounted_ops.items()))}
 
 
+def _depth_text(result: Analysis) -> str:
+    return f", depth={result.depth:g}" if result.depth != 1.0 else ""
+
+
 def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
                    options: Mapping[str, Any] | None = None, device: Device | None = None,
-                   dtype: str = "float32", cross_check: bool = True, batch: int = 1) -> dict[str, Any]:
+                   dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0
+                   ) -> dict[str, Any]:
     """Everything the single-network report shows."""
     from .devices import load_device
 
     device = device or load_device()
-    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype, batch=batch)
+    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype, batch=batch,
+                     depth=depth)
     weighted = [layer for layer in result.layers if layer.kind in WEIGHTED]
     kinds = kind_rows(result)
     by_kind = result.by_kind()
     return {
         "title": f"{result.model} design review",
         "model": result.model, "description": result.network.description, "source": result.network.source,
-        "setting": f"alpha={result.alpha:g}, input {input_text(result)}, {dtype}",
+        "setting": f"alpha={result.alpha:g}{_depth_text(result)}, input {input_text(result)}, {dtype}",
         "options": ", ".join(f"{k}={v}" for k, v in (options or {}).items()),
         "convention": CONVENTIONS[result.convention].summary,
         "summary": summary(result),
@@ -237,8 +243,8 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
 
 def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as (model, analyze arguments, model options).
-    ``alpha``, ``rho``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are the model's
-    options."""
+    ``alpha``, ``rho``, ``depth``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are
+    the model's options."""
     model, _, rest = text.partition(":")
     if not model:
         raise CostModelError(f"compare: {text!r} names no model (write MODEL or MODEL:key=value,...)")
@@ -249,7 +255,7 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
         if not sep or not key:
             raise CostModelError(f"compare: {pair!r} in {text!r} must be written key=value")
         try:
-            if key == "alpha" or key == "rho":
+            if key in ("alpha", "rho", "depth"):
                 arguments[key] = float(value)
             elif key == "resolution":
                 arguments[key] = value
@@ -277,7 +283,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
         result = analyze(model, options=options, dtype=dtype, **{"batch": batch, **arguments})
         label = spec if ":" in spec else f"{model}"
         networks.append({"label": label, "result": result, "model": model, "options": options,
-                         "setting": f"alpha={result.alpha:g}, {input_text(result)}"
+                         "setting": f"alpha={result.alpha:g}{_depth_text(result)}, {input_text(result)}"
                                     + "".join(f", {k}={v}" for k, v in options.items()),
                          "roofline": roofline(result, device), "review": review(result)})
     table = [{"metric": metric.title("costmodel") + (" (B)" if metric.in_bytes else ""),

@@ -58,6 +58,7 @@ class ModelEntry:
     options: tuple[ModelOption, ...] = ()
     alpha_choices: tuple[float, ...] = ()     # when the paper tabulates a few widths instead of a rule
     classifier: bool = True                   # ends in a classifier, so takes ``num_classes``
+    accepts_depth: bool = False               # has repeated stages; its builder takes ``depth``
 
     @property
     def all_options(self) -> tuple[ModelOption, ...]:
@@ -72,8 +73,14 @@ class ModelEntry:
             allowed = ", ".join(f"{choice:g}" for choice in self.alpha_choices)
             raise CostModelError(f"model {self.name!r} comes in alpha {allowed} only, got {alpha:g}")
 
-    def network(self, options: Mapping[str, Any] | None = None) -> Network:
-        """The network built with ``options`` (defaults for the rest); unknown options are refused."""
+    def check_depth(self, depth: float) -> None:
+        if depth != 1.0 and not self.accepts_depth:
+            raise CostModelError(f"model {self.name!r} has no repeated stages to scale; depth must be 1")
+
+    def network(self, options: Mapping[str, Any] | None = None, depth: float = 1.0) -> Network:
+        """The network built with ``options`` (defaults for the rest) at depth multiplier ``depth``; unknown
+        options are refused."""
+        self.check_depth(depth)
         known = {option.name: option for option in self.all_options}
         given = dict(options or {})
         if NUM_CLASSES.name in given and not self.classifier:
@@ -86,10 +93,15 @@ class ModelEntry:
         if any(name == NUM_CLASSES.name and value > MAX_CLASSES for name, value in values):
             raise CostModelError(f"model {self.name!r}: option {NUM_CLASSES.name!r} must be at most "
                                  f"{MAX_CLASSES:,}")
-        return _build(self, values)
+        return _build(self, values, depth)
 
 
 @lru_cache(maxsize=256)
-def _build(entry: ModelEntry, values: tuple[tuple[str, Any], ...]) -> Network:
-    """Networks are immutable, so each (model, options) is built once per process."""
+def _build(entry: ModelEntry, values: tuple[tuple[str, Any], ...], depth: float) -> Network:
+    """Networks are immutable, so each (model, options, depth) is built once per process."""
+    if entry.accepts_depth:
+        network = entry.build(**dict(values), depth=depth)
+        if network.depth != depth:
+            raise RuntimeError(f"zoo model {entry.name!r} did not record its depth")
+        return network
     return entry.build(**dict(values))

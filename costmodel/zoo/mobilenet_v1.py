@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
-from ..scaling import Scaled
+from ..scaling import Scaled, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Howard et al. 2017, arXiv:1704.04861, Table 1"
@@ -63,13 +63,18 @@ def _head(builder: GraphBuilder, num_classes: int) -> None:
 
 
 def _separable(name: str, description: str, source: str, num_classes: int,
-               skip: frozenset[str] = frozenset()) -> Network:
+               skip: frozenset[str] = frozenset(), depth: float = 1.0) -> Network:
     """Table 1's rows, except those in ``skip``, as convolutions with BN and ReLU; each depthwise separable pair
     keeps its TF-slim name (``Conv2d_<n>_depthwise``, ``Conv2d_<n>_pointwise``) even when earlier pairs are
-    skipped."""
+    skipped. At ``depth`` the "5x" pairs at 14x14x512 (rows 14-23) become ``ceil(depth x 5)``, numbered on."""
     builder = GraphBuilder()
     block = 0
-    for row, kind, stride, out in TABLE_1:
+    rows = list(TABLE_1)
+    if depth != 1.0:
+        first = next(i for i, row in enumerate(rows) if row[0] in SHALLOW_ROWS)
+        pair = rows[first:first + 2]
+        rows[first:first + len(SHALLOW_ROWS)] = pair * scaled_repeats(len(SHALLOW_ROWS) // 2, depth)
+    for row, kind, stride, out in rows:
         block += kind == "dw"
         if row in skip:
             continue
@@ -80,13 +85,14 @@ def _separable(name: str, description: str, source: str, num_classes: int,
         else:
             conv_bn_act(builder, f"Conv2d_{block}_pointwise", _width(out), kernel=1)
     _head(builder, num_classes)
-    return builder.build(name, description=description, source=source)
+    return builder.build(name, description=description, source=source, depth=depth)
 
 
-def mobilenet_v1(num_classes: int = 1000) -> Network:
-    """MobileNetV1 as in Table 1: a 3x3 convolution and 13 depthwise separable layers."""
+def mobilenet_v1(num_classes: int = 1000, depth: float = 1.0) -> Network:
+    """MobileNetV1 as in Table 1: a 3x3 convolution and 13 depthwise separable layers (at ``depth``, the five
+    repeated ones scaled)."""
     return _separable("mobilenet_v1", "MobileNetV1: a 3x3 convolution and 13 depthwise separable layers (Table 1)",
-                      SOURCE, num_classes)
+                      SOURCE, num_classes, depth=depth)
 
 
 def mobilenet_v1_shallow(num_classes: int = 1000) -> Network:
@@ -117,7 +123,7 @@ def mobilenet_v1_conv(num_classes: int = 1000) -> Network:
 ENTRIES = (
     ModelEntry("mobilenet_v1", mobilenet_v1,
                "MobileNetV1: 3x3 conv + 13 depthwise separable layers, BN + ReLU, 1000 classes",
-               "Howard et al. 2017 (arXiv:1704.04861), Table 1; TF-slim mobilenet_v1.py"),
+               "Howard et al. 2017 (arXiv:1704.04861), Table 1; TF-slim mobilenet_v1.py", accepts_depth=True),
     ModelEntry("mobilenet_v1_conv", mobilenet_v1_conv,
                "MobileNetV1 with full 3x3 convolutions in place of the separable layers",
                "Howard et al. 2017 (arXiv:1704.04861), Table 4"),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, inverted_residual, pooled
 from ..ir import Network
 from ..ops import Dropout
-from ..scaling import Expanded, Scaled
+from ..scaling import Expanded, Scaled, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Sandler et al. 2018 (arXiv:1801.04381), Table 2; torchvision mobilenetv2.py"
@@ -41,8 +41,9 @@ def _width(channels: int) -> Scaled:
     return Scaled(channels, "make_divisible")
 
 
-def mobilenet_v2(num_classes: int = 1000) -> Network:
-    """MobileNetV2 (Table 2) with a ``num_classes``-way classifier."""
+def mobilenet_v2(num_classes: int = 1000, depth: float = 1.0) -> Network:
+    """MobileNetV2 (Table 2) with a ``num_classes``-way classifier; at ``depth``, each row's n blocks become
+    ``ceil(depth x n)`` (timm's ``_scale_stage_depth``)."""
     builder = GraphBuilder()
     rows = iter(TABLE_2)
     _, _, _, stem, _, stem_stride = next(rows)
@@ -52,7 +53,7 @@ def mobilenet_v2(num_classes: int = 1000) -> Network:
     for _, operator, t, c, n, s in rows:
         if operator != "bottleneck":
             break
-        for repeat in range(n):
+        for repeat in range(scaled_repeats(n, depth)):
             expansion = None if t == 1 else Expanded(t)
             last = inverted_residual(builder, f"features.{block}", last, _width(c), expansion,
                                      stride=s if repeat == 0 else 1)
@@ -60,12 +61,12 @@ def mobilenet_v2(num_classes: int = 1000) -> Network:
     conv_bn_act(builder, f"features.{block}", Scaled(1280, "make_divisible_head"), kernel=1,
                 activation="relu6", names=TORCHVISION)
     classifier(builder, num_classes, "classifier.1", pooled("pool", ("classifier.0", Dropout(0.2))))
-    return builder.build("mobilenet_v2", source=SOURCE,
+    return builder.build("mobilenet_v2", source=SOURCE, depth=depth,
                          description="MobileNetV2: 17 inverted residual bottlenecks (Table 2)")
 
 
 ENTRIES = (
     ModelEntry("mobilenet_v2", mobilenet_v2,
                "MobileNetV2: inverted residuals, linear bottlenecks, ReLU6; head 1280 * max(1, alpha)",
-               SOURCE),
+               SOURCE, accepts_depth=True),
 )

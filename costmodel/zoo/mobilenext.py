@@ -31,7 +31,7 @@ from __future__ import annotations
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
 from ..ops import Add, Dropout
-from ..scaling import WIDTH_RULES, Scaled, Tabulated, Width, sandglass_hidden
+from ..scaling import Scaled, Tabulated, WIDTH_RULES, Width, sandglass_hidden, scaled_repeats
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Zhou et al. 2020 (arXiv:2007.02269), Table 2; yitu-opensource/MobileNeXt mnext.py"
@@ -97,8 +97,9 @@ def sandglass(builder: GraphBuilder, prefix: str, x: str, in_channels: int, out_
     return last
 
 
-def mobilenext(blocks_960: int = 3, num_classes: int = 1000) -> Network:
-    """MobileNeXt (Table 2) with ``blocks_960`` blocks in the 960 stage (the code's 3 or the table's 2)."""
+def mobilenext(blocks_960: int = 3, num_classes: int = 1000, depth: float = 1.0) -> Network:
+    """MobileNeXt (Table 2) with ``blocks_960`` blocks in the 960 stage (the code's 3 or the table's 2); at
+    ``depth`` each row's b blocks become ``ceil(depth x b)``."""
     builder = GraphBuilder()
     rows = iter(TABLE_2)
     _, _, _, stem, _, stride = next(rows)
@@ -108,14 +109,14 @@ def mobilenext(blocks_960: int = 3, num_classes: int = 1000) -> Network:
     for _, operator, t, out, b, s in rows:
         if operator != "sandglass":
             break
-        b = blocks_960 if out == 960 else b
+        b = scaled_repeats(blocks_960 if out == 960 else b, depth)
         for repeat in range(b):
             keep_3x3 = repeat == 0 and b == 1 and s == 1
             last = sandglass(builder, f"features.{block}", last, in_channels, out, t, s if repeat == 0 else 1,
                              keep_3x3)
             in_channels, block = out, block + 1
     classifier(builder, num_classes, "classifier.1", pooled("avgpool", ("classifier.0", Dropout(0.2))))
-    return builder.build("mobilenext", source=SOURCE,
+    return builder.build("mobilenext", source=SOURCE, depth=depth,
                          description=f"MobileNeXt: sandglass blocks (Table 2), {blocks_960} blocks of 960")
 
 
@@ -123,7 +124,7 @@ ENTRIES = (
     ModelEntry("mobilenext", mobilenext,
                "MobileNeXt: sandglass blocks (dw, 1x1 reduce, 1x1 expand, dw) as in the authors' code (960 stage: "
                "3 blocks by default); alpha 0.35/0.5/0.75/1/1.4 (default 1)",
-               SOURCE, alpha_choices=ALPHAS,
+               SOURCE, alpha_choices=ALPHAS, accepts_depth=True,
                options=(ModelOption("blocks_960", int, 3, (2, 3),
                                     "blocks in the 960 stage: 3 as the authors' code builds (default), 2 as "
                                     "Table 2 prints"),)),

@@ -30,7 +30,7 @@ from __future__ import annotations
 from ..builder import TIMM, GraphBuilder, classifier, conv_bn_act, transformer_block
 from ..ir import Network
 from ..ops import (Add, Concat, Conv2d, Flatten, GlobalAvgPool, Interpolate, LayerNorm, PatchFold, PatchUnfold)
-from ..scaling import Expanded
+from ..scaling import Expanded, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Mehta & Rastegari 2022 (arXiv:2110.02178), Table 4; timm mobilevit.py"
@@ -75,34 +75,40 @@ def mobilevit_block(builder: GraphBuilder, prefix: str, x: str, out: int, dim: i
     return conv_bn_act(builder, f"{prefix}.conv_fusion", out, kernel=3, activation="silu", names=TIMM)
 
 
-def mobilevit(name: str, num_classes: int = 1000) -> Network:
+def mobilevit(name: str, num_classes: int = 1000, depth: float = 1.0) -> Network:
+    """MobileViT ``name``; at ``depth`` every stage's blocks and every transformer's layers become ``ceil(depth x
+    n)``."""
     widths, dims, ratio, final = CONFIGS[name]
     builder = GraphBuilder()
     x = conv_bn_act(builder, "stem", 16, kernel=3, stride=2, activation="silu", names=TIMM)
     width = 16
     for stage, out in enumerate(widths):
         if stage < 2:
-            for index in range(DEPTHS[stage]):
+            for index in range(scaled_repeats(DEPTHS[stage], depth)):
                 stride = 2 if stage == 1 and index == 0 else 1
                 x = inverted_residual(builder, f"stages.{stage}.{index}", x, out, stride, ratio,
                                       residual=stride == 1 and width == out)
                 width = out
         else:
-            x = inverted_residual(builder, f"stages.{stage}.0", x, out, 2, ratio, residual=False)
-            x = mobilevit_block(builder, f"stages.{stage}.1", x, out, dims[stage - 2], TRANSFORMER_DEPTHS[stage - 2])
+            blocks = scaled_repeats(1, depth)
+            for index in range(blocks):
+                x = inverted_residual(builder, f"stages.{stage}.{index}", x, out, 2 if index == 0 else 1, ratio,
+                                      residual=index > 0)
+            x = mobilevit_block(builder, f"stages.{stage}.{blocks}", x, out, dims[stage - 2],
+                                scaled_repeats(TRANSFORMER_DEPTHS[stage - 2], depth))
             width = out
     conv_bn_act(builder, "final_conv", final, kernel=1, activation="silu", x=x, names=TIMM)
     classifier(builder, num_classes, "head.fc", (("head.global_pool.pool", GlobalAvgPool()),
                                                  ("head.global_pool.flatten", Flatten())))
     label = name.split("_")[1].upper()
-    return builder.build(name, base_resolution=256, source=SOURCE,
+    return builder.build(name, base_resolution=256, source=SOURCE, depth=depth,
                          description=f"MobileViT-{label} (Table 4) at 256x256")
 
 
 def _entry(name: str, label: str, params: str) -> ModelEntry:
-    return ModelEntry(name, lambda num_classes=1000: mobilevit(name, num_classes),
+    return ModelEntry(name, lambda num_classes=1000, depth=1.0: mobilevit(name, num_classes, depth),
                       f"MobileViT-{label}: MobileNetV2 blocks and transformers over 2x2 patches ({params} params)",
-                      SOURCE, accepts_alpha=False)
+                      SOURCE, accepts_alpha=False, accepts_depth=True)
 
 
 ENTRIES = (_entry("mobilevit_xxs", "XXS", "1.3M"), _entry("mobilevit_xs", "XS", "2.3M"),

@@ -28,6 +28,7 @@ from __future__ import annotations
 from ..builder import GraphBuilder, classifier, conv_bn_act
 from ..ir import Network
 from ..ops import Activation, Add, Pool2d
+from ..scaling import scaled_repeats
 from .entry import ModelEntry, ModelOption
 
 VARIANTS = ("v1.5", "v1")
@@ -67,32 +68,33 @@ def _bottleneck(b: GraphBuilder, prefix: str, width: int, out: int, stride: int,
 
 
 def _resnet(name: str, stages: tuple, groups: int, variant: str, source: str, description: str,
-            num_classes: int) -> Network:
+            num_classes: int, depth: float = 1.0) -> Network:
     b = GraphBuilder()
     conv_bn_act(b, "", 64, kernel=7, stride=2, names=("conv1", "bn1", "relu"))
     b.add("maxpool", Pool2d("max", kernel=3, stride=2, padding=(1, 1)))
     channels = 64
     for _, layer, width, out, blocks, stride in stages:
-        for index in range(blocks):
+        for index in range(scaled_repeats(blocks, depth)):
             first = index == 0
             _bottleneck(b, f"{layer}.{index}", width, out, stride if first else 1, groups,
                         project=first and (stride != 1 or channels != out), variant=variant)
             channels = out
     classifier(b, num_classes, "fc")
-    return b.build(name, source=source, description=f"{description} (ResNet {variant})")
+    return b.build(name, source=source, description=f"{description} (ResNet {variant})", depth=depth)
 
 
-def resnet50(variant: str = "v1.5", num_classes: int = 1000) -> Network:
-    """ResNet-50 (Table 1, 50-layer): 16 bottleneck blocks in four stages; torchvision's v1.5 strides by default."""
+def resnet50(variant: str = "v1.5", num_classes: int = 1000, depth: float = 1.0) -> Network:
+    """ResNet-50 (Table 1, 50-layer): 16 bottleneck blocks in four stages; torchvision's v1.5 strides by default.
+    At ``depth`` each stage's blocks become ``ceil(depth x n)``."""
     return _resnet("resnet50", RESNET50, 1, variant, "He et al. 2015, arXiv:1512.03385, Table 1",
-                   "ResNet-50: 3-4-6-3 bottleneck blocks", num_classes)
+                   "ResNet-50: 3-4-6-3 bottleneck blocks", num_classes, depth)
 
 
-def resnext50_32x4d(variant: str = "v1.5", num_classes: int = 1000) -> Network:
+def resnext50_32x4d(variant: str = "v1.5", num_classes: int = 1000, depth: float = 1.0) -> Network:
     """ResNeXt-50 (32x4d): ResNet-50 with 32-group 3x3 convolutions in bottlenecks twice as wide."""
     return _resnet("resnext50_32x4d", RESNEXT50_32X4D, CARDINALITY, variant,
                    "Xie et al. 2016, arXiv:1611.05431, Table 1", "ResNeXt-50 (32x4d): 32-group 3x3 bottlenecks",
-                   num_classes)
+                   num_classes, depth)
 
 
 def _variant_option() -> ModelOption:
@@ -105,10 +107,10 @@ ENTRIES = (
                "ResNet-50 (bottleneck, BN), 1000 classes; default variant v1.5 (torchvision: stride on the 3x3), "
                "v1: stride on the first 1x1",
                "He et al. 2015 (arXiv:1512.03385), Table 1; torchvision models/resnet.py",
-               accepts_alpha=False, options=(_variant_option(),)),
+               accepts_alpha=False, accepts_depth=True, options=(_variant_option(),)),
     ModelEntry("resnext50_32x4d", resnext50_32x4d,
                "ResNeXt-50 32x4d (cardinality 32, 4 channels per group in the 3x3); default variant v1.5 "
                "(torchvision), v1: stride on the first 1x1",
                "Xie et al. 2016 (arXiv:1611.05431), Table 1; torchvision models/resnet.py",
-               accepts_alpha=False, options=(_variant_option(),)),
+               accepts_alpha=False, accepts_depth=True, options=(_variant_option(),)),
 )

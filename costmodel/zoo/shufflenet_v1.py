@@ -45,7 +45,7 @@ from typing import Callable
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
 from ..ops import Activation, Add, ChannelShuffle, Concat, Pool2d
-from ..scaling import Tabulated, round_up_to_multiple
+from ..scaling import Tabulated, round_up_to_multiple, scaled_repeats
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Zhang et al. 2017 (arXiv:1707.01083), Table 1; megvii-model/ShuffleNet-Series ShuffleNetV1"
@@ -115,8 +115,9 @@ def shuffle_unit(builder: GraphBuilder, prefix: str, x: str, groups: int, first_
     return builder.add(f"{prefix}.cat", Concat(), (shortcut, branch))
 
 
-def shufflenet_v1(groups: int = 3, num_classes: int = 1000) -> Network:
-    """ShuffleNet with ``groups`` groups (Table 1's column g); alpha selects the scale factor s."""
+def shufflenet_v1(groups: int = 3, num_classes: int = 1000, depth: float = 1.0) -> Network:
+    """ShuffleNet with ``groups`` groups (Table 1's column g); alpha selects the scale factor s; at ``depth`` each
+    stage's units (the stride-2 one included) become ``ceil(depth x repeat)``."""
     builder = GraphBuilder()
     conv_bn_act(builder, "first_conv", _columns(groups, lambda w: w["Conv1"]), kernel=3, stride=2,
                 names=TORCHVISION)
@@ -124,7 +125,7 @@ def shufflenet_v1(groups: int = 3, num_classes: int = 1000) -> Network:
     previous, unit = "Conv1", 0
     for stage, _, _, stride, repeat, _ in TABLE_1[2:5]:
         mid = _columns(groups, lambda w, stage=stage: bottleneck_width(groups, w[stage]))
-        for index in range(repeat):
+        for index in range(scaled_repeats(repeat, depth)):
             if index == 0:      # stride 2: the branch adds c - c_in channels to the pooled shortcut
                 branch_out = _columns(groups, lambda w, stage=stage, previous=previous: w[stage] - w[previous])
             else:
@@ -134,13 +135,13 @@ def shufflenet_v1(groups: int = 3, num_classes: int = 1000) -> Network:
             unit += 1
         previous = stage
     classifier(builder, num_classes, "classifier.0", pooled("globalpool"), bias=False)
-    return builder.build("shufflenet_v1", source=SOURCE, description=f"ShuffleNet (V1), g = {groups} (Table 1)")
+    return builder.build("shufflenet_v1", source=SOURCE, depth=depth, description=f"ShuffleNet (V1), g = {groups} (Table 1)")
 
 
 ENTRIES = (
     ModelEntry("shufflenet_v1", shufflenet_v1,
                "ShuffleNet (V1): pointwise group convs + channel shuffle; g=3 and alpha = scale s = 1 by default",
-               SOURCE, alpha_choices=SCALES,
+               SOURCE, alpha_choices=SCALES, accepts_depth=True,
                options=(ModelOption("groups", int, 3, GROUPS, "groups g of the 1x1 group convolutions "
                                     "(Table 1's columns; 3 is the paper's and the code's default)"),)),
 )

@@ -23,7 +23,7 @@ from __future__ import annotations
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
 from ..ops import ChannelShuffle, Concat, Pool2d, Split
-from ..scaling import Tabulated
+from ..scaling import Tabulated, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Ma et al. 2018 (arXiv:1807.11164), Table 5; torchvision shufflenetv2.py"
@@ -76,8 +76,9 @@ def inverted_residual(builder: GraphBuilder, prefix: str, x: str, half: Tabulate
     return builder.add(f"{prefix}.channel_shuffle", ChannelShuffle(2))
 
 
-def shufflenet_v2(num_classes: int = 1000) -> Network:
-    """ShuffleNet V2 (Table 5); alpha selects the column."""
+def shufflenet_v2(num_classes: int = 1000, depth: float = 1.0) -> Network:
+    """ShuffleNet V2 (Table 5); alpha selects the column; at ``depth`` each stage's units become
+    ``ceil(depth x repeat)``."""
     builder = GraphBuilder()
     rows = {row[0]: row for row in TABLE_5}
     conv_bn_act(builder, "conv1", _columns(rows["Conv1"][5]), kernel=3, stride=2, names=TORCHVISION)
@@ -85,16 +86,16 @@ def shufflenet_v2(num_classes: int = 1000) -> Network:
     for stage in ("Stage2", "Stage3", "Stage4"):
         _, _, _, stride, repeat, channels = rows[stage]
         half = _columns(channels, 2)          # torchvision's branch_features = oup // 2
-        for index in range(repeat):
+        for index in range(scaled_repeats(repeat, depth)):
             last = inverted_residual(builder, f"stage{stage[-1]}.{index}", last, half, stride if index == 0 else 1)
     conv_bn_act(builder, "conv5", _columns(rows["Conv5"][5]), kernel=1, names=TORCHVISION)
     classifier(builder, num_classes, "fc", pooled("mean"))
-    return builder.build("shufflenet_v2", source=SOURCE,
+    return builder.build("shufflenet_v2", source=SOURCE, depth=depth,
                          description="ShuffleNet V2: channel split, concat and shuffle units (Table 5)")
 
 
 ENTRIES = (
     ModelEntry("shufflenet_v2", shufflenet_v2,
                "ShuffleNet V2: channel split + shuffle units; alpha picks Table 5's column (default 1.0)",
-               SOURCE, alpha_choices=ALPHAS),
+               SOURCE, alpha_choices=ALPHAS, accepts_depth=True),
 )

@@ -24,33 +24,34 @@ from __future__ import annotations
 from ..builder import GraphBuilder, transformer_block
 from ..ir import Network
 from ..ops import ClassToken, Conv2d, Flatten, LayerNorm, Linear, PositionEmbedding, Select, Transpose
-from ..scaling import Scaled
+from ..scaling import Scaled, scaled_repeats
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Touvron et al. 2021 (arXiv:2012.12877), Table 1 (DeiT-Ti); timm vision_transformer.py"
 
 
-def vit(name: str, dim: int, depth: int, heads: int, patch: int = 16, mlp_ratio: float = 4.0,
-        attention: str = "fused", num_classes: int = 1000, description: str = "") -> Network:
-    """A ViT of ``depth`` blocks of ``heads`` heads on ``dim`` channels, on ``patch`` x ``patch`` patches."""
+def vit(name: str, dim: int, blocks: int, heads: int, patch: int = 16, mlp_ratio: float = 4.0,
+        attention: str = "fused", num_classes: int = 1000, description: str = "", depth: float = 1.0) -> Network:
+    """A ViT of ``blocks`` blocks (``ceil(depth x blocks)`` at ``depth``) of ``heads`` heads on ``dim`` channels,
+    on ``patch`` x ``patch`` patches."""
     builder = GraphBuilder()
     builder.add("patch_embed.proj", Conv2d(dim, kernel=patch, stride=patch, bias=True))
     builder.add("patch_embed.flatten", Flatten(2))
     builder.add("patch_embed.transpose", Transpose(1, 2))
     builder.add("cls_token", ClassToken())
     x = builder.add("pos_embed", PositionEmbedding())
-    for index in range(depth):
+    for index in range(scaled_repeats(blocks, depth)):
         x = transformer_block(builder, f"blocks.{index}", x, heads, mlp_ratio,
                               explicit=attention == "explicit")
     builder.add("norm", LayerNorm(), x)
     builder.add("pool", Select(1, 0))
     builder.add("head", Linear(Scaled(num_classes)))
-    return builder.build(name, source=SOURCE, description=description)
+    return builder.build(name, source=SOURCE, description=description, depth=depth)
 
 
-def vit_tiny(attention: str = "fused", num_classes: int = 1000) -> Network:
+def vit_tiny(attention: str = "fused", num_classes: int = 1000, depth: float = 1.0) -> Network:
     """DeiT-Ti: ViT of 192 channels, 3 heads, 12 blocks on 16 x 16 patches."""
-    return vit("vit_tiny", 192, 12, 3, attention=attention, num_classes=num_classes,
+    return vit("vit_tiny", 192, 12, 3, attention=attention, num_classes=num_classes, depth=depth,
                description="DeiT-Ti (ViT-Ti/16): 12 blocks of 3 heads on 192 channels, 16x16 patches")
 
 
@@ -59,5 +60,5 @@ ATTENTION = ModelOption("attention", str, "fused", ("fused", "explicit"),
 
 ENTRIES = (
     ModelEntry("vit_tiny", vit_tiny, "DeiT-Ti (ViT-Ti/16): a plain vision transformer; fixed widths, any resolution",
-               SOURCE, accepts_alpha=False, options=(ATTENTION,)),
+               SOURCE, accepts_alpha=False, accepts_depth=True, options=(ATTENTION,)),
 )

@@ -27,6 +27,7 @@ from __future__ import annotations
 from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
 from ..ir import Network
 from ..ops import Activation, Add, BatchNorm, Conv2d, Pool2d
+from ..scaling import scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Chollet 2016 (arXiv:1610.02357), Figure 5; Keras applications/xception.py"
@@ -75,22 +76,31 @@ def _block(builder: GraphBuilder, block: int, widths: tuple[int, ...], shortcut:
     return builder.add(f"{prefix}_add", Add(), (last, residual))
 
 
-def xception(num_classes: int = 1000) -> Network:
-    """Xception (Figure 5) at 299 x 299 with a ``num_classes``-way classifier."""
+def xception(num_classes: int = 1000, depth: float = 1.0) -> Network:
+    """Xception (Figure 5) at 299 x 299 with a ``num_classes``-way classifier; at ``depth`` the middle flow is
+    repeated ``ceil(depth x 8)`` times (its blocks numbered on, the exit flow after them)."""
     builder = GraphBuilder()
     last = _stem(builder)
-    for block, _, widths, shortcut in FIGURE_5:
+    entry = [row for row in FIGURE_5 if row[1] == "entry"]
+    middle = [row for row in FIGURE_5 if row[1] == "middle"]
+    exit_ = [row for row in FIGURE_5 if row[1] == "exit"]
+    repeats = scaled_repeats(len(middle), depth)
+    first = middle[0][0]
+    rows = entry + [(first + i, "middle", middle[0][2], None) for i in range(repeats)]
+    rows += [(first + repeats + i, "exit", widths, shortcut) for i, (_, _, widths, shortcut) in enumerate(exit_)]
+    for block, _, widths, shortcut in rows:
         last = _block(builder, block, widths, shortcut, last)
+    final = rows[-1][0] + 1
     for index, out in enumerate(EXIT_CONVS, start=1):
-        separable(builder, f"block14_sepconv{index}", out)
-        builder.add(f"block14_sepconv{index}_act", Activation("relu"))
+        separable(builder, f"block{final}_sepconv{index}", out)
+        builder.add(f"block{final}_sepconv{index}_act", Activation("relu"))
     classifier(builder, num_classes, "predictions", pooled("avg_pool"))
-    return builder.build("xception", base_resolution=299, source=SOURCE,
+    return builder.build("xception", base_resolution=299, source=SOURCE, depth=depth,
                          description="Xception: entry, 8x middle and exit flows of separable convs (Figure 5)")
 
 
 ENTRIES = (
     ModelEntry("xception", xception,
                "Xception: separable convs in entry / middle (8x) / exit flows, 299x299, no optional FC layers",
-               SOURCE, accepts_alpha=False),
+               SOURCE, accepts_alpha=False, accepts_depth=True),
 )

@@ -133,3 +133,48 @@ def test_a_network_that_does_not_separate_is_counted_point_by_point():
     grid = sweep(network, [0.5, 1.0, 1.3], [31, 32, 64])
     _equal_to_table(grid, network)
     assert grid.columns["madds"][4] == 9 * 3 * 8 * 16 * 16 + (8 * 16 * 16) * (8 * 16 * 16 // 2)
+
+
+def test_a_sweep_over_depth_equals_table_at_each_point(capsys):
+    """Depth-major, then alpha, then resolution; each row equal to `costmodel table --depth`."""
+    status, out, _ = run(["sweep", "efficientnet_b0", "--depth", "1:1.4:0.2", "--alpha", "0.5:1:0.5",
+                          "--resolution", "192:224:32"], capsys)
+    assert status == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0])[:3] == ["depth", "alpha", "resolution"]
+    assert [(row["depth"], row["alpha"], row["resolution"]) for row in rows[:5]] == [
+        ("1.0", "0.5", "192"), ("1.0", "0.5", "224"), ("1.0", "1.0", "192"), ("1.0", "1.0", "224"),
+        ("1.2", "0.5", "192")]
+    assert len(rows) == 3 * 2 * 2
+    for row in rows:
+        totals = costmodel.analyze("efficientnet_b0", alpha=float(row["alpha"]), depth=float(row["depth"]),
+                                   resolution=int(row["resolution"])).totals
+        assert int(row["params"]) == totals["params"] and int(row["madds"]) == totals["madds"]
+        assert int(row["peak_activation_bytes"]) == totals["peak_activation_bytes"]
+    # the depth-1.2 rows at alpha 1.1 are B2's network
+    grid = sweep("efficientnet_b0", [1.1], [260], depths=[1.2])
+    assert grid.columns["madds"].tolist() == [costmodel.analyze("efficientnet_b2").totals["madds"]]
+    status, _, err = run(["sweep", "ghostnet", "--depth", "1:2:1"], capsys)
+    assert status == 2 and "has no repeated stages to scale" in err
+
+
+def test_depth_on_the_command_line_and_in_spec_files(capsys, tmp_path):
+    status, out, _ = run(["table", "mobilenet_v2", "--depth", "1.5", "--format", "json"], capsys)
+    document = json.loads(out)
+    assert status == 0 and document["depth"] == 1.5
+    assert document["totals"]["params"] == costmodel.analyze("mobilenet_v2", depth=1.5).totals["params"]
+    status, out, _ = run(["table", "mobilenet_v2", "--depth", "1.5"], capsys)
+    assert "depth=1.5" in out.splitlines()[0]
+    status, _, err = run(["table", "mobilenet_v2", "--depth", "0"], capsys)
+    assert status == 2 and "depth must be in (0, 10]" in err
+    # a spec's blocks scale: ir_r2 at depth 1.5 is 3 blocks, ir_r1 is 2
+    spec = tmp_path / "net.toml"
+    spec.write_text('name = "deep"\nresolution = 32\n[[layer]]\nname = "a"\nblock = "ir_r2_k3_s1_e2_c8"\n'
+                    '[[layer]]\nname = "b"\nblock = "ir_r1_k3_s1_e2_c8"\n')
+    names = {layer.name.split(".")[0] + "." + layer.name.split(".")[1]
+             for layer in costmodel.analyze(str(spec), depth=1.5).layers}
+    assert names == {"a.0", "a.1", "a.2", "b.0", "b.1"}
+    flat = tmp_path / "flat.toml"
+    flat.write_text('name = "flat"\n[[layer]]\nop = "conv2d"\nout = 8\n')
+    status, _, err = run(["table", str(flat), "--depth", "2"], capsys)
+    assert status == 2 and "depth scales the repeats of blocks, and this spec has none" in err
