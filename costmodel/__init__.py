@@ -10,7 +10,7 @@ from .errors import CostModelError
 from .ir import Network, Node
 from .ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat,
                   Conv2d, ConvTranspose2d, DropPath, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate,
-                  LayerNorm, LayerScale, Linear, MatMul, Multiply, Pad, PatchFold, PatchUnfold, Permute, Pool2d,
+                  LayerNorm, LayerScale, Linear, MatMul, Mean, Multiply, Pad, PatchFold, PatchUnfold, Permute, Pool2d,
                   PositionEmbedding, Scale, ScaledDotProductAttention, Select, Slice, Softmax, Split, Subtract,
                   Transpose, Unflatten, Unsqueeze)
 from .scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
@@ -29,7 +29,7 @@ def __getattr__(name: str):
 __all__ = [
     "Activation", "AdaptiveAvgPool", "Add", "Analysis", "AttentionBias", "BatchNorm", "ChannelShuffle", "ClassToken",
     "Concat", "Conv2d", "ConvTranspose2d", "CostModelError", "DropPath", "Dropout", "Expanded", "Flatten",
-    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerCost", "LayerNorm", "LayerScale", "Linear", "MatMul",
+    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerCost", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean",
     "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding",
     "Scale", "ScaledDotProductAttention", "Scaled", "Select", "Slice", "Softmax", "Split", "Squeezed", "Subtract",
     "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "make_divisible", "to_torch",

@@ -12,7 +12,7 @@ from .elementwise import Add, Multiply, Scale, Subtract
 from .linear import Linear
 from .norm import BatchNorm, GroupNorm, LayerNorm
 from .parameters import ClassToken, LayerScale, PositionEmbedding
-from .pool import AdaptiveAvgPool, GlobalAvgPool, Pool2d
+from .pool import AdaptiveAvgPool, GlobalAvgPool, Mean, Pool2d
 from .registry import (Example, FieldReader, OpDef, SpecForm, definition, definitions, kind_titles, spec_form,
                        spec_names)
 from .resize import Interpolate
@@ -22,7 +22,7 @@ from .tensor import (ChannelShuffle, Concat, DropPath, Dropout, Flatten, Pad, Pa
 __all__ = [
     "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "ChannelShuffle",
     "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example", "FieldReader", "Flatten",
-    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear", "MatMul", "Multiply", "OpDef",
+    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean", "Multiply", "OpDef",
     "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale",
     "ScaledDotProductAttention", "Select", "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose",
     "Unflatten", "Unsqueeze", "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",

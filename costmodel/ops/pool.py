@@ -13,7 +13,7 @@ from ..errors import CostModelError
 from ..ir import Op, Pair, check_bool, pair_of
 from ..shapes import NodeShapes, Shape, ShapeContext, adaptive_window_total, pool_output_size
 from .common import input_elements, output_elements, read_write, zero
-from .registry import FieldReader, OpDef, SpecForm, register
+from .registry import Example, FieldReader, OpDef, SpecForm, register
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class Pool2d(Op):
     stride: Pair | None = None
     padding: Pair = (0, 0)
     ceil_mode: bool = False
+    count_include_pad: bool = True
     op_name: ClassVar[str] = "pool"
 
     def __post_init__(self) -> None:
@@ -36,18 +37,34 @@ class Pool2d(Op):
         object.__setattr__(self, "padding", pair_of(self.padding, "padding", 0))
         if any(2 * p > k for p, k in zip(self.padding, self.kernel)):
             raise CostModelError(f"pool padding {self.padding} exceeds half the kernel {self.kernel}")
+        check_bool(self.ceil_mode, "ceil_mode")
+        check_bool(self.count_include_pad, "count_include_pad")
 
 
 @dataclass(frozen=True)
 class GlobalAvgPool(Op):
-    """Average over the whole map: N x C x H x W -> N x C x 1 x 1; with ``mean`` computed as ``x.mean((2, 3),
-    keepdim=True)`` (timm's squeeze-excite), which fvcore does not count, instead of ``adaptive_avg_pool2d``."""
+    """Average over the whole map: N x C x H x W -> N x C x 1 x 1 (``adaptive_avg_pool2d``)."""
 
-    mean: bool = False
     op_name: ClassVar[str] = "global_avg_pool"
 
+
+@dataclass(frozen=True)
+class Mean(Op):
+    """``x.mean(dims, keepdim)``: the average over the axes ``dims`` (timm's squeeze-excite averages the map with
+    ``x.mean((2, 3), keepdim=True)``; a ViT-style head averages its tokens with ``x.mean(1)``). fvcore does not
+    count ``aten::mean``."""
+
+    dims: tuple = (2, 3)
+    keepdim: bool = False
+    op_name: ClassVar[str] = "mean"
+
     def __post_init__(self) -> None:
-        check_bool(self.mean, "mean")
+        dims = tuple(self.dims) if isinstance(self.dims, (tuple, list)) else (self.dims,)
+        object.__setattr__(self, "dims", dims)
+        if not dims or len(set(dims)) != len(dims) or any(isinstance(d, bool) or not isinstance(d, int) or
+                                                          not -8 <= d < 8 for d in dims):
+            raise CostModelError(f"mean dims must be distinct axis indices, got {self.dims!r}")
+        check_bool(self.keepdim, "keepdim")
 
 
 @dataclass(frozen=True)
@@ -84,12 +101,15 @@ def pool_flops(op: Pool2d, node: NodeShapes) -> Any:
 
 def read_pool(layer: FieldReader) -> Pool2d:
     return Pool2d(layer.get("mode", str, "max"), layer.pair("kernel", 2), layer.pair("stride", None),
-                  layer.pair("padding", 0), layer.get("ceil_mode", bool, False))
+                  layer.pair("padding", 0), layer.get("ceil_mode", bool, False),
+                  layer.get("count_include_pad", bool, True))
 
 
 def lower_pool(op: Pool2d, node: NodeShapes, kit: Any) -> Any:
-    pool = kit.nn.MaxPool2d if op.mode == "max" else kit.nn.AvgPool2d
-    return pool(op.kernel, op.stride, op.padding, ceil_mode=op.ceil_mode)
+    if op.mode == "max":
+        return kit.nn.MaxPool2d(op.kernel, op.stride, op.padding, ceil_mode=op.ceil_mode)
+    return kit.nn.AvgPool2d(op.kernel, op.stride, op.padding, ceil_mode=op.ceil_mode,
+                            count_include_pad=op.count_include_pad)
 
 
 POOL = register(OpDef(
@@ -101,9 +121,10 @@ POOL = register(OpDef(
     memory_access=read_write,
     activation=output_elements,
     kinds={"pool": "pooling"},
-    spec=SpecForm("pool", read_pool, fields="mode (max or avg), kernel, stride, padding, ceil_mode"),
+    spec=SpecForm("pool", read_pool, fields="mode (max or avg), kernel, stride, padding, ceil_mode, count_include_pad"),
     lower=lower_pool,
-    examples=(Pool2d("max", 3, 2, padding=1), Pool2d("avg", 2), Pool2d("max", 3, 2, ceil_mode=True)),
+    examples=(Pool2d("max", 3, 2, padding=1), Pool2d("avg", 2), Pool2d("max", 3, 2, ceil_mode=True),
+              Pool2d("avg", 3, 1, padding=1, count_include_pad=False)),
 ))
 
 
@@ -119,15 +140,46 @@ GLOBAL_POOL = register(OpDef(
     madds=zero,
     flops={"costmodel": input_elements,    # per channel H W - 1 additions and one multiply
            "papers": zero,
-           "fvcore": lambda op, node: 0 if op.mean else node.inputs[0].numel,   # adaptive_avg_pool2d: 1 per input
-           "flop_counter": zero},                                             # element; aten::mean: unsupported
+           "fvcore": input_elements,       # fvcore's adaptive_avg_pool2d handle: one per input element
+           "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
     kinds={"global_pool": "global average pooling"},
-    spec=SpecForm("global_avg_pool", lambda layer: GlobalAvgPool(layer.get("mean", bool, False)), fields="mean"),
-    lower=lambda op, node, kit: (kit.Function(lambda x: x.mean((2, 3), keepdim=True)) if op.mean
-                                 else kit.nn.AdaptiveAvgPool2d(1)),
-    examples=(GlobalAvgPool(), GlobalAvgPool(mean=True)),
+    spec=SpecForm("global_avg_pool", lambda layer: GlobalAvgPool()),
+    lower=lambda op, node, kit: kit.nn.AdaptiveAvgPool2d(1),
+    examples=(GlobalAvgPool(),),
+))
+
+
+def mean_shape(op: Mean, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = inputs[0]
+    axes = sorted({ctx.axis(x, dim) for dim in op.dims})
+    if op.keepdim:
+        return Shape(x.layout, tuple(1 if i in axes else size for i, size in enumerate(x.dims)))
+    kept = [i for i in range(x.rank) if i not in axes]
+    layout = "".join(x.layout[i] for i in kept)
+    if len(kept) == 2:
+        layout = "NC"                   # what is left of the sample is its features
+    return Shape(layout, tuple(x.dims[i] for i in kept))
+
+
+MEAN = register(OpDef(
+    Mean,
+    shape=mean_shape,
+    params=zero,
+    madds=zero,
+    flops={"costmodel": input_elements,    # per output element: its window's additions and one multiply
+           "papers": zero,
+           "fvcore": zero,                 # aten::mean is unsupported by fvcore: 0
+           "flop_counter": zero},
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"global_pool": "global average pooling"},
+    spec=SpecForm("mean", lambda layer: Mean(tuple(layer.get("dims", list, [2, 3])),
+                                             layer.get("keepdim", bool, False)), fields="dims, keepdim"),
+    lower=lambda op, node, kit: kit.Function(
+        lambda x, dims=tuple(node.inputs[0].axis(d) for d in op.dims): x.mean(dims, keepdim=op.keepdim)),
+    examples=(Mean((2, 3), keepdim=True), Mean((2, 3)), Example(Mean((1,)), layout="NLC")),
 ))
 
 

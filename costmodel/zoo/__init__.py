@@ -16,7 +16,8 @@ from .entry import ModelEntry, ModelOption  # noqa: F401  (re-exported)
 
 MODULES = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "shufflenet_v1", "shufflenet_v2", "xception", "mobilenext",
            "blazeface", "fd_mobilenet", "vgg", "alexnet", "squeezenet", "googlenet", "inception_v3", "resnet", "vit",
-           "mobilevit", "efficientnet", "mnasnet", "ghostnet",)
+           "mobilevit", "efficientnet", "mnasnet", "ghostnet", "mobilenet_v4",
+           "efficientformer",)
 
 MODELS: dict[str, ModelEntry] = {}
 

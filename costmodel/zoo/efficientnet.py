@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
 from ..ir import Network
-from ..ops import Activation, Add, Conv2d, Flatten, GlobalAvgPool, Multiply
+from ..ops import Activation, Add, Conv2d, Flatten, GlobalAvgPool, Mean, Multiply
 from ..scaling import ChannelsOf, Expanded, Scaled, Width, scaled_repeats
 from .entry import ModelEntry
 
@@ -55,7 +55,7 @@ def squeeze_excite(builder: GraphBuilder, prefix: str, x: str, reduced: Width, a
                    gate: str = "sigmoid") -> str:
     """timm's ``SqueezeExcite``: ``x * gate(conv_expand(act1(conv_reduce(x.mean((2, 3))))))``, both 1x1
     convolutions with bias; the functional steps are ``mean`` and ``mul``."""
-    builder.add(f"{prefix}.mean", GlobalAvgPool(mean=True), x)
+    builder.add(f"{prefix}.mean", Mean((2, 3), keepdim=True), x)
     builder.add(f"{prefix}.conv_reduce", Conv2d(reduced, kernel=1, bias=True))
     builder.add(f"{prefix}.act1", Activation(activation))
     builder.add(f"{prefix}.conv_expand", Conv2d(ChannelsOf(x), kernel=1, bias=True))

@@ -30,7 +30,9 @@ def test_only_the_classifier_changes(model):
     heads = {"inception_v3": {"AuxLogits.fc", "fc"},
              # SqueezeNet's classifier is a 1x1 convolution; its ReLU, pool and flatten carry the classes on
              "squeezenet1_0": {"classifier.1", "classifier.2", "classifier.3", "flatten"},
-             "squeezenet1_1": {"classifier.1", "classifier.2", "classifier.3", "flatten"}}
+             "squeezenet1_1": {"classifier.1", "classifier.2", "classifier.3", "flatten"},
+             # two distillation heads, averaged
+             "efficientformer_l1": {"head", "head_dist", "average.add", "average.div"}}
     assert set(changed) == heads.get(model, {thousand.layers[-1].name})
     weighted = [pair for pair in changed.values() if pair[0].kind in ("linear", "pointwise")]
     assert weighted and all(before.output_shape.channels == 1000 and after.output_shape.channels == 10
