@@ -22,8 +22,8 @@ from .tensor import (ChannelShuffle, Concat, DropPath, Dropout, Flatten, Pad, Pa
 __all__ = [
     "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "ChannelShuffle",
     "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example", "FieldReader", "Flatten",
-    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean", "Multiply", "OpDef",
-    "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale",
+    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean", "Multiply",
+    "OpDef", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale",
     "ScaledDotProductAttention", "Select", "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose",
     "Unflatten", "Unsqueeze", "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",
 ]
