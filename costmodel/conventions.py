@@ -25,15 +25,18 @@ class Convention:
 
 CONVENTIONS = {
     "costmodel": Convention(
-        "costmodel", "2 FLOPs per multiply-accumulate + bias adds + element-wise ops (BN 2, ReLU 1, ReLU6 2, "
-        "h-sigmoid 4, h-swish 5, sigmoid 4, SiLU 5 per element; pooling per window element; add and multiply "
-        "1 per output element)"),
+        "costmodel", "2 FLOPs per multiply-accumulate + bias adds + element-wise ops (BN 2, LayerNorm and "
+        "GroupNorm 7, ReLU 1, ReLU6 2, h-sigmoid 4, h-swish 5, sigmoid 4, SiLU 5, GELU 5 per element; softmax 5 and "
+        "attention's scale 1 per score; pooling per window element; add and multiply 1 per output element)"),
     "papers": Convention(
-        "papers", "the papers' mult-adds: multiply-accumulates of convolutions and fully connected layers only"),
+        "papers", "the papers' mult-adds: multiply-accumulates of convolutions, fully connected layers and matrix "
+        "products (attention's included) only"),
     "fvcore": Convention(
-        "fvcore", "fvcore's 'flops' (multiply-accumulates of conv and linear, BatchNorm 2 per element, global "
-        "average pool 1 per input element; other ops 0)"),
+        "fvcore", "fvcore's 'flops' (multiply-accumulates of conv, linear and matmul but not of "
+        "scaled_dot_product_attention, BatchNorm 2 and LayerNorm / GroupNorm 5 per element, adaptive average "
+        "pool 1 per input element, upsampling 1 or 4 per output element; other ops 0)"),
     "flop_counter": Convention(
-        "flop_counter", "torch FlopCounterMode: 2 per multiply-accumulate of conv and linear; other ops 0"),
+        "flop_counter", "torch 2.13 FlopCounterMode: 2 per multiply-accumulate of conv, linear and matmul, and of "
+        "scaled dot-product attention where torch runs its math path instead of the CPU flash kernel; other ops 0"),
 }
 DEFAULT_CONVENTION = "costmodel"

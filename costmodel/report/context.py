@@ -292,12 +292,15 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
              for metric in total_metrics()]
     table.append({"metric": f"estimated latency on {device.name} (ms)",
                   "values": [n["roofline"]["total_ms"] for n in networks], "human": ["estimate"] * len(networks)})
-    table.append({"metric": "design-review flags (G1/G2/G3/G4)",
-                  "values": ["/".join(str(n["review"][g]["flagged"]) for g in ("G1", "G2", "G3", "G4"))
+    table.append({"metric": "design-review flags (G1/G2/G3/G4/A1)",
+                  "values": ["/".join(str(n["review"][g]["flagged"]) for g in ("G1", "G2", "G3", "G4", "A1"))
                              for n in networks], "human": [""] * len(networks)})
     kinds = [kind for kind in kind_titles() if any(kind in n["result"].by_kind() for n in networks)]
     stacked = [[n["result"].by_kind().get(kind, {}).get("madds", 0) for n in networks] for kind in kinds]
     kinds_with_madds = [(kind, values) for kind, values in zip(kinds, stacked) if any(values)]
+    traffic = [(kind, [n["result"].by_kind().get(kind, {}).get("memory_access_bytes", 0) for n in networks])
+               for kind in kinds]
+    kinds_with_traffic = [(kind, values) for kind, values in traffic if any(values)]
 
     background_accuracy, background_params, highlight_accuracy, highlight_params, unpublished = [], [], [], [], []
     published = {point.key: point for point in published_points()}
@@ -324,6 +327,8 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
         "table": table, "device": device, "kind_columns": [metric.heading for metric in summed_metrics()],
         "stacked_chart": plots.stacked_kinds_chart([n["label"] for n in networks], [k for k, _ in kinds_with_madds],
                                                    [v for _, v in kinds_with_madds]),
+        "memory_chart": plots.stacked_kinds_chart([n["label"] for n in networks], [k for k, _ in kinds_with_traffic],
+                                                  [v for _, v in kinds_with_traffic], "memory access (MB)"),
         "accuracy_chart": plots.scatter_chart(background_accuracy, highlight_accuracy, "mult-adds (exact, log scale)",
                                               "published ImageNet top-1 (%)"),
         "params_chart": plots.scatter_chart(background_params, highlight_params, "mult-adds (exact, log scale)",

@@ -25,7 +25,10 @@ KIND_COLORS = {
     "conv": "#4c72b0", "pointwise": "#dd8452", "depthwise": "#55a868", "group": "#c44e52", "linear": "#8172b3",
     "batchnorm": "#937860", "activation": "#da8bc3", "pool": "#8c8c8c", "global_pool": "#ccb974",
     "add": "#64b5cd", "mul": "#2f4b7c", "concat": "#a05195", "split": "#d45087", "shuffle": "#f95d6a",
-    "flatten": "#bbbbbb", "dropout": "#dddddd",
+    "flatten": "#bbbbbb", "dropout": "#dddddd", "deconv": "#6d904f", "layernorm": "#b47cc7",
+    "groupnorm": "#c4ad66", "softmax": "#f28e2b", "attention": "#e15759", "matmul": "#ff9d9a",
+    "reshape": "#cccccc", "permute": "#9c755f", "pad": "#bab0ac", "patches": "#76b7b2", "resize": "#59a14f",
+    "embedding": "#edc948", "scale": "#af7aa1",
 }
 
 
@@ -150,8 +153,9 @@ def roofline_chart(peak_gflops: float, bandwidth_gbps: float, intensity: Sequenc
     return _svg(figure)
 
 
-def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Sequence[Sequence[int]]) -> str:
-    """Mult-adds per layer kind, one stacked bar per network."""
+def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Sequence[Sequence[int]],
+                        ylabel: str = "mult-adds (M)") -> str:
+    """A metric per layer kind (mult-adds by default; values in millions), one stacked bar per network."""
     figure, axis = plt.subplots(figsize=(1.4 * len(networks) + 3, 3.6))
     bottoms = [0.0] * len(networks)
     for kind, values in zip(kinds, madds):
@@ -159,7 +163,7 @@ def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Se
                  color=KIND_COLORS.get(kind, "#888888"))
         bottoms = [b + v / 1e6 for b, v in zip(bottoms, values)]
     axis.set_xticks(range(len(networks)), networks, rotation=15, ha="right")
-    axis.set_ylabel("mult-adds (M)")
+    axis.set_ylabel(ylabel)
     _legend(axis, frameon=False, fontsize=7, bbox_to_anchor=(1.0, 1.0), loc="upper left")
     return _svg(figure)
 

@@ -11,6 +11,10 @@
 - G4, element-wise operations are non-negligible: ReLU-type activations, adds and multiplies move memory but do
   little arithmetic. When their share of the network's memory access is at least G4_SHARE, each element-wise layer
   with at least G4_LAYER_SHARE of it is flagged; all are listed by memory access.
+- A1, attention's score matrix grows with the square of the token count: an attention of L queries over S keys
+  writes and reads B L S scores (B: batch x heads), against (L + S) E for its q, k and v; at twice the input side a
+  map has 4x the tokens and its scores 16x. Flagged: an attention layer (fused attention, an attention bias, the
+  explicit form's softmax) whose score traffic is at least A1_SHARE of its own memory access.
 """
 from __future__ import annotations
 
@@ -19,13 +23,15 @@ from dataclasses import dataclass
 
 from ..analysis import Analysis
 from ..ir import INPUT, Network
-from ..ops import Add, Concat, Conv2d
+from ..ops import Add, Concat, Conv2d, ScaledDotProductAttention
 
 G1_RATIO = 2.0
 G3_BRANCHES = 3
 G4_SHARE = 0.10
 G4_LAYER_SHARE = 0.01
 ELEMENTWISE_KINDS = ("activation", "add", "mul")
+A1_SHARE = 0.5
+ATTENTION_KINDS = ("attention", "softmax")
 
 
 @dataclass(frozen=True)
@@ -122,17 +128,46 @@ def g4_elementwise(result: Analysis) -> tuple[float, list[Finding]]:
     return share, findings
 
 
+def a1_attention(result: Analysis) -> tuple[float, list[Finding]]:
+    """A1: each attention layer's score traffic, and the share of the network's memory access that grows with the
+    square of the tokens."""
+    total = result.totals["memory_access"]
+    quadratic, findings = 0, []
+    for layer in result.layers:
+        if layer.kind not in ATTENTION_KINDS:
+            continue
+        op = _node(result.network, layer.name).op
+        out = layer.output_shape
+        if isinstance(op, ScaledDotProductAttention):
+            queries, keys = out.dims[-2], layer.input_shapes[1].dims[-2]
+            scores = out.numel // out.dims[-1] * keys
+            score_traffic = 2 * scores
+        else:                        # the score matrix itself: read and written
+            queries, keys = out.dims[-2], out.dims[-1]
+            scores, score_traffic = out.numel, layer.memory_access
+        quadratic += score_traffic
+        share = score_traffic / layer.memory_access if layer.memory_access else 0.0
+        findings.append(Finding("A1", layer.name, f"{queries:,} queries x {keys:,} keys: {scores:,} scores, "
+                                f"{score_traffic:,} of the layer's {layer.memory_access:,} elements of memory access "
+                                f"({100 * share:.0f}%)", share >= A1_SHARE))
+    return (quadratic / total if total else 0.0), findings
+
+
 def review(result: Analysis) -> dict[str, object]:
     """Every guideline's findings, flagged rows first, with a one-line summary each."""
     g4_share, g4 = g4_elementwise(result)
+    a1_share, a1 = a1_attention(result)
     sections = {"G1": g1_channel_ratio(result), "G2": g2_group_convolutions(result), "G3": g3_fragmentation(result),
-                "G4": g4}
+                "G4": g4, "A1": a1}
     summaries = {
         "G1": f"1x1 convolutions with a channel ratio of {G1_RATIO:g}:1 or more",
         "G2": "group convolutions (depthwise excluded)",
         "G3": f"merges of {G3_BRANCHES} or more branches with operators of their own",
         "G4": f"element-wise layers move {100 * g4_share:.1f}% of all memory access (at {100 * G4_SHARE:g}% or "
               f"more, those with {100 * G4_LAYER_SHARE:g}% or more each are flagged)",
+        "A1": f"attention's score matrices move {100 * a1_share:.1f}% of all memory access, a share that grows with "
+              f"the square of the tokens (4x the tokens, 16x the scores); flagged where scores are "
+              f"{100 * A1_SHARE:g}% or more of the layer's own",
     }
     return {
         guideline: {

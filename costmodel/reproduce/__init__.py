@@ -6,7 +6,7 @@ from typing import Callable
 
 from ..errors import CostModelError
 from ..fileio import write_atomic
-from . import mobilenet_v1, mobilenet_v2_v3, shufflenet, xception
+from . import mobilenet_v1, mobilenet_v2_v3, recent, shufflenet, xception
 from .core import Figure, Reproduction, Row
 
 PAPERS: dict[str, dict[str, Callable[[], Reproduction]]] = {
@@ -14,6 +14,7 @@ PAPERS: dict[str, dict[str, Callable[[], Reproduction]]] = {
     "mobilenet_v2": mobilenet_v2_v3.V2_TABLES,
     "mobilenet_v3": mobilenet_v2_v3.V3_TABLES,
     "shufflenet_v1": shufflenet.V1_TABLES, "shufflenet_v2": shufflenet.V2_TABLES, "xception": xception.TABLES,
+    **recent.TABLES,
 }
 
 

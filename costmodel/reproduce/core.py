@@ -87,14 +87,20 @@ class Reproduction:
         return all(figure.agrees for row in self.rows for figure in row.figures)
 
     def table_view(self) -> Table:
-        metrics = [figure.metric for figure in self.rows[0].figures]
+        """One column group per metric any row prints; a row that does not print a metric leaves it empty."""
+        metrics = list(dict.fromkeys(figure.metric for row in self.rows for figure in row.figures))
         columns = ["row", "costmodel setting"]
         for metric in metrics:
             columns += [f"paper {metric}", f"costmodel {metric}", "exact", "difference", "agrees"]
         table = Table(tuple(columns), align=("l", "l") + ("r", "r", "r", "r", "l") * len(metrics))
         for row in self.rows:
             cells: list[str] = [row.label, row.setting]
-            for figure in row.figures:
+            figures = {figure.metric: figure for figure in row.figures}
+            for metric in metrics:
+                figure = figures.get(metric)
+                if figure is None:
+                    cells += ["-"] * 5
+                    continue
                 cells += [figure.printed, figure.costmodel_text(), figure.detail or grouped(figure.exact),
                           figure.difference_text(),
                           "yes" if figure.agrees else "NO"]

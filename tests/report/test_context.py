@@ -101,6 +101,25 @@ def test_design_review_g1_g2_g3_g4():
     assert f"{100 * elementwise / result.totals['memory_access']:.1f}%" in g4["summary"]
 
 
+def test_design_review_a1_attention_grows_with_the_square_of_the_tokens():
+    """MobileViT-XXS at 256, stage 2: 4 sequences of 256 patches, 4 heads of 16: 4 x 4 x 256 x 256 scores, written
+    and read once, against q, k, v and the output of 4 x 4 x 256 x 16 each."""
+    a1 = review(costmodel.analyze("mobilevit_xxs"))["A1"]
+    assert a1["checked"] == 9 and a1["flagged"] == 6            # the 16-token last stage is not score-dominated
+    first = a1["findings"][0]
+    scores, rest = 4 * 4 * 256 * 256, 4 * (4 * 4 * 256 * 16)
+    assert first.layer == "stages.2.1.transformer.0.attn.sdpa"
+    assert (f"256 queries x 256 keys: {scores:,} scores, {2 * scores:,} of the layer's {2 * scores + rest:,} "
+            "elements of memory access (89%)") in first.figures
+    assert review(costmodel.analyze("mobilenet_v1"))["A1"]["checked"] == 0
+    # at twice the side, 4x the tokens: 16x the scores
+    double = review(costmodel.analyze("mobilevit_xxs", resolution=512))["A1"]["findings"][0]
+    assert f"1,024 queries x 1,024 keys: {16 * scores:,} scores" in double.figures
+    # the explicit form: the softmax's input and output are the score matrix
+    explicit = review(costmodel.analyze("vit_tiny", options={"attention": "explicit"}))["A1"]
+    assert explicit["checked"] == 12 and f"{3 * 197 * 197:,} scores" in explicit["findings"][0].figures
+
+
 def test_compare_context():
     context = compare_context(["mobilenet_v1:alpha=0.75", "mobilenet_v2", "shufflenet_v2:alpha=1.5"])
     table = {row["metric"]: row["values"] for row in context["table"]}
@@ -113,3 +132,8 @@ def test_compare_context():
         parse_compare_spec("mobilenet_v1:alpha")
     with pytest.raises(CostModelError, match="at least two networks"):
         compare_context(["mobilenet_v1"])
+    hybrid = compare_context(["vit_tiny", "mobilenet_v2:depth=1.5"])
+    assert hybrid["memory_chart"].startswith("<svg") and "attention" in hybrid["memory_chart"]
+    table = {row["metric"]: row["values"] for row in hybrid["table"]}
+    assert table["design-review flags (G1/G2/G3/G4/A1)"][0].endswith("/12")      # 12 attention blocks of 197 tokens
+    assert "depth=1.5" in hybrid["networks"][1]["setting"]
