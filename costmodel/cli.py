@@ -218,7 +218,8 @@ def list_models(fmt: str) -> None:
     if fmt == "json":
         entries: list[dict[str, Any]] = [
             {"name": e.name, "description": e.description, "source": e.source, "alpha": e.accepts_alpha,
-             "resolution": e.accepts_resolution, "num_classes": 1000 if e.classifier else None,
+             "depth": e.accepts_depth, "resolution": e.accepts_resolution,
+             "num_classes": 1000 if e.classifier else None,
              "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "choices": list(o.choices),
                           "help": o.help} for o in e.options]}
             for e in MODELS.values()]
@@ -249,6 +250,8 @@ def _accepts(entry: Any) -> list[str]:
         lines.append("no width multiplier (alpha must be 1)")
     elif entry.alpha_choices:
         lines.append(f"alpha: {', '.join(f'{a:g}' for a in entry.alpha_choices)} only")
+    if entry.accepts_depth:
+        lines.append("--depth D: each repeated stage of n blocks keeps ceil(D x n)")
     if not entry.accepts_resolution:
         lines.append("fixed input size (no --rho or --resolution)")
     if not entry.classifier:

@@ -9,16 +9,16 @@ from costmodel.verify import compare
 
 
 @lru_cache(maxsize=None)
-def lowered(model: str, alpha: float = 1.0, resolution: int | None = None, options: tuple = ()):
-    return to_torch(model, alpha=alpha, resolution=resolution, options=dict(options))
+def lowered(model: str, alpha: float = 1.0, resolution: int | None = None, options: tuple = (), depth: float = 1.0):
+    return to_torch(model, alpha=alpha, resolution=resolution, options=dict(options), depth=depth)
 
 
 def check(model: str, alpha: float = 1.0, resolution: int | None = None, options: tuple = (),
-          against: str = "fvcore"):
+          against: str = "fvcore", depth: float = 1.0):
     convention = "fvcore" if against == "fvcore" else "flop_counter"
     result = costmodel.analyze(model, alpha=alpha, resolution=resolution, options=dict(options),
-                               convention=convention)
-    return compare(result, lowered(model, alpha, resolution, options), against)
+                               convention=convention, depth=depth)
+    return compare(result, lowered(model, alpha, resolution, options, depth), against)
 
 
 def compare_network(network, alpha: float = 1.0, against: str = "fvcore"):

@@ -53,7 +53,8 @@ def test_analyze_switches_to_the_compiled_program_and_keeps_its_errors():
 
 
 @pytest.mark.parametrize("model", ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "shufflenet_v2",
-                                   "inception_v3", "googlenet", "blazeface_backbone"])
+                                   "inception_v3", "googlenet", "blazeface_backbone", "efficientnet_b0", "vit_tiny",
+                                   "mobilevit_xs", "mobilenet_v4_hybrid_medium", "efficientformer_l1", "ghostnet"])
 def test_numpy_grid_equals_one_setting_at_a_time(model):
     from costmodel.sweep import sweep
     entry = MODELS[model]

@@ -65,6 +65,13 @@ def test_variants_agree_with_fvcore(model, alpha, options):
     _assert_agrees(check(model, alpha, options=options))
 
 
+@pytest.mark.parametrize("model, depth", [("efficientnet_b0", 1.4), ("mobilevit_xxs", 0.5), ("vit_tiny", 0.25),
+                                          ("efficientformer_l1", 1.5), ("mnasnet_a1", 1.3), ("shufflenet_v2", 0.5)])
+def test_depth_variants_agree(model, depth):
+    _assert_agrees(check(model, depth=depth))
+    _assert_agrees(check(model, depth=depth, against="flopcounter"))
+
+
 @pytest.mark.parametrize("model", list(MODELS))
 def test_agrees_with_flop_counter_mode(model):
     _assert_agrees(check(model, against="flopcounter"))
