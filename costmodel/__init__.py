@@ -19,10 +19,14 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """``to_torch`` imports torch, so it loads only when asked for (``costmodel.verify.verify`` likewise)."""
+    """``to_torch`` and ``from_torch`` import torch, so they load only when asked for (``costmodel.verify.verify``
+    likewise)."""
     if name == "to_torch":
         from .torch_lowering import to_torch
         return to_torch
+    if name == "from_torch":
+        from .importer import from_torch
+        return from_torch
     raise AttributeError(f"module 'costmodel' has no attribute {name!r}")
 
 
@@ -32,5 +36,5 @@ __all__ = [
     "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerCost", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean",
     "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding",
     "Scale", "ScaledDotProductAttention", "Scaled", "Select", "Slice", "Softmax", "Split", "Squeezed", "Subtract",
-    "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "make_divisible", "to_torch",
+    "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "from_torch", "make_divisible", "to_torch",
 ]

@@ -24,8 +24,13 @@ from .results import DEFAULT_DTYPE, DTYPE_BYTES
 _FORMAT = click.Choice(["text", "csv", "json", "markdown"])
 
 
-def _parse_options(pairs: Sequence[str]) -> dict[str, str]:
+def _parse_options(pairs: Sequence[str], input_size: str | None = None, strict: bool = False) -> dict[str, str]:
+    """``-O name=value`` pairs as a dict, with ``--input`` and ``--strict`` (an imported module's) added."""
     options: dict[str, str] = {}
+    if input_size is not None:
+        options["input"] = input_size
+    if strict:
+        options["strict"] = "true"
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
@@ -95,16 +100,19 @@ def cli() -> None:
               help="Element type for memory in bytes.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
               help="A model option (see `costmodel list`); repeatable.")
+@click.option("--input", "input_size", default=None, metavar="CxHxW",
+              help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
+@click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 def table(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
           per_layer: bool, by_kind: bool, fmt: str, convention: str, dtype: str, options: Sequence[str],
-          output: str | None) -> None:
+          input_size: str | None, strict: bool, output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
     --resolution."""
     from .views import render
 
     result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention,
-                     dtype=dtype, options=_parse_options(options), depth=depth)
+                     dtype=dtype, options=_parse_options(options, input_size, strict), depth=depth)
     _emit(render(result, fmt, per_layer=per_layer, by_kind=by_kind), output)
 
 
@@ -120,15 +128,19 @@ def table(model: str, alpha: float, depth: float, rho: float | None, resolution:
               help="The reference: fvcore's FlopCountAnalysis or torch's FlopCounterMode.")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
+@click.option("--input", "input_size", default=None, metavar="CxHxW",
+              help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
+@click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 def verify_command(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
-                   against: str, fmt: str, options: Sequence[str], output: str | None) -> int:
+                   against: str, fmt: str, options: Sequence[str], input_size: str | None, strict: bool,
+                   output: str | None) -> int:
     """Check MODEL's counts against fvcore (or FlopCounterMode) on the lowered torch module, per layer.
     Exit status 0 when everything agrees, 1 when anything differs."""
     from .verify import render_verification, verify
 
     check = verify(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, against=against,
-                   options=_parse_options(options), depth=depth)
+                   options=_parse_options(options, input_size, strict), depth=depth)
     _emit(render_verification(check, fmt), output)
     return 0 if check.agrees else 1
 
@@ -147,14 +159,18 @@ def verify_command(model: str, alpha: float, depth: float, rho: float | None, re
               help="Element type for memory in bytes.")
 @click.option("--no-fvcore", is_flag=True, help="Skip the fvcore cross-check even when torch is installed.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
+@click.option("--input", "input_size", default=None, metavar="CxHxW",
+              help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
+@click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
 def report(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
-           device: str, dtype: str, no_fvcore: bool, options: Sequence[str], output: str) -> None:
+           device: str, dtype: str, no_fvcore: bool, options: Sequence[str], input_size: str | None, strict: bool,
+           output: str) -> None:
     """A self-contained HTML design review of MODEL: costs, plots, roofline, guidelines, fvcore cross-check."""
     from .report import write_report
 
     write_report(output, model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
-                 options=_parse_options(options), device=device, dtype=dtype, cross_check=not no_fvcore,
+                 options=_parse_options(options, input_size, strict), device=device, dtype=dtype, cross_check=not no_fvcore,
                  depth=depth)
     click.echo(f"costmodel: wrote {output}", err=True)
 
@@ -189,10 +205,13 @@ def compare(models: Sequence[str], device: str, dtype: str, batch: int, output: 
 @click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True)
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
+@click.option("--input", "input_size", default=None, metavar="CxHxW",
+              help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
+@click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the CSV to FILE.")
 def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None,
                   depth_range: str | None, batch: int, convention: str, dtype: str, options: Sequence[str],
-                  output: str | None) -> None:
+                  input_size: str | None, strict: bool, output: str | None) -> None:
     """Every total of MODEL at every point of a (depth x) alpha x resolution (or rho) grid, as CSV (one row per
     point)."""
     from .sweep import parse_range, parse_resolutions, sweep
@@ -204,7 +223,7 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
     rhos = parse_range(rho_range, "rho", integer=False) if rho_range is not None else None
     depths = parse_range(depth_range, "depth", integer=False) if depth_range is not None else None
     result = sweep(model, alphas, resolutions, rhos=rhos, batch=batch, convention=convention, dtype=dtype,
-                   options=_parse_options(options), depths=depths)
+                   options=_parse_options(options, input_size, strict), depths=depths)
     _emit(result.csv(), output)
 
 

@@ -23,7 +23,7 @@ from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Scaled,
 
 Pair = tuple[int, int]
 INPUT = "input"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+_NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 
 
 def pair_of(value: object, what: str, minimum: int, maximum: int = MAX_SIZE) -> Pair:

@@ -9,7 +9,7 @@ from .errors import CostModelError
 from .ir import Network
 from .scaling import check_alpha, check_batch, check_depth, input_size
 
-MODEL_KINDS = "a zoo name, a spec file or a Network"
+MODEL_KINDS = "a zoo name, a spec file, file.py:factory, package.module:factory or a Network"
 
 
 def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = None,
@@ -26,6 +26,18 @@ def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = No
         return model, None
     if not isinstance(model, str):
         raise CostModelError(f"model must be {MODEL_KINDS}, got {type(model).__name__}")
+    from .importer.loader import looks_like_import
+
+    if looks_like_import(model):
+        from .importer.entry import imported_entry
+
+        entry = imported_entry(model, options, depth)
+        return entry.at(entry.model.resolution), entry
+    if options and "strict" in options:      # nothing of a zoo model or spec file is opaque
+        options = {key: value for key, value in options.items() if key != "strict"}
+    if options and "input" in options:
+        raise CostModelError("--input applies to an imported module (file.py:factory or package.module:factory); "
+                             "a zoo model or spec file takes --resolution")
     zoo = _zoo()
     entry = zoo.MODELS.get(model)
     if entry is None:
@@ -83,4 +95,7 @@ def settle(model: "str | Network", alpha: float = 1.0, rho: float | None = None,
         if (rho is not None or resolution is not None) and not entry.accepts_resolution:
             raise CostModelError(f"model {network.name!r} has a fixed input size; rho and resolution are not "
                                  "accepted")
-    return Setting(network, alpha, input_size(network.base_resolution, rho, resolution), batch, entry)
+    size = input_size(network.base_resolution, rho, resolution)
+    if hasattr(entry, "at"):
+        network = entry.at(size)          # an imported module, mapped at the asked size
+    return Setting(network, alpha, size, batch, entry)

@@ -141,6 +141,16 @@ class Analysis:
             rows[kind] = row
         return rows
 
+    def not_counted(self) -> dict[str, int]:
+        """The calls of an imported module that costmodel has no formula for (its opaque nodes), with how often
+        each occurs: they keep their shapes and parameters and count nothing else."""
+        counts: dict[str, int] = {}
+        for node in self.network.nodes:
+            target = getattr(node.op, "target", None)
+            if node.op.op_name == "opaque" and target:
+                counts[target] = counts.get(target, 0) + 1
+        return counts
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``costmodel table --format json`` (schema in the README)."""
         height, width = self.resolution
@@ -160,6 +170,7 @@ class Analysis:
                 for layer in self.layers
             ],
             "by_kind": self.by_kind(),
+            "not_counted": self.not_counted(),
         }
 
     def to_frame(self) -> "pandas.DataFrame":

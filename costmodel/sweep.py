@@ -246,6 +246,12 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
         base = network.base_resolution
         raise CostModelError(f"model {network.name!r} has a fixed input size of "
                              f"{base[0] if base[0] == base[1] else f'{base[0]}x{base[1]}'}")
+    if hasattr(entry, "at"):            # an imported module: each size is mapped, and must give the same nodes
+        for size in sizes:
+            if entry.at(size).nodes != network.nodes:
+                raise CostModelError(f"{network.name}: at {size[0]}x{size[1]} the module maps to other nodes (an "
+                                     "op costmodel does not count keeps a fixed shape); count each size with "
+                                     "costmodel table")
     parts = [_grid_totals(each, alpha_values, sizes, batch, convention) for each in networks]
     width = DTYPE_BYTES[dtype]
     columns = _Columns(alphas, sizes, rhos, depths)

@@ -78,11 +78,14 @@ def quiet_reference_tools() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def _reference_counts(module: Any, against: str) -> tuple[dict[str, int], int, dict[str, int], dict[str, int]]:
-    """(flops by module name, total flops, params by module name, uncounted ops) from the reference tool."""
+def _reference_counts(module: Any, against: str, x: Any = None
+                      ) -> tuple[dict[str, int], int, dict[str, int], dict[str, int]]:
+    """(flops by module name, total flops, params by module name, uncounted ops) from the reference tool, on
+    ``x`` (default: the lowered module's example input). FlopCounterMode's names lose the root's class name; the
+    root is ""."""
     import torch
 
-    x = module.example_input()
+    x = module.example_input() if x is None else x
     with quiet_reference_tools():
         from fvcore.nn import FlopCountAnalysis, parameter_count
 
@@ -99,6 +102,7 @@ def _reference_counts(module: Any, against: str) -> tuple[dict[str, int], int, d
         prefix = f"{type(module).__name__}."
         by_module = {name[len(prefix):]: sum(counts.values()) for name, counts in counter.get_flop_counts().items()
                      if name.startswith(prefix)}
+        by_module[""] = int(counter.get_total_flops())
         return by_module, int(counter.get_total_flops()), params, {}
 
 
@@ -161,6 +165,11 @@ def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | N
                      convention=REFERENCES[against], options=options, depth=depth)
     require_reference_tools()
     check_memory(result)
+    if isinstance(model_or_network, str):
+        from .importer.loader import looks_like_import
+
+        if looks_like_import(model_or_network):
+            return _verify_imported(result, model_or_network, options, against)
     from .torch_lowering import to_torch
 
     try:
@@ -237,3 +246,64 @@ def render_verification(check: Verification, fmt: str = "text") -> str:
             "uncounted_ops": dict(sorted(check.uncounted_ops.items())),
         }, indent=2) + "\n"
     return f"{header}\n\n{table.text()}{footer}"
+
+
+def _verify_imported(result: Analysis, model: str, options: Mapping[str, Any] | None, against: str) -> Verification:
+    """An imported module checked on itself (not on a lowering): costmodel's nodes are summed by the module that
+    owns them (a function's node by the module whose forward called it), the reference's counts by module less
+    those of its child modules."""
+    import torch
+
+    from .importer.entry import imported_entry
+
+    module = imported_entry(model, options).model.module
+    channels = result.input_shape.channels
+    x = torch.zeros(result.batch, channels, *result.resolution)
+    was_training = module.training
+    module.eval()
+    try:
+        by_module, total, params, uncounted = _reference_counts(module, against, x)
+    except (RuntimeError, MemoryError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CostModelError(f"torch could not run {result.model}: {reason}") from None
+    finally:
+        module.train(was_training)
+    layers = compare_by_owner(result, module, by_module, params)
+    return Verification(result.model, result.alpha, result.resolution, against, layers, result.totals["flops"],
+                        total, result.totals["params"], params.get("", 0), uncounted)
+
+
+def compare_by_owner(result: Analysis, module: Any, by_module: Mapping[str, int],
+                     params: Mapping[str, int]) -> tuple[LayerCheck, ...]:
+    """One check per module that owns nodes: costmodel's FLOPs and parameters of its nodes beside the reference's
+    count of the module less its children's (both tools count a module with everything below it)."""
+    children: dict[str, list[str]] = {}
+    names = [name for name, _ in module.named_modules()]
+    for name in names:
+        if name:
+            children.setdefault(name.rsplit(".", 1)[0] if "." in name else "", []).append(name)
+    known = set(names)
+
+    def owner(node: str) -> str:
+        path = node
+        while path and path not in known:
+            path = path.rsplit(".", 1)[0] if "." in path else ""
+        return path
+
+    flops: dict[str, int] = {}
+    own_params: dict[str, int] = {}
+    kinds: dict[str, list[str]] = {}
+    for layer in result.layers:
+        path = owner(layer.name)
+        flops[path] = flops.get(path, 0) + layer.flops
+        own_params[path] = own_params.get(path, 0) + layer.params
+        kinds.setdefault(path, [])
+        if layer.kind not in kinds[path]:
+            kinds[path].append(layer.kind)
+
+    def own(counts: Mapping[str, int], path: str) -> int:
+        return counts.get(path, 0) - sum(counts.get(child, 0) for child in children.get(path, ()))
+
+    paths = [path for path in names if path in flops or own(by_module, path) or own(params, path)]
+    return tuple(LayerCheck(path or "(root)", "+".join(kinds.get(path, [])) or "-", flops.get(path, 0),
+                            own(by_module, path), own_params.get(path, 0), own(params, path)) for path in paths)

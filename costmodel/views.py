@@ -114,7 +114,8 @@ def json_schema() -> str:
         '  "layers": [{"name", "kind", "output_shape": per-sample sizes ([C, H, W], [L, C], [F], ...),',
         '              "layout": "NCHW" | "NLC" | "NC" | another (one letter per axis, batch N first),',
         f'              {fields(layer_metrics())}}}],',
-        f'  "by_kind": {{kind: {{"layers", {fields(summed_metrics())}, "<each>_share"}}}}',
+        f'  "by_kind": {{kind: {{"layers", {fields(summed_metrics())}, "<each>_share"}}}},',
+        '  "not_counted": {call: times}   an imported module\'s calls costmodel has no formula for ({} if none)',
         "}",
     ]
     meanings = [f"- `{metric.field}`: {metric.description}." for metric in (*total_metrics(), *layer_metrics())
@@ -124,6 +125,12 @@ def json_schema() -> str:
 
     return ("\n".join(lines) + "\n\n" + "\n".join(textwrap.wrap("kind: " + kinds, 116)) + "\n\n" +
             "\n".join(unique) + "\n")
+
+
+def not_counted_text(analysis: Analysis) -> str:
+    """``not counted: aten.foo x 3, ...``: the calls of an imported module costmodel has no formula for."""
+    calls = ", ".join(f"{printable(target)} x {count}" for target, count in sorted(analysis.not_counted().items()))
+    return f"not counted: {calls} (kept with their shapes and parameters; 0 for everything else)"
 
 
 def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_kind: bool = False) -> str:
@@ -148,6 +155,8 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
                   f"FLOPs convention '{analysis.convention}': {convention}\n"]
         if analysis.network.source:
             parts.append(f"architecture: {printable(analysis.network.source)}\n")
+        if analysis.not_counted():
+            parts.append(f"{not_counted_text(analysis)}\n")
         return "".join(parts)
     if fmt == "markdown":
         parts = [f"# {printable(analysis.model)}\n\n`{setting_text(analysis)}`\n\n", totals_table(analysis).markdown()]
@@ -160,5 +169,7 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
         parts.append(f"\nFLOPs convention '{analysis.convention}': {convention}.\n")
         if analysis.network.source:
             parts.append(f"Architecture: {printable(analysis.network.source)}.\n")
+        if analysis.not_counted():
+            parts.append(f"\n{not_counted_text(analysis)}\n")
         return "".join(parts)
     raise CostModelError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

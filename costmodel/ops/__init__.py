@@ -4,11 +4,12 @@ The families register in the order below, which is the order of the layer kinds 
 new declaration in its family's module, or a new module added to this list.
 """
 from . import (conv, linear, norm, activation, pool, elementwise, tensor, resize, parameters,  # noqa: F401
-               attention)                                                                # (registration order)
+               attention, imported)                                                      # (registration order)
 from .activation import ACTIVATIONS, Activation, Softmax
 from .attention import AttentionBias, MatMul, ScaledDotProductAttention
 from .conv import Conv2d, ConvTranspose2d, same_padding
-from .elementwise import Add, Multiply, Scale, Subtract
+from .elementwise import Add, Broadcast, Multiply, Scale, Shift, Subtract
+from .imported import Opaque, UnusedParameters
 from .linear import Linear
 from .norm import BatchNorm, GroupNorm, LayerNorm
 from .parameters import ClassToken, LayerScale, PositionEmbedding
@@ -24,6 +25,6 @@ __all__ = [
     "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example", "FieldReader", "Flatten",
     "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean", "Multiply",
     "OpDef", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale",
-    "ScaledDotProductAttention", "Select", "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose",
+    "ScaledDotProductAttention", "Select", "Shift", "Broadcast", "Opaque", "UnusedParameters", "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose",
     "Unflatten", "Unsqueeze", "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",
 ]

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..errors import CostModelError
 from ..ir import Op, check_bool, check_number
 from ..shapes import NodeShapes, Shape, ShapeContext, format_shape
 from ..symbolic import both, negate
 from .common import costmodel_only, output_elements, read_write, zero
-from .registry import FieldReader, OpDef, SpecForm, register
+from .pool import Mean
+from .registry import Example, FieldReader, OpDef, SpecForm, register
 
 
 @dataclass(frozen=True)
@@ -198,4 +200,90 @@ SCALE = register(OpDef(
     lower=lambda op, node, kit: kit.Function(
         lambda x, factor=node.output.dims[-1] ** -0.5 if op.factor is None else op.factor: x * factor),
     examples=(Scale(0.125), Scale()),
+))
+
+
+@dataclass(frozen=True)
+class Shift(Op):
+    """Addition of a constant ``value`` (``x + 3`` in a hard sigmoid written out: ``relu6(x + 3) / 6``)."""
+
+    value: float = 0.0
+    op_name: ClassVar[str] = "shift"
+
+    def __post_init__(self) -> None:
+        check_number(self.value, "shift value")
+
+
+SHIFT = register(OpDef(
+    Shift,
+    shape=lambda op, inputs, ctx: inputs[0],
+    params=zero,
+    madds=zero,
+    flops=costmodel_only(output_elements),     # one addition per element; aten::add is unsupported by fvcore
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"add": "element-wise add"},
+    spec=SpecForm("shift", lambda layer: Shift(layer.get("value", (int, float), required=True)), fields="value"),
+    lower=lambda op, node, kit: kit.Function(lambda x, value=op.value: x + value),
+    examples=(Shift(3.0),),
+))
+
+
+@dataclass(frozen=True)
+class Broadcast(Op):
+    """An element-wise ``function`` (add, sub, mul, div) of two tensors under torch's broadcasting rules: sizes are
+    compared from the last axis, and a size of 1 (or a missing axis) stretches to the other's (``x + x.mean((2, 3),
+    keepdim=True)``; ``a / b`` of an imported module)."""
+
+    function: str = "add"
+    arity: ClassVar[tuple[int, float]] = (2, 2)
+    op_name: ClassVar[str] = "broadcast"
+
+    def __post_init__(self) -> None:
+        if self.function not in BROADCAST_FUNCTIONS:
+            raise CostModelError(f"unknown broadcast function {self.function!r}; known: "
+                                 f"{', '.join(BROADCAST_FUNCTIONS)}")
+
+
+BROADCAST_FUNCTIONS = ("add", "sub", "mul", "div")
+
+
+def broadcast_shape(op: Broadcast, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    a, b = inputs
+    longer = a if a.rank >= b.rank else b
+    dims = list(longer.dims)
+    for offset in range(1, min(a.rank, b.rank) + 1):
+        x, y = a.dims[-offset], b.dims[-offset]
+        if type(x) is int and x == 1:
+            continue
+        if type(y) is int and y == 1:
+            dims[-offset] = x
+            continue
+        ctx.require(x == y, lambda: f"cannot broadcast shapes {format_shape(a)} and {format_shape(b)}")
+        dims[-offset] = x
+    return Shape(longer.layout, tuple(dims))
+
+
+def _broadcast_lowering(op: Broadcast, node: NodeShapes, kit: Any) -> Any:
+    functions = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+                 "div": lambda x, y: x / y}
+    return kit.Function(functions[op.function])
+
+
+BROADCAST = register(OpDef(
+    Broadcast,
+    shape=broadcast_shape,
+    params=zero,
+    madds=zero,
+    flops=costmodel_only(output_elements),     # one operation per output element; fvcore skips aten::add and mul
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"broadcast": "element-wise, broadcast"},
+    spec=SpecForm("broadcast", lambda layer: Broadcast(layer.get("function", str, "add")),
+                  fields="function (add, sub, mul, div)"),
+    lower=_broadcast_lowering,
+    examples=(Example(Broadcast("add"), prelude=(("pooled", Mean((2, 3), keepdim=True), ("input",)),),
+                      inputs=("input", "pooled")),
+              Example(Broadcast("div"), prelude=(("pooled", Mean((2, 3), keepdim=True), ("input",)),),
+                      inputs=("pooled", "input"))),
 ))

@@ -185,6 +185,8 @@ def merged_letter(layout: str, start: int, end: int) -> str:
         return "L"
     if end == len(layout) - 1 and "C" not in kept:
         return "C"
+    if kept == "NHW" and start == 1:
+        return "C"          # channels split for a shuffle, merged back: N x (G*D) x H x W is an image again
     return free_letter(kept)
 
 
@@ -258,6 +260,18 @@ class Unflatten(Op):
             raise CostModelError(f"like must be a node name, got {self.like!r}")
 
 
+def _image_letters(split: str, kept: str, count: int) -> str:
+    """The names of an image's axes where a split makes one: features into a C x H x W map (``x.view(n, c, 1, 1)``,
+    a decoder's first map), tokens into an H x W map; "" otherwise (the new axes get letters of their own)."""
+    if "H" in kept or "W" in kept:
+        return ""
+    if split == "C" and kept == "N" and count == 3:
+        return "CHW"
+    if split == "L" and kept == "NC" and count == 2:
+        return "HW"
+    return ""
+
+
 def unflatten_shape(op: Unflatten, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
     x = inputs[0]
     axis = ctx.axis(x, op.dim)
@@ -280,10 +294,11 @@ def unflatten_shape(op: Unflatten, inputs: tuple[Shape, ...], ctx: ShapeContext)
     else:
         ctx.require(total == known, lambda: f"cannot split an axis of {total} into {list(op.sizes)}")
     kept = x.layout[:axis] + x.layout[axis + 1:]
-    letters = ""
-    for size in op.sizes:
-        letter = size if size in ("H", "W") and size not in kept + letters else free_letter(kept + letters)
-        letters += letter
+    letters = _image_letters(x.layout[axis], kept, len(op.sizes)) if not op.like else ""
+    if not letters:
+        for size in op.sizes:
+            letter = size if size in ("H", "W") and size not in kept + letters else free_letter(kept + letters)
+            letters += letter
     return Shape(x.layout[:axis] + letters + x.layout[axis + 1:], x.dims[:axis] + tuple(sizes) + x.dims[axis + 1:])
 
 

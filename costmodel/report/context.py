@@ -245,7 +245,13 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as (model, analyze arguments, model options).
     ``alpha``, ``rho``, ``depth``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are
     the model's options."""
+    from ..importer.loader import looks_like_import
+    from ..models import _zoo
+
     model, _, rest = text.partition(":")
+    if looks_like_import(text) and model not in _zoo().MODELS:     # file.py:factory[:key=value,...]
+        factory, _, rest = rest.partition(":")
+        model = f"{model}:{factory}"
     if not model:
         raise CostModelError(f"compare: {text!r} names no model (write MODEL or MODEL:key=value,...)")
     arguments: dict[str, Any] = {}

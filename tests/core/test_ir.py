@@ -41,9 +41,11 @@ def test_a_layer_may_also_be_a_group_of_layers():
 
 
 def test_bad_names_and_arity():
-    for bad in ("", "1abc", "a..b", "a b", "a.", "input"):
+    for bad in ("", "a-b", "a..b", "a b", "a.", "input", ".a"):
         with pytest.raises(CostModelError):
             Node(bad, Conv2d(8, 3), ("input",))
+    # module paths of an nn.Sequential start with a digit (an imported module's ``0.conv``)
+    assert Node("0.conv", Conv2d(8, 3), ("input",)).name == "0.conv"
     with pytest.raises(CostModelError, match="add takes at least 2 input"):
         Node("sum", Add(), ("input",))
     with pytest.raises(CostModelError, match="conv2d takes 1 input"):
@@ -136,6 +138,6 @@ def test_analyze_argument_errors():
         costmodel.analyze("mobilenet_v2x")
     with pytest.raises(CostModelError, match="has no option 'groups'"):
         costmodel.analyze("mobilenet_v1", options={"groups": 3})
-    with pytest.raises(CostModelError, match="model must be a zoo name, a spec file or a Network"):
+    with pytest.raises(CostModelError, match="model must be a zoo name, a spec file, file.py:factory, package.module:factory or a Network"):
         costmodel.analyze(42)
     assert issubclass(CostModelError, ValueError)

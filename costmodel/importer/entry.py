@@ -1,0 +1,78 @@
+"""An imported model as the commands see it: like a zoo entry, it says what the model accepts (no width or depth
+multiplier; any input size) and builds its network, here by mapping the traced module at each asked size."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..errors import CostModelError
+
+INPUT_OPTION = "input"
+
+
+def parse_input(value: str) -> tuple[int, int, int]:
+    """``CxHxW`` (``3x224x224``) or ``HxW`` / ``N`` (three channels)."""
+    parts = str(value).lower().split("x")
+    try:
+        sizes = [int(part) for part in parts]
+    except ValueError:
+        raise CostModelError(f"--input must be CxHxW (3x224x224), got {value!r}") from None
+    if len(sizes) == 1:
+        sizes = [3, sizes[0], sizes[0]]
+    elif len(sizes) == 2:
+        sizes = [3, *sizes]
+    if len(sizes) != 3 or any(size < 1 or size > 1 << 16 for size in sizes):
+        raise CostModelError(f"--input must be CxHxW with sizes in [1, 65536], got {value!r}")
+    return sizes[0], sizes[1], sizes[2]
+
+
+@dataclass
+class ImportedEntry:
+    """A ``file.py:factory`` or ``package.module:factory`` argument, loaded and traced once."""
+
+    name: str
+    model: Any                              # importer.torch_graph.TorchModel
+    accepts_alpha: bool = False
+    accepts_depth: bool = False
+    accepts_resolution: bool = True
+    alpha_choices: tuple = ()
+    options: tuple = ()
+    classifier: bool = False
+    description: str = ""
+    source: str = ""
+    _cache: dict = field(default_factory=dict)
+
+    def check_alpha(self, alpha: float) -> None:
+        if alpha != 1.0:
+            raise CostModelError(f"{self.name} is an imported module: a width multiplier does not apply to it "
+                                 "(--alpha must be 1)")
+
+    def at(self, size: tuple[int, int]) -> Any:
+        """The network at input size ``size``."""
+        return self.model.network(size)
+
+
+_LOADED: dict[tuple, ImportedEntry] = {}
+
+
+def imported_entry(model: str, options: "Mapping[str, Any] | None" = None, depth: float = 1.0) -> ImportedEntry:
+    """The entry of an import argument; the module is loaded and traced once per argument and options."""
+    from .loader import load_module
+
+    options = dict(options or {})
+    if depth != 1.0:
+        raise CostModelError(f"{model} is an imported module: a depth multiplier does not apply to it "
+                             "(--depth must be 1)")
+    strict = str(options.pop("strict", "")).lower() in ("1", "true", "yes")
+    input_value = options.pop(INPUT_OPTION, None)
+    input_size = parse_input(input_value) if input_value is not None else (3, 224, 224)
+    key = (model, tuple(sorted((k, str(v)) for k, v in options.items())), input_size, strict)
+    if key not in _LOADED:
+        module = load_module(model, options)
+        from .torch_graph import TorchModel
+
+        name = model.rsplit("/", 1)[-1]
+        traced = TorchModel(module, input_size, name=name, strict=strict)
+        _LOADED[key] = ImportedEntry(name, traced, description=f"imported: {type(module).__name__}",
+                                     source=model)
+    return _LOADED[key]

@@ -1,0 +1,722 @@
+"""What each torch module type and function is in costmodel's ops (the importer's table, as fvcore's handles map
+each ATen op to a counter).
+
+``call_module`` maps a leaf module of the fx graph (one of ``torch.nn``'s) by its type; ``call_function`` maps a
+function or tensor method by its name. Each checks what the real call would check (a convolution's input
+channels, a linear layer's input features) so that a size the module cannot take is refused, not counted. A call
+with no entry here becomes an ``Opaque`` node: its shape comes from running that one call on meta tensors, its
+parameters are kept, and it is listed as not counted.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import TYPE_CHECKING, Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import CostModelError
+from ..ops import (Activation, AdaptiveAvgPool, Add, BatchNorm, Broadcast, ChannelShuffle, ClassToken, Concat,
+                   Conv2d, ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm,
+                   LayerScale, Linear, MatMul, Mean, Multiply, Pad, Permute, Pool2d, PositionEmbedding, Scale,
+                   ScaledDotProductAttention, Select, Shift, Slice, Softmax, Split, Subtract, Transpose, Unsqueeze)
+from ..shapes import Shape
+from .reshape import reshape_steps
+
+if TYPE_CHECKING:
+    from .torch_graph import Builder, TorchModel
+
+ACTIVATION_MODULES: dict[type, Callable[[Any], "str | None"]] = {
+    nn.ReLU: lambda m: "relu", nn.ReLU6: lambda m: "relu6", nn.Hardswish: lambda m: "hswish",
+    nn.Hardsigmoid: lambda m: "hsigmoid", nn.Sigmoid: lambda m: "sigmoid", nn.SiLU: lambda m: "silu",
+    nn.Tanh: lambda m: "tanh", nn.LeakyReLU: lambda m: "leaky_relu",
+    nn.GELU: lambda m: "gelu_tanh" if m.approximate == "tanh" else "gelu",
+    nn.Hardtanh: lambda m: "relu6" if (m.min_val, m.max_val) == (0.0, 6.0) else None,
+}
+
+ACTIVATION_FUNCTIONS = {
+    "relu": "relu", "relu_": "relu", "relu6": "relu6", "hardswish": "hswish", "hardsigmoid": "hsigmoid",
+    "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "silu": "silu", "tanh": "tanh", "leaky_relu": "leaky_relu",
+}
+
+PASS_THROUGH = {"contiguous", "clone", "detach", "float", "to", "type_as", "identity", "requires_grad_"}
+
+
+def _tensors(values: Any) -> "tuple[Any, ...]":
+    from .torch_graph import Tensor
+
+    found: list[Any] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Tensor):
+            found.append(value)
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+    walk(values)
+    return tuple(found)
+
+
+def _sizes(shape: Shape) -> tuple[int, ...]:
+    return tuple(int(size) for size in shape.dims)
+
+
+def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bool = False) -> Any:
+    """The output sizes of ``call`` on meta tensors of the arguments' shapes (for a call costmodel does not count);
+    ``with_count``: also the length of a tuple result (None for a tensor)."""
+    from .torch_graph import Learned, Tensor
+
+    def meta(value: Any) -> Any:
+        if isinstance(value, Tensor):
+            return torch.empty(_sizes(value.shape), device="meta")
+        if isinstance(value, Learned):
+            return torch.empty(value.sizes, device="meta")
+        if isinstance(value, (tuple, list)):
+            return type(value)(meta(item) for item in value)
+        if isinstance(value, dict):
+            return {key: meta(item) for key, item in value.items()}
+        return value
+    try:
+        result = call(*meta(args), **meta(kwargs))
+    except Exception:
+        return (None, None) if with_count else None
+    count = len(result) if isinstance(result, (tuple, list)) else None
+    while isinstance(result, (tuple, list)) and result:
+        result = result[0]
+    sizes = tuple(result.shape) if isinstance(result, torch.Tensor) else None
+    return (sizes, count) if with_count else sizes
+
+
+def _check(condition: bool, message: Callable[[], str]) -> None:
+    if not condition:
+        raise CostModelError(message())
+
+
+def _conv(builder: "Builder", name: str, module: Any, x: Any, transposed: bool = False) -> Any:
+    _check(x.shape.layout == "NCHW", lambda: f"{name} ({type(module).__name__}) needs an image, got "
+                                             f"{'x'.join(map(str, _sizes(x.shape)[1:]))}")
+    _check(x.shape.channels == module.in_channels,
+           lambda: f"{name} takes {module.in_channels} channels, it receives {x.shape.channels}")
+    padding = module.padding
+    if isinstance(padding, str):
+        padding = "valid" if padding == "valid" else tuple(d * (k - 1) // 2 for k, d in
+                                                          zip(module.kernel_size, module.dilation))
+    if transposed:
+        op = ConvTranspose2d(module.out_channels, tuple(module.kernel_size), tuple(module.stride), tuple(padding),
+                             tuple(module.output_padding), tuple(module.dilation), module.groups,
+                             module.bias is not None)
+    else:
+        op = Conv2d(module.out_channels, tuple(module.kernel_size), tuple(module.stride), padding,
+                    tuple(module.dilation), module.groups, module.bias is not None)
+    return builder.add(name, op, (x,))
+
+
+def call_module(builder: "Builder", name: str, module: nn.Module, args: tuple, kwargs: dict,
+                model: "TorchModel") -> Any:
+    """The node of a leaf module call; its parameters count as the module's."""
+    x = args[0] if args else next(iter(kwargs.values()), None)
+    fresh = model.claim(builder, name, module)
+    result = _module(builder, name, module, x, args, kwargs)
+    if result is None:
+        inputs = _tensors(args) + _tensors(kwargs)
+        sizes, count = _meta_shape(_meta_module(module), args, kwargs, with_count=True)
+        if sizes is None or not inputs:
+            raise CostModelError(f"{name}: cannot import {type(module).__name__}")
+        made = builder.opaque(name, f"module {type(module).__name__}", inputs, sizes, fresh)
+        return made if count is None else (made,) + (None,) * (count - 1)
+    return result
+
+
+def _meta_module(module: nn.Module) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        import copy
+
+        return copy.deepcopy(module).to("meta")(*args, **kwargs)
+    return run
+
+
+def _module(builder: "Builder", name: str, module: nn.Module, x: Any, args: tuple, kwargs: dict) -> Any:
+    kind = type(module)
+    if kind in (nn.Identity,):
+        return x
+    if kind is nn.Conv2d:
+        return _conv(builder, name, module, x)
+    if kind is nn.ConvTranspose2d:
+        return _conv(builder, name, module, x, transposed=True)
+    if kind is nn.BatchNorm2d or (kind is nn.BatchNorm1d and x.shape.layout == "NC"):
+        _check(x.shape.channels == module.num_features,
+               lambda: f"{name} takes {module.num_features} channels, it receives {x.shape.channels}")
+        return builder.add(name, BatchNorm(affine=module.affine), (x,))
+    if kind is nn.Linear:
+        last = x.shape.dims[-1]
+        _check(last == module.in_features,
+               lambda: f"{name} takes {module.in_features} features, it receives {last}")
+        _check(x.shape.layout[-1] == "C", lambda: f"{name}: costmodel's linear layer reads the channels (C) last")
+        return builder.add(name, Linear(module.out_features, module.bias is not None), (x,))
+    if kind in ACTIVATION_MODULES:
+        function = ACTIVATION_MODULES[kind](module)
+        return builder.add(name, Activation(function), (x,)) if function else None
+    if kind in (nn.MaxPool2d, nn.AvgPool2d):
+        if kind is nn.MaxPool2d and module.dilation not in (1, (1, 1)):
+            return None
+        stride = module.stride if module.stride else module.kernel_size
+        op = Pool2d("max" if kind is nn.MaxPool2d else "avg", _pair(module.kernel_size), _pair(stride),
+                    _pair(module.padding), module.ceil_mode,
+                    getattr(module, "count_include_pad", True))
+        return builder.add(name, op, (x,))
+    if kind is nn.AdaptiveAvgPool2d:
+        return _adaptive(builder, name, x, module.output_size)
+    if kind is nn.Flatten:
+        return builder.add(name, Flatten(module.start_dim, module.end_dim), (x,))
+    if kind in (nn.Dropout, nn.Dropout2d, nn.AlphaDropout):
+        return builder.add(name, Dropout(module.p), (x,))
+    if kind is nn.LayerNorm:
+        return builder.add(name, LayerNorm(len(module.normalized_shape), module.elementwise_affine,
+                                           module.bias is not None), (x,))
+    if kind is nn.GroupNorm:
+        return builder.add(name, GroupNorm(module.num_groups, module.affine), (x,))
+    if kind is nn.Softmax:
+        return builder.add(name, Softmax(module.dim if module.dim is not None else -1), (x,))
+    if kind in (nn.ZeroPad2d, nn.ConstantPad2d):
+        return builder.add(name, Pad(tuple(module.padding)), (x,))
+    if kind is nn.ChannelShuffle:
+        return builder.add(name, ChannelShuffle(module.groups), (x,))
+    if kind in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
+        mode = "bilinear" if kind is nn.UpsamplingBilinear2d else module.mode
+        if kind is nn.UpsamplingBilinear2d:
+            return None                       # align_corners=True: not costmodel's bilinear
+        return _interpolate(builder, name, x, module.size, module.scale_factor, mode,
+                            getattr(module, "align_corners", None))
+    return None
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)  # type: ignore[return-value]
+
+
+def _adaptive(builder: "Builder", name: str, x: Any, output: Any) -> Any:
+    output = _pair(output)
+    output = tuple(x.shape.dims[2 + i] if size is None else size for i, size in enumerate(output))
+    if output == (1, 1):
+        return builder.add(name, GlobalAvgPool(), (x,))
+    return builder.add(name, AdaptiveAvgPool(output), (x,))
+
+
+def _interpolate(builder: "Builder", name: str, x: Any, size: Any, scale: Any, mode: str,
+                 align_corners: Any) -> Any:
+    if mode not in ("nearest", "bilinear") or align_corners:
+        return None
+    height, width = x.shape.dims[2], x.shape.dims[3]
+    if size is not None:
+        target = _pair(size)
+        if target[0] % height or target[1] % width:
+            return None
+        factors = (target[0] // height, target[1] // width)
+    else:
+        factors = _pair(scale)
+        if any(float(f) != int(f) for f in factors):
+            return None
+        factors = tuple(int(f) for f in factors)
+    return builder.add(name, Interpolate(mode, scale=factors), (x,))
+
+
+# --- functions and tensor methods ---------------------------------------------------------------------------------
+
+def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name, default)
+
+
+def _dims_of(shape: Shape, dims: Any) -> tuple[int, ...]:
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    return tuple(int(d) % shape.rank for d in dims)
+
+
+def call_function(builder: "Builder", name: str, kind: str, target: Any, args: tuple, kwargs: dict,
+                  model: "TorchModel") -> Any:
+    """The value of a function or tensor method call: a node, a Python value (a size read from a shape), or a
+    chunk list."""
+    from .torch_graph import Chunks, Learned, Tensor
+
+    function = target if kind == "call_method" else getattr(target, "__name__", str(target))
+    function = str(function)
+    # Python values: sizes and arithmetic on them.
+    if target is getattr and kind == "call_function":
+        obj, attribute = args
+        if isinstance(obj, Tensor) and attribute == "shape":
+            return _sizes(obj.shape)
+        if isinstance(obj, Tensor) and attribute == "ndim":
+            return obj.shape.rank
+        if isinstance(obj, Learned) and attribute == "shape":
+            return obj.sizes
+        raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
+    from .torch_graph import Permuted
+
+    if not (_tensors(args) or _tensors(kwargs) or any(isinstance(a, (Learned, Chunks, Permuted)) for a in args)):
+        return _python(name, target, args, kwargs)
+    if target is operator.getitem:
+        return _getitem(builder, name, args[0], args[1])
+    x = args[0] if args else None
+    if function in ("size", "dim", "numel") and kind == "call_method" and isinstance(x, Tensor):
+        sizes = _sizes(x.shape)
+        if function == "dim":
+            return len(sizes)
+        if function == "numel":
+            return math.prod(sizes)
+        dim = _arg(args, kwargs, 1, "dim")
+        return sizes if dim is None else sizes[dim]
+    if isinstance(x, Learned) and function in ("expand", "expand_as", "view", "reshape", "to", "type_as"):
+        if function in ("expand", "expand_as"):
+            return Learned(x.name, x.sizes, x.parameter, expanded=True)
+        return x
+    handler = _FUNCTIONS.get(function)
+    if handler is not None:
+        result = handler(builder, name, args, kwargs, model)
+        if result is not None:
+            return result
+    return _opaque_call(builder, name, kind, target, function, args, kwargs, model)
+
+
+def _python(name: str, target: Any, args: tuple, kwargs: dict) -> Any:
+    """A call on Python values only (``h * w``, ``c // g``): evaluated now."""
+    if callable(target):
+        try:
+            return target(*args, **kwargs)
+        except Exception as error:
+            raise CostModelError(f"{name}: {error}") from None
+    raise CostModelError(f"{name}: cannot evaluate {target}")
+
+
+def _getitem(builder: "Builder", name: str, value: Any, index: Any) -> Any:
+    from .torch_graph import Chunks, Tensor
+
+    if isinstance(value, Chunks):
+        dim_size = value.source.shape.dims[value.dim]
+        if value.dim == 1 and value.source.shape.layout[1] == "C" and len(set(value.sizes)) == 1 \
+                and value.sizes[0] * len(value.sizes) == dim_size:
+            return builder.add(name, Split(len(value.sizes), index % len(value.sizes)), (value.source,))
+        start = sum(value.sizes[:index])
+        return builder.add(name, Slice(value.dim, start, start + value.sizes[index]), (value.source,))
+    if isinstance(value, Tensor):
+        return _tensor_index(builder, name, value, index)
+    from .torch_graph import Permuted
+
+    if isinstance(value, Permuted) and isinstance(index, int):
+        return select_permuted(builder, name, value, index)
+    return value[index]
+
+
+def _tensor_index(builder: "Builder", name: str, x: Any, index: Any) -> Any:
+    """``x[...]`` with integers and slices: a select per integer, a slice per bounded slice."""
+    index = index if isinstance(index, tuple) else (index,)
+    if any(item is Ellipsis for item in index):
+        position = index.index(Ellipsis)
+        fill = x.shape.rank - (len(index) - 1)
+        index = index[:position] + (slice(None),) * fill + index[position + 1:]
+    result, axis = x, 0
+    for item in index:
+        if isinstance(item, slice):
+            if item.step not in (None, 1):
+                return None
+            size = result.shape.dims[axis]
+            start, stop, _ = item.indices(size)
+            if (start, stop) != (0, size):
+                if axis == 0:
+                    return None
+                result = builder.add(name, Slice(axis, start, stop), (result,))
+            axis += 1
+        elif isinstance(item, int):
+            if axis == 0:
+                return None
+            result = builder.add(name, Select(axis, item % result.shape.dims[axis]), (result,))
+        elif item is None:
+            result = builder.add(name, Unsqueeze(axis), (result,))
+            axis += 1
+        else:
+            return None
+    return result
+
+
+def _opaque_call(builder: "Builder", name: str, kind: str, target: Any, function: str, args: tuple, kwargs: dict,
+                 model: "TorchModel") -> Any:
+    from .torch_graph import Learned
+
+    inputs = _tensors(args) + _tensors(kwargs)
+    if kind == "call_method":
+        call = lambda *a, **k: getattr(a[0], function)(*a[1:], **k)  # noqa: E731
+    else:
+        call = target
+    sizes = _meta_shape(call, args, kwargs)
+    if sizes is None or not inputs:
+        raise CostModelError(f"{name}: cannot import {function} (costmodel could not find its output shape)")
+    params = 0
+    for value in list(args) + list(kwargs.values()):
+        if isinstance(value, Learned) and value.parameter and value.name not in builder.claimed:
+            builder.claimed.add(value.name)
+            params += math.prod(value.sizes)
+    return builder.opaque(name, f"{'Tensor.' if kind == 'call_method' else ''}{function}", inputs, sizes, params)
+
+
+def _claim(builder: "Builder", *values: Any) -> None:
+    from .torch_graph import Learned
+
+    for value in values:
+        if isinstance(value, Learned) and value.parameter:
+            builder.claimed.add(value.name)
+
+
+def _activation(function: str) -> Callable[..., Any]:
+    def handler(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+        return builder.add(name, Activation(function), (args[0],))
+    return handler
+
+
+def _hardtanh(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    low, high = _arg(args, kwargs, 1, "min_val", -1.0), _arg(args, kwargs, 2, "max_val", 1.0)
+    if (low, high) == (0.0, 6.0):
+        return builder.add(name, Activation("relu6"), (args[0],))
+    return None
+
+
+def _gelu(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    approximate = _arg(args, kwargs, 1, "approximate", "none")
+    return builder.add(name, Activation("gelu_tanh" if approximate == "tanh" else "gelu"), (args[0],))
+
+
+def _binary(function: str) -> Callable[..., Any]:
+    """``a + b``, ``a - b``, ``a * b``, ``a / b``: with a constant, a scale or a shift; with a learned tensor, a
+    position embedding or a layer scale; of two tensors, the element-wise op (broadcast when the shapes differ)."""
+    def handler(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+        from .torch_graph import Learned, Tensor
+
+        a, b = args[0], _arg(args, kwargs, 1, "other")
+        if function in ("add", "sub") and kwargs.get("alpha", 1) != 1:
+            return None
+        if function in ("radd", "rmul"):
+            a, b = b, a
+        if isinstance(a, (int, float)) and isinstance(b, Tensor) and function in ("add", "mul"):
+            a, b = b, a
+        if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
+            if function == "add":
+                return builder.add(name, Shift(float(b)), (a,))
+            if function == "sub":
+                return builder.add(name, Shift(-float(b)), (a,))
+            if function == "mul":
+                return builder.add(name, Scale(float(b)), (a,))
+            if function == "div" and b != 0:
+                return builder.add(name, Scale(1.0 / float(b)), (a,))
+            return None
+        if isinstance(a, Tensor) and isinstance(b, Learned) and b.parameter:
+            sizes = tuple(s for s in b.sizes)
+            sample = _sizes(a.shape)[1:]
+            if function == "add" and sizes in (sample, (1, *sample)):
+                _claim(builder, b)
+                return builder.add(name, PositionEmbedding(), (a,))
+            channels = a.shape.channels if "C" in a.shape.layout else None
+            if function == "mul" and math.prod(sizes) == channels and max(sizes) == channels:
+                _claim(builder, b)
+                return builder.add(name, LayerScale(), (a,))
+            return None
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            same = a.shape == b.shape
+            if same and function == "add":
+                return builder.add(name, Add(), (a, b))
+            if same and function == "sub":
+                return builder.add(name, Subtract(), (a, b))
+            if function == "mul" and (same or _gate(a.shape, b.shape) or _gate(b.shape, a.shape)):
+                return builder.add(name, Multiply(), (a, b))
+            return builder.add(name, Broadcast(function), (a, b))
+        return None
+    return handler
+
+
+def _gate(full: Shape, gate: Shape) -> bool:
+    return full.layout == gate.layout == "NCHW" and tuple(gate.dims[2:]) == (1, 1) and \
+        gate.dims[1] == full.dims[1] and tuple(full.dims[2:]) != (1, 1)
+
+
+def _cat(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    from .torch_graph import Learned, Tensor
+
+    tensors = list(_arg(args, kwargs, 0, "tensors"))
+    dim = _arg(args, kwargs, 1, "dim", 0)
+    if len(tensors) == 2 and isinstance(tensors[0], Learned) and isinstance(tensors[1], Tensor) and tensors[0].parameter:
+        token, x = tensors
+        if x.shape.layout == "NLC" and dim % 3 == 1 and math.prod(token.sizes) == x.shape.channels:
+            _claim(builder, token)
+            return builder.add(name, ClassToken(), (x,))
+        return None
+    if not all(isinstance(t, Tensor) for t in tensors):
+        return None
+    first = tensors[0].shape
+    if len(tensors) == 1:
+        return tensors[0]
+    if "C" in first.layout and dim % first.rank == first.layout.index("C") and \
+            all(t.shape.layout == first.layout for t in tensors):
+        return builder.add(name, Concat(), tuple(tensors))
+    return None
+
+
+def _chunk(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    from .torch_graph import Chunks
+
+    x, chunks = args[0], _arg(args, kwargs, 1, "chunks")
+    dim = _arg(args, kwargs, 2, "dim", 0) % x.shape.rank
+    size = x.shape.dims[dim]
+    step = -(-size // chunks)
+    sizes = tuple(min(step, size - start) for start in range(0, size, step))
+    return Chunks(x, sizes, dim)
+
+
+def _split(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    from .torch_graph import Chunks
+
+    x, split = args[0], _arg(args, kwargs, 1, "split_size_or_sections", _arg(args, kwargs, 1, "split_size"))
+    dim = _arg(args, kwargs, 2, "dim", 0) % x.shape.rank
+    size = x.shape.dims[dim]
+    if isinstance(split, int):
+        sizes = tuple(min(split, size - start) for start in range(0, size, split))
+    else:
+        sizes = tuple(split)
+    return Chunks(x, sizes, dim)
+
+
+def _reshape(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    shape = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    before = _sizes(x.shape)
+    total = math.prod(before)
+    shape = list(shape)
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        shape[shape.index(-1)] = total // known if known else 0
+    after = tuple(int(s) for s in shape)
+    _check(math.prod(after) == total, lambda: f"{name}: cannot view {list(before[1:])} as {list(after[1:])}")
+    if after == before:
+        return x
+    steps = reshape_steps(before, after)
+    if steps is None:
+        return None
+    return builder.chain(name, steps, x)
+
+
+def _flatten(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    start, end = _arg(args, kwargs, 1, "start_dim", 0), _arg(args, kwargs, 2, "end_dim", -1)
+    if start % x.shape.rank == 0:
+        return None
+    if start % x.shape.rank == end % x.shape.rank:
+        return x
+    return builder.add(name, Flatten(start, end), (x,))
+
+
+def _squeeze(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dims = _arg(args, kwargs, 1, "dim")
+    before = _sizes(x.shape)
+    drop = set(range(1, len(before))) if dims is None else set(_dims_of(x.shape, dims))
+    after = tuple(size for axis, size in enumerate(before) if not (axis in drop and size == 1 and axis > 0))
+    return _reshape(builder, name, (x, *after), {}, model)
+
+
+def _unsqueeze(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, dim = args[0], _arg(args, kwargs, 1, "dim")
+    return builder.add(name, Unsqueeze(dim), (x,))
+
+
+def _transpose(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dim0, dim1 = _arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1")
+    if dim0 % x.shape.rank == dim1 % x.shape.rank:
+        return x
+    return builder.add(name, Transpose(dim0, dim1), (x,))
+
+
+def _permute(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dims = args[1:] if len(args) > 1 else kwargs.get("dims")
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    dims = tuple(int(d) % x.shape.rank for d in dims)
+    if dims == tuple(range(len(dims))):
+        return x
+    if dims[0] != 0:
+        from .torch_graph import Permuted
+
+        return Permuted(x, dims)        # timm's qkv.permute(2, 0, 3, 1, 4), made when it is unbound
+    return builder.add(name, Permute(dims), (x,))
+
+
+def select_permuted(builder: "Builder", name: str, value: Any, index: int) -> Any:
+    """Piece ``index`` of a permute that brought axis ``dims[0]`` before the batch: that axis selected from the
+    source, then the other axes permuted (the batch first again)."""
+    axis = value.dims[0]
+    picked = builder.add(name, Select(axis, index % value.source.shape.dims[axis]), (value.source,))
+    rest = tuple(d - (d > axis) for d in value.dims[1:])
+    if rest == tuple(range(len(rest))):
+        return picked
+    if rest[0] != 0:
+        return None
+    return builder.add(name, Permute(rest), (picked,))
+
+
+def _unbind(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    from .torch_graph import Permuted
+
+    x, dim = args[0], _arg(args, kwargs, 1, "dim", 0)
+    if isinstance(x, Permuted):
+        if dim != 0:
+            return None
+        return tuple(select_permuted(builder, name, x, i) for i in range(x.source.shape.dims[x.dims[0]]))
+    axis = dim % x.shape.rank
+    if axis == 0:
+        return None
+    return tuple(builder.add(name, Select(axis, i), (x,)) for i in range(x.shape.dims[axis]))
+
+
+def _mean(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dims = _arg(args, kwargs, 1, "dim")
+    if dims is None:
+        return None
+    keepdim = bool(_arg(args, kwargs, 2, "keepdim", False))
+    return builder.add(name, Mean(_dims_of(x.shape, dims), keepdim), (x,))
+
+
+def _adaptive_pool(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return _adaptive(builder, name, args[0], _arg(args, kwargs, 1, "output_size"))
+
+
+def _pool(mode: str) -> Callable[..., Any]:
+    def handler(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+        x = args[0]
+        kernel = _pair(_arg(args, kwargs, 1, "kernel_size"))
+        stride = _arg(args, kwargs, 2, "stride") or kernel
+        padding = _pair(_arg(args, kwargs, 3, "padding", 0))
+        if mode == "max":
+            if _pair(_arg(args, kwargs, 4, "dilation", 1)) != (1, 1):
+                return None
+            ceil = bool(_arg(args, kwargs, 5, "ceil_mode", False))
+            include = True
+        else:
+            ceil = bool(_arg(args, kwargs, 4, "ceil_mode", False))
+            include = bool(_arg(args, kwargs, 5, "count_include_pad", True))
+            if _arg(args, kwargs, 6, "divisor_override") is not None:
+                return None
+        return builder.add(name, Pool2d(mode, kernel, _pair(stride), padding, ceil, include), (x,))
+    return handler
+
+
+def _softmax(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    dim = _arg(args, kwargs, 1, "dim")
+    return builder.add(name, Softmax(-1 if dim is None else dim), (args[0],))
+
+
+def _matmul(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    from .torch_graph import Tensor
+
+    a, b = args[0], _arg(args, kwargs, 1, "other", _arg(args, kwargs, 1, "mat2"))
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.shape.rank != b.shape.rank or a.shape.rank < 3:
+        return None
+    return builder.add(name, MatMul(), (a, b))
+
+
+def _sdpa(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    q, k, v = args[:3]
+    if _arg(args, kwargs, 3, "attn_mask") is not None or _arg(args, kwargs, 5, "is_causal", False):
+        return None
+    scale = kwargs.get("scale")
+    return builder.add(name, ScaledDotProductAttention(scale), (q, k, v))
+
+
+def _dropout(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return args[0]
+
+
+def _interpolate_function(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return _interpolate(builder, name, args[0], _arg(args, kwargs, 1, "size"), _arg(args, kwargs, 2, "scale_factor"),
+                        _arg(args, kwargs, 3, "mode", "nearest"), _arg(args, kwargs, 4, "align_corners"))
+
+
+def _pad(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    mode = _arg(args, kwargs, 2, "mode", "constant")
+    if mode != "constant":
+        return None
+    return builder.add(name, Pad(tuple(_arg(args, kwargs, 1, "pad"))), (args[0],))
+
+
+def _layer_norm(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    from .torch_graph import Learned
+
+    x, shape = args[0], _arg(args, kwargs, 1, "normalized_shape")
+    weight, bias = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
+    if weight is not None and not isinstance(weight, Learned) or bias is not None and weight is None:
+        return None
+    _claim(builder, weight, bias)
+    return builder.add(name, LayerNorm(len(shape), weight is not None, bias is not None), (x,))
+
+
+def _linear(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    from .torch_graph import Learned
+
+    x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
+    if not isinstance(weight, Learned) or len(weight.sizes) != 2 or x.shape.layout[-1] != "C":
+        return None
+    _check(x.shape.dims[-1] == weight.sizes[1],
+           lambda: f"{name} takes {weight.sizes[1]} features, it receives {x.shape.dims[-1]}")
+    _claim(builder, weight, bias)
+    return builder.add(name, Linear(weight.sizes[0], bias is not None), (x,))
+
+
+def _conv2d(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    from .torch_graph import Learned
+
+    x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
+    if not isinstance(weight, Learned) or x.shape.layout != "NCHW":
+        return None
+    out, per_group, kh, kw = weight.sizes
+    groups = _arg(args, kwargs, 6, "groups", 1)
+    padding = _arg(args, kwargs, 4, "padding", 0)
+    dilation = _pair(_arg(args, kwargs, 5, "dilation", 1))
+    if isinstance(padding, str):
+        padding = "valid" if padding == "valid" else (dilation[0] * (kh - 1) // 2, dilation[1] * (kw - 1) // 2)
+    _check(x.shape.channels == per_group * groups,
+           lambda: f"{name} takes {per_group * groups} channels, it receives {x.shape.channels}")
+    _claim(builder, weight, bias)
+    op = Conv2d(out, (kh, kw), _pair(_arg(args, kwargs, 3, "stride", 1)), padding if isinstance(padding, str)
+                else _pair(padding), dilation, groups, bias is not None)
+    return builder.add(name, op, (x,))
+
+
+def _channel_shuffle(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return builder.add(name, ChannelShuffle(_arg(args, kwargs, 1, "groups")), (args[0],))
+
+
+def _pass_through(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return args[0]
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **{name: _activation(function) for name, function in ACTIVATION_FUNCTIONS.items()},
+    "hardtanh": _hardtanh, "hardtanh_": _hardtanh, "gelu": _gelu,
+    "add": _binary("add"), "iadd": _binary("add"), "add_": _binary("add"), "radd": _binary("radd"),
+    "sub": _binary("sub"), "isub": _binary("sub"), "sub_": _binary("sub"),
+    "mul": _binary("mul"), "imul": _binary("mul"), "mul_": _binary("mul"), "rmul": _binary("rmul"),
+    "truediv": _binary("div"), "div": _binary("div"), "itruediv": _binary("div"), "div_": _binary("div"),
+    "cat": _cat, "concat": _cat, "chunk": _chunk, "split": _split,
+    "view": _reshape, "reshape": _reshape, "flatten": _flatten, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
+    "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind,
+    "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
+    "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
+    "dropout": _dropout, "dropout2d": _dropout, "interpolate": _interpolate_function, "pad": _pad,
+    "layer_norm": _layer_norm, "linear": _linear, "conv2d": _conv2d, "channel_shuffle": _channel_shuffle,
+    **{name: _pass_through for name in PASS_THROUGH},
+}

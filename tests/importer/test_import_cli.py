@@ -1,0 +1,91 @@
+"""The command line takes file.py:factory and package.module:factory wherever it takes a model."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("fvcore")
+
+from helpers import run  # noqa: E402
+
+MODELS = str(Path(__file__).parent / "models.py")
+
+
+def by_hand_squeeze_excite_params(channels=24):
+    """conv 3->C 3x3 with bias, fc1 C->C/4 and fc2 C/4->C 1x1 with biases."""
+    squeezed = channels // 4
+    return (3 * 9 * channels + channels) + (channels * squeezed + squeezed) + (squeezed * channels + channels)
+
+
+def test_table_of_a_file_factory_with_arguments(capsys):
+    status, out, err = run(["table", f"{MODELS}:build:name='se'", "--input", "3x16x16", "--format", "json"], capsys)
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["totals"]["params"] == by_hand_squeeze_excite_params()
+    assert document["resolution"] == 16 and document["not_counted"] == {}
+    names = [layer["name"] for layer in document["layers"]]
+    assert names[:2] == ["conv", "adaptive_avg_pool2d"]
+
+
+def test_options_become_factory_arguments_and_resolution_sizes(capsys):
+    status, out, err = run(["table", f"{MODELS}:build", "-O", "name=se", "-O", "channels=32", "--resolution", "20",
+                            "--format", "json"], capsys)
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["totals"]["params"] == by_hand_squeeze_excite_params(32)
+    assert document["layers"][0]["output_shape"] == [32, 20, 20]
+
+
+def test_a_module_path_factory(capsys):
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        status, out, err = run(["table", "models:SqueezeExciteNet", "--input", "3x16x16", "--format", "json"], capsys)
+    finally:
+        sys.path.remove(str(Path(__file__).parent))
+    assert status == 0, err
+    assert json.loads(out)["totals"]["params"] == by_hand_squeeze_excite_params()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--alpha", "0.5"], "a width multiplier does not apply to it"),
+    (["--depth", "2"], "a depth multiplier does not apply to it"),
+    (["--input", "3xAx4"], "--input must be CxHxW"),
+    (["--strict", "-O", "name=attention", "-O", "how=mha"], "cannot count module MultiheadAttention (--strict)"),
+    (["-O", "nonsense=1"], "fails: "),
+])
+def test_refusals_are_one_line(argv, message, capsys):
+    status, out, err = run(["table", f"{MODELS}:build", "--input", "3x32x32", *argv], capsys)
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_file_and_factory(capsys):
+    status, _, err = run(["table", "/nonexistent/net.py:build"], capsys)
+    assert status == 2 and "no such file" in err
+    status, _, err = run(["table", f"{MODELS}:nothing_here"], capsys)
+    assert status == 2 and "has no 'nothing_here'" in err
+
+
+def test_verify_an_imported_module_on_itself(capsys):
+    status, out, err = run(["verify", f"{MODELS}:build", "-O", "name=functional", "--input", "3x32x32"], capsys)
+    assert status == 0, out + err
+    assert "every layer agrees with fvcore" in out
+    status, out, err = run(["verify", f"{MODELS}:build", "-O", "name=attention", "--input", "3x32x32",
+                            "--against", "flopcounter"], capsys)
+    assert status == 0, out + err
+
+
+def test_sweep_over_resolutions(capsys):
+    status, out, err = run(["sweep", f"{MODELS}:build:name='se'", "--resolution", "16:32:16"], capsys)
+    assert status == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 3
+
+
+def test_sweep_refuses_a_size_the_module_cannot_take(tmp_path, capsys):
+    source = tmp_path / "fixed.py"
+    source.write_text("import torch\n\ndef build():\n    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), "
+                      "torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 2))\n")
+    status, out, err = run(["sweep", f"{source}:build", "--input", "3x8x8", "--resolution", "8:10:2"], capsys)
+    assert status == 2 and "2 takes 144 features, it receives 256" in err
