@@ -170,8 +170,8 @@ def report(model: str, alpha: float, depth: float, rho: float | None, resolution
     from .report import write_report
 
     write_report(output, model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
-                 options=_parse_options(options, input_size, strict), device=device, dtype=dtype, cross_check=not no_fvcore,
-                 depth=depth)
+                 options=_parse_options(options, input_size, strict), device=device, dtype=dtype,
+                 cross_check=not no_fvcore, depth=depth)
     click.echo(f"costmodel: wrote {output}", err=True)
 
 

@@ -18,6 +18,13 @@ def shorten(message: str) -> str:
     return _LONG.sub(_cut, _QUOTED.sub(_cut, message))
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message (its type's name when it has none), for a one-line report of an
+    exception raised by code costmodel runs (torch, a user's module)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class CostModelError(ValueError):
     """Bad input: an argument, a model name, a spec, or a network whose shapes do not fit.
 

@@ -97,6 +97,11 @@ class Op:
         """True for an op that may not happen at some settings (its shape rule sets ``ShapeContext.skip``)."""
         return False
 
+    def not_counted(self) -> str:
+        """What this op stands for when costmodel has no formula for it ("" for every op it counts): an imported
+        call kept with its shape and parameters (``ops.Opaque``), listed in every output."""
+        return ""
+
     def refs(self) -> tuple[tuple[str, str], ...]:
         """The earlier nodes whose output shape this op reads without reading their data, as (field, node) pairs:
         a ``ChannelsOf`` width's node, and the node named by a ``like`` field (an op that restores an earlier map

@@ -49,6 +49,11 @@ def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = No
     return entry.network(options, depth), entry
 
 
+def is_zoo_model(name: str) -> bool:
+    """Whether ``name`` is a zoo model's name."""
+    return name in _zoo().MODELS
+
+
 _ZOO: list[Any] = []
 
 

@@ -146,8 +146,8 @@ class Analysis:
         each occurs: they keep their shapes and parameters and count nothing else."""
         counts: dict[str, int] = {}
         for node in self.network.nodes:
-            target = getattr(node.op, "target", None)
-            if node.op.op_name == "opaque" and target:
+            target = node.op.not_counted()
+            if target:
                 counts[target] = counts.get(target, 0) + 1
         return counts
 

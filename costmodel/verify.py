@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 from .analysis import Analysis, analyze
-from .errors import CostModelError
+from .errors import CostModelError, first_line
 from .ir import Network
 from .formatting import Table, grouped
 
@@ -169,15 +169,14 @@ def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | N
         from .importer.loader import looks_like_import
 
         if looks_like_import(model_or_network):
-            return _verify_imported(result, model_or_network, options, against)
+            return verify_imported(result, model_or_network, options, against)
     from .torch_lowering import to_torch
 
     try:
         module = to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch)
         return compare(result, module, against)
     except (RuntimeError, MemoryError) as error:        # what torch raises for tensors it cannot make
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CostModelError(f"torch could not run {result.model}: {reason}") from None
+        raise CostModelError(f"torch could not run {result.model}: {first_line(error)}") from None
 
 
 def compare(result: Analysis, module: Any, against: str = "fvcore") -> Verification:
@@ -248,7 +247,8 @@ def render_verification(check: Verification, fmt: str = "text") -> str:
     return f"{header}\n\n{table.text()}{footer}"
 
 
-def _verify_imported(result: Analysis, model: str, options: Mapping[str, Any] | None, against: str) -> Verification:
+def verify_imported(result: Analysis, model: str, options: Mapping[str, Any] | None,
+                    against: str) -> Verification:
     """An imported module checked on itself (not on a lowering): costmodel's nodes are summed by the module that
     owns them (a function's node by the module whose forward called it), the reference's counts by module less
     those of its child modules."""
@@ -264,8 +264,7 @@ def _verify_imported(result: Analysis, model: str, options: Mapping[str, Any] | 
     try:
         by_module, total, params, uncounted = _reference_counts(module, against, x)
     except (RuntimeError, MemoryError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CostModelError(f"torch could not run {result.model}: {reason}") from None
+        raise CostModelError(f"torch could not run {result.model}: {first_line(error)}") from None
     finally:
         module.train(was_training)
     layers = compare_by_owner(result, module, by_module, params)

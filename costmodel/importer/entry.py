@@ -2,7 +2,7 @@
 multiplier; any input size) and builds its network, here by mapping the traced module at each asked size."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..errors import CostModelError
@@ -40,7 +40,6 @@ class ImportedEntry:
     classifier: bool = False
     description: str = ""
     source: str = ""
-    _cache: dict = field(default_factory=dict)
 
     def check_alpha(self, alpha: float) -> None:
         if alpha != 1.0:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import CostModelError, shorten
+from ..errors import CostModelError, first_line, shorten
 
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -74,7 +74,7 @@ def load_factory(source: str, factory: str) -> Any:
             spec.loader.exec_module(module)
         except Exception as error:
             sys.modules.pop(name, None)
-            raise CostModelError(f"{shorten(source)} fails on import: {_first_line(error)}") from None
+            raise CostModelError(f"{shorten(source)} fails on import: {first_line(error)}") from None
         finally:
             if directory in sys.path:
                 sys.path.remove(directory)
@@ -82,9 +82,9 @@ def load_factory(source: str, factory: str) -> Any:
         try:
             module = importlib.import_module(source)
         except ImportError as error:
-            raise CostModelError(f"cannot import {shorten(source)}: {_first_line(error)}") from None
+            raise CostModelError(f"cannot import {shorten(source)}: {first_line(error)}") from None
         except Exception as error:
-            raise CostModelError(f"{shorten(source)} fails on import: {_first_line(error)}") from None
+            raise CostModelError(f"{shorten(source)} fails on import: {first_line(error)}") from None
     target: Any = module
     for part in factory.split("."):
         if not hasattr(target, part):
@@ -114,14 +114,9 @@ def load_module(model: str, options: "Mapping[str, Any] | None" = None) -> Any:
         module = target(**arguments)
     except Exception as error:
         raise CostModelError(f"{factory}({', '.join(f'{k}={v!r}' for k, v in arguments.items())}) fails: "
-                             f"{_first_line(error)}") from None
+                             f"{first_line(error)}") from None
     if isinstance(module, (tuple, list)) and module and isinstance(module[0], nn.Module):
         module = module[0]
     if not isinstance(module, nn.Module):
         raise CostModelError(f"{factory} returns {type(module).__name__}, not an nn.Module")
     return module
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return shorten(lines[0]) if lines else type(error).__name__

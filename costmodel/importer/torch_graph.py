@@ -15,102 +15,19 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.fx
 from torch import nn
 
-from ..errors import CostModelError
-from ..ir import INPUT, Network, Node, Op
-from ..ops import Opaque, UnusedParameters, definition
-from ..shapes import Shape, ShapeContext, format_shape
+from ..errors import CostModelError, first_line
+from ..ir import INPUT, Network
+from ..ops import UnusedParameters
+from ..shapes import Shape
 from . import torch_ops
-
-
-@dataclass(frozen=True)
-class Tensor:
-    """A tensor of the captured graph: the costmodel node that makes it, and its shape at the asked size."""
-
-    node: str
-    shape: Shape
-
-
-@dataclass(frozen=True)
-class Learned:
-    """A parameter or buffer read as a tensor (``get_attr``): its qualified name, sizes and whether it is a
-    parameter; ``expanded`` after ``expand`` (a class token broadcast over the batch)."""
-
-    name: str
-    sizes: tuple[int, ...]
-    parameter: bool
-    expanded: bool = False
-
-
-@dataclass(frozen=True)
-class Permuted:
-    """A permute that moves the batch axis (``dims[0] != 0``), kept unmade until it is unbound or indexed along
-    its first axis (timm's ``qkv.permute(2, 0, 3, 1, 4).unbind(0)``)."""
-
-    source: Tensor
-    dims: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Chunks:
-    """The pieces of ``torch.chunk`` / ``torch.split`` along ``dim``: each is made when it is read."""
-
-    source: Tensor
-    sizes: tuple[int, ...]
-    dim: int
-
-
-@dataclass
-class Builder:
-    """The nodes made so far, with their shapes, names and what they hold."""
-
-    batch: int
-    nodes: list[Node] = field(default_factory=list)
-    produced: dict[str, Shape] = field(default_factory=dict)
-    names: set[str] = field(default_factory=set)
-    claimed: set[str] = field(default_factory=set)        # parameters counted by a node
-    uncounted: dict[str, int] = field(default_factory=dict)  # target -> calls not counted
-    strict: bool = False
-
-    def name(self, base: str) -> str:
-        """``base``, or ``base_1``, ``base_2``... when taken."""
-        name, n = base, 0
-        while name in self.names or name == INPUT:
-            n += 1
-            name = f"{base}_{n}"
-        self.names.add(name)
-        return name
-
-    def add(self, base: str, op: Op, inputs: "tuple[Tensor, ...]") -> Tensor:
-        """Make a node of ``op`` on ``inputs`` named after ``base``; its shape rule runs now."""
-        node = Node(self.name(base), op, tuple(t.node for t in inputs))
-        context = ShapeContext(node, 1.0, self.produced)
-        shape = definition(op).shape(op, tuple(t.shape for t in inputs), context)
-        if context.skip:
-            raise CostModelError(f"node {node.name!r}: a conditional op cannot be imported")
-        self.nodes.append(node)
-        self.produced[node.name] = shape
-        return Tensor(node.name, shape)
-
-    def chain(self, base: str, ops: "list[Op]", x: Tensor) -> Tensor:
-        """``ops`` applied one after the other (a reshape's steps), named ``base``, ``base_1``, ..."""
-        for op in ops:
-            x = self.add(base, op, (x,))
-        return x
-
-    def opaque(self, base: str, target: str, inputs: "tuple[Tensor, ...]", sizes: "tuple[int, ...]",
-               params: int = 0) -> Tensor:
-        """A node costmodel has no formula for: kept with its shape and parameters, listed as not counted."""
-        if self.strict:
-            raise CostModelError(f"{base}: costmodel cannot count {target} (--strict)")
-        self.uncounted[target] = self.uncounted.get(target, 0) + 1
-        return self.add(base, Opaque(target, tuple(sizes[1:]), params), inputs)
+from .building import Builder, Learned, Tensor, tensors
 
 
 def _module_path(node: torch.fx.Node) -> str:
@@ -147,9 +64,9 @@ def _where(error: BaseException) -> str:
     """The error's first line and the innermost source line of the user's code that raised it."""
     import traceback
 
-    message = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if "/torch/" not in frame.filename and "/costmodel/" not in frame.filename]
+    message = first_line(error)
+    own = (str(Path(torch.__file__).parent), str(Path(__file__).parent.parent))       # torch's and costmodel's
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith(own)]
     if frames:
         frame = frames[-1]
         return f"{message} ({frame.filename}:{frame.lineno}: {(frame.line or '').strip()})"
@@ -190,17 +107,8 @@ class TorchModel:
             self._networks[size] = self._map(size)         # type: ignore[index]
         return self._networks[size]                         # type: ignore[index]
 
-    def not_counted(self, resolution: "tuple[int, int] | None" = None) -> dict[str, int]:
-        """The calls costmodel does not count, with how often they occur."""
-        network = self.network(resolution)
-        counts: dict[str, int] = {}
-        for node in network.nodes:
-            if isinstance(node.op, Opaque):
-                counts[node.op.target] = counts.get(node.op.target, 0) + 1
-        return counts
-
     def _map(self, size: tuple[int, int]) -> Network:
-        builder = Builder(batch=1, strict=self.strict)
+        builder = Builder(strict=self.strict)
         builder.produced[INPUT] = Shape.image(1, self.input_size[0], size[0], size[1])
         env: dict[torch.fx.Node, Any] = {}
         output: Any = None
@@ -231,9 +139,10 @@ class TorchModel:
         except CostModelError as error:
             raise CostModelError(f"{self.name} at {height}x{width}: {error}") from None
         result = torch.fx.node.map_arg(output, lambda n: env[n])
-        out = _first_tensor(result)
-        if out is None:
+        found = tensors(result)
+        if not found:
             raise CostModelError(f"{self.name} returns no tensor")
+        out = found[0]
         unused = sorted(name for name in self.parameters if name not in builder.claimed)
         if unused:
             count = sum(self.parameters[name].numel() for name in unused)
@@ -253,30 +162,5 @@ class TorchModel:
 
     def claim(self, builder: Builder, module_path: str, module: nn.Module) -> int:
         """Mark the parameters of ``module`` (at ``module_path``) as counted; their number not counted before."""
-        fresh = 0
-        for name, parameter in module.named_parameters():
-            full = f"{module_path}.{name}" if module_path else name
-            if full not in builder.claimed:
-                builder.claimed.add(full)
-                fresh += parameter.numel()
-        return fresh
-
-
-def _first_tensor(value: Any) -> "Tensor | None":
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (tuple, list)):
-        for item in value:
-            found = _first_tensor(item)
-            if found is not None:
-                return found
-    if isinstance(value, dict):
-        for item in value.values():
-            found = _first_tensor(item)
-            if found is not None:
-                return found
-    return None
-
-
-def describe(shape: Shape) -> str:
-    return format_shape(shape)
+        return sum(builder.claim(f"{module_path}.{name}" if module_path else name, parameter.numel())
+                   for name, parameter in module.named_parameters())

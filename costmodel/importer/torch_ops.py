@@ -14,7 +14,6 @@ import operator
 from typing import TYPE_CHECKING, Any, Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..errors import CostModelError
@@ -23,10 +22,11 @@ from ..ops import (Activation, AdaptiveAvgPool, Add, BatchNorm, Broadcast, Chann
                    LayerScale, Linear, MatMul, Mean, Multiply, Pad, Permute, Pool2d, PositionEmbedding, Scale,
                    ScaledDotProductAttention, Select, Shift, Slice, Softmax, Split, Subtract, Transpose, Unsqueeze)
 from ..shapes import Shape
+from .building import Builder, Chunks, Learned, Permuted, Tensor, tensors
 from .reshape import reshape_steps
 
 if TYPE_CHECKING:
-    from .torch_graph import Builder, TorchModel
+    from .torch_graph import TorchModel
 
 ACTIVATION_MODULES: dict[type, Callable[[Any], "str | None"]] = {
     nn.ReLU: lambda m: "relu", nn.ReLU6: lambda m: "relu6", nn.Hardswish: lambda m: "hswish",
@@ -44,24 +44,6 @@ ACTIVATION_FUNCTIONS = {
 PASS_THROUGH = {"contiguous", "clone", "detach", "float", "to", "type_as", "identity", "requires_grad_"}
 
 
-def _tensors(values: Any) -> "tuple[Any, ...]":
-    from .torch_graph import Tensor
-
-    found: list[Any] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, Tensor):
-            found.append(value)
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                walk(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-    walk(values)
-    return tuple(found)
-
-
 def _sizes(shape: Shape) -> tuple[int, ...]:
     return tuple(int(size) for size in shape.dims)
 
@@ -69,8 +51,6 @@ def _sizes(shape: Shape) -> tuple[int, ...]:
 def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bool = False) -> Any:
     """The output sizes of ``call`` on meta tensors of the arguments' shapes (for a call costmodel does not count);
     ``with_count``: also the length of a tuple result (None for a tensor)."""
-    from .torch_graph import Learned, Tensor
-
     def meta(value: Any) -> Any:
         if isinstance(value, Tensor):
             return torch.empty(_sizes(value.shape), device="meta")
@@ -97,7 +77,7 @@ def _check(condition: bool, message: Callable[[], str]) -> None:
         raise CostModelError(message())
 
 
-def _conv(builder: "Builder", name: str, module: Any, x: Any, transposed: bool = False) -> Any:
+def _conv(builder: Builder, name: str, module: Any, x: Any, transposed: bool = False) -> Any:
     _check(x.shape.layout == "NCHW", lambda: f"{name} ({type(module).__name__}) needs an image, got "
                                              f"{'x'.join(map(str, _sizes(x.shape)[1:]))}")
     _check(x.shape.channels == module.in_channels,
@@ -116,14 +96,14 @@ def _conv(builder: "Builder", name: str, module: Any, x: Any, transposed: bool =
     return builder.add(name, op, (x,))
 
 
-def call_module(builder: "Builder", name: str, module: nn.Module, args: tuple, kwargs: dict,
+def call_module(builder: Builder, name: str, module: nn.Module, args: tuple, kwargs: dict,
                 model: "TorchModel") -> Any:
     """The node of a leaf module call; its parameters count as the module's."""
     x = args[0] if args else next(iter(kwargs.values()), None)
     fresh = model.claim(builder, name, module)
     result = _module(builder, name, module, x, args, kwargs)
     if result is None:
-        inputs = _tensors(args) + _tensors(kwargs)
+        inputs = tensors(args) + tensors(kwargs)
         sizes, count = _meta_shape(_meta_module(module), args, kwargs, with_count=True)
         if sizes is None or not inputs:
             raise CostModelError(f"{name}: cannot import {type(module).__name__}")
@@ -140,7 +120,7 @@ def _meta_module(module: nn.Module) -> Callable[..., Any]:
     return run
 
 
-def _module(builder: "Builder", name: str, module: nn.Module, x: Any, args: tuple, kwargs: dict) -> Any:
+def _module(builder: Builder, name: str, module: nn.Module, x: Any, args: tuple, kwargs: dict) -> Any:
     kind = type(module)
     if kind in (nn.Identity,):
         return x
@@ -199,7 +179,7 @@ def _pair(value: Any) -> tuple[int, int]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)  # type: ignore[return-value]
 
 
-def _adaptive(builder: "Builder", name: str, x: Any, output: Any) -> Any:
+def _adaptive(builder: Builder, name: str, x: Any, output: Any) -> Any:
     output = _pair(output)
     output = tuple(x.shape.dims[2 + i] if size is None else size for i, size in enumerate(output))
     if output == (1, 1):
@@ -207,7 +187,7 @@ def _adaptive(builder: "Builder", name: str, x: Any, output: Any) -> Any:
     return builder.add(name, AdaptiveAvgPool(output), (x,))
 
 
-def _interpolate(builder: "Builder", name: str, x: Any, size: Any, scale: Any, mode: str,
+def _interpolate(builder: Builder, name: str, x: Any, size: Any, scale: Any, mode: str,
                  align_corners: Any) -> Any:
     if mode not in ("nearest", "bilinear") or align_corners:
         return None
@@ -238,12 +218,10 @@ def _dims_of(shape: Shape, dims: Any) -> tuple[int, ...]:
     return tuple(int(d) % shape.rank for d in dims)
 
 
-def call_function(builder: "Builder", name: str, kind: str, target: Any, args: tuple, kwargs: dict,
+def call_function(builder: Builder, name: str, kind: str, target: Any, args: tuple, kwargs: dict,
                   model: "TorchModel") -> Any:
     """The value of a function or tensor method call: a node, a Python value (a size read from a shape), or a
     chunk list."""
-    from .torch_graph import Chunks, Learned, Tensor
-
     function = target if kind == "call_method" else getattr(target, "__name__", str(target))
     function = str(function)
     # Python values: sizes and arithmetic on them.
@@ -256,9 +234,7 @@ def call_function(builder: "Builder", name: str, kind: str, target: Any, args: t
         if isinstance(obj, Learned) and attribute == "shape":
             return obj.sizes
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
-    from .torch_graph import Permuted
-
-    if not (_tensors(args) or _tensors(kwargs) or any(isinstance(a, (Learned, Chunks, Permuted)) for a in args)):
+    if not (tensors(args) or tensors(kwargs) or any(isinstance(a, (Learned, Chunks, Permuted)) for a in args)):
         return _python(name, target, args, kwargs)
     if target is operator.getitem:
         return _getitem(builder, name, args[0], args[1])
@@ -293,9 +269,7 @@ def _python(name: str, target: Any, args: tuple, kwargs: dict) -> Any:
     raise CostModelError(f"{name}: cannot evaluate {target}")
 
 
-def _getitem(builder: "Builder", name: str, value: Any, index: Any) -> Any:
-    from .torch_graph import Chunks, Tensor
-
+def _getitem(builder: Builder, name: str, value: Any, index: Any) -> Any:
     if isinstance(value, Chunks):
         dim_size = value.source.shape.dims[value.dim]
         if value.dim == 1 and value.source.shape.layout[1] == "C" and len(set(value.sizes)) == 1 \
@@ -305,14 +279,12 @@ def _getitem(builder: "Builder", name: str, value: Any, index: Any) -> Any:
         return builder.add(name, Slice(value.dim, start, start + value.sizes[index]), (value.source,))
     if isinstance(value, Tensor):
         return _tensor_index(builder, name, value, index)
-    from .torch_graph import Permuted
-
     if isinstance(value, Permuted) and isinstance(index, int):
         return select_permuted(builder, name, value, index)
     return value[index]
 
 
-def _tensor_index(builder: "Builder", name: str, x: Any, index: Any) -> Any:
+def _tensor_index(builder: Builder, name: str, x: Any, index: Any) -> Any:
     """``x[...]`` with integers and slices: a select per integer, a slice per bounded slice."""
     index = index if isinstance(index, tuple) else (index,)
     if any(item is Ellipsis for item in index):
@@ -343,11 +315,9 @@ def _tensor_index(builder: "Builder", name: str, x: Any, index: Any) -> Any:
     return result
 
 
-def _opaque_call(builder: "Builder", name: str, kind: str, target: Any, function: str, args: tuple, kwargs: dict,
+def _opaque_call(builder: Builder, name: str, kind: str, target: Any, function: str, args: tuple, kwargs: dict,
                  model: "TorchModel") -> Any:
-    from .torch_graph import Learned
-
-    inputs = _tensors(args) + _tensors(kwargs)
+    inputs = tensors(args) + tensors(kwargs)
     if kind == "call_method":
         call = lambda *a, **k: getattr(a[0], function)(*a[1:], **k)  # noqa: E731
     else:
@@ -355,36 +325,32 @@ def _opaque_call(builder: "Builder", name: str, kind: str, target: Any, function
     sizes = _meta_shape(call, args, kwargs)
     if sizes is None or not inputs:
         raise CostModelError(f"{name}: cannot import {function} (costmodel could not find its output shape)")
-    params = 0
-    for value in list(args) + list(kwargs.values()):
-        if isinstance(value, Learned) and value.parameter and value.name not in builder.claimed:
-            builder.claimed.add(value.name)
-            params += math.prod(value.sizes)
+    params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in (*args, *kwargs.values())
+                 if isinstance(value, Learned) and value.parameter)
     return builder.opaque(name, f"{'Tensor.' if kind == 'call_method' else ''}{function}", inputs, sizes, params)
 
 
-def _claim(builder: "Builder", *values: Any) -> None:
-    from .torch_graph import Learned
-
+def _claim(builder: Builder, *values: Any) -> None:
+    """The learned tensors among ``values`` are counted by the node being made."""
     for value in values:
         if isinstance(value, Learned) and value.parameter:
-            builder.claimed.add(value.name)
+            builder.claim(value.name, math.prod(value.sizes))
 
 
 def _activation(function: str) -> Callable[..., Any]:
-    def handler(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    def handler(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
         return builder.add(name, Activation(function), (args[0],))
     return handler
 
 
-def _hardtanh(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _hardtanh(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     low, high = _arg(args, kwargs, 1, "min_val", -1.0), _arg(args, kwargs, 2, "max_val", 1.0)
     if (low, high) == (0.0, 6.0):
         return builder.add(name, Activation("relu6"), (args[0],))
     return None
 
 
-def _gelu(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _gelu(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     approximate = _arg(args, kwargs, 1, "approximate", "none")
     return builder.add(name, Activation("gelu_tanh" if approximate == "tanh" else "gelu"), (args[0],))
 
@@ -392,9 +358,7 @@ def _gelu(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "Torc
 def _binary(function: str) -> Callable[..., Any]:
     """``a + b``, ``a - b``, ``a * b``, ``a / b``: with a constant, a scale or a shift; with a learned tensor, a
     position embedding or a layer scale; of two tensors, the element-wise op (broadcast when the shapes differ)."""
-    def handler(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-        from .torch_graph import Learned, Tensor
-
+    def handler(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
         a, b = args[0], _arg(args, kwargs, 1, "other")
         if function in ("add", "sub") and kwargs.get("alpha", 1) != 1:
             return None
@@ -441,31 +405,27 @@ def _gate(full: Shape, gate: Shape) -> bool:
         gate.dims[1] == full.dims[1] and tuple(full.dims[2:]) != (1, 1)
 
 
-def _cat(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    from .torch_graph import Learned, Tensor
-
-    tensors = list(_arg(args, kwargs, 0, "tensors"))
+def _cat(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    items = list(_arg(args, kwargs, 0, "tensors"))
     dim = _arg(args, kwargs, 1, "dim", 0)
-    if len(tensors) == 2 and isinstance(tensors[0], Learned) and isinstance(tensors[1], Tensor) and tensors[0].parameter:
-        token, x = tensors
+    if len(items) == 2 and isinstance(items[0], Learned) and isinstance(items[1], Tensor) and items[0].parameter:
+        token, x = items
         if x.shape.layout == "NLC" and dim % 3 == 1 and math.prod(token.sizes) == x.shape.channels:
             _claim(builder, token)
             return builder.add(name, ClassToken(), (x,))
         return None
-    if not all(isinstance(t, Tensor) for t in tensors):
+    if not all(isinstance(t, Tensor) for t in items):
         return None
-    first = tensors[0].shape
-    if len(tensors) == 1:
-        return tensors[0]
+    first = items[0].shape
+    if len(items) == 1:
+        return items[0]
     if "C" in first.layout and dim % first.rank == first.layout.index("C") and \
-            all(t.shape.layout == first.layout for t in tensors):
-        return builder.add(name, Concat(), tuple(tensors))
+            all(t.shape.layout == first.layout for t in items):
+        return builder.add(name, Concat(), tuple(items))
     return None
 
 
-def _chunk(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    from .torch_graph import Chunks
-
+def _chunk(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, chunks = args[0], _arg(args, kwargs, 1, "chunks")
     dim = _arg(args, kwargs, 2, "dim", 0) % x.shape.rank
     size = x.shape.dims[dim]
@@ -474,9 +434,7 @@ def _chunk(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "Tor
     return Chunks(x, sizes, dim)
 
 
-def _split(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    from .torch_graph import Chunks
-
+def _split(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, split = args[0], _arg(args, kwargs, 1, "split_size_or_sections", _arg(args, kwargs, 1, "split_size"))
     dim = _arg(args, kwargs, 2, "dim", 0) % x.shape.rank
     size = x.shape.dims[dim]
@@ -487,7 +445,7 @@ def _split(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "Tor
     return Chunks(x, sizes, dim)
 
 
-def _reshape(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _reshape(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     shape = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -508,7 +466,7 @@ def _reshape(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "T
     return builder.chain(name, steps, x)
 
 
-def _flatten(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _flatten(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     start, end = _arg(args, kwargs, 1, "start_dim", 0), _arg(args, kwargs, 2, "end_dim", -1)
     if start % x.shape.rank == 0:
@@ -518,7 +476,7 @@ def _flatten(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "T
     return builder.add(name, Flatten(start, end), (x,))
 
 
-def _squeeze(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _squeeze(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     dims = _arg(args, kwargs, 1, "dim")
     before = _sizes(x.shape)
@@ -527,12 +485,12 @@ def _squeeze(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "T
     return _reshape(builder, name, (x, *after), {}, model)
 
 
-def _unsqueeze(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _unsqueeze(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, dim = args[0], _arg(args, kwargs, 1, "dim")
     return builder.add(name, Unsqueeze(dim), (x,))
 
 
-def _transpose(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _transpose(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     dim0, dim1 = _arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1")
     if dim0 % x.shape.rank == dim1 % x.shape.rank:
@@ -540,7 +498,7 @@ def _transpose(builder: "Builder", name: str, args: tuple, kwargs: dict, model: 
     return builder.add(name, Transpose(dim0, dim1), (x,))
 
 
-def _permute(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _permute(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     dims = args[1:] if len(args) > 1 else kwargs.get("dims")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
@@ -549,13 +507,11 @@ def _permute(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "T
     if dims == tuple(range(len(dims))):
         return x
     if dims[0] != 0:
-        from .torch_graph import Permuted
-
         return Permuted(x, dims)        # timm's qkv.permute(2, 0, 3, 1, 4), made when it is unbound
     return builder.add(name, Permute(dims), (x,))
 
 
-def select_permuted(builder: "Builder", name: str, value: Any, index: int) -> Any:
+def select_permuted(builder: Builder, name: str, value: Any, index: int) -> Any:
     """Piece ``index`` of a permute that brought axis ``dims[0]`` before the batch: that axis selected from the
     source, then the other axes permuted (the batch first again)."""
     axis = value.dims[0]
@@ -568,9 +524,7 @@ def select_permuted(builder: "Builder", name: str, value: Any, index: int) -> An
     return builder.add(name, Permute(rest), (picked,))
 
 
-def _unbind(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    from .torch_graph import Permuted
-
+def _unbind(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, dim = args[0], _arg(args, kwargs, 1, "dim", 0)
     if isinstance(x, Permuted):
         if dim != 0:
@@ -582,7 +536,7 @@ def _unbind(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "To
     return tuple(builder.add(name, Select(axis, i), (x,)) for i in range(x.shape.dims[axis]))
 
 
-def _mean(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _mean(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     dims = _arg(args, kwargs, 1, "dim")
     if dims is None:
@@ -591,12 +545,12 @@ def _mean(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "Torc
     return builder.add(name, Mean(_dims_of(x.shape, dims), keepdim), (x,))
 
 
-def _adaptive_pool(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _adaptive_pool(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return _adaptive(builder, name, args[0], _arg(args, kwargs, 1, "output_size"))
 
 
 def _pool(mode: str) -> Callable[..., Any]:
-    def handler(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    def handler(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
         x = args[0]
         kernel = _pair(_arg(args, kwargs, 1, "kernel_size"))
         stride = _arg(args, kwargs, 2, "stride") or kernel
@@ -615,21 +569,19 @@ def _pool(mode: str) -> Callable[..., Any]:
     return handler
 
 
-def _softmax(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _softmax(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     dim = _arg(args, kwargs, 1, "dim")
     return builder.add(name, Softmax(-1 if dim is None else dim), (args[0],))
 
 
-def _matmul(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    from .torch_graph import Tensor
-
+def _matmul(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     a, b = args[0], _arg(args, kwargs, 1, "other", _arg(args, kwargs, 1, "mat2"))
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.shape.rank != b.shape.rank or a.shape.rank < 3:
         return None
     return builder.add(name, MatMul(), (a, b))
 
 
-def _sdpa(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _sdpa(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     q, k, v = args[:3]
     if _arg(args, kwargs, 3, "attn_mask") is not None or _arg(args, kwargs, 5, "is_causal", False):
         return None
@@ -637,25 +589,23 @@ def _sdpa(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "Torc
     return builder.add(name, ScaledDotProductAttention(scale), (q, k, v))
 
 
-def _dropout(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _dropout(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return args[0]
 
 
-def _interpolate_function(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _interpolate_function(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return _interpolate(builder, name, args[0], _arg(args, kwargs, 1, "size"), _arg(args, kwargs, 2, "scale_factor"),
                         _arg(args, kwargs, 3, "mode", "nearest"), _arg(args, kwargs, 4, "align_corners"))
 
 
-def _pad(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _pad(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     mode = _arg(args, kwargs, 2, "mode", "constant")
     if mode != "constant":
         return None
     return builder.add(name, Pad(tuple(_arg(args, kwargs, 1, "pad"))), (args[0],))
 
 
-def _layer_norm(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    from .torch_graph import Learned
-
+def _layer_norm(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, shape = args[0], _arg(args, kwargs, 1, "normalized_shape")
     weight, bias = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
     if weight is not None and not isinstance(weight, Learned) or bias is not None and weight is None:
@@ -664,9 +614,7 @@ def _layer_norm(builder: "Builder", name: str, args: tuple, kwargs: dict, model:
     return builder.add(name, LayerNorm(len(shape), weight is not None, bias is not None), (x,))
 
 
-def _linear(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    from .torch_graph import Learned
-
+def _linear(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
     if not isinstance(weight, Learned) or len(weight.sizes) != 2 or x.shape.layout[-1] != "C":
         return None
@@ -676,9 +624,7 @@ def _linear(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "To
     return builder.add(name, Linear(weight.sizes[0], bias is not None), (x,))
 
 
-def _conv2d(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    from .torch_graph import Learned
-
+def _conv2d(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
     if not isinstance(weight, Learned) or x.shape.layout != "NCHW":
         return None
@@ -696,11 +642,11 @@ def _conv2d(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "To
     return builder.add(name, op, (x,))
 
 
-def _channel_shuffle(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _channel_shuffle(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return builder.add(name, ChannelShuffle(_arg(args, kwargs, 1, "groups")), (args[0],))
 
 
-def _pass_through(builder: "Builder", name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+def _pass_through(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return args[0]
 
 

@@ -21,10 +21,11 @@ from .tensor import (ChannelShuffle, Concat, DropPath, Dropout, Flatten, Pad, Pa
                      Select, Slice, Split, Transpose, Unflatten, Unsqueeze)
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "ChannelShuffle",
-    "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example", "FieldReader", "Flatten",
-    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean", "Multiply",
-    "OpDef", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale",
-    "ScaledDotProductAttention", "Select", "Shift", "Broadcast", "Opaque", "UnusedParameters", "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose",
-    "Unflatten", "Unsqueeze", "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",
+    "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "Broadcast",
+    "ChannelShuffle", "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example",
+    "FieldReader", "Flatten", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear",
+    "MatMul", "Mean", "Multiply", "OpDef", "Opaque", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d",
+    "PositionEmbedding", "Scale", "ScaledDotProductAttention", "Select", "Shift", "Slice", "Softmax", "SpecForm",
+    "Split", "Subtract", "Transpose", "Unflatten", "Unsqueeze", "UnusedParameters", "definition", "definitions",
+    "kind_titles", "same_padding", "spec_form", "spec_names",
 ]

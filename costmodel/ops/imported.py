@@ -43,6 +43,9 @@ class Opaque(Op):
     def __post_init__(self) -> None:
         object.__setattr__(self, "sizes", tuple(int(size) for size in self.sizes))
 
+    def not_counted(self) -> str:
+        return self.target
+
 
 def opaque_shape(op: Opaque, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
     return Shape(layout_of_rank(len(op.sizes) + 1), (inputs[0].batch, *op.sizes))

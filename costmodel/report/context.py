@@ -171,11 +171,13 @@ def roofline(result: Analysis, device: Device) -> dict[str, Any]:
     }
 
 
-def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any, batch: int = 1
-                   ) -> dict[str, Any]:
+def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any, batch: int = 1,
+                   model: Any = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """fvcore's per-layer cross-check when torch and fvcore are installed and the tensors fit in memory; a note
-    saying why not otherwise (the report is written either way)."""
-    from ..verify import check_memory, compare, require_reference_tools
+    saying why not otherwise (the report is written either way). An imported module (``model``) is checked on
+    itself, a zoo or spec network on its lowering."""
+    from ..importer.loader import looks_like_import
+    from ..verify import check_memory, compare, require_reference_tools, verify_imported
 
     what = "the fvcore cross-check"
     try:
@@ -184,10 +186,13 @@ def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution
         check_memory(fv, what)
     except CostModelError as error:
         return {"available": False, "note": f"{error}."}
-    from ..torch_lowering import to_torch
+    if isinstance(model, str) and looks_like_import(model):
+        check = verify_imported(fv, model, options, "fvcore")
+    else:
+        from ..torch_lowering import to_torch
 
-    check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch),
-                    "fvcore")
+        check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch),
+                        "fvcore")
     rows = [{"name": layer.name, "kind": layer.kind, "flops": layer.flops, "reference": layer.reference_flops,
              "params": layer.params, "reference_params": layer.reference_params, "agrees": layer.agrees}
             for layer in sorted(check.layers, key=lambda layer: layer.agrees)]
@@ -236,7 +241,7 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         "memory": memory(result),
         "roofline": roofline(result, device),
         "review": review(result),
-        "fvcore": fvcore_section(result, alpha, rho, resolution, batch) if cross_check else
+        "fvcore": fvcore_section(result, alpha, rho, resolution, batch, model, options) if cross_check else
         {"available": False, "note": "the fvcore cross-check was not requested."},
     }
 
@@ -246,10 +251,10 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     ``alpha``, ``rho``, ``depth``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are
     the model's options."""
     from ..importer.loader import looks_like_import
-    from ..models import _zoo
+    from ..models import is_zoo_model
 
     model, _, rest = text.partition(":")
-    if looks_like_import(text) and model not in _zoo().MODELS:     # file.py:factory[:key=value,...]
+    if looks_like_import(text) and not is_zoo_model(model):     # file.py:factory[:key=value,...]
         factory, _, rest = rest.partition(":")
         model = f"{model}:{factory}"
     if not model:

@@ -89,3 +89,17 @@ def test_sweep_refuses_a_size_the_module_cannot_take(tmp_path, capsys):
                       "torch.nn.Flatten(), torch.nn.Linear(4 * 6 * 6, 2))\n")
     status, out, err = run(["sweep", f"{source}:build", "--input", "3x8x8", "--resolution", "8:10:2"], capsys)
     assert status == 2 and "2 takes 144 features, it receives 256" in err
+
+
+def test_the_report_cross_checks_an_imported_module_on_itself():
+    """Module by module on the user's module (its root's own functions make a "(root)" row), not on a lowering."""
+    import costmodel
+    from costmodel.report.context import fvcore_section
+
+    model = f"{MODELS}:build"
+    options = {"name": "functional", "input": "3x32x32"}
+    result = costmodel.analyze(model, options=options)
+    section = fvcore_section(result, 1.0, None, None, 1, model, options)
+    assert section["available"] and section["agrees"]
+    names = {row["name"] for row in section["rows"]}
+    assert "(root)" in names and "branch" in names

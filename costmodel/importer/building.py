@@ -1,0 +1,115 @@
+"""The values of a captured graph as the importer walks it, and the builder that makes its nodes (no torch here).
+
+A graph value is a ``Tensor`` (a costmodel node and its shape), a ``Learned`` tensor (a parameter or buffer read
+in ``forward``), the pieces of a chunk or a split (``Chunks``) or a permute that moves the batch axis
+(``Permuted``), both made into nodes when they are read; or a plain Python value (a size, a tuple of sizes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import CostModelError
+from ..ir import INPUT, Node, Op
+from ..ops import Opaque, definition
+from ..shapes import Shape, ShapeContext
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor of the captured graph: the costmodel node that makes it, and its shape at the asked size."""
+
+    node: str
+    shape: Shape
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A parameter or buffer read as a tensor (``get_attr``): its qualified name, sizes and whether it is a
+    parameter; ``expanded`` after ``expand`` (a class token broadcast over the batch)."""
+
+    name: str
+    sizes: tuple[int, ...]
+    parameter: bool
+    expanded: bool = False
+
+
+@dataclass(frozen=True)
+class Permuted:
+    """A permute that moves the batch axis (``dims[0] != 0``), kept unmade until it is unbound or indexed along
+    its first axis (timm's ``qkv.permute(2, 0, 3, 1, 4).unbind(0)``)."""
+
+    source: Tensor
+    dims: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """The pieces of ``torch.chunk`` / ``torch.split`` along ``dim``: each is made when it is read."""
+
+    source: Tensor
+    sizes: tuple[int, ...]
+    dim: int
+
+
+@dataclass
+class Builder:
+    """The nodes made so far, with their shapes, names and what they hold."""
+
+    nodes: list[Node] = field(default_factory=list)
+    produced: dict[str, Shape] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)
+    claimed: set[str] = field(default_factory=set)        # parameters counted by a node
+    strict: bool = False
+
+    def name(self, base: str) -> str:
+        """``base``, or ``base_1``, ``base_2``... when taken."""
+        name, n = base, 0
+        while name in self.names or name == INPUT:
+            n += 1
+            name = f"{base}_{n}"
+        self.names.add(name)
+        return name
+
+    def add(self, base: str, op: Op, inputs: "tuple[Tensor, ...]") -> Tensor:
+        """Make a node of ``op`` on ``inputs`` named after ``base``; its shape rule runs now."""
+        node = Node(self.name(base), op, tuple(t.node for t in inputs))
+        context = ShapeContext(node, 1.0, self.produced)
+        shape = definition(op).shape(op, tuple(t.shape for t in inputs), context)
+        if context.skip:
+            raise CostModelError(f"node {node.name!r}: a conditional op cannot be imported")
+        self.nodes.append(node)
+        self.produced[node.name] = shape
+        return Tensor(node.name, shape)
+
+    def chain(self, base: str, ops: "list[Op]", x: Tensor) -> Tensor:
+        """``ops`` applied one after the other (a reshape's steps), named ``base``, ``base_1``, ..."""
+        for op in ops:
+            x = self.add(base, op, (x,))
+        return x
+
+    def opaque(self, base: str, target: str, inputs: "tuple[Tensor, ...]", sizes: "tuple[int, ...]",
+               params: int = 0) -> Tensor:
+        """A node costmodel has no formula for: kept with its shape and parameters, listed as not counted."""
+        if self.strict:
+            raise CostModelError(f"{base}: costmodel cannot count {target} (--strict)")
+        return self.add(base, Opaque(target, tuple(sizes[1:]), params), inputs)
+
+    def claim(self, name: str, count: int) -> int:
+        """Mark the parameter ``name`` (of ``count`` elements) as counted by a node: ``count`` the first time, 0
+        after (a module or tensor read twice holds its parameters once)."""
+        if name in self.claimed:
+            return 0
+        self.claimed.add(name)
+        return count
+
+
+def tensors(values: Any) -> "tuple[Tensor, ...]":
+    """The tensors among ``values`` (nested tuples, lists and dicts of call arguments), in order."""
+    if isinstance(values, Tensor):
+        return (values,)
+    if isinstance(values, (tuple, list)):
+        return tuple(t for value in values for t in tensors(value))
+    if isinstance(values, dict):
+        return tuple(t for value in values.values() for t in tensors(value))
+    return ()
