@@ -7,12 +7,17 @@ become the flatten and unflatten steps they are, and no activation is allocated.
 path it came from: a module call by its own (``features.3.conv.0``), a function by the module whose forward called
 it plus the function (``features.3.add``).
 
+A module that fx cannot trace (one that turns a size into a Python number, ``int(c // g)``) is captured with
+``torch.export`` instead (``torch_export``): its ATen ops are mapped by the same table, and it is exported again at
+each asked size.
+
 Every size is that of the asked input: ``TorchModel.network`` maps the traced graph again for each size (a walk of
 the graph, no trace), and ``--resolution``, ``--rho`` and sweeps work so. A module whose submodule receives an input
 it does not take at some size (a classifier's ``in_features`` after a fixed flatten) is refused there, in one line.
 """
 from __future__ import annotations
 
+import operator
 import re
 import warnings
 from pathlib import Path
@@ -26,7 +31,7 @@ from ..errors import CostModelError, first_line
 from ..ir import INPUT, Network
 from ..ops import UnusedParameters
 from ..shapes import Shape
-from . import torch_ops
+from . import torch_export, torch_ops
 from .building import Builder, Learned, Tensor, tensors
 
 
@@ -35,7 +40,8 @@ def _module_path(node: torch.fx.Node) -> str:
     stack = node.meta.get("nn_module_stack") or {}
     if not stack:
         return ""
-    path = next(reversed(stack))
+    entry = stack[next(reversed(stack))]
+    path = entry[0] if isinstance(entry, tuple) else None
     if not isinstance(path, str):
         return ""
     path = re.sub(r"@\d+$", "", path)                   # a module's second call: "act@1"
@@ -46,6 +52,12 @@ def _function_name(node: torch.fx.Node) -> str:
     if node.op == "call_method":
         return str(node.target).strip("_")
     target = node.target
+    called = node.meta.get("torch_fn")                     # export: the Python call that made an ATen op
+    if isinstance(called, tuple) and len(called) == 2 and isinstance(called[1], str) and \
+            target is not operator.getitem:
+        return called[1].rsplit(".", 1)[-1].strip("_")     # "wrapper_descriptor.__getitem__": "getitem"
+    if isinstance(target, torch._ops.OpOverload):
+        return target.overloadpacket.__name__.strip("_")      # aten.relu_.default: "relu"
     name = getattr(target, "__name__", None) or str(target)
     return name.strip("_")
 
@@ -73,11 +85,15 @@ def _where(error: BaseException) -> str:
     return message
 
 
+UNITS = (nn.MultiheadAttention,)      # exported ops mapped as one module call (``TorchModel._map_unit``)
+
+
 class TorchModel:
-    """A torch module traced once, mapped onto costmodel's ops at each asked input size."""
+    """A torch module captured once (an fx trace, or failing that ``torch.export``), mapped onto costmodel's ops at
+    each asked input size."""
 
     def __init__(self, module: nn.Module, input_size: "tuple[int, ...]" = (3, 224, 224), *,
-                 name: str | None = None, strict: bool = False):
+                 name: str | None = None, strict: bool = False, capture: str = "auto"):
         if not isinstance(module, nn.Module):
             raise CostModelError(f"from_torch needs an nn.Module, got {type(module).__name__}")
         if len(input_size) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in input_size):
@@ -86,15 +102,33 @@ class TorchModel:
         self.input_size = tuple(input_size)
         self.name = name or type(module).__name__
         self.strict = strict
-        was_training = module.training
-        module.eval()
-        try:
-            self.graph = _trace(module)
-        finally:
-            module.train(was_training)
+        self.graph: torch.fx.GraphModule | None = None
+        self._programs: dict[tuple[int, int], Any] = {}
+        if capture not in ("auto", "fx", "export"):
+            raise CostModelError(f"capture must be 'auto', 'fx' or 'export', got {capture!r}")
+        self.capture = "torch.fx trace of the module"
+        if capture != "export":
+            try:
+                self.graph = self._eval(_trace, module)
+            except CostModelError:
+                if capture == "fx":
+                    raise
+        if self.graph is None:
+            program, mode = self._eval(torch_export.export, module, self.input_size)
+            self._programs[self.resolution] = program
+            self.capture = f"torch.export ({mode}) of the module, exported again at each input size"
         self._networks: dict[tuple[int, int], Network] = {}
         self.parameters = dict(module.named_parameters())
         self.total_params = sum(p.numel() for p in self.parameters.values())
+
+    def _eval(self, capture: Any, *args: Any) -> Any:
+        """``capture(*args)`` with the module in eval mode (dropout and BatchNorm as at inference)."""
+        was_training = self.module.training
+        self.module.eval()
+        try:
+            return capture(*args)
+        finally:
+            self.module.train(was_training)
 
     @property
     def resolution(self) -> tuple[int, int]:
@@ -107,17 +141,44 @@ class TorchModel:
             self._networks[size] = self._map(size)         # type: ignore[index]
         return self._networks[size]                         # type: ignore[index]
 
+    def _graph(self, size: tuple[int, int]) -> "tuple[torch.fx.Graph, dict[str, Any], dict[str, Learned]]":
+        """The captured graph at ``size``, the modules its ``call_module`` nodes call, and its inputs that are
+        learned tensors (export's parameters and buffers)."""
+        if self.graph is not None:
+            return self.graph.graph, dict(self.graph.named_modules()), {}
+        if size not in self._programs:
+            try:
+                self._programs[size] = self._eval(torch_export.export, self.module, (self.input_size[0], *size))[0]
+            except CostModelError as error:
+                raise CostModelError(f"{self.name} at {size[0]}x{size[1]}: {error}") from None
+        program = self._programs[size]
+        inputs = torch_export.learned_inputs(program)
+        learned = {node.name: Learned(inputs[node.name][0], tuple(node.meta["val"].shape), inputs[node.name][1])
+                   for node in program.graph.nodes if node.op == "placeholder" and node.name in inputs}
+        return program.graph, {}, learned
+
     def _map(self, size: tuple[int, int]) -> Network:
         builder = Builder(strict=self.strict)
         builder.produced[INPUT] = Shape.image(1, self.input_size[0], size[0], size[1])
+        graph, modules, learned = self._graph(size)
         env: dict[torch.fx.Node, Any] = {}
         output: Any = None
-        modules = dict(self.graph.named_modules())
         height, width = size
+        call = None
+        units = self._units(graph) if self.graph is None else {}
+        done: set[torch.fx.Node] = set()
         try:
-            for fx_node in self.graph.graph.nodes:
+            for fx_node in graph.nodes:
+                if fx_node in done:
+                    continue
+                if fx_node in units and self._map_unit(builder, units[fx_node], env):
+                    done.update(units[fx_node])
+                    continue
                 if fx_node.op == "placeholder":
-                    if env:
+                    if fx_node.name in learned:
+                        env[fx_node] = learned[fx_node.name]
+                        continue
+                    if any(isinstance(value, Tensor) for value in env.values()):
                         raise CostModelError(f"{self.name} takes more than one input ({fx_node.name}); costmodel "
                                              "imports modules of one image input")
                     env[fx_node] = Tensor(INPUT, builder.produced[INPUT])
@@ -131,11 +192,10 @@ class TorchModel:
                     if fx_node.op == "call_module":
                         target = str(fx_node.target)
                         env[fx_node] = torch_ops.call_module(builder, target, modules[target], args, kwargs, self)
-                    else:
-                        path = _module_path(fx_node)
-                        base = f"{path}.{_function_name(fx_node)}" if path else _function_name(fx_node)
-                        env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
-                                                               kwargs, self)
+                        continue
+                    base, call = self._node_name(fx_node, call)
+                    env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
+                                                           kwargs, self)
         except CostModelError as error:
             raise CostModelError(f"{self.name} at {height}x{width}: {error}") from None
         result = torch.fx.node.map_arg(output, lambda n: env[n])
@@ -150,7 +210,82 @@ class TorchModel:
             builder.add("unused_parameters", UnusedParameters(count, modules_unused), (out,))
         return Network(self.name, tuple(builder.nodes), input_channels=self.input_size[0], base_resolution=size,
                        output=out.node, description=f"imported from torch ({type(self.module).__name__})",
-                       source="torch.fx trace of the module")
+                       source=self.capture)
+
+    def _unit_of(self, node: torch.fx.Node) -> "tuple[str, nn.Module] | None":
+        """The outermost module of a type the table maps whole (``UNITS``) whose forward ran ``node``."""
+        for entry in (node.meta.get("nn_module_stack") or {}).values():
+            path = entry[0] if isinstance(entry, tuple) and isinstance(entry[0], str) else None
+            if path:
+                try:
+                    module = self.module.get_submodule(re.sub(r"@\d+$", "", path))
+                except AttributeError:
+                    continue
+                if isinstance(module, UNITS):
+                    return path, module
+        return None
+
+    def _units(self, graph: torch.fx.Graph) -> "dict[torch.fx.Node, list[torch.fx.Node]]":
+        """The exported ops of each call of a ``UNITS`` module, by the call's first op."""
+        groups: dict[torch.fx.Node, list[torch.fx.Node]] = {}
+        current: "list[torch.fx.Node] | None" = None
+        key = None
+        for node in graph.nodes:
+            unit = self._unit_of(node) if node.op == "call_function" else None
+            if unit is None:
+                current = key = None
+                continue
+            if unit[0] != key:
+                key, current = unit[0], []
+                groups[node] = current
+            current.append(node)       # type: ignore[union-attr]
+        return groups
+
+    def _map_unit(self, builder: Builder, group: "list[torch.fx.Node]", env: dict) -> bool:
+        """The ops of one call of a ``UNITS`` module (``nn.MultiheadAttention``, whose ATen ops move the batch axis)
+        mapped as the module call an fx trace has: its one input tensor in, its output out (the averaged
+        attention weights, when returned, are not a value the walk can give). False where it reads more than one
+        tensor: the ops are then mapped one by one."""
+        members = set(group)
+        inputs: list[Tensor] = []
+        for node in group:
+            for source in node.all_input_nodes:
+                value = env.get(source)
+                if source not in members and isinstance(value, Tensor) and value not in inputs:
+                    inputs.append(value)
+        if len(inputs) != 1:
+            return False
+        x = inputs[0]
+        path, module = self._unit_of(group[0])     # type: ignore[misc]
+        need_weights = any(isinstance(node.target, torch._ops.OpOverload) and
+                           node.target.overloadpacket.__name__ in ("bmm", "baddbmm") for node in group)
+        result = torch_ops.call_module(builder, re.sub(r"@\d+$", "", path), module, (x, x, x),
+                                       {"need_weights": need_weights}, self)
+        made = result[0] if isinstance(result, tuple) else result
+        for node in group:
+            if any(user not in members for user in node.users):
+                value = node.meta.get("val")
+                same = isinstance(value, torch.Tensor) and tuple(value.shape) == tuple(made.shape.dims)
+                env[node] = made if same else None
+        return True
+
+    def _node_name(self, node: torch.fx.Node, call: Any) -> "tuple[str, Any]":
+        """The name of a function's node (the calling module's path and the function), and the module call it
+        belongs to. An exported op that a leaf ``torch.nn`` module ran (its first op) takes the module's path, as
+        the module's call in an fx trace does: ``features.0.conv`` for its ``aten.conv2d``."""
+        path = _module_path(node)
+        function = _function_name(node)
+        stack = node.meta.get("nn_module_stack") or {}
+        this_call = next(reversed(stack)) if stack else None
+        if self.graph is None and path and this_call != call:
+            try:
+                owner = self.module.get_submodule(path)
+            except AttributeError:
+                owner = None
+            if owner is not None and type(owner).__module__.startswith("torch.nn.") and \
+                    next(owner.children(), None) is None:
+                return path, this_call
+        return (f"{path}.{function}" if path else function), this_call
 
     def _learned(self, target: str) -> Learned:
         value = self.graph

@@ -19,7 +19,7 @@ from torch import nn
 from ..errors import CostModelError
 from ..ops import (Activation, AdaptiveAvgPool, Add, BatchNorm, Broadcast, ChannelShuffle, ClassToken, Concat,
                    Conv2d, ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm,
-                   LayerScale, Linear, MatMul, Mean, Multiply, Pad, Permute, Pool2d, PositionEmbedding, Scale,
+                   LayerScale, Linear, MatMul, Mean, MultiheadAttention, Multiply, Pad, Permute, Pool2d, PositionEmbedding, Scale,
                    ScaledDotProductAttention, Select, Shift, Slice, Softmax, Split, Subtract, Transpose, Unsqueeze)
 from ..shapes import Shape
 from .building import Builder, Chunks, Learned, Permuted, Tensor, tensors
@@ -37,11 +37,13 @@ ACTIVATION_MODULES: dict[type, Callable[[Any], "str | None"]] = {
 }
 
 ACTIVATION_FUNCTIONS = {
-    "relu": "relu", "relu_": "relu", "relu6": "relu6", "hardswish": "hswish", "hardsigmoid": "hsigmoid",
-    "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "silu": "silu", "tanh": "tanh", "leaky_relu": "leaky_relu",
+    "relu": "relu", "relu6": "relu6", "hardswish": "hswish", "hardsigmoid": "hsigmoid", "sigmoid": "sigmoid",
+    "silu": "silu", "tanh": "tanh", "leaky_relu": "leaky_relu",
 }
+ACTIVATION_FUNCTIONS.update({f"{name}_": function for name, function in ACTIVATION_FUNCTIONS.items()})  # in place
 
-PASS_THROUGH = {"contiguous", "clone", "detach", "float", "to", "type_as", "identity", "requires_grad_"}
+PASS_THROUGH = {"contiguous", "clone", "detach", "float", "to", "type_as", "identity", "requires_grad_", "alias",
+                "detach_", "lift_fresh_copy"}
 
 
 def _sizes(shape: Shape) -> tuple[int, ...]:
@@ -164,6 +166,8 @@ def _module(builder: Builder, name: str, module: nn.Module, x: Any, args: tuple,
         return builder.add(name, Softmax(module.dim if module.dim is not None else -1), (x,))
     if kind in (nn.ZeroPad2d, nn.ConstantPad2d):
         return builder.add(name, Pad(tuple(module.padding)), (x,))
+    if kind is nn.MultiheadAttention:
+        return _multihead_attention(builder, name, module, args, kwargs)
     if kind is nn.ChannelShuffle:
         return builder.add(name, ChannelShuffle(module.groups), (x,))
     if kind in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
@@ -173,6 +177,26 @@ def _module(builder: Builder, name: str, module: nn.Module, x: Any, args: tuple,
         return _interpolate(builder, name, x, module.size, module.scale_factor, mode,
                             getattr(module, "align_corners", None))
     return None
+
+
+def _multihead_attention(builder: Builder, name: str, module: nn.MultiheadAttention, args: tuple,
+                         kwargs: dict) -> Any:
+    """Self-attention of batch-first tokens, ``attn(x, x, x)``, without masks: one ``MultiheadAttention`` node
+    (its output, and no averaged weights to read); any other call is not mapped."""
+    names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights",
+             "is_causal")
+    call = dict(zip(names, args), **kwargs)
+    x = call.get("query")
+    plain = (module.batch_first and module._qkv_same_embed_dim and module.bias_k is None and not module.add_zero_attn
+             and call.get("key") is x and call.get("value") is x and isinstance(x, Tensor) and x.shape.rank == 3
+             and all(call.get(mask) is None for mask in ("key_padding_mask", "attn_mask"))
+             and not call.get("is_causal", False))
+    if not plain:
+        return None
+    _check(x.shape.dims[-1] == module.embed_dim,
+           lambda: f"{name} takes {module.embed_dim} features, it receives {x.shape.dims[-1]}")
+    op = MultiheadAttention(module.num_heads, module.in_proj_bias is not None, bool(call.get("need_weights", True)))
+    return builder.add(name, op, (x,)), None
 
 
 def _pair(value: Any) -> tuple[int, int]:
@@ -222,8 +246,11 @@ def call_function(builder: Builder, name: str, kind: str, target: Any, args: tup
                   model: "TorchModel") -> Any:
     """The value of a function or tensor method call: a node, a Python value (a size read from a shape), or a
     chunk list."""
-    function = target if kind == "call_method" else getattr(target, "__name__", str(target))
-    function = str(function)
+    aten = isinstance(target, torch._ops.OpOverload)
+    if aten:
+        function = target.overloadpacket.__name__           # aten.add.Tensor: "add"
+    else:
+        function = str(target if kind == "call_method" else getattr(target, "__name__", str(target)))
     # Python values: sizes and arithmetic on them.
     if target is getattr and kind == "call_function":
         obj, attribute = args
@@ -251,7 +278,9 @@ def call_function(builder: Builder, name: str, kind: str, target: Any, args: tup
         if function in ("expand", "expand_as"):
             return Learned(x.name, x.sizes, x.parameter, expanded=True)
         return x
-    handler = _FUNCTIONS.get(function)
+    if aten and function in _ATEN_CHECKS:
+        return None                                           # torch.export's own assertions: no tensor
+    handler = (_ATEN.get(function) if aten else None) or _FUNCTIONS.get(function)
     if handler is not None:
         result = handler(builder, name, args, kwargs, model)
         if result is not None:
@@ -495,6 +524,8 @@ def _transpose(builder: Builder, name: str, args: tuple, kwargs: dict, model: "T
     dim0, dim1 = _arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1")
     if dim0 % x.shape.rank == dim1 % x.shape.rank:
         return x
+    if 0 in (dim0 % x.shape.rank, dim1 % x.shape.rank):
+        return None                   # the batch axis moves: not costmodel's layout (opaque, listed)
     return builder.add(name, Transpose(dim0, dim1), (x,))
 
 
@@ -662,7 +693,62 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind,
     "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
-    "dropout": _dropout, "dropout2d": _dropout, "interpolate": _interpolate_function, "pad": _pad,
+    "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function, "pad": _pad,
     "layer_norm": _layer_norm, "linear": _linear, "conv2d": _conv2d, "channel_shuffle": _channel_shuffle,
     **{name: _pass_through for name in PASS_THROUGH},
+}
+
+
+# --- ATen ops of torch.export whose arguments differ from the function of the same name -----------------------------
+
+def _aten_batch_norm(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``aten.batch_norm(input, weight, bias, running_mean, running_var, training, ...)``."""
+    x, weight, bias = args[0], args[1], args[2]
+    if x.shape.layout not in ("NCHW", "NC") or args[5]:
+        return None
+    _claim(builder, weight, bias)
+    return builder.add(name, BatchNorm(affine=weight is not None), (x,))
+
+
+def _aten_select(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, dim, index = args[0], args[1] % args[0].shape.rank, args[2]
+    if dim == 0:
+        return None
+    return builder.add(name, Select(dim, index % x.shape.dims[dim]), (x,))
+
+
+def _aten_slice(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dim = _arg(args, kwargs, 1, "dim", 0) % x.shape.rank
+    start, end, step = _arg(args, kwargs, 2, "start"), _arg(args, kwargs, 3, "end"), _arg(args, kwargs, 4, "step", 1)
+    start, stop, _ = slice(start, end).indices(x.shape.dims[dim])
+    if (start, stop) == (0, x.shape.dims[dim]) and step == 1:
+        return x
+    if dim == 0 or step != 1:
+        return None
+    return builder.add(name, Slice(dim, start, stop), (x,))
+
+
+def _aten_upsample(mode: str) -> Callable[..., Any]:
+    """``aten.upsample_nearest2d(input, output_size, scale_factors)``, ``aten.upsample_bilinear2d(input,
+    output_size, align_corners, scale_factors)``."""
+    def handler(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+        x, size = args[0], args[1]
+        align = _arg(args, kwargs, 2, "align_corners") if mode == "bilinear" else None
+        scale = _arg(args, kwargs, 3 if mode == "bilinear" else 2, "scale_factors")
+        return _interpolate(builder, name, x, size, scale, mode, align)
+    return handler
+
+
+def _aten_pad(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``aten.constant_pad_nd(input, pad, value)``."""
+    return builder.add(name, Pad(tuple(args[1])), (args[0],))
+
+
+_ATEN_CHECKS = {"_assert_tensor_metadata", "_assert_scalar", "sym_constrain_range_for_size"}
+
+_ATEN: dict[str, Callable[..., Any]] = {
+    "batch_norm": _aten_batch_norm, "select": _aten_select, "slice": _aten_slice,
+    "upsample_nearest2d": _aten_upsample("nearest"), "upsample_bilinear2d": _aten_upsample("bilinear"),
+    "constant_pad_nd": _aten_pad, "split_with_sizes": _split,
 }

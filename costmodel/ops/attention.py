@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import CostModelError
-from ..ir import Op, check_number, positive_int
+from ..ir import Op, check_bool, check_number, positive_int
 from ..shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
 from ..symbolic import select
 from .activation import SOFTMAX_FLOPS
@@ -237,6 +237,139 @@ SDPA = register(OpDef(
         # no heads (3-D): the math path
         Example(ScaledDotProductAttention(0.5), prelude=_TOKENS, inputs=("tokens", "tokens", "tokens")),
     ),
+))
+
+
+@dataclass(frozen=True)
+class MultiheadAttention(Op):
+    """``nn.MultiheadAttention(E, heads, bias, batch_first=True)`` called as self-attention, ``attn(x, x, x)``, on
+    tokens x of (N, L, E): the input projection to q, k and v (one E x 3E matrix), scaled dot-product attention in
+    ``heads`` heads of ``E / heads`` features, and the output projection (E x E). ``need_weights``: the call also
+    returns the attention weights averaged over the heads, which makes torch compute them explicitly (two bmm)
+    instead of in a fused kernel.
+
+    With T = N L tokens and d = E / heads: params ``4 E^2 (+ 4 E)``; mult-adds ``4 T E^2`` for the projections plus
+    ``2 T L E`` for ``Q K^T`` and the weights times V (``heads`` heads of ``T L d`` each)."""
+
+    heads: int = 8
+    bias: bool = True
+    need_weights: bool = False
+    op_name: ClassVar[str] = "multihead_attention"
+
+    def __post_init__(self) -> None:
+        positive_int(self.heads, "heads")
+        check_bool(self.bias, "bias")
+        check_bool(self.need_weights, "need_weights")
+
+    @property
+    def fused(self) -> bool:
+        """Whether torch 2.13 runs its fused kernel (``_native_multi_head_attention``) at inference (eval, no
+        grad): projections with biases and an even number of heads; FlopCounterMode counts none of that kernel."""
+        return self.bias and self.heads % 2 == 0
+
+
+def mha_shape(op: MultiheadAttention, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = inputs[0]
+    if x.rank != 3:
+        raise ctx.fail(f"multihead_attention needs tokens (N, L, E), got a {describe_layout(x.layout)} of "
+                       f"{format_shape(x)}")
+    ctx.require(x.dims[-1] % op.heads == 0,
+                lambda: f"{x.dims[-1]} features do not split into {op.heads} heads")
+    return x
+
+
+def _tokens_features_length(node: NodeShapes) -> tuple:
+    x = node.inputs[0]
+    return x.numel // x.dims[-1], x.dims[-1], x.dims[-2]
+
+
+def mha_params(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """``3 E^2 + E^2`` projection weights, plus ``3 E + E`` biases."""
+    features = node.inputs[0].dims[-1]
+    return 4 * features * features + (4 * features if op.bias else 0)
+
+
+def _projection_madds(node: NodeShapes) -> Any:
+    tokens, features, _ = _tokens_features_length(node)
+    return 4 * tokens * features * features
+
+
+def _attention_madds(node: NodeShapes) -> Any:
+    tokens, features, length = _tokens_features_length(node)
+    return 2 * tokens * length * features
+
+
+def mha_madds(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """``4 T E^2`` (the projections) + ``2 T L E`` (the attention's two products)."""
+    return _projection_madds(node) + _attention_madds(node)
+
+
+def _mha_scores(op: MultiheadAttention, node: NodeShapes) -> Any:
+    tokens, _, length = _tokens_features_length(node)
+    return tokens * length * op.heads
+
+
+def mha_flops(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """2 per mult-add, the ``4 E`` bias additions per token, and 6 per score (the scale and the softmax), as the
+    projections and ``attention`` count apart."""
+    tokens, features, _ = _tokens_features_length(node)
+    return 2 * mha_madds(op, node) + (4 * tokens * features if op.bias else 0) + \
+        (1 + SOFTMAX_FLOPS) * _mha_scores(op, node)
+
+
+def fvcore_mha_flops(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """fvcore traces the unfused path: its linear handle counts the projections' mult-adds; the attention is
+    ``scaled_dot_product_attention`` (unsupported, 0), or with ``need_weights`` two bmm (counted)."""
+    return _projection_madds(node) + (_attention_madds(node) if op.need_weights else 0)
+
+
+def flop_counter_mha_flops(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """FlopCounterMode at inference (torch 2.13, CPU, no grad): 0 for the fused kernel (``fused``); otherwise 2
+    per mult-add of the projections' addmm, plus those of the two bmm with ``need_weights`` (without, the
+    attention is the flash kernel: 0)."""
+    if op.fused:
+        return 0
+    return 2 * _projection_madds(node) + (2 * _attention_madds(node) if op.need_weights else 0)
+
+
+def mha_memory_access(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """The tokens read; q, k and v written and read; the scores written and read; the heads' output written and
+    read by the output projection, which writes the result; every weight read once: ``10 T E + 2 T L heads +
+    params``."""
+    tokens, features, _ = _tokens_features_length(node)
+    return 10 * tokens * features + 2 * _mha_scores(op, node) + mha_params(op, node)
+
+
+def read_mha(layer: FieldReader) -> MultiheadAttention:
+    return MultiheadAttention(layer.get("heads", int, required=True), layer.get("bias", bool, True),
+                              layer.get("need_weights", bool, False))
+
+
+def lower_mha(op: MultiheadAttention, node: NodeShapes, kit: Any) -> Any:
+    features = node.inputs[0].dims[-1]
+    attention = kit.nn.MultiheadAttention(features, op.heads, bias=op.bias, batch_first=True)
+    return kit.Function(lambda m, x: m.attn(x, x, x, need_weights=op.need_weights)[0], attn=attention)
+
+
+MHA = register(OpDef(
+    MultiheadAttention,
+    shape=mha_shape,
+    params=mha_params,
+    madds=mha_madds,
+    flops={"costmodel": mha_flops, "papers": mha_madds, "fvcore": fvcore_mha_flops,
+           "flop_counter": flop_counter_mha_flops},
+    memory_access=mha_memory_access,
+    activation=output_elements,
+    kinds={"attention": "attention (q·kT, softmax, ·v)"},
+    spec=SpecForm("multihead_attention", read_mha, fields="heads, bias, need_weights"),
+    lower=lower_mha,
+    examples=(
+        Example(MultiheadAttention(2), layout="NLC"),                           # the fused kernel
+        Example(MultiheadAttention(2, need_weights=True), layout="NLC"),
+        Example(MultiheadAttention(1, bias=False), layout="NLC"),               # unfused: counted
+        Example(MultiheadAttention(1, need_weights=True), layout="NLC"),
+    ),
+    example_input="NLC",
 ))
 
 

@@ -50,11 +50,11 @@ class SqueezeExciteNet(nn.Module):
 
 class TokenAttention(nn.Module):
     """Patch embedding, then one pre-norm attention block, by ``how``: "sdpa" (F.scaled_dot_product_attention),
-    "matmul" (q @ k^T, softmax, @ v) or "mha" (nn.MultiheadAttention)."""
+    "matmul" (q @ k^T, softmax, @ v) or "mha" (nn.MultiheadAttention, asked for its averaged weights or not)."""
 
-    def __init__(self, how="sdpa", dim=32, heads=4, patch=4):
+    def __init__(self, how="sdpa", dim=32, heads=4, patch=4, need_weights=False):
         super().__init__()
-        self.how, self.heads = how, heads
+        self.how, self.heads, self.need_weights = how, heads, need_weights
         self.embed = nn.Conv2d(3, dim, patch, patch)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.norm = nn.LayerNorm(dim)
@@ -71,7 +71,7 @@ class TokenAttention(nn.Module):
         x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
         y = self.norm(x)
         if self.how == "mha":
-            y = self.attn(y, y, y, need_weights=False)[0]
+            y = self.attn(y, y, y, need_weights=self.need_weights)[0]
         else:
             b, n, c = y.shape
             qkv = self.qkv(y).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
@@ -87,6 +87,20 @@ class TokenAttention(nn.Module):
         return self.head(x[:, 0])
 
 
+class PixelShuffleNet(nn.Module):
+    """A convolution, then a pixel shuffle (``nn.PixelShuffle``, which costmodel has no op for), then another."""
+
+    def __init__(self, channels=8):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4 * channels, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(2)
+        self.out = nn.Conv2d(channels, 3, 1)
+
+    def forward(self, x):
+        return self.out(self.shuffle(self.conv(x)))
+
+
 def build(name="functional", **kwargs):
     """A factory for the command-line tests."""
-    return {"functional": FunctionalNet, "se": SqueezeExciteNet, "attention": TokenAttention}[name](**kwargs)
+    return {"functional": FunctionalNet, "se": SqueezeExciteNet, "attention": TokenAttention,
+            "pixel_shuffle": PixelShuffleNet}[name](**kwargs)

@@ -48,6 +48,8 @@ HAND_WRITTEN = {
     "squeeze_excite": (lambda: models.SqueezeExciteNet(), (3, 16, 16)),
     "attention_sdpa": (lambda: models.TokenAttention("sdpa"), (3, 32, 32)),
     "attention_matmul": (lambda: models.TokenAttention("matmul"), (3, 32, 32)),
+    "attention_mha": (lambda: models.TokenAttention("mha"), (3, 32, 32)),                 # torch's fused kernel
+    "attention_mha_unfused": (lambda: models.TokenAttention("mha", heads=1, need_weights=True), (3, 24, 24)),
     "mobilenet_v1": (lambda: torch_blocks.MobileNetV1(), (3, 96, 96)),
     "inverted_residual": (lambda: torch_blocks.InvertedResidual(16, 24, 2, 6), (16, 20, 20)),
     "squeeze_excite_block": (lambda: torch_blocks.SqueezeExcite(32), (32, 9, 9)),
@@ -93,16 +95,29 @@ def test_sizes_are_the_asked_inputs():
 
 
 def test_an_unknown_call_is_opaque_and_listed():
-    module = models.TokenAttention("mha")
-    network = from_torch(module, (3, 32, 32))
+    module = models.PixelShuffleNet()
+    network = from_torch(module, (3, 8, 8))
     result = costmodel.analyze(network)
-    assert result.not_counted() == {"module MultiheadAttention": 1}
+    assert result.not_counted() == {"module PixelShuffle": 1}
     assert result.totals["params"] == sum(p.numel() for p in module.parameters())
+    # its shape is torch's: 32 channels of 8x8 become 8 of 16x16, which the next convolution reads
+    assert [layer.output_shape.dims for layer in result.layers][1:] == [(1, 8, 16, 16), (1, 3, 16, 16)]
+    assert result.totals["madds"] == 8 * 8 * 32 * 3 * 9 + 16 * 16 * 3 * 8
     from costmodel.views import render
 
-    assert "not counted: module MultiheadAttention x 1" in render(result)
-    with pytest.raises(CostModelError, match="cannot count module MultiheadAttention"):
-        from_torch(module, (3, 32, 32), strict=True)
+    assert "not counted: module PixelShuffle x 1" in render(result)
+    with pytest.raises(CostModelError, match="cannot count module PixelShuffle"):
+        from_torch(module, (3, 8, 8), strict=True)
+
+
+def test_multihead_attention_is_one_node_of_the_modules_formula():
+    """nn.MultiheadAttention(32, 4) on 1 + 8x8 tokens: in projection 65 x 32 x 96, out projection 65 x 32 x 32,
+    and two 65 x 65 x 32 products (4 heads of 8), by hand."""
+    result = costmodel.analyze(from_torch(models.TokenAttention("mha"), (3, 32, 32)))
+    attention = next(layer for layer in result.layers if layer.name == "attn")
+    assert attention.params == 4 * 32 * 32 + 4 * 32
+    assert attention.madds == 65 * 32 * 96 + 65 * 32 * 32 + 2 * 65 * 65 * 32
+    assert result.not_counted() == {}
 
 
 def test_unused_parameters_still_count():
@@ -121,15 +136,57 @@ def test_unused_parameters_still_count():
     assert result.totals["madds"] == 3 * 8 * 64
 
 
-def test_an_untraceable_module_ends_in_one_line():
-    class DataDependent(torch.nn.Module):
+def test_data_dependent_control_flow_ends_in_one_line_naming_the_module_and_line():
+    class Gate(torch.nn.Module):
         def forward(self, x):
             if x.sum() > 0:
                 return x * 2
             return x
 
-    with pytest.raises(CostModelError, match=r"torch.fx cannot trace DataDependent: .*test_from_torch.py:\d+"):
+    class DataDependent(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = torch.nn.Conv2d(3, 3, 1)
+            self.gate = Gate()
+
+        def forward(self, x):
+            return self.gate(self.stem(x))
+
+    line = Gate.forward.__code__.co_firstlineno + 1
+    with pytest.raises(CostModelError) as raised:
         from_torch(DataDependent(), (3, 8, 8))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("torch.export cannot capture DataDependent: its control flow depends on the values")
+    assert message.endswith(f"in module 'gate' (Gate) at {__file__}:{line}: if x.sum() > 0:")
+    with pytest.raises(CostModelError, match=r"torch.fx cannot trace DataDependent: .*test_from_torch.py:\d+"):
+        from_torch(DataDependent(), (3, 8, 8), capture="fx")
+    with pytest.raises(CostModelError, match="capture must be 'auto', 'fx' or 'export', got 'jit'"):
+        from_torch(DataDependent(), (3, 8, 8), capture="jit")
+
+
+EXPORTED = ["functional", "squeeze_excite", "attention_sdpa", "attention_matmul", "attention_mha",
+            "attention_mha_unfused", "inverted_residual",
+            "sandglass", "shuffle_v1", "shuffle_v2", "inception", "blaze_stride"]
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_torch_export_maps_to_the_same_network_as_the_fx_trace(name):
+    """The two captures walk different graphs (module calls and torch functions; ATen ops with parameters as
+    inputs) through the same table: every count and every counted node agrees (export drops dropout, an eval-mode
+    no-op, and names an ATen op by the Python call that made it)."""
+    factory, size = HAND_WRITTEN[name]
+    module = factory()
+    traced = from_torch(module, size, capture="fx")
+    exported = from_torch(module, size, capture="export")
+    assert exported.source.startswith("torch.export (non-strict)") and traced.source.startswith("torch.fx")
+    for convention in ("costmodel", "fvcore", "flop_counter"):
+        a = costmodel.analyze(traced, convention=convention)
+        b = costmodel.analyze(exported, convention=convention)
+        assert a.totals == b.totals
+        counted = lambda result: [(layer.kind, layer.params, layer.madds, layer.flops)  # noqa: E731
+                                  for layer in result.layers if layer.kind != "dropout"]
+        assert counted(a) == counted(b)
 
 
 bfmd = pytest.importorskip("bfmd")
@@ -145,6 +202,8 @@ BFMD = {
     "mobilenext": (lambda: bfmd.mobilenext.MobileNeXt(), (3, 64, 64)),
     "blazeface": (lambda: bfmd.blazenet.BlazeEncoder(3), (3, 64, 64)),
     "efficientnet_b0": (lambda: bfmd.efficientnet_pytorch.EfficientNet.from_name("efficientnet-b0"), (3, 64, 64)),
+    "shufflenet": (lambda: bfmd.shufflenet(), (3, 32, 32)),           # int(channels // groups): torch.export
+    "shufflenetv2": (lambda: bfmd.shufflenetv2(), (3, 32, 32)),
 }
 
 
@@ -153,3 +212,21 @@ def test_bfmd_backbones_agree_with_the_reference_tools(name):
     factory, size = BFMD[name]
     network = assert_agrees(factory(), size)
     assert not costmodel.analyze(network).not_counted()
+
+
+@pytest.mark.parametrize("name", ["shufflenet", "shufflenetv2"])
+def test_modules_fx_cannot_trace_are_exported_again_at_each_size(name):
+    from costmodel.importer.torch_graph import TorchModel
+
+    factory, size = BFMD[name]
+    module = factory()
+    with pytest.raises(CostModelError, match="torch.fx cannot trace"):
+        from_torch(module, size, capture="fx")
+    model = TorchModel(module, size)
+    assert model.capture == "torch.export (non-strict) of the module, exported again at each input size"
+    network = model.network((48, 48))
+    params, fvcore_total, flop_counter_total = reference_counts(module, (3, 48, 48))
+    assert costmodel.analyze(network, convention="fvcore").totals["params"] == params
+    assert costmodel.analyze(network, convention="fvcore").totals["flops"] == fvcore_total
+    assert costmodel.analyze(network, convention="flop_counter").totals["flops"] == flop_counter_total
+    assert network.nodes[0].name in ("conv1.conv", "pre.0")          # named by module path, as fx names them

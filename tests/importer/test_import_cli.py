@@ -52,7 +52,7 @@ def test_a_module_path_factory(capsys):
     (["--alpha", "0.5"], "a width multiplier does not apply to it"),
     (["--depth", "2"], "a depth multiplier does not apply to it"),
     (["--input", "3xAx4"], "--input must be CxHxW"),
-    (["--strict", "-O", "name=attention", "-O", "how=mha"], "cannot count module MultiheadAttention (--strict)"),
+    (["--strict", "-O", "name=pixel_shuffle"], "cannot count module PixelShuffle (--strict)"),
     (["-O", "nonsense=1"], "fails: "),
 ])
 def test_refusals_are_one_line(argv, message, capsys):
@@ -103,3 +103,19 @@ def test_the_report_cross_checks_an_imported_module_on_itself():
     assert section["available"] and section["agrees"]
     names = {row["name"] for row in section["rows"]}
     assert "(root)" in names and "branch" in names
+
+
+def test_data_dependent_control_flow_is_one_line_and_exit_2(tmp_path, capsys):
+    source = tmp_path / "gated.py"
+    source.write_text("import torch\n\n\nclass Gated(torch.nn.Module):\n    def forward(self, x):\n"
+                      "        if x.mean() > 0:\n            return x * 2\n        return x\n")
+    status, out, err = run(["table", f"{source}:Gated", "--input", "3x8x8"], capsys)
+    assert status == 2 and out == "" and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.strip().endswith(f"in module '(root)' (Gated) at {source}:6: if x.mean() > 0:")
+
+
+def test_a_module_fx_cannot_trace_is_exported_and_verified_layer_by_layer(capsys):
+    pytest.importorskip("bfmd")
+    status, out, err = run(["verify", "bfmd:shufflenetv2", "--input", "3x32x32"], capsys)
+    assert status == 0, out + err
+    assert "every layer agrees with fvcore" in out
