@@ -256,18 +256,29 @@ def verify_imported(result: Analysis, model: str, options: Mapping[str, Any] | N
 
     from .importer.entry import imported_entry
 
-    module = imported_entry(model, options).model.module
+    imported = imported_entry(model, options).model
+    module = getattr(imported, "module", None)
+    if module is None:
+        raise CostModelError(f"{result.model} is an ONNX graph: {against} counts torch modules; verify the module it "
+                             "was exported from")
     channels = result.input_shape.channels
     x = torch.zeros(result.batch, channels, *result.resolution)
+    saved = getattr(imported, "saved_program", None) is not None      # a .pt2 runs as it was exported (eval)
     was_training = module.training
-    module.eval()
+    if not saved:
+        module.eval()
     try:
         by_module, total, params, uncounted = _reference_counts(module, against, x)
     except (RuntimeError, MemoryError) as error:
         raise CostModelError(f"torch could not run {result.model}: {first_line(error)}") from None
     finally:
-        module.train(was_training)
-    layers = compare_by_owner(result, module, by_module, params)
+        if not saved:
+            module.train(was_training)
+    if saved:       # one flat graph: the reference tools see no submodule calls, only the whole program
+        layers: tuple[LayerCheck, ...] = (LayerCheck("(the whole program)", "all", result.totals["flops"], total,
+                                                     result.totals["params"], params.get("", 0)),)
+    else:
+        layers = compare_by_owner(result, module, by_module, params)
     return Verification(result.model, result.alpha, result.resolution, against, layers, result.totals["flops"],
                         total, result.totals["params"], params.get("", 0), uncounted)
 

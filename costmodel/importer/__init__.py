@@ -5,7 +5,8 @@ The capture (``torch_graph``) traces the module with torch.fx, without running i
 exports it with ``torch.export``: ``torch_export``), and maps every module call, function and ATen op onto the ops
 registry; shapes come from costmodel's own shape rules, evaluated at the asked input
 size, so no activation is allocated. What costmodel cannot count becomes an ``ops.Opaque`` node that keeps its
-parameters and is listed as not counted. Only ``torch_graph``, ``torch_export`` and ``torch_ops`` import torch, and only when a module is captured.
+parameters and is listed as not counted. Only ``torch_graph``, ``torch_export`` and ``torch_ops`` import torch, and
+only when a module is captured; ``onnx_graph`` reads ONNX files with the ``onnx`` package, without torch.
 """
 from __future__ import annotations
 

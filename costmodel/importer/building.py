@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import CostModelError
 from ..ir import INPUT, Node, Op
-from ..ops import Opaque, definition
+from ..ops import Opaque, Permute, Select, definition
 from ..shapes import Shape, ShapeContext
 
 
@@ -102,6 +102,41 @@ class Builder:
             return 0
         self.claimed.add(name)
         return count
+
+
+class MappedModel:
+    """A captured graph (a torch module's, an ONNX file's) mapped onto costmodel's ops at each asked input size:
+    ``network(size)`` maps it once per size (``_map``, the subclass's)."""
+
+    input_size: "tuple[int, ...]"
+    _networks: "dict[tuple[int, int], Any]"
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return self.input_size[1], self.input_size[2]
+
+    def network(self, resolution: "tuple[int, int] | None" = None) -> Any:
+        """The ``Network`` at input size ``resolution`` (H, W; default the capture's)."""
+        size = tuple(resolution or self.resolution)
+        if size not in self._networks:
+            self._networks[size] = self._map(size)         # type: ignore[index]
+        return self._networks[size]                         # type: ignore[index]
+
+    def _map(self, size: tuple[int, int]) -> Any:
+        raise NotImplementedError
+
+
+def select_permuted(builder: Builder, name: str, value: Any, index: int) -> Any:
+    """Piece ``index`` of a permute that brought axis ``dims[0]`` before the batch: that axis selected from the
+    source, then the other axes permuted (the batch first again)."""
+    axis = value.dims[0]
+    picked = builder.add(name, Select(axis, index % value.source.shape.dims[axis]), (value.source,))
+    rest = tuple(d - (d > axis) for d in value.dims[1:])
+    if rest == tuple(range(len(rest))):
+        return picked
+    if rest[0] != 0:
+        return None
+    return builder.add(name, Permute(rest), (picked,))
 
 
 def tensors(values: Any) -> "tuple[Tensor, ...]":

@@ -3,9 +3,11 @@ multiplier; any input size) and builds its network, here by mapping the traced m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import CostModelError
+from ..errors import CostModelError, shorten
+from .loader import SAVED_SUFFIXES, load_module
 
 INPUT_OPTION = "input"
 
@@ -56,7 +58,6 @@ _LOADED: dict[tuple, ImportedEntry] = {}
 
 def imported_entry(model: str, options: "Mapping[str, Any] | None" = None, depth: float = 1.0) -> ImportedEntry:
     """The entry of an import argument; the module is loaded and traced once per argument and options."""
-    from .loader import load_module
 
     options = dict(options or {})
     if depth != 1.0:
@@ -67,11 +68,31 @@ def imported_entry(model: str, options: "Mapping[str, Any] | None" = None, depth
     input_size = parse_input(input_value) if input_value is not None else (3, 224, 224)
     key = (model, tuple(sorted((k, str(v)) for k, v in options.items())), input_size, strict)
     if key not in _LOADED:
+        name = model.rsplit("/", 1)[-1]
+        if model.lower().endswith(SAVED_SUFFIXES):
+            _LOADED[key] = _saved_entry(model, name, options, input_value and input_size, strict)
+            return _LOADED[key]
         module = load_module(model, options)
         from .torch_graph import TorchModel
 
-        name = model.rsplit("/", 1)[-1]
         traced = TorchModel(module, input_size, name=name, strict=strict)
         _LOADED[key] = ImportedEntry(name, traced, description=f"imported: {type(module).__name__}",
                                      source=model)
     return _LOADED[key]
+
+
+def _saved_entry(path: str, name: str, options: Mapping[str, Any], input_size: Any, strict: bool) -> ImportedEntry:
+    """The entry of a ``.pt2`` or ``.onnx`` file, mapped at ``input_size`` (default: the file's own input)."""
+    if options:
+        raise CostModelError(f"{name} is a saved graph: it takes no options (got {', '.join(sorted(options))})")
+    if not Path(path).is_file():
+        raise CostModelError(f"{shorten(path)}: no such file")
+    if path.lower().endswith(".onnx"):
+        from .onnx_graph import OnnxModel
+
+        model: Any = OnnxModel(path, input_size or None, name=name, strict=strict)
+        return ImportedEntry(name, model, description="imported: ONNX graph", source=path)
+    from .torch_graph import TorchModel
+
+    model = TorchModel.saved(path, input_size or None, name=name, strict=strict)
+    return ImportedEntry(name, model, description="imported: torch.export program", source=path)

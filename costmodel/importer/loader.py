@@ -1,5 +1,6 @@
 """What an imported model argument names: ``path/to/file.py:factory`` or ``package.module:factory``, with keyword
-arguments for the factory after a third colon (``net.py:build:num_classes=100,width=0.5``) or as ``-O key=value``.
+arguments for the factory after a third colon (``net.py:build:num_classes=100,width=0.5``) or as ``-O key=value``;
+or a saved graph, ``model.pt2`` (``torch.export.save``) or ``model.onnx``.
 
 ``looks_like_import`` is torch-free (the start-up path); ``load_module`` runs the user's factory, which imports
 torch.
@@ -19,8 +20,14 @@ from ..errors import CostModelError, first_line, shorten
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
+SAVED_SUFFIXES = (".pt2", ".onnx")          # a saved torch.export program, an ONNX graph
+
+
 def looks_like_import(model: str) -> bool:
-    """``file.py:callable`` or ``package.module:callable`` (with optional ``:k=v,...``)."""
+    """``file.py:callable`` or ``package.module:callable`` (with optional ``:k=v,...``), or a ``.pt2`` or ``.onnx``
+    file."""
+    if model.lower().endswith(SAVED_SUFFIXES):
+        return True
     source, sep, rest = model.partition(":")
     if not sep or not rest:
         return False

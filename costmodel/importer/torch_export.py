@@ -35,7 +35,7 @@ def export(module: nn.Module, input_size: "tuple[int, int, int]") -> "tuple[Any,
     errors: list[BaseException] = []
     for strict in (False, True):
         try:
-            with _quiet():
+            with quiet():
                 program = torch.export.export(module, (x,), strict=strict)
             return program, "strict" if strict else "non-strict"
         except Exception as error:          # export raises what the module's code raises on fake tensors
@@ -44,7 +44,7 @@ def export(module: nn.Module, input_size: "tuple[int, int, int]") -> "tuple[Any,
 
 
 @contextlib.contextmanager
-def _quiet() -> Any:
+def quiet() -> Any:
     """torch.export logs the graph it had when it fails, and warns freely; the user gets one line instead."""
     logger = logging.getLogger("torch")
     level = logger.level

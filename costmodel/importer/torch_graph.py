@@ -27,12 +27,12 @@ import torch
 import torch.fx
 from torch import nn
 
-from ..errors import CostModelError, first_line
+from ..errors import CostModelError, first_line, shorten
 from ..ir import INPUT, Network
 from ..ops import UnusedParameters
 from ..shapes import Shape
 from . import torch_export, torch_ops
-from .building import Builder, Learned, Tensor, tensors
+from .building import Builder, Learned, MappedModel, Tensor, tensors
 
 
 def _module_path(node: torch.fx.Node) -> str:
@@ -88,7 +88,7 @@ def _where(error: BaseException) -> str:
 UNITS = (nn.MultiheadAttention,)      # exported ops mapped as one module call (``TorchModel._map_unit``)
 
 
-class TorchModel:
+class TorchModel(MappedModel):
     """A torch module captured once (an fx trace, or failing that ``torch.export``), mapped onto costmodel's ops at
     each asked input size."""
 
@@ -98,14 +98,9 @@ class TorchModel:
             raise CostModelError(f"from_torch needs an nn.Module, got {type(module).__name__}")
         if len(input_size) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in input_size):
             raise CostModelError(f"input_size must be (C, H, W), three positive integers, got {input_size!r}")
-        self.module = module
-        self.input_size = tuple(input_size)
-        self.name = name or type(module).__name__
-        self.strict = strict
-        self.graph: torch.fx.GraphModule | None = None
-        self._programs: dict[tuple[int, int], Any] = {}
         if capture not in ("auto", "fx", "export"):
             raise CostModelError(f"capture must be 'auto', 'fx' or 'export', got {capture!r}")
+        self._setup(module, tuple(input_size), name or type(module).__name__, strict)
         self.capture = "torch.fx trace of the module"
         if capture != "export":
             try:
@@ -117,9 +112,44 @@ class TorchModel:
             program, mode = self._eval(torch_export.export, module, self.input_size)
             self._programs[self.resolution] = program
             self.capture = f"torch.export ({mode}) of the module, exported again at each input size"
+
+    def _setup(self, module: nn.Module, input_size: "tuple[int, ...]", name: str, strict: bool) -> None:
+        self.module = module
+        self.input_size = input_size
+        self.name = name
+        self.strict = strict
+        self.graph: torch.fx.GraphModule | None = None
+        self.saved_program: Any = None
+        self._programs: dict[tuple[int, int], Any] = {}
         self._networks: dict[tuple[int, int], Network] = {}
         self.parameters = dict(module.named_parameters())
         self.total_params = sum(p.numel() for p in self.parameters.values())
+
+    @classmethod
+    def saved(cls, path: str, input_size: "tuple[int, int, int] | None" = None, *, name: str | None = None,
+              strict: bool = False) -> "TorchModel":
+        """The program of a ``.pt2`` file (``torch.export.save``), mapped at its own input size or at
+        ``input_size``. It cannot be exported again: a size fixed in its ops (a view to 1 x 3 x 20 x 32 x 32) refuses
+        another input, in one line."""
+        try:
+            with torch_export.quiet():
+                program = torch.export.load(path)
+        except Exception as error:         # a file torch cannot read as an ExportedProgram
+            raise CostModelError(f"{shorten(path)} is not a saved torch.export program: {first_line(error)}") \
+                from None
+        inputs = torch_export.learned_inputs(program)
+        images = [node for node in program.graph.nodes if node.op == "placeholder" and node.name not in inputs]
+        if len(images) != 1 or len(images[0].meta["val"].shape) != 4:
+            raise CostModelError(f"{shorten(path)}: costmodel imports programs of one image input (N x C x H x W)")
+        own = tuple(int(size) for size in images[0].meta["val"].shape[1:])
+        model = cls.__new__(cls)
+        model._setup(program.module(), tuple(input_size or own), name or Path(path).stem, strict)
+        if input_size and input_size[0] != own[0]:
+            raise CostModelError(f"{shorten(path)} takes {own[0]} channels, not {input_size[0]}")
+        model.saved_program = program
+        model.capture = (f"a saved torch.export program, exported at {own[1]}x{own[2]} (another size keeps the "
+                         "sizes its ops fixed)")
+        return model
 
     def _eval(self, capture: Any, *args: Any) -> Any:
         """``capture(*args)`` with the module in eval mode (dropout and BatchNorm as at inference)."""
@@ -130,22 +160,18 @@ class TorchModel:
         finally:
             self.module.train(was_training)
 
-    @property
-    def resolution(self) -> tuple[int, int]:
-        return self.input_size[1], self.input_size[2]
-
-    def network(self, resolution: "tuple[int, int] | None" = None) -> Network:
-        """The network at input size ``resolution`` (H, W; default the capture's)."""
-        size = tuple(resolution or self.resolution)
-        if size not in self._networks:
-            self._networks[size] = self._map(size)         # type: ignore[index]
-        return self._networks[size]                         # type: ignore[index]
+    def _saved_size(self) -> tuple[int, int]:
+        images = [node for node in self.saved_program.graph.nodes if node.op == "placeholder"
+                  and node.name not in torch_export.learned_inputs(self.saved_program)]
+        return tuple(int(size) for size in images[0].meta["val"].shape[2:])       # type: ignore[return-value]
 
     def _graph(self, size: tuple[int, int]) -> "tuple[torch.fx.Graph, dict[str, Any], dict[str, Learned]]":
         """The captured graph at ``size``, the modules its ``call_module`` nodes call, and its inputs that are
         learned tensors (export's parameters and buffers)."""
         if self.graph is not None:
             return self.graph.graph, dict(self.graph.named_modules()), {}
+        if size not in self._programs and self.saved_program is not None:
+            self._programs[size] = self.saved_program
         if size not in self._programs:
             try:
                 self._programs[size] = self._eval(torch_export.export, self.module, (self.input_size[0], *size))[0]
@@ -166,6 +192,8 @@ class TorchModel:
         height, width = size
         call = None
         units = self._units(graph) if self.graph is None else {}
+        paths = {_module_path(node) for node in graph.nodes}
+        leaves = {path for path in paths if not any(other.startswith(f"{path}.") for other in paths)}
         done: set[torch.fx.Node] = set()
         try:
             for fx_node in graph.nodes:
@@ -193,11 +221,16 @@ class TorchModel:
                         target = str(fx_node.target)
                         env[fx_node] = torch_ops.call_module(builder, target, modules[target], args, kwargs, self)
                         continue
-                    base, call = self._node_name(fx_node, call)
+                    base, call = self._node_name(fx_node, call, leaves)
                     env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
                                                            kwargs, self)
         except CostModelError as error:
-            raise CostModelError(f"{self.name} at {height}x{width}: {error}") from None
+            hint = ""
+            if self.saved_program is not None and size != self._saved_size():
+                own = "x".join(map(str, self._saved_size()))
+                hint = (f" (a saved program keeps the sizes it was exported at, {own}: export it again at "
+                        f"{height}x{width})")
+            raise CostModelError(f"{self.name} at {height}x{width}: {error}{hint}") from None
         result = torch.fx.node.map_arg(output, lambda n: env[n])
         found = tensors(result)
         if not found:
@@ -269,21 +302,18 @@ class TorchModel:
                 env[node] = made if same else None
         return True
 
-    def _node_name(self, node: torch.fx.Node, call: Any) -> "tuple[str, Any]":
+    def _node_name(self, node: torch.fx.Node, call: Any, leaves: "set[str]") -> "tuple[str, Any]":
         """The name of a function's node (the calling module's path and the function), and the module call it
-        belongs to. An exported op that a leaf ``torch.nn`` module ran (its first op) takes the module's path, as
-        the module's call in an fx trace does: ``features.0.conv`` for its ``aten.conv2d``."""
+        belongs to. An exported op that a ``torch.nn`` module with no submodule ran (its first op) takes the
+        module's path, as the module's call in an fx trace does: ``features.0.conv`` for its ``aten.conv2d``."""
         path = _module_path(node)
         function = _function_name(node)
         stack = node.meta.get("nn_module_stack") or {}
         this_call = next(reversed(stack)) if stack else None
-        if self.graph is None and path and this_call != call:
-            try:
-                owner = self.module.get_submodule(path)
-            except AttributeError:
-                owner = None
-            if owner is not None and type(owner).__module__.startswith("torch.nn.") and \
-                    next(owner.children(), None) is None:
+        if self.graph is None and path and this_call != call and path in leaves:
+            kind = stack[this_call][1] if isinstance(stack[this_call], tuple) else ""
+            kind = kind if isinstance(kind, str) else f"{kind.__module__}.{kind.__qualname__}"
+            if kind.startswith("torch.nn.modules."):
                 return path, this_call
         return (f"{path}.{function}" if path else function), this_call
 

@@ -19,10 +19,11 @@ from torch import nn
 from ..errors import CostModelError
 from ..ops import (Activation, AdaptiveAvgPool, Add, BatchNorm, Broadcast, ChannelShuffle, ClassToken, Concat,
                    Conv2d, ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm,
-                   LayerScale, Linear, MatMul, Mean, MultiheadAttention, Multiply, Pad, Permute, Pool2d, PositionEmbedding, Scale,
-                   ScaledDotProductAttention, Select, Shift, Slice, Softmax, Split, Subtract, Transpose, Unsqueeze)
+                   LayerScale, Linear, MatMul, Mean, MultiheadAttention, Multiply, Pad, Permute, Pool2d,
+                   PositionEmbedding, Scale, ScaledDotProductAttention, Select, Shift, Slice, Softmax, Split, Subtract,
+                   Transpose, Unsqueeze)
 from ..shapes import Shape
-from .building import Builder, Chunks, Learned, Permuted, Tensor, tensors
+from .building import Builder, Chunks, Learned, Permuted, Tensor, select_permuted, tensors
 from .reshape import reshape_steps
 
 if TYPE_CHECKING:
@@ -542,19 +543,6 @@ def _permute(builder: Builder, name: str, args: tuple, kwargs: dict, model: "Tor
     return builder.add(name, Permute(dims), (x,))
 
 
-def select_permuted(builder: Builder, name: str, value: Any, index: int) -> Any:
-    """Piece ``index`` of a permute that brought axis ``dims[0]`` before the batch: that axis selected from the
-    source, then the other axes permuted (the batch first again)."""
-    axis = value.dims[0]
-    picked = builder.add(name, Select(axis, index % value.source.shape.dims[axis]), (value.source,))
-    rest = tuple(d - (d > axis) for d in value.dims[1:])
-    if rest == tuple(range(len(rest))):
-        return picked
-    if rest[0] != 0:
-        return None
-    return builder.add(name, Permute(rest), (picked,))
-
-
 def _unbind(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, dim = args[0], _arg(args, kwargs, 1, "dim", 0)
     if isinstance(x, Permuted):
@@ -693,7 +681,8 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind,
     "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
-    "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function, "pad": _pad,
+    "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function,
+    "pad": _pad,
     "layer_norm": _layer_norm, "linear": _linear, "conv2d": _conv2d, "channel_shuffle": _channel_shuffle,
     **{name: _pass_through for name in PASS_THROUGH},
 }

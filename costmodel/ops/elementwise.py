@@ -255,6 +255,7 @@ def broadcast_shape(op: Broadcast, inputs: tuple[Shape, ...], ctx: ShapeContext)
     for offset in range(1, min(a.rank, b.rank) + 1):
         x, y = a.dims[-offset], b.dims[-offset]
         if type(x) is int and x == 1:
+            dims[-offset] = y
             continue
         if type(y) is int and y == 1:
             dims[-offset] = x

@@ -140,12 +140,14 @@ def test_help_and_version(capsys):
 
 
 def test_python_dash_m_and_a_clean_start():
-    """``python -m costmodel table`` works and imports no torch, matplotlib, fvcore, pandas, NumPy or jinja2 on the way."""
+    """``python -m costmodel table`` works and imports no torch, onnx, matplotlib, fvcore, pandas, NumPy or jinja2 on
+    the way."""
     probe = ("import sys, runpy\n"
              "sys.argv = ['costmodel', 'table', 'mobilenet_v1', '--alpha', '0.75']\n"
              "try:\n    runpy.run_module('costmodel', run_name='__main__')\n"
              "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-             "heavy = sorted(m for m in ('torch', 'matplotlib', 'fvcore', 'pandas', 'numpy', 'jinja2') if m in sys.modules)\n"
+             "heavy = sorted(m for m in ('torch', 'onnx', 'matplotlib', 'fvcore', 'pandas', 'numpy', 'jinja2')\n"
+             "               if m in sys.modules)\n"
              "print('HEAVY', heavy)\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "325,400,448" in result.stdout

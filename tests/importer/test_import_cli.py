@@ -119,3 +119,52 @@ def test_a_module_fx_cannot_trace_is_exported_and_verified_layer_by_layer(capsys
     status, out, err = run(["verify", "bfmd:shufflenetv2", "--input", "3x32x32"], capsys)
     assert status == 0, out + err
     assert "every layer agrees with fvcore" in out
+
+
+@pytest.fixture(scope="module")
+def saved_program(tmp_path_factory):
+    """bfmd's ShuffleNetV2 exported at 3x32x32 and saved as a .pt2 file, with its reference counts."""
+    bfmd = pytest.importorskip("bfmd")
+    from test_from_torch import reference_counts
+
+    module = bfmd.shufflenetv2().eval()
+    path = tmp_path_factory.mktemp("pt2") / "shufflenetv2.pt2"
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.export.save(torch.export.export(module, (torch.zeros(1, 3, 32, 32),)), str(path))
+    return path, reference_counts(module, (3, 32, 32))
+
+
+def test_a_saved_program_is_costed_at_its_own_size(saved_program, capsys):
+    path, (params, fvcore_total, flop_counter_total) = saved_program
+    status, out, err = run(["table", str(path), "--convention", "fvcore", "--format", "json"], capsys)
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["resolution"] == 32 and document["not_counted"] == {}
+    assert document["totals"]["params"] == params and document["totals"]["flops"] == fvcore_total
+    assert document["layers"][0]["name"] == "pre.0"
+    status, out, err = run(["table", str(path), "--convention", "flop_counter", "--format", "json"], capsys)
+    assert json.loads(out)["totals"]["flops"] == flop_counter_total
+    status, out, err = run(["verify", str(path)], capsys)
+    assert status == 0 and "every layer agrees with fvcore" in out and "(the whole program)" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--resolution", "64"], "a saved program keeps the sizes it was exported at, 32x32: export it again at 64x64"),
+    (["-O", "width=2"], "is a saved graph: it takes no options (got width)"),
+    (["--alpha", "0.5"], "a width multiplier does not apply to it"),
+])
+def test_a_saved_program_refuses_in_one_line(saved_program, argv, message, capsys):
+    status, out, err = run(["table", str(saved_program[0]), *argv], capsys)
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_file_that_is_not_a_program(tmp_path, capsys):
+    path = tmp_path / "broken.pt2"
+    path.write_bytes(b"not a zip archive")
+    status, out, err = run(["table", str(path)], capsys)
+    assert status == 2 and "broken.pt2 is not a saved torch.export program" in err
+    status, out, err = run(["table", str(tmp_path / "absent.pt2")], capsys)
+    assert status == 2 and "absent.pt2: no such file" in err
