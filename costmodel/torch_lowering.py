@@ -46,6 +46,19 @@ class Function(nn.Module):
         return self.function(*xs)
 
 
+class SameConv2d(nn.Conv2d):
+    """A convolution after TensorFlow's "same" zero padding ``pads`` (left, right, top, bottom; the extra pixel at
+    the end), as one module."""
+
+    def __init__(self, conv: nn.Conv2d, pads: tuple[int, int, int, int]):
+        super().__init__(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, 0, conv.dilation,
+                         conv.groups, bias=conv.bias is not None)
+        self.pads = pads
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(nn.functional.pad(x, self.pads))
+
+
 class TorchKit:
     """The torch names an op's lowering builds its module from (the op modules never import torch), and the output
     shapes of the network's nodes (``reference``: an op's ``like``)."""
@@ -54,6 +67,7 @@ class TorchKit:
     nn = nn
     F = nn.functional
     Function = Function
+    SameConv2d = SameConv2d
 
     def __init__(self, shapes: Mapping[str, Shape]):
         self._shapes = shapes

@@ -6,13 +6,15 @@ in ``forward``), the pieces of a chunk or a split (``Chunks``) or a permute that
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import CostModelError
 from ..ir import INPUT, Node, Op
-from ..ops import Opaque, Permute, Select, definition
+from ..ops import Opaque, Pad, Permute, Select, Transpose, Unflatten, definition
 from ..shapes import Shape, ShapeContext
+from .reshape import reshape_steps
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,49 @@ class Chunks:
     source: Tensor
     sizes: tuple[int, ...]
     dim: int
+
+
+# the permute of MobileViT's unfold (N C h ph w pw -> N ph pw h w C) and fold (N ph pw h w C -> N C h ph w pw)
+PATCH_ORDER = {"unfold": (0, 3, 5, 2, 4, 1), "fold": (0, 5, 3, 1, 4, 2)}
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A tensor whose nodes wait for its reader, so that a pattern of several calls becomes the one op it is:
+
+    - ``pad``: a zero padding (``data``: torch's pads) that a convolution without padding reads is TensorFlow's
+      "same" padding of that convolution where the sizes match (timm's ``Conv2dSame``, costmodel's lowering);
+    - ``grouped`` / ``shuffled``: the channels viewed as (groups, C / groups) (``data``: (groups,)), then those two
+      axes swapped; viewed back as C channels, a channel shuffle (ShuffleNet's ``view``, ``transpose``, ``view``);
+    - ``merged``: the batch merged with the axes after it (``data``: their sizes), as attention over patches holds
+      them (MobileViT); attention reads it, and the view that splits them again ends it;
+    - ``patches``: a view of a map into patches (``data``: "unfold" or "fold", the 6-D view's sizes, whether it
+      is permuted yet): MobileViT's unfold (N C H W -> N (ph pw) L C) or fold as view, permute, view.
+
+    Any other reader makes the nodes first (``make``), named ``name``."""
+
+    kind: str
+    source: "Tensor"
+    name: str
+    data: tuple = ()
+
+    @property
+    def sizes(self) -> tuple:
+        dims = tuple(int(size) for size in self.source.shape.dims)
+        if self.kind in ("grouped", "shuffled"):
+            groups = self.data[0]
+            pair = (groups, dims[1] // groups) if self.kind == "grouped" else (dims[1] // groups, groups)
+            return (dims[0], *pair, *dims[2:])
+        if self.kind == "merged":
+            return (dims[0] * math.prod(self.data[1:]), *dims[len(self.data):])
+        if self.kind == "patches":
+            direction, view, permuted = self.data
+            return tuple(view[d] for d in PATCH_ORDER[direction]) if permuted else tuple(view)
+        padded = list(dims)
+        pads = self.data
+        for i in range(len(pads) // 2):
+            padded[-1 - i] += pads[2 * i] + pads[2 * i + 1]
+        return tuple(padded)
 
 
 @dataclass
@@ -124,6 +169,30 @@ class MappedModel:
 
     def _map(self, size: tuple[int, int]) -> Any:
         raise NotImplementedError
+
+
+def make(builder: Builder, value: Any) -> Any:
+    """``value`` with its pending nodes made (``Pending``); other values as they are, in tuples and lists too."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(make(builder, item) for item in value)
+    if not isinstance(value, Pending):
+        return value
+    if value.kind == "pad":
+        return builder.add(value.name, Pad(value.data), (value.source,))
+    if value.kind == "merged":            # read by anything but attention: not costmodel's layout (opaque)
+        return builder.opaque(value.name, "view merging the batch with other axes", (value.source,), value.sizes)
+    if value.kind == "patches":
+        direction, view, permuted = value.data
+        steps = reshape_steps(tuple(int(d) for d in value.source.shape.dims), tuple(view))
+        if steps is None:
+            return builder.opaque(value.name, "view into patches", (value.source,), tuple(view))
+        viewed = builder.chain(value.name, steps, value.source)
+        return builder.add(value.name, Permute(PATCH_ORDER[direction]), (viewed,)) if permuted else viewed
+    groups = value.data[0]
+    grouped = builder.add(value.name, Unflatten(1, (groups, -1)), (value.source,))
+    if value.kind == "grouped":
+        return grouped
+    return builder.add(value.name, Transpose(1, 2), (grouped,))
 
 
 def select_permuted(builder: Builder, name: str, value: Any, index: int) -> Any:

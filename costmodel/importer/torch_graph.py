@@ -32,7 +32,7 @@ from ..ir import INPUT, Network
 from ..ops import UnusedParameters
 from ..shapes import Shape
 from . import torch_export, torch_ops
-from .building import Builder, Learned, MappedModel, Tensor, tensors
+from .building import Builder, Learned, MappedModel, Tensor, make, tensors
 
 
 def _module_path(node: torch.fx.Node) -> str:
@@ -85,6 +85,8 @@ def _where(error: BaseException) -> str:
     return message
 
 
+COMPOSITE = ("torch.nn.modules.container.", "torch.nn.modules.transformer.")    # modules of layers
+LOWERED = "costmodel.torch_lowering."     # the modules to_torch makes of an op with no nn layer of its own
 UNITS = (nn.MultiheadAttention,)      # exported ops mapped as one module call (``TorchModel._map_unit``)
 
 
@@ -192,8 +194,6 @@ class TorchModel(MappedModel):
         height, width = size
         call = None
         units = self._units(graph) if self.graph is None else {}
-        paths = {_module_path(node) for node in graph.nodes}
-        leaves = {path for path in paths if not any(other.startswith(f"{path}.") for other in paths)}
         done: set[torch.fx.Node] = set()
         try:
             for fx_node in graph.nodes:
@@ -221,9 +221,12 @@ class TorchModel(MappedModel):
                         target = str(fx_node.target)
                         env[fx_node] = torch_ops.call_module(builder, target, modules[target], args, kwargs, self)
                         continue
-                    base, call = self._node_name(fx_node, call, leaves)
+                    base, this_call = self._node_name(fx_node, call)
+                    made = len(builder.nodes)
                     env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
                                                            kwargs, self)
+                    if len(builder.nodes) > made:       # a call's first op is the first that makes a node
+                        call = this_call
         except CostModelError as error:
             hint = ""
             if self.saved_program is not None and size != self._saved_size():
@@ -231,7 +234,7 @@ class TorchModel(MappedModel):
                 hint = (f" (a saved program keeps the sizes it was exported at, {own}: export it again at "
                         f"{height}x{width})")
             raise CostModelError(f"{self.name} at {height}x{width}: {error}{hint}") from None
-        result = torch.fx.node.map_arg(output, lambda n: env[n])
+        result = make(builder, torch.fx.node.map_arg(output, lambda n: env[n]))
         found = tensors(result)
         if not found:
             raise CostModelError(f"{self.name} returns no tensor")
@@ -302,18 +305,21 @@ class TorchModel(MappedModel):
                 env[node] = made if same else None
         return True
 
-    def _node_name(self, node: torch.fx.Node, call: Any, leaves: "set[str]") -> "tuple[str, Any]":
+    def _node_name(self, node: torch.fx.Node, call: Any) -> "tuple[str, Any]":
         """The name of a function's node (the calling module's path and the function), and the module call it
-        belongs to. An exported op that a ``torch.nn`` module with no submodule ran (its first op) takes the
-        module's path, as the module's call in an fx trace does: ``features.0.conv`` for its ``aten.conv2d``."""
+        belongs to. An exported op that a ``torch.nn`` layer (not a container) ran (its first op) takes the
+        module's path, as the module's call in an fx trace does: ``features.0.conv`` for its ``aten.conv2d``; so
+        does the first op of costmodel's own lowering of an op (``to_torch``'s ``Function``), so that a lowered
+        network comes back with its nodes' names."""
         path = _module_path(node)
         function = _function_name(node)
         stack = node.meta.get("nn_module_stack") or {}
         this_call = next(reversed(stack)) if stack else None
-        if self.graph is None and path and this_call != call and path in leaves:
+        if path and this_call != call:
             kind = stack[this_call][1] if isinstance(stack[this_call], tuple) else ""
             kind = kind if isinstance(kind, str) else f"{kind.__module__}.{kind.__qualname__}"
-            if kind.startswith("torch.nn.modules."):
+            layer = kind.startswith("torch.nn.modules.") and not kind.startswith(COMPOSITE)
+            if kind.startswith(LOWERED) or (self.graph is None and layer):
                 return path, this_call
         return (f"{path}.{function}" if path else function), this_call
 

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import math
 import operator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 from torch import nn
 
 from ..errors import CostModelError
-from ..ops import (Activation, AdaptiveAvgPool, Add, BatchNorm, Broadcast, ChannelShuffle, ClassToken, Concat,
-                   Conv2d, ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm,
-                   LayerScale, Linear, MatMul, Mean, MultiheadAttention, Multiply, Pad, Permute, Pool2d,
-                   PositionEmbedding, Scale, ScaledDotProductAttention, Select, Shift, Slice, Softmax, Split, Subtract,
-                   Transpose, Unsqueeze)
+from ..ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, Broadcast, ChannelShuffle, ClassToken,
+                   Concat, Conv2d, ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate,
+                   LayerNorm, LayerScale, Linear, MatMul, Mean, MultiheadAttention, Multiply, Pad, PatchFold,
+                   PatchUnfold, Permute, Pool2d, PositionEmbedding, Scale, ScaledDotProductAttention, Select, Shift,
+                   Slice, Softmax, Split, Subtract, Transpose, Unflatten, Unsqueeze)
+from ..ops.conv import tf_same_pads
 from ..shapes import Shape
-from .building import Builder, Chunks, Learned, Permuted, Tensor, select_permuted, tensors
+from .building import PATCH_ORDER, Builder, Chunks, Learned, Pending, Permuted, Tensor, make, select_permuted, tensors
 from .reshape import reshape_steps
 
 if TYPE_CHECKING:
@@ -80,7 +82,24 @@ def _check(condition: bool, message: Callable[[], str]) -> None:
         raise CostModelError(message())
 
 
+def _same_padding(x: Any, kernel: Any, stride: Any, dilation: Any, padding: Any) -> Any:
+    """``(source, "same")`` where ``x`` is a pending zero padding that is TensorFlow's "same" padding for this
+    convolution (which pads nothing itself); else ``(x made, padding)``."""
+    if isinstance(x, Pending) and x.kind == "pad" and _pair(padding) == (0, 0):
+        height, width = x.source.shape.dims[2], x.source.shape.dims[3]
+        kernel, stride, dilation = _pair(kernel), _pair(stride), _pair(dilation)
+        top, bottom = tf_same_pads(height, kernel[0], stride[0], dilation[0])
+        left, right = tf_same_pads(width, kernel[1], stride[1], dilation[1])
+        if tuple(x.data) == (left, right, top, bottom):
+            return x.source, "same"
+    return x, padding
+
+
 def _conv(builder: Builder, name: str, module: Any, x: Any, transposed: bool = False) -> Any:
+    same = None
+    if not transposed:
+        x, same = _same_padding(x, module.kernel_size, module.stride, module.dilation, module.padding)
+    x = make(builder, x)
     _check(x.shape.layout == "NCHW", lambda: f"{name} ({type(module).__name__}) needs an image, got "
                                              f"{'x'.join(map(str, _sizes(x.shape)[1:]))}")
     _check(x.shape.channels == module.in_channels,
@@ -94,14 +113,17 @@ def _conv(builder: Builder, name: str, module: Any, x: Any, transposed: bool = F
                              tuple(module.output_padding), tuple(module.dilation), module.groups,
                              module.bias is not None)
     else:
-        op = Conv2d(module.out_channels, tuple(module.kernel_size), tuple(module.stride), padding,
-                    tuple(module.dilation), module.groups, module.bias is not None)
+        op = Conv2d(module.out_channels, tuple(module.kernel_size), tuple(module.stride),
+                    "same" if same == "same" else padding, tuple(module.dilation), module.groups,
+                    module.bias is not None)
     return builder.add(name, op, (x,))
 
 
 def call_module(builder: Builder, name: str, module: nn.Module, args: tuple, kwargs: dict,
                 model: "TorchModel") -> Any:
     """The node of a leaf module call; its parameters count as the module's."""
+    if type(module) is not nn.Conv2d:          # a convolution reads a pending padding (``_same_padding``)
+        args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
     x = args[0] if args else next(iter(kwargs.values()), None)
     fresh = model.claim(builder, name, module)
     result = _module(builder, name, module, x, args, kwargs)
@@ -166,7 +188,9 @@ def _module(builder: Builder, name: str, module: nn.Module, x: Any, args: tuple,
     if kind is nn.Softmax:
         return builder.add(name, Softmax(module.dim if module.dim is not None else -1), (x,))
     if kind in (nn.ZeroPad2d, nn.ConstantPad2d):
-        return builder.add(name, Pad(tuple(module.padding)), (x,))
+        if kind is nn.ConstantPad2d and module.value != 0:
+            return None
+        return _zero_pad(builder, name, x, tuple(module.padding))
     if kind is nn.MultiheadAttention:
         return _multihead_attention(builder, name, module, args, kwargs)
     if kind is nn.ChannelShuffle:
@@ -259,16 +283,21 @@ def call_function(builder: Builder, name: str, kind: str, target: Any, args: tup
             return _sizes(obj.shape)
         if isinstance(obj, Tensor) and attribute == "ndim":
             return obj.shape.rank
-        if isinstance(obj, Learned) and attribute == "shape":
+        if isinstance(obj, (Learned, Pending)) and attribute == "shape":
             return obj.sizes
+        if isinstance(obj, (Tensor, Pending)) and attribute == "device":
+            return torch.device("meta")
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
-    if not (tensors(args) or tensors(kwargs) or any(isinstance(a, (Learned, Chunks, Permuted)) for a in args)):
+    if not (tensors(args) or tensors(kwargs) or
+            any(isinstance(a, (Learned, Chunks, Permuted, Pending)) for a in args)):
         return _python(name, target, args, kwargs)
+    if function not in _READS_PENDING:
+        args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
     if target is operator.getitem:
         return _getitem(builder, name, args[0], args[1])
     x = args[0] if args else None
-    if function in ("size", "dim", "numel") and kind == "call_method" and isinstance(x, Tensor):
-        sizes = _sizes(x.shape)
+    if function in ("size", "dim", "numel") and kind == "call_method" and isinstance(x, (Tensor, Pending)):
+        sizes = x.sizes if isinstance(x, Pending) else _sizes(x.shape)
         if function == "dim":
             return len(sizes)
         if function == "numel":
@@ -311,7 +340,21 @@ def _getitem(builder: Builder, name: str, value: Any, index: Any) -> Any:
         return _tensor_index(builder, name, value, index)
     if isinstance(value, Permuted) and isinstance(index, int):
         return select_permuted(builder, name, value, index)
+    if isinstance(value, Learned) and value.parameter and len(value.sizes) == 2 and isinstance(index, tuple) \
+            and len(index) == 2 and index[0] == slice(None) and isinstance(index[1], torch.Tensor):
+        return Gathered(value, (value.sizes[0], *index[1].shape))     # a bias table read by an offset index
+    if isinstance(value, (Learned, Gathered)):
+        return None
     return value[index]
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """Columns of a learned table gathered by a constant index, ``table[:, index]`` (EfficientFormer's and LeViT's
+    attention biases: a bias per head and per offset between query and key)."""
+
+    table: Learned
+    sizes: tuple
 
 
 def _tensor_index(builder: Builder, name: str, x: Any, index: Any) -> Any:
@@ -406,6 +449,15 @@ def _binary(function: str) -> Callable[..., Any]:
             if function == "div" and b != 0:
                 return builder.add(name, Scale(1.0 / float(b)), (a,))
             return None
+        if isinstance(a, Tensor) and isinstance(b, Gathered) and function == "add" and a.shape.rank == 4 and \
+                b.sizes == _sizes(a.shape)[1:] and b.sizes[1] == b.sizes[2]:
+            tokens = b.sizes[1]
+            like = next((node.name for node in reversed(builder.nodes) if builder.produced[node.name].layout ==
+                         "NCHW" and math.prod(builder.produced[node.name].dims[2:]) == tokens), None)
+            if like is None:
+                return None
+            _claim(builder, b.table)
+            return builder.add(name, AttentionBias(b.sizes[0], like), (a,))
         if isinstance(a, Tensor) and isinstance(b, Learned) and b.parameter:
             sizes = tuple(s for s in b.sizes)
             sample = _sizes(a.shape)[1:]
@@ -480,14 +532,31 @@ def _reshape(builder: Builder, name: str, args: tuple, kwargs: dict, model: "Tor
     shape = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if isinstance(x, Pending):
+        after = _target(x.sizes, shape, name)
+        if x.kind == "patches" and x.data[2]:
+            made = _patches(builder, name, x, after)
+            if made is not None:
+                return made
+        if x.kind not in ("pad", "patches") and after == _sizes(x.source.shape):
+            if x.kind == "shuffled":                      # (g, C/g) swapped, viewed back as C: a shuffle
+                return builder.add(name, ChannelShuffle(x.data[0]), (x.source,))
+            return x.source                               # viewed back as it was
+        x = make(builder, x)
     before = _sizes(x.shape)
-    total = math.prod(before)
-    shape = list(shape)
-    if -1 in shape:
-        known = math.prod(s for s in shape if s != -1)
-        shape[shape.index(-1)] = total // known if known else 0
-    after = tuple(int(s) for s in shape)
-    _check(math.prod(after) == total, lambda: f"{name}: cannot view {list(before[1:])} as {list(after[1:])}")
+    after = _target(before, shape, name)
+    if x.shape.layout == "NCHW" and len(after) == 5 and after[0] == before[0] and after[3:] == before[2:] \
+            and after[1] * after[2] == before[1] and after[1] > 1:
+        return Pending("grouped", x, name, (after[1],))   # the channels as (groups, C / groups)
+    if len(before) == 4 and len(after) == 6 and after[0] == before[0]:
+        n, c, h, w = before
+        if x.shape.layout == "NCHW" and after[1] == c and after[2] * after[3] == h and after[4] * after[5] == w:
+            return Pending("patches", x, name, ("unfold", after, False))
+        if after[1] * after[2] == c and after[3] * after[4] == h and after[5] == w:
+            return Pending("patches", x, name, ("fold", after, False))
+    for lead in range(2, len(before) - 1):
+        if after == (math.prod(before[:lead]), *before[lead:]) and before[1] > 1:
+            return Pending("merged", x, name, before[:lead])      # the batch merged with the next axes
     if after == before:
         return x
     steps = reshape_steps(before, after)
@@ -496,10 +565,42 @@ def _reshape(builder: Builder, name: str, args: tuple, kwargs: dict, model: "Tor
     return builder.chain(name, steps, x)
 
 
+def _patches(builder: Builder, name: str, x: Pending, after: tuple) -> Any:
+    """The view that ends MobileViT's unfold (to N x (ph pw) x L x C) or fold (to the N x C x H x W map of an
+    earlier node of that size, which the fold's shape rule refers to), or None."""
+    direction, view = x.data[0], x.data[1]
+    if direction == "unfold":
+        n, c, h, ph, w, pw = view
+        if after == (n, ph * pw, h * w, c):
+            return builder.add(name, PatchUnfold((ph, pw)), (x.source,))
+        return None
+    n, ph, pw, h, w, c = view
+    if after != (n, c, h * ph, w * pw):
+        return None
+    like = next((node for node in reversed(builder.nodes) if builder.produced[node.name].layout == "NCHW"
+                 and tuple(builder.produced[node.name].dims[2:]) == (h * ph, w * pw)), None)
+    return None if like is None else builder.add(name, PatchFold((ph, pw), like.name), (x.source,))
+
+
+def _target(before: tuple, shape: Any, name: str) -> tuple:
+    """The sizes a view of ``before`` to ``shape`` (one size may be -1) gives; one line where they do not fit."""
+    total = math.prod(before)
+    shape = list(shape)
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        shape[shape.index(-1)] = total // known if known else 0
+    after = tuple(int(s) for s in shape)
+    _check(math.prod(after) == total, lambda: f"{name}: cannot view {list(before[1:])} as {list(after[1:])}")
+    return after
+
+
 def _flatten(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     start, end = _arg(args, kwargs, 1, "start_dim", 0), _arg(args, kwargs, 2, "end_dim", -1)
     if start % x.shape.rank == 0:
+        end %= x.shape.rank
+        if 0 < end < x.shape.rank - 1:                  # the batch merged with the axes after it
+            return Pending("merged", x, name, _sizes(x.shape)[:end + 1])
         return None
     if start % x.shape.rank == end % x.shape.rank:
         return x
@@ -523,6 +624,10 @@ def _unsqueeze(builder: Builder, name: str, args: tuple, kwargs: dict, model: "T
 def _transpose(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     dim0, dim1 = _arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1")
+    if isinstance(x, Pending):
+        if x.kind == "grouped" and {dim0 % 5, dim1 % 5} == {1, 2}:
+            return Pending("shuffled", x.source, x.name, x.data)
+        x = make(builder, x)
     if dim0 % x.shape.rank == dim1 % x.shape.rank:
         return x
     if 0 in (dim0 % x.shape.rank, dim1 % x.shape.rank):
@@ -535,6 +640,10 @@ def _permute(builder: Builder, name: str, args: tuple, kwargs: dict, model: "Tor
     dims = args[1:] if len(args) > 1 else kwargs.get("dims")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = dims[0]
+    if isinstance(x, Pending):
+        if x.kind == "patches" and not x.data[2] and tuple(dims) == PATCH_ORDER[x.data[0]]:
+            return Pending("patches", x.source, x.name, (*x.data[:2], True))
+        x = make(builder, x)
     dims = tuple(int(d) % x.shape.rank for d in dims)
     if dims == tuple(range(len(dims))):
         return x
@@ -605,6 +714,12 @@ def _sdpa(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchM
     if _arg(args, kwargs, 3, "attn_mask") is not None or _arg(args, kwargs, 5, "is_causal", False):
         return None
     scale = kwargs.get("scale")
+    merged = [value for value in (q, k, v) if isinstance(value, Pending) and value.kind == "merged"]
+    if len(merged) == 3 and len({value.data for value in merged}) == 1:
+        # attention over a batch merged with other axes is attention batched over all of them
+        made = builder.add(name, ScaledDotProductAttention(scale), tuple(value.source for value in merged))
+        return Pending("merged", made, name, merged[0].data)
+    q, k, v = make(builder, (q, k, v))
     return builder.add(name, ScaledDotProductAttention(scale), (q, k, v))
 
 
@@ -617,11 +732,18 @@ def _interpolate_function(builder: Builder, name: str, args: tuple, kwargs: dict
                         _arg(args, kwargs, 3, "mode", "nearest"), _arg(args, kwargs, 4, "align_corners"))
 
 
+def _zero_pad(builder: Builder, name: str, x: Any, pads: tuple) -> Any:
+    """A zero padding; of a map's height and width, pending (a convolution may read it as its "same" padding)."""
+    if len(pads) == 4 and x.shape.layout == "NCHW":
+        return Pending("pad", x, name, tuple(int(p) for p in pads))
+    return builder.add(name, Pad(pads), (x,))
+
+
 def _pad(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     mode = _arg(args, kwargs, 2, "mode", "constant")
-    if mode != "constant":
+    if mode != "constant" or _arg(args, kwargs, 3, "value") not in (None, 0, 0.0):
         return None
-    return builder.add(name, Pad(tuple(_arg(args, kwargs, 1, "pad"))), (args[0],))
+    return _zero_pad(builder, name, args[0], tuple(_arg(args, kwargs, 1, "pad")))
 
 
 def _layer_norm(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
@@ -645,13 +767,19 @@ def _linear(builder: Builder, name: str, args: tuple, kwargs: dict, model: "Torc
 
 def _conv2d(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
-    if not isinstance(weight, Learned) or x.shape.layout != "NCHW":
+    if not isinstance(weight, Learned):
         return None
     out, per_group, kh, kw = weight.sizes
     groups = _arg(args, kwargs, 6, "groups", 1)
     padding = _arg(args, kwargs, 4, "padding", 0)
     dilation = _pair(_arg(args, kwargs, 5, "dilation", 1))
-    if isinstance(padding, str):
+    x, same = _same_padding(x, (kh, kw), _arg(args, kwargs, 3, "stride", 1), dilation, padding)
+    x = make(builder, x)
+    if x.shape.layout != "NCHW":
+        return None
+    if same == "same" and not isinstance(padding, str):
+        padding = "same"                              # a pending zero padding that is TensorFlow's "same"
+    elif isinstance(padding, str):
         padding = "valid" if padding == "valid" else (dilation[0] * (kh - 1) // 2, dilation[1] * (kw - 1) // 2)
     _check(x.shape.channels == per_group * groups,
            lambda: f"{name} takes {per_group * groups} channels, it receives {x.shape.channels}")
@@ -661,6 +789,34 @@ def _conv2d(builder: Builder, name: str, args: tuple, kwargs: dict, model: "Torc
     return builder.add(name, op, (x,))
 
 
+def _unflatten(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, dim, sizes = args[0], _arg(args, kwargs, 1, "dim"), tuple(_arg(args, kwargs, 2, "sizes"))
+    if isinstance(x, Pending):
+        if x.kind == "merged" and dim == 0 and _target(x.data, sizes, name) == x.data:
+            return x.source                              # the merged batch split again
+        x = make(builder, x)
+    if dim % x.shape.rank == 0:
+        return None
+    return builder.add(name, Unflatten(dim, sizes), (x,))
+
+
+def _narrow(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dim, start, length = (_arg(args, kwargs, i, key) for i, key in ((1, "dim"), (2, "start"), (3, "length")))
+    dim %= x.shape.rank
+    if dim == 0:
+        return None
+    return builder.add(name, Slice(dim, start % x.shape.dims[dim], start % x.shape.dims[dim] + length), (x,))
+
+
+def _select(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``x.select(dim, index)`` (``aten.select``): not along the batch."""
+    x, dim, index = args[0], args[1] % args[0].shape.rank, args[2]
+    if dim == 0:
+        return None
+    return builder.add(name, Select(dim, index % x.shape.dims[dim]), (x,))
+
+
 def _channel_shuffle(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return builder.add(name, ChannelShuffle(_arg(args, kwargs, 1, "groups")), (args[0],))
 
@@ -668,6 +824,9 @@ def _channel_shuffle(builder: Builder, name: str, args: tuple, kwargs: dict, mod
 def _pass_through(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return args[0]
 
+
+_READS_PENDING = {"view", "reshape", "transpose", "contiguous", "conv2d", "scaled_dot_product_attention", "size",
+                  "dim", "numel", "unflatten", "permute"}
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     **{name: _activation(function) for name, function in ACTIVATION_FUNCTIONS.items()},
@@ -684,6 +843,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function,
     "pad": _pad,
     "layer_norm": _layer_norm, "linear": _linear, "conv2d": _conv2d, "channel_shuffle": _channel_shuffle,
+    "unflatten": _unflatten, "narrow": _narrow, "select": _select,
     **{name: _pass_through for name in PASS_THROUGH},
 }
 
@@ -697,13 +857,6 @@ def _aten_batch_norm(builder: Builder, name: str, args: tuple, kwargs: dict, mod
         return None
     _claim(builder, weight, bias)
     return builder.add(name, BatchNorm(affine=weight is not None), (x,))
-
-
-def _aten_select(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    x, dim, index = args[0], args[1] % args[0].shape.rank, args[2]
-    if dim == 0:
-        return None
-    return builder.add(name, Select(dim, index % x.shape.dims[dim]), (x,))
 
 
 def _aten_slice(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
@@ -731,13 +884,15 @@ def _aten_upsample(mode: str) -> Callable[..., Any]:
 
 def _aten_pad(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     """``aten.constant_pad_nd(input, pad, value)``."""
-    return builder.add(name, Pad(tuple(args[1])), (args[0],))
+    if _arg(args, kwargs, 2, "value", 0) not in (0, 0.0):
+        return None
+    return _zero_pad(builder, name, args[0], tuple(args[1]))
 
 
 _ATEN_CHECKS = {"_assert_tensor_metadata", "_assert_scalar", "sym_constrain_range_for_size"}
 
 _ATEN: dict[str, Callable[..., Any]] = {
-    "batch_norm": _aten_batch_norm, "select": _aten_select, "slice": _aten_slice,
+    "batch_norm": _aten_batch_norm, "select": _select, "slice": _aten_slice,
     "upsample_nearest2d": _aten_upsample("nearest"), "upsample_bilinear2d": _aten_upsample("bilinear"),
     "constant_pad_nd": _aten_pad, "split_with_sizes": _split,
 }

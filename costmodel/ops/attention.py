@@ -192,13 +192,12 @@ def lower_sdpa(op: ScaledDotProductAttention, node: NodeShapes, kit: Any) -> Any
     first (batch x heads), as MobileViT's reference code holds its patches in the batch."""
     q, k, v = node.inputs
     merge = q.rank > 4 and all(q.dims[:-3] == other.dims[:-3] for other in (k, v))
+    lead = tuple(int(size) for size in q.dims[1:-3])      # the axes after the batch merged into it
 
     def attention(q: Any, k: Any, v: Any) -> Any:
         if merge:
-            lead = q.shape[:-3]
-            q, k, v = (t.reshape(-1, *t.shape[-3:]) for t in (q, k, v))
-            return kit.F.scaled_dot_product_attention(q, k, v, scale=op.scale).reshape(*lead, *q.shape[-3:-1],
-                                                                                         v.shape[-1])
+            q, k, v = (t.flatten(0, len(lead)) for t in (q, k, v))
+            return kit.F.scaled_dot_product_attention(q, k, v, scale=op.scale).unflatten(0, (-1, *lead))
         return kit.F.scaled_dot_product_attention(q, k, v, scale=op.scale)
     return kit.Function(attention)
 

@@ -140,7 +140,7 @@ def read_conv(layer: FieldReader) -> Conv2d:
                   dilation=dilation, groups=groups, bias=layer.get("bias", bool, False))
 
 
-def _tf_same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+def tf_same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
     """TensorFlow's "same" padding: total ``max((ceil(D/S) - 1) S + d(K - 1) + 1 - D, 0)``, the extra on the end."""
     out = -(-size // stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
@@ -148,16 +148,17 @@ def _tf_same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[i
 
 
 def lower_conv(op: Conv2d, node: NodeShapes, kit: Any) -> Any:
-    """``nn.Conv2d``; TensorFlow's "same" padding as a ``ZeroPad2d`` (asymmetric where needed) before it."""
+    """``nn.Conv2d``; with TensorFlow's "same" padding, one module that pads (asymmetrically where needed) and then
+    convolves (``SameConv2d``)."""
     x = node.inputs[0]
     padding: Any = 0 if op.padding in ("same", "valid") else op.padding
     conv = kit.nn.Conv2d(x.channels, node.output.channels, op.kernel, op.stride, padding, op.dilation,
                          groups(op, x), bias=op.bias)
     if op.padding != "same":
         return conv
-    top, bottom = _tf_same_pads(x.size("H"), op.kernel[0], op.stride[0], op.dilation[0])
-    left, right = _tf_same_pads(x.size("W"), op.kernel[1], op.stride[1], op.dilation[1])
-    return kit.nn.Sequential(kit.nn.ZeroPad2d((left, right, top, bottom)), conv)
+    top, bottom = tf_same_pads(x.size("H"), op.kernel[0], op.stride[0], op.dilation[0])
+    left, right = tf_same_pads(x.size("W"), op.kernel[1], op.stride[1], op.dilation[1])
+    return kit.SameConv2d(conv, (left, right, top, bottom))
 
 
 CONV2D = register(OpDef(

@@ -199,8 +199,10 @@ def flatten_shape(op: Flatten, inputs: tuple[Shape, ...], ctx: ShapeContext) -> 
     merged: Any = 1
     for size in x.dims[start:end + 1]:
         merged = merged * size
-    letter = merged_letter(x.layout, start, end)
-    return Shape(x.layout[:start] + letter + x.layout[end + 1:], x.dims[:start] + (merged,) + x.dims[end + 1:])
+    layout = x.layout[:start] + merged_letter(x.layout, start, end) + x.layout[end + 1:]
+    if len(layout) == 4 and layout.startswith("NC") and not {"H", "W"} & set(layout):
+        layout = "NCHW"     # patches folded back into a map (MobileViT's fold as views): an image again
+    return Shape(layout, x.dims[:start] + (merged,) + x.dims[end + 1:])
 
 
 FLATTEN = register(OpDef(

@@ -230,3 +230,33 @@ def test_modules_fx_cannot_trace_are_exported_again_at_each_size(name):
     assert costmodel.analyze(network, convention="fvcore").totals["flops"] == fvcore_total
     assert costmodel.analyze(network, convention="flop_counter").totals["flops"] == flop_counter_total
     assert network.nodes[0].name in ("conv1.conv", "pre.0")          # named by module path, as fx names them
+
+
+def test_view_transpose_view_is_one_channel_shuffle():
+    """The seed's shuffle, ``x.view(n, g, c // g, h, w).transpose(1, 2).reshape(n, c, h, w)``."""
+    result = costmodel.analyze(from_torch(torch_blocks.ShuffleV1Unit(24, 48, 2, 3), (24, 12, 12)))
+    kinds = [layer.kind for layer in result.layers]
+    assert kinds.count("shuffle") == 1 and "reshape" not in kinds and "permute" not in kinds
+
+
+class PaddedConv(torch.nn.Module):
+    """A zero padding then a convolution without padding (timm's Conv2dSame, TensorFlow ports)."""
+
+    def __init__(self, pads):
+        super().__init__()
+        self.pads = pads
+        self.conv = torch.nn.Conv2d(3, 4, 3, stride=2)
+
+    def forward(self, x):
+        return self.conv(torch.nn.functional.pad(x, self.pads))
+
+
+def test_a_padding_that_is_tensorflows_same_joins_the_convolution():
+    # 8x8, kernel 3, stride 2: TensorFlow's "same" pads 0 before and 1 after (4 outputs per side)
+    same = from_torch(PaddedConv((0, 1, 0, 1)), (3, 8, 8))
+    assert [node.name for node in same.nodes] == ["conv"] and same.nodes[0].op.padding == "same"
+    other = from_torch(PaddedConv((2, 2, 2, 2)), (3, 8, 8))
+    assert [type(node.op).__name__ for node in other.nodes] == ["Pad", "Conv2d"]
+    for network, size in ((same, 9), (other, 12)):
+        result = costmodel.analyze(network)
+        assert result.layers[-1].output_shape.dims == (1, 4, (size - 3) // 2 + 1, (size - 3) // 2 + 1)
