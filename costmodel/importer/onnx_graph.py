@@ -10,9 +10,10 @@ Parameters are the float initializers the mapped nodes read as weights. torch's 
 the convolution before it (constant folding in eval mode): such a file holds the fused network, whose params and
 FLOPs are those of the convolutions with biases and no BatchNorm. The network's ``source`` says so.
 
-Names are the module paths the exporter writes into the node names (``/features/features.3/conv/conv.0/Conv`` is
-``features.3.conv.0``): the first op of a scope no other scope is inside takes the path (a leaf module's own op),
-other ops the path plus the op type (``features.3.add``).
+Names are the module paths the exporter writes: into each node's metadata (torch's ``torch.export``-based exporter,
+the default since torch 2.9) or into the node names (its TorchScript-based one: ``/features/features.3/conv/conv.0/
+Conv`` is ``features.3.conv.0``). The first op of a ``torch.nn`` layer (or, from node names, of a scope no other
+scope is inside) takes the path, other ops the path plus the op type (``features.3.add``).
 """
 from __future__ import annotations
 
@@ -130,17 +131,18 @@ class OnnxModel(MappedModel):
         env: dict[str, Any] = {"": None, self.input_name: Tensor(INPUT, builder.produced[INPUT])}
         for name, tensor in self.initializers.items():
             env[name] = Learned(name, tuple(tensor.dims), tensor.data_type in FLOAT_TYPES)
-        scopes = [_scope(node.name) for node in self.proto.graph.node]
-        leaves = {scope for scope in scopes if scope and not any(other.startswith(f"{scope}.") for other in scopes)}
+        scopes = [_scope(node) for node in self.proto.graph.node]
+        paths = [scope for scope, _ in scopes]
+        leaves = {path for path in paths if path and not any(other.startswith(f"{path}.") for other in paths)}
         walk = _Walk(self, builder, env, size)
         previous = None
         try:
-            for node, scope in zip(self.proto.graph.node, scopes):
+            for node, (scope, layer) in zip(self.proto.graph.node, scopes):
                 if node.name in walk.done:
                     continue
                 first = scope != previous and node.op_type != "Constant"
-                base = scope if first and scope in leaves else \
-                    ".".join(part for part in (scope, node.op_type.lower()) if part)
+                layer = scope in leaves if layer is None else layer
+                base = scope if first and layer else ".".join(part for part in (scope, node.op_type.lower()) if part)
                 if node.op_type != "Constant":
                     previous = scope
                 walk.node(node, base)
@@ -160,18 +162,36 @@ class OnnxModel(MappedModel):
                        output=out.node, description="imported from an ONNX file", source=self.capture)
 
 
-def _scope(name: str) -> str:
-    """The module path of an exporter's node name: ``/stage1/residual/residual.0/Conv`` is ``stage1.residual.0``
-    (a scope repeats its parent's name before the child's: ``residual`` then ``residual.0``)."""
-    parts = [part for part in name.split("/")[:-1] if part]
+def _scope(node: Any) -> "tuple[str, bool | None]":
+    """The module path of a node and whether that module is a ``torch.nn`` layer (None: unknown). torch's
+    ``torch.export``-based exporter writes the paths and classes into the node's metadata
+    (``pkg.torch.onnx.name_scopes``: ``['', 'features', 'features.3', 'conv2d_1']``); its TorchScript-based one into
+    the node's name: ``/stage1/residual/residual.0/Conv`` is ``stage1.residual.0`` (a scope repeats its parent's
+    name before the child's: ``residual`` then ``residual.0``)."""
+    import ast
+
+    metadata = {entry.key: entry.value for entry in node.metadata_props}
+    try:
+        scopes = ast.literal_eval(metadata.get("pkg.torch.onnx.name_scopes", "None"))
+        classes = ast.literal_eval(metadata.get("pkg.torch.onnx.class_hierarchy", "None"))
+    except (ValueError, SyntaxError):
+        scopes = classes = None
+    if isinstance(scopes, list) and isinstance(classes, list) and len(scopes) == len(classes) >= 2:
+        path, kind = str(scopes[-2]), str(classes[-2])
+        layer = kind.startswith("torch.nn.modules.") and not kind.startswith("torch.nn.modules.container.")
+        return _clean(path), layer
+    parts = [part for part in node.name.split("/")[:-1] if part]
     path: list[str] = []
     for part in parts:
         if path and part.startswith(f"{path[-1]}."):
             path[-1] = part
         else:
             path.append(part)
-    joined = ".".join(path)
-    return "".join(c if c.isalnum() or c in "_." else "_" for c in joined)
+    return _clean(".".join(path)), None
+
+
+def _clean(path: str) -> str:
+    return "".join(c if c.isalnum() or c in "_." else "_" for c in path)
 
 
 def _attributes(node: Any) -> dict[str, Any]:
@@ -436,7 +456,8 @@ def _clip(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> 
 
 def _binary(function: str) -> Callable[..., Any]:
     def handler(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> Any:
-        a, b = inputs
+        # a one-element float initializer is a constant (torch's newer exporter writes x + 1.0 so)
+        a, b = (walk.constant(v) if isinstance(v, Learned) and math.prod(v.sizes) == 1 else v for v in inputs)
         if not isinstance(a, Tensor) and function in ("add", "mul"):
             a, b = b, a
         if not isinstance(a, Tensor):

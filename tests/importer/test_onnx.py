@@ -38,18 +38,33 @@ MODULES = {
 }
 
 
-def export(module, size, path):
+def export(module, size, path, dynamo=False):
+    """``dynamo=False``: torch's TorchScript-based exporter; True: its torch.export-based one (the default since
+    torch 2.9, which needs onnxscript)."""
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
             contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        torch.onnx.export(module.eval(), (torch.zeros(1, *size),), str(path), dynamo=False)
+        torch.onnx.export(module.eval(), (torch.zeros(1, *size),), str(path), dynamo=dynamo)
     return path
+
+
+def as_if_trained(module):
+    """BatchNorm statistics and shifts away from their initial zeros, as in a trained network: an exporter that
+    drops a bias of zeros (onnxscript's optimizer, after folding an untrained BatchNorm) then keeps every one."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, torch.nn.BatchNorm2d):
+                layer.running_mean.copy_(torch.rand(layer.num_features, generator=generator))
+                if layer.bias is not None:
+                    layer.bias.copy_(torch.rand(layer.num_features, generator=generator) + 0.5)
+    return module
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     folder = tmp_path_factory.mktemp("onnx")
-    return {name: (factory(), size) for name, (factory, size) in MODULES.items()}, folder
+    return {name: (as_if_trained(factory()), size) for name, (factory, size) in MODULES.items()}, folder
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -110,3 +125,23 @@ def test_multihead_attention_exported_to_onnx_ends_in_one_line(tmp_path, capsys)
     path = export(models.TokenAttention("mha"), (3, 32, 32), tmp_path / "mha.onnx")
     status, out, err = run(["table", str(path)], capsys)
     assert status == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["mobilenetv2", "functional"])
+def test_the_default_exporter_writes_module_paths_into_metadata(exported, name):
+    """torch's torch.export-based exporter (onnxscript) names nodes node_Conv_11 and keeps the module paths in each
+    node's metadata; its optimizer fuses each BatchNorm into the convolution before it, and that convolution then
+    carries the BatchNorm's path."""
+    pytest.importorskip("onnxscript")
+    from torch.fx.experimental.optimization import fuse
+
+    modules, folder = exported
+    module, size = modules[name]
+    network = OnnxModel(str(export(module, size, folder / f"{name}_dynamo.onnx", dynamo=True))).network()
+    params, fvcore_total, flop_counter_total = reference_counts(fuse(module.eval()), size)
+    result = costmodel.analyze(network)
+    assert result.not_counted() == {} and result.totals["params"] == params
+    assert costmodel.analyze(network, convention="fvcore").totals["flops"] == fvcore_total
+    assert costmodel.analyze(network, convention="flop_counter").totals["flops"] == flop_counter_total
+    if name == "mobilenetv2":
+        assert [node.name for node in network.nodes][:3] == ["pre.1", "pre.2", "stage1.residual.1"]
