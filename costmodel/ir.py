@@ -118,11 +118,13 @@ class Op:
 
 @dataclass(frozen=True)
 class Node:
-    """One op applied to the outputs of the nodes named in ``inputs``."""
+    """One op applied to the outputs of the nodes named in ``inputs``. ``shares``: the earlier node whose
+    parameters this one uses again (a torch module called twice): its work counts, its parameters do not."""
 
     name: str
     op: Op
     inputs: tuple[str, ...]
+    shares: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
@@ -174,6 +176,8 @@ class Network:
             if node.name in seen:
                 raise CostModelError(f"node {node.name!r} is defined twice")
             refs = [(ref, "input") for ref in node.inputs] + [(ref, what) for what, ref in node.op.refs()]
+            if node.shares:
+                refs.append((node.shares, "shares"))
             for ref, what in refs:
                 if ref != INPUT and ref not in seen:
                     where = "later" if any(n.name == ref for n in self.nodes) else "nowhere"

@@ -51,11 +51,12 @@ def infer_shapes(network: Network, alpha: float, size: tuple[int, int], batch: i
 
 def node_counts(node: NodeShapes, convention: str) -> tuple[Any, ...]:
     """Every per-node metric of ``node`` (in ``NODE_METRICS`` order), flops under ``convention``; all 0 for a
-    conditional residual that is skipped."""
+    conditional residual that is skipped; no params for a node that shares an earlier node's (``Node.shares``)."""
     if node.skipped:
         return (0,) * len(NODE_METRICS)
     op_def = definition(node.op)
-    return tuple(op_def.formula(metric, convention)(node.op, node) for metric in NODE_METRICS)
+    return tuple(0 if metric == "params" and node.node.shares else op_def.formula(metric, convention)(node.op, node)
+                 for metric in NODE_METRICS)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def trace(network: Network, convention: str, plan: "tuple[Interval, ...] | None"
         skips.append(context.skip)
         resolved = NodeShapes(node, inputs, output)
         for metric in NODE_METRICS:
-            value = op_def.formula(metric, convention)(node.op, resolved)
+            value = 0 if metric == "params" and node.shares else op_def.formula(metric, convention)(node.op, resolved)
             metrics[metric].append(select(context.skip, 0, value))
     buffers = []
     for interval in plan if plan is not None else buffer_plan(network):

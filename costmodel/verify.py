@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -296,6 +297,9 @@ def compare_by_owner(result: Analysis, module: Any, by_module: Mapping[str, int]
 
     def owner(node: str) -> str:
         path = node
+        again = re.sub(r"_\d+$", "", path)        # a module's second call: conv_1 is conv's
+        if path not in known and again in known:
+            path = again
         while path and path not in known:
             path = path.rsplit(".", 1)[0] if "." in path else ""
         return path

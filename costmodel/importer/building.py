@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import CostModelError
 from ..ir import INPUT, Node, Op
 from ..ops import Opaque, Pad, Permute, Select, Transpose, Unflatten, definition
-from ..shapes import Shape, ShapeContext
+from ..shapes import NodeShapes, Shape, ShapeContext
 from .reshape import reshape_steps
 
 
@@ -106,6 +106,9 @@ class Builder:
     names: set[str] = field(default_factory=set)
     claimed: set[str] = field(default_factory=set)        # parameters counted by a node
     strict: bool = False
+    owners: dict[str, str] = field(default_factory=dict)  # parameter -> the node that counts it
+    fresh: list[str] = field(default_factory=list)        # claimed for the next node with parameters
+    again: list[str] = field(default_factory=list)        # claimed before: the next such node shares them
 
     def name(self, base: str) -> str:
         """``base``, or ``base_1``, ``base_2``... when taken."""
@@ -120,9 +123,16 @@ class Builder:
         """Make a node of ``op`` on ``inputs`` named after ``base``; its shape rule runs now."""
         node = Node(self.name(base), op, tuple(t.node for t in inputs))
         context = ShapeContext(node, 1.0, self.produced)
-        shape = definition(op).shape(op, tuple(t.shape for t in inputs), context)
+        shapes = tuple(t.shape for t in inputs)
+        shape = definition(op).shape(op, shapes, context)
         if context.skip:
             raise CostModelError(f"node {node.name!r}: a conditional op cannot be imported")
+        if (self.fresh or self.again) and definition(op).params(op, NodeShapes(node, shapes, shape)):
+            for name in self.fresh:
+                self.owners[name] = node.name
+            if self.again and not self.fresh:       # its parameters are an earlier node's (a module called again)
+                node = Node(node.name, op, node.inputs, shares=self.owners.get(self.again[0], ""))
+            self.fresh, self.again = [], []
         self.nodes.append(node)
         self.produced[node.name] = shape
         return Tensor(node.name, shape)
@@ -144,8 +154,10 @@ class Builder:
         """Mark the parameter ``name`` (of ``count`` elements) as counted by a node: ``count`` the first time, 0
         after (a module or tensor read twice holds its parameters once)."""
         if name in self.claimed:
+            self.again.append(name)
             return 0
         self.claimed.add(name)
+        self.fresh.append(name)
         return count
 
 

@@ -100,7 +100,19 @@ class PixelShuffleNet(nn.Module):
         return self.out(self.shuffle(self.conv(x)))
 
 
+class SharedConv(nn.Module):
+    """One convolution (and one ReLU) called twice: its weights count once, its work twice."""
+
+    def __init__(self, channels=4):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.conv(self.act(self.conv(x))))
+
+
 def build(name="functional", **kwargs):
     """A factory for the command-line tests."""
     return {"functional": FunctionalNet, "se": SqueezeExciteNet, "attention": TokenAttention,
-            "pixel_shuffle": PixelShuffleNet}[name](**kwargs)
+            "pixel_shuffle": PixelShuffleNet, "shared": SharedConv}[name](**kwargs)

@@ -260,3 +260,14 @@ def test_a_padding_that_is_tensorflows_same_joins_the_convolution():
     for network, size in ((same, 9), (other, 12)):
         result = costmodel.analyze(network)
         assert result.layers[-1].output_shape.dims == (1, 4, (size - 3) // 2 + 1, (size - 3) // 2 + 1)
+
+
+@pytest.mark.parametrize("capture", ["fx", "export"])
+def test_a_module_called_twice_counts_its_parameters_once(capture):
+    """4 -> 4 channels, 3x3, on 8x8, twice: 148 parameters (4 * 4 * 9 + 4) once, 2 * 8 * 8 * 4 * 4 * 9 mult-adds."""
+    network = from_torch(models.SharedConv(), (4, 8, 8), capture=capture)
+    assert [(node.name, node.shares) for node in network.nodes] == [("conv", ""), ("act", ""), ("conv_1", "conv"),
+                                                                     ("act_1", "")]
+    result = costmodel.analyze(network)
+    assert result.totals["params"] == 148 and result.totals["madds"] == 2 * 8 * 8 * 4 * 4 * 9
+    assert_agrees(models.SharedConv(), (4, 8, 8))

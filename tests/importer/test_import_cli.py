@@ -168,3 +168,8 @@ def test_a_file_that_is_not_a_program(tmp_path, capsys):
     assert status == 2 and "broken.pt2 is not a saved torch.export program" in err
     status, out, err = run(["table", str(tmp_path / "absent.pt2")], capsys)
     assert status == 2 and "absent.pt2: no such file" in err
+
+
+def test_verify_gives_a_modules_second_call_to_the_module(capsys):
+    status, out, err = run(["verify", f"{MODELS}:build", "-O", "name=shared", "--input", "4x8x8"], capsys)
+    assert status == 0 and "every layer agrees with fvcore" in out, out + err
