@@ -150,6 +150,10 @@ class Builder:
             raise CostModelError(f"{base}: costmodel cannot count {target} (--strict)")
         return self.add(base, Opaque(target, tuple(sizes[1:]), params), inputs)
 
+    def begin(self) -> None:
+        """A new call starts: claims of the last one that made no node with parameters are forgotten."""
+        self.fresh, self.again = [], []
+
     def claim(self, name: str, count: int) -> int:
         """Mark the parameter ``name`` (of ``count`` elements) as counted by a node: ``count`` the first time, 0
         after (a module or tensor read twice holds its parameters once)."""

@@ -140,6 +140,7 @@ class OnnxModel(MappedModel):
             for node, (scope, layer) in zip(self.proto.graph.node, scopes):
                 if node.name in walk.done:
                     continue
+                builder.begin()
                 first = scope != previous and node.op_type != "Constant"
                 layer = scope in leaves if layer is None else layer
                 base = scope if first and layer else ".".join(part for part in (scope, node.op_type.lower()) if part)
@@ -155,6 +156,7 @@ class OnnxModel(MappedModel):
         out = found[0]
         unused = sorted(name for name in self.parameters if name not in builder.claimed and
                         name not in walk.read)
+        builder.begin()
         if unused:
             builder.add("unused_parameters", UnusedParameters(sum(self.parameters[n] for n in unused),
                                                               tuple(unused[:8])), (out,))

@@ -199,6 +199,7 @@ class TorchModel(MappedModel):
             for fx_node in graph.nodes:
                 if fx_node in done:
                     continue
+                builder.begin()
                 if fx_node in units and self._map_unit(builder, units[fx_node], env):
                     done.update(units[fx_node])
                     continue
@@ -240,6 +241,7 @@ class TorchModel(MappedModel):
             raise CostModelError(f"{self.name} returns no tensor")
         out = found[0]
         unused = sorted(name for name in self.parameters if name not in builder.claimed)
+        builder.begin()
         if unused:
             count = sum(self.parameters[name].numel() for name in unused)
             modules_unused = tuple(sorted({name.rsplit(".", 1)[0] for name in unused}))
