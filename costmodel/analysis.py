@@ -26,11 +26,12 @@ def _check(convention: str, dtype: str) -> None:
 def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
             resolution: "int | tuple[int, int] | str | None" = None, *, batch: int = 1,
             convention: str = DEFAULT_CONVENTION, dtype: str = DEFAULT_DTYPE,
-            options: Mapping[str, Any] | None = None, depth: float = 1.0) -> Analysis:
+            options: Mapping[str, Any] | None = None, depth: float = 1.0, fused: bool = False) -> Analysis:
     """Every cost of ``model_or_network`` (a zoo name, a spec file or a ``Network``) at width multiplier ``alpha``
     and an input scaled by ``rho`` from the network's base resolution, or of ``resolution`` pixels (an int, (H, W)
     or ``"HxW"``), for ``batch`` images; a zoo model with repeated stages (or a spec file's blocks) at depth
-    multiplier ``depth``.
+    multiplier ``depth``. ``fused``: the fused inference view (``fusion.fuse``: BatchNorm folded, activations and
+    residual adds fused into the kernels before them).
 
     ``options`` are the model's own options (see ``costmodel list``; every model with a classifier takes
     ``num_classes``). Raises ``CostModelError`` on bad input.
@@ -38,13 +39,17 @@ def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | 
     _check(convention, dtype)
     setting = settle(model_or_network, alpha, rho, resolution, options, batch, depth)
     network = setting.network
+    if fused:
+        from .fusion import fuse
+
+        network = fuse(network)
     try:
         counts = count(network, setting.alpha, setting.size, setting.batch, convention)
     except CostModelError as error:
         raise network.locate(error) from None
     return Analysis(model=network.name, alpha=setting.alpha,
                     input_shape=Shape("NCHW", counts.input), convention=convention, dtype=dtype,
-                    counts=counts, network=network)
+                    counts=counts, network=network, fused=fused)
 
 
 def resolve(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,

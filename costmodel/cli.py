@@ -103,16 +103,18 @@ def cli() -> None:
 @click.option("--input", "input_size", default=None, metavar="CxHxW",
               help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
 @click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
+@click.option("--fused", is_flag=True,
+              help="The fused inference view: BatchNorm folded, activations and residual adds fused into kernels.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 def table(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
           per_layer: bool, by_kind: bool, fmt: str, convention: str, dtype: str, options: Sequence[str],
-          input_size: str | None, strict: bool, output: str | None) -> None:
+          input_size: str | None, strict: bool, fused: bool, output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
     --resolution."""
     from .views import render
 
     result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention,
-                     dtype=dtype, options=_parse_options(options, input_size, strict), depth=depth)
+                     dtype=dtype, options=_parse_options(options, input_size, strict), depth=depth, fused=fused)
     _emit(render(result, fmt, per_layer=per_layer, by_kind=by_kind), output)
 
 

@@ -53,6 +53,7 @@ class Analysis:
     dtype: str
     counts: Counts = field(repr=False)
     network: Network = field(repr=False, compare=False)
+    fused: bool = False            # the fused inference view (``fusion.fuse``)
 
     @property
     def batch(self) -> int:
@@ -154,6 +155,7 @@ class Analysis:
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``costmodel table --format json`` (schema in the README)."""
         height, width = self.resolution
+        covers = {node.name: node.op.covers for node in self.network.nodes if getattr(node.op, "covers", ())}
         return {
             "model": self.model,
             "alpha": self.alpha,
@@ -162,11 +164,13 @@ class Analysis:
             "batch": self.batch,
             "convention": self.convention,
             "dtype": self.dtype,
+            "fused": self.fused,
             "totals": {metric.field: self.totals[metric.field] for metric in total_metrics()},
             "layers": [
                 {"name": layer.name, "kind": layer.kind, "output_shape": list(layer.output_shape.sample),
                  "layout": layer.output_shape.layout,
-                 **{metric.field: layer.field(metric.field) for metric in layer_metrics()}}
+                 **{metric.field: layer.field(metric.field) for metric in layer_metrics()},
+                 **({"covers": list(covers[layer.name])} if layer.name in covers else {})}
                 for layer in self.layers
             ],
             "by_kind": self.by_kind(),

@@ -23,8 +23,9 @@ def input_text(analysis: Analysis) -> str:
 
 def setting_text(analysis: Analysis) -> str:
     depth = f"  depth={analysis.depth:g}" if analysis.depth != 1.0 else ""
+    fused = "  fused view" if analysis.fused else ""
     return (f"{printable(analysis.model)}  alpha={analysis.alpha:g}{depth}  input {input_text(analysis)}  "
-            f"dtype={analysis.dtype}")
+            f"dtype={analysis.dtype}{fused}")
 
 
 def totals_table(analysis: Analysis) -> Table:
@@ -110,10 +111,12 @@ def json_schema() -> str:
         "{",
         '  "model": str, "alpha": float, "depth": float, "resolution": int (or [H, W] when not square), "batch": int,',
         f'  "convention": {" | ".join(repr(name).replace(chr(39), chr(34)) for name in conventions)}, "dtype": str,',
+        '  "fused": bool   the fused inference view (--fused)',
         f'  "totals": {{{fields(total_metrics())}}},   all exact ints',
         '  "layers": [{"name", "kind", "output_shape": per-sample sizes ([C, H, W], [L, C], [F], ...),',
         '              "layout": "NCHW" | "NLC" | "NC" | another (one letter per axis, batch N first),',
-        f'              {fields(layer_metrics())}}}],',
+        f'              {fields(layer_metrics())},',
+        '              "covers": [node, ...] (a fused kernel only: the unfused nodes it stands for)}],',
         f'  "by_kind": {{kind: {{"layers", {fields(summed_metrics())}, "<each>_share"}}}},',
         '  "not_counted": {call: times}   an imported module\'s calls costmodel has no formula for ({} if none)',
         "}",

@@ -4,11 +4,12 @@ The families register in the order below, which is the order of the layer kinds 
 new declaration in its family's module, or a new module added to this list.
 """
 from . import (conv, linear, norm, activation, pool, elementwise, tensor, resize, parameters,  # noqa: F401
-               attention, imported)                                                      # (registration order)
+               attention, imported, fused)                                               # (registration order)
 from .activation import ACTIVATIONS, Activation, Softmax
 from .attention import AttentionBias, MatMul, MultiheadAttention, ScaledDotProductAttention
 from .conv import Conv2d, ConvTranspose2d, same_padding
 from .elementwise import Add, Broadcast, Multiply, Scale, Shift, Subtract
+from .fused import Fused
 from .imported import Opaque, UnusedParameters
 from .linear import Linear
 from .norm import BatchNorm, GroupNorm, LayerNorm
@@ -23,9 +24,9 @@ from .tensor import (ChannelShuffle, Concat, DropPath, Dropout, Flatten, Pad, Pa
 __all__ = [
     "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "Broadcast",
     "ChannelShuffle", "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example",
-    "FieldReader", "Flatten", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale", "Linear",
-    "MatMul", "Mean", "MultiheadAttention", "Multiply", "OpDef", "Opaque", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d",
-    "PositionEmbedding", "Scale", "ScaledDotProductAttention", "Select", "Shift", "Slice", "Softmax", "SpecForm",
-    "Split", "Subtract", "Transpose", "Unflatten", "Unsqueeze", "UnusedParameters", "definition", "definitions",
-    "kind_titles", "same_padding", "spec_form", "spec_names",
+    "FieldReader", "Flatten", "Fused", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale",
+    "Linear", "MatMul", "Mean", "MultiheadAttention", "Multiply", "OpDef", "Opaque", "Pad", "PatchFold",
+    "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale", "ScaledDotProductAttention", "Select", "Shift",
+    "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose", "Unflatten", "Unsqueeze", "UnusedParameters",
+    "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",
 ]
