@@ -9,8 +9,12 @@
 - G3, network fragmentation reduces parallelism: flagged, a merge (concat, add) of G3_BRANCHES or more branches that
   each run at least one operator since they forked (an Inception module has four).
 - G4, element-wise operations are non-negligible: ReLU-type activations, adds and multiplies move memory but do
-  little arithmetic. When their share of the network's memory access is at least G4_SHARE, each element-wise layer
-  with at least G4_LAYER_SHARE of it is flagged; all are listed by memory access.
+  little arithmetic. Read on the fused view, where an engine has already fused each activation into the kernel
+  before it: what is left (adds, squeeze-excite's multiplies, activations after a layer read twice). When their
+  share of the network's memory access is at least G4_SHARE, each element-wise layer with at least G4_LAYER_SHARE
+  of it is flagged; all are listed by memory access.
+
+Every guideline reads the fused inference view (``fusion.fuse``), as the network runs.
 - A1, attention's score matrix grows with the square of the token count: an attention of L queries over S keys
   writes and reads B L S scores (B: batch x heads), against (L + S) E for its q, k and v; at twice the input side a
   map has 4x the tokens and its scores 16x. Flagged: an attention layer (fused attention, an attention bias, the
@@ -21,9 +25,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..analysis import Analysis
-from ..ir import INPUT, Network
-from ..ops import Add, Concat, Conv2d, ScaledDotProductAttention
+from ..analysis import Analysis, analyze
+from ..ir import INPUT, Network, Op
+from ..ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
 
 G1_RATIO = 2.0
 G3_BRANCHES = 3
@@ -48,11 +52,17 @@ def _node(network: Network, name: str):
     return network.nodes[network.index[name]]
 
 
+def _op(network: Network, name: str) -> Op:
+    """The op of node ``name``; of a fused kernel, the layer it computes (its convolution, linear layer or add)."""
+    op = _node(network, name).op
+    return op.main if isinstance(op, Fused) else op
+
+
 def g1_channel_ratio(result: Analysis) -> list[Finding]:
     """G1 for every 1x1 convolution (pointwise and grouped 1x1)."""
     findings = []
     for layer in result.layers:
-        op = _node(result.network, layer.name).op
+        op = _op(result.network, layer.name)
         if not isinstance(op, Conv2d) or op.kernel != (1, 1) or layer.kind == "depthwise":
             continue
         c1, c2 = layer.input_shapes[0].channels, layer.output_shape.channels
@@ -72,7 +82,7 @@ def g2_group_convolutions(result: Analysis) -> list[Finding]:
     for layer in result.layers:
         if layer.kind != "group":
             continue
-        op = _node(result.network, layer.name).op
+        op = _op(result.network, layer.name)
         groups = op.groups if isinstance(op.groups, int) else layer.input_shapes[0].channels
         c1 = layer.input_shapes[0].channels
         hw = layer.output_shape.size("H") * layer.output_shape.size("W")
@@ -107,7 +117,7 @@ def g3_fragmentation(result: Analysis) -> list[Finding]:
     present = {layer.name for layer in result.layers}
     findings = []
     for node in network.nodes:
-        if node.name not in present or not isinstance(node.op, (Concat, Add)):
+        if node.name not in present or not isinstance(_op(network, node.name), (Concat, Add)):
             continue
         operators = [_branch_operators(network, ref, readers) for ref in node.inputs]
         branches = sum(1 for count in operators if count)
@@ -136,7 +146,7 @@ def a1_attention(result: Analysis) -> tuple[float, list[Finding]]:
     for layer in result.layers:
         if layer.kind not in ATTENTION_KINDS:
             continue
-        op = _node(result.network, layer.name).op
+        op = _op(result.network, layer.name)
         out = layer.output_shape
         if isinstance(op, ScaledDotProductAttention):
             queries, keys = out.dims[-2], layer.input_shapes[1].dims[-2]
@@ -153,8 +163,19 @@ def a1_attention(result: Analysis) -> tuple[float, list[Finding]]:
     return (quadratic / total if total else 0.0), findings
 
 
+def fused_view(result: Analysis) -> Analysis:
+    """``result`` as an inference engine runs it (``fusion.fuse``), at the same setting."""
+    if result.fused:
+        return result
+    return analyze(result.network, alpha=result.alpha, resolution=result.resolution, batch=result.batch,
+                   convention=result.convention, dtype=result.dtype, fused=True)
+
+
 def review(result: Analysis) -> dict[str, object]:
-    """Every guideline's findings, flagged rows first, with a one-line summary each."""
+    """Every guideline's findings on the fused inference view of ``result`` (BatchNorm folded, activations fused
+    into the kernels before them: what an engine runs, so G4 flags what is left), flagged rows first, with a
+    one-line summary each."""
+    result = fused_view(result)
     g4_share, g4 = g4_elementwise(result)
     a1_share, a1 = a1_attention(result)
     sections = {"G1": g1_channel_ratio(result), "G2": g2_group_convolutions(result), "G3": g3_fragmentation(result),
@@ -163,8 +184,8 @@ def review(result: Analysis) -> dict[str, object]:
         "G1": f"1x1 convolutions with a channel ratio of {G1_RATIO:g}:1 or more",
         "G2": "group convolutions (depthwise excluded)",
         "G3": f"merges of {G3_BRANCHES} or more branches with operators of their own",
-        "G4": f"element-wise layers move {100 * g4_share:.1f}% of all memory access (at {100 * G4_SHARE:g}% or "
-              f"more, those with {100 * G4_LAYER_SHARE:g}% or more each are flagged)",
+        "G4": f"element-wise layers left after fusion move {100 * g4_share:.1f}% of all memory access (at "
+              f"{100 * G4_SHARE:g}% or more, those with {100 * G4_LAYER_SHARE:g}% or more each are flagged)",
         "A1": f"attention's score matrices move {100 * a1_share:.1f}% of all memory access, a share that grows with "
               f"the square of the tokens (4x the tokens, 16x the scores); flagged where scores are "
               f"{100 * A1_SHARE:g}% or more of the layer's own",
