@@ -193,6 +193,34 @@ def compare(models: Sequence[str], device: str, dtype: str, batch: int, output: 
     click.echo(f"costmodel: wrote {output}", err=True)
 
 
+@cli.command(name="bench")
+@click.argument("model")
+@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
+@click.option("--depth", type=float, default=1.0, show_default=True, help="Depth multiplier.")
+@click.option("--rho", type=float, default=None, help="Resolution multiplier.")
+@click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
+@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
+@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
+@click.option("--input", "input_size", default=None, metavar="CxHxW", help="An imported module's input.")
+@click.option("--warmup", type=int, default=5, show_default=True, help="Runs before timing.")
+@click.option("--repeats", type=int, default=20, show_default=True, help="Timed runs (whole network, then per layer).")
+@click.option("--threads", type=int, default=1, show_default=True, help="torch's CPU threads.")
+@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds for the whole run.")
+@click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
+def bench_command(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
+                  options: Sequence[str], input_size: str | None, warmup: int, repeats: int, threads: int,
+                  timeout: float, fmt: str, output: str | None) -> None:
+    """Measured latency of MODEL on this machine's CPU with torch: the median and quartiles of the whole network
+    and of each layer, in a child process under --timeout."""
+    from .bench import bench
+
+    result = bench(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
+                   options=_parse_options(options, input_size), depth=depth, warmup=warmup, repeats=repeats,
+                   threads=threads, timeout=timeout, progress=sys.stderr is not None and sys.stderr.isatty())
+    _emit(result.render(fmt), output)
+
+
 @cli.command(name="sweep")
 @click.argument("model")
 @click.option("--alpha", "alpha_range", default="1", show_default=True, metavar="START:STOP:STEP",

@@ -1,0 +1,121 @@
+"""Measured latency (``costmodel bench MODEL``): the model run with torch on this machine's CPU, per layer and whole.
+
+The run happens in a child process (``bench_worker``) under a time limit, so that a model too slow for the limit,
+or one that exhausts memory, ends in one line and leaves this process as it was. Each figure is a median with its
+first and third quartiles over ``repeats`` runs after ``warmup`` runs. The per-layer times come from separate runs
+with a clock around each layer, and their sum exceeds the whole network's time by that clock's overhead. No torch
+import here.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .errors import CostModelError, first_line
+from .formatting import Table
+
+
+@dataclass(frozen=True)
+class LayerTiming:
+    name: str
+    kind: str
+    median_ms: float
+    q1_ms: float
+    q3_ms: float
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """What ``bench`` measured: the whole network's latency and each layer's, in milliseconds."""
+
+    model: str
+    alpha: float
+    resolution: tuple[int, int]
+    batch: int
+    threads: int
+    warmup: int
+    repeats: int
+    torch: str
+    median_ms: float
+    q1_ms: float
+    q3_ms: float
+    layers: tuple[LayerTiming, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "alpha": self.alpha, "resolution": list(self.resolution), "batch": self.batch,
+                "threads": self.threads, "warmup": self.warmup, "repeats": self.repeats, "torch": self.torch,
+                "median_ms": self.median_ms, "q1_ms": self.q1_ms, "q3_ms": self.q3_ms,
+                "layers": [layer.__dict__ for layer in self.layers]}
+
+    def table(self) -> Table:
+        layer_sum = sum(layer.median_ms for layer in self.layers) or 1.0
+        rows = [(layer.name, layer.kind, f"{layer.median_ms:.3f}", f"{layer.q1_ms:.3f}-{layer.q3_ms:.3f}",
+                 f"{100 * layer.median_ms / layer_sum:.1f}%") for layer in self.layers]
+        return Table(("name", "kind", "median (ms)", "quartiles (ms)", "share"), rows, ("l", "l", "r", "r", "r"))
+
+    def text(self) -> str:
+        height, width = self.resolution
+        lines = [f"{self.model}  alpha={self.alpha:g}  input {height}x{width}  batch {self.batch}  "
+                 f"{self.threads} thread(s)  torch {self.torch}", "",
+                 self.table().text().rstrip("\n"), "",
+                 f"whole network: {self.median_ms:.3f} ms median (quartiles {self.q1_ms:.3f}-{self.q3_ms:.3f}) over "
+                 f"{self.repeats} runs after {self.warmup} warm-up runs; the layers, each timed on its own, sum to "
+                 f"{sum(layer.median_ms for layer in self.layers):.3f} ms"]
+        return "\n".join(lines) + "\n"
+
+    def markdown(self) -> str:
+        return self.table().markdown()
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("name", "kind", "median_ms", "q1_ms", "q3_ms"))
+        writer.writerow(("(whole network)", "", self.median_ms, self.q1_ms, self.q3_ms))
+        for layer in self.layers:
+            writer.writerow((layer.name, layer.kind, layer.median_ms, layer.q1_ms, layer.q3_ms))
+        return out.getvalue()
+
+    def render(self, fmt: str) -> str:
+        if fmt == "json":
+            return json.dumps(self.to_dict(), indent=2) + "\n"
+        return {"text": self.text, "csv": self.csv, "markdown": self.markdown}[fmt]()
+
+
+def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: Any = None, *, batch: int = 1,
+          options: Mapping[str, Any] | None = None, depth: float = 1.0, warmup: int = 5, repeats: int = 20,
+          threads: int = 1, timeout: float = 600.0, progress: bool = False) -> Benchmark:
+    """Run ``model`` (a zoo name, spec file or import argument) on this CPU in a child process and time it.
+    Needs torch. ``timeout`` seconds for the whole child (import, lowering, every run)."""
+    for value, name, low in ((warmup, "--warmup", 0), (repeats, "--repeats", 1), (threads, "--threads", 1),
+                             (batch, "--batch", 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise CostModelError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not timeout > 0:
+        raise CostModelError(f"--timeout must be a positive number of seconds, got {timeout!r}")
+    request = {"model": model, "alpha": alpha, "rho": rho, "resolution": resolution, "batch": batch,
+               "options": dict(options or {}), "depth": depth, "warmup": warmup, "repeats": repeats,
+               "threads": threads, "progress": progress}
+    environment = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    try:          # the progress bar is the child's standard error, shown as it is written
+        finished = subprocess.run([sys.executable, "-m", "costmodel.bench_worker"], input=json.dumps(request),
+                                  stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE, text=True,
+                                  timeout=timeout, env=environment)
+    except subprocess.TimeoutExpired:
+        raise CostModelError(f"bench: {model} did not finish within --timeout {timeout:g} s") from None
+    try:
+        answer = json.loads(finished.stdout)
+    except ValueError:
+        lines = (finished.stderr or "").strip().splitlines()
+        detail = lines[-1] if lines else f"exit status {finished.returncode}"
+        raise CostModelError(f"bench: the run of {model} failed ({first_line(RuntimeError(detail))})") from None
+    if "error" in answer:
+        raise CostModelError(answer["error"])
+    layers = tuple(LayerTiming(**layer) for layer in answer.pop("layers"))
+    answer["resolution"] = tuple(answer["resolution"])
+    return Benchmark(layers=layers, **answer)

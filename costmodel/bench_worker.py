@@ -1,0 +1,137 @@
+"""The child process of ``costmodel bench`` (``python -m costmodel.bench_worker``): it reads one request as JSON on
+standard input, runs the model with torch on this machine's CPU, and writes the timings as JSON on standard output
+(``{"error": message}`` where the request cannot be run). Progress goes to standard error.
+
+A zoo network or spec file runs as its lowering (``to_torch``), timed node by node; an imported module runs as it
+is, timed per module call with forward hooks (the functions between module calls are its remainder). The whole
+network is timed in runs of its own, without the per-layer clock. Every run is under ``torch.inference_mode``,
+after warm-up runs.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+from .errors import CostModelError, first_line
+
+FUNCTIONS = "(functions between modules)"     # an imported module's time outside its module calls
+
+
+def _quartiles(samples: "list[float]") -> tuple[float, float, float]:
+    """(median, first quartile, third quartile) of ``samples``."""
+    if len(samples) == 1:
+        return samples[0], samples[0], samples[0]
+    low, median, high = statistics.quantiles(samples, n=4, method="inclusive")
+    return median, low, high
+
+
+class _Progress:
+    def __init__(self, label: str, total: int, shown: bool):
+        self.label, self.total, self.shown, self.done = label, total, shown, 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.shown:
+            filled = 30 * self.done // self.total
+            sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}")
+            if self.done == self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run(request: dict[str, Any]) -> dict[str, Any]:
+    """The timings of one request (see ``bench.Request``)."""
+    import torch
+
+    from .analysis import analyze
+    from .importer.loader import looks_like_import
+
+    torch.set_num_threads(request["threads"])
+    model = request["model"]
+    arguments = {key: request[key] for key in ("alpha", "rho", "resolution", "batch", "depth")}
+    result = analyze(model, options=request["options"], **arguments)
+    kinds = {layer.name: layer.kind for layer in result.layers}
+    x = torch.zeros(tuple(result.input_shape.dims))
+    imported = isinstance(model, str) and looks_like_import(model)
+    if imported:
+        from .importer.entry import imported_entry
+
+        module = imported_entry(model, request["options"]).model.module.eval()
+    else:
+        from .torch_lowering import to_torch
+
+        module = to_torch(model, options=request["options"], **arguments)
+        generator = torch.Generator().manual_seed(0)
+        with torch.no_grad():          # weights of a trained network's scale, not the lowering's zeros
+            for parameter in module.parameters():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
+    warmup, repeats = request["warmup"], request["repeats"]
+    progress = _Progress(f"bench {result.model}", warmup + 2 * repeats, request["progress"])
+    clock = time.perf_counter_ns
+    whole: list[float] = []
+    per_layer: dict[str, list[float]] = {}
+    with torch.inference_mode():
+        x = x.clone()
+        for _ in range(warmup):
+            module(x)
+            progress.step()
+        for _ in range(repeats):
+            start = clock()
+            module(x)
+            whole.append((clock() - start) / 1e6)
+            progress.step()
+        for _ in range(repeats):
+            times = _layer_times(module, x, clock, imported, kinds)
+            for name, nanoseconds in times.items():
+                per_layer.setdefault(name, []).append(nanoseconds / 1e6)
+            progress.step()
+    layers = []
+    for name, samples in per_layer.items():
+        median, low, high = _quartiles(samples)
+        layers.append({"name": name, "kind": kinds.get(name, "functions"), "median_ms": median, "q1_ms": low,
+                       "q3_ms": high})
+    median, low, high = _quartiles(whole)
+    return {"model": result.model, "alpha": result.alpha, "resolution": list(result.resolution),
+            "batch": result.batch, "threads": request["threads"], "warmup": warmup, "repeats": repeats,
+            "torch": torch.__version__, "median_ms": median, "q1_ms": low, "q3_ms": high, "layers": layers}
+
+
+def _layer_times(module: Any, x: Any, clock: Any, imported: bool, kinds: dict[str, str]) -> dict[str, int]:
+    """One timed run: nanoseconds per node (a lowered network) or per module call named as a node."""
+    if not imported:
+        return module.timed(x, clock)
+    times: dict[str, int] = {}
+    starts: dict[str, int] = {}
+    handles = []
+    for name, sub in module.named_modules():
+        if name in kinds:
+            handles.append(sub.register_forward_pre_hook(lambda m, a, name=name: starts.__setitem__(name, clock())))
+            handles.append(sub.register_forward_hook(
+                lambda m, a, out, name=name: times.__setitem__(name, times.get(name, 0) + clock() - starts[name])))
+    try:
+        start = clock()
+        module(x)
+        total = clock() - start
+    finally:
+        for handle in handles:
+            handle.remove()
+    times[FUNCTIONS] = max(total - sum(times.values()), 0)
+    return times
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.read())
+    try:
+        answer = run(request)
+    except CostModelError as error:
+        answer = {"error": str(error)}
+    except (RuntimeError, MemoryError) as error:        # what torch raises for a module it cannot run
+        answer = {"error": f"torch could not run {request['model']}: {first_line(error)}"}
+    sys.stdout.write(json.dumps(answer))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""costmodel bench: the model run on this CPU in a child process. Nothing here asserts a speed (speed is measured
+in benchmarks/): the runs have every layer, ordered quartiles, the settings asked, and bad input ends in one line."""
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+
+import costmodel  # noqa: E402
+from helpers import run  # noqa: E402
+
+
+def test_a_zoo_network_is_timed_layer_by_layer(tmp_path, capsys):
+    target = tmp_path / "bench.json"
+    status, out, err = run(["bench", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32", "--warmup", "1",
+                            "--repeats", "3", "--threads", "1", "--format", "json", "-o", str(target)], capsys)
+    assert status == 0, err
+    document = json.loads(target.read_text())
+    nodes = [layer.name for layer in costmodel.analyze("mobilenet_v1", alpha=0.25, resolution=32).layers]
+    assert [layer["name"] for layer in document["layers"]] == nodes
+    assert document["layers"][0]["kind"] == "conv" and document["layers"][1]["kind"] == "batchnorm"
+    assert (document["repeats"], document["warmup"], document["threads"], document["resolution"]) == (3, 1, 1,
+                                                                                                     [32, 32])
+    for timing in (document, *document["layers"]):
+        assert 0 < timing["q1_ms"] <= timing["median_ms"] <= timing["q3_ms"]
+
+
+def test_an_imported_module_is_timed_per_module_call(capsys):
+    from pathlib import Path
+
+    models = Path(__file__).parent.parent / "importer" / "models.py"
+    status, out, err = run(["bench", f"{models}:build", "-O", "name=se", "--input", "3x16x16", "--warmup", "0",
+                            "--repeats", "2", "--format", "csv"], capsys)
+    assert status == 0, err
+    names = [line.split(",")[0] for line in out.strip().splitlines()[1:]]
+    assert names == ["(whole network)", "conv", "fc1", "fc2", "(functions between modules)"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--timeout", "0.01"], "bench: mobilenet_v2 did not finish within --timeout 0.01 s"),
+    (["--repeats", "0"], "--repeats must be an integer >= 1, got 0"),
+    (["--threads", "0"], "--threads must be an integer >= 1, got 0"),
+    (["--alpha", "-1"], "alpha"),
+])
+def test_bad_input_is_one_line(argv, message, capsys):
+    status, out, err = run(["bench", "mobilenet_v2", *argv], capsys)
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1 and out == ""
