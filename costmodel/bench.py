@@ -89,9 +89,10 @@ class Benchmark:
 
 def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: Any = None, *, batch: int = 1,
           options: Mapping[str, Any] | None = None, depth: float = 1.0, warmup: int = 5, repeats: int = 20,
-          threads: int = 1, timeout: float = 600.0, progress: bool = False) -> Benchmark:
+          threads: int = 1, timeout: float = 600.0, progress: bool = False, per_layer: bool = True) -> Benchmark:
     """Run ``model`` (a zoo name, spec file or import argument) on this CPU in a child process and time it.
-    Needs torch. ``timeout`` seconds for the whole child (import, lowering, every run)."""
+    Needs torch. ``timeout`` seconds for the whole child (import, lowering, every run); ``per_layer=False`` times
+    the whole network only."""
     for value, name, low in ((warmup, "--warmup", 0), (repeats, "--repeats", 1), (threads, "--threads", 1),
                              (batch, "--batch", 1)):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -100,22 +101,50 @@ def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: 
         raise CostModelError(f"--timeout must be a positive number of seconds, got {timeout!r}")
     request = {"model": model, "alpha": alpha, "rho": rho, "resolution": resolution, "batch": batch,
                "options": dict(options or {}), "depth": depth, "warmup": warmup, "repeats": repeats,
-               "threads": threads, "progress": progress}
-    environment = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+               "threads": threads, "progress": progress, "per_layer": per_layer}
+    answer = run_child(request, timeout, f"bench: {model}")
+    layers = tuple(LayerTiming(**layer) for layer in answer.pop("layers"))
+    answer["resolution"] = tuple(answer["resolution"])
+    return Benchmark(layers=layers, **answer)
+
+
+def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str, Any]:
+    """The answer of ``bench_worker`` to ``request``, run in a child process within ``timeout`` seconds; one line
+    (``what`` ...) where it does not finish or fails."""
+    environment = {**os.environ, "OMP_NUM_THREADS": str(request["threads"])}
+    progress = request.get("progress", False)
     try:          # the progress bar is the child's standard error, shown as it is written
         finished = subprocess.run([sys.executable, "-m", "costmodel.bench_worker"], input=json.dumps(request),
                                   stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE, text=True,
                                   timeout=timeout, env=environment)
     except subprocess.TimeoutExpired:
-        raise CostModelError(f"bench: {model} did not finish within --timeout {timeout:g} s") from None
+        raise CostModelError(f"{what} did not finish within --timeout {timeout:g} s") from None
     try:
         answer = json.loads(finished.stdout)
     except ValueError:
         lines = (finished.stderr or "").strip().splitlines()
         detail = lines[-1] if lines else f"exit status {finished.returncode}"
-        raise CostModelError(f"bench: the run of {model} failed ({first_line(RuntimeError(detail))})") from None
+        raise CostModelError(f"{what} failed ({first_line(RuntimeError(detail))})") from None
     if "error" in answer:
         raise CostModelError(answer["error"])
-    layers = tuple(LayerTiming(**layer) for layer in answer.pop("layers"))
-    answer["resolution"] = tuple(answer["resolution"])
-    return Benchmark(layers=layers, **answer)
+    return answer
+
+
+def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, warmup: int = 3, repeats: int = 15,
+              timeout: float = 900.0, progress: bool = False) -> Any:
+    """A device profile of this CPU (``latency.Profile``): ``per_kind`` kernels of each kind measured in a child
+    process, each kind's latency model fitted on them."""
+    import platform
+
+    from .latency import fit
+
+    for value, flag, low in ((threads, "--threads", 1), (per_kind, "--samples", 2), (repeats, "--repeats", 1),
+                             (warmup, "--warmup", 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise CostModelError(f"{flag} must be an integer >= {low}, got {value!r}")
+    request = {"calibrate": True, "threads": threads, "per_kind": per_kind, "seed": 0, "warmup": warmup,
+               "repeats": repeats, "progress": progress}
+    answer = run_child(request, timeout, "calibrate")
+    description = (f"{platform.machine()} {platform.processor() or ''}".strip() +
+                   f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {per_kind} kernels per kind")
+    return fit([tuple(sample) for sample in answer["samples"]], name, description, threads)

@@ -69,7 +69,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             for parameter in module.parameters():
                 parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
     warmup, repeats = request["warmup"], request["repeats"]
-    progress = _Progress(f"bench {result.model}", warmup + 2 * repeats, request["progress"])
+    layer_runs = repeats if request.get("per_layer", True) else 0
+    progress = _Progress(f"bench {result.model}", warmup + repeats + layer_runs, request["progress"])
     clock = time.perf_counter_ns
     whole: list[float] = []
     per_layer: dict[str, list[float]] = {}
@@ -83,7 +84,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             module(x)
             whole.append((clock() - start) / 1e6)
             progress.step()
-        for _ in range(repeats):
+        for _ in range(layer_runs):
             times = _layer_times(module, x, clock, imported, kinds)
             for name, nanoseconds in times.items():
                 per_layer.setdefault(name, []).append(nanoseconds / 1e6)
@@ -122,10 +123,39 @@ def _layer_times(module: Any, x: Any, clock: Any, imported: bool, kinds: dict[st
     return times
 
 
+def calibrate(request: dict[str, Any]) -> dict[str, Any]:
+    """Every kernel of ``calibration.samples`` timed alone: (kind, madds, memory access bytes, median us)."""
+    import torch
+
+    from .analysis import analyze
+    from .calibration import samples
+    from .torch_lowering import to_torch
+
+    torch.set_num_threads(request["threads"])
+    networks = list(samples(request["per_kind"], request["seed"]))
+    progress = _Progress("calibrate", len(networks), request["progress"])
+    clock = time.perf_counter_ns
+    measured = []
+    generator = torch.Generator().manual_seed(0)
+    with torch.inference_mode():
+        for network in networks:
+            layer = next(layer for layer in analyze(network).layers if layer.name == "op")
+            module = to_torch(network)
+            for parameter in module.parameters():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
+            x = torch.randn(module.example_input().shape, generator=generator)
+            for _ in range(request["warmup"]):
+                module.timed(x, clock)
+            times = sorted(module.timed(x, clock)["op"] for _ in range(request["repeats"]))
+            measured.append([layer.kind, layer.madds, layer.memory_access_bytes, times[len(times) // 2] / 1e3])
+            progress.step()
+    return {"samples": measured, "torch": torch.__version__}
+
+
 def main() -> None:
     request = json.loads(sys.stdin.read())
     try:
-        answer = run(request)
+        answer = calibrate(request) if request.get("calibrate") else run(request)
     except CostModelError as error:
         answer = {"error": str(error)}
     except (RuntimeError, MemoryError) as error:        # what torch raises for a module it cannot run

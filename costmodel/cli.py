@@ -105,17 +105,38 @@ def cli() -> None:
 @click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
 @click.option("--fused", is_flag=True,
               help="The fused inference view: BatchNorm folded, activations and residual adds fused into kernels.")
+@click.option("--device", "profile_path", default=None, metavar="PROFILE",
+              help="A device profile (costmodel calibrate): adds predicted latency per layer and in total.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 def table(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
           per_layer: bool, by_kind: bool, fmt: str, convention: str, dtype: str, options: Sequence[str],
-          input_size: str | None, strict: bool, fused: bool, output: str | None) -> None:
+          input_size: str | None, strict: bool, fused: bool, profile_path: str | None, output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
     --resolution."""
     from .views import render
 
+    profile = None
+    if profile_path is not None:
+        from .latency import load_profile
+
+        profile = load_profile(profile_path)
+        if fmt == "csv":
+            raise CostModelError("--device adds a latency section to text, Markdown and JSON, not to CSV")
     result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention,
-                     dtype=dtype, options=_parse_options(options, input_size, strict), depth=depth, fused=fused)
-    _emit(render(result, fmt, per_layer=per_layer, by_kind=by_kind), output)
+                     dtype=dtype, options=_parse_options(options, input_size, strict), depth=depth,
+                     fused=fused or (profile is not None and profile.view == "fused"))
+    text = render(result, fmt, per_layer=per_layer, by_kind=by_kind)
+    if profile is not None:
+        from .latency import latency_section
+
+        section = latency_section(result, profile, fmt, per_layer)
+        if fmt == "json":
+            document = json.loads(text)
+            document["latency"] = section
+            text = json.dumps(document, indent=2) + "\n"
+        else:
+            text += "\n" + section
+    _emit(text, output)
 
 
 @cli.command(name="verify")
@@ -219,6 +240,23 @@ def bench_command(model: str, alpha: float, depth: float, rho: float | None, res
                    options=_parse_options(options, input_size), depth=depth, warmup=warmup, repeats=repeats,
                    threads=threads, timeout=timeout, progress=sys.stderr is not None and sys.stderr.isatty())
     _emit(result.render(fmt), output)
+
+
+@cli.command(name="calibrate")
+@click.option("--name", default="this-cpu", show_default=True, help="The profile's name.")
+@click.option("--threads", type=int, default=1, show_default=True, help="torch's CPU threads.")
+@click.option("--samples", type=int, default=24, show_default=True, help="Kernels measured per layer kind.")
+@click.option("--repeats", type=int, default=15, show_default=True, help="Timed runs per kernel (the median).")
+@click.option("--timeout", type=float, default=900.0, show_default=True, help="Seconds for the whole run.")
+@click.option("-o", "--output", required=True, metavar="FILE", help="The profile to write (TOML).")
+def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeout: float, output: str) -> None:
+    """Measure kernels of every layer kind on this CPU with torch and write a device profile: per kind, latency =
+    overhead + per mult-add + per byte, fitted (use it with table --device FILE)."""
+    from .bench import calibrate
+
+    profile = calibrate(name, threads=threads, per_kind=samples, repeats=repeats, timeout=timeout,
+                        progress=sys.stderr is not None and sys.stderr.isatty())
+    _emit(profile.to_toml(), output)
 
 
 @cli.command(name="sweep")

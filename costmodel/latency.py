@@ -1,0 +1,155 @@
+"""Predicted latency from a calibrated device profile (``costmodel calibrate``; ``table --device PROFILE``).
+
+A profile holds, per layer kind, a linear model of a kernel's latency fitted on measured kernels of varied shapes:
+
+    latency (us) = overhead_us + us_per_mmadd * madds / 10^6 + us_per_mb * memory access bytes / 10^6
+
+(``default`` for a kind the profile has not measured). The terms are what the hardware pays for: a fixed cost per
+kernel launch, arithmetic, and traffic; a kind's coefficients say which dominates it (a depthwise convolution's
+traffic, a pointwise one's arithmetic). A network's predicted latency is the sum over its layers, in the view the
+profile was measured in (``view``: torch's eager CPU runs every node, "unfused"; an engine that fuses, "fused").
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import CostModelError
+
+TERMS = ("overhead_us", "us_per_mmadd", "us_per_mb")
+MEMORY_BOUND = ("batchnorm", "activation", "add", "mul", "concat", "shuffle")
+VIEWS = ("unfused", "fused")
+
+
+@dataclass(frozen=True)
+class KernelModel:
+    overhead_us: float
+    us_per_mmadd: float
+    us_per_mb: float
+    samples: int = 0
+
+    def microseconds(self, madds: int, memory_bytes: int) -> float:
+        return self.overhead_us + self.us_per_mmadd * madds / 1e6 + self.us_per_mb * memory_bytes / 1e6
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A device's calibrated kernel models."""
+
+    name: str
+    description: str
+    view: str
+    threads: int
+    kinds: Mapping[str, KernelModel]
+
+    def model(self, kind: str) -> KernelModel:
+        return self.kinds.get(kind) or self.kinds["default"]
+
+    def layer_ms(self, analysis: Any) -> list[float]:
+        """Predicted milliseconds of each layer of ``analysis`` (its dtype's bytes)."""
+        return [self.model(layer.kind).microseconds(layer.madds, layer.memory_access_bytes) / 1e3
+                for layer in analysis.layers]
+
+    def to_toml(self) -> str:
+        lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
+                 f'view = "{self.view}"', f"threads = {self.threads}", ""]
+        for kind, model in self.kinds.items():
+            lines.append(f"[kinds.{kind}]")
+            lines.extend(f"{term} = {getattr(model, term)!r}" for term in TERMS)
+            lines.append(f"samples = {model.samples}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def load_profile(path: str) -> Profile:
+    """The profile of a TOML file written by ``costmodel calibrate``; one line naming the file and field where it
+    is malformed."""
+    try:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CostModelError(f"device profile {path!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CostModelError(f"cannot read device profile {path!r}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise CostModelError(f"{path}: invalid TOML: {error}") from None
+    header = document.get("profile")
+    kinds = document.get("kinds")
+    if not isinstance(header, dict) or not isinstance(kinds, dict) or "default" not in kinds:
+        raise CostModelError(f"{path}: a device profile needs a [profile] table and [kinds.*] tables, "
+                             "[kinds.default] among them (costmodel calibrate writes one)")
+    view = header.get("view", "unfused")
+    if view not in VIEWS:
+        raise CostModelError(f"{path}: [profile] view must be one of {', '.join(VIEWS)}, got {view!r}")
+    threads = header.get("threads", 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise CostModelError(f"{path}: [profile] threads must be a positive integer, got {threads!r}")
+    models = {}
+    for kind, table in kinds.items():
+        if not isinstance(table, dict):
+            raise CostModelError(f"{path}: [kinds.{kind}] must be a table")
+        values = []
+        for term in TERMS:
+            value = table.get(term)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or \
+                    value < 0:
+                raise CostModelError(f"{path}: [kinds.{kind}] {term} must be a number >= 0, got {value!r}")
+            values.append(float(value))
+        models[kind] = KernelModel(*values, samples=int(table.get("samples", 0)))
+    return Profile(str(header.get("name", Path(path).stem)), str(header.get("description", "")), view, threads,
+                   models)
+
+
+def fit(samples: "list[tuple[str, int, int, float]]", name: str, description: str, threads: int,
+        view: str = "unfused") -> Profile:
+    """The profile of measured kernels: (kind, madds, memory access bytes, microseconds) each. Per kind, the least
+    squares fit of the three terms with every coefficient kept >= 0 (a term that fits negative is dropped and the
+    rest refitted); ``default`` fits the memory-bound kinds' samples (``MEMORY_BOUND``)."""
+    import numpy
+
+    by_kind: dict[str, list[tuple[int, int, float]]] = {}
+    for kind, madds, memory, microseconds in samples:
+        by_kind.setdefault(kind, []).append((madds, memory, microseconds))
+    # a kind the profile has not measured (a view, a pad, a resize) is priced as memory-bound work
+    by_kind["default"] = [(m, b, t) for kind, m, b, t in samples if kind in MEMORY_BOUND]
+    models = {}
+    for kind, rows in by_kind.items():
+        features = numpy.array([[1.0, m / 1e6, b / 1e6] for m, b, _ in rows])
+        times = numpy.array([t for _, _, t in rows])
+        kept = [0, 1, 2]
+        while True:
+            solution, *_ = numpy.linalg.lstsq(features[:, kept], times, rcond=None)
+            if (solution >= 0).all() or len(kept) == 1:
+                break
+            kept.pop(int(numpy.argmin(solution)))
+        coefficients = [0.0, 0.0, 0.0]
+        for index, value in zip(kept, solution):
+            coefficients[index] = max(float(value), 0.0)
+        models[kind] = KernelModel(*coefficients, samples=len(rows))
+    return Profile(name, description, view, threads, models)
+
+
+def latency_section(analysis: Any, profile: Profile, fmt: str, per_layer: bool) -> Any:
+    """The predicted latency of ``analysis`` on ``profile``: a dict for JSON, text or Markdown otherwise."""
+    from .formatting import Table
+
+    layer_ms = profile.layer_ms(analysis)
+    total = sum(layer_ms)
+    if fmt == "json":
+        return {"profile": profile.name, "view": profile.view, "total_ms": total,
+                "layers_ms": {layer.name: ms for layer, ms in zip(analysis.layers, layer_ms)}}
+    lines = []
+    if per_layer:
+        table = Table(("name", "kind", "predicted (ms)", "share"), align=("l", "l", "r", "r"))
+        for layer, ms in zip(analysis.layers, layer_ms):
+            table.add(layer.name, layer.kind, f"{ms:.3f}", f"{100 * ms / total:.1f}%" if total else "-")
+        lines.append(table.markdown() if fmt == "markdown" else table.text())
+    lines.append(f"predicted latency on {profile.name} ({profile.view} view, {profile.threads} thread(s)): "
+                 f"{total:.2f} ms\n")
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""Device profiles: the fit recovers known coefficients, a profile file round-trips and is checked field by field,
+and table --device sums each layer's model by hand. (Measured speed is never asserted: see benchmarks/.)"""
+import json
+
+import pytest
+
+import costmodel
+from costmodel.errors import CostModelError
+from costmodel.latency import KernelModel, Profile, fit, load_profile
+
+from helpers import run
+
+
+def test_the_fit_recovers_known_coefficients():
+    # conv: 5 us + 2 us per 10^6 mult-adds + 3 us per 10^6 bytes; add: 0.5 us per 10^6 bytes (memory-bound)
+    conv = [("conv", m, b, 5 + 2 * m / 1e6 + 3 * b / 1e6) for m, b in ((1e6, 2e6), (4e6, 1e6), (9e6, 5e6),
+                                                                      (2e6, 7e6))]
+    add = [("add", 0, b, 0.5 * b / 1e6) for b in (1e6, 3e6, 8e6)]
+    profile = fit(conv + add, "toy", "made up", 1)
+    model = profile.model("conv")
+    assert (model.overhead_us, model.us_per_mmadd, model.us_per_mb) == pytest.approx((5, 2, 3))
+    assert profile.model("add").us_per_mb == pytest.approx(0.5) and profile.model("add").overhead_us == 0
+    # an unmeasured kind is priced by the memory-bound kinds' fit
+    assert profile.model("reshape") is profile.kinds["default"]
+    assert profile.kinds["default"].us_per_mb == pytest.approx(0.5)
+
+
+def test_a_negative_term_is_dropped_and_the_rest_refitted():
+    import numpy
+
+    # time falls with bytes here (t = 1 + m - 0.1 b, in us and 10^6 units): that term is dropped, the rest refitted
+    points = ((1e6, 9e6), (2e6, 1e6), (5e6, 3e6), (3e6, 6e6))
+    times = [1 + m / 1e6 - 0.1 * b / 1e6 for m, b in points]
+    model = fit([("linear", m, b, t) for (m, b), t in zip(points, times)] + [("add", 0, 1e6, 1.0)], "toy", "",
+                1).model("linear")
+    reduced, *_ = numpy.linalg.lstsq(numpy.array([[1.0, m / 1e6] for m, _ in points]), numpy.array(times),
+                                     rcond=None)
+    assert model.us_per_mb == 0 and (model.overhead_us, model.us_per_mmadd) == pytest.approx(tuple(reduced))
+
+
+def profile_file(tmp_path):
+    profile = Profile("toy", "a made-up device", "unfused", 1, {
+        "conv": KernelModel(10.0, 2.0, 0.0), "pointwise": KernelModel(1.0, 4.0, 0.0),
+        "depthwise": KernelModel(0.0, 0.0, 3.0), "default": KernelModel(0.5, 0.0, 1.0)})
+    path = tmp_path / "toy.toml"
+    path.write_text(profile.to_toml())
+    return path
+
+
+def test_a_profile_round_trips_and_prices_every_layer(tmp_path, capsys):
+    path = profile_file(tmp_path)
+    profile = load_profile(str(path))
+    assert profile.kinds["conv"] == KernelModel(10.0, 2.0, 0.0, 0)
+    status, out, err = run(["table", "mobilenet_v1", "--alpha", "0.25", "--resolution", "96", "--device", str(path),
+                            "--format", "json"], capsys)
+    assert status == 0, err
+    document = json.loads(out)
+    rates = {"conv": (10.0, 2.0, 0.0), "pointwise": (1.0, 4.0, 0.0), "depthwise": (0.0, 0.0, 3.0)}
+    expected = 0.0
+    for layer in document["layers"]:
+        overhead, per_mmadd, per_mb = rates.get(layer["kind"], (0.5, 0.0, 1.0))
+        microseconds = overhead + per_mmadd * layer["madds"] / 1e6 + per_mb * layer["memory_access_bytes"] / 1e6
+        assert document["latency"]["layers_ms"][layer["name"]] == pytest.approx(microseconds / 1e3)
+        expected += microseconds / 1e3
+    assert document["latency"]["total_ms"] == pytest.approx(expected)
+    status, out, err = run(["table", "mobilenet_v1", "--device", str(path), "--per-layer"], capsys)
+    assert "predicted latency on toy (unfused view, 1 thread(s))" in out and "predicted (ms)" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[profile]\nname = 'x'\n", "needs a [profile] table and [kinds.*] tables"),
+    ("[profile]\n[kinds.default]\noverhead_us = -1\nus_per_mmadd = 0\nus_per_mb = 0\n",
+     "[kinds.default] overhead_us must be a number >= 0, got -1"),
+    ("[profile]\nview = 'sideways'\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
+     "view must be one of unfused, fused"),
+    ("not toml [", "invalid TOML"),
+])
+def test_a_malformed_profile_is_one_line(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(CostModelError) as raised:
+        load_profile(str(path))
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_device_on_the_command_line_refuses_csv_and_missing_files(tmp_path, capsys):
+    status, _, err = run(["table", "mobilenet_v1", "--device", str(tmp_path / "none.toml")], capsys)
+    assert status == 2 and "does not exist" in err
+    status, _, err = run(["table", "mobilenet_v1", "--device", str(profile_file(tmp_path)), "--format", "csv"],
+                         capsys)
+    assert status == 2 and "not to CSV" in err
+
+
+def test_calibrate_writes_a_profile(tmp_path, capsys):
+    pytest.importorskip("torch")
+    target = tmp_path / "cpu.toml"
+    status, _, err = run(["calibrate", "--samples", "2", "--repeats", "1", "-o", str(target)], capsys)
+    assert status == 0, err
+    profile = load_profile(str(target))
+    assert {"conv", "pointwise", "depthwise", "linear", "attention", "default"} <= set(profile.kinds)
+    assert profile.kinds["conv"].samples == 2 and profile.view == "unfused"
+    assert sum(profile.layer_ms(costmodel.analyze("mobilenet_v1"))) > 0
