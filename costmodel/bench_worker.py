@@ -59,7 +59,13 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     if imported:
         from .importer.entry import imported_entry
 
-        module = imported_entry(model, request["options"]).model.module.eval()
+        captured = imported_entry(model, request["options"]).model
+        module = getattr(captured, "module", None)
+        if module is None:
+            raise CostModelError(f"{result.model} is an ONNX graph: bench runs torch modules; bench the module it "
+                                 "was exported from")
+        if getattr(captured, "saved_program", None) is None:      # a saved program runs as exported (eval)
+            module.eval()
     else:
         from .torch_lowering import to_torch
 

@@ -45,3 +45,20 @@ def test_an_imported_module_is_timed_per_module_call(capsys):
 def test_bad_input_is_one_line(argv, message, capsys):
     status, out, err = run(["bench", "mobilenet_v2", *argv], capsys)
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1 and out == ""
+
+
+def test_an_onnx_file_is_refused_in_one_line(tmp_path, capsys):
+    pytest.importorskip("onnx")
+    import torch
+
+    path = tmp_path / "tiny.onnx"
+    import contextlib
+    import io
+    import warnings
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(torch.nn.Conv2d(3, 4, 3).eval(), (torch.zeros(1, 3, 8, 8),), str(path), dynamo=False)
+    status, out, err = run(["bench", str(path), "--repeats", "1"], capsys)
+    assert status == 2 and "is an ONNX graph: bench runs torch modules" in err and len(err.strip().splitlines()) == 1
