@@ -196,6 +196,7 @@ BFMD = {
     "mobilenetv2": (lambda: bfmd.mobilenetv2(), (3, 32, 32)),
     "googlenet": (lambda: bfmd.googlenet(), (3, 32, 32)),
     "inception_v3": (lambda: bfmd.inception_v3(), (3, 96, 96)),
+    "inception_resnet_v2": (lambda: bfmd.InceptionResnetV2(), (3, 96, 96)),
     "xception": (lambda: bfmd.xception(), (3, 32, 32)),
     "mobilenetv3_large": (lambda: bfmd.mobilenetv3.Mobilenet_v3_large(), (3, 64, 64)),
     "mobilenetv3_small": (lambda: bfmd.mobilenetv3.Mobilenet_v3_small(), (3, 64, 64)),
