@@ -69,7 +69,7 @@ def fuse(network: Network) -> Network:
         for member in chain:
             covered[member.name] = node.name
         nodes.append(Node(node.name, op, tuple(covered.get(ref, ref) if ref != INPUT else ref
-                                               for ref in node.inputs)))
+                                               for ref in node.inputs), node.shares))
     fused = Network(network.name, tuple(nodes), input_channels=network.input_channels,
                     base_resolution=network.base_resolution, output=covered.get(network.output, network.output),
                     description=network.description, source=network.source, depth=network.depth,

@@ -64,6 +64,22 @@ def test_fusion_keeps_a_node_read_twice_or_returned():
     assert isinstance(fuse(g.build("tail", base_resolution=(8, 8))).nodes[0].op, Fused)
 
 
+def test_a_kernel_that_shares_its_weights_keeps_sharing_them():
+    """A convolution called twice (an imported module's second call shares the first's weights), each time with
+    a ReLU: two kernels, the weights counted once (3 * 9 * 8 = 216)."""
+    from costmodel.ir import Network, Node
+
+    conv = Conv2d(8, 3, padding=1)
+    first = Conv2d(3, 3, padding=1)
+    network = Network("shared", (Node("pre", first, ("input",)), Node("c", conv, ("pre",)),
+                                 Node("r", Activation("relu"), ("c",)), Node("pre2", first, ("input",), shares="pre"),
+                                 Node("c2", conv, ("pre2",), shares="c"), Node("r2", Activation("relu"), ("c2",)),
+                                 Node("sum", Add(), ("r", "r2"))), base_resolution=(8, 8))
+    fused = costmodel.analyze(network, fused=True)
+    assert [node.shares for node in fuse(network).nodes] == ["", "", "pre", "c", ""]
+    assert fused.totals["params"] == costmodel.analyze(network).totals["params"] == 3 * 9 * 3 + 3 * 9 * 8
+
+
 def test_the_fused_view_on_the_command_line(capsys):
     status, out, err = run(["table", "mobilenet_v2", "--fused", "--format", "json"], capsys)
     assert status == 0, err
