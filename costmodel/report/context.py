@@ -118,7 +118,8 @@ def width_resolution_grid(model: Any, result: Analysis) -> dict[str, Any]:
     matrix = [[madds.get((a, r), 0) for r in resolutions] for a in alphas]
     return {
         "alphas": [f"{a:g}" for a in alphas], "resolutions": list(resolutions), "matrix": matrix,
-        "heatmap": plots.grid_heatmap(alphas, resolutions, matrix) if len(madds) > 1 else "",
+        # a heatmap over alpha only where the network scales with alpha (one row is not a map)
+        "heatmap": plots.grid_heatmap(alphas, resolutions, matrix) if len(alphas) > 1 and len(madds) > 1 else "",
         "law": plots.law_chart(ideal, exact, labels) if len(ideal) > 1 else "",
         "worst_ratio": f"{worst[0]:.3f}", "worst_at": worst[1], "failures": failures,
         "points": len(madds),

@@ -37,6 +37,12 @@ def test_width_resolution_grid_values_are_the_passes(v1_report):
     assert grid["worst_ratio"] == f"{small / 568_740_352 / (0.25 ** 2 * (96 / 224) ** 2):.3f}"
 
 
+def test_no_alpha_heatmap_for_a_network_that_does_not_scale_with_alpha():
+    grid = report_context("resnet50", cross_check=False)["grid"]
+    assert grid["alphas"] == ["1"] and len(grid["resolutions"]) == 6
+    assert grid["heatmap"] == "" and grid["law"].startswith("<svg")       # the resolution law is still drawn
+
+
 def test_grid_of_a_network_with_tabulated_widths():
     context = report_context("shufflenet_v2", cross_check=False)
     assert context["grid"]["alphas"] == ["0.5", "1", "1.5", "2"]
