@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import CostModelError
 from ..ir import INPUT, Node, Op
-from ..ops import Opaque, Pad, Permute, Select, Transpose, Unflatten, definition
+from ..ops import (Add, Broadcast, LayerScale, Multiply, Opaque, Pad, Permute, PositionEmbedding, Scale,
+                   Select, Shift, Subtract, Transpose, Unflatten, definition)
 from ..shapes import NodeShapes, Shape, ShapeContext
 from .reshape import reshape_steps
 
@@ -150,6 +151,21 @@ class Builder:
             raise CostModelError(f"{base}: costmodel cannot count {target} (--strict)")
         return self.add(base, Opaque(target, tuple(sizes[1:]), params), inputs)
 
+    def claim_learned(self, *values: Any) -> None:
+        """The parameters among ``values`` (learned tensors) are counted by the node made next."""
+        for value in values:
+            if isinstance(value, Learned) and value.parameter:
+                self.claim(value.name, math.prod(value.sizes))
+
+    def latest_map(self, fits: "Callable[[int, int], bool]") -> "str | None":
+        """The last node made whose output is a map (N x C x H x W) with ``fits(H, W)``: the map a view or a bias
+        table refers back to (MobileViT's fold, EfficientFormer's attention bias)."""
+        for node in reversed(self.nodes):
+            shape = self.produced[node.name]
+            if shape.layout == "NCHW" and fits(int(shape.dims[2]), int(shape.dims[3])):
+                return node.name
+        return None
+
     def begin(self) -> None:
         """A new call starts: claims of the last one that made no node with parameters are forgotten."""
         self.fresh, self.again = [], []
@@ -185,6 +201,45 @@ class MappedModel:
 
     def _map(self, size: tuple[int, int]) -> Any:
         raise NotImplementedError
+
+
+def elementwise(builder: Builder, name: str, function: str, a: Tensor, b: Any) -> "Tensor | None":
+    """``a`` (a tensor) ``function`` ("add", "sub", "mul", "div") ``b``, as the importers read it: with a number, a
+    shift or a scale; with a learned tensor, a position embedding (added, one value per element of a sample) or a
+    layer scale (multiplied, one per channel); with a tensor, the element-wise op: a squeeze-excite gate (N x C x 1
+    x 1) multiplies a map, other shapes broadcast. None where it is none of these."""
+    if isinstance(b, (int, float)) and not isinstance(b, bool):
+        if function in ("add", "sub"):
+            return builder.add(name, Shift(float(b) if function == "add" else -float(b)), (a,))
+        if function == "mul" or (function == "div" and b != 0):
+            return builder.add(name, Scale(float(b) if function == "mul" else 1.0 / float(b)), (a,))
+        return None
+    if isinstance(b, Learned) and b.parameter:
+        sample = tuple(int(size) for size in a.shape.dims[1:])
+        if function == "add" and b.sizes in (sample, (1, *sample)):
+            builder.claim_learned(b)
+            return builder.add(name, PositionEmbedding(), (a,))
+        channels = a.shape.channels if "C" in a.shape.layout else None
+        if function == "mul" and math.prod(b.sizes) == channels and max(b.sizes) == channels:
+            builder.claim_learned(b)
+            return builder.add(name, LayerScale(), (a,))
+        return None
+    if isinstance(b, Tensor):
+        same = a.shape == b.shape
+        if same and function == "add":
+            return builder.add(name, Add(), (a, b))
+        if same and function == "sub":
+            return builder.add(name, Subtract(), (a, b))
+        if function == "mul" and (same or _gate(a.shape, b.shape) or _gate(b.shape, a.shape)):
+            return builder.add(name, Multiply(), (a, b))
+        return builder.add(name, Broadcast(function), (a, b))
+    return None
+
+
+def _gate(full: Shape, gate: Shape) -> bool:
+    """``gate`` is one value per channel of the map ``full`` (squeeze-excite's N x C x 1 x 1)."""
+    return full.layout == gate.layout == "NCHW" and tuple(gate.dims[2:]) == (1, 1) and \
+        gate.dims[1] == full.dims[1] and tuple(full.dims[2:]) != (1, 1)
 
 
 def make(builder: Builder, value: Any) -> Any:

@@ -26,12 +26,11 @@ import numpy as np
 
 from ..errors import CostModelError, first_line, shorten
 from ..ir import INPUT, Network
-from ..ops import (Activation, Add, BatchNorm, Broadcast, ClassToken, Concat, Conv2d, Flatten, GlobalAvgPool,
-                   Interpolate, LayerNorm, LayerScale, Linear, MatMul, Mean, Multiply, Pad, Permute, Pool2d,
-                   PositionEmbedding, Scale, Select, Shift, Slice, Softmax, Split, Subtract, Transpose, Unsqueeze,
+from ..ops import (Activation, BatchNorm, ClassToken, Concat, Conv2d, Flatten, GlobalAvgPool, Interpolate, LayerNorm,
+                   Linear, MatMul, Mean, Pad, Permute, Pool2d, Select, Slice, Softmax, Split, Transpose, Unsqueeze,
                    UnusedParameters)
 from ..shapes import Shape
-from .building import Builder, Learned, MappedModel, Permuted, Tensor, select_permuted, tensors
+from .building import Builder, Learned, MappedModel, Permuted, Tensor, elementwise, select_permuted, tensors
 from .reshape import reshape_steps
 
 FLOAT_TYPES = {1, 10, 11, 16}            # FLOAT, FLOAT16, DOUBLE, BFLOAT16
@@ -272,11 +271,6 @@ class _Walk:
             made.append(self.builder.opaque(base, node.op_type, sources, sizes, params))
         return tuple(made) if len(made) > 1 else made[0]
 
-    def claim(self, *values: Any) -> None:
-        for value in values:
-            if isinstance(value, Learned) and value.parameter:
-                self.builder.claim(value.name, math.prod(value.sizes))
-
     def add(self, base: str, op: Any, *inputs: Tensor) -> Tensor:
         return self.builder.add(base, op, inputs)
 
@@ -364,7 +358,7 @@ def _conv(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> 
         top, left, bottom, right = attributes["pads"]
         x = walk.add(f"{name}.pad", Pad((left, right, top, bottom)), x)
         padding = (0, 0)
-    walk.claim(weight, bias)
+    walk.builder.claim_learned(weight, bias)
     op = Conv2d(out, (kh, kw), tuple(attributes.get("strides", (1, 1))), padding,
                 tuple(attributes.get("dilations", (1, 1))), groups, bias is not None)
     return walk.add(name, op, x)
@@ -379,7 +373,7 @@ def _gemm(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> 
     out, features = b.sizes if attributes.get("transB", 0) else b.sizes[::-1]
     if a.shape.dims[-1] != features:
         raise CostModelError(f"{name} takes {features} features, it receives {a.shape.dims[-1]}")
-    walk.claim(b, c)
+    walk.builder.claim_learned(b, c)
     return walk.add(name, Linear(out, c is not None), a)
 
 
@@ -401,7 +395,7 @@ def _matmul(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -
                 other[0].sizes == (b.sizes[1],):
             bias = other[0]
             walk.done.add(users[0].name)
-    walk.claim(b, bias)
+    walk.builder.claim_learned(b, bias)
     made = walk.add(name, Linear(b.sizes[1], bias is not None), a)
     if bias is not None:
         walk.env[users[0].output[0]] = made
@@ -413,7 +407,7 @@ def _batch_norm(walk: _Walk, name: str, node: Any, inputs: list, attributes: dic
     x, scale, bias = inputs[:3]
     if x.shape.layout not in ("NCHW", "NC"):
         return None
-    walk.claim(scale, bias)
+    walk.builder.claim_learned(scale, bias)
     return walk.add(name, BatchNorm(affine=True), x)
 
 
@@ -422,7 +416,7 @@ def _layer_norm(walk: _Walk, name: str, node: Any, inputs: list, attributes: dic
     scale = inputs[1] if len(inputs) > 1 else None
     bias = inputs[2] if len(inputs) > 2 else None
     axis = attributes.get("axis", -1) % x.shape.rank
-    walk.claim(scale, bias)
+    walk.builder.claim_learned(scale, bias)
     return walk.add(name, LayerNorm(x.shape.rank - axis, scale is not None, bias is not None), x)
 
 
@@ -457,43 +451,14 @@ def _clip(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> 
 
 
 def _binary(function: str) -> Callable[..., Any]:
+    """``Add``, ``Sub``, ``Mul``, ``Div`` (``building.elementwise``); a one-element constant or float initializer is
+    a number (torch's newer exporter writes ``x + 1.0`` with an initializer)."""
     def handler(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> Any:
-        # a one-element float initializer is a constant (torch's newer exporter writes x + 1.0 so)
         a, b = (walk.constant(v) if isinstance(v, Learned) and math.prod(v.sizes) == 1 else v for v in inputs)
+        a, b = (float(v.reshape(())) if isinstance(v, np.ndarray) and v.size == 1 else v for v in (a, b))
         if not isinstance(a, Tensor) and function in ("add", "mul"):
             a, b = b, a
-        if not isinstance(a, Tensor):
-            return None
-        if isinstance(b, np.ndarray) and b.size == 1:
-            value = float(b.reshape(()))
-            if function in ("add", "sub"):
-                return walk.add(name, Shift(value if function == "add" else -value), a)
-            if function == "mul" or (function == "div" and value != 0):
-                return walk.add(name, Scale(value if function == "mul" else 1.0 / value), a)
-            return None
-        if isinstance(b, Learned) and b.parameter:
-            sample = _sizes(a.shape)[1:]
-            if function == "add" and b.sizes in (sample, (1, *sample)):
-                walk.claim(b)
-                return walk.add(name, PositionEmbedding(), a)
-            channels = a.shape.channels if "C" in a.shape.layout else None
-            if function == "mul" and math.prod(b.sizes) == channels and max(b.sizes) == channels:
-                walk.claim(b)
-                return walk.add(name, LayerScale(), a)
-            return None
-        if isinstance(b, Tensor):
-            same = a.shape == b.shape
-            if same and function == "add":
-                return walk.add(name, Add(), a, b)
-            if same and function == "sub":
-                return walk.add(name, Subtract(), a, b)
-            if function == "mul":
-                gate = a.shape.layout == b.shape.layout == "NCHW" and _sizes(b.shape)[2:] == (1, 1) and \
-                    b.shape.channels == a.shape.channels
-                if same or gate:
-                    return walk.add(name, Multiply(), a, b)
-            return walk.add(name, Broadcast(function), a, b)
-        return None
+        return elementwise(walk.builder, name, function, a, b) if isinstance(a, Tensor) else None
     return handler
 
 
@@ -600,7 +565,7 @@ def _concat(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -
         token, x = inputs
         if token.parameter and x.shape.layout == "NLC" and attributes.get("axis") % 3 == 1 and \
                 math.prod(token.sizes) == x.shape.channels:
-            walk.claim(token)
+            walk.builder.claim_learned(token)
             return walk.add(name, ClassToken(), x)
         return None
     if not all(isinstance(value, Tensor) for value in inputs):

@@ -18,14 +18,14 @@ import torch
 from torch import nn
 
 from ..errors import CostModelError
-from ..ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, Broadcast, ChannelShuffle, ClassToken,
-                   Concat, Conv2d, ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate,
-                   LayerNorm, LayerScale, Linear, MatMul, Mean, MultiheadAttention, Multiply, Pad, PatchFold,
-                   PatchUnfold, Permute, Pool2d, PositionEmbedding, Scale, ScaledDotProductAttention, Select, Shift,
-                   Slice, Softmax, Split, Subtract, Transpose, Unflatten, Unsqueeze)
+from ..ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat, Conv2d,
+                   ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm, Linear, MatMul,
+                   Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, ScaledDotProductAttention,
+                   Select, Slice, Softmax, Split, Transpose, Unflatten, Unsqueeze)
 from ..ops.conv import tf_same_pads
 from ..shapes import Shape
-from .building import PATCH_ORDER, Builder, Chunks, Learned, Pending, Permuted, Tensor, make, select_permuted, tensors
+from .building import (PATCH_ORDER, Builder, Chunks, Learned, Pending, Permuted, Tensor, elementwise, make,
+                       select_permuted, tensors)
 from .reshape import reshape_steps
 
 if TYPE_CHECKING:
@@ -403,13 +403,6 @@ def _opaque_call(builder: Builder, name: str, kind: str, target: Any, function: 
     return builder.opaque(name, f"{'Tensor.' if kind == 'call_method' else ''}{function}", inputs, sizes, params)
 
 
-def _claim(builder: Builder, *values: Any) -> None:
-    """The learned tensors among ``values`` are counted by the node being made."""
-    for value in values:
-        if isinstance(value, Learned) and value.parameter:
-            builder.claim(value.name, math.prod(value.sizes))
-
-
 def _activation(function: str) -> Callable[..., Any]:
     def handler(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
         return builder.add(name, Activation(function), (args[0],))
@@ -429,62 +422,26 @@ def _gelu(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchM
 
 
 def _binary(function: str) -> Callable[..., Any]:
-    """``a + b``, ``a - b``, ``a * b``, ``a / b``: with a constant, a scale or a shift; with a learned tensor, a
-    position embedding or a layer scale; of two tensors, the element-wise op (broadcast when the shapes differ)."""
+    """``a + b``, ``a - b``, ``a * b``, ``a / b`` (``building.elementwise``); an offset-gathered bias table added to
+    attention scores is EfficientFormer's attention bias."""
     def handler(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
         a, b = args[0], _arg(args, kwargs, 1, "other")
         if function in ("add", "sub") and kwargs.get("alpha", 1) != 1:
             return None
-        if function in ("radd", "rmul"):
+        operation = function[1:] if function in ("radd", "rmul") else function
+        if function in ("radd", "rmul") or (isinstance(a, (int, float)) and operation in ("add", "mul")):
             a, b = b, a
-        if isinstance(a, (int, float)) and isinstance(b, Tensor) and function in ("add", "mul"):
-            a, b = b, a
-        if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
-            if function == "add":
-                return builder.add(name, Shift(float(b)), (a,))
-            if function == "sub":
-                return builder.add(name, Shift(-float(b)), (a,))
-            if function == "mul":
-                return builder.add(name, Scale(float(b)), (a,))
-            if function == "div" and b != 0:
-                return builder.add(name, Scale(1.0 / float(b)), (a,))
+        if not isinstance(a, Tensor):
             return None
-        if isinstance(a, Tensor) and isinstance(b, Gathered) and function == "add" and a.shape.rank == 4 and \
+        if isinstance(b, Gathered) and operation == "add" and a.shape.rank == 4 and \
                 b.sizes == _sizes(a.shape)[1:] and b.sizes[1] == b.sizes[2]:
-            tokens = b.sizes[1]
-            like = next((node.name for node in reversed(builder.nodes) if builder.produced[node.name].layout ==
-                         "NCHW" and math.prod(builder.produced[node.name].dims[2:]) == tokens), None)
+            like = builder.latest_map(lambda height, width: height * width == b.sizes[1])
             if like is None:
                 return None
-            _claim(builder, b.table)
+            builder.claim_learned(b.table)
             return builder.add(name, AttentionBias(b.sizes[0], like), (a,))
-        if isinstance(a, Tensor) and isinstance(b, Learned) and b.parameter:
-            sizes = tuple(s for s in b.sizes)
-            sample = _sizes(a.shape)[1:]
-            if function == "add" and sizes in (sample, (1, *sample)):
-                _claim(builder, b)
-                return builder.add(name, PositionEmbedding(), (a,))
-            channels = a.shape.channels if "C" in a.shape.layout else None
-            if function == "mul" and math.prod(sizes) == channels and max(sizes) == channels:
-                _claim(builder, b)
-                return builder.add(name, LayerScale(), (a,))
-            return None
-        if isinstance(a, Tensor) and isinstance(b, Tensor):
-            same = a.shape == b.shape
-            if same and function == "add":
-                return builder.add(name, Add(), (a, b))
-            if same and function == "sub":
-                return builder.add(name, Subtract(), (a, b))
-            if function == "mul" and (same or _gate(a.shape, b.shape) or _gate(b.shape, a.shape)):
-                return builder.add(name, Multiply(), (a, b))
-            return builder.add(name, Broadcast(function), (a, b))
-        return None
+        return elementwise(builder, name, operation, a, b)
     return handler
-
-
-def _gate(full: Shape, gate: Shape) -> bool:
-    return full.layout == gate.layout == "NCHW" and tuple(gate.dims[2:]) == (1, 1) and \
-        gate.dims[1] == full.dims[1] and tuple(full.dims[2:]) != (1, 1)
 
 
 def _cat(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
@@ -493,7 +450,7 @@ def _cat(builder: Builder, name: str, args: tuple, kwargs: dict, model: "TorchMo
     if len(items) == 2 and isinstance(items[0], Learned) and isinstance(items[1], Tensor) and items[0].parameter:
         token, x = items
         if x.shape.layout == "NLC" and dim % 3 == 1 and math.prod(token.sizes) == x.shape.channels:
-            _claim(builder, token)
+            builder.claim_learned(token)
             return builder.add(name, ClassToken(), (x,))
         return None
     if not all(isinstance(t, Tensor) for t in items):
@@ -577,9 +534,8 @@ def _patches(builder: Builder, name: str, x: Pending, after: tuple) -> Any:
     n, ph, pw, h, w, c = view
     if after != (n, c, h * ph, w * pw):
         return None
-    like = next((node for node in reversed(builder.nodes) if builder.produced[node.name].layout == "NCHW"
-                 and tuple(builder.produced[node.name].dims[2:]) == (h * ph, w * pw)), None)
-    return None if like is None else builder.add(name, PatchFold((ph, pw), like.name), (x.source,))
+    like = builder.latest_map(lambda height, width: (height, width) == (h * ph, w * pw))
+    return None if like is None else builder.add(name, PatchFold((ph, pw), like), (x.source,))
 
 
 def _target(before: tuple, shape: Any, name: str) -> tuple:
@@ -751,7 +707,7 @@ def _layer_norm(builder: Builder, name: str, args: tuple, kwargs: dict, model: "
     weight, bias = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
     if weight is not None and not isinstance(weight, Learned) or bias is not None and weight is None:
         return None
-    _claim(builder, weight, bias)
+    builder.claim_learned(weight, bias)
     return builder.add(name, LayerNorm(len(shape), weight is not None, bias is not None), (x,))
 
 
@@ -761,7 +717,7 @@ def _linear(builder: Builder, name: str, args: tuple, kwargs: dict, model: "Torc
         return None
     _check(x.shape.dims[-1] == weight.sizes[1],
            lambda: f"{name} takes {weight.sizes[1]} features, it receives {x.shape.dims[-1]}")
-    _claim(builder, weight, bias)
+    builder.claim_learned(weight, bias)
     return builder.add(name, Linear(weight.sizes[0], bias is not None), (x,))
 
 
@@ -783,7 +739,7 @@ def _conv2d(builder: Builder, name: str, args: tuple, kwargs: dict, model: "Torc
         padding = "valid" if padding == "valid" else (dilation[0] * (kh - 1) // 2, dilation[1] * (kw - 1) // 2)
     _check(x.shape.channels == per_group * groups,
            lambda: f"{name} takes {per_group * groups} channels, it receives {x.shape.channels}")
-    _claim(builder, weight, bias)
+    builder.claim_learned(weight, bias)
     op = Conv2d(out, (kh, kw), _pair(_arg(args, kwargs, 3, "stride", 1)), padding if isinstance(padding, str)
                 else _pair(padding), dilation, groups, bias is not None)
     return builder.add(name, op, (x,))
@@ -855,7 +811,7 @@ def _aten_batch_norm(builder: Builder, name: str, args: tuple, kwargs: dict, mod
     x, weight, bias = args[0], args[1], args[2]
     if x.shape.layout not in ("NCHW", "NC") or args[5]:
         return None
-    _claim(builder, weight, bias)
+    builder.claim_learned(weight, bias)
     return builder.add(name, BatchNorm(affine=weight is not None), (x,))
 
 
