@@ -93,10 +93,7 @@ def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: 
     """Run ``model`` (a zoo name, spec file or import argument) on this CPU in a child process and time it.
     Needs torch. ``timeout`` seconds for the whole child (import, lowering, every run); ``per_layer=False`` times
     the whole network only."""
-    for value, name, low in ((warmup, "--warmup", 0), (repeats, "--repeats", 1), (threads, "--threads", 1),
-                             (batch, "--batch", 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise CostModelError(f"{name} must be an integer >= {low}, got {value!r}")
+    _check_counts((warmup, "--warmup", 0), (repeats, "--repeats", 1), (threads, "--threads", 1), (batch, "--batch", 1))
     if not timeout > 0:
         raise CostModelError(f"--timeout must be a positive number of seconds, got {timeout!r}")
     request = {"model": model, "alpha": alpha, "rho": rho, "resolution": resolution, "batch": batch,
@@ -106,6 +103,13 @@ def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: 
     layers = tuple(LayerTiming(**layer) for layer in answer.pop("layers"))
     answer["resolution"] = tuple(answer["resolution"])
     return Benchmark(layers=layers, **answer)
+
+
+def _check_counts(*counts: "tuple[Any, str, int]") -> None:
+    """Each (value, flag, least) is an integer of at least ``least``; one line naming the flag otherwise."""
+    for value, flag, least in counts:
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise CostModelError(f"{flag} must be an integer >= {least}, got {value!r}")
 
 
 def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str, Any]:
@@ -138,10 +142,8 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
 
     from .latency import fit
 
-    for value, flag, low in ((threads, "--threads", 1), (per_kind, "--samples", 2), (repeats, "--repeats", 1),
-                             (warmup, "--warmup", 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise CostModelError(f"{flag} must be an integer >= {low}, got {value!r}")
+    _check_counts((threads, "--threads", 1), (per_kind, "--samples", 2), (repeats, "--repeats", 1),
+                  (warmup, "--warmup", 0))
     request = {"calibrate": True, "threads": threads, "per_kind": per_kind, "seed": 0, "warmup": warmup,
                "repeats": repeats, "progress": progress}
     answer = run_child(request, timeout, "calibrate")
