@@ -19,10 +19,8 @@ import weakref
 
 from .ir import INPUT, Network, Node, Op
 from .ops import Activation, Add, BatchNorm, Conv2d, Linear
-from .ops.fused import Fused
+from .ops.fused import FUSABLE_ACTIVATIONS, Fused
 from .scaling import ChannelsOf
-
-FUSED_ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "silu", "sigmoid", "leaky_relu", "gelu", "gelu_tanh")
 
 _CACHE: "weakref.WeakKeyDictionary[Network, Network]" = weakref.WeakKeyDictionary()
 
@@ -58,7 +56,7 @@ def fuse(network: Network) -> Network:
                 batchnorm = True
         if isinstance(node.op, (Conv2d, Linear)) or (isinstance(node.op, Add) and not node.op.conditional()):
             following = only_reader(chain[-1].name, Activation)
-            if following is not None and following.op.function in FUSED_ACTIVATIONS:
+            if following is not None and following.op.function in FUSABLE_ACTIVATIONS:
                 chain.append(following)
         if len(chain) == 1:
             nodes.append(Node(node.name, _renamed(node.op, covered), tuple(covered.get(ref, ref)

@@ -24,12 +24,16 @@ from ..conventions import CONVENTIONS
 from ..errors import CostModelError
 from ..ir import Op
 from ..shapes import NodeShapes, Shape, ShapeContext
-from .activation import ACTIVATIONS, Activation
+from .activation import Activation
 from .common import output_elements
 from .conv import Conv2d
 from .elementwise import Add
 from .linear import Linear
 from .registry import Example, OpDef, SpecForm, definition, register
+
+
+# the activations inference engines apply in the kernel that produces their input
+FUSABLE_ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "silu", "sigmoid", "leaky_relu", "gelu", "gelu_tanh")
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,9 @@ class Fused(Op):
     def __post_init__(self) -> None:
         if not isinstance(self.main, (Conv2d, Linear, Add)):
             raise CostModelError(f"a fused kernel's main op is a conv2d, linear or add, got {self.main!r}")
-        if self.activation and self.activation not in ACTIVATIONS:
-            raise CostModelError(f"unknown activation {self.activation!r}")
+        if self.activation and self.activation not in FUSABLE_ACTIVATIONS:
+            raise CostModelError(f"a fused kernel's activation is one of {', '.join(FUSABLE_ACTIVATIONS)}, got "
+                                 f"{self.activation!r}")
         if self.batchnorm and isinstance(self.main, Add):
             raise CostModelError("BatchNorm folds into a convolution or linear layer, not into an add")
         object.__setattr__(self, "covers", tuple(self.covers))
