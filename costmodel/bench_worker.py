@@ -54,7 +54,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     arguments = {key: request[key] for key in ("alpha", "rho", "resolution", "batch", "depth")}
     result = analyze(model, options=request["options"], **arguments)
     kinds = {layer.name: layer.kind for layer in result.layers}
-    x = torch.zeros(tuple(result.input_shape.dims))
+    x = torch.randn(tuple(result.input_shape.dims), generator=torch.Generator().manual_seed(1))
     imported = isinstance(model, str) and looks_like_import(model)
     if imported:
         from .importer.entry import imported_entry
@@ -70,10 +70,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         from .torch_lowering import to_torch
 
         module = to_torch(model, options=request["options"], **arguments)
-        generator = torch.Generator().manual_seed(0)
-        with torch.no_grad():          # weights of a trained network's scale, not the lowering's zeros
-            for parameter in module.parameters():
-                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
+        realistic_weights(module, torch.Generator().manual_seed(0))
     warmup, repeats = request["warmup"], request["repeats"]
     layer_runs = repeats if request.get("per_layer", True) else 0
     progress = _Progress(f"bench {result.model}", warmup + repeats + layer_runs, request["progress"])
@@ -129,32 +126,82 @@ def _layer_times(module: Any, x: Any, clock: Any, imported: bool, kinds: dict[st
     return times
 
 
-def calibrate(request: dict[str, Any]) -> dict[str, Any]:
-    """Every kernel of ``calibration.samples`` timed alone: (kind, madds, memory access bytes, median us)."""
+def realistic_weights(module: Any, generator: Any) -> None:
+    """Weights of a trained network's scale, in place: each matrix or kernel drawn from N(0, 2 / fan-in) (He), each
+    norm's scale 1 and each bias 0, so activations keep their magnitude from layer to layer. (Weights of a fixed
+    small scale shrink them layer by layer into subnormal floats, which a CPU computes many times slower.)"""
+    import torch
+
+    with torch.no_grad():
+        for name, parameter in module.named_parameters():
+            if parameter.dim() > 1:
+                fan_in = parameter[0].numel()
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
+            else:
+                parameter.fill_(1.0 if name.rsplit(".", 1)[-1] == "weight" else 0.0)
+
+
+def prepare_kernels(networks: "list[Any]", seed: int) -> "list[tuple[Any, str, Any, Any]]":
+    """Each one-op network of ``calibration.samples`` as (its ``op`` layer's costs, its kernel key
+    (``latency.kernel_key``), its lowering, an input)."""
     import torch
 
     from .analysis import analyze
-    from .calibration import samples
+    from .latency import kernel_key
     from .torch_lowering import to_torch
 
-    torch.set_num_threads(request["threads"])
-    networks = list(samples(request["per_kind"], request["seed"]))
-    progress = _Progress("calibrate", len(networks), request["progress"])
+    generator = torch.Generator().manual_seed(seed)
+    kernels = []
+    for network in networks:
+        layer = next(layer for layer in analyze(network).layers if layer.name == "op")
+        module = to_torch(network)
+        realistic_weights(module, generator)
+        op = next(node.op for node in network.nodes if node.name == "op")
+        kernels.append((layer, kernel_key(op, layer.kind), module, torch.randn(module.example_input().shape, generator=generator)))
+    return kernels
+
+
+def time_kernels(kernels: "list[tuple[Any, str, Any, Any]]", warmup: int, repeats: int, burst: int = 3,
+                 progress: "_Progress | None" = None) -> "list[list[float]]":
+    """Microseconds of each kernel's op in ``repeats`` timed runs, taken in passes over all the kernels: in each
+    pass a kernel runs once untimed and then ``burst`` times timed, back to back, as a layer runs in a network whose
+    code and weights stay warm from one inference to the next. The passes spread a kernel's runs over the whole
+    measurement, so that a change of the machine's speed meanwhile reaches every kernel alike. Each timed run reads
+    an input just written (a copy made before it), as a layer reads its producer's output."""
+    import torch
+
     clock = time.perf_counter_ns
-    measured = []
-    generator = torch.Generator().manual_seed(0)
+    times: list[list[float]] = [[] for _ in kernels]
     with torch.inference_mode():
-        for network in networks:
-            layer = next(layer for layer in analyze(network).layers if layer.name == "op")
-            module = to_torch(network)
-            for parameter in module.parameters():
-                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.05)
-            x = torch.randn(module.example_input().shape, generator=generator)
-            for _ in range(request["warmup"]):
+        for _, _, module, x in kernels:
+            for _ in range(warmup):
                 module.timed(x, clock)
-            times = sorted(module.timed(x, clock)["op"] for _ in range(request["repeats"]))
-            measured.append([layer.kind, layer.madds, layer.memory_access_bytes, times[len(times) // 2] / 1e3])
-            progress.step()
+        while len(times[0]) < repeats:
+            runs = min(burst, repeats - len(times[0]))
+            for index, (_, _, module, x) in enumerate(kernels):
+                _, _, before, before_x = kernels[index - 1]
+                module.timed(x, clock)
+                for _ in range(runs):
+                    before.timed(before_x, clock)
+                    times[index].append(module.timed(x.clone(), clock)["op"] / 1e3)
+            if progress is not None:
+                progress.step()
+    return times
+
+
+def calibrate(request: dict[str, Any]) -> dict[str, Any]:
+    """Every kernel of ``calibration.samples`` timed alone: (kind, key, madds, memory access bytes, median us)."""
+    import torch
+
+    from .calibration import samples
+
+    torch.set_num_threads(request["threads"])
+    kernels = prepare_kernels(list(samples(request["per_kind"], request["seed"])), request["seed"])
+    burst = 3
+    progress = _Progress("calibrate", -(-request["repeats"] // burst), request["progress"])
+    times = time_kernels(kernels, request["warmup"], request["repeats"], burst, progress)
+    measured = [[layer.kind, key, layer.madds, layer.memory_access_bytes, statistics.median(samples_us)]
+                for (layer, key, _, _), samples_us in zip(kernels, times)]
     return {"samples": measured, "torch": torch.__version__}
 
 

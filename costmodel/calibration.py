@@ -8,8 +8,9 @@ from typing import Iterator
 
 from .builder import GraphBuilder
 from .ir import Network
-from .ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Flatten, GlobalAvgPool, LayerNorm,
-                  Linear, MatMul, Multiply, Pool2d, ScaledDotProductAttention, Transpose, Unflatten)
+from .ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
+                  LayerNorm, LayerScale, Linear, MatMul, Multiply, PatchUnfold, Permute, Pool2d,
+                  ScaledDotProductAttention, Softmax, Split, Transpose, Unflatten)
 
 
 def _image(channels: int, size: int, ops: "list[tuple]", name: str) -> Network:
@@ -20,31 +21,42 @@ def _image(channels: int, size: int, ops: "list[tuple]", name: str) -> Network:
 
 
 def samples(per_kind: int = 24, seed: int = 0) -> Iterator[Network]:
-    """``per_kind`` networks of each measured kind (conv, pointwise, depthwise, group, linear (on one vector and
-    over tokens), batchnorm, activation, pool, global_pool, add, mul, concat, shuffle, layernorm, matmul,
-    attention)."""
+    """``per_kind`` networks of each measured kind: conv, pointwise, depthwise, group (1x1 and 3x3), linear (on one
+    vector and over tokens), batchnorm, two activations (the functions in turn), pool (max and average, stride 1 and
+    2), global_pool, add, mul, concat, shuffle, layernorm, softmax, matmul, attention, layer scale, patches, a copying
+    transpose, and the views (flatten, reshape, split, dropout) whose cost is the call alone."""
     rng = random.Random(seed)
     sizes = (7, 14, 28, 56, 112)
-    widths = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+    widths = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
+    functions = ("relu", "relu6", "hswish", "hsigmoid", "sigmoid", "silu", "gelu")
     for index in range(per_kind):
         size = rng.choice(sizes)
         c_in, c_out = rng.choice(widths), rng.choice(widths)
-        small = min(c_in, 128) if size >= 56 else c_in
+        if size >= 56:              # the wide layers of a network run at its small maps
+            c_in, c_out = min(c_in, 128), min(c_out, 128)
         stride = rng.choice((1, 2))
         kernel = rng.choice((3, 5))
-        yield _image(small, size, [("op", Conv2d(rng.choice(widths[:6]), kernel, stride, kernel // 2), ("input",))],
+        yield _image(c_in, size, [("op", Conv2d(rng.choice(widths[:6]), kernel, stride, kernel // 2), ("input",))],
                      f"conv{index}")
         yield _image(c_in, size, [("op", Conv2d(c_out, 1), ("input",))], f"pointwise{index}")
         yield _image(c_in, size, [("op", Conv2d(None, kernel, stride, kernel // 2, groups="depthwise"),
                                    ("input",))], f"depthwise{index}")
-        groups = rng.choice((2, 3, 4, 8))
-        yield _image(24 * groups, size, [("op", Conv2d(24 * groups, 1, groups=groups), ("input",))], f"group{index}")
-        yield _image(c_in, 1, [("flat", Flatten(1), ("input",)),
-                               ("op", Linear(rng.choice((10, 100, 1000, 1280))), ("flat",))], f"linear{index}")
+        groups, group_kernel = rng.choice((2, 3, 4, 8, 32)), rng.choice((1, 3))
+        channels = groups * rng.choice((4, 8, 16, 32, 64)) if groups < 32 else 32 * rng.choice((4, 8, 16))
+        yield _image(channels, min(size, 56), [("op", Conv2d(channels, group_kernel, 1, group_kernel // 2,
+                                                             groups=groups), ("input",))], f"group{index}")
+        vector = rng.choice(widths + (1280, 1536, 2048))
+        yield _image(vector, 1, [("flat", Flatten(1), ("input",)),
+                                 ("op", Linear(rng.choice((10, 100, 1000, 1280))), ("flat",))], f"linear{index}")
         yield _image(c_in, size, [("op", BatchNorm(), ("input",))], f"batchnorm{index}")
-        function = rng.choice(("relu", "relu6", "hswish", "hsigmoid", "sigmoid", "silu", "gelu"))
-        yield _image(c_in, size, [("op", Activation(function), ("input",))], f"activation{index}")
-        yield _image(c_in, size, [("op", Pool2d(rng.choice(("max", "avg")), 3, 2, 1), ("input",))], f"pool{index}")
+        for turn in range(2):
+            function = functions[(2 * index + turn) % len(functions)]
+            yield _image(c_in, size, [("op", Activation(function), ("input",))], f"activation{index}_{turn}")
+        pool_kernel = rng.choice((2, 3))
+        yield _image(c_in, size, [("op", Pool2d(rng.choice(("max", "avg")), pool_kernel, rng.choice((1, 2)),
+                                                pool_kernel // 2 if pool_kernel == 3 else 0,
+                                                count_include_pad=rng.choice((True, False))), ("input",))],
+                     f"pool{index}")
         yield _image(c_in, size, [("op", GlobalAvgPool(), ("input",))], f"global_pool{index}")
         yield _image(c_in, size, [("other", Activation("relu"), ("input",)), ("op", Add(), ("input", "other"))],
                      f"add{index}")
@@ -53,16 +65,24 @@ def samples(per_kind: int = 24, seed: int = 0) -> Iterator[Network]:
         yield _image(c_in, size, [("other", Activation("relu"), ("input",)), ("op", Concat(), ("input", "other"))],
                      f"concat{index}")
         yield _image(2 * (c_in // 2), size, [("op", ChannelShuffle(2), ("input",))], f"shuffle{index}")
+        yield _image(c_in, size, [("op", LayerScale(), ("input",))], f"scale{index}")
+        yield _image(c_in, 2 * (size // 2), [("op", PatchUnfold(2), ("input",))], f"patches{index}")
+        view = rng.choice((Flatten(1), Unflatten(1, (2, -1)), Split(2), Dropout()))
+        yield _image(2 * (c_in // 2), size, [("op", view, ("input",))], f"view{index}")
         tokens = [("flat", Flatten(2), ("input",)), ("tokens", Transpose(1, 2), ("flat",))]
         side = rng.choice((7, 14, 16, 28))
-        yield _image(c_in, side, tokens + [("op", LayerNorm(), ("tokens",))], f"layernorm{index}")
+        token_width = rng.choice((64, 96, 128, 192, 256, 384, 448))
+        yield _image(token_width, side, tokens + [("op", LayerNorm(), ("tokens",))], f"layernorm{index}")
+        yield _image(token_width, side, tokens + [("op", Permute((0, 2, 1)), ("tokens",))], f"permute{index}")
         # a linear layer over tokens (a matrix product, as in attention's projections and MLPs)
-        yield _image(c_in, side, tokens + [("op", Linear(rng.choice((64, 192, 384, 768))), ("tokens",))],
-                     f"token_linear{index}")
-        heads = rng.choice((1, 2, 4))
-        dim = rng.choice((64, 96, 128, 192))
+        yield _image(token_width, side, tokens + [("op", Linear(rng.choice((64, 192, 384, 768, 1536))),
+                                                   ("tokens",))], f"token_linear{index}")
+        heads = rng.choice((1, 2, 4, 8))
+        dim = rng.choice((64, 96, 128, 192, 256))
         split = [("flat", Flatten(2), ("input",)), ("tokens", Transpose(1, 2), ("flat",)),
                  ("split", Unflatten(-1, (heads, -1)), ("tokens",)), ("q", Transpose(1, 2), ("split",))]
         yield _image(dim, side, split + [("k", Transpose(-2, -1), ("q",)), ("op", MatMul(), ("q", "k"))],
                      f"matmul{index}")
+        yield _image(dim, side, split + [("k", Transpose(-2, -1), ("q",)), ("scores", MatMul(), ("q", "k")),
+                                         ("op", Softmax(-1), ("scores",))], f"softmax{index}")
         yield _image(dim, side, split + [("op", ScaledDotProductAttention(), ("q", "q", "q"))], f"attention{index}")

@@ -22,6 +22,7 @@ from .errors import CostModelError
 TERMS = ("overhead_us", "us_per_mmadd", "us_per_mb")
 MEMORY_BOUND = ("batchnorm", "activation", "add", "mul", "concat", "shuffle")
 VIEWS = ("unfused", "fused")
+CALL_ONLY = ("flatten", "reshape", "split", "dropout")
 
 
 @dataclass(frozen=True)
@@ -45,23 +46,41 @@ class Profile:
     threads: int
     kinds: Mapping[str, KernelModel]
 
-    def model(self, kind: str) -> KernelModel:
-        return self.kinds.get(kind) or self.kinds["default"]
+    def model(self, key: str, kind: str) -> KernelModel:
+        """The model of a kernel: its key's (``kernel_key``), else its kind's, else the default."""
+        return self.kinds.get(key) or self.kinds.get(kind) or self.kinds["default"]
 
     def layer_ms(self, analysis: Any) -> list[float]:
         """Predicted milliseconds of each layer of ``analysis`` (its dtype's bytes)."""
-        return [self.model(layer.kind).microseconds(layer.madds, layer.memory_access_bytes) / 1e3
-                for layer in analysis.layers]
+        ops = {node.name: node.op for node in analysis.network.nodes}
+        return [self.model(kernel_key(ops[layer.name], layer.kind), layer.kind)
+                .microseconds(layer.madds, layer.memory_access_bytes) / 1e3 for layer in analysis.layers]
 
     def to_toml(self) -> str:
         lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
                  f'view = "{self.view}"', f"threads = {self.threads}", ""]
         for kind, model in self.kinds.items():
-            lines.append(f"[kinds.{kind}]")
+            lines.append(f"[kinds.{_quote(kind) if '.' in kind else kind}]")
             lines.extend(f"{term} = {getattr(model, term)!r}" for term in TERMS)
             lines.append(f"samples = {model.samples}")
             lines.append("")
         return "\n".join(lines)
+
+
+def kernel_key(op: Any, kind: str) -> str:
+    """The name a profile prices a kernel by: its kind, refined where kernels of one kind differ in cost by more
+    than their counts say (an activation by its function: a GELU costs several times a ReLU of the same size; a
+    pool by max or average, and whether its windows overlap), as ``kind.variant``; the views that copy nothing (``CALL_ONLY``) are one key,
+    ``view``, whose cost is the call."""
+    if kind in CALL_ONLY:
+        return "view"
+    function = getattr(op, "function", None)
+    if kind == "activation" and isinstance(function, str):
+        return f"activation.{function}"
+    mode, stride = getattr(op, "mode", None), getattr(op, "stride", None)
+    if kind == "pool" and isinstance(mode, str):
+        return f"pool.{mode}" + (".overlapping" if stride and stride[0] < op.kernel[0] else "")
+    return kind
 
 
 def _quote(text: str) -> str:
@@ -106,18 +125,21 @@ def load_profile(path: str) -> Profile:
                    models)
 
 
-def fit(samples: "list[tuple[str, int, int, float]]", name: str, description: str, threads: int,
+def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, description: str, threads: int,
         view: str = "unfused") -> Profile:
-    """The profile of measured kernels: (kind, madds, memory access bytes, microseconds) each. Per kind, the least
-    squares fit of the three terms with every coefficient kept >= 0 (a term that fits negative is dropped and the
-    rest refitted); ``default`` fits the memory-bound kinds' samples (``MEMORY_BOUND``)."""
+    """The profile of measured kernels: (kind, kernel key, madds, memory access bytes, microseconds) each. Per kind
+    and per key that refines a kind, the least squares fit of the three terms with every coefficient kept >= 0 (a
+    term that fits negative is dropped and the rest refitted); ``default`` fits the memory-bound kinds' samples
+    (``MEMORY_BOUND``)."""
     import numpy
 
     by_kind: dict[str, list[tuple[int, int, float]]] = {}
-    for kind, madds, memory, microseconds in samples:
+    for kind, key, madds, memory, microseconds in samples:
         by_kind.setdefault(kind, []).append((madds, memory, microseconds))
+        if key != kind:
+            by_kind.setdefault(key, []).append((madds, memory, microseconds))
     # a kind the profile has not measured (a view, a pad, a resize) is priced as memory-bound work
-    by_kind["default"] = [(m, b, t) for kind, m, b, t in samples if kind in MEMORY_BOUND]
+    by_kind["default"] = [(m, b, t) for kind, _, m, b, t in samples if kind in MEMORY_BOUND]
     models = {}
     for kind, rows in by_kind.items():
         features = numpy.array([[1.0, m / 1e6, b / 1e6] for m, b, _ in rows])

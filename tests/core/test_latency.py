@@ -13,15 +13,15 @@ from helpers import run
 
 def test_the_fit_recovers_known_coefficients():
     # conv: 5 us + 2 us per 10^6 mult-adds + 3 us per 10^6 bytes; add: 0.5 us per 10^6 bytes (memory-bound)
-    conv = [("conv", m, b, 5 + 2 * m / 1e6 + 3 * b / 1e6) for m, b in ((1e6, 2e6), (4e6, 1e6), (9e6, 5e6),
+    conv = [("conv", "conv", m, b, 5 + 2 * m / 1e6 + 3 * b / 1e6) for m, b in ((1e6, 2e6), (4e6, 1e6), (9e6, 5e6),
                                                                       (2e6, 7e6))]
-    add = [("add", 0, b, 0.5 * b / 1e6) for b in (1e6, 3e6, 8e6)]
+    add = [("add", "add", 0, b, 0.5 * b / 1e6) for b in (1e6, 3e6, 8e6)]
     profile = fit(conv + add, "toy", "made up", 1)
-    model = profile.model("conv")
+    model = profile.model("conv", "conv")
     assert (model.overhead_us, model.us_per_mmadd, model.us_per_mb) == pytest.approx((5, 2, 3))
-    assert profile.model("add").us_per_mb == pytest.approx(0.5) and profile.model("add").overhead_us == 0
+    assert profile.model("add", "add").us_per_mb == pytest.approx(0.5) and profile.model("add", "add").overhead_us == 0
     # an unmeasured kind is priced by the memory-bound kinds' fit
-    assert profile.model("reshape") is profile.kinds["default"]
+    assert profile.model("resize", "resize") is profile.kinds["default"]
     assert profile.kinds["default"].us_per_mb == pytest.approx(0.5)
 
 
@@ -31,11 +31,42 @@ def test_a_negative_term_is_dropped_and_the_rest_refitted():
     # time falls with bytes here (t = 1 + m - 0.1 b, in us and 10^6 units): that term is dropped, the rest refitted
     points = ((1e6, 9e6), (2e6, 1e6), (5e6, 3e6), (3e6, 6e6))
     times = [1 + m / 1e6 - 0.1 * b / 1e6 for m, b in points]
-    model = fit([("linear", m, b, t) for (m, b), t in zip(points, times)] + [("add", 0, 1e6, 1.0)], "toy", "",
-                1).model("linear")
+    model = fit([("linear", "linear", m, b, t) for (m, b), t in zip(points, times)] +
+                [("add", "add", 0, 1e6, 1.0)], "toy", "", 1).model("linear", "linear")
     reduced, *_ = numpy.linalg.lstsq(numpy.array([[1.0, m / 1e6] for m, _ in points]), numpy.array(times),
                                      rcond=None)
     assert model.us_per_mb == 0 and (model.overhead_us, model.us_per_mmadd) == pytest.approx(tuple(reduced))
+
+
+def test_a_key_refines_its_kind_and_the_kind_pools_its_keys():
+    # ReLU 1 us per 10^6 bytes, GELU 4: each key has its own fit; the kind fits both; a function not measured
+    # (tanh) is priced by the kind's
+    relu = [("activation", "activation.relu", 0, b, 1.0 * b / 1e6) for b in (1e6, 2e6, 4e6)]
+    gelu = [("activation", "activation.gelu", 0, b, 4.0 * b / 1e6) for b in (1e6, 3e6)]
+    profile = fit(relu + gelu, "toy", "", 1)
+    assert profile.model("activation.relu", "activation").us_per_mb == pytest.approx(1.0)
+    assert profile.model("activation.gelu", "activation").us_per_mb == pytest.approx(4.0)
+    assert profile.model("activation.tanh", "activation") is profile.kinds["activation"]
+    assert profile.kinds["activation"].samples == 5
+
+
+def test_kernel_keys():
+    from costmodel.latency import kernel_key
+    from costmodel.ops import Activation, Conv2d, Dropout, Flatten, Pool2d
+
+    assert kernel_key(Activation("gelu"), "activation") == "activation.gelu"
+    assert kernel_key(Pool2d("avg", 3, 1, 1), "pool") == "pool.avg.overlapping"
+    assert kernel_key(Pool2d("max", 2, 2), "pool") == "pool.max"
+    assert kernel_key(Flatten(1), "flatten") == kernel_key(Dropout(), "dropout") == "view"
+    assert kernel_key(Conv2d(8, 3), "conv") == "conv"
+
+
+def test_a_key_with_a_dot_round_trips_through_the_file(tmp_path):
+    profile = Profile("toy", "", "unfused", 1, {"activation.relu": KernelModel(1.0, 0.0, 2.0, 3),
+                                                "default": KernelModel(0.5, 0.0, 1.0, 1)})
+    path = tmp_path / "keys.toml"
+    path.write_text(profile.to_toml())
+    assert load_profile(str(path)).kinds == profile.kinds
 
 
 def profile_file(tmp_path):
