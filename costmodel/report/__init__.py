@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from ..fileio import write_atomic
-from .context import compare_context, report_context
+from .compare import compare_context
+from .page import report_context
 from .devices import load_device
 from .html import render_page
 

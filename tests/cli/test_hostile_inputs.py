@@ -181,7 +181,7 @@ def test_11_a_spec_of_fixed_widths_refuses_alpha(tmp_path, capsys):
     status, _, err = run(["report", path, "--no-fvcore", "-o", str(tmp_path / "r.html")], capsys)
     html = (tmp_path / "r.html").read_text()
     assert status == 0 and "rows: alpha" in html
-    from costmodel.report.context import report_context
+    from costmodel.report.page import report_context
     grid = report_context(path, cross_check=False)["grid"]
     assert grid["alphas"] == ["1"] and len(grid["resolutions"]) > 1        # resolutions only
 

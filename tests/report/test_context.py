@@ -3,9 +3,10 @@ import pytest
 
 import costmodel
 from costmodel.errors import CostModelError
-from costmodel.report.context import compare_context, parse_compare_spec, report_context
+from costmodel.report.compare import compare_context, parse_compare_spec
+from costmodel.report.page import report_context
 from costmodel.report.devices import Device, load_device, presets
-from costmodel.report.review import review
+from costmodel.report.sections.review import review
 
 
 @pytest.fixture(scope="module")

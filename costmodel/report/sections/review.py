@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..analysis import Analysis, analyze
-from ..ir import INPUT, Network, Op
-from ..ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
+from ...analysis import Analysis, analyze
+from ...ir import INPUT, Network, Op
+from ...ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
 
 G1_RATIO = 2.0
 G3_BRANCHES = 3

@@ -1,0 +1,134 @@
+"""The side-by-side comparison page (``costmodel compare``): each network's totals, roll-up, review flags and
+estimated latency, and where the networks sit among the papers' published points."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..analysis import analyze
+from ..conventions import CONVENTIONS
+from ..errors import CostModelError
+from ..formatting import grouped
+from ..metrics import summed_metrics, total_metrics
+from ..ops import kind_titles
+from ..views import input_text
+from ..zoo import MODELS
+from . import plots
+from .devices import Device
+from .page import depth_text
+from .sections.kinds import kind_rows
+from .sections.latency import roofline
+from .sections.review import review
+from .sections.summary import summary
+
+
+def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as (model, analyze arguments, model options).
+    ``alpha``, ``rho``, ``depth``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are
+    the model's options."""
+    from ..importer.loader import looks_like_import
+    from ..models import is_zoo_model
+
+    model, _, rest = text.partition(":")
+    if looks_like_import(text) and not is_zoo_model(model):     # file.py:factory[:key=value,...]
+        factory, _, rest = rest.partition(":")
+        model = f"{model}:{factory}"
+    if not model:
+        raise CostModelError(f"compare: {text!r} names no model (write MODEL or MODEL:key=value,...)")
+    arguments: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for pair in filter(None, rest.split(",")):
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CostModelError(f"compare: {pair!r} in {text!r} must be written key=value")
+        try:
+            if key in ("alpha", "rho", "depth"):
+                arguments[key] = float(value)
+            elif key == "resolution":
+                arguments[key] = value
+            elif key == "batch":
+                arguments[key] = int(value)
+            else:
+                options[key] = value
+        except ValueError:
+            raise CostModelError(f"compare: {key} must be a number in {text!r}, got {value!r}") from None
+    return model, arguments, options
+
+
+def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32", batch: int = 1
+                    ) -> dict[str, Any]:
+    """Everything the side-by-side comparison shows."""
+    from .devices import load_device
+    from .published import published_points
+
+    if len(specs) < 2:
+        raise CostModelError("compare needs at least two networks")
+    device = device or load_device()
+    networks = []
+    for spec in specs:
+        model, arguments, options = parse_compare_spec(spec)
+        result = analyze(model, options=options, dtype=dtype, **{"batch": batch, **arguments})
+        label = spec if ":" in spec else f"{model}"
+        networks.append({"label": label, "result": result, "model": model, "options": options,
+                         "setting": f"alpha={result.alpha:g}{depth_text(result)}, {input_text(result)}"
+                                    + "".join(f", {k}={v}" for k, v in options.items()),
+                         "roofline": roofline(result, device), "review": review(result)})
+    table = [{"metric": metric.title("costmodel") + (" (B)" if metric.in_bytes else ""),
+              "values": [grouped(n["result"].totals[metric.field]) for n in networks],
+              "human": [metric.human(n["result"].totals[metric.field]) for n in networks]}
+             for metric in total_metrics()]
+    table.append({"metric": f"estimated latency on {device.name} (ms)",
+                  "values": [n["roofline"]["total_ms"] for n in networks], "human": ["estimate"] * len(networks)})
+    table.append({"metric": "design-review flags (G1/G2/G3/G4/A1)",
+                  "values": ["/".join(str(n["review"][g]["flagged"]) for g in ("G1", "G2", "G3", "G4", "A1"))
+                             for n in networks], "human": [""] * len(networks)})
+    kinds = [kind for kind in kind_titles() if any(kind in n["result"].by_kind() for n in networks)]
+    stacked = [[n["result"].by_kind().get(kind, {}).get("madds", 0) for n in networks] for kind in kinds]
+    kinds_with_madds = [(kind, values) for kind, values in zip(kinds, stacked) if any(values)]
+    traffic = [(kind, [n["result"].by_kind().get(kind, {}).get("memory_access_bytes", 0) for n in networks])
+               for kind in kinds]
+    kinds_with_traffic = [(kind, values) for kind, values in traffic if any(values)]
+
+    background_accuracy, background_params, highlight_accuracy, highlight_params, unpublished = [], [], [], [], []
+    published = {point.key: point for point in published_points()}
+    for point in published.values():
+        totals = analyze(point.model, alpha=point.alpha, resolution=point.resolution,
+                         options=dict(point.options)).totals
+        background_accuracy.append((totals["madds"], point.top1, point.label))
+        background_params.append((totals["madds"], totals["params"] / 1e6, point.label))
+    for n in networks:
+        result = n["result"]
+        key = (n["model"], result.alpha, result.resolution[0],
+               tuple((k, _coerce(n["model"], k, v)) for k, v in n["options"].items()))
+        highlight_params.append((result.totals["madds"], result.totals["params"] / 1e6, n["label"]))
+        if key in published:
+            highlight_accuracy.append((result.totals["madds"], published[key].top1, n["label"]))
+        else:
+            unpublished.append(n["label"])
+    return {
+        "title": "costmodel comparison: " + " vs ".join(n["label"] for n in networks),
+        "networks": [{k: v for k, v in n.items() if k != "result"} | {
+            "kinds": kind_rows(n["result"]), "summary": summary(n["result"]),
+            "description": n["result"].network.description, "source": n["result"].network.source}
+            for n in networks],
+        "table": table, "device": device, "kind_columns": [metric.heading for metric in summed_metrics()],
+        "stacked_chart": plots.stacked_kinds_chart([n["label"] for n in networks], [k for k, _ in kinds_with_madds],
+                                                   [v for _, v in kinds_with_madds]),
+        "memory_chart": plots.stacked_kinds_chart([n["label"] for n in networks], [k for k, _ in kinds_with_traffic],
+                                                  [v for _, v in kinds_with_traffic], "memory access (MB)"),
+        "accuracy_chart": plots.scatter_chart(background_accuracy, highlight_accuracy, "mult-adds (exact, log scale)",
+                                              "published ImageNet top-1 (%)"),
+        "params_chart": plots.scatter_chart(background_params, highlight_params, "mult-adds (exact, log scale)",
+                                            "params (M, log scale)", log_y=True),
+        "unpublished": unpublished,
+        "published_sources": sorted({point.source for point in published.values()}),
+        "convention": CONVENTIONS["costmodel"].summary,
+    }
+
+
+def _coerce(model: str, name: str, value: Any) -> Any:
+    """A compare option's string value as the model option's type, for matching published settings."""
+    entry = MODELS.get(model)
+    for option in entry.options if entry else ():
+        if option.name == name:
+            return option.parse(model, value)
+    return value

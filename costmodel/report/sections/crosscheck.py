@@ -1,0 +1,40 @@
+"""The report's cross-check: fvcore's per-layer counts beside costmodel's, when torch and fvcore are installed."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...analysis import Analysis, analyze
+from ...errors import CostModelError
+
+
+def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any, batch: int = 1,
+                   model: Any = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """fvcore's per-layer cross-check when torch and fvcore are installed and the tensors fit in memory; a note
+    saying why not otherwise (the report is written either way). An imported module (``model``) is checked on
+    itself, a zoo or spec network on its lowering."""
+    from ...importer.loader import looks_like_import
+    from ...verify import check_memory, compare, require_reference_tools, verify_imported
+
+    what = "the fvcore cross-check"
+    try:
+        require_reference_tools(what)
+        fv = analyze(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention="fvcore")
+        check_memory(fv, what)
+    except CostModelError as error:
+        return {"available": False, "note": f"{error}."}
+    if isinstance(model, str) and looks_like_import(model):
+        check = verify_imported(fv, model, options, "fvcore")
+    else:
+        from ...torch_lowering import to_torch
+
+        check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch),
+                        "fvcore")
+    rows = [{"name": layer.name, "kind": layer.kind, "flops": layer.flops, "reference": layer.reference_flops,
+             "params": layer.params, "reference_params": layer.reference_params, "agrees": layer.agrees}
+            for layer in sorted(check.layers, key=lambda layer: layer.agrees)]
+    return {"available": True, "agrees": check.agrees, "rows": rows, "total": check.total_flops,
+            "reference_total": check.reference_total_flops, "params": check.total_params,
+            "reference_params": check.reference_total_params,
+            "differing": sum(not row["agrees"] for row in rows),
+            "uncounted": ", ".join(f"{op} ({n}x)" for op, n in sorted(check.uncounted_ops.items()))}
+
