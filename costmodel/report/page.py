@@ -9,12 +9,13 @@ from ..analysis import Analysis, analyze
 from ..conventions import CONVENTIONS
 from ..views import input_text
 from .devices import Device
+from .sections.advice import bottlenecks, recommendations
 from .sections.crosscheck import fvcore_section
 from .sections.kinds import kinds_section
 from .sections.layers import layer_columns, layer_rows
 from .sections.latency import roofline
 from .sections.memory import memory
-from .sections.review import review
+from .sections.review import fused_view, review
 from .sections.scaling import width_resolution_grid
 from .sections.summary import summary
 
@@ -33,6 +34,7 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
     device = device or load_device()
     result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype, batch=batch,
                      depth=depth)
+    fused = fused_view(result)          # what the review and the advice read
     return {
         "title": f"{result.model} design review",
         "model": result.model, "description": result.network.description, "source": result.network.source,
@@ -46,7 +48,9 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         "grid": width_resolution_grid(model, result),
         "memory": memory(result),
         "roofline": roofline(result, device),
-        "review": review(result),
+        "bottlenecks": bottlenecks(fused),
+        "recommendations": recommendations(fused),
+        "review": review(fused),
         "fvcore": fvcore_section(result, alpha, rho, resolution, batch, model, options) if cross_check else
         {"available": False, "note": "the fvcore cross-check was not requested."},
     }

@@ -151,3 +151,38 @@ def test_compare_context():
     table = {row["metric"]: row["values"] for row in hybrid["table"]}
     assert table["design-review flags (G1/G2/G3/G4/A1)"][0].endswith("/12")      # 12 attention blocks of 197 tokens
     assert "depth=1.5" in hybrid["networks"][1]["setting"]
+
+
+def test_the_stem_and_head_are_checked_but_not_flagged():
+    from costmodel.report.sections.review import fused_view, unavoidable
+
+    fused = fused_view(costmodel.analyze("mobilenet_v2"))
+    roles = unavoidable(fused)
+    # the 3x3 stem reads the image; the 320->1280 1x1 feeds the global pool, and the classifier follows it
+    assert roles["features.0.0"] == "stem" and roles["features.18.0"] == "head" and roles["classifier.1"] == "head"
+    assert not {name for name, role in roles.items() if role == "stem"} - {"features.0.0"}
+    g1 = review(fused)["G1"]
+    head = next(finding for finding in g1["findings"] if finding.layer == "features.18.0")
+    assert not head.flagged and "(the head: checked, not flagged)" in head.figures
+    # every other 1x1 of MobileNetV2 expands or projects by 4x-6x: 33 of its 34 are flagged
+    assert (g1["flagged"], g1["checked"]) == (33, 34)
+
+
+def test_recommendations_give_the_saving_worked_by_hand_and_rank_by_it():
+    from costmodel.report.sections.advice import bottlenecks, recommendations
+
+    advice = recommendations(costmodel.analyze("mobilenet_v2"))
+    first = advice[0]
+    # features.2's expansion, 16 -> 96 at 112x112: MAC = hw (c1 + c2) + c1 c2; equal widths c = sqrt(16 * 96) at the
+    # same mult-adds: MAC = 2 hw c + c^2
+    hw = 112 * 112
+    mac, equal = hw * (16 + 96) + 16 * 96, (16 * 96) ** 0.5
+    saving = mac - round(2 * hw * equal + equal ** 2)
+    assert first["layer"] == "features.2.conv.0.0" and first["guideline"] == "G1"
+    assert "16:96 (1:6)" in first["advice"] and f"by {100 * saving / mac:.0f}%" in first["advice"]
+    assert first["saving"].startswith(f"{saving:,} elements")
+    savings = [int(row["saving"].split()[0].replace(",", "")) for row in advice if row["saving"] != "-"]
+    assert savings == sorted(savings, reverse=True) and len(advice) == 33
+    tops = bottlenecks(costmodel.analyze("mobilenet_v2"))
+    # the largest mult-adds: the 320 -> 1280 1x1 at 7x7 (49 * 320 * 1280), fused with its BatchNorm and ReLU6
+    assert tops["mult-adds"][0]["name"] == "features.18.0" and tops["mult-adds"][0]["value"] == f"{49 * 320 * 1280:,}"

@@ -14,7 +14,11 @@
   share of the network's memory access is at least G4_SHARE, each element-wise layer with at least G4_LAYER_SHARE
   of it is flagged; all are listed by memory access.
 
-Every guideline reads the fused inference view (``fusion.fuse``), as the network runs.
+Every guideline reads the fused inference view (``fusion.fuse``), as the network runs. Each finding carries what
+it costs (``cost``: the elements of memory access a change would save, where the counts can say) and the change
+(``advice``); flagged findings are ranked by cost. The stem (the first weighted layer, which reads the image) and
+the head (the layer that feeds the last global pooling, and everything after it) are checked but never flagged:
+no design choice removes them.
 - A1, attention's score matrix grows with the square of the token count: an attention of L queries over S keys
   writes and reads B L S scores (B: batch x heads), against (L + S) E for its q, k and v; at twice the input side a
   map has 4x the tokens and its scores 16x. Flagged: an attention layer (fused attention, an attention bias, the
@@ -22,6 +26,7 @@ Every guideline reads the fused inference view (``fusion.fuse``), as the network
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -46,6 +51,37 @@ class Finding:
     layer: str
     figures: str
     flagged: bool
+    cost: int = 0          # elements of memory access the change in ``advice`` would save (0: the counts cannot say)
+    advice: str = ""
+
+
+def unavoidable(result: Analysis) -> dict[str, str]:
+    """The layers no design choice removes, as {name: "stem" | "head"}: the first layer with weights that reads the
+    network input, and the weighted layer that feeds the last global pooling (through element-wise and
+    shape-only layers) with every layer after that pooling."""
+    network = result.network
+    layers = {layer.name: layer for layer in result.layers}
+    roles: dict[str, str] = {}
+    for node in network.nodes:
+        if INPUT in node.inputs and node.name in layers and layers[node.name].params:
+            roles[node.name] = "stem"
+            break
+    pools = [index for index, node in enumerate(network.nodes) if node.name in layers and
+             layers[node.name].kind == "global_pool"]
+    if pools:
+        last = pools[-1]
+        for node in network.nodes[last:]:
+            roles.setdefault(node.name, "head")
+        name = network.nodes[last].inputs[0]
+        while name != INPUT:
+            node = _node(network, name)
+            if name in layers and layers[name].params:
+                roles.setdefault(name, "head")
+                break
+            if len(node.inputs) != 1:
+                break
+            name = node.inputs[0]
+    return roles
 
 
 def _node(network: Network, name: str):
@@ -71,8 +107,14 @@ def g1_channel_ratio(result: Analysis) -> list[Finding]:
         bound = 2 * math.sqrt(hw * flops) + flops / hw
         mac = hw * (c1 + c2) + c1 * c2
         ratio = max(c1, c2) / min(c1, c2)
+        equal = math.sqrt(c1 * c2)                 # one width at the same mult-adds
+        saving = mac - round(2 * hw * equal + equal * equal)
+        widths = f"1:{c2 / c1:.3g}" if c2 >= c1 else f"{c1 / c2:.3g}:1"
         findings.append(Finding("G1", layer.name, f"c1={c1}, c2={c2}, ratio {ratio:.2f}:1, MAC {mac:,} = "
-                                f"{mac / bound:.2f} x the bound at c1 = c2", ratio >= G1_RATIO))
+                                f"{mac / bound:.2f} x the bound at c1 = c2", ratio >= G1_RATIO, saving,
+                                f"input:output widths {c1}:{c2} ({widths}) break G1; equal widths ({equal:.0f}:"
+                                f"{equal:.0f}) at the same mult-adds would cut this layer's memory access by "
+                                f"{100 * saving / mac:.0f}%"))
     return findings
 
 
@@ -90,7 +132,10 @@ def g2_group_convolutions(result: Analysis) -> list[Finding]:
         mac = hw * c1 + flops * groups / c1 + flops / hw
         mac_ungrouped = hw * c1 + flops / c1 + flops / hw
         findings.append(Finding("G2", layer.name, f"g={groups}, MAC {mac:,.0f} vs {mac_ungrouped:,.0f} for g = 1 "
-                                f"at the same FLOPs (+{100 * (mac / mac_ungrouped - 1):.0f}%)", True))
+                                f"at the same FLOPs (+{100 * (mac / mac_ungrouped - 1):.0f}%)", True,
+                                round(mac - mac_ungrouped),
+                                f"{groups} groups break G2; one group at the same mult-adds (fewer channels) would cut "
+                                f"this layer's memory access by {100 * (1 - mac_ungrouped / mac):.0f}%"))
     return findings
 
 
@@ -122,7 +167,9 @@ def g3_fragmentation(result: Analysis) -> list[Finding]:
         operators = [_branch_operators(network, ref, readers) for ref in node.inputs]
         branches = sum(1 for count in operators if count)
         findings.append(Finding("G3", node.name, f"{len(node.inputs)} inputs, {branches} with operators of their "
-                                f"own ({', '.join(map(str, operators))} operators)", branches >= G3_BRANCHES))
+                                f"own ({', '.join(map(str, operators))} operators)", branches >= G3_BRANCHES, 0,
+                                f"{branches} branches of {sum(operators)} kernels break G3: each kernel is a launch "
+                                f"and a synchronisation; fewer, wider branches run the same work in fewer kernels"))
     return findings
 
 
@@ -133,7 +180,9 @@ def g4_elementwise(result: Analysis) -> tuple[float, list[Finding]]:
     share = sum(layer.memory_access for layer in elementwise) / total if total else 0.0
     findings = [Finding("G4", layer.name, f"{layer.kind}: MAC {layer.memory_access:,} elements "
                         f"({100 * layer.memory_access / total:.2f}% of the network), {layer.flops:,} FLOPs",
-                        share >= G4_SHARE and layer.memory_access >= G4_LAYER_SHARE * total)
+                        share >= G4_SHARE and layer.memory_access >= G4_LAYER_SHARE * total, layer.memory_access,
+                        f"an element-wise {layer.kind} left after fusion breaks G4: removing it, or computing it in "
+                        f"the kernel that produces its input, would save all of its memory access")
                 for layer in sorted(elementwise, key=lambda layer: -layer.memory_access)]
     return share, findings
 
@@ -159,7 +208,9 @@ def a1_attention(result: Analysis) -> tuple[float, list[Finding]]:
         share = score_traffic / layer.memory_access if layer.memory_access else 0.0
         findings.append(Finding("A1", layer.name, f"{queries:,} queries x {keys:,} keys: {scores:,} scores, "
                                 f"{score_traffic:,} of the layer's {layer.memory_access:,} elements of memory access "
-                                f"({100 * share:.0f}%)", share >= A1_SHARE))
+                                f"({100 * share:.0f}%)", share >= A1_SHARE, score_traffic * 3 // 4,
+                                f"scores are {100 * share:.0f}% of this attention's memory access; half the keys "
+                                f"and queries (a stride-2 patch, pooled keys) would cut the score traffic by 75%"))
     return (quadratic / total if total else 0.0), findings
 
 
@@ -190,12 +241,17 @@ def review(result: Analysis) -> dict[str, object]:
               f"the square of the tokens (4x the tokens, 16x the scores); flagged where scores are "
               f"{100 * A1_SHARE:g}% or more of the layer's own",
     }
+    roles = unavoidable(result)
+    for guideline, findings in sections.items():
+        sections[guideline] = [dataclasses.replace(finding, flagged=False, figures=f"{finding.figures} (the "
+                                                   f"{roles[finding.layer]}: checked, not flagged)")
+                               if finding.flagged and finding.layer in roles else finding for finding in findings]
     return {
         guideline: {
             "summary": summaries[guideline],
             "flagged": sum(finding.flagged for finding in findings),
             "checked": len(findings),
-            "findings": sorted(findings, key=lambda finding: not finding.flagged),
+            "findings": sorted(findings, key=lambda finding: (not finding.flagged, -finding.cost)),
         }
         for guideline, findings in sections.items()
     }

@@ -1,0 +1,47 @@
+"""The report's advice: where the network's cost sits (its top layers by mult-adds, by memory access and, with a
+device profile, by predicted latency) and what to change, ranked by what each change would save.
+
+It reads the same fused inference view as the review (``review.fused_view``): an engine folds BatchNorm and fuses
+activations, so the bottlenecks and the savings are those of the kernels that run."""
+from __future__ import annotations
+
+from typing import Any
+
+from ...analysis import Analysis
+from ...formatting import grouped, percent
+from .review import fused_view, review
+
+TOP = 5
+
+
+def _top(result: Analysis, values: "list[float]", unit: str, total: float, top: int) -> list[dict[str, str]]:
+    ranked = sorted(zip(result.layers, values), key=lambda pair: -pair[1])[:top]
+    return [{"name": layer.name, "kind": layer.kind,
+             "value": f"{value:.3f} ms" if unit == "ms" else f"{grouped(int(value))}{unit}",
+             "share": percent(value / total) if total else "-"} for layer, value in ranked if value]
+
+
+def bottlenecks(result: Analysis, profile: Any = None, top: int = TOP) -> dict[str, list[dict[str, str]]]:
+    """The ``top`` layers of the fused view by mult-adds, by memory access and (given a ``latency.Profile``) by
+    predicted latency, each with its share of the network's total."""
+    fused = fused_view(result)
+    lists = {"mult-adds": _top(fused, [layer.madds for layer in fused.layers], "", fused.totals["madds"], top),
+             "memory access": _top(fused, [layer.memory_access_bytes for layer in fused.layers], " B",
+                                   fused.totals["memory_access_bytes"], top)}
+    if profile is not None:            # priced in the view the profile was measured in
+        priced = result if profile.view == "unfused" else fused
+        milliseconds = profile.layer_ms(priced)
+        lists[f"predicted latency on {profile.name}"] = _top(priced, milliseconds, "ms", sum(milliseconds), top)
+    return lists
+
+
+def recommendations(result: Analysis) -> list[dict[str, str]]:
+    """Every flagged finding of the review as a change to make, ranked by the memory access it would save (its
+    share of the fused network's); findings whose saving the counts cannot say (G3) come last."""
+    fused = fused_view(result)
+    total = fused.totals["memory_access"]
+    flagged = [finding for section in review(fused).values() for finding in section["findings"] if finding.flagged]
+    return [{"layer": finding.layer, "guideline": finding.guideline, "advice": finding.advice,
+             "saving": f"{grouped(finding.cost)} elements ({percent(finding.cost / total)} of the network's)"
+             if finding.cost else "-"}
+            for finding in sorted(flagged, key=lambda finding: -finding.cost)]
