@@ -150,3 +150,13 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     description = (f"{platform.machine()} {platform.processor() or ''}".strip() +
                    f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {per_kind} kernels per kind")
     return fit([tuple(sample) for sample in answer["samples"]], name, description, threads)
+
+
+def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 15, timeout: float = 900.0,
+               progress: bool = False) -> dict[str, Any]:
+    """ShuffleNetV2's micro-benchmark networks of Table ``table`` (``reproduce.microbench``) timed on this CPU in a
+    child process: {"torch": version, "rows": [{"median_ms", "q1_ms", "q3_ms"}, ...]} in the table's row order."""
+    _check_counts((threads, "--threads", 1), (repeats, "--repeats", 1), (warmup, "--warmup", 0))
+    request = {"microbench": True, "table": table, "threads": threads, "warmup": warmup, "repeats": repeats,
+               "progress": progress}
+    return run_child(request, timeout, f"the Table {table} micro-benchmark")

@@ -205,14 +205,50 @@ def calibrate(request: dict[str, Any]) -> dict[str, Any]:
     return {"samples": measured, "torch": torch.__version__}
 
 
+def microbench(request: dict[str, Any]) -> dict[str, Any]:
+    """ShuffleNetV2's micro-benchmark networks of one table (``reproduce.microbench``), each timed whole: rounds
+    that run every network once in turn, so that a change of the machine's speed reaches every row alike."""
+    import torch
+
+    from .reproduce.microbench import settings
+    from .torch_lowering import to_torch
+
+    torch.set_num_threads(request["threads"])
+    rows = settings(request["table"])
+    modules, inputs = [], []
+    for index, setting in enumerate(rows):
+        module = to_torch(setting.network)
+        realistic_weights(module, torch.Generator().manual_seed(index))
+        modules.append(module)
+        inputs.append(torch.randn(module.example_input().shape, generator=torch.Generator().manual_seed(index)))
+    progress = _Progress(f"table {request['table']}", request["warmup"] + request["repeats"], request["progress"])
+    clock = time.perf_counter_ns
+    times: list[list[float]] = [[] for _ in rows]
+    with torch.inference_mode():
+        for round_ in range(request["warmup"] + request["repeats"]):
+            for index, (module, x) in enumerate(zip(modules, inputs)):
+                start = clock()
+                module(x)
+                if round_ >= request["warmup"]:
+                    times[index].append((clock() - start) / 1e6)
+            progress.step()
+    return {"torch": torch.__version__, "rows": [dict(zip(("median_ms", "q1_ms", "q3_ms"), _quartiles(samples)))
+                                                 for samples in times]}
+
+
 def main() -> None:
     request = json.loads(sys.stdin.read())
     try:
-        answer = calibrate(request) if request.get("calibrate") else run(request)
+        if request.get("calibrate"):
+            answer = calibrate(request)
+        elif request.get("microbench"):
+            answer = microbench(request)
+        else:
+            answer = run(request)
     except CostModelError as error:
         answer = {"error": str(error)}
     except (RuntimeError, MemoryError) as error:        # what torch raises for a module it cannot run
-        answer = {"error": f"torch could not run {request['model']}: {first_line(error)}"}
+        answer = {"error": f"torch could not run {request.get('model', 'the benchmark')}: {first_line(error)}"}
     sys.stdout.write(json.dumps(answer))
 
 
