@@ -9,17 +9,20 @@ from typing import Any, Mapping, Sequence
 from ..fileio import write_atomic
 from .compare import compare_context
 from .page import report_context
-from .devices import load_device
+from .devices import load_target
 from .html import render_page
 
 
 def write_report(path: str, model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
                  options: Mapping[str, Any] | None = None, device: str = "pixel1-big-core",
-                 dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0) -> str:
-    """Render the report of ``model`` and write it to ``path`` atomically; returns the HTML."""
+                 dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0,
+                 measure: bool = False) -> str:
+    """Render the report of ``model`` and write it to ``path`` atomically; returns the HTML. ``device``: a preset,
+    or a TOML file with a roofline (``[device]``) and/or a calibrated profile (``[profile]``)."""
+    target = load_target(device)
     context = report_context(model, alpha=alpha, rho=rho, resolution=resolution, options=options,
-                             device=load_device(device), dtype=dtype, cross_check=cross_check, batch=batch,
-                             depth=depth)
+                             device=target.device, dtype=dtype, cross_check=cross_check, batch=batch,
+                             depth=depth, profile=target.profile, measure=measure)
     page = render_page("report.html", context)
     write_atomic(path, page)
     return page
@@ -28,8 +31,9 @@ def write_report(path: str, model: Any, alpha: float = 1.0, rho: float | None = 
 def write_comparison(path: str, specs: Sequence[str], device: str = "pixel1-big-core",
                      dtype: str = "float32", batch: int = 1) -> str:
     """Render the comparison of ``specs`` (``MODEL[:key=value,...]``) and write it to ``path``; returns the HTML."""
-    page = render_page("compare.html", compare_context(specs, device=load_device(device), dtype=dtype,
-                                                        batch=batch))
+    target = load_target(device)
+    page = render_page("compare.html", compare_context(specs, device=target.device, dtype=dtype, batch=batch,
+                                                        profile=target.profile))
     write_atomic(path, page)
     return page
 

@@ -16,7 +16,7 @@ from . import plots
 from .devices import Device
 from .page import depth_text
 from .sections.kinds import kind_rows
-from .sections.latency import roofline
+from .sections.latency import predicted, roofline
 from .sections.review import review
 from .sections.summary import summary
 
@@ -54,9 +54,10 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     return model, arguments, options
 
 
-def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32", batch: int = 1
-                    ) -> dict[str, Any]:
-    """Everything the side-by-side comparison shows."""
+def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32", batch: int = 1,
+                    profile: Any = None) -> dict[str, Any]:
+    """Everything the side-by-side comparison shows; with a calibrated ``profile``, each network's predicted
+    latency."""
     from .devices import load_device
     from .published import published_points
 
@@ -78,6 +79,10 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
              for metric in total_metrics()]
     table.append({"metric": f"estimated latency on {device.name} (ms)",
                   "values": [n["roofline"]["total_ms"] for n in networks], "human": ["estimate"] * len(networks)})
+    if profile is not None:
+        table.append({"metric": f"predicted latency on {profile.name} (ms)",
+                      "values": [predicted(n["result"], profile)["total_ms"] for n in networks],
+                      "human": [f"calibrated, {profile.threads} thread(s)"] * len(networks)})
     table.append({"metric": "design-review flags (G1/G2/G3/G4/A1)",
                   "values": ["/".join(str(n["review"][g]["flagged"]) for g in ("G1", "G2", "G3", "G4", "A1"))
                              for n in networks], "human": [""] * len(networks)})

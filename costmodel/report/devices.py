@@ -1,4 +1,6 @@
-"""Devices for the roofline: peak compute and memory bandwidth, from the presets file or a user's TOML file."""
+"""What ``--device`` names on report and compare: a roofline (peak compute and memory bandwidth, from the presets
+file or a ``[device]`` table) and, from a file written by ``costmodel calibrate`` (a ``[profile]`` table), a
+calibrated latency profile. One TOML file may hold both."""
 from __future__ import annotations
 
 import math
@@ -8,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import CostModelError
+from ..latency import Profile, load_profile
 
 DEFAULT_DEVICE = "pixel1-big-core"
 LIMITS = (1e-6, 1e9)          # GFLOP/s and GB/s a device file may state (a thousand FLOP/s to an exaFLOP/s)
@@ -82,3 +85,27 @@ def load_device(name_or_path: str = DEFAULT_DEVICE) -> Device:
     if "device" not in document:
         raise CostModelError(f"{name_or_path}: no [device] table")
     return _device(path.stem, document["device"], name_or_path)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A device as the report reads it: its roofline and, when the file has one, its calibrated profile."""
+
+    device: Device
+    profile: Profile | None = None
+
+
+def load_target(name_or_path: str = DEFAULT_DEVICE) -> Target:
+    """A preset by name; or a TOML file's ``[device]`` table (the roofline) and ``[profile]`` with ``[kinds.*]``
+    (a calibrated profile), either or both. A file with a profile and no roofline keeps the default preset's
+    roofline."""
+    if name_or_path in presets() or not Path(name_or_path).is_file():
+        return Target(load_device(name_or_path))
+    try:
+        document = tomllib.loads(Path(name_or_path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return Target(load_device(name_or_path))          # which says what is wrong, in one line
+    if "profile" not in document:
+        return Target(load_device(name_or_path))
+    device = load_device(name_or_path) if "device" in document else load_device()
+    return Target(device, load_profile(name_or_path))

@@ -3,17 +3,21 @@
 HTML."""
 from __future__ import annotations
 
+import sys
 from typing import Any, Mapping
+
 
 from ..analysis import Analysis, analyze
 from ..conventions import CONVENTIONS
+from ..errors import CostModelError
+from ..latency import Profile
 from ..views import input_text
 from .devices import Device
 from .sections.advice import bottlenecks, recommendations
 from .sections.crosscheck import fvcore_section
 from .sections.kinds import kinds_section
 from .sections.layers import layer_columns, layer_rows
-from .sections.latency import roofline
+from .sections.latency import predicted, roofline
 from .sections.memory import memory
 from .sections.review import fused_view, review
 from .sections.scaling import width_resolution_grid
@@ -26,15 +30,27 @@ def depth_text(result: Analysis) -> str:
 
 def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
                    options: Mapping[str, Any] | None = None, device: Device | None = None,
-                   dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0
-                   ) -> dict[str, Any]:
-    """Everything the single-network report shows."""
+                   dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0,
+                   profile: Profile | None = None, measure: bool = False) -> dict[str, Any]:
+    """Everything the single-network report shows. With a calibrated ``profile``, the predicted latency per layer
+    and in total; with ``measure`` too, the model timed on this CPU beside it (``bench``; needs torch)."""
     from .devices import load_device
 
     device = device or load_device()
+    if measure and profile is None:
+        raise CostModelError("--measure sets the measured latency beside a calibrated profile's prediction: give "
+                             "--device PROFILE (costmodel calibrate -o PROFILE writes one)")
+    if measure and not isinstance(model, str):
+        raise CostModelError("--measure runs a model named by the command line (a zoo name, spec file or import)")
     result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype, batch=batch,
                      depth=depth)
     fused = fused_view(result)          # what the review and the advice read
+    measured = None
+    if measure:
+        from ..bench import bench
+
+        measured = bench(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, depth=depth,
+                         options=options, threads=profile.threads, progress=sys.stderr.isatty())
     return {
         "title": f"{result.model} design review",
         "model": result.model, "description": result.network.description, "source": result.network.source,
@@ -48,7 +64,8 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         "grid": width_resolution_grid(model, result),
         "memory": memory(result),
         "roofline": roofline(result, device),
-        "bottlenecks": bottlenecks(fused),
+        "predicted": predicted(result, profile, measured) if profile is not None else None,
+        "bottlenecks": bottlenecks(fused, profile),
         "recommendations": recommendations(fused),
         "review": review(fused),
         "fvcore": fvcore_section(result, alpha, rho, resolution, batch, model, options) if cross_check else

@@ -186,3 +186,63 @@ def test_recommendations_give_the_saving_worked_by_hand_and_rank_by_it():
     tops = bottlenecks(costmodel.analyze("mobilenet_v2"))
     # the largest mult-adds: the 320 -> 1280 1x1 at 7x7 (49 * 320 * 1280), fused with its BatchNorm and ReLU6
     assert tops["mult-adds"][0]["name"] == "features.18.0" and tops["mult-adds"][0]["value"] == f"{49 * 320 * 1280:,}"
+
+
+def toy_profile_file(tmp_path, roofline=False):
+    from costmodel.latency import KernelModel, Profile
+
+    # 2 us per 10^6 mult-adds for every layer, nothing else: the prediction is 2 us x mult-adds / 10^6
+    text = Profile("toy-cpu", "a made-up CPU", "unfused", 1, {"default": KernelModel(0.0, 2.0, 0.0)}).to_toml()
+    if roofline:
+        text += '\n[device]\nname = "toy-roofline"\npeak_gflops = 10.0\nbandwidth_gbps = 2.0\n'
+    path = tmp_path / "toy.toml"
+    path.write_text(text)
+    return path
+
+
+def test_one_device_file_carries_a_roofline_a_profile_or_both(tmp_path):
+    from costmodel.report.devices import load_target
+
+    preset = load_target("raspberry-pi-4")
+    assert preset.device.name == "raspberry-pi-4" and preset.profile is None
+    only_profile = load_target(str(toy_profile_file(tmp_path)))
+    assert only_profile.device.name == "pixel1-big-core" and only_profile.profile.name == "toy-cpu"
+    both = load_target(str(toy_profile_file(tmp_path, roofline=True)))
+    assert both.device.name == "toy-roofline" and both.device.peak_gflops == 10.0 and both.profile.name == "toy-cpu"
+
+
+def test_report_and_compare_price_every_layer_with_the_profile(tmp_path):
+    from costmodel.report.devices import load_target
+
+    target = load_target(str(toy_profile_file(tmp_path)))
+    context = report_context("mobilenet_v1", cross_check=False, device=target.device, profile=target.profile)
+    madds = costmodel.analyze("mobilenet_v1").totals["madds"]
+    assert context["predicted"]["total_ms"] == f"{2 * madds / 1e6 / 1e3:.2f}"
+    first = context["predicted"]["rows"][0]
+    assert first["name"] == "Conv2d_0.conv" and first["predicted_us"] == f"{2 * 112 * 112 * 32 * 27 / 1e6:.1f}"
+    assert "predicted latency on toy-cpu" in context["bottlenecks"]
+    assert report_context("mobilenet_v1", cross_check=False)["predicted"] is None
+    table = {row["metric"]: row["values"] for row in compare_context(["mobilenet_v1", "mobilenet_v2"],
+                                                                     profile=target.profile)["table"]}
+    v2 = costmodel.analyze("mobilenet_v2").totals["madds"]
+    assert table["predicted latency on toy-cpu (ms)"] == [f"{2 * madds / 1e9:.2f}", f"{2 * v2 / 1e9:.2f}"]
+
+
+def test_measure_needs_a_profile(tmp_path, capsys):
+    from helpers import run
+
+    status, _, err = run(["report", "mobilenet_v1", "--no-fvcore", "--measure", "-o", str(tmp_path / "r.html")],
+                         capsys)
+    assert status == 2 and "give --device PROFILE" in err and not (tmp_path / "r.html").exists()
+
+
+def test_measure_sets_the_measured_latency_beside_the_prediction(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from helpers import run
+
+    out = tmp_path / "r.html"
+    status, _, err = run(["report", "mobilenet_v1", "--alpha", "0.25", "--resolution", "96", "--no-fvcore",
+                          "--device", str(toy_profile_file(tmp_path)), "--measure", "-o", str(out)], capsys)
+    assert status == 0, err
+    page = out.read_text()
+    assert "Predicted latency on toy-cpu, and measured" in page and "measured &micro;s" in page

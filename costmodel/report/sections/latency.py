@@ -37,3 +37,25 @@ def roofline(result: Analysis, device: Device) -> dict[str, Any]:
         "chart": plots.roofline_chart(device.peak_gflops, device.bandwidth_gbps, intensity, attainable, kinds),
     }
 
+
+
+def predicted(result: Analysis, profile: Any, measured: Any = None) -> dict[str, Any]:
+    """The latency a calibrated ``profile`` (``latency.Profile``) predicts per layer and in total, priced in the
+    view the profile was measured in; with ``measured`` (a ``bench.Benchmark`` of the same model), each layer's
+    and the whole network's measured median beside it."""
+    from .review import fused_view
+
+    priced = result if profile.view == "unfused" else fused_view(result)
+    layer_ms = profile.layer_ms(priced)
+    total = sum(layer_ms)
+    times = {layer.name: layer.median_ms for layer in measured.layers} if measured is not None else {}
+    rows = [{"name": layer.name, "kind": layer.kind, "predicted_us": f"{1e3 * ms:.1f}",
+             "measured_us": f"{1e3 * times[layer.name]:.1f}" if layer.name in times else "",
+             "share": percent(ms / total) if total else "0.00%", "ms": ms}
+            for layer, ms in zip(priced.layers, layer_ms)]
+    section = {"profile": profile, "total_ms": f"{total:.2f}", "rows": rows, "measured": measured is not None}
+    if measured is not None:
+        section["measured_ms"] = f"{measured.median_ms:.2f}"
+        section["measured_range"] = f"{measured.q1_ms:.2f}-{measured.q3_ms:.2f}"
+        section["error"] = f"{100 * (total / measured.median_ms - 1):+.1f}%"
+    return section
