@@ -2,6 +2,10 @@
 
 Every function takes plain numbers (lists and dicts the report context already holds) and returns an ``<svg>``
 string; nothing here computes a cost.
+
+Text is never smaller than the page's body text (14 px): every figure is drawn at ``FONT_PT`` (11 pt, 14.7 px at
+the SVG's natural size) and is no wider than the column it sits in (``FULL_WIDTH_IN``, ``HALF_WIDTH_IN``), so the
+page never scales it down. Labels of points are placed where they overlap no other label (``place_labels``).
 """
 from __future__ import annotations
 
@@ -16,10 +20,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 plt.rcParams.update({
     "svg.hashsalt": "costmodel",      # stable ids in the SVG
     "svg.fonttype": "none",           # text stays text (the page's fonts), not paths
-    "font.size": 9,
+    "font.size": 11,
     "axes.spines.top": False,
     "axes.spines.right": False,
 })
+
+FONT_PT = 11
+FULL_WIDTH_IN = 11.0        # the page's column: 1116 px = 837 pt = 11.6 in, less a margin
+HALF_WIDTH_IN = 5.4         # one of two figures side by side: 550 px = 412 pt = 5.7 in, less a margin
 
 KIND_COLORS = {
     "conv": "#4c72b0", "pointwise": "#dd8452", "depthwise": "#55a868", "group": "#c44e52", "linear": "#8172b3",
@@ -54,10 +62,31 @@ def _millions(value: float, _: object = None) -> str:
     return f"{value / 1e6:g}M"
 
 
+def _plain(value: float, _: object = None) -> str:
+    """A tick value in plain figures with an SI suffix (300M, 1.2G, 0.5): no superscript exponents, which would be
+    smaller than the text."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
+
+
+def _plain_log(axis: Any) -> None:
+    """A log scale on ``axis`` (an x or y axis) labelled in plain figures at its major ticks only."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    if axis.axis_name == "x":
+        axis.axes.set_xscale("log")
+    else:
+        axis.axes.set_yscale("log")
+    axis.set_major_formatter(FuncFormatter(_plain))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def by_kind_chart(kinds: Sequence[str], madds_share: Sequence[float], params_share: Sequence[float],
                   memory_share: Sequence[float]) -> str:
     """Shares of mult-adds, parameters and memory access per layer kind (the MobileNetV1 paper's Table 2)."""
-    figure, axis = plt.subplots(figsize=(7, 0.35 * len(kinds) + 1.2))
+    figure, axis = plt.subplots(figsize=(7, 0.4 * len(kinds) + 1.4))
     y = range(len(kinds))
     height = 0.27
     axis.barh([i - height for i in y], [100 * s for s in madds_share], height, label="mult-adds", color="#4c72b0")
@@ -91,7 +120,7 @@ def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int
 
 def grid_heatmap(alphas: Sequence[float], resolutions: Sequence[int], madds: Sequence[Sequence[int]]) -> str:
     """Mult-adds over a grid of width multipliers (rows) and input resolutions (columns)."""
-    figure, axis = plt.subplots(figsize=(1.0 * len(resolutions) + 2.2, 0.45 * len(alphas) + 1.4))
+    figure, axis = plt.subplots(figsize=(min(1.0 * len(resolutions) + 2.4, FULL_WIDTH_IN), 0.5 * len(alphas) + 1.6))
     image = axis.imshow([[value / 1e6 for value in row] for row in madds], cmap="viridis", aspect="auto")
     axis.set_xticks(range(len(resolutions)), [str(r) for r in resolutions])
     axis.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas])
@@ -99,7 +128,7 @@ def grid_heatmap(alphas: Sequence[float], resolutions: Sequence[int], madds: Seq
     axis.set_ylabel("alpha")
     for i, row in enumerate(madds):
         for j, value in enumerate(row):
-            axis.text(j, i, f"{value / 1e6:.0f}", ha="center", va="center", color="white", fontsize=7)
+            axis.text(j, i, f"{value / 1e6:.0f}", ha="center", va="center", color="white")
     figure.colorbar(image, ax=axis, label="mult-adds (M)")
     return _svg(figure)
 
@@ -145,48 +174,89 @@ def roofline_chart(peak_gflops: float, bandwidth_gbps: float, intensity: Sequenc
         if points:
             axis.scatter([p[0] for p in points], [p[1] for p in points], s=12, label=kind,
                          color=KIND_COLORS.get(kind, "#888888"), zorder=3)
-    axis.set_xscale("log")
-    axis.set_yscale("log")
+    _plain_log(axis.xaxis)
+    _plain_log(axis.yaxis)
     axis.set_xlabel("arithmetic intensity (FLOPs per byte)")
     axis.set_ylabel("attainable GFLOP/s (estimate)")
-    _legend(axis, frameon=False, fontsize=7, loc="lower right")
+    _legend(axis, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _svg(figure)
 
 
 def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Sequence[Sequence[int]],
                         ylabel: str = "mult-adds (M)") -> str:
     """A metric per layer kind (mult-adds by default; values in millions), one stacked bar per network."""
-    figure, axis = plt.subplots(figsize=(1.4 * len(networks) + 3, 3.6))
+    figure, axis = plt.subplots(figsize=(min(1.2 * len(networks) + 1.5, 8.0), 4.2))
     bottoms = [0.0] * len(networks)
     for kind, values in zip(kinds, madds):
         axis.bar(range(len(networks)), [v / 1e6 for v in values], bottom=bottoms, label=kind,
                  color=KIND_COLORS.get(kind, "#888888"))
         bottoms = [b + v / 1e6 for b, v in zip(bottoms, values)]
-    axis.set_xticks(range(len(networks)), networks, rotation=15, ha="right")
+    axis.set_xticks(range(len(networks)), networks)
     axis.set_ylabel(ylabel)
-    _legend(axis, frameon=False, fontsize=7, bbox_to_anchor=(1.0, 1.0), loc="upper left")
+    _legend(axis, frameon=False, bbox_to_anchor=(1.0, 1.0), loc="upper left")
+    separate_tick_labels(figure, axis)
     return _svg(figure)
 
 
 def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Sequence[tuple[float, float, str]],
                   xlabel: str, ylabel: str, log_x: bool = True, log_y: bool = False) -> str:
-    """Published points (grey) and the compared networks (red), each labelled."""
-    figure, axis = plt.subplots(figsize=(6.5, 4.4))
+    """Published points (grey) and the compared networks (red), labelled where a label fits without overlapping
+    another (the compared networks first); the published points left unlabelled are counted in the legend."""
+    figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN, 4.6))
     if background:
         axis.scatter([p[0] for p in background], [p[1] for p in background], s=12, color="#bbbbbb",
                      label="published")
-        for x, y, label in background:
-            axis.annotate(label, (x, y), fontsize=5.5, color="#888888", xytext=(2, 2), textcoords="offset points")
     if highlight:
         axis.scatter([p[0] for p in highlight], [p[1] for p in highlight], s=28, color="#c44e52",
                      label="compared", zorder=3)
-        for x, y, label in highlight:
-            axis.annotate(label, (x, y), fontsize=7.5, color="#c44e52", xytext=(3, -9), textcoords="offset points")
     if log_x:
-        axis.set_xscale("log")
+        _plain_log(axis.xaxis)
     if log_y:
-        axis.set_yscale("log")
+        _plain_log(axis.yaxis)
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
-    _legend(axis, frameon=False, loc="lower right")
+    placed = place_labels(figure, axis, [(x, y, label, "#c44e52") for x, y, label in highlight] +
+                          [(x, y, label, "#777777") for x, y, label in background])
+    left = len(highlight) + len(background) - len(placed)
+    if left:
+        axis.plot([], [], " ", label=f"{left} unlabelled: no room")
+    _legend(axis, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)     # above: clear of labels
     return _svg(figure)
+
+
+OFFSETS = ((4, 4), (4, -14), (-4, 4), (-4, -14), (8, -5), (-8, -5), (0, 10), (0, -20), (12, 12), (-12, 12),
+           (12, -22), (-12, -22))
+
+
+def place_labels(figure: plt.Figure, axis: Any, points: Sequence[tuple[float, float, str, str]]) -> list[Any]:
+    """Label each (x, y, text, color) point in order, at the first of ``OFFSETS`` (points) where its text overlaps
+    no label already placed and stays inside the axes; a label with no such place is left out. Returns the placed
+    annotations. Deterministic: the order and the offsets decide."""
+    renderer = figure.canvas.get_renderer()
+    frame = axis.get_window_extent(renderer)
+    boxes: list[Any] = []
+    placed = []
+    for x, y, text, color in points:
+        for dx, dy in OFFSETS:
+            annotation = axis.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", color=color,
+                                       ha="left" if dx >= 0 else "right")
+            box = annotation.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in boxes):
+                boxes.append(box)
+                placed.append(annotation)
+                break
+            annotation.remove()
+    return placed
+
+
+def separate_tick_labels(figure: plt.Figure, axis: Any) -> None:
+    """Turn the x tick labels (0, 30, 60 then 90 degrees) until no two overlap."""
+    renderer = figure.canvas.get_renderer()
+    for rotation in (0, 30, 60, 90):
+        for label in axis.get_xticklabels():
+            label.set_rotation(rotation)
+            label.set_horizontalalignment("center" if rotation in (0, 90) else "right")
+        boxes = [label.get_window_extent(renderer) for label in axis.get_xticklabels()]
+        if not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]):
+            return
