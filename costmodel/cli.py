@@ -181,6 +181,8 @@ def verify_command(model: str, alpha: float, depth: float, rho: float | None, re
                    "[profile] (costmodel calibrate), which adds the predicted latency.")
 @click.option("--measure", is_flag=True, help="Also time the model on this CPU with torch (costmodel bench) beside "
                                               "the profile's prediction.")
+@click.option("--fused", is_flag=True, help="Tables and charts of the fused inference view (BatchNorm folded, "
+                                            "activations fused); the review reads it always.")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True,
               help="Element type for memory in bytes.")
 @click.option("--no-fvcore", is_flag=True, help="Skip the fvcore cross-check even when torch is installed.")
@@ -190,14 +192,14 @@ def verify_command(model: str, alpha: float, depth: float, rho: float | None, re
 @click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
 def report(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
-           device: str, measure: bool, dtype: str, no_fvcore: bool, options: Sequence[str], input_size: str | None,
-           strict: bool, output: str) -> None:
+           device: str, measure: bool, fused: bool, dtype: str, no_fvcore: bool, options: Sequence[str],
+           input_size: str | None, strict: bool, output: str) -> None:
     """A self-contained HTML design review of MODEL: costs, plots, roofline, guidelines, fvcore cross-check."""
     from .report import write_report
 
     write_report(output, model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
                  options=_parse_options(options, input_size, strict), device=device, dtype=dtype,
-                 cross_check=not no_fvcore, depth=depth, measure=measure)
+                 cross_check=not no_fvcore, depth=depth, measure=measure, fused=fused)
     click.echo(f"costmodel: wrote {output}", err=True)
 
 
@@ -205,15 +207,17 @@ def report(model: str, alpha: float, depth: float, rho: float | None, resolution
 @click.argument("models", nargs=-1, required=True, metavar="MODEL[:key=value,...]...")
 @click.option("--device", default="pixel1-big-core", show_default=True, metavar="NAME|FILE",
               help="A roofline preset, or a TOML file with a [device] roofline and/or a calibrated [profile].")
+@click.option("--fused", is_flag=True, help="Each network's fused inference view (BatchNorm folded, activations "
+                                            "fused).")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
 @click.option("--batch", type=int, default=1, show_default=True, help="Images per batch (each MODEL may set its own).")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
-def compare(models: Sequence[str], device: str, dtype: str, batch: int, output: str) -> None:
+def compare(models: Sequence[str], device: str, fused: bool, dtype: str, batch: int, output: str) -> None:
     """Several networks side by side in one HTML page; each MODEL may carry its own settings, e.g.
     mobilenet_v1:alpha=0.75 mobilenet_v2 shufflenet_v2:alpha=1.5 shufflenet_v1:alpha=2,groups=8."""
     from .report import write_comparison
 
-    write_comparison(output, list(models), device=device, dtype=dtype, batch=batch)
+    write_comparison(output, list(models), device=device, dtype=dtype, batch=batch, fused=fused)
     click.echo(f"costmodel: wrote {output}", err=True)
 
 

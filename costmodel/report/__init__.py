@@ -16,24 +16,24 @@ from .html import render_page
 def write_report(path: str, model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
                  options: Mapping[str, Any] | None = None, device: str = "pixel1-big-core",
                  dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0,
-                 measure: bool = False) -> str:
+                 measure: bool = False, fused: bool = False) -> str:
     """Render the report of ``model`` and write it to ``path`` atomically; returns the HTML. ``device``: a preset,
     or a TOML file with a roofline (``[device]``) and/or a calibrated profile (``[profile]``)."""
     target = load_target(device)
     context = report_context(model, alpha=alpha, rho=rho, resolution=resolution, options=options,
                              device=target.device, dtype=dtype, cross_check=cross_check, batch=batch,
-                             depth=depth, profile=target.profile, measure=measure)
+                             depth=depth, profile=target.profile, measure=measure, fused=fused)
     page = render_page("report.html", context)
     write_atomic(path, page)
     return page
 
 
 def write_comparison(path: str, specs: Sequence[str], device: str = "pixel1-big-core",
-                     dtype: str = "float32", batch: int = 1) -> str:
+                     dtype: str = "float32", batch: int = 1, fused: bool = False) -> str:
     """Render the comparison of ``specs`` (``MODEL[:key=value,...]``) and write it to ``path``; returns the HTML."""
     target = load_target(device)
     page = render_page("compare.html", compare_context(specs, device=target.device, dtype=dtype, batch=batch,
-                                                        profile=target.profile))
+                                                        profile=target.profile, fused=fused))
     write_atomic(path, page)
     return page
 

@@ -17,7 +17,7 @@ from .devices import Device
 from .page import depth_text
 from .sections.kinds import kind_rows
 from .sections.latency import predicted, roofline
-from .sections.review import review
+from .sections.review import fused_view, review
 from .sections.summary import summary
 
 
@@ -55,9 +55,9 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 
 def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32", batch: int = 1,
-                    profile: Any = None) -> dict[str, Any]:
-    """Everything the side-by-side comparison shows; with a calibrated ``profile``, each network's predicted
-    latency."""
+                    profile: Any = None, fused: bool = False) -> dict[str, Any]:
+    """Everything the side-by-side comparison shows; ``fused``: each network's fused inference view; with a
+    calibrated ``profile``, each network's predicted latency."""
     from .devices import load_device
     from .published import published_points
 
@@ -69,13 +69,15 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
         model, arguments, options = parse_compare_spec(spec)
         result = analyze(model, options=options, dtype=dtype, **{"batch": batch, **arguments})
         label = spec if ":" in spec else f"{model}"
-        networks.append({"label": label, "result": result, "model": model, "options": options,
+        shown = fused_view(result) if fused else result
+        networks.append({"label": label, "result": result, "shown": shown, "model": model, "options": options,
                          "setting": f"alpha={result.alpha:g}{depth_text(result)}, {input_text(result)}"
-                                    + "".join(f", {k}={v}" for k, v in options.items()),
-                         "roofline": roofline(result, device), "review": review(result)})
+                                    + "".join(f", {k}={v}" for k, v in options.items())
+                                    + (", fused view" if fused else ""),
+                         "roofline": roofline(shown, device), "review": review(result)})
     table = [{"metric": metric.title("costmodel") + (" (B)" if metric.in_bytes else ""),
-              "values": [grouped(n["result"].totals[metric.field]) for n in networks],
-              "human": [metric.human(n["result"].totals[metric.field]) for n in networks]}
+              "values": [grouped(n["shown"].totals[metric.field]) for n in networks],
+              "human": [metric.human(n["shown"].totals[metric.field]) for n in networks]}
              for metric in total_metrics()]
     table.append({"metric": f"estimated latency on {device.name} (ms)",
                   "values": [n["roofline"]["total_ms"] for n in networks], "human": ["estimate"] * len(networks)})
@@ -86,10 +88,10 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     table.append({"metric": "design-review flags (G1/G2/G3/G4/A1)",
                   "values": ["/".join(str(n["review"][g]["flagged"]) for g in ("G1", "G2", "G3", "G4", "A1"))
                              for n in networks], "human": [""] * len(networks)})
-    kinds = [kind for kind in kind_titles() if any(kind in n["result"].by_kind() for n in networks)]
-    stacked = [[n["result"].by_kind().get(kind, {}).get("madds", 0) for n in networks] for kind in kinds]
+    kinds = [kind for kind in kind_titles() if any(kind in n["shown"].by_kind() for n in networks)]
+    stacked = [[n["shown"].by_kind().get(kind, {}).get("madds", 0) for n in networks] for kind in kinds]
     kinds_with_madds = [(kind, values) for kind, values in zip(kinds, stacked) if any(values)]
-    traffic = [(kind, [n["result"].by_kind().get(kind, {}).get("memory_access_bytes", 0) for n in networks])
+    traffic = [(kind, [n["shown"].by_kind().get(kind, {}).get("memory_access_bytes", 0) for n in networks])
                for kind in kinds]
     kinds_with_traffic = [(kind, values) for kind, values in traffic if any(values)]
 
@@ -111,8 +113,8 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
             unpublished.append(n["label"])
     return {
         "title": "costmodel comparison: " + " vs ".join(n["label"] for n in networks),
-        "networks": [{k: v for k, v in n.items() if k != "result"} | {
-            "kinds": kind_rows(n["result"]), "summary": summary(n["result"]),
+        "networks": [{k: v for k, v in n.items() if k not in ("result", "shown")} | {
+            "kinds": kind_rows(n["shown"]), "summary": summary(n["shown"]),
             "description": n["result"].network.description, "source": n["result"].network.source}
             for n in networks],
         "table": table, "device": device, "kind_columns": [metric.heading for metric in summed_metrics()],

@@ -31,9 +31,11 @@ def depth_text(result: Analysis) -> str:
 def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
                    options: Mapping[str, Any] | None = None, device: Device | None = None,
                    dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0,
-                   profile: Profile | None = None, measure: bool = False) -> dict[str, Any]:
-    """Everything the single-network report shows. With a calibrated ``profile``, the predicted latency per layer
-    and in total; with ``measure`` too, the model timed on this CPU beside it (``bench``; needs torch)."""
+                   profile: Profile | None = None, measure: bool = False, fused: bool = False) -> dict[str, Any]:
+    """Everything the single-network report shows. ``fused``: the summary, layers, kinds, memory and roofline of
+    the fused inference view (the review and the advice read it always). With a calibrated ``profile``, the
+    predicted latency per layer and in total; with ``measure`` too, the model timed on this CPU beside it
+    (``bench``; needs torch)."""
     from .devices import load_device
 
     device = device or load_device()
@@ -44,7 +46,8 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         raise CostModelError("--measure runs a model named by the command line (a zoo name, spec file or import)")
     result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype, batch=batch,
                      depth=depth)
-    fused = fused_view(result)          # what the review and the advice read
+    inference = fused_view(result)          # what the review and the advice read
+    shown = inference if fused else result
     measured = None
     if measure:
         from ..bench import bench
@@ -54,20 +57,21 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
     return {
         "title": f"{result.model} design review",
         "model": result.model, "description": result.network.description, "source": result.network.source,
-        "setting": f"alpha={result.alpha:g}{depth_text(result)}, input {input_text(result)}, {dtype}",
+        "setting": f"alpha={result.alpha:g}{depth_text(result)}, input {input_text(result)}, {dtype}"
+                   + (", fused inference view (BatchNorm folded, activations fused)" if fused else ""),
         "options": ", ".join(f"{k}={v}" for k, v in (options or {}).items()),
         "convention": CONVENTIONS[result.convention].summary,
-        "summary": summary(result),
+        "summary": summary(shown),
         "layer_columns": layer_columns(),
-        "layers": layer_rows(result),
-        **kinds_section(result),
+        "layers": layer_rows(shown),
+        **kinds_section(shown),
         "grid": width_resolution_grid(model, result),
-        "memory": memory(result),
-        "roofline": roofline(result, device),
+        "memory": memory(shown),
+        "roofline": roofline(shown, device),
         "predicted": predicted(result, profile, measured) if profile is not None else None,
-        "bottlenecks": bottlenecks(fused, profile),
-        "recommendations": recommendations(fused),
-        "review": review(fused),
+        "bottlenecks": bottlenecks(inference, profile),
+        "recommendations": recommendations(inference),
+        "review": review(inference),
         "fvcore": fvcore_section(result, alpha, rho, resolution, batch, model, options) if cross_check else
         {"available": False, "note": "the fvcore cross-check was not requested."},
     }

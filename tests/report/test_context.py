@@ -246,3 +246,19 @@ def test_measure_sets_the_measured_latency_beside_the_prediction(tmp_path, capsy
     assert status == 0, err
     page = out.read_text()
     assert "Predicted latency on toy-cpu, and measured" in page and "measured &micro;s" in page
+
+
+def test_fused_report_and_compare_show_the_fused_view():
+    fused = costmodel.analyze("mobilenet_v1", fused=True)
+    unfused = costmodel.analyze("mobilenet_v1")
+    context = report_context("mobilenet_v1", cross_check=False, fused=True)
+    assert "fused inference view" in context["setting"]
+    assert len(context["layers"]) == len(fused.layers) < len(unfused.layers)
+    # BatchNorm folded: its scale and shift become the bias of the conv before it (2 params per channel less)
+    bn = sum(l.params for l in unfused.layers if l.kind == "batchnorm")
+    assert fused.totals["params"] == unfused.totals["params"] - bn // 2
+    assert context["review"] == report_context("mobilenet_v1", cross_check=False)["review"]
+    table = {row["metric"]: row["values"] for row in compare_context(["mobilenet_v1", "mobilenet_v2"],
+                                                                     fused=True)["table"]}
+    params = next(values for metric, values in table.items() if metric.startswith("params"))
+    assert params[0] == f"{fused.totals['params']:,}"
