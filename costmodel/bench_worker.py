@@ -164,10 +164,11 @@ def prepare_kernels(networks: "list[Any]", seed: int) -> "list[tuple[Any, str, A
 def time_kernels(kernels: "list[tuple[Any, str, Any, Any]]", warmup: int, repeats: int, burst: int = 3,
                  progress: "_Progress | None" = None) -> "list[list[float]]":
     """Microseconds of each kernel's op in ``repeats`` timed runs, taken in passes over all the kernels: in each
-    pass a kernel runs once untimed and then ``burst`` times timed, back to back, as a layer runs in a network whose
-    code and weights stay warm from one inference to the next. The passes spread a kernel's runs over the whole
-    measurement, so that a change of the machine's speed meanwhile reaches every kernel alike. Each timed run reads
-    an input just written (a copy made before it), as a layer reads its producer's output."""
+    pass a kernel runs once untimed and then ``burst`` times timed, each timed run after another kernel's run, as a
+    layer runs after another in a network whose code stays warm from one inference to the next. The passes spread
+    a kernel's runs over the whole measurement, so that a change of the machine's speed meanwhile reaches every
+    kernel alike. Each timed run reads an input just written (a copy made before it), as a layer reads its
+    producer's output."""
     import torch
 
     clock = time.perf_counter_ns
@@ -182,7 +183,7 @@ def time_kernels(kernels: "list[tuple[Any, str, Any, Any]]", warmup: int, repeat
                 _, _, before, before_x = kernels[index - 1]
                 module.timed(x, clock)
                 for _ in range(runs):
-                    before.timed(before_x, clock)
+                    before.timed(before_x, clock)       # another kernel between, as another layer in a network
                     times[index].append(module.timed(x.clone(), clock)["op"] / 1e3)
             if progress is not None:
                 progress.step()
