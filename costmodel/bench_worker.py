@@ -157,7 +157,8 @@ def prepare_kernels(networks: "list[Any]", seed: int) -> "list[tuple[Any, str, A
         module = to_torch(network)
         realistic_weights(module, generator)
         op = next(node.op for node in network.nodes if node.name == "op")
-        kernels.append((layer, kernel_key(op, layer.kind), module, torch.randn(module.example_input().shape, generator=generator)))
+        x = torch.randn(module.example_input().shape, generator=generator)
+        kernels.append((layer, kernel_key(op, layer.kind, layer.output_shape), module, x))
     return kernels
 
 

@@ -21,9 +21,9 @@ def _image(channels: int, size: int, ops: "list[tuple]", name: str) -> Network:
 
 
 def samples(per_kind: int = 24, seed: int = 0) -> Iterator[Network]:
-    """``per_kind`` networks of each measured kind: conv, pointwise, depthwise, group (1x1 and 3x3), linear (on one
-    vector and over tokens), batchnorm, two activations (the functions in turn), pool (max and average, stride 1 and
-    2), global_pool, add, mul, concat, shuffle, layernorm, softmax, matmul, attention, layer scale, patches, a copying
+    """``per_kind`` networks of each measured kind: conv, pointwise (on a map and on a 1x1 map), depthwise, group
+    (1x1 and 3x3), linear (on one vector and over tokens), batchnorm, two activations (the functions in turn), two pools (max and average, 2x2 and
+    3x3, stride 1 and 2), global_pool, add, mul, concat, shuffle, layernorm, softmax, matmul, attention, layer scale, patches, a copying
     transpose, and the views (flatten, reshape, split, dropout) whose cost is the call alone."""
     rng = random.Random(seed)
     sizes = (7, 14, 28, 56, 112)
@@ -39,6 +39,9 @@ def samples(per_kind: int = 24, seed: int = 0) -> Iterator[Network]:
         yield _image(c_in, size, [("op", Conv2d(rng.choice(widths[:6]), kernel, stride, kernel // 2), ("input",))],
                      f"conv{index}")
         yield _image(c_in, size, [("op", Conv2d(c_out, 1), ("input",))], f"pointwise{index}")
+        # a 1x1 convolution on a 1x1 map, as squeeze-and-excite's
+        yield _image(rng.choice(widths), 1, [("op", Conv2d(rng.choice(widths[:8]), 1, bias=True), ("input",))],
+                     f"pointwise_on_vector{index}")
         yield _image(c_in, size, [("op", Conv2d(None, kernel, stride, kernel // 2, groups="depthwise"),
                                    ("input",))], f"depthwise{index}")
         groups, group_kernel = rng.choice((2, 3, 4, 8, 32)), rng.choice((1, 3))
@@ -52,11 +55,12 @@ def samples(per_kind: int = 24, seed: int = 0) -> Iterator[Network]:
         for turn in range(2):
             function = functions[(2 * index + turn) % len(functions)]
             yield _image(c_in, size, [("op", Activation(function), ("input",))], f"activation{index}_{turn}")
-        pool_kernel = rng.choice((2, 3))
-        yield _image(c_in, size, [("op", Pool2d(rng.choice(("max", "avg")), pool_kernel, rng.choice((1, 2)),
-                                                pool_kernel // 2 if pool_kernel == 3 else 0,
-                                                count_include_pad=rng.choice((True, False))), ("input",))],
-                     f"pool{index}")
+        for turn in range(2):
+            pool_kernel = rng.choice((2, 3))
+            yield _image(c_in, size, [("op", Pool2d(rng.choice(("max", "avg")), pool_kernel, rng.choice((1, 2)),
+                                                    pool_kernel // 2 if pool_kernel == 3 else 0,
+                                                    count_include_pad=rng.choice((True, False))), ("input",))],
+                         f"pool{index}_{turn}")
         yield _image(c_in, size, [("op", GlobalAvgPool(), ("input",))], f"global_pool{index}")
         yield _image(c_in, size, [("other", Activation("relu"), ("input",)), ("op", Add(), ("input", "other"))],
                      f"add{index}")

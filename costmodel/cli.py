@@ -122,14 +122,17 @@ def table(model: str, alpha: float, depth: float, rho: float | None, resolution:
         profile = load_profile(profile_path)
         if fmt == "csv":
             raise CostModelError("--device adds a latency section to text, Markdown and JSON, not to CSV")
-    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention,
-                     dtype=dtype, options=_parse_options(options, input_size, strict), depth=depth,
-                     fused=fused or (profile is not None and profile.view == "fused"))
+    arguments = dict(alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention, dtype=dtype,
+                     options=_parse_options(options, input_size, strict), depth=depth)
+    result = analyze(model, fused=fused, **arguments)
     text = render(result, fmt, per_layer=per_layer, by_kind=by_kind)
     if profile is not None:
         from .latency import latency_section
 
-        section = latency_section(result, profile, fmt, per_layer)
+        # priced in the view the profile was measured in, whichever view the table shows
+        priced = result if result.fused == (profile.view == "fused") else \
+            analyze(model, fused=profile.view == "fused", **arguments)
+        section = latency_section(priced, profile, fmt, per_layer)
         if fmt == "json":
             document = json.loads(text)
             document["latency"] = section

@@ -53,7 +53,7 @@ class Profile:
     def layer_ms(self, analysis: Any) -> list[float]:
         """Predicted milliseconds of each layer of ``analysis`` (its dtype's bytes)."""
         ops = {node.name: node.op for node in analysis.network.nodes}
-        return [self.model(kernel_key(ops[layer.name], layer.kind), layer.kind)
+        return [self.model(kernel_key(ops[layer.name], layer.kind, layer.output_shape), layer.kind)
                 .microseconds(layer.madds, layer.memory_access_bytes) / 1e3 for layer in analysis.layers]
 
     def to_toml(self) -> str:
@@ -67,19 +67,30 @@ class Profile:
         return "\n".join(lines)
 
 
-def kernel_key(op: Any, kind: str) -> str:
+def kernel_key(op: Any, kind: str, output: Any = None) -> str:
     """The name a profile prices a kernel by: its kind, refined where kernels of one kind differ in cost by more
-    than their counts say (an activation by its function: a GELU costs several times a ReLU of the same size; a
-    pool by max or average, and whether its windows overlap), as ``kind.variant``; the views that copy nothing (``CALL_ONLY``) are one key,
-    ``view``, whose cost is the call."""
+    than their counts say, as ``kind.variant``: an activation by its function (a GELU costs several times a ReLU of
+    the same size); a pool by max or average, window and stride (the work per output grows with the window, which
+    memory access does not count); a depthwise or group convolution by its kernel size; a convolution on a 1x1 map (squeeze-and-excite's) and a linear layer on one vector (a matrix-vector
+    product, against a matrix product over tokens) by the ``output`` shape. The views that copy nothing
+    (``CALL_ONLY``) are one key, ``view``, whose cost is the call."""
     if kind in CALL_ONLY:
         return "view"
     function = getattr(op, "function", None)
     if kind == "activation" and isinstance(function, str):
         return f"activation.{function}"
-    mode, stride = getattr(op, "mode", None), getattr(op, "stride", None)
-    if kind == "pool" and isinstance(mode, str):
-        return f"pool.{mode}" + (".overlapping" if stride and stride[0] < op.kernel[0] else "")
+    mode, window = getattr(op, "mode", None), getattr(op, "kernel", None)
+    if not isinstance(window, tuple):         # a fused kernel's ``kernel`` is its op, not a window
+        window = None
+    if kind == "pool" and isinstance(mode, str) and window:
+        return f"pool.{mode}.{window[0]}x{window[1]}s{op.stride[0]}"
+    dims = tuple(getattr(output, "dims", ()))
+    if kind in ("conv", "pointwise", "group") and len(dims) == 4 and dims[2] * dims[3] == 1:
+        return f"{kind}.on_vector"
+    if kind in ("depthwise", "group") and window:
+        return f"{kind}.{window[0]}x{window[1]}"
+    if kind == "linear" and dims:
+        return "linear.vector" if len(dims) == 2 else "linear.tokens"
     return kind
 
 

@@ -69,7 +69,7 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         "memory": memory(shown),
         "roofline": roofline(shown, device),
         "predicted": predicted(result, profile, measured) if profile is not None else None,
-        "bottlenecks": bottlenecks(inference, profile),
+        "bottlenecks": bottlenecks(result, profile),
         "recommendations": recommendations(inference),
         "review": review(inference),
         "fvcore": fvcore_section(result, alpha, rho, resolution, batch, model, options) if cross_check else

@@ -52,13 +52,19 @@ def test_a_key_refines_its_kind_and_the_kind_pools_its_keys():
 
 def test_kernel_keys():
     from costmodel.latency import kernel_key
-    from costmodel.ops import Activation, Conv2d, Dropout, Flatten, Pool2d
+    from costmodel.ops import Activation, Conv2d, Dropout, Flatten, Linear, Pool2d
 
     assert kernel_key(Activation("gelu"), "activation") == "activation.gelu"
-    assert kernel_key(Pool2d("avg", 3, 1, 1), "pool") == "pool.avg.overlapping"
-    assert kernel_key(Pool2d("max", 2, 2), "pool") == "pool.max"
+    from costmodel.shapes import Shape
+
+    assert kernel_key(Pool2d("avg", 3, 1, 1), "pool") == "pool.avg.3x3s1"
+    assert kernel_key(Pool2d("max", 2, 2), "pool") == "pool.max.2x2s2"
     assert kernel_key(Flatten(1), "flatten") == kernel_key(Dropout(), "dropout") == "view"
-    assert kernel_key(Conv2d(8, 3), "conv") == "conv"
+    assert kernel_key(Conv2d(8, 3), "conv", Shape("NCHW", (1, 8, 14, 14))) == "conv"
+    assert kernel_key(Conv2d(None, 5, groups="depthwise"), "depthwise") == "depthwise.5x5"
+    assert kernel_key(Conv2d(8, 1, bias=True), "pointwise", Shape("NCHW", (1, 8, 1, 1))) == "pointwise.on_vector"
+    assert kernel_key(Linear(10), "linear", Shape("NC", (1, 10))) == "linear.vector"
+    assert kernel_key(Linear(10), "linear", Shape("NLC", (1, 197, 10))) == "linear.tokens"
 
 
 def test_a_key_with_a_dot_round_trips_through_the_file(tmp_path):
@@ -131,3 +137,13 @@ def test_calibrate_writes_a_profile(tmp_path, capsys):
     assert {"conv", "pointwise", "depthwise", "linear", "attention", "default"} <= set(profile.kinds)
     assert profile.kinds["conv"].samples == 2 and profile.view == "unfused"
     assert sum(profile.layer_ms(costmodel.analyze("mobilenet_v1"))) > 0
+
+
+def test_a_fused_table_is_priced_in_the_profiles_own_view(tmp_path, capsys):
+    path = profile_file(tmp_path)                  # measured unfused: BatchNorm and ReLU priced as their own kernels
+    status, out, err = run(["table", "mobilenet_v1", "--fused", "--device", str(path), "--format", "json"], capsys)
+    assert status == 0, err
+    fused = json.loads(out)
+    status, out, err = run(["table", "mobilenet_v1", "--device", str(path), "--format", "json"], capsys)
+    unfused = json.loads(out)
+    assert fused["latency"] == unfused["latency"] and fused["fused"] and not unfused["fused"]
