@@ -115,6 +115,10 @@ def _check_counts(*counts: "tuple[Any, str, int]") -> None:
 def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str, Any]:
     """The answer of ``bench_worker`` to ``request``, run in a child process within ``timeout`` seconds; one line
     (``what`` ...) where it does not finish or fails."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:       # found without importing it
+        raise CostModelError(f"{what} runs torch, which is not installed: pip install torch==2.13.0 (the CPU build)")
     environment = {**os.environ, "OMP_NUM_THREADS": str(request["threads"])}
     progress = request.get("progress", False)
     try:          # the progress bar is the child's standard error, shown as it is written

@@ -62,3 +62,17 @@ def test_an_onnx_file_is_refused_in_one_line(tmp_path, capsys):
         torch.onnx.export(torch.nn.Conv2d(3, 4, 3).eval(), (torch.zeros(1, 3, 8, 8),), str(path), dynamo=False)
     status, out, err = run(["bench", str(path), "--repeats", "1"], capsys)
     assert status == 2 and "is an ONNX graph: bench runs torch modules" in err and len(err.strip().splitlines()) == 1
+
+
+def test_without_torch_each_measuring_command_says_so_in_one_line(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    for argv, what in ((["bench", "mobilenet_v1"], "bench: mobilenet_v1"),
+                       (["calibrate", "-o", "unused.toml"], "calibrate"),
+                       (["reproduce", "shufflenet_v2", "--table", "2", "--no-write"], "the Table 2 micro-benchmark")):
+        status, _, err = run(argv, capsys)
+        assert status == 2 and err.strip().endswith(f"{what} runs torch, which is not installed: pip install "
+                                                    "torch==2.13.0 (the CPU build)"), err
+        assert err.count("\n") == 1
