@@ -6,6 +6,7 @@
     325400448
 """
 from .analysis import Analysis, LayerCost, analyze
+from .budget import fit
 from .errors import CostModelError
 from .ir import Network, Node
 from .ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat,
@@ -36,5 +37,5 @@ __all__ = [
     "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerCost", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean",
     "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding",
     "Scale", "ScaledDotProductAttention", "Scaled", "Select", "Slice", "Softmax", "Split", "Squeezed", "Subtract",
-    "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "from_torch", "make_divisible", "to_torch",
+    "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "fit", "from_torch", "make_divisible", "to_torch",
 ]

@@ -269,6 +269,24 @@ def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeo
     _emit(profile.to_toml(), output)
 
 
+def _grid_counting_options(command: Any) -> Any:
+    """The options sweep and fit share for counting a grid: batch, convention, dtype, model options, an imported
+    module's input and --strict."""
+    for decorator in reversed((
+            click.option("--batch", type=int, default=1, show_default=True, help="Images per batch."),
+            click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
+                         show_default=True),
+            click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True),
+            click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
+                         help="A model option; repeatable."),
+            click.option("--input", "input_size", default=None, metavar="CxHxW",
+                         help="An imported module's input (default 3x224x224; --resolution keeps 3 channels)."),
+            click.option("--strict", is_flag=True,
+                         help="An imported call costmodel cannot count is an error, not a 0."))):
+        command = decorator(command)
+    return command
+
+
 @cli.command(name="sweep")
 @click.argument("model")
 @click.option("--alpha", "alpha_range", default="1", show_default=True, metavar="START:STOP:STEP",
@@ -279,13 +297,7 @@ def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeo
               help="Resolution multipliers of the base size: a value or an inclusive range (instead of --resolution).")
 @click.option("--depth", "depth_range", default=None, metavar="START:STOP:STEP",
               help="Depth multipliers: a value or an inclusive range (adds a depth column; default: depth 1).")
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
-@click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True)
-@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
-@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
-@click.option("--input", "input_size", default=None, metavar="CxHxW",
-              help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
-@click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
+@_grid_counting_options
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the CSV to FILE.")
 def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None,
                   depth_range: str | None, batch: int, convention: str, dtype: str, options: Sequence[str],
@@ -303,6 +315,55 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
     result = sweep(model, alphas, resolutions, rhos=rhos, batch=batch, convention=convention, dtype=dtype,
                    options=_parse_options(options, input_size, strict), depths=depths)
     _emit(result.csv(), output)
+
+
+@cli.command(name="fit")
+@click.argument("model")
+@click.option("--max-params", default=None, metavar="N", help="Most parameters (K, M, G: 2M).")
+@click.option("--max-madds", default=None, metavar="N", help="Most mult-adds (150M).")
+@click.option("--max-flops", default=None, metavar="N", help="Most FLOPs under --convention (300M).")
+@click.option("--max-memory-access", default=None, metavar="BYTES", help="Most memory access (kB, MB, GB: 50MB).")
+@click.option("--max-peak-memory", default=None, metavar="BYTES", help="Most peak activation memory (1MB).")
+@click.option("--alpha", "alpha_range", default=None, metavar="START:STOP:STEP",
+              help="Width multipliers searched (default 0.25:1.5:0.05, or the model's own widths).")
+@click.option("--resolution", "resolution_range", default=None, metavar="START:STOP:STEP",
+              help="Input sizes searched (default 96 to 1.5 x the base size, by 8).")
+@click.option("--depth", "depth_range", default=None, metavar="START:STOP:STEP",
+              help="Depth multipliers searched, for a model with repeated stages (default 1:2:0.1).")
+@_grid_counting_options
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default=None,
+              help="Output format (default: text, or by the -o file's extension).")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write the front to FILE (.csv or .json).")
+def fit_command(model: str, max_params: str | None, max_madds: str | None, max_flops: str | None,
+                max_memory_access: str | None, max_peak_memory: str | None, alpha_range: str | None,
+                resolution_range: str | None, depth_range: str | None, batch: int, convention: str, dtype: str,
+                options: Sequence[str], input_size: str | None, strict: bool, fmt: str | None,
+                output: str | None) -> None:
+    """The settings of MODEL that meet every limit and are maximal (no other setting that meets them is at least as
+    wide, as large an input and as deep): the front a designer chooses from, with exact costs, largest first.
+    Exit status 1 when no setting of the grid meets the limits."""
+    from .budget import LIMITS, parse_quantity, search
+    from .sweep import parse_range
+
+    given = {"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
+             "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory}
+    limits = {field: parse_quantity(given[name], kind, "--" + name.replace("_", "-")) for name, field, kind in LIMITS
+              if given[name] is not None}
+    if fmt is None:
+        suffix = (output or "").rsplit(".", 1)[-1].lower()
+        fmt = suffix if output and suffix in ("csv", "json") else "text"
+    front = search(model, limits,
+                   parse_range(alpha_range, "alpha", integer=False) if alpha_range else None,
+                   parse_range(resolution_range, "resolution", integer=True) if resolution_range else None,
+                   parse_range(depth_range, "depth", integer=False) if depth_range else None,
+                   options=_parse_options(options, input_size, strict), batch=batch, convention=convention,
+                   dtype=dtype)
+    text = {"text": front.text, "csv": front.csv,
+            "json": lambda: json.dumps(front.to_dict(), indent=2) + "\n"}[fmt]()
+    _emit(text, output)
+    if not front.rows:
+        click.echo(f"costmodel: no setting of the grid meets {front.describe_limits()}", err=True)
+        sys.exit(1)
 
 
 @cli.command(name="list")

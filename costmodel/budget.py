@@ -1,0 +1,239 @@
+"""``costmodel fit``: the settings of a network that meet a budget, and the front a designer chooses from.
+
+The width multiplier alpha and the resolution multiplier rho exist so that a designer can trade accuracy for cost
+(MobileNetV1, Section 4.2; EfficientNet's compound scaling adds depth). ``fit`` answers the inverse of ``table``:
+given limits on the exact counts ("at most 150M mult-adds and 2 MB of peak activations"), which settings of a grid
+of alpha x resolution (x depth) meet every limit, and which of those are maximal: no other setting that meets the
+limits is at least as wide, at least as large an input and at least as deep. Those are the front: each is a best
+choice for some preference between width, resolution and depth.
+
+The grid is counted at once by the sweep engine (``sweep``): every total at every point, exact. Feasibility is a
+comparison of those integers with the limits, and the front is found on the grid's (depth, alpha, resolution) axes
+with a cumulative "any feasible setting at least this large" (three passes of a suffix OR), so that the whole search
+takes a few array operations whatever the grid's size.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from .errors import CostModelError
+from .formatting import Table, grouped
+from .metrics import total_metrics
+
+# the limits fit accepts: (option, field of the totals, what the value counts)
+LIMITS = (("max_params", "params", "count"), ("max_madds", "madds", "count"),
+          ("max_flops", "flops", "count"), ("max_memory_access", "memory_access_bytes", "bytes"),
+          ("max_peak_memory", "peak_activation_bytes", "bytes"))
+FIELDS = tuple(metric.field for metric in total_metrics())
+DEFAULT_ALPHAS = "0.25:1.5:0.05"
+DEFAULT_DEPTHS = "1:2:0.1"
+
+_COUNT_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_TIME_UNITS = {"ms": 1.0, "s": 1e3, "us": 1e-3}
+_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$")
+
+
+def parse_quantity(text: Any, kind: str, flag: str) -> Any:
+    """``"150M"`` -> 150,000,000 (a count: K, M, G, T, powers of 10); ``"2MB"`` -> 2,000,000 (bytes: B, kB, MB,
+    GB, and KiB, MiB, GiB); ``"20ms"`` -> 20.0 (milliseconds: ms, s, us). A count or a size is rounded down to a
+    whole number (a limit of 1.5 elements admits 1). One line naming ``flag`` where it cannot be read."""
+    units = {"count": _COUNT_UNITS, "bytes": _BYTE_UNITS, "time": _TIME_UNITS}[kind]
+    example = {"count": "150M (K, M, G)", "bytes": "2MB (kB, MB, GB, KiB, MiB)", "time": "20ms (ms, s, us)"}[kind]
+    if isinstance(text, (int, float)) and not isinstance(text, bool) and kind != "time":
+        value, unit = float(text), ""
+    elif isinstance(text, (int, float)) and not isinstance(text, bool):
+        return _positive(float(text), flag, example)
+    else:
+        match = _QUANTITY.match(str(text))
+        unit = match.group(3).lower() if match else ""
+        if not match or unit not in units:
+            raise CostModelError(f"{flag} must be a number with a unit like {example}, got {text!r}")
+        value = float(match.group(1)) * 10 ** int(match.group(2) or 0)
+    if kind == "time":
+        return _positive(value * units[unit], flag, example)
+    scaled = value * units[unit]
+    if not math.isfinite(scaled):
+        raise CostModelError(f"{flag} must be a finite number like {example}, got {text!r}")
+    return _positive(int(scaled), flag, example)
+
+
+def _positive(value: Any, flag: str, example: str) -> Any:
+    if not value > 0:
+        raise CostModelError(f"{flag} must be more than 0, like {example}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Front:
+    """What ``fit`` found: the grid it searched, the limits, and the front's settings with every total, largest
+    mult-adds first."""
+
+    model: str
+    limits: Mapping[str, int]
+    alphas: tuple[float, ...]
+    resolutions: tuple[int, ...]
+    depths: "tuple[float, ...] | None"
+    feasible: int                      # settings of the grid that meet every limit
+    rows: tuple[dict[str, Any], ...]   # the front
+
+    @property
+    def points(self) -> int:
+        return len(self.alphas) * len(self.resolutions) * len(self.depths or (1,))
+
+    def columns(self) -> tuple[str, ...]:
+        return (("depth",) if self.depths is not None else ()) + ("alpha", "resolution") + FIELDS
+
+    def frame(self) -> Any:
+        """The front as a pandas DataFrame, one row per setting."""
+        import pandas
+
+        return pandas.DataFrame(list(self.rows), columns=list(self.columns()))
+
+    def describe_limits(self) -> str:
+        names = {field: metric for metric in total_metrics() for field in (metric.field,)}
+        return ", ".join(f"{names[field].label} <= {names[field].human(limit)}" for field, limit in self.limits.items())
+
+    def text(self) -> str:
+        grid = " x ".join(_counted(len(values), noun) for values, noun in
+                          ((self.depths, "depth"), (self.alphas, "alpha"), (self.resolutions, "resolution"))
+                          if values is not None)
+        lines = [f"{self.model}: {len(self.rows)} settings on the front; {self.feasible:,} of the {self.points:,} "
+                 f"settings of the grid ({grid}) meet {self.describe_limits()}", ""]
+        table = Table(self.columns(), align=("r",) * len(self.columns()))
+        for row in self.rows:
+            table.add(*(_cell(name, row[name]) for name in self.columns()))
+        lines.append(table.text().rstrip("\n"))
+        lines.append("")
+        lines.append("front: no other setting that meets the limits is at least as wide, at least as large an input "
+                     "and at least as deep; largest mult-adds first")
+        return "\n".join(lines) + "\n"
+
+    def csv(self) -> str:
+        lines = [",".join(self.columns())]
+        lines += [",".join(_csv_cell(row[name]) for name in self.columns()) for row in self.rows]
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "limits": dict(self.limits), "grid": {
+            "alpha": list(self.alphas), "resolution": list(self.resolutions),
+            "depth": list(self.depths) if self.depths is not None else None},
+            "points": self.points, "feasible": self.feasible, "front": [dict(row) for row in self.rows]}
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _cell(name: str, value: Any) -> str:
+    if name in ("alpha", "depth"):
+        return f"{value:g}"
+    return str(value) if name == "resolution" else grouped(value)
+
+
+def _csv_cell(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[list[float], list[int],
+                                                                              "list[float] | None"]:
+    """The grid ``fit`` searches unless told: alpha 0.25 to 1.5 by 0.05 (the model's own widths where it comes in a
+    few; 1 where it does not scale with alpha), resolution from 96 to 1.5 x the base size by 8 (the base alone
+    where the input is fixed), and depth 1 to 2 by 0.1 where the model has repeated stages."""
+    from .models import settle
+    from .sweep import parse_range
+
+    setting = settle(model, options=options)
+    network, entry = setting.network, setting.entry
+    if entry is not None and entry.alpha_choices:
+        alphas = list(entry.alpha_choices)
+    elif (entry is None or entry.accepts_alpha) and network.scales_with_alpha:
+        alphas = parse_range(DEFAULT_ALPHAS, "alpha", integer=False)
+    else:
+        alphas = [1.0]
+    base = network.base_resolution[0]
+    if entry is not None and not entry.accepts_resolution:
+        resolutions = [base]
+    else:
+        resolutions = list(range(96, max(96, int(1.5 * base)) + 1, 8))
+    depths = parse_range(DEFAULT_DEPTHS, "depth", integer=False) if entry is not None and entry.accepts_depth \
+        else None
+    return alphas, resolutions, depths
+
+
+def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | None" = None,
+           resolutions: "Sequence[int] | None" = None, depths: "Sequence[float] | None" = None, *,
+           options: Mapping[str, Any] | None = None, batch: int = 1, convention: str = "costmodel",
+           dtype: str = "float32") -> Front:
+    """The front of ``model`` under ``limits`` ({field: most allowed}, fields of ``costmodel table``'s totals)
+    over the grid (``default_grid`` for what is not given)."""
+    import numpy as np
+
+    from .sweep import sweep
+
+    if not limits:
+        raise CostModelError("fit needs at least one limit (--max-madds, --max-params, --max-flops, "
+                             "--max-memory-access, --max-peak-memory)")
+    unknown = sorted(set(limits) - set(FIELDS))
+    if unknown:
+        raise CostModelError(f"unknown limit {unknown[0]!r}; limits are on {', '.join(FIELDS)}")
+    default_alphas, default_resolutions, default_depths = default_grid(model, options)
+    alphas = sorted(set(alphas)) if alphas is not None else default_alphas
+    resolutions = sorted(set(resolutions)) if resolutions is not None else default_resolutions
+    if depths is None:
+        depths = default_depths
+    else:
+        depths = sorted(set(depths))
+    result = sweep(model, alphas, resolutions, batch=batch, convention=convention, dtype=dtype, options=options,
+                   depths=depths)
+    shape = (len(depths or (1,)), len(alphas), len(resolutions))
+    feasible = np.ones(shape, dtype=bool)
+    for field, limit in limits.items():
+        feasible &= (np.asarray(result.columns[field]) <= limit).reshape(shape)
+    # any feasible setting in the orthant at least as deep, wide and large as each point
+    reach = feasible.copy()
+    for axis in range(3):
+        reach = np.flip(np.logical_or.accumulate(np.flip(reach, axis), axis=axis), axis)
+    front = feasible.copy()
+    for axis in range(3):
+        beyond = np.zeros(shape, dtype=bool)
+        index = [slice(None)] * 3
+        index[axis] = slice(0, -1)
+        source = [slice(None)] * 3
+        source[axis] = slice(1, None)
+        beyond[tuple(index)] = reach[tuple(source)]
+        front &= ~beyond
+    rows = []
+    for flat in np.flatnonzero(front.ravel()):
+        d, a, r = np.unravel_index(flat, shape)
+        row: dict[str, Any] = {}
+        if depths is not None:
+            row["depth"] = float(depths[d])
+        row["alpha"], row["resolution"] = float(alphas[a]), int(resolutions[r])
+        for field in FIELDS:
+            row[field] = int(result.columns[field][flat])
+        rows.append(row)
+    rows.sort(key=lambda row: (-row["madds"], -row["alpha"], -row["resolution"]))
+    return Front(result.model, dict(limits), tuple(alphas), tuple(resolutions),
+                 tuple(depths) if depths is not None else None, int(feasible.sum()), tuple(rows))
+
+
+def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops: Any = None,
+        max_memory_access: Any = None, max_peak_memory: Any = None, alphas: "Sequence[float] | None" = None,
+        resolutions: "Sequence[int] | None" = None, depths: "Sequence[float] | None" = None,
+        options: Mapping[str, Any] | None = None, batch: int = 1, convention: str = "costmodel",
+        dtype: str = "float32") -> Any:
+    """The front of ``model`` under the limits given (numbers, or strings with units: ``"150M"``, ``"2MB"``) as a
+    pandas DataFrame: one row per setting that meets every limit and that no other such setting dominates (at
+    least as wide, large and deep), with every exact total, largest mult-adds first.
+
+        >>> costmodel.fit("mobilenet_v1", max_madds="150M")          # doctest: +SKIP"""
+    given = {"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
+             "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory}
+    limits = {field: parse_quantity(given[name], kind, name) for name, field, kind in LIMITS
+              if given[name] is not None}
+    return search(model, limits, alphas, resolutions, depths, options=options, batch=batch, convention=convention,
+                  dtype=dtype).frame()

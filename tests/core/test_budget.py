@@ -1,0 +1,115 @@
+"""``costmodel fit``: the front equals a brute-force search over the grid with ``analyze`` at every point; units;
+the command line; the Python API."""
+import json
+
+import pytest
+
+import costmodel
+from costmodel.budget import parse_quantity, search
+from costmodel.errors import CostModelError
+
+from helpers import run
+
+
+def brute_force(model, limits, alphas, resolutions, depths=(1.0,), **options):
+    """Every point analyzed on its own; the front by the definition: meets every limit, and no other point that
+    meets them has a depth, an alpha and a resolution each at least as large."""
+    points = {}
+    for depth in depths:
+        for alpha in alphas:
+            for resolution in resolutions:
+                totals = costmodel.analyze(model, alpha=alpha, resolution=resolution, depth=depth, **options).totals
+                points[(depth, alpha, resolution)] = totals
+    feasible = {key for key, totals in points.items() if all(totals[f] <= limit for f, limit in limits.items())}
+    front = {key for key in feasible
+             if not any(other != key and all(o >= k for o, k in zip(other, key)) for other in feasible)}
+    return points, feasible, front
+
+
+@pytest.mark.parametrize("model, limits, alphas, resolutions, depths", [
+    ("mobilenet_v2", {"madds": 150_000_000}, [0.3 + 0.1 * i for i in range(12)], list(range(96, 257, 16)), [1.0]),
+    ("shufflenet_v2", {"madds": 100_000_000, "params": 2_000_000}, [0.5, 1.0, 1.5, 2.0], list(range(96, 321, 32)),
+     None),
+    ("mobilenet_v1", {"madds": 200_000_000, "peak_activation_bytes": 2_000_000, "params": 3_000_000},
+     [0.25, 0.5, 0.75, 1.0, 1.25], list(range(96, 289, 32)), [1.0]),
+    ("efficientnet_b0", {"flops": 600_000_000}, [0.5, 0.7, 0.9, 1.1], [128, 160, 192, 224], [1.0, 1.2, 1.4]),
+])
+def test_the_front_is_the_brute_force_front(model, limits, alphas, resolutions, depths):
+    alphas = [round(alpha, 10) for alpha in alphas]
+    found = search(model, limits, alphas, resolutions, depths)
+    # depths None: the model's default depth grid, 1 to 2 by 0.1
+    assert (found.depths is None) == (depths is None and model != "shufflenet_v2")
+    points, feasible, front = brute_force(model, limits, alphas, resolutions, found.depths or (1.0,))
+    assert found.feasible == len(feasible) and 0 < len(front) < len(feasible)
+    keys = {(row.get("depth", 1.0), row["alpha"], row["resolution"]) for row in found.rows}
+    assert keys == front
+    for row in found.rows:
+        totals = points[(row.get("depth", 1.0), row["alpha"], row["resolution"])]
+        assert all(row[field] == totals[field] for field in totals if field in row)
+        assert all(row[field] <= limit for field, limit in limits.items())
+    madds = [row["madds"] for row in found.rows]
+    assert madds == sorted(madds, reverse=True)
+
+
+def test_a_model_without_a_width_multiplier_searches_resolution_only():
+    front = search("resnet50", {"madds": 2_000_000_000}, depths=[1.0])
+    assert front.alphas == (1.0,) and len(front.rows) == 1
+    # the front is the largest resolution that fits: resnet50's mult-adds grow as the square of the side
+    best = front.rows[0]["resolution"]
+    assert costmodel.analyze("resnet50", resolution=best).totals["madds"] <= 2_000_000_000
+    assert costmodel.analyze("resnet50", resolution=best + 8).totals["madds"] > 2_000_000_000
+
+
+@pytest.mark.parametrize("text, kind, value", [
+    ("150M", "count", 150_000_000), ("2.5k", "count", 2_500), ("1G", "count", 10**9), ("300", "count", 300),
+    ("1e6", "count", 10**6), ("2MB", "bytes", 2_000_000), ("512kB", "bytes", 512_000), ("1MiB", "bytes", 2**20),
+    ("20ms", "time", 20.0), ("0.5s", "time", 500.0), ("1.5", "count", 1),
+])
+def test_quantities_with_units(text, kind, value):
+    assert parse_quantity(text, kind, "--limit") == value
+
+
+@pytest.mark.parametrize("text, kind", [("150X", "count"), ("abc", "count"), ("2MB", "count"), ("-5M", "count"),
+                                        ("0", "bytes"), ("20", "time"), ("", "count")])
+def test_a_quantity_that_cannot_be_read_is_one_line(text, kind):
+    with pytest.raises(CostModelError) as raised:
+        parse_quantity(text, kind, "--max-madds")
+    assert "--max-madds" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_fit_on_the_command_line(tmp_path, capsys):
+    status, out, err = run(["fit", "mobilenet_v2", "--max-madds", "150M", "--alpha", "0.5:1.4:0.1",
+                            "--resolution", "96:224:32", "--depth", "1", "--format", "json"], capsys)
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["limits"] == {"madds": 150_000_000} and document["points"] == 10 * 5
+    assert all(row["depth"] == 1.0 for row in document["front"])
+    brute = brute_force("mobilenet_v2", {"madds": 150_000_000}, document["grid"]["alpha"], [96, 128, 160, 192, 224])
+    assert {(row["depth"], row["alpha"], row["resolution"]) for row in document["front"]} == brute[2]
+    csv = tmp_path / "front.csv"
+    status, _, err = run(["fit", "mobilenet_v2", "--max-madds", "150M", "--alpha", "0.5:1.4:0.1",
+                          "--resolution", "96:224:32", "-o", str(csv)], capsys)
+    assert status == 0 and csv.read_text().splitlines()[0] == \
+        "depth,alpha,resolution,params,madds,flops,memory_access_bytes,peak_activation_bytes"
+    status, out, err = run(["fit", "mobilenet_v2", "--max-madds", "150M", "--resolution", "96:224:32"], capsys)
+    assert status == 0 and "settings on the front" in out
+
+
+def test_no_setting_fits_is_status_1_and_bad_input_status_2(capsys):
+    status, _, err = run(["fit", "mobilenet_v2", "--max-madds", "1M"], capsys)
+    assert status == 1 and "no setting of the grid meets mult-adds <= 1.00M" in err
+    for argv, message in ((["fit", "mobilenet_v2"], "fit needs at least one limit"),
+                          (["fit", "mobilenet_v2", "--max-madds", "lots"], "--max-madds must be a number"),
+                          (["fit", "nonet", "--max-madds", "1M"], "unknown model")):
+        status, _, err = run(argv, capsys)
+        assert status == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_fit_in_python_returns_the_front_as_a_dataframe():
+    frame = costmodel.fit("mobilenet_v1", max_madds="150M", max_peak_memory="3MB", depths=[1.0],
+                          alphas=[0.25, 0.5, 0.75, 1.0], resolutions=[128, 160, 192, 224])
+    assert list(frame.columns) == ["depth", "alpha", "resolution", "params", "madds", "flops",
+                                   "memory_access_bytes", "peak_activation_bytes"]
+    assert (frame["madds"] <= 150_000_000).all() and (frame["peak_activation_bytes"] <= 3_000_000).all()
+    # MobileNetV1 Table 7's 0.5 MobileNet-224 is 150M mult-adds (149.5M exact): it fits and nothing larger does
+    assert ((frame["alpha"] == 0.5) & (frame["resolution"] == 224)).any()
