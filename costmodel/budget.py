@@ -79,13 +79,16 @@ class Front:
     depths: "tuple[float, ...] | None"
     feasible: int                      # settings of the grid that meet every limit
     rows: tuple[dict[str, Any], ...]   # the front
+    max_latency_ms: float | None = None
+    profile: str = ""                  # the device profile's name, with a latency limit
 
     @property
     def points(self) -> int:
         return len(self.alphas) * len(self.resolutions) * len(self.depths or (1,))
 
     def columns(self) -> tuple[str, ...]:
-        return (("depth",) if self.depths is not None else ()) + ("alpha", "resolution") + FIELDS
+        return ((("depth",) if self.depths is not None else ()) + ("alpha", "resolution") + FIELDS +
+                (("latency_ms",) if self.max_latency_ms is not None else ()))
 
     def frame(self) -> Any:
         """The front as a pandas DataFrame, one row per setting."""
@@ -94,8 +97,11 @@ class Front:
         return pandas.DataFrame(list(self.rows), columns=list(self.columns()))
 
     def describe_limits(self) -> str:
-        names = {field: metric for metric in total_metrics() for field in (metric.field,)}
-        return ", ".join(f"{names[field].label} <= {names[field].human(limit)}" for field, limit in self.limits.items())
+        names = {metric.field: metric for metric in total_metrics()}
+        parts = [f"{names[field].label} <= {names[field].human(limit)}" for field, limit in self.limits.items()]
+        if self.max_latency_ms is not None:
+            parts.append(f"predicted latency on {self.profile} <= {self.max_latency_ms:g} ms")
+        return ", ".join(parts)
 
     def text(self) -> str:
         grid = " x ".join(_counted(len(values), noun) for values, noun in
@@ -118,7 +124,11 @@ class Front:
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "limits": dict(self.limits), "grid": {
+        limits: dict[str, Any] = dict(self.limits)
+        if self.max_latency_ms is not None:
+            limits["latency_ms"] = self.max_latency_ms
+            limits["profile"] = self.profile
+        return {"model": self.model, "limits": limits, "grid": {
             "alpha": list(self.alphas), "resolution": list(self.resolutions),
             "depth": list(self.depths) if self.depths is not None else None},
             "points": self.points, "feasible": self.feasible, "front": [dict(row) for row in self.rows]}
@@ -131,6 +141,8 @@ def _counted(count: int, noun: str) -> str:
 def _cell(name: str, value: Any) -> str:
     if name in ("alpha", "depth"):
         return f"{value:g}"
+    if name == "latency_ms":
+        return f"{value:.2f}"
     return str(value) if name == "resolution" else grouped(value)
 
 
@@ -167,16 +179,20 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
 def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | None" = None,
            resolutions: "Sequence[int] | None" = None, depths: "Sequence[float] | None" = None, *,
            options: Mapping[str, Any] | None = None, batch: int = 1, convention: str = "costmodel",
-           dtype: str = "float32") -> Front:
+           dtype: str = "float32", max_latency_ms: float | None = None, profile: Any = None) -> Front:
     """The front of ``model`` under ``limits`` ({field: most allowed}, fields of ``costmodel table``'s totals)
-    over the grid (``default_grid`` for what is not given)."""
+    and, with a device ``profile`` (``latency.Profile``), ``max_latency_ms`` of predicted latency, over the grid
+    (``default_grid`` for what is not given)."""
     import numpy as np
 
     from .sweep import sweep
 
-    if not limits:
+    if (max_latency_ms is None) != (profile is None):
+        raise CostModelError("a latency limit needs a device profile and a profile needs a latency limit: give "
+                             "--max-latency with --device PROFILE (costmodel calibrate writes one)")
+    if not limits and max_latency_ms is None:
         raise CostModelError("fit needs at least one limit (--max-madds, --max-params, --max-flops, "
-                             "--max-memory-access, --max-peak-memory)")
+                             "--max-memory-access, --max-peak-memory, --max-latency)")
     unknown = sorted(set(limits) - set(FIELDS))
     if unknown:
         raise CostModelError(f"unknown limit {unknown[0]!r}; limits are on {', '.join(FIELDS)}")
@@ -193,6 +209,11 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     feasible = np.ones(shape, dtype=bool)
     for field, limit in limits.items():
         feasible &= (np.asarray(result.columns[field]) <= limit).reshape(shape)
+    latency = None
+    if profile is not None:
+        latency = _LatencyLimit(model, alphas, resolutions, depths, profile,
+                                dict(options=options, batch=batch, dtype=dtype))
+        feasible &= latency.within(feasible, max_latency_ms)
     # any feasible setting in the orthant at least as deep, wide and large as each point
     reach = feasible.copy()
     for axis in range(3):
@@ -215,25 +236,76 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
         row["alpha"], row["resolution"] = float(alphas[a]), int(resolutions[r])
         for field in FIELDS:
             row[field] = int(result.columns[field][flat])
+        if latency is not None:
+            row["latency_ms"] = latency.milliseconds(d, a, r)
         rows.append(row)
     rows.sort(key=lambda row: (-row["madds"], -row["alpha"], -row["resolution"]))
     return Front(result.model, dict(limits), tuple(alphas), tuple(resolutions),
-                 tuple(depths) if depths is not None else None, int(feasible.sum()), tuple(rows))
+                 tuple(depths) if depths is not None else None, int(feasible.sum()), tuple(rows),
+                 max_latency_ms, profile.name if profile is not None else "")
+
+
+class _LatencyLimit:
+    """The predicted latency of grid settings, as ``table --device`` gives it (``Profile.layer_ms`` of an analysis
+    in the profile's view), each analyzed once."""
+
+    def __init__(self, model: Any, alphas: Sequence[float], resolutions: Sequence[int],
+                 depths: "Sequence[float] | None", profile: Any, arguments: Mapping[str, Any]):
+        self.model, self.alphas, self.resolutions, self.depths = model, alphas, resolutions, depths or (1.0,)
+        self.profile, self.arguments = profile, arguments
+        self.known: dict[tuple[int, int, int], float] = {}
+
+    def milliseconds(self, d: int, a: int, r: int) -> float:
+        from .analysis import analyze
+
+        key = (int(d), int(a), int(r))
+        if key not in self.known:
+            result = analyze(self.model, alpha=self.alphas[a], resolution=self.resolutions[r], depth=self.depths[d],
+                             fused=self.profile.view == "fused", **self.arguments)
+            self.known[key] = sum(self.profile.layer_ms(result))
+        return self.known[key]
+
+    def within(self, feasible: Any, limit_ms: float) -> Any:
+        """Which settings of ``feasible`` (the count limits met) predict at most ``limit_ms``. Every count grows
+        with the resolution and a profile's terms are non-negative, so at each (depth, alpha) they are the
+        resolutions up to a largest one, found by bisection: about log2(resolutions) analyses per (depth, alpha)."""
+        import numpy as np
+
+        within = np.zeros(feasible.shape, dtype=bool)
+        for d in range(feasible.shape[0]):
+            for a in range(feasible.shape[1]):
+                allowed = np.flatnonzero(feasible[d, a])      # a prefix: the counts grow with the resolution
+                low, high = 0, len(allowed)
+                while low < high:                              # the first resolution over the limit
+                    middle = (low + high) // 2
+                    if self.milliseconds(d, a, int(allowed[middle])) <= limit_ms:
+                        low = middle + 1
+                    else:
+                        high = middle
+                within[d, a, allowed[:low]] = True
+        return within
 
 
 def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops: Any = None,
         max_memory_access: Any = None, max_peak_memory: Any = None, alphas: "Sequence[float] | None" = None,
         resolutions: "Sequence[int] | None" = None, depths: "Sequence[float] | None" = None,
         options: Mapping[str, Any] | None = None, batch: int = 1, convention: str = "costmodel",
-        dtype: str = "float32") -> Any:
-    """The front of ``model`` under the limits given (numbers, or strings with units: ``"150M"``, ``"2MB"``) as a
-    pandas DataFrame: one row per setting that meets every limit and that no other such setting dominates (at
-    least as wide, large and deep), with every exact total, largest mult-adds first.
+        dtype: str = "float32", max_latency: Any = None, device: Any = None) -> Any:
+    """The front of ``model`` under the limits given (numbers, or strings with units: ``"150M"``, ``"2MB"``;
+    ``max_latency`` such as ``"20ms"`` with ``device``, a profile file or ``latency.Profile``) as a pandas DataFrame:
+    one row per setting that meets every limit and that no other such setting dominates (at least as wide, large
+    and deep), with every exact total, largest mult-adds first.
 
         >>> costmodel.fit("mobilenet_v1", max_madds="150M")          # doctest: +SKIP"""
     given = {"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
              "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory}
     limits = {field: parse_quantity(given[name], kind, name) for name, field, kind in LIMITS
               if given[name] is not None}
+    profile = device
+    if isinstance(device, str):
+        from .latency import load_profile
+
+        profile = load_profile(device)
+    latency = parse_quantity(max_latency, "time", "max_latency") if max_latency is not None else None
     return search(model, limits, alphas, resolutions, depths, options=options, batch=batch, convention=convention,
-                  dtype=dtype).frame()
+                  dtype=dtype, max_latency_ms=latency, profile=profile).frame()

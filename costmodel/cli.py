@@ -324,6 +324,10 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
 @click.option("--max-flops", default=None, metavar="N", help="Most FLOPs under --convention (300M).")
 @click.option("--max-memory-access", default=None, metavar="BYTES", help="Most memory access (kB, MB, GB: 50MB).")
 @click.option("--max-peak-memory", default=None, metavar="BYTES", help="Most peak activation memory (1MB).")
+@click.option("--max-latency", default=None, metavar="TIME",
+              help="Most predicted latency (ms, s, us: 20ms), with --device.")
+@click.option("--device", "profile_path", default=None, metavar="PROFILE",
+              help="A device profile (costmodel calibrate) that predicts the latency --max-latency limits.")
 @click.option("--alpha", "alpha_range", default=None, metavar="START:STOP:STEP",
               help="Width multipliers searched (default 0.25:1.5:0.05, or the model's own widths).")
 @click.option("--resolution", "resolution_range", default=None, metavar="START:STOP:STEP",
@@ -335,7 +339,8 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
               help="Output format (default: text, or by the -o file's extension).")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the front to FILE (.csv or .json).")
 def fit_command(model: str, max_params: str | None, max_madds: str | None, max_flops: str | None,
-                max_memory_access: str | None, max_peak_memory: str | None, alpha_range: str | None,
+                max_memory_access: str | None, max_peak_memory: str | None, max_latency: str | None,
+                profile_path: str | None, alpha_range: str | None,
                 resolution_range: str | None, depth_range: str | None, batch: int, convention: str, dtype: str,
                 options: Sequence[str], input_size: str | None, strict: bool, fmt: str | None,
                 output: str | None) -> None:
@@ -349,6 +354,12 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
              "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory}
     limits = {field: parse_quantity(given[name], kind, "--" + name.replace("_", "-")) for name, field, kind in LIMITS
               if given[name] is not None}
+    profile = None
+    if profile_path is not None:
+        from .latency import load_profile
+
+        profile = load_profile(profile_path)
+    latency = parse_quantity(max_latency, "time", "--max-latency") if max_latency is not None else None
     if fmt is None:
         suffix = (output or "").rsplit(".", 1)[-1].lower()
         fmt = suffix if output and suffix in ("csv", "json") else "text"
@@ -357,7 +368,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                    parse_range(resolution_range, "resolution", integer=True) if resolution_range else None,
                    parse_range(depth_range, "depth", integer=False) if depth_range else None,
                    options=_parse_options(options, input_size, strict), batch=batch, convention=convention,
-                   dtype=dtype)
+                   dtype=dtype, max_latency_ms=latency, profile=profile)
     text = {"text": front.text, "csv": front.csv,
             "json": lambda: json.dumps(front.to_dict(), indent=2) + "\n"}[fmt]()
     _emit(text, output)

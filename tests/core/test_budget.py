@@ -113,3 +113,41 @@ def test_fit_in_python_returns_the_front_as_a_dataframe():
     assert (frame["madds"] <= 150_000_000).all() and (frame["peak_activation_bytes"] <= 3_000_000).all()
     # MobileNetV1 Table 7's 0.5 MobileNet-224 is 150M mult-adds (149.5M exact): it fits and nothing larger does
     assert ((frame["alpha"] == 0.5) & (frame["resolution"] == 224)).any()
+
+
+def toy_profile():
+    from costmodel.latency import KernelModel, Profile
+
+    return Profile("toy", "made up", "unfused", 1, {
+        "conv": KernelModel(10.0, 2.0, 0.0), "pointwise": KernelModel(1.0, 4.0, 0.5),
+        "depthwise.3x3": KernelModel(0.0, 0.0, 3.0), "default": KernelModel(0.5, 0.0, 1.0)})
+
+
+def test_a_latency_limit_gives_the_brute_force_front():
+    profile = toy_profile()
+    alphas, resolutions = [0.35, 0.5, 0.75, 1.0, 1.3], list(range(96, 257, 32))
+    found = search("mobilenet_v2", {"params": 3_000_000}, alphas, resolutions, [1.0], max_latency_ms=1.0,
+                   profile=profile)
+    # by brute force: every setting analyzed and priced as table --device prices it
+    latency = {(1.0, a, r): sum(profile.layer_ms(costmodel.analyze("mobilenet_v2", alpha=a, resolution=r)))
+               for a in alphas for r in resolutions}
+    points, feasible, _ = brute_force("mobilenet_v2", {"params": 3_000_000}, alphas, resolutions)
+    feasible = {key for key in feasible if latency[key] <= 1.0}
+    front = {key for key in feasible if not any(o != key and all(x >= y for x, y in zip(o, key)) for o in feasible)}
+    assert found.feasible == len(feasible) and 0 < len(front) < len(feasible)
+    assert {(row["depth"], row["alpha"], row["resolution"]) for row in found.rows} == front
+    for row in found.rows:
+        assert row["latency_ms"] == pytest.approx(latency[(row["depth"], row["alpha"], row["resolution"])])
+
+
+def test_a_latency_limit_needs_a_profile_on_the_command_line(tmp_path, capsys):
+    status, _, err = run(["fit", "mobilenet_v2", "--max-latency", "20ms"], capsys)
+    assert status == 2 and "give --max-latency with --device PROFILE" in err
+    path = tmp_path / "toy.toml"
+    path.write_text(toy_profile().to_toml())
+    status, out, err = run(["fit", "mobilenet_v2", "--max-latency", "1ms", "--device", str(path), "--depth", "1",
+                            "--alpha", "0.35:1.0:0.05", "--format", "json"], capsys)
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["limits"] == {"latency_ms": 1.0, "profile": "toy"}
+    assert all(row["latency_ms"] <= 1.0 for row in document["front"])
