@@ -87,8 +87,10 @@ class Front:
         return len(self.alphas) * len(self.resolutions) * len(self.depths or (1,))
 
     def columns(self) -> tuple[str, ...]:
+        published = ("published_top1", "published_setting", "published_source") \
+            if any("published_top1" in row for row in self.rows) else ()
         return ((("depth",) if self.depths is not None else ()) + ("alpha", "resolution") + FIELDS +
-                (("latency_ms",) if self.max_latency_ms is not None else ()))
+                (("latency_ms",) if self.max_latency_ms is not None else ()) + published)
 
     def frame(self) -> Any:
         """The front as a pandas DataFrame, one row per setting."""
@@ -109,18 +111,23 @@ class Front:
                           if values is not None)
         lines = [f"{self.model}: {len(self.rows)} settings on the front; {self.feasible:,} of the {self.points:,} "
                  f"settings of the grid ({grid}) meet {self.describe_limits()}", ""]
-        table = Table(self.columns(), align=("r",) * len(self.columns()))
+        shown = tuple(name for name in self.columns() if name != "published_source")
+        table = Table(shown, align=tuple("l" if name == "published_setting" else "r" for name in shown))
         for row in self.rows:
-            table.add(*(_cell(name, row[name]) for name in self.columns()))
+            table.add(*(_cell(name, row.get(name)) for name in shown))
         lines.append(table.text().rstrip("\n"))
         lines.append("")
         lines.append("front: no other setting that meets the limits is at least as wide, at least as large an input "
                      "and at least as deep; largest mult-adds first")
+        sources = sorted({row["published_source"] for row in self.rows if row.get("published_source")})
+        if sources:
+            lines.append("published_top1: the ImageNet top-1 accuracy published for the setting named beside it (the "
+                         "same setting, or the nearest published one: not interpolated), from " + "; ".join(sources))
         return "\n".join(lines) + "\n"
 
     def csv(self) -> str:
         lines = [",".join(self.columns())]
-        lines += [",".join(_csv_cell(row[name]) for name in self.columns()) for row in self.rows]
+        lines += [",".join(_csv_cell(row.get(name, "")) for name in self.columns()) for row in self.rows]
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,6 +146,12 @@ def _counted(count: int, noun: str) -> str:
 
 
 def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if name == "published_top1":
+        return f"{value:g}%"
+    if name == "published_setting":
+        return str(value)
     if name in ("alpha", "depth"):
         return f"{value:g}"
     if name == "latency_ms":
@@ -147,6 +160,8 @@ def _cell(name: str, value: Any) -> str:
 
 
 def _csv_cell(value: Any) -> str:
+    if isinstance(value, str) and any(mark in value for mark in ',"\n'):
+        return '"' + value.replace('"', '""') + '"'
     return repr(value) if isinstance(value, float) else str(value)
 
 
@@ -238,11 +253,38 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
             row[field] = int(result.columns[field][flat])
         if latency is not None:
             row["latency_ms"] = latency.milliseconds(d, a, r)
+        if isinstance(model, str):
+            row.update(nearest_published(model, options, row))
         rows.append(row)
     rows.sort(key=lambda row: (-row["madds"], -row["alpha"], -row["resolution"]))
     return Front(result.model, dict(limits), tuple(alphas), tuple(resolutions),
                  tuple(depths) if depths is not None else None, int(feasible.sum()), tuple(rows),
                  max_latency_ms, profile.name if profile is not None else "")
+
+
+def nearest_published(model: str, options: Mapping[str, Any] | None, row: Mapping[str, Any]) -> "dict[str, Any]":
+    """The published accuracy of the published setting of ``model`` (same options) nearest to ``row``'s, by the
+    sum of |log| ratios of alpha, resolution and depth: {"published_top1", "published_setting", "published_source"}
+    (empty where the model has none). Never interpolated: the figure is the nearest setting's own, and
+    ``published_setting`` says which setting that is."""
+    from .published import published_points
+
+    candidates = [point for point in published_points()
+                  if point.model == model and dict(point.options) == dict(options or {})]
+    if not candidates:
+        return {}
+
+    def distance(point: Any) -> float:
+        return (abs(math.log(row["alpha"] / point.alpha)) +
+                abs(math.log(row["resolution"] / (point.resolution or 224))) +
+                abs(math.log(row.get("depth", 1.0) / point.depth)))
+
+    point = min(candidates, key=distance)
+    setting = f"alpha={point.alpha:g}, {point.resolution or 224}" + \
+        (f", depth={point.depth:g}" if point.depth != 1.0 else "")
+    same = distance(point) < 1e-12
+    return {"published_top1": point.top1, "published_setting": ("the same setting: " if same else "nearest: ") +
+            f"{point.label} ({setting})", "published_source": point.source}
 
 
 class _LatencyLimit:

@@ -59,7 +59,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     """Everything the side-by-side comparison shows; ``fused``: each network's fused inference view; with a
     calibrated ``profile``, each network's predicted latency."""
     from .devices import load_device
-    from .published import published_points
+    from ..published import published_points
 
     if len(specs) < 2:
         raise CostModelError("compare needs at least two networks")
@@ -98,7 +98,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     background_accuracy, background_params, highlight_accuracy, highlight_params, unpublished = [], [], [], [], []
     published = {point.key: point for point in published_points()}
     for point in published.values():
-        totals = analyze(point.model, alpha=point.alpha, resolution=point.resolution,
+        totals = analyze(point.model, alpha=point.alpha, resolution=point.resolution, depth=point.depth,
                          options=dict(point.options)).totals
         background_accuracy.append((totals["madds"], point.top1, point.label))
         background_params.append((totals["madds"], totals["params"] / 1e6, point.label))

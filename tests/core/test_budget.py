@@ -90,7 +90,8 @@ def test_fit_on_the_command_line(tmp_path, capsys):
     status, _, err = run(["fit", "mobilenet_v2", "--max-madds", "150M", "--alpha", "0.5:1.4:0.1",
                           "--resolution", "96:224:32", "-o", str(csv)], capsys)
     assert status == 0 and csv.read_text().splitlines()[0] == \
-        "depth,alpha,resolution,params,madds,flops,memory_access_bytes,peak_activation_bytes"
+        "depth,alpha,resolution,params,madds,flops,memory_access_bytes,peak_activation_bytes,published_top1," \
+        "published_setting,published_source"
     status, out, err = run(["fit", "mobilenet_v2", "--max-madds", "150M", "--resolution", "96:224:32"], capsys)
     assert status == 0 and "settings on the front" in out
 
@@ -109,7 +110,8 @@ def test_fit_in_python_returns_the_front_as_a_dataframe():
     frame = costmodel.fit("mobilenet_v1", max_madds="150M", max_peak_memory="3MB", depths=[1.0],
                           alphas=[0.25, 0.5, 0.75, 1.0], resolutions=[128, 160, 192, 224])
     assert list(frame.columns) == ["depth", "alpha", "resolution", "params", "madds", "flops",
-                                   "memory_access_bytes", "peak_activation_bytes"]
+                                   "memory_access_bytes", "peak_activation_bytes", "published_top1",
+                                   "published_setting", "published_source"]
     assert (frame["madds"] <= 150_000_000).all() and (frame["peak_activation_bytes"] <= 3_000_000).all()
     # MobileNetV1 Table 7's 0.5 MobileNet-224 is 150M mult-adds (149.5M exact): it fits and nothing larger does
     assert ((frame["alpha"] == 0.5) & (frame["resolution"] == 224)).any()
@@ -151,3 +153,22 @@ def test_a_latency_limit_needs_a_profile_on_the_command_line(tmp_path, capsys):
     document = json.loads(out)
     assert document["limits"] == {"latency_ms": 1.0, "profile": "toy"}
     assert all(row["latency_ms"] <= 1.0 for row in document["front"])
+
+
+def test_the_front_names_the_published_accuracy_of_the_nearest_published_setting():
+    front = search("mobilenet_v1", {"madds": 150_000_000}, [0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224], [1.0])
+    rows = {(row["alpha"], row["resolution"]): row for row in front.rows}
+    # MobileNetV1 Table 6: 0.5 MobileNet-224, 63.7%: published for this very setting
+    assert rows[(0.5, 224)]["published_top1"] == 63.7
+    assert rows[(0.5, 224)]["published_setting"] == "the same setting: 0.5 MobileNet-224 (alpha=0.5, 224)"
+    # 0.75 at 128 is not published: nearest by |log| ratios is 1.0 MobileNet-128 (0.29 away; 0.75-224 is 0.56)
+    assert rows[(0.75, 128)]["published_top1"] == 64.4
+    assert rows[(0.75, 128)]["published_setting"].startswith("nearest: 1.0 MobileNet-128")
+    assert "not interpolated" in front.text()
+    # EfficientNet-B2 is B0 at width 1.1, depth 1.2, 260 pixels (the reference code's efficientnet_params)
+    b2 = search("efficientnet_b0", {"madds": 1_100_000_000}, [1.1], [260], [1.2]).rows[0]
+    assert b2["published_top1"] == 80.1 and b2["published_setting"].startswith("the same setting: EfficientNet-B2")
+    assert costmodel.analyze("efficientnet_b0", alpha=1.1, depth=1.2, resolution=260).totals["madds"] == \
+        costmodel.analyze("efficientnet_b2").totals["madds"] == b2["madds"]
+    # a model with no published accuracies has no such columns
+    assert "published_top1" not in search("resnet50", {"madds": 4_500_000_000}, depths=[1.0]).columns()

@@ -1,9 +1,11 @@
-"""Published ImageNet top-1 accuracies of zoo settings, from the papers' tables in ``costmodel/data/papers/``.
+"""Published ImageNet top-1 accuracies of zoo settings, from the papers' tables in ``costmodel/data/papers/``: the
+comparison pages place them, and ``fit`` sets the nearest beside each setting of its front.
 
 Each point names the zoo setting that the table's row describes, so the comparison plots place it at costmodel's
 exact mult-adds and parameters (not at the printed ones). Where two tables give the same setting, the first source
-below wins: the MobileNetV1 paper, the MobileNetV2 paper's Table 4, the MobileNetV3 paper's Table 3, then the
-reference checkpoint table.
+below wins: the MobileNetV1 paper, the MobileNetV2 paper's Table 4, the MobileNetV3 paper's Table 3, the
+reference checkpoint table, then the EfficientNet paper's Table 2 (B0-B3 as widths, depths and resolutions of
+B0).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..papers import load
+from .papers import load
 
 _MOBILENET = re.compile(r"^(?P<alpha>[0-9.]+) MobileNet(-(?P<resolution>[0-9]+))?$")
 _V1_OTHERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -38,6 +40,11 @@ _V3_TABLE_3 = {
 }
 
 
+# the reference code's (width, depth, resolution) of each EfficientNet (efficientnet_params)
+_EFFICIENTNET = {"EfficientNet-B0": (1.0, 1.0, 224), "EfficientNet-B1": (1.0, 1.1, 240),
+                 "EfficientNet-B2": (1.1, 1.2, 260), "EfficientNet-B3": (1.2, 1.4, 300)}
+
+
 @dataclass(frozen=True)
 class PublishedPoint:
     """A published top-1 accuracy and the zoo setting it belongs to."""
@@ -49,10 +56,12 @@ class PublishedPoint:
     top1: float
     source: str
     options: tuple[tuple[str, Any], ...] = field(default=())
+    depth: float = 1.0
 
     @property
     def key(self) -> tuple:
-        return (self.model, self.alpha, self.resolution or 224, self.options)
+        return (self.model, self.alpha, self.resolution or 224, self.options) + \
+            ((self.depth,) if self.depth != 1.0 else ())
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +93,14 @@ def published_points() -> tuple[PublishedPoint, ...]:
             continue
         points.append(PublishedPoint(f"V2 {row['alpha']}-{row['resolution']}", "mobilenet_v2", float(row["alpha"]),
                                      int(row["resolution"]), float(row["top1_pct"]), "TF-slim checkpoint table"))
+    # EfficientNet B0-B3 (Table 2, the v5 text) as the width, depth and resolution of efficientnet_b0
+    for row in load("new_networks_published.csv").rows:
+        scaled = _EFFICIENTNET.get(row["model"])
+        if scaled and row["arxiv"].startswith("1905.11946 (v5"):
+            alpha, depth, resolution = scaled
+            points.append(PublishedPoint(row["model"], "efficientnet_b0", alpha, resolution,
+                                         float(row["imagenet_top1_pct"]), "EfficientNet paper, Table 2 (v5)",
+                                         depth=depth))
     unique: dict[tuple, PublishedPoint] = {}
     for point in points:
         unique.setdefault(point.key, point)
