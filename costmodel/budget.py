@@ -351,3 +351,21 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
     latency = parse_quantity(max_latency, "time", "max_latency") if max_latency is not None else None
     return search(model, limits, alphas, resolutions, depths, options=options, batch=batch, convention=convention,
                   dtype=dtype, max_latency_ms=latency, profile=profile).frame()
+
+
+def front_plot(fronts: Sequence[Front], options: Mapping[str, Any] | None = None, path: "str | None" = None) -> str:
+    """Every front on one chart (``plots.front_chart``) with each model's published accuracies at their exact
+    mult-adds; a PNG at ``path`` when given. Imports matplotlib."""
+    from .analysis import analyze
+    from .published import published_points
+    from .report.plots import front_chart
+
+    families = []
+    for front in fronts:
+        published = [(analyze(p.model, alpha=p.alpha, resolution=p.resolution, depth=p.depth,
+                              options=dict(p.options)).totals["madds"], p.top1, p.label)
+                     for p in published_points() if p.model == front.model and not p.options]
+        rows = [(row["madds"], row.get("published_top1"),
+                 str(row.get("published_setting", "")).startswith("the same")) for row in front.rows]
+        families.append((front.model, published, rows))
+    return front_chart(families, fronts[0].limits.get("madds"), path)

@@ -335,6 +335,10 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
 @click.option("--depth", "depth_range", default=None, metavar="START:STOP:STEP",
               help="Depth multipliers searched, for a model with repeated stages (default 1:2:0.1).")
 @_grid_counting_options
+@click.option("--compare", "others", multiple=True, metavar="MODEL",
+              help="Another model whose front under the same limits is set beside (repeatable).")
+@click.option("--plot", "plot_path", default=None, metavar="FILE.png",
+              help="Draw every front against the published accuracies, as a PNG (imports matplotlib).")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default=None,
               help="Output format (default: text, or by the -o file's extension).")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the front to FILE (.csv or .json).")
@@ -342,8 +346,8 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                 max_memory_access: str | None, max_peak_memory: str | None, max_latency: str | None,
                 profile_path: str | None, alpha_range: str | None,
                 resolution_range: str | None, depth_range: str | None, batch: int, convention: str, dtype: str,
-                options: Sequence[str], input_size: str | None, strict: bool, fmt: str | None,
-                output: str | None) -> None:
+                options: Sequence[str], input_size: str | None, strict: bool, others: Sequence[str],
+                plot_path: str | None, fmt: str | None, output: str | None) -> None:
     """The settings of MODEL that meet every limit and are maximal (no other setting that meets them is at least as
     wide, as large an input and as deep): the front a designer chooses from, with exact costs, largest first.
     Exit status 1 when no setting of the grid meets the limits."""
@@ -363,17 +367,37 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     if fmt is None:
         suffix = (output or "").rsplit(".", 1)[-1].lower()
         fmt = suffix if output and suffix in ("csv", "json") else "text"
-    front = search(model, limits,
-                   parse_range(alpha_range, "alpha", integer=False) if alpha_range else None,
-                   parse_range(resolution_range, "resolution", integer=True) if resolution_range else None,
-                   parse_range(depth_range, "depth", integer=False) if depth_range else None,
-                   options=_parse_options(options, input_size, strict), batch=batch, convention=convention,
-                   dtype=dtype, max_latency_ms=latency, profile=profile)
-    text = {"text": front.text, "csv": front.csv,
-            "json": lambda: json.dumps(front.to_dict(), indent=2) + "\n"}[fmt]()
+    if plot_path is not None and not plot_path.lower().endswith(".png"):
+        raise CostModelError(f"--plot writes a PNG: name a .png file, got {plot_path!r}")
+    if others and fmt == "csv":
+        raise CostModelError("--compare prints several fronts: use --format text or json, not csv")
+    grid = (parse_range(alpha_range, "alpha", integer=False) if alpha_range else None,
+            parse_range(resolution_range, "resolution", integer=True) if resolution_range else None,
+            parse_range(depth_range, "depth", integer=False) if depth_range else None)
+    fronts = [search(name, limits, *grid, options=_parse_options(options, input_size, strict) if name == model
+                     else None, batch=batch, convention=convention, dtype=dtype, max_latency_ms=latency,
+                     profile=profile) for name in (model, *others)]
+    if fmt == "json":
+        document = fronts[0].to_dict() if not others else {"fronts": [front.to_dict() for front in fronts]}
+        text = json.dumps(document, indent=2) + "\n"
+    elif fmt == "csv":
+        text = fronts[0].csv()
+    else:
+        text = "\n".join(front.text() for front in fronts)
+    if plot_path is not None:
+        import io
+
+        from .budget import front_plot
+
+        png = io.BytesIO()
+        front_plot(fronts, path=png)
+        write_atomic(plot_path, png.getvalue())
+        click.echo(f"costmodel: wrote {plot_path}", err=True)
     _emit(text, output)
-    if not front.rows:
-        click.echo(f"costmodel: no setting of the grid meets {front.describe_limits()}", err=True)
+    empty = [front for front in fronts if not front.rows]
+    for front in empty:
+        click.echo(f"costmodel: no setting of the {front.model} grid meets {front.describe_limits()}", err=True)
+    if empty:
         sys.exit(1)
 
 

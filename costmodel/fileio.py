@@ -13,6 +13,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .errors import CostModelError
 
@@ -35,7 +36,7 @@ def remove_temporaries() -> None:
         _TEMPORARIES.discard(name)
 
 
-def _write_through(target: str, text: str, mode: int) -> None:
+def _write_through(target: str, text: "str | bytes", mode: int) -> None:
     """Write ``text`` to a device or a FIFO as it is (it cannot be replaced)."""
     flags = os.O_WRONLY | (os.O_NONBLOCK if stat.S_ISFIFO(mode) else 0)
     try:
@@ -47,18 +48,25 @@ def _write_through(target: str, text: str, mode: int) -> None:
     try:
         if stat.S_ISFIFO(mode):
             os.set_blocking(descriptor, True)
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+        with _open(descriptor, text) as stream:
             stream.write(text)
     except OSError as error:
         raise CostModelError(f"cannot write {target!r}: {error.strerror}") from None
+
+
+def _open(descriptor: int, text: "str | bytes") -> Any:
+    """A stream on ``descriptor`` for ``text``: binary for bytes, UTF-8 for a string."""
+    if isinstance(text, bytes):
+        return os.fdopen(descriptor, "wb")
+    return os.fdopen(descriptor, "w", encoding="utf-8", newline="")
 
 
 def _read_only(mode: int) -> bool:
     return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
-def write_atomic(path: "str | Path", text: str, make_parents: bool = False) -> None:
-    """Write ``text`` (UTF-8) to ``path``: atomically for a regular file (new or existing), through for a device
+def write_atomic(path: "str | Path", text: "str | bytes", make_parents: bool = False) -> None:
+    """Write ``text`` (a string, as UTF-8; or bytes, as they are) to ``path``: atomically for a regular file (new or existing), through for a device
     or a read FIFO. A missing directory is an error naming it, unless ``make_parents``."""
     given = str(path)
     try:
@@ -93,7 +101,7 @@ def write_atomic(path: "str | Path", text: str, make_parents: bool = False) -> N
         raise CostModelError(f"cannot write in {str(directory)!r}: {error.strerror}") from None
     _TEMPORARIES.add(temporary)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with _open(handle, text) as stream:
             stream.write(text)
         if status is None:
             os.chmod(temporary, 0o666 & ~_umask())     # mkstemp makes 0600; a new file gets the usual mode

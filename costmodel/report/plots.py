@@ -260,3 +260,40 @@ def separate_tick_labels(figure: plt.Figure, axis: Any) -> None:
         boxes = [label.get_window_extent(renderer) for label in axis.get_xticklabels()]
         if not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]):
             return
+
+
+def front_chart(families: Sequence[tuple[str, Sequence[tuple[float, float, str]], Sequence[tuple[float, Any, bool]]]],
+                max_madds: "float | None", path: "str | None" = None) -> str:
+    """The MobileNetV1 paper's Figure 4 for budgets: each family's published accuracies against its exact
+    mult-adds (log scale), joined in order of cost, and its front under the budget: a filled marker where a front
+    setting is itself published, an open one at the nearest published setting's accuracy otherwise (a reading, not
+    that setting's accuracy). ``families``: (name, published [(madds, top1, label)], front [(madds, nearest top1 or
+    None, same setting)]). Writes a PNG to ``path`` when given; returns the SVG."""
+    figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN * 1.6, 4.8))
+    colors = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
+    for index, (name, published, front) in enumerate(families):
+        color = colors[index % len(colors)]
+        if published:
+            ordered = sorted(published)
+            axis.plot([p[0] for p in ordered], [p[1] for p in ordered], color=color, linewidth=1, alpha=0.6,
+                      marker=".", label=f"{name}: published")
+        same = [(m, top1) for m, top1, exact in front if top1 is not None and exact]
+        nearest = [(m, top1) for m, top1, exact in front if top1 is not None and not exact]
+        if same:
+            axis.scatter([m for m, _ in same], [t for _, t in same], s=40, color=color, zorder=3,
+                         label=f"{name}: front, published setting")
+        if nearest:
+            axis.scatter([m for m, _ in nearest], [t for _, t in nearest], s=40, facecolors="none",
+                         edgecolors=color, zorder=3, label=f"{name}: front, nearest published")
+        unknown = [m for m, top1, _ in front if top1 is None]
+        if unknown:
+            axis.plot([], [], " ", label=f"{name}: {len(unknown)} front setting(s), no published accuracy")
+    if max_madds:
+        axis.axvline(max_madds, color="#999999", linestyle="--", linewidth=1, label="budget")
+    _plain_log(axis.xaxis)
+    axis.set_xlabel("mult-adds (exact, log scale)")
+    axis.set_ylabel("published ImageNet top-1 (%)")
+    _legend(axis, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if path is not None:
+        figure.savefig(path, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+    return _svg(figure)

@@ -98,7 +98,7 @@ def test_fit_on_the_command_line(tmp_path, capsys):
 
 def test_no_setting_fits_is_status_1_and_bad_input_status_2(capsys):
     status, _, err = run(["fit", "mobilenet_v2", "--max-madds", "1M"], capsys)
-    assert status == 1 and "no setting of the grid meets mult-adds <= 1.00M" in err
+    assert status == 1 and "no setting of the mobilenet_v2 grid meets mult-adds <= 1.00M" in err
     for argv, message in ((["fit", "mobilenet_v2"], "fit needs at least one limit"),
                           (["fit", "mobilenet_v2", "--max-madds", "lots"], "--max-madds must be a number"),
                           (["fit", "nonet", "--max-madds", "1M"], "unknown model")):
@@ -172,3 +172,24 @@ def test_the_front_names_the_published_accuracy_of_the_nearest_published_setting
         costmodel.analyze("efficientnet_b2").totals["madds"] == b2["madds"]
     # a model with no published accuracies has no such columns
     assert "published_top1" not in search("resnet50", {"madds": 4_500_000_000}, depths=[1.0]).columns()
+
+
+def test_compare_sets_several_fronts_side_by_side_and_plots_them(tmp_path, capsys):
+    status, out, err = run(["fit", "mobilenet_v1", "--max-madds", "300M", "--depth", "1", "--alpha", "0.25:1:0.25",
+                            "--compare", "mobilenet_v2", "--format", "json"], capsys)
+    assert status == 0, err
+    fronts = json.loads(out)["fronts"]
+    assert [front["model"] for front in fronts] == ["mobilenet_v1", "mobilenet_v2"]
+    alone = search("mobilenet_v2", {"madds": 300_000_000}, [0.25, 0.5, 0.75, 1.0], None, [1.0])
+    assert [row["madds"] for row in fronts[1]["front"]] == [row["madds"] for row in alone.rows]
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "front.png"
+    status, _, err = run(["fit", "mobilenet_v1", "--max-madds", "300M", "--depth", "1", "--compare", "mobilenet_v2",
+                          "--plot", str(png)], capsys)
+    assert status == 0, err
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    for argv, message in ((["--plot", str(tmp_path / "front.svg")], "--plot writes a PNG"),
+                          (["--compare", "mobilenet_v2", "--format", "csv"], "use --format text or json")):
+        status, _, err = run(["fit", "mobilenet_v1", "--max-madds", "300M", *argv], capsys)
+        assert status == 2 and message in err
+    assert not (tmp_path / "front.svg").exists()
