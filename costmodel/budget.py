@@ -106,12 +106,8 @@ class Front:
         return ", ".join(parts)
 
     def text(self) -> str:
-        grid = " x ".join(_counted(len(values), noun) for values, noun in
-                          ((self.depths, "depth"), (self.alphas, "alpha"), (self.resolutions, "resolution"))
-                          if values is not None)
-        lines = [f"{self.model}: {len(self.rows)} settings on the front; {self.feasible:,} of the {self.points:,} "
-                 f"settings of the grid ({grid}) meet {self.describe_limits()}", ""]
-        shown = tuple(name for name in self.columns() if name != "published_source")
+        lines = [self.summary(), ""]
+        shown = self.shown_columns()
         table = Table(shown, align=tuple("l" if name == "published_setting" else "r" for name in shown))
         for row in self.rows:
             table.add(*(_cell(name, row.get(name)) for name in shown))
@@ -124,6 +120,17 @@ class Front:
             lines.append("published_top1: the ImageNet top-1 accuracy published for the setting named beside it (the "
                          "same setting, or the nearest published one: not interpolated), from " + "; ".join(sources))
         return "\n".join(lines) + "\n"
+
+    def summary(self) -> str:
+        """The first line of ``text``: how many settings are on the front and how many meet the limits."""
+        grid = " x ".join(_counted(len(values), noun) for values, noun in
+                          ((self.depths, "depth"), (self.alphas, "alpha"), (self.resolutions, "resolution"))
+                          if values is not None)
+        return (f"{self.model}: {len(self.rows)} settings on the front; {self.feasible:,} of the {self.points:,} "
+                f"settings of the grid ({grid}) meet {self.describe_limits()}")
+
+    def shown_columns(self) -> tuple[str, ...]:
+        return tuple(name for name in self.columns() if name != "published_source")
 
     def csv(self) -> str:
         lines = [",".join(self.columns())]
@@ -369,3 +376,19 @@ def front_plot(fronts: Sequence[Front], options: Mapping[str, Any] | None = None
                  str(row.get("published_setting", "")).startswith("the same")) for row in front.rows]
         families.append((front.model, published, rows))
     return front_chart(families, fronts[0].limits.get("madds"), path)
+
+
+def fronts_page(fronts: Sequence[Front]) -> str:
+    """The fronts as a self-contained HTML page: the chart of ``front_plot`` and each front's table."""
+    from .report.html import render_page
+
+    tables = []
+    for front in fronts:
+        columns = front.shown_columns()
+        tables.append({"model": front.model, "summary": front.summary(), "columns": columns,
+                       "setting_column": columns.index("published_setting") if "published_setting" in columns
+                       else -1,
+                       "rows": [[_cell(name, row.get(name)) for name in columns] for row in front.rows]})
+    return render_page("fit.html", {"title": "costmodel fit: " + ", ".join(front.model for front in fronts),
+                                    "limits": fronts[0].describe_limits(), "chart": front_plot(fronts),
+                                    "fronts": tables})

@@ -339,9 +339,10 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
               help="Another model whose front under the same limits is set beside (repeatable).")
 @click.option("--plot", "plot_path", default=None, metavar="FILE.png",
               help="Draw every front against the published accuracies, as a PNG (imports matplotlib).")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "html"]), default=None,
               help="Output format (default: text, or by the -o file's extension).")
-@click.option("-o", "--output", default=None, metavar="FILE", help="Write the front to FILE (.csv or .json).")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write the front to FILE (.csv, .json, or .html: a page with the plot and every front).")
 def fit_command(model: str, max_params: str | None, max_madds: str | None, max_flops: str | None,
                 max_memory_access: str | None, max_peak_memory: str | None, max_latency: str | None,
                 profile_path: str | None, alpha_range: str | None,
@@ -366,7 +367,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     latency = parse_quantity(max_latency, "time", "--max-latency") if max_latency is not None else None
     if fmt is None:
         suffix = (output or "").rsplit(".", 1)[-1].lower()
-        fmt = suffix if output and suffix in ("csv", "json") else "text"
+        fmt = suffix if output and suffix in ("csv", "json", "html") else "text"
     if plot_path is not None and not plot_path.lower().endswith(".png"):
         raise CostModelError(f"--plot writes a PNG: name a .png file, got {plot_path!r}")
     if others and fmt == "csv":
@@ -382,6 +383,10 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
         text = json.dumps(document, indent=2) + "\n"
     elif fmt == "csv":
         text = fronts[0].csv()
+    elif fmt == "html":
+        from .budget import fronts_page
+
+        text = fronts_page(fronts)
     else:
         text = "\n".join(front.text() for front in fronts)
     if plot_path is not None:

@@ -4,8 +4,8 @@ comparison pages place them, and ``fit`` sets the nearest beside each setting of
 Each point names the zoo setting that the table's row describes, so the comparison plots place it at costmodel's
 exact mult-adds and parameters (not at the printed ones). Where two tables give the same setting, the first source
 below wins: the MobileNetV1 paper, the MobileNetV2 paper's Table 4, the MobileNetV3 paper's Table 3, the
-reference checkpoint table, then the EfficientNet paper's Table 2 (B0-B3 as widths, depths and resolutions of
-B0).
+reference checkpoint table, the EfficientNet paper's Table 2 (B0-B3 as widths, depths and resolutions of B0), then
+MobileViT's.
 """
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ _V3_TABLE_3 = {
 }
 
 
+_MOBILEVIT = {"MobileViT-XXS (README)": "mobilevit_xxs", "MobileViT-XS": "mobilevit_xs", "MobileViT-S": "mobilevit_s"}
 # the reference code's (width, depth, resolution) of each EfficientNet (efficientnet_params)
 _EFFICIENTNET = {"EfficientNet-B0": (1.0, 1.0, 224), "EfficientNet-B1": (1.0, 1.1, 240),
                  "EfficientNet-B2": (1.1, 1.2, 260), "EfficientNet-B3": (1.2, 1.4, 300)}
@@ -101,6 +102,12 @@ def published_points() -> tuple[PublishedPoint, ...]:
             points.append(PublishedPoint(row["model"], "efficientnet_b0", alpha, resolution,
                                          float(row["imagenet_top1_pct"]), "EfficientNet paper, Table 2 (v5)",
                                          depth=depth))
+    # MobileViT: the paper's XS and S figures, XXS from the authors' README (the paper prints no XXS accuracy)
+    for row in load("new_networks_published.csv").rows:
+        model = _MOBILEVIT.get(row["model"])
+        if model and row["imagenet_top1_pct"]:
+            points.append(PublishedPoint(row["model"], model, 1.0, int(row["resolution"]),
+                                         float(row["imagenet_top1_pct"]), f"{row['paper']}, {row['table']}"))
     unique: dict[tuple, PublishedPoint] = {}
     for point in points:
         unique.setdefault(point.key, point)

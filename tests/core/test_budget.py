@@ -193,3 +193,23 @@ def test_compare_sets_several_fronts_side_by_side_and_plots_them(tmp_path, capsy
         status, _, err = run(["fit", "mobilenet_v1", "--max-madds", "300M", *argv], capsys)
         assert status == 2 and message in err
     assert not (tmp_path / "front.svg").exists()
+
+
+def test_the_fit_page_holds_the_chart_and_every_front(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    page = tmp_path / "fit.html"
+    status, _, err = run(["fit", "mobilenet_v1", "--max-madds", "300M", "--depth", "1", "--alpha", "0.25:1:0.25",
+                          "--compare", "mobilenet_v2", "-o", str(page)], capsys)
+    assert status == 0, err
+    html = page.read_text()
+    assert html.count("<svg") == 1 and "<h2>mobilenet_v1</h2>" in html and "<h2>mobilenet_v2</h2>" in html
+    front = search("mobilenet_v1", {"madds": 300_000_000}, [0.25, 0.5, 0.75, 1.0], None, [1.0])
+    assert front.summary().replace("<", "&lt;") in html and f"{front.rows[0]['madds']:,}" in html
+    assert "http://" not in html.replace("http://www.w3.org", "")          # self-contained
+
+
+def test_mobilevit_fronts_name_the_published_accuracy():
+    front = search("mobilevit_xs", {"madds": 1_000_000_000}, resolutions=[192, 224, 256], depths=[1.0])
+    # MobileViT-XS: 74.8% at 224 (the paper's Table 3); 256 costs more than 1G mult-adds here
+    row = next(row for row in front.rows if row["resolution"] == 224)
+    assert row["published_top1"] == 74.8 and row["published_setting"].startswith("the same setting: MobileViT-XS")
