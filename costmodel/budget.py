@@ -89,7 +89,7 @@ class Front:
     def columns(self) -> tuple[str, ...]:
         published = ("published_top1", "published_setting", "published_source") \
             if any("published_top1" in row for row in self.rows) else ()
-        return ((("depth",) if self.depths is not None else ()) + ("alpha", "resolution") + FIELDS +
+        return (("depth", "alpha", "resolution") + FIELDS +
                 (("latency_ms",) if self.max_latency_ms is not None else ()) + published)
 
     def frame(self) -> Any:
@@ -252,9 +252,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     rows = []
     for flat in np.flatnonzero(front.ravel()):
         d, a, r = np.unravel_index(flat, shape)
-        row: dict[str, Any] = {}
-        if depths is not None:
-            row["depth"] = float(depths[d])
+        row: dict[str, Any] = {"depth": float(depths[d]) if depths is not None else 1.0}
         row["alpha"], row["resolution"] = float(alphas[a]), int(resolutions[r])
         for field in FIELDS:
             row[field] = int(result.columns[field][flat])
