@@ -14,6 +14,7 @@ takes a few array operations whatever the grid's size.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -81,6 +82,14 @@ class Front:
     rows: tuple[dict[str, Any], ...]   # the front
     max_latency_ms: float | None = None
     profile: str = ""                  # the device profile's name, with a latency limit
+    least: Mapping[str, int] = dataclasses.field(default_factory=dict)    # each limited total's least on the grid
+
+    def shortfall(self) -> str:
+        """Why nothing fits, for a front with no rows: each limit with the least the grid reaches."""
+        names = {metric.field: metric for metric in total_metrics()}
+        over = [f"the least {names[field].label} on the grid is {names[field].human(value)}"
+                for field, value in self.least.items() if value > self.limits[field]]
+        return "; ".join(over) or "no setting meets all the limits at once"
 
     @property
     def points(self) -> int:
@@ -231,6 +240,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     feasible = np.ones(shape, dtype=bool)
     for field, limit in limits.items():
         feasible &= (np.asarray(result.columns[field]) <= limit).reshape(shape)
+    least = {field: int(np.asarray(result.columns[field]).min()) for field in limits}
     latency = None
     if profile is not None:
         latency = _LatencyLimit(model, alphas, resolutions, depths, profile,
@@ -264,7 +274,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     rows.sort(key=lambda row: (-row["madds"], -row["alpha"], -row["resolution"]))
     return Front(result.model, dict(limits), tuple(alphas), tuple(resolutions),
                  tuple(depths) if depths is not None else None, int(feasible.sum()), tuple(rows),
-                 max_latency_ms, profile.name if profile is not None else "")
+                 max_latency_ms, profile.name if profile is not None else "", least)
 
 
 def nearest_published(model: str, options: Mapping[str, Any] | None, row: Mapping[str, Any]) -> "dict[str, Any]":
@@ -272,10 +282,10 @@ def nearest_published(model: str, options: Mapping[str, Any] | None, row: Mappin
     sum of |log| ratios of alpha, resolution and depth: {"published_top1", "published_setting", "published_source"}
     (empty where the model has none). Never interpolated: the figure is the nearest setting's own, and
     ``published_setting`` says which setting that is."""
-    from .published import published_points
+    from .published import published_points, typed_option
 
-    candidates = [point for point in published_points()
-                  if point.model == model and dict(point.options) == dict(options or {})]
+    typed = {name: typed_option(model, name, value) for name, value in (options or {}).items()}
+    candidates = [point for point in published_points() if point.model == model and dict(point.options) == typed]
     if not candidates:
         return {}
 

@@ -401,7 +401,8 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     _emit(text, output)
     empty = [front for front in fronts if not front.rows]
     for front in empty:
-        click.echo(f"costmodel: no setting of the {front.model} grid meets {front.describe_limits()}", err=True)
+        click.echo(f"costmodel: no setting of the {front.model} grid meets {front.describe_limits()} "
+                   f"({front.shortfall()})", err=True)
     if empty:
         sys.exit(1)
 

@@ -11,7 +11,6 @@ from ..formatting import grouped
 from ..metrics import summed_metrics, total_metrics
 from ..ops import kind_titles
 from ..views import input_text
-from ..zoo import MODELS
 from . import plots
 from .devices import Device
 from .page import depth_text
@@ -59,7 +58,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     """Everything the side-by-side comparison shows; ``fused``: each network's fused inference view; with a
     calibrated ``profile``, each network's predicted latency."""
     from .devices import load_device
-    from ..published import published_points
+    from ..published import published_points, typed_option
 
     if len(specs) < 2:
         raise CostModelError("compare needs at least two networks")
@@ -105,7 +104,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     for n in networks:
         result = n["result"]
         key = (n["model"], result.alpha, result.resolution[0],
-               tuple((k, _coerce(n["model"], k, v)) for k, v in n["options"].items()))
+               tuple((k, typed_option(n["model"], k, v)) for k, v in n["options"].items()))
         highlight_params.append((result.totals["madds"], result.totals["params"] / 1e6, n["label"]))
         if key in published:
             highlight_accuracy.append((result.totals["madds"], published[key].top1, n["label"]))
@@ -130,12 +129,3 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
         "published_sources": sorted({point.source for point in published.values()}),
         "convention": CONVENTIONS["costmodel"].summary,
     }
-
-
-def _coerce(model: str, name: str, value: Any) -> Any:
-    """A compare option's string value as the model option's type, for matching published settings."""
-    entry = MODELS.get(model)
-    for option in entry.options if entry else ():
-        if option.name == name:
-            return option.parse(model, value)
-    return value

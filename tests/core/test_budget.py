@@ -99,6 +99,9 @@ def test_fit_on_the_command_line(tmp_path, capsys):
 def test_no_setting_fits_is_status_1_and_bad_input_status_2(capsys):
     status, _, err = run(["fit", "mobilenet_v2", "--max-madds", "1M"], capsys)
     assert status == 1 and "no setting of the mobilenet_v2 grid meets mult-adds <= 1.00M" in err
+    # the least the grid reaches: alpha 0.25 at 96 x 96
+    least = costmodel.analyze("mobilenet_v2", alpha=0.25, resolution=96).totals["madds"]
+    assert f"(the least mult-adds on the grid is {least / 1e6:.2f}M)" in err
     for argv, message in ((["fit", "mobilenet_v2"], "fit needs at least one limit"),
                           (["fit", "mobilenet_v2", "--max-madds", "lots"], "--max-madds must be a number"),
                           (["fit", "nonet", "--max-madds", "1M"], "unknown model")):
@@ -213,3 +216,12 @@ def test_mobilevit_fronts_name_the_published_accuracy():
     # MobileViT-XS: 74.8% at 224 (the paper's Table 3); 256 costs more than 1G mult-adds here
     row = next(row for row in front.rows if row["resolution"] == 224)
     assert row["published_top1"] == 74.8 and row["published_setting"].startswith("the same setting: MobileViT-XS")
+
+
+def test_a_model_option_typed_on_the_command_line_finds_its_published_setting(capsys):
+    # ShuffleNet 1.5x with g = 3 is published in the MobileNetV2 paper's Table 4 (71.5%); "-O groups=3" is a string
+    status, out, err = run(["fit", "shufflenet_v1", "-O", "groups=3", "--max-madds", "300M", "--depth", "1",
+                            "--alpha", "1.5", "--resolution", "224", "--format", "json"], capsys)
+    assert status == 0, err
+    row = json.loads(out)["front"][0]
+    assert row["published_top1"] == 71.5 and row["published_setting"].startswith("the same setting")
