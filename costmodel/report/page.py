@@ -47,6 +47,7 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
     result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype, batch=batch,
                      depth=depth)
     inference = fused_view(result)          # what the review and the advice read
+    reviewed = review(inference)
     shown = inference if fused else result
     measured = None
     if measure:
@@ -70,8 +71,8 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         "roofline": roofline(shown, device),
         "predicted": predicted(result, profile, measured) if profile is not None else None,
         "bottlenecks": bottlenecks(result, profile),
-        "recommendations": recommendations(inference),
-        "review": review(inference),
+        "recommendations": recommendations(inference, reviewed),
+        "review": reviewed,
         "fvcore": fvcore_section(result, alpha, rho, resolution, batch, model, options) if cross_check else
         {"available": False, "note": "the fvcore cross-check was not requested."},
     }

@@ -36,12 +36,14 @@ def bottlenecks(result: Analysis, profile: Any = None, top: int = TOP) -> dict[s
     return lists
 
 
-def recommendations(result: Analysis) -> list[dict[str, str]]:
-    """Every flagged finding of the review as a change to make, ranked by the memory access it would save (its
-    share of the fused network's); findings whose saving the counts cannot say (G3) come last."""
+def recommendations(result: Analysis, reviewed: "dict[str, Any] | None" = None) -> list[dict[str, str]]:
+    """Every flagged finding of the review (``reviewed``, ``review.review`` of ``result``, made here when not
+    given) as a change to make, ranked by the memory access it would save (its share of the fused network's);
+    findings whose saving the counts cannot say (G3) come last."""
     fused = fused_view(result)
     total = fused.totals["memory_access"]
-    flagged = [finding for section in review(fused).values() for finding in section["findings"] if finding.flagged]
+    sections = reviewed if reviewed is not None else review(fused)
+    flagged = [finding for section in sections.values() for finding in section["findings"] if finding.flagged]
     return [{"layer": finding.layer, "guideline": finding.guideline, "advice": finding.advice,
              "saving": f"{grouped(finding.cost)} elements ({percent(finding.cost / total)} of the network's)"
              if finding.cost else "-"}
