@@ -1,10 +1,11 @@
 """Predicted latency from a calibrated device profile (``costmodel calibrate``; ``table --device PROFILE``).
 
-A profile holds, per layer kind, a linear model of a kernel's latency fitted on measured kernels of varied shapes:
+A profile holds, per layer kind and per variant of a kind whose cost the counts do not tell apart
+(``kernel_key``), a linear model of a kernel's latency fitted on measured kernels of varied shapes:
 
     latency (us) = overhead_us + us_per_mmadd * madds / 10^6 + us_per_mb * memory access bytes / 10^6
 
-(``default`` for a kind the profile has not measured). The terms are what the hardware pays for: a fixed cost per
+(a layer takes its key's model, else its kind's, else ``default``). The terms are what the hardware pays for: a fixed cost per
 kernel launch, arithmetic, and traffic; a kind's coefficients say which dominates it (a depthwise convolution's
 traffic, a pointwise one's arithmetic). A network's predicted latency is the sum over its layers, in the view the
 profile was measured in (``view``: torch's eager CPU runs every node, "unfused"; an engine that fuses, "fused").
