@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 from ..fileio import write_atomic
 from .compare import compare_context
 from .page import report_context
-from .devices import load_target
+from ..devices import load_target
 from .html import render_page
 
 

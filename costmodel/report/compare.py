@@ -12,7 +12,7 @@ from ..metrics import summed_metrics, total_metrics
 from ..ops import kind_titles
 from ..views import input_text
 from . import plots
-from .devices import Device
+from ..devices import Device
 from .page import depth_text
 from .sections.kinds import kind_rows
 from .sections.latency import predicted, roofline
@@ -57,7 +57,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
                     profile: Any = None, fused: bool = False) -> dict[str, Any]:
     """Everything the side-by-side comparison shows; ``fused``: each network's fused inference view; with a
     calibrated ``profile``, each network's predicted latency."""
-    from .devices import load_device
+    from ..devices import load_device
     from ..published import published_points, typed_option
 
     if len(specs) < 2:

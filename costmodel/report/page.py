@@ -12,7 +12,7 @@ from ..conventions import CONVENTIONS
 from ..errors import CostModelError
 from ..latency import Profile
 from ..views import input_text
-from .devices import Device
+from ..devices import Device
 from .sections.advice import bottlenecks, recommendations
 from .sections.crosscheck import fvcore_section
 from .sections.kinds import kinds_section
@@ -36,7 +36,7 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
     the fused inference view (the review and the advice read it always). With a calibrated ``profile``, the
     predicted latency per layer and in total; with ``measure`` too, the model timed on this CPU beside it
     (``bench``; needs torch)."""
-    from .devices import load_device
+    from ..devices import load_device
 
     device = device or load_device()
     if measure and profile is None:

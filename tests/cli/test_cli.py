@@ -155,6 +155,19 @@ def test_python_dash_m_and_a_clean_start():
     assert "HEAVY []" in result.stdout
 
 
+def test_reproduce_and_fit_without_html_or_a_plot_import_no_plotting():
+    """The counted reproductions (the latency page's roofline among them) and fit's text need neither matplotlib
+    nor jinja2."""
+    probe = ("import sys\n"
+             "from costmodel.reproduce import reproductions\n"
+             "from costmodel.budget import search\n"
+             "reproductions('mobilenet_v1')\n"
+             "search('mobilenet_v1', {'madds': 150_000_000}, depths=[1.0]).text()\n"
+             "print('HEAVY', sorted(m for m in ('matplotlib', 'jinja2', 'torch') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in result.stdout
+
+
 def test_output_files_get_the_usual_mode(tmp_path, capsys):
     import os
     import stat

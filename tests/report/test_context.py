@@ -5,7 +5,7 @@ import costmodel
 from costmodel.errors import CostModelError
 from costmodel.report.compare import compare_context, parse_compare_spec
 from costmodel.report.page import report_context
-from costmodel.report.devices import Device, load_device, presets
+from costmodel.devices import Device, load_device, presets
 from costmodel.report.sections.review import review
 
 
@@ -201,7 +201,7 @@ def toy_profile_file(tmp_path, roofline=False):
 
 
 def test_one_device_file_carries_a_roofline_a_profile_or_both(tmp_path):
-    from costmodel.report.devices import load_target
+    from costmodel.devices import load_target
 
     preset = load_target("raspberry-pi-4")
     assert preset.device.name == "raspberry-pi-4" and preset.profile is None
@@ -212,7 +212,7 @@ def test_one_device_file_carries_a_roofline_a_profile_or_both(tmp_path):
 
 
 def test_report_and_compare_price_every_layer_with_the_profile(tmp_path):
-    from costmodel.report.devices import load_target
+    from costmodel.devices import load_target
 
     target = load_target(str(toy_profile_file(tmp_path)))
     context = report_context("mobilenet_v1", cross_check=False, device=target.device, profile=target.profile)

@@ -7,7 +7,7 @@ from typing import Any
 from ...analysis import Analysis
 from ...formatting import percent
 from .. import plots
-from ..devices import Device
+from ...devices import Device
 
 
 def roofline(result: Analysis, device: Device) -> dict[str, Any]:

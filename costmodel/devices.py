@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import CostModelError
-from ..latency import Profile, load_profile
+from .errors import CostModelError
+from .latency import Profile, load_profile
 
 DEFAULT_DEVICE = "pixel1-big-core"
 LIMITS = (1e-6, 1e9)          # GFLOP/s and GB/s a device file may state (a thousand FLOP/s to an exaFLOP/s)
