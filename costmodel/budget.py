@@ -24,10 +24,9 @@ from .errors import CostModelError
 from .formatting import Table, grouped
 from .metrics import total_metrics
 
-# the limits fit accepts: (option, field of the totals, what the value counts)
-LIMITS = (("max_params", "params", "count"), ("max_madds", "madds", "count"),
-          ("max_flops", "flops", "count"), ("max_memory_access", "memory_access_bytes", "bytes"),
-          ("max_peak_memory", "peak_activation_bytes", "bytes"))
+# the limits fit accepts, by option name: the total each limits (its unit, a count or bytes, is the metric's own)
+LIMITS = {"max_params": "params", "max_madds": "madds", "max_flops": "flops",
+          "max_memory_access": "memory_access_bytes", "max_peak_memory": "peak_activation_bytes"}
 FIELDS = tuple(metric.field for metric in total_metrics())
 DEFAULT_ALPHAS = "0.25:1.5:0.05"
 DEFAULT_DEPTHS = "1:2:0.1"
@@ -60,6 +59,14 @@ def parse_quantity(text: Any, kind: str, flag: str) -> Any:
     if not math.isfinite(scaled):
         raise CostModelError(f"{flag} must be a finite number like {example}, got {text!r}")
     return _positive(int(scaled), flag, example)
+
+
+def read_limits(given: Mapping[str, Any], flag: Any = lambda name: name) -> dict[str, int]:
+    """{total field: most allowed} of the limits given by option name (``LIMITS``; None: not given), each read by
+    ``parse_quantity`` as a count or as bytes as its metric is; ``flag`` names an option in messages."""
+    in_bytes = {metric.field: metric.in_bytes for metric in total_metrics()}
+    return {field: parse_quantity(given[name], "bytes" if in_bytes[field] else "count", flag(name))
+            for name, field in LIMITS.items() if given.get(name) is not None}
 
 
 def _positive(value: Any, flag: str, example: str) -> Any:
@@ -354,10 +361,8 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
     and deep), with every exact total, largest mult-adds first.
 
         >>> costmodel.fit("mobilenet_v1", max_madds="150M")          # doctest: +SKIP"""
-    given = {"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
-             "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory}
-    limits = {field: parse_quantity(given[name], kind, name) for name, field, kind in LIMITS
-              if given[name] is not None}
+    limits = read_limits({"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
+                          "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory})
     profile = device
     if isinstance(device, str):
         from .latency import load_profile

@@ -352,13 +352,12 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     """The settings of MODEL that meet every limit and are maximal (no other setting that meets them is at least as
     wide, as large an input and as deep): the front a designer chooses from, with exact costs, largest first.
     Exit status 1 when no setting of the grid meets the limits."""
-    from .budget import LIMITS, parse_quantity, search
+    from .budget import parse_quantity, read_limits, search
     from .sweep import parse_range
 
-    given = {"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
-             "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory}
-    limits = {field: parse_quantity(given[name], kind, "--" + name.replace("_", "-")) for name, field, kind in LIMITS
-              if given[name] is not None}
+    limits = read_limits({"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
+                          "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory},
+                         lambda name: "--" + name.replace("_", "-"))
     profile = None
     if profile_path is not None:
         from .latency import load_profile
