@@ -373,9 +373,9 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
                   dtype=dtype, max_latency_ms=latency, profile=profile).frame()
 
 
-def front_plot(fronts: Sequence[Front], options: Mapping[str, Any] | None = None, path: "str | None" = None) -> str:
+def front_plot(fronts: Sequence[Front], path: Any = None) -> str:
     """Every front on one chart (``plots.front_chart``) with each model's published accuracies at their exact
-    mult-adds; a PNG at ``path`` when given. Imports matplotlib."""
+    mult-adds; a PNG to ``path`` (a file name or a binary stream) when given. Imports matplotlib."""
     from .analysis import analyze
     from .published import published_points
     from .report.plots import front_chart

@@ -263,7 +263,7 @@ def separate_tick_labels(figure: plt.Figure, axis: Any) -> None:
 
 
 def front_chart(families: Sequence[tuple[str, Sequence[tuple[float, float, str]], Sequence[tuple[float, Any, bool]]]],
-                max_madds: "float | None", path: "str | None" = None) -> str:
+                max_madds: "float | None", path: Any = None) -> str:
     """The MobileNetV1 paper's Figure 4 for budgets: each family's published accuracies against its exact
     mult-adds (log scale), joined in order of cost, and its front under the budget: a filled marker where a front
     setting is itself published, an open one at the nearest published setting's accuracy otherwise (a reading, not
