@@ -268,7 +268,8 @@ def front_chart(families: Sequence[tuple[str, Sequence[tuple[float, float, str]]
     mult-adds (log scale), joined in order of cost, and its front under the budget: a filled marker where a front
     setting is itself published, an open one at the nearest published setting's accuracy otherwise (a reading, not
     that setting's accuracy). ``families``: (name, published [(madds, top1, label)], front [(madds, nearest top1 or
-    None, same setting)]). Writes a PNG to ``path`` when given; returns the SVG."""
+    None, same setting)]). Writes a PNG to ``path`` (a file name or a
+    binary stream) when given; returns the SVG."""
     figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN * 1.6, 4.8))
     colors = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
     for index, (name, published, front) in enumerate(families):
