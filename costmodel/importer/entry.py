@@ -2,6 +2,7 @@
 multiplier; any input size) and builds its network, here by mapping the traced module at each asked size."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -85,8 +86,10 @@ def _saved_entry(path: str, name: str, options: Mapping[str, Any], input_size: A
     """The entry of a ``.pt2`` or ``.onnx`` file, mapped at ``input_size`` (default: the file's own input)."""
     if options:
         raise CostModelError(f"{name} is a saved graph: it takes no options (got {', '.join(sorted(options))})")
-    if not Path(path).is_file():
+    if not os.path.exists(path):
         raise CostModelError(f"{shorten(path)}: no such file")
+    if not Path(path).is_file():          # read nothing from a FIFO or a device: it may never end
+        raise CostModelError(f"{shorten(path)} is not a regular file")
     if path.lower().endswith(".onnx"):
         from .onnx_graph import OnnxModel
 

@@ -133,12 +133,9 @@ class TorchModel(MappedModel):
         """The program of a ``.pt2`` file (``torch.export.save``), mapped at its own input size or at
         ``input_size``. It cannot be exported again: a size fixed in its ops (a view to 1 x 3 x 20 x 32 x 32) refuses
         another input, in one line."""
-        try:
-            with torch_export.quiet():
-                program = torch.export.load(path)
-        except Exception as error:         # a file torch cannot read as an ExportedProgram
-            raise CostModelError(f"{shorten(path)} is not a saved torch.export program: {first_line(error)}") \
-                from None
+        from .pt2_archive import read_program
+
+        program = read_program(path)
         inputs = torch_export.learned_inputs(program)
         images = [node for node in program.graph.nodes if node.op == "placeholder" and node.name not in inputs]
         if len(images) != 1 or len(images[0].meta["val"].shape) != 4:
