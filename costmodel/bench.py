@@ -121,6 +121,8 @@ def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str
         raise CostModelError(f"{what} runs torch, which is not installed: pip install torch==2.13.0 (the CPU build)")
     environment = {**os.environ, "OMP_NUM_THREADS": str(request["threads"])}
     progress = request.get("progress", False)
+    # the child ends with this process, however it ends, and a little after the time limit on its own
+    request = {**request, "parent": os.getpid(), "deadline": timeout + 10}
     try:          # the progress bar is the child's standard error, shown as it is written
         finished = subprocess.run([sys.executable, "-m", "costmodel.bench_worker"], input=json.dumps(request),
                                   stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE, text=True,

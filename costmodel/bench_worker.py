@@ -10,8 +10,11 @@ after warm-up runs.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import statistics
 import sys
+import threading
 import time
 from typing import Any
 
@@ -238,8 +241,34 @@ def microbench(request: dict[str, Any]) -> dict[str, Any]:
                                                  for samples in times]}
 
 
+def die_with_parent(parent: int, seconds: "float | None") -> None:
+    """End this process when the costmodel that started it (``parent``) ends, however it ends (a SIGKILL
+    included: Linux's parent-death signal, and a thread that watches the parent's pid where that is missing), and
+    after ``seconds`` of its own (None: no deadline), so that it never runs on as an orphan."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)         # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, TypeError):        # not Linux: the thread below alone
+        pass
+    if os.getppid() != parent:                           # the parent died before the signal was asked for
+        os._exit(1)
+    end = None if seconds is None else time.monotonic() + seconds
+
+    def watch() -> None:
+        while end is None or time.monotonic() < end:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.2)
+        os._exit(124)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def main() -> None:
     request = json.loads(sys.stdin.read())
+    if "parent" in request:
+        die_with_parent(request["parent"], request.get("deadline"))
     try:
         if request.get("calibrate"):
             answer = calibrate(request)

@@ -16,21 +16,30 @@ import click
 from . import __version__
 from .analysis import analyze
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION
-from .errors import CostModelError, shorten
-from .fileio import remove_temporaries, write_atomic
+from .errors import CostModelError, Stopped, shorten
+from .fileio import check_outputs, remove_temporaries, write_atomic
 from .formatting import Table, printable
+from .importer.user_code import DEFAULT_SECONDS, check_seconds
 from .results import DEFAULT_DTYPE, DTYPE_BYTES
 
 _FORMAT = click.Choice(["text", "csv", "json", "markdown"])
 
 
-def _parse_options(pairs: Sequence[str], input_size: str | None = None, strict: bool = False) -> dict[str, str]:
-    """``-O name=value`` pairs as a dict, with ``--input`` and ``--strict`` (an imported module's) added."""
-    options: dict[str, str] = {}
+def _parse_options(pairs: Sequence[str], input_size: str | None = None, strict: bool = False,
+                   timeout: float | None = None, model: str = "") -> dict[str, Any]:
+    """``-O name=value`` pairs as a dict, with ``--input``, ``--strict`` and, where ``model`` is an imported module
+    (whose own code runs), ``--timeout`` added."""
+    from .importer.loader import looks_like_import
+
+    options: dict[str, Any] = {}
     if input_size is not None:
         options["input"] = input_size
     if strict:
         options["strict"] = "true"
+    if timeout is not None:
+        seconds = check_seconds(timeout)
+        if looks_like_import(model):
+            options["timeout"] = seconds
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
@@ -41,21 +50,38 @@ def _parse_options(pairs: Sequence[str], input_size: str | None = None, strict: 
     return options
 
 
+def _import_options(command: Any) -> Any:
+    """--input, --strict and --timeout: what an imported module (file.py:factory, package.module:factory) takes."""
+    for decorator in reversed((
+            click.option("--input", "input_size", default=None, metavar="CxHxW",
+                         help="An imported module's input (default 3x224x224; --resolution keeps 3 channels)."),
+            click.option("--strict", is_flag=True,
+                         help="An imported call costmodel cannot count is an error, not a 0."),
+            click.option("--timeout", type=float, default=DEFAULT_SECONDS, show_default=True, metavar="SECONDS",
+                         help="Seconds an imported module's own code (its import, factory and trace) may run."))):
+        command = decorator(command)
+    return command
+
+
 class OutputError(Exception):
     """Standard output could not be written (closed, or a device that refuses: /dev/full)."""
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived: unwind (removing temporary files) and exit with 128 + the signal's number."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _on_signal(signum: int, frame: Any) -> None:
     remove_temporaries()
-    raise Terminated(signum)
+    raise Stopped(signum)
+
+
+def _outputs_first(outputs: Sequence[str | None], models: Sequence[str] = (), device: str | None = None) -> None:
+    """Before any work: refuse an output that cannot be written, that is one of the input files (a MODEL's file,
+    the file of a ``file.py:factory``, a ``--device`` file; by identity, not by spelling), or that another output
+    names too."""
+    inputs = []
+    for given in (*models, device):
+        if given:
+            head = given.split(":", 1)[0]
+            inputs += [path for path in {given, head} if os.path.exists(path)]
+    check_outputs(outputs, inputs)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -100,9 +126,7 @@ def cli() -> None:
               help="Element type for memory in bytes.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
               help="A model option (see `costmodel list`); repeatable.")
-@click.option("--input", "input_size", default=None, metavar="CxHxW",
-              help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
-@click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
+@_import_options
 @click.option("--fused", is_flag=True,
               help="The fused inference view: BatchNorm folded, activations and residual adds fused into kernels.")
 @click.option("--device", "profile_path", default=None, metavar="PROFILE",
@@ -110,11 +134,13 @@ def cli() -> None:
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 def table(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
           per_layer: bool, by_kind: bool, fmt: str, convention: str, dtype: str, options: Sequence[str],
-          input_size: str | None, strict: bool, fused: bool, profile_path: str | None, output: str | None) -> None:
+          input_size: str | None, strict: bool, timeout: float, fused: bool, profile_path: str | None,
+          output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
     --resolution."""
     from .views import render
 
+    _outputs_first([output], [model], profile_path)
     profile = None
     if profile_path is not None:
         from .latency import load_profile
@@ -123,7 +149,7 @@ def table(model: str, alpha: float, depth: float, rho: float | None, resolution:
         if fmt == "csv":
             raise CostModelError("--device adds a latency section to text, Markdown and JSON, not to CSV")
     arguments = dict(alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention, dtype=dtype,
-                     options=_parse_options(options, input_size, strict), depth=depth)
+                     options=_parse_options(options, input_size, strict, timeout, model), depth=depth)
     result = analyze(model, fused=fused, **arguments)
     text = render(result, fmt, per_layer=per_layer, by_kind=by_kind)
     if profile is not None:
@@ -154,19 +180,18 @@ def table(model: str, alpha: float, depth: float, rho: float | None, resolution:
               help="The reference: fvcore's FlopCountAnalysis or torch's FlopCounterMode.")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
-@click.option("--input", "input_size", default=None, metavar="CxHxW",
-              help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
-@click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
+@_import_options
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 def verify_command(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
                    against: str, fmt: str, options: Sequence[str], input_size: str | None, strict: bool,
-                   output: str | None) -> int:
+                   timeout: float, output: str | None) -> int:
     """Check MODEL's counts against fvcore (or FlopCounterMode) on the lowered torch module, per layer.
     Exit status 0 when everything agrees, 1 when anything differs."""
     from .verify import render_verification, verify
 
+    _outputs_first([output], [model])
     check = verify(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, against=against,
-                   options=_parse_options(options, input_size, strict), depth=depth)
+                   options=_parse_options(options, input_size, strict, timeout, model), depth=depth)
     _emit(render_verification(check, fmt), output)
     return 0 if check.agrees else 1
 
@@ -190,18 +215,17 @@ def verify_command(model: str, alpha: float, depth: float, rho: float | None, re
               help="Element type for memory in bytes.")
 @click.option("--no-fvcore", is_flag=True, help="Skip the fvcore cross-check even when torch is installed.")
 @click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
-@click.option("--input", "input_size", default=None, metavar="CxHxW",
-              help="An imported module's input (default 3x224x224; --resolution keeps 3 channels).")
-@click.option("--strict", is_flag=True, help="An imported call costmodel cannot count is an error, not a 0.")
+@_import_options
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
 def report(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
            device: str, measure: bool, fused: bool, dtype: str, no_fvcore: bool, options: Sequence[str],
-           input_size: str | None, strict: bool, output: str) -> None:
+           input_size: str | None, strict: bool, timeout: float, output: str) -> None:
     """A self-contained HTML design review of MODEL: costs, plots, roofline, guidelines, fvcore cross-check."""
+    _outputs_first([output], [model], device)
     from .report import write_report
 
     write_report(output, model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
-                 options=_parse_options(options, input_size, strict), device=device, dtype=dtype,
+                 options=_parse_options(options, input_size, strict, timeout, model), device=device, dtype=dtype,
                  cross_check=not no_fvcore, depth=depth, measure=measure, fused=fused)
     click.echo(f"costmodel: wrote {output}", err=True)
 
@@ -214,13 +238,18 @@ def report(model: str, alpha: float, depth: float, rho: float | None, resolution
                                             "fused).")
 @click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
 @click.option("--batch", type=int, default=1, show_default=True, help="Images per batch (each MODEL may set its own).")
+@click.option("--timeout", type=float, default=DEFAULT_SECONDS, show_default=True, metavar="SECONDS",
+              help="Seconds an imported module's own code (its import, factory and trace) may run.")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
-def compare(models: Sequence[str], device: str, fused: bool, dtype: str, batch: int, output: str) -> None:
+def compare(models: Sequence[str], device: str, fused: bool, dtype: str, batch: int, timeout: float,
+            output: str) -> None:
     """Several networks side by side in one HTML page; each MODEL may carry its own settings, e.g.
     mobilenet_v1:alpha=0.75 mobilenet_v2 shufflenet_v2:alpha=1.5 shufflenet_v1:alpha=2,groups=8."""
+    _outputs_first([output], models, device)
     from .report import write_comparison
 
-    write_comparison(output, list(models), device=device, dtype=dtype, batch=batch, fused=fused)
+    write_comparison(output, list(models), device=device, dtype=dtype, batch=batch, fused=fused,
+                     timeout=check_seconds(timeout))
     click.echo(f"costmodel: wrote {output}", err=True)
 
 
@@ -244,6 +273,7 @@ def bench_command(model: str, alpha: float, depth: float, rho: float | None, res
                   timeout: float, fmt: str, output: str | None) -> None:
     """Measured latency of MODEL on this machine's CPU with torch: the median and quartiles of the whole network
     and of each layer, in a child process under --timeout."""
+    _outputs_first([output], [model])
     from .bench import bench
 
     result = bench(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
@@ -262,6 +292,7 @@ def bench_command(model: str, alpha: float, depth: float, rho: float | None, res
 def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeout: float, output: str) -> None:
     """Measure kernels of every layer kind on this CPU with torch and write a device profile: per kind, latency =
     overhead + per mult-add + per byte, fitted (use it with table --device FILE)."""
+    _outputs_first([output])
     from .bench import calibrate
 
     profile = calibrate(name, threads=threads, per_kind=samples, repeats=repeats, timeout=timeout,
@@ -270,21 +301,17 @@ def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeo
 
 
 def _grid_counting_options(command: Any) -> Any:
-    """The options sweep and fit share for counting a grid: batch, convention, dtype, model options, an imported
-    module's input and --strict."""
+    """The options sweep and fit share for counting a grid: batch, convention, dtype, model options, and what an
+    imported module takes (``_import_options``)."""
     for decorator in reversed((
             click.option("--batch", type=int, default=1, show_default=True, help="Images per batch."),
             click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
                          show_default=True),
             click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True),
             click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
-                         help="A model option; repeatable."),
-            click.option("--input", "input_size", default=None, metavar="CxHxW",
-                         help="An imported module's input (default 3x224x224; --resolution keeps 3 channels)."),
-            click.option("--strict", is_flag=True,
-                         help="An imported call costmodel cannot count is an error, not a 0."))):
+                         help="A model option; repeatable."))):
         command = decorator(command)
-    return command
+    return _import_options(command)
 
 
 @cli.command(name="sweep")
@@ -301,11 +328,12 @@ def _grid_counting_options(command: Any) -> Any:
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the CSV to FILE.")
 def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None,
                   depth_range: str | None, batch: int, convention: str, dtype: str, options: Sequence[str],
-                  input_size: str | None, strict: bool, output: str | None) -> None:
+                  input_size: str | None, strict: bool, timeout: float, output: str | None) -> None:
     """Every total of MODEL at every point of a (depth x) alpha x resolution (or rho) grid, as CSV (one row per
     point)."""
     from .sweep import parse_range, parse_resolutions, sweep
 
+    _outputs_first([output], [model])
     if resolution_range is not None and rho_range is not None:
         raise CostModelError("give --resolution or --rho, not both")
     alphas = parse_range(alpha_range, "alpha", integer=False)
@@ -313,7 +341,7 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
     rhos = parse_range(rho_range, "rho", integer=False) if rho_range is not None else None
     depths = parse_range(depth_range, "depth", integer=False) if depth_range is not None else None
     result = sweep(model, alphas, resolutions, rhos=rhos, batch=batch, convention=convention, dtype=dtype,
-                   options=_parse_options(options, input_size, strict), depths=depths)
+                   options=_parse_options(options, input_size, strict, timeout, model), depths=depths)
     _emit(result.csv(), output)
 
 
@@ -347,7 +375,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                 max_memory_access: str | None, max_peak_memory: str | None, max_latency: str | None,
                 profile_path: str | None, alpha_range: str | None,
                 resolution_range: str | None, depth_range: str | None, batch: int, convention: str, dtype: str,
-                options: Sequence[str], input_size: str | None, strict: bool, others: Sequence[str],
+                options: Sequence[str], input_size: str | None, strict: bool, timeout: float, others: Sequence[str],
                 plot_path: str | None, fmt: str | None, output: str | None) -> None:
     """The settings of MODEL that meet every limit and are maximal (no other setting that meets them is at least as
     wide, as large an input and as deep): the front a designer chooses from, with exact costs, largest first.
@@ -355,6 +383,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     from .budget import parse_quantity, read_limits, search
     from .sweep import parse_range
 
+    _outputs_first([output, plot_path], [model, *others], profile_path)
     limits = read_limits({"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
                           "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory},
                          lambda name: "--" + name.replace("_", "-"))
@@ -374,9 +403,10 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     grid = (parse_range(alpha_range, "alpha", integer=False) if alpha_range else None,
             parse_range(resolution_range, "resolution", integer=True) if resolution_range else None,
             parse_range(depth_range, "depth", integer=False) if depth_range else None)
-    fronts = [search(name, limits, *grid, options=_parse_options(options, input_size, strict) if name == model
-                     else None, batch=batch, convention=convention, dtype=dtype, max_latency_ms=latency,
-                     profile=profile) for name in (model, *others)]
+    fronts = [search(name, limits, *grid, options=_parse_options(options, input_size, strict, timeout, model)
+                     if name == model else _parse_options((), timeout=timeout, model=name), batch=batch,
+                     convention=convention, dtype=dtype, max_latency_ms=latency, profile=profile)
+              for name in (model, *others)]
     if fmt == "json":
         document = fronts[0].to_dict() if not others else {"fronts": [front.to_dict() for front in fronts]}
         text = json.dumps(document, indent=2) + "\n"
@@ -515,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail("interrupted", 130)
     except OutputError as error:
         _fail(str(error), 1)
-    except Terminated as stop:
+    except Stopped as stop:
         _fail(f"terminated by {signal.Signals(stop.signum).name}", 128 + stop.signum)
     except BrokenPipeError:
         # The reader went away (``costmodel table ... | head``): stop quietly, without a traceback at exit.

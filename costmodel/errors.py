@@ -39,3 +39,12 @@ class CostModelError(ValueError):
 
 class MissingFormulaError(CostModelError):
     """An op without a registered declaration or formula: never counted as zero in silence."""
+
+
+class Stopped(BaseException):
+    """A signal stopped costmodel (SIGTERM, SIGHUP): it unwinds through any code, the user's included, to the
+    command line, which exits with 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

@@ -13,7 +13,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import CostModelError
 
@@ -65,21 +65,76 @@ def _read_only(mode: int) -> bool:
     return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
+def _status(given: str) -> "os.stat_result | None":
+    """What ``given`` is, through symlinks (what is written to); None where nothing is there yet. A directory or a
+    socket is refused."""
+    try:
+        status = os.stat(given)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise CostModelError(f"cannot write {given!r}: {error.strerror}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise CostModelError(f"output path {given!r} is a directory")
+    if stat.S_ISSOCK(status.st_mode):
+        raise CostModelError(f"output path {given!r} is a socket")
+    return status
+
+
+def _check_directory(directory: Path) -> None:
+    if not directory.is_dir():
+        raise CostModelError(f"output directory {str(directory)!r} does not exist")
+    if _read_only(directory.stat().st_mode):
+        raise CostModelError(f"output directory {str(directory)!r} is read-only")
+
+
+def check_output(path: "str | Path", inputs: "Iterable[str | Path]" = (), make_parents: bool = False) -> None:
+    """Refuse, before any work, an output ``path`` that ``write_atomic`` would refuse (a directory, a socket, a
+    read-only file or directory, a missing directory unless ``make_parents``), or that is one of the ``inputs``:
+    the same file, by device and inode, however it is spelled (a symlink, a hard link, ``./``). A device or a FIFO
+    is written through at the end, and checked then."""
+    given = str(path)
+    status = _status(given)
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        return
+    for source in inputs:
+        try:
+            other = os.stat(source)
+        except OSError:
+            continue
+        if status is not None and (other.st_dev, other.st_ino) == (status.st_dev, status.st_ino):
+            raise CostModelError(f"output file {given!r} is the input {str(source)!r}: writing it would replace "
+                                 "the input; name another output")
+    if status is not None and _read_only(status.st_mode):
+        raise CostModelError(f"output file {given!r} is read-only")
+    target = os.path.realpath(given)
+    directory = Path(target).parent
+    while make_parents and not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    _check_directory(directory)
+
+
+def check_outputs(outputs: "Iterable[str | Path | None]", inputs: "Iterable[str | Path]" = ()) -> None:
+    """``check_output`` of each of ``outputs`` (None and "-", standard output, are skipped), and no two of them the
+    same file."""
+    named = [str(path) for path in outputs if path is not None and str(path) != "-"]
+    inputs = list(inputs)
+    seen: dict[str, str] = {}
+    for given in named:
+        check_output(given, inputs)
+        real = os.path.realpath(given)
+        device = os.path.exists(real) and not stat.S_ISREG(os.stat(real).st_mode)      # /dev/null twice is fine
+        if real in seen and not device:
+            raise CostModelError(f"the outputs {seen[real]!r} and {given!r} are the same file: name two different files")
+        seen[real] = given
+
+
 def write_atomic(path: "str | Path", text: "str | bytes", make_parents: bool = False) -> None:
     """Write ``text`` (a string, as UTF-8; or bytes, as they are) to ``path``: atomically for a regular file (new or existing), through for a device
     or a read FIFO. A missing directory is an error naming it, unless ``make_parents``."""
     given = str(path)
-    try:
-        status: "os.stat_result | None" = os.stat(given)            # through symlinks: what is written to
-    except FileNotFoundError:
-        status = None
-    except OSError as error:
-        raise CostModelError(f"cannot write {given!r}: {error.strerror}") from None
+    status = _status(given)
     if status is not None and not stat.S_ISREG(status.st_mode):
-        if stat.S_ISDIR(status.st_mode):
-            raise CostModelError(f"output path {given!r} is a directory")
-        if stat.S_ISSOCK(status.st_mode):
-            raise CostModelError(f"output path {given!r} is a socket")
         _write_through(given, text, status.st_mode)       # a device or FIFO, even behind a link (/dev/stdout)
         return
     target = os.path.realpath(given) if os.path.islink(given) else given       # a symlink stays a symlink
@@ -91,10 +146,7 @@ def write_atomic(path: "str | Path", text: "str | bytes", make_parents: bool = F
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise CostModelError(f"cannot create directory {str(directory)!r}: {error.strerror}") from None
-    if not directory.is_dir():
-        raise CostModelError(f"output directory {str(directory)!r} does not exist")
-    if _read_only(directory.stat().st_mode):
-        raise CostModelError(f"output directory {str(directory)!r} is read-only")
+    _check_directory(directory)
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{Path(target).name[:64]}.", suffix=".tmp", dir=directory)
     except OSError as error:

@@ -33,8 +33,9 @@ def resolve_model(model: "str | Network", options: Mapping[str, Any] | None = No
 
         entry = imported_entry(model, options, depth)
         return entry.at(entry.model.resolution), entry
-    if options and "strict" in options:      # nothing of a zoo model or spec file is opaque
-        options = {key: value for key, value in options.items() if key != "strict"}
+    if options and ("strict" in options or "timeout" in options):   # nothing of a zoo model or spec file is
+        options = {key: value for key, value in options.items()       # opaque, or runs the user's code
+                   if key not in ("strict", "timeout")}
     if options and "input" in options:
         raise CostModelError("--input applies to an imported module (file.py:factory or package.module:factory); "
                              "a zoo model or spec file takes --resolution")

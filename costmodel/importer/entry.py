@@ -9,8 +9,10 @@ from typing import Any, Mapping
 
 from ..errors import CostModelError, shorten
 from .loader import SAVED_SUFFIXES, load_module
+from .user_code import check_seconds, running
 
 INPUT_OPTION = "input"
+TIMEOUT_OPTION = "timeout"          # seconds the user's code may run (the command line's --timeout)
 
 
 def parse_input(value: str) -> tuple[int, int, int]:
@@ -43,6 +45,7 @@ class ImportedEntry:
     classifier: bool = False
     description: str = ""
     source: str = ""
+    seconds: "float | None" = None          # the time limit of the user's code (None: none)
 
     def check_alpha(self, alpha: float) -> None:
         if alpha != 1.0:
@@ -50,8 +53,10 @@ class ImportedEntry:
                                  "(--alpha must be 1)")
 
     def at(self, size: tuple[int, int]) -> Any:
-        """The network at input size ``size``."""
-        return self.model.network(size)
+        """The network at input size ``size`` (a module captured by ``torch.export`` runs again: under the time
+        limit)."""
+        with running(self.source, self.seconds):
+            return self.model.network(size)
 
 
 _LOADED: dict[tuple, ImportedEntry] = {}
@@ -65,6 +70,8 @@ def imported_entry(model: str, options: "Mapping[str, Any] | None" = None, depth
         raise CostModelError(f"{model} is an imported module: a depth multiplier does not apply to it "
                              "(--depth must be 1)")
     strict = str(options.pop("strict", "")).lower() in ("1", "true", "yes")
+    seconds = options.pop(TIMEOUT_OPTION, None)
+    seconds = None if seconds is None else check_seconds(seconds)
     input_value = options.pop(INPUT_OPTION, None)
     input_size = parse_input(input_value) if input_value is not None else (3, 224, 224)
     key = (model, tuple(sorted((k, str(v)) for k, v in options.items())), input_size, strict)
@@ -73,12 +80,14 @@ def imported_entry(model: str, options: "Mapping[str, Any] | None" = None, depth
         if model.lower().endswith(SAVED_SUFFIXES):
             _LOADED[key] = _saved_entry(model, name, options, input_value and input_size, strict)
             return _LOADED[key]
-        module = load_module(model, options)
-        from .torch_graph import TorchModel
+        with running(model, seconds):
+            module = load_module(model, options)
+            from .torch_graph import TorchModel
 
-        traced = TorchModel(module, input_size, name=name, strict=strict)
+            traced = TorchModel(module, input_size, name=name, strict=strict)
         _LOADED[key] = ImportedEntry(name, traced, description=f"imported: {type(module).__name__}",
                                      source=model)
+    _LOADED[key].seconds = seconds
     return _LOADED[key]
 
 

@@ -79,8 +79,10 @@ def load_factory(source: str, factory: str) -> Any:
         sys.path.insert(0, directory)          # the file's own imports of its neighbours
         try:
             spec.loader.exec_module(module)
-        except Exception as error:
+        except BaseException as error:
             sys.modules.pop(name, None)
+            if not isinstance(error, Exception):       # sys.exit, a signal, a time limit: user_code.running's
+                raise
             raise CostModelError(f"{shorten(source)} fails on import: {first_line(error)}") from None
         finally:
             if directory in sys.path:

@@ -33,6 +33,7 @@ from ..ops import UnusedParameters
 from ..shapes import Shape
 from . import torch_export, torch_ops
 from .building import Builder, Learned, MappedModel, Tensor, make, tensors
+from .user_code import MAX_NESTING, nesting
 
 
 def _module_path(node: torch.fx.Node) -> str:
@@ -102,6 +103,9 @@ class TorchModel(MappedModel):
             raise CostModelError(f"input_size must be (C, H, W), three positive integers, got {input_size!r}")
         if capture not in ("auto", "fx", "export"):
             raise CostModelError(f"capture must be 'auto', 'fx' or 'export', got {capture!r}")
+        if nesting(module) > MAX_NESTING:
+            raise CostModelError(f"{name or type(module).__name__}: its modules are nested more than {MAX_NESTING} "
+                                 "deep, past what costmodel walks")
         self._setup(module, tuple(input_size), name or type(module).__name__, strict)
         self.capture = "torch.fx trace of the module"
         if capture != "export":

@@ -29,11 +29,13 @@ def write_report(path: str, model: Any, alpha: float = 1.0, rho: float | None = 
 
 
 def write_comparison(path: str, specs: Sequence[str], device: str = "pixel1-big-core",
-                     dtype: str = "float32", batch: int = 1, fused: bool = False) -> str:
-    """Render the comparison of ``specs`` (``MODEL[:key=value,...]``) and write it to ``path``; returns the HTML."""
+                     dtype: str = "float32", batch: int = 1, fused: bool = False,
+                     timeout: "float | None" = None) -> str:
+    """Render the comparison of ``specs`` (``MODEL[:key=value,...]``) and write it to ``path``; returns the HTML.
+    ``timeout``: the seconds an imported module's own code may run (None: no limit)."""
     target = load_target(device)
     page = render_page("compare.html", compare_context(specs, device=target.device, dtype=dtype, batch=batch,
-                                                        profile=target.profile, fused=fused))
+                                                        profile=target.profile, fused=fused, timeout=timeout))
     write_atomic(path, page)
     return page
 

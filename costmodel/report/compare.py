@@ -24,12 +24,12 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as (model, analyze arguments, model options).
     ``alpha``, ``rho``, ``depth``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are
     the model's options."""
-    from ..importer.loader import looks_like_import
+    from ..importer.loader import SAVED_SUFFIXES, looks_like_import
     from ..models import is_zoo_model
 
     model, _, rest = text.partition(":")
-    if looks_like_import(text) and not is_zoo_model(model):     # file.py:factory[:key=value,...]
-        factory, _, rest = rest.partition(":")
+    if looks_like_import(text) and not is_zoo_model(model) and not model.lower().endswith(SAVED_SUFFIXES):
+        factory, _, rest = rest.partition(":")                  # file.py:factory[:key=value,...]
         model = f"{model}:{factory}"
     if not model:
         raise CostModelError(f"compare: {text!r} names no model (write MODEL or MODEL:key=value,...)")
@@ -54,10 +54,12 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
 
 
 def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32", batch: int = 1,
-                    profile: Any = None, fused: bool = False) -> dict[str, Any]:
+                    profile: Any = None, fused: bool = False, timeout: "float | None" = None) -> dict[str, Any]:
     """Everything the side-by-side comparison shows; ``fused``: each network's fused inference view; with a
-    calibrated ``profile``, each network's predicted latency."""
+    calibrated ``profile``, each network's predicted latency; ``timeout``: the seconds an imported module's own code
+    may run (None: no limit)."""
     from ..devices import load_device
+    from ..importer.loader import looks_like_import
     from ..published import published_points, typed_option
 
     if len(specs) < 2:
@@ -66,7 +68,8 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     networks = []
     for spec in specs:
         model, arguments, options = parse_compare_spec(spec)
-        result = analyze(model, options=options, dtype=dtype, **{"batch": batch, **arguments})
+        limit = {"timeout": timeout} if timeout is not None and looks_like_import(model) else {}
+        result = analyze(model, options={**options, **limit}, dtype=dtype, **{"batch": batch, **arguments})
         label = spec if ":" in spec else f"{model}"
         shown = fused_view(result) if fused else result
         networks.append({"label": label, "result": result, "shown": shown, "model": model, "options": options,

@@ -16,7 +16,8 @@ from ..devices import Device
 from .sections.advice import bottlenecks, recommendations
 from .sections.crosscheck import fvcore_section
 from .sections.kinds import kinds_section
-from .sections.layers import layer_columns, layer_rows
+from .sections.digest import TOP
+from .sections.layers import layers_section
 from .sections.latency import predicted, roofline
 from .sections.memory import memory
 from .sections.review import fused_view, review
@@ -63,16 +64,18 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         "options": ", ".join(f"{k}={v}" for k, v in (options or {}).items()),
         "convention": CONVENTIONS[result.convention].summary,
         "summary": summary(shown),
-        "layer_columns": layer_columns(),
-        "layers": layer_rows(shown),
+        **layers_section(shown),
         **kinds_section(shown),
         "grid": width_resolution_grid(model, result),
         "memory": memory(shown),
         "roofline": roofline(shown, device),
         "predicted": predicted(result, profile, measured) if profile is not None else None,
-        "bottlenecks": bottlenecks(result, profile),
-        "recommendations": recommendations(inference, reviewed),
-        "review": reviewed,
+        "bottlenecks": bottlenecks(result, profile, fused=inference),
+        "recommendations": recommendations(inference, reviewed)[:TOP],      # ranked: the first save the most
+        "recommendation_count": sum(section["flagged"] for section in reviewed.values()),
+        "review": {guideline: {**section, "findings": section["findings"][:TOP]} for guideline, section in
+                   reviewed.items()},                                       # flagged first, the costliest first
         "fvcore": fvcore_section(result, alpha, rho, resolution, batch, model, options) if cross_check else
         {"available": False, "note": "the fvcore cross-check was not requested."},
+        "top": TOP,
     }

@@ -16,10 +16,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from ..formatting import printable  # noqa: E402
 
 plt.rcParams.update({
     "svg.hashsalt": "costmodel",      # stable ids in the SVG
     "svg.fonttype": "none",           # text stays text (the page's fonts), not paths
+    "text.parse_math": False,         # a name is data: "$x$" is drawn as typed, and a lone "$" is no error
     "font.size": 11,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -100,8 +102,9 @@ def by_kind_chart(kinds: Sequence[str], madds_share: Sequence[float], params_sha
     return _svg(figure)
 
 
-def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int], kinds: Sequence[str]) -> str:
-    """Mult-adds and parameters of each weighted layer, in execution order."""
+def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int], kinds: Sequence[str],
+                xlabel: str = "weighted layers in execution order (color: kind)") -> str:
+    """Mult-adds and parameters of each weighted layer (or run of them), in execution order."""
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.2), sharex=True)
     x = range(len(names))
     colors = [KIND_COLORS.get(kind, "#888888") for kind in kinds]
@@ -111,7 +114,7 @@ def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int
     bottom.bar(x, params, color=colors, width=0.85)
     bottom.set_ylabel("params")
     bottom.yaxis.set_major_formatter(_millions)
-    bottom.set_xlabel("weighted layers in execution order (color: kind)")
+    bottom.set_xlabel(xlabel)
     handles = [plt.Rectangle((0, 0), 1, 1, color=KIND_COLORS[kind]) for kind in dict.fromkeys(kinds)]
     top.legend(handles, list(dict.fromkeys(kinds)), frameon=False, ncol=5, loc="lower right",
                bbox_to_anchor=(1.0, 1.0))
@@ -145,16 +148,17 @@ def law_chart(ideal: Sequence[float], exact: Sequence[float], labels: Sequence[s
     return _svg(figure)
 
 
-def memory_chart(names: Sequence[str], activation: Sequence[int], live: Sequence[int], peak_index: int) -> str:
-    """Each layer's output size and the memory live while it runs, with the peak marked."""
+def memory_chart(names: Sequence[str], activation: Sequence[int], live: Sequence[int], peak_index: int,
+                 xlabel: str = "layers in execution order") -> str:
+    """Each layer's (or run of layers') output size and the memory live while it runs, with the peak marked."""
     figure, axis = plt.subplots(figsize=(9, 3.2))
     x = range(len(names))
     axis.bar(x, [value / 1e6 for value in activation], color="#8da0cb", width=1.0, label="layer output")
     axis.plot(x, [value / 1e6 for value in live], color="#e78ac3", linewidth=1.2, label="live activation memory")
     axis.scatter([peak_index], [live[peak_index] / 1e6], color="#c44e52", zorder=3,
-                 label=f"peak: {names[peak_index]}")
+                 label=f"peak: {printable(names[peak_index])}")
     axis.set_ylabel("MB")
-    axis.set_xlabel("layers in execution order")
+    axis.set_xlabel(xlabel)
     _legend(axis, frameon=False, loc="upper right")
     return _svg(figure)
 
@@ -185,6 +189,7 @@ def roofline_chart(peak_gflops: float, bandwidth_gbps: float, intensity: Sequenc
 def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Sequence[Sequence[int]],
                         ylabel: str = "mult-adds (M)") -> str:
     """A metric per layer kind (mult-adds by default; values in millions), one stacked bar per network."""
+    networks = [printable(name) for name in networks]
     figure, axis = plt.subplots(figsize=(min(1.2 * len(networks) + 1.5, 8.0), 4.2))
     bottoms = [0.0] * len(networks)
     for kind, values in zip(kinds, madds):
@@ -215,8 +220,8 @@ def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Seq
         _plain_log(axis.yaxis)
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
-    placed = place_labels(figure, axis, [(x, y, label, "#c44e52") for x, y, label in highlight] +
-                          [(x, y, label, "#777777") for x, y, label in background])
+    placed = place_labels(figure, axis, [(x, y, printable(label), "#c44e52") for x, y, label in highlight] +
+                          [(x, y, printable(label), "#777777") for x, y, label in background])
     left = len(highlight) + len(background) - len(placed)
     if left:
         axis.plot([], [], " ", label=f"{left} unlabelled: no room")
@@ -273,7 +278,7 @@ def front_chart(families: Sequence[tuple[str, Sequence[tuple[float, float, str]]
     figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN * 1.6, 4.8))
     colors = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
     for index, (name, published, front) in enumerate(families):
-        color = colors[index % len(colors)]
+        color, name = colors[index % len(colors)], printable(name)
         if published:
             ordered = sorted(published)
             axis.plot([p[0] for p in ordered], [p[1] for p in ordered], color=color, linewidth=1, alpha=0.6,

@@ -21,11 +21,12 @@ def _top(result: Analysis, values: "list[float]", unit: str, total: float, top: 
              "share": percent(value / total) if total else "-"} for layer, value in ranked if value]
 
 
-def bottlenecks(result: Analysis, profile: Any = None, top: int = TOP) -> dict[str, list[dict[str, str]]]:
-    """The ``top`` layers of the fused view of ``result`` by mult-adds, by memory access and (given a
-    ``latency.Profile``) by predicted latency, each with its share of the network's total. A profile measured
-    unfused prices ``result`` as it is: give the unfused analysis."""
-    fused = fused_view(result)
+def bottlenecks(result: Analysis, profile: Any = None, top: int = TOP,
+                fused: "Analysis | None" = None) -> dict[str, list[dict[str, str]]]:
+    """The ``top`` layers of the fused view of ``result`` (``fused``, made here when not given) by mult-adds, by
+    memory access and (given a ``latency.Profile``) by predicted latency, each with its share of the network's
+    total. A profile measured unfused prices ``result`` as it is: give the unfused analysis."""
+    fused = fused or fused_view(result)
     lists = {"mult-adds": _top(fused, [layer.madds for layer in fused.layers], "", fused.totals["madds"], top),
              "memory access": _top(fused, [layer.memory_access_bytes for layer in fused.layers], " B",
                                    fused.totals["memory_access_bytes"], top)}

@@ -4,7 +4,10 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...analysis import Analysis, analyze
-from ...errors import CostModelError
+from ...errors import CostModelError, first_line
+from .digest import TOP, summarised
+
+CROSS_CHECK_LAYERS = 2_000        # layers a report's cross-check traces (verify traces any number that fits memory)
 
 
 def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any, batch: int = 1,
@@ -16,23 +19,38 @@ def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution
     from ...verify import check_memory, compare, require_reference_tools, verify_imported
 
     what = "the fvcore cross-check"
+    if len(result.layers) > CROSS_CHECK_LAYERS:
+        return {"available": False, "note": f"{what} traces every layer with torch (about 125 kB and 15 ms a layer "
+                                            f"here): {len(result.layers):,} layers is more than the "
+                                            f"{CROSS_CHECK_LAYERS:,} a report checks; costmodel verify checks them "
+                                            "all."}
     try:
         require_reference_tools(what)
         fv = analyze(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention="fvcore")
         check_memory(fv, what)
     except CostModelError as error:
         return {"available": False, "note": f"{error}."}
-    if isinstance(model, str) and looks_like_import(model):
-        check = verify_imported(fv, model, options, "fvcore")
-    else:
-        from ...torch_lowering import to_torch
+    try:
+        if isinstance(model, str) and model.lower().endswith(".onnx"):
+            raise CostModelError(f"it does not apply to {model}: fvcore counts torch modules, and this is an ONNX "
+                                 "graph (check the module it was exported from)")
+        if isinstance(model, str) and looks_like_import(model):
+            check = verify_imported(fv, model, options, "fvcore")
+        else:
+            from ...torch_lowering import to_torch
 
-        check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch),
-                        "fvcore")
+            check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch),
+                            "fvcore")
+    except CostModelError as error:       # torch could not run it, it ran past its time limit...
+        return {"available": False, "note": f"{what} did not run: {error}."}
+    except (RuntimeError, RecursionError, MemoryError) as error:     # what torch and fvcore raise on their own
+        return {"available": False, "note": f"{what} did not run: torch could not trace {result.model}: "
+                                            f"{first_line(error)}."}
     rows = [{"name": layer.name, "kind": layer.kind, "flops": layer.flops, "reference": layer.reference_flops,
              "params": layer.params, "reference_params": layer.reference_params, "agrees": layer.agrees}
             for layer in sorted(check.layers, key=lambda layer: layer.agrees)]
-    return {"available": True, "agrees": check.agrees, "rows": rows, "total": check.total_flops,
+    return {"available": True, "agrees": check.agrees, "rows": rows[:TOP] if summarised(result) else rows,
+            "row_count": len(rows), "total": check.total_flops,
             "reference_total": check.reference_total_flops, "params": check.total_params,
             "reference_params": check.reference_total_params,
             "differing": sum(not row["agrees"] for row in rows),

@@ -8,6 +8,7 @@ from ...formatting import percent
 from ...metrics import summed_metrics
 from ...ops import kind_titles
 from .. import plots
+from .digest import BARS, bins
 
 
 WEIGHTED = ("conv", "pointwise", "depthwise", "group", "linear")
@@ -34,7 +35,19 @@ def kinds_section(result: Analysis) -> dict[str, Any]:
         "kind_chart": plots.by_kind_chart([k["kind"] for k in kinds], [by_kind[k["kind"]]["madds_share"] for k in kinds],
                                           [by_kind[k["kind"]]["params_share"] for k in kinds],
                                           [by_kind[k["kind"]]["memory_access_bytes_share"] for k in kinds]),
-        "depth_chart": plots.depth_chart([l.name for l in weighted], [l.madds for l in weighted],
-                                         [l.params for l in weighted], [l.kind for l in weighted])
-        if weighted else "",
+        "depth_chart": _depth_chart(weighted) if weighted else "",
     }
+
+
+def _depth_chart(weighted: list[Any]) -> str:
+    """The weighted layers' mult-adds and parameters in execution order; past ``digest.BARS`` layers, each bar sums
+    a run of them and takes the kind of its costliest layer."""
+    if len(weighted) <= BARS:
+        return plots.depth_chart([l.name for l in weighted], [l.madds for l in weighted],
+                                 [l.params for l in weighted], [l.kind for l in weighted])
+    runs = [[weighted[i] for i in run] for run in bins(len(weighted))]
+    return plots.depth_chart([run[0].name for run in runs], [sum(l.madds for l in run) for run in runs],
+                             [sum(l.params for l in run) for run in runs],
+                             [max(run, key=lambda l: l.madds).kind for run in runs],
+                             f"weighted layers in execution order, summed in runs of {len(runs[0])} (color: the kind "
+                             "of each run's costliest layer)")

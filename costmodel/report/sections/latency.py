@@ -7,6 +7,7 @@ from typing import Any
 from ...analysis import Analysis
 from ...formatting import percent
 from .. import plots
+from .digest import summarised, top_rows
 from ...devices import Device
 
 
@@ -30,13 +31,22 @@ def roofline(result: Analysis, device: Device) -> dict[str, Any]:
     for row in rows:
         row["share"] = percent(row["seconds"] / total_seconds) if total_seconds else "0.00%"
     memory_bound = sum(row["seconds"] for row in rows if row["bound"] == "memory")
+    if summarised(result):          # a repeated block's layers are one point, drawn once
+        points = list(dict.fromkeys(zip(intensity, attainable, kinds)))
+        intensity, attainable, kinds = [p[0] for p in points], [p[1] for p in points], [p[2] for p in points]
     return {
-        "device": device, "rows": rows, "total_ms": f"{total_seconds * 1e3:.2f}",
+        "device": device, "rows": _shown(result, rows, "seconds"), "row_count": len(rows),
+        "total_ms": f"{total_seconds * 1e3:.2f}",
         "memory_bound_share": percent(memory_bound / total_seconds) if total_seconds else "0.00%",
         "ridge": f"{device.ridge:.1f}",
         "chart": plots.roofline_chart(device.peak_gflops, device.bandwidth_gbps, intensity, attainable, kinds),
     }
 
+
+
+def _shown(result: Analysis, rows: "list[dict[str, Any]]", key: str) -> "list[dict[str, Any]]":
+    """Every row, or for a summarised report (``digest``) those that take the most time."""
+    return top_rows(rows, key=lambda row: row[key]) if summarised(result) else rows
 
 
 def predicted(result: Analysis, profile: Any, measured: Any = None) -> dict[str, Any]:
@@ -53,7 +63,8 @@ def predicted(result: Analysis, profile: Any, measured: Any = None) -> dict[str,
              "measured_us": f"{1e3 * times[layer.name]:.1f}" if layer.name in times else "",
              "share": percent(ms / total) if total else "0.00%", "ms": ms}
             for layer, ms in zip(priced.layers, layer_ms)]
-    section = {"profile": profile, "total_ms": f"{total:.2f}", "rows": rows, "measured": measured is not None}
+    section = {"profile": profile, "total_ms": f"{total:.2f}", "rows": _shown(result, rows, "ms"),
+               "row_count": len(rows), "measured": measured is not None}
     if measured is not None:
         section["measured_ms"] = f"{measured.median_ms:.2f}"
         section["measured_range"] = f"{measured.q1_ms:.2f}-{measured.q3_ms:.2f}"

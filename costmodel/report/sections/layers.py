@@ -1,4 +1,5 @@
-"""The report's per-layer table: every layer's exact counts and its shares of the totals."""
+"""The report's per-layer table: every layer's exact counts and its shares of the totals (for a network of more than
+``digest.FULL`` layers, its stages and the ``digest.TOP`` layers with the most mult-adds)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 from ...analysis import Analysis
 from ...metrics import layer_metrics, summed_metrics
 from ...shapes import format_shape
+from .digest import stages, summarised, top_rows
 
 
 def layer_columns() -> dict[str, list[str]]:
@@ -27,3 +29,18 @@ def layer_rows(result: Analysis) -> list[dict[str, Any]]:
         })
     return rows
 
+
+
+def layers_section(result: Analysis) -> dict[str, Any]:
+    """The layers table's columns and rows, the number of layers, and for a summarised report the roll-up by stage
+    (None otherwise) and only the layers that cost most (by mult-adds, then memory access)."""
+    rows = layer_rows(result)
+    large = summarised(result)
+    if large:
+        rows = top_rows(rows, key=lambda row: (row["values"][_MADDS], row["values"][_ACCESS]))
+    return {"layer_columns": layer_columns(), "layers": rows, "layer_count": len(result.layers),
+            "stages": stages(result) if large else None}
+
+
+_MADDS = [metric.field for metric in layer_metrics()].index("madds")
+_ACCESS = [metric.field for metric in layer_metrics()].index("memory_access_bytes")

@@ -7,6 +7,7 @@ from typing import Any
 from ...analysis import Analysis
 from ...formatting import grouped, si_bytes
 from .. import plots
+from .digest import BARS, bins
 
 
 def memory(result: Analysis) -> dict[str, Any]:
@@ -19,8 +20,17 @@ def memory(result: Analysis) -> dict[str, Any]:
         if layer.output_shape.layout == "NCHW":
             size = f"{layer.output_shape.size('H')}x{layer.output_shape.size('W')}"
             by_size[size] = max(by_size.get(size, 0), layer.activation_bytes)
+    activation = [layer.activation_bytes for layer in result.layers]
+    if len(names) <= BARS:
+        chart = plots.memory_chart(names, activation, live, peak_index)
+    else:           # each bar the largest of a run of layers, so the peak stays the peak
+        runs = bins(len(names))
+        chart = plots.memory_chart([names[run[0]] for run in runs], [max(activation[i] for i in run) for run in runs],
+                                   [max(live[i] for i in run) for run in runs],
+                                   next(n for n, run in enumerate(runs) if peak_index in run),
+                                   f"layers in execution order, in runs of {len(runs[0])} (each bar the largest)")
     return {
-        "chart": plots.memory_chart(names, [layer.activation_bytes for layer in result.layers], live, peak_index),
+        "chart": chart,
         "peak": si_bytes(result.totals["peak_activation_bytes"]), "peak_node": result.peak_node,
         "largest_by_size": [{"size": size, "bytes": grouped(value), "human": si_bytes(value)}
                             for size, value in by_size.items()],

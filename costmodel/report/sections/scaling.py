@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from ...analysis import Analysis, analyze
 from ...errors import CostModelError
+from ...sweep import sweep
 from ...zoo import MODELS
 from .. import plots
 
@@ -50,12 +51,16 @@ def width_resolution_grid(model: Any, result: Analysis) -> dict[str, Any]:
     points = [(a, r) for a in alphas for r in resolutions]
     madds: dict[tuple[float, int], int] = {}
     failures: list[str] = []
-    with progress(points, "width x resolution grid") as bar:
-        for alpha, resolution in bar:
-            try:
-                madds[(alpha, resolution)] = analyze(network, alpha=alpha, resolution=resolution).totals["madds"]
-            except CostModelError as error:
-                failures.append(f"alpha={alpha:g}, {resolution}: {error}")
+    try:            # the whole grid at once (the sweep engine: exact, equal to analyze at every point)
+        grid = sweep(network, list(alphas), list(resolutions))
+        madds = {point: int(value) for point, value in zip(points, grid.columns["madds"])}
+    except CostModelError:          # a setting the network refuses: point by point, to name each
+        with progress(points, "width x resolution grid") as bar:
+            for alpha, resolution in bar:
+                try:
+                    madds[(alpha, resolution)] = analyze(network, alpha=alpha, resolution=resolution).totals["madds"]
+                except CostModelError as error:
+                    failures.append(f"alpha={alpha:g}, {resolution}: {error}")
     reference = analyze(network).totals["madds"]
     ideal, exact, labels = [], [], []
     worst = (1.0, "")
