@@ -18,7 +18,7 @@ from .analysis import analyze
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .errors import CostModelError, shorten
 from .fileio import remove_temporaries, write_atomic
-from .formatting import Table, printable
+from .formatting import Table, json_text, printable
 from .results import DEFAULT_DTYPE, DTYPE_BYTES
 
 _FORMAT = click.Choice(["text", "csv", "json", "markdown"])
@@ -136,7 +136,7 @@ def table(model: str, alpha: float, depth: float, rho: float | None, resolution:
         if fmt == "json":
             document = json.loads(text)
             document["latency"] = section
-            text = json.dumps(document, indent=2) + "\n"
+            text = json_text(document)
         else:
             text += "\n" + section
     _emit(text, output)
@@ -379,7 +379,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                      profile=profile) for name in (model, *others)]
     if fmt == "json":
         document = fronts[0].to_dict() if not others else {"fronts": [front.to_dict() for front in fronts]}
-        text = json.dumps(document, indent=2) + "\n"
+        text = json_text(document)
     elif fmt == "csv":
         text = fronts[0].csv()
     elif fmt == "html":
@@ -421,7 +421,7 @@ def list_models(fmt: str) -> None:
              "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "choices": list(o.choices),
                           "help": o.help} for o in e.options]}
             for e in MODELS.values()]
-        _emit(json.dumps(entries, indent=2) + "\n", None)
+        _emit(json_text(entries), None)
         return
     if fmt == "markdown":
         listing = Table(("model", "description", "source", "options"), align=("l", "l", "l", "l"))
