@@ -279,8 +279,10 @@ def test_table_json_parses_strictly(tmp_path, capsys):
     assert document["latency"]["total_ms"] == pytest.approx(by_hand)
     status, out, err = run(["fit", "mobilenet_v1", "--max-latency", "20ms", "--device", str(device),
                             "--alpha", "0.25:0.5:0.25", "--resolution", "96:128:32", "--format", "json"], capsys)
-    assert status in (0, 1), err
-    strict_json(out)
+    assert status == 0, err
+    front = strict_json(out)
+    assert front["limits"] == {"latency_ms": 20.0, "profile": "toy"}
+    assert front["front"] and all(row["latency_ms"] <= 20 for row in front["front"])
 
 
 def test_a_value_that_is_not_finite_never_reaches_json(tmp_path, capsys, monkeypatch):
