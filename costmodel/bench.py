@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import CostModelError, first_line
-from .formatting import Table
+from .formatting import Table, json_text
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Benchmark:
 
     def render(self, fmt: str) -> str:
         if fmt == "json":
-            return json.dumps(self.to_dict(), indent=2) + "\n"
+            return json_text(self.to_dict())
         return {"text": self.text, "csv": self.csv, "markdown": self.markdown}[fmt]()
 
 

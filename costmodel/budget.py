@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from .errors import CostModelError
-from .formatting import Table, grouped
+from .formatting import Table, grouped, printable
 from .metrics import total_metrics
 
 # the limits fit accepts, by option name: the total each limits (its unit, a count or bytes, is the metric's own)
@@ -118,7 +118,7 @@ class Front:
         names = {metric.field: metric for metric in total_metrics()}
         parts = [f"{names[field].label} <= {names[field].human(limit)}" for field, limit in self.limits.items()]
         if self.max_latency_ms is not None:
-            parts.append(f"predicted latency on {self.profile} <= {self.max_latency_ms:g} ms")
+            parts.append(f"predicted latency on {printable(self.profile)} <= {self.max_latency_ms:g} ms")
         return ", ".join(parts)
 
     def text(self) -> str:
@@ -365,7 +365,7 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
                           "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory})
     profile = device
     if isinstance(device, str):
-        from .latency import load_profile
+        from .devices import load_profile
 
         profile = load_profile(device)
     latency = parse_quantity(max_latency, "time", "max_latency") if max_latency is not None else None

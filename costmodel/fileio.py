@@ -1,6 +1,8 @@
-"""Writing output files: atomically where the path is a regular file (a temporary file in the same directory, then
-a rename), so a failed or interrupted run never leaves a half-written file and never destroys the previous one;
-through, without renaming, where the path is a device or a pipe (``-o /dev/null``, ``-o /dev/stdout``).
+"""Files in and out. Writing output files: atomically where the path is a regular file (a temporary file in the same
+directory, then a rename), so a failed or interrupted run never leaves a half-written file and never destroys the
+previous one; through, without renaming, where the path is a device or a pipe (``-o /dev/null``, ``-o /dev/stdout``);
+an output that is an input is refused before any work (``check_outputs``). Reading the user's files
+(``read_bounded``): regular files only, refused unread otherwise, and bounded in size.
 
 What careful tools do, and this module does: a symlink stays a symlink (its target is written, as editors do); an
 existing file keeps its mode (and, for root, its owner); a read-only file or directory is an error, even for root,
@@ -18,6 +20,7 @@ from typing import Any, Iterable
 from .errors import CostModelError
 
 _TEMPORARIES: set[str] = set()          # temporary files being written now (removed on a signal too)
+MAX_TEXT_BYTES = 4 * 1024 * 1024        # a spec or device file
 
 
 def _umask() -> int:
@@ -175,3 +178,48 @@ def write_atomic(path: "str | Path", text: "str | bytes", make_parents: bool = F
         raise
     finally:
         _TEMPORARIES.discard(temporary)
+
+
+_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _check_regular(path: str, what: str, status: os.stat_result, limit: int = MAX_TEXT_BYTES) -> None:
+    """Refuse anything but a regular file of at most ``limit`` bytes."""
+    for test, kind in _FILE_TYPES:
+        if test(status.st_mode):
+            raise CostModelError(f"{what} {path!r} is {kind}, not a regular file")
+    if not stat.S_ISREG(status.st_mode):
+        raise CostModelError(f"{what} {path!r} is not a regular file")
+    if status.st_size > limit:
+        raise CostModelError(f"{path}: {status.st_size:,} bytes is more than the limit of {limit:,} for a {what}")
+
+
+def read_bounded(path: str, what: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    :param path: the file (a symlink is followed).
+    :param what: what the file is, for messages ("spec file", "device file", ".pt2 file").
+    :param limit: the most bytes the file may have.
+    :returns: the file's bytes.
+    :raises CostModelError: the file is missing, unreadable, not a regular file (refused without opening it; the
+        descriptor is checked again after a non-blocking open, so a file swapped meanwhile is refused unread too)
+        or larger than ``limit``.
+    """
+    try:
+        _check_regular(path, what, os.stat(path), limit)              # refused without opening it
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as stream:
+            _check_regular(path, what, os.fstat(descriptor), limit)    # the file opened is the file checked
+            raw = stream.read(limit + 1)
+    except CostModelError:
+        raise
+    except FileNotFoundError:
+        raise CostModelError(f"{what} {path!r} does not exist") from None
+    except OSError as error:
+        raise CostModelError(f"cannot read {what} {path!r}: {error.strerror}") from None
+    except ValueError as error:                                  # a NUL in the path
+        raise CostModelError(f"cannot read {what} {path!r}: {error}") from None
+    if len(raw) > limit:
+        raise CostModelError(f"{path}: more than the limit of {limit:,} bytes for a {what}")
+    return raw

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CostModelError
 
 _PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
 
@@ -15,6 +20,33 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def _non_finite(value: Any, where: str = "") -> "str | None":
+    """Where in a JSON document the first NaN or infinity is (``latency.total_ms``), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where or "the document"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        found = _non_finite(item, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
+
+
+def json_text(document: Any) -> str:
+    """``document`` as strict JSON text (indented, ending in a newline): a NaN or an infinity, which JSON cannot
+    hold, is an error rather than the ``NaN`` / ``Infinity`` that strict parsers refuse.
+
+    :param document: dicts, lists, strings, numbers, booleans and None.
+    :returns: the JSON text.
+    :raises CostModelError: one line naming where the value that is not finite is.
+    """
+    try:
+        return json.dumps(document, indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        raise CostModelError(f"cannot write JSON: {_non_finite(document)} is not a finite number "
+                             "(JSON holds no NaN or infinity)") from None
 
 
 def si(value: float, digits: int = 2) -> str:

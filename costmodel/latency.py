@@ -12,26 +12,51 @@ profile was measured in (``view``: torch's eager CPU runs every node, "unfused";
 """
 from __future__ import annotations
 
-import math
-import tomllib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import CostModelError
+from .tomlfiles import number_in
 
 TERMS = ("overhead_us", "us_per_mmadd", "us_per_mb")
 MEMORY_BOUND = ("batchnorm", "activation", "add", "mul", "concat", "shuffle")
 VIEWS = ("unfused", "fused")
 CALL_ONLY = ("flatten", "reshape", "split", "dropout")
+# Bounds of a profile file. A real CPU's terms are a few us per kernel, about 10^2 to 10^4 us per 10^6 mult-adds
+# and 10^1 to 10^4 us per 10^6 bytes (a microcontroller's, 10^5 to 10^6); 10^9 us (1,000 s) is past anything
+# measured, and keeps every prediction finite at the largest counts costmodel takes.
+MAX_US = 1e9
+MAX_SAMPLES = 10**9           # kernels measured for one kind
+MAX_THREADS = 4096            # the largest machines have a few thousand hardware threads
+_UNITS = ("us per kernel", "us per 10^6 mult-adds", "us per 10^6 bytes")
+_PROFILE_FIELDS = ("name", "description", "view", "threads")
+_KIND_FIELDS = (*TERMS, "samples")
+
+
+def _count(field: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise CostModelError(f"{field} must be an integer in [{low}, {high:,}], got {value!r}")
 
 
 @dataclass(frozen=True)
 class KernelModel:
+    """A kernel's latency model (``TERMS``); built only with every term a number in [0, ``MAX_US``] (stored as a
+    float) and ``samples`` an integer in [0, ``MAX_SAMPLES``], else ``CostModelError`` naming the field."""
+
     overhead_us: float
     us_per_mmadd: float
     us_per_mb: float
     samples: int = 0
+
+    def __post_init__(self) -> None:
+        for term, unit in zip(TERMS, _UNITS):
+            value = getattr(self, term)
+            if not number_in(value, 0, MAX_US):
+                raise CostModelError(f"{term} must be a number in [0, {MAX_US:g}] ({unit}), got {value!r}")
+            object.__setattr__(self, term, float(value) + 0.0)      # -0.0 is 0.0
+        _count("samples", self.samples, 0, MAX_SAMPLES)
 
     def microseconds(self, madds: int, memory_bytes: int) -> float:
         return self.overhead_us + self.us_per_mmadd * madds / 1e6 + self.us_per_mb * memory_bytes / 1e6
@@ -47,6 +72,19 @@ class Profile:
     threads: int
     kinds: Mapping[str, KernelModel]
 
+    def __post_init__(self) -> None:
+        """Built only when every field is right (``CostModelError`` naming the field otherwise), so that every
+        profile prices every layer with finite numbers and ``to_toml`` writes a file that loads back."""
+        for field in ("name", "description"):
+            if not isinstance(getattr(self, field), str):
+                raise CostModelError(f"{field} must be a string, got {getattr(self, field)!r}")
+        if self.view not in VIEWS:
+            raise CostModelError(f"view must be one of {', '.join(VIEWS)}, got {self.view!r}")
+        _count("threads", self.threads, 1, MAX_THREADS)
+        if not isinstance(self.kinds, Mapping) or "default" not in self.kinds or \
+                not all(isinstance(kind, str) and isinstance(model, KernelModel) for kind, model in self.kinds.items()):
+            raise CostModelError("kinds must map kind names to KernelModels, 'default' among them")
+
     def model(self, key: str, kind: str) -> KernelModel:
         """The model of a kernel: its key's (``kernel_key``), else its kind's, else the default."""
         return self.kinds.get(key) or self.kinds.get(kind) or self.kinds["default"]
@@ -58,10 +96,11 @@ class Profile:
                 .microseconds(layer.madds, layer.memory_access_bytes) / 1e3 for layer in analysis.layers]
 
     def to_toml(self) -> str:
+        """The profile as the TOML file ``devices.load_profile`` reads back to an equal profile."""
         lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
-                 f'view = "{self.view}"', f"threads = {self.threads}", ""]
+                 f"view = {_quote(self.view)}", f"threads = {self.threads}", ""]
         for kind, model in self.kinds.items():
-            lines.append(f"[kinds.{_quote(kind) if '.' in kind else kind}]")
+            lines.append(f"[kinds.{_key(kind)}]")
             lines.extend(f"{term} = {getattr(model, term)!r}" for term in TERMS)
             lines.append(f"samples = {model.samples}")
             lines.append("")
@@ -95,46 +134,76 @@ def kernel_key(op: Any, kind: str, output: Any = None) -> str:
     return kind
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """``text`` as a TOML basic string: quotes, backslashes and control characters escaped (a lone surrogate, which
+    is not text, becomes U+FFFD), so that every name is written as a string that reads back the same."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        elif 0xD800 <= code < 0xE000:
+            out.append("\ufffd")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
-def load_profile(path: str) -> Profile:
-    """The profile of a TOML file written by ``costmodel calibrate``; one line naming the file and field where it
-    is malformed."""
+def _key(kind: str) -> str:
+    """A kind as a TOML key: bare when it can be, quoted otherwise (``"activation.relu"``)."""
+    return kind if _BARE_KEY.fullmatch(kind) else _quote(kind)
+
+
+def _kernel_model(path: str, kind: str, table: Any) -> KernelModel:
+    """One ``[kinds.<kind>]`` table, every field checked."""
+    where = f"{path}: [kinds.{_key(kind)}]"
+    if not isinstance(table, dict):
+        raise CostModelError(f"{where} must be a table of {', '.join(_KIND_FIELDS)}, got {table!r}")
+    for field in table:
+        if field not in _KIND_FIELDS:
+            hint = f' (a kind with a dot in its name is quoted: [kinds."{kind}.{field}"])' \
+                if isinstance(table[field], dict) else f" (known: {', '.join(_KIND_FIELDS)})"
+            raise CostModelError(f"{where} unknown field {field!r}{hint}")
+    for term, unit in zip(TERMS, _UNITS):
+        if term not in table:
+            raise CostModelError(f"{where} missing field {term!r} ({unit})")
     try:
-        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CostModelError(f"device profile {path!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CostModelError(f"cannot read device profile {path!r}: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise CostModelError(f"{path}: invalid TOML: {error}") from None
+        return KernelModel(*(table[term] for term in TERMS), samples=table.get("samples", 0))
+    except CostModelError as error:
+        raise CostModelError(f"{where} {error}") from None
+
+
+def profile_from(document: Mapping[str, Any], path: str) -> Profile:
+    """The profile in a parsed device file (its ``[profile]`` and ``[kinds.*]`` tables, as ``costmodel calibrate``
+    writes them), every field checked. ``devices.load_profile`` reads the file.
+
+    :param document: the file's TOML document (``tomlfiles.read_toml``).
+    :param path: the file, for messages, and the profile's name (its stem) when ``[profile]`` gives none.
+    :returns: the profile.
+    :raises CostModelError: one line naming the file, the table and the field: a table missing, an unknown field,
+        a term that is not a number in [0, ``MAX_US``] (NaN and infinity included), ``samples`` not an integer in
+        [0, ``MAX_SAMPLES``], ``threads`` not one in [1, ``MAX_THREADS``], a ``view`` not in ``VIEWS``, a name or a
+        description that is not a string.
+    """
     header = document.get("profile")
     kinds = document.get("kinds")
     if not isinstance(header, dict) or not isinstance(kinds, dict) or "default" not in kinds:
         raise CostModelError(f"{path}: a device profile needs a [profile] table and [kinds.*] tables, "
                              "[kinds.default] among them (costmodel calibrate writes one)")
-    view = header.get("view", "unfused")
-    if view not in VIEWS:
-        raise CostModelError(f"{path}: [profile] view must be one of {', '.join(VIEWS)}, got {view!r}")
-    threads = header.get("threads", 1)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise CostModelError(f"{path}: [profile] threads must be a positive integer, got {threads!r}")
-    models = {}
-    for kind, table in kinds.items():
-        if not isinstance(table, dict):
-            raise CostModelError(f"{path}: [kinds.{kind}] must be a table")
-        values = []
-        for term in TERMS:
-            value = table.get(term)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or \
-                    value < 0:
-                raise CostModelError(f"{path}: [kinds.{kind}] {term} must be a number >= 0, got {value!r}")
-            values.append(float(value))
-        models[kind] = KernelModel(*values, samples=int(table.get("samples", 0)))
-    return Profile(str(header.get("name", Path(path).stem)), str(header.get("description", "")), view, threads,
-                   models)
+    unknown = sorted(set(header) - set(_PROFILE_FIELDS))
+    if unknown:
+        raise CostModelError(f"{path}: [profile] unknown field {unknown[0]!r} (known: {', '.join(_PROFILE_FIELDS)})")
+    models = {kind: _kernel_model(path, kind, table) for kind, table in kinds.items()}
+    try:
+        return Profile(header.get("name", Path(path).stem), header.get("description", ""),
+                       header.get("view", "unfused"), header.get("threads", 1), models)
+    except CostModelError as error:
+        raise CostModelError(f"{path}: [profile] {error}") from None
 
 
 def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, description: str, threads: int,
@@ -162,6 +231,8 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
             if (solution >= 0).all() or len(kept) == 1:
                 break
             kept.pop(int(numpy.argmin(solution)))
+        if not numpy.isfinite(solution).all():
+            raise CostModelError(f"the measured {kind} kernels give no finite fit (a time that is not finite?)")
         coefficients = [0.0, 0.0, 0.0]
         for index, value in zip(kept, solution):
             coefficients[index] = max(float(value), 0.0)
@@ -171,7 +242,7 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
 
 def latency_section(analysis: Any, profile: Profile, fmt: str, per_layer: bool) -> Any:
     """The predicted latency of ``analysis`` on ``profile``: a dict for JSON, text or Markdown otherwise."""
-    from .formatting import Table
+    from .formatting import Table, printable
 
     layer_ms = profile.layer_ms(analysis)
     total = sum(layer_ms)
@@ -184,6 +255,6 @@ def latency_section(analysis: Any, profile: Profile, fmt: str, per_layer: bool) 
         for layer, ms in zip(analysis.layers, layer_ms):
             table.add(layer.name, layer.kind, f"{ms:.3f}", f"{100 * ms / total:.1f}%" if total else "-")
         lines.append(table.markdown() if fmt == "markdown" else table.text())
-    lines.append(f"predicted latency on {profile.name} ({profile.view} view, {profile.threads} thread(s)): "
+    lines.append(f"predicted latency on {printable(profile.name)} ({profile.view} view, {profile.threads} thread(s)): "
                  f"{total:.2f} ms\n")
     return "\n".join(lines)

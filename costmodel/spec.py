@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
-import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,8 +20,8 @@ from .errors import CostModelError
 from .ir import INPUT, Network, locate
 from .ops import ACTIVATIONS, spec_form, spec_names
 from .scaling import WIDTH_RULES, Expanded, Scaled, scaled_repeats
+from .tomlfiles import MAX_BYTES, read_toml  # noqa: F401 (MAX_BYTES: a spec file's bound)
 
-MAX_BYTES = 4 * 1024 * 1024
 MAX_LAYERS = 100_000
 MAX_REPEATS = 10_000
 MAX_NODES = 200_000
@@ -379,10 +377,6 @@ def parse_block(text: str) -> "tuple[str, int, dict[str, Any]] | str":
 
 
 SPEC_SUFFIXES = (".toml", ".yaml", ".yml", ".json")
-MAX_KEY_PARTS = 64            # tomllib parses a dotted key in time quadratic in its parts
-_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
-_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def looks_like_spec(model: str) -> bool:
@@ -391,78 +385,11 @@ def looks_like_spec(model: str) -> bool:
     return model.endswith(SPEC_SUFFIXES) or os.sep in model or os.path.lexists(model)
 
 
-def _read(path: str) -> bytes:
-    """At most ``MAX_BYTES`` + 1 bytes of the regular file at ``path`` (a FIFO or a device is refused unread)."""
-    try:
-        status = os.stat(path)
-        for test, kind in _FILE_TYPES:
-            if test(status.st_mode):
-                raise CostModelError(f"spec file {path!r} is {kind}, not a regular file")
-        if status.st_size > MAX_BYTES:
-            raise CostModelError(f"{path}: {status.st_size:,} bytes is more than the limit of {MAX_BYTES:,} for a "
-                                 "spec file")
-        with Path(path).open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise CostModelError(f"spec file {path!r} does not exist") from None
-    except OSError as error:
-        raise CostModelError(f"cannot read spec file {path!r}: {error.strerror}") from None
-    if len(raw) > MAX_BYTES:
-        raise CostModelError(f"{path}: more than the limit of {MAX_BYTES:,} bytes for a spec file")
-    return raw
-
-
-def _long_key(text: str) -> bool:
-    """Whether a key (before an ``=``, or in a ``[table]`` header) has more than ``MAX_KEY_PARTS`` dotted parts:
-    one linear pass over the lines with strings removed."""
-    for line in _STRINGS.sub("", text).splitlines():
-        if line.count(".") < MAX_KEY_PARTS:
-            continue
-        stripped = line.strip()
-        keys = [stripped] if stripped.startswith("[") else [
-            segment.rsplit("{", 1)[-1].rsplit(",", 1)[-1] for segment in line.split("=")[:-1]]
-        if any(key.count(".") >= MAX_KEY_PARTS for key in keys):
-            return True
-    return False
-
-
-def _not_toml(path: str, text: str) -> "str | None":
-    """What a file that fails to parse looks like instead of TOML (YAML, JSON), if anything."""
-    stripped = text.lstrip()
-    if path.endswith(".json") or stripped[:1] in ("{", "[") and stripped.rstrip()[-1:] in ("}", "]") and \
-            not stripped.startswith("[["):
-        return "JSON"
-    if path.endswith((".yaml", ".yml")) or stripped.startswith("---") or \
-            re.search(r"(?m)^[A-Za-z_][A-Za-z0-9_]*:(\s|$)", text):
-        return "YAML"
-    return None
-
-
 def load_spec(path: "str | Path", options: Mapping[str, Any] | None = None, depth: float = 1.0) -> Network:
     """The Network of the spec file at ``path``; ``CostModelError`` naming the file (and line, layer and field)
     for anything wrong. ``options`` may hold ``num_classes``; ``depth`` scales the repeats of its blocks
     (``scaling.scaled_repeats``)."""
     path = str(path)
-    raw = _read(path)
-    if b"\0" in raw:
-        raise CostModelError(f"{path}: not a text file")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise CostModelError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    if not text.strip():
-        raise CostModelError(f"{path}: the file is empty")
-    if _long_key(text):
-        raise CostModelError(f"{path}: a key has more than {MAX_KEY_PARTS} dotted parts")
-    try:
-        document = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError) as error:
-        looks = _not_toml(path, text)
-        if looks:
-            raise CostModelError(f"{path}: spec files are TOML, and this file looks like {looks}") from None
-        reason = "a number has more than 4,300 digits" if "Exceeds the limit" in str(error) else error
-        raise CostModelError(f"{path}: invalid TOML: {reason}") from None
-    except RecursionError:
-        raise CostModelError(f"{path}: invalid TOML: nested too deeply") from None
+    document, text = read_toml(path, "spec file")
     headers = [number for number, line in enumerate(text.splitlines(), start=1) if _LAYER_HEADER.match(line)]
     return _Reader(path, document, headers, options, depth).read()

@@ -238,8 +238,9 @@ def render_verification(check: Verification, fmt: str = "text") -> str:
     if fmt == "csv":
         return table.csv()
     if fmt == "json":
-        import json
-        return json.dumps({
+        from .formatting import json_text
+
+        return json_text({
             "model": check.model, "alpha": check.alpha, "resolution": height if height == width else [height, width],
             "against": check.against, "agrees": check.agrees,
             "totals": {"flops": check.total_flops, "reference_flops": check.reference_total_flops,
@@ -249,7 +250,7 @@ def render_verification(check: Verification, fmt: str = "text") -> str:
                         "reference_params": layer.reference_params, "agrees": layer.agrees}
                        for layer in check.layers],
             "uncounted_ops": dict(sorted(check.uncounted_ops.items())),
-        }, indent=2) + "\n"
+        })
     return f"{header}\n\n{table.text()}{footer}"
 
 

@@ -2,11 +2,9 @@
 Markdown, CSV or JSON. Only reads the analysis; the columns come from the metric list (``metrics``)."""
 from __future__ import annotations
 
-import json
-
 from .conventions import CONVENTIONS
 from .errors import CostModelError
-from .formatting import Table, grouped, percent, printable
+from .formatting import Table, grouped, json_text, percent, printable
 from .metrics import layer_metrics, summed_metrics, total_metrics
 from .ops import definitions, kind_titles
 from .results import Analysis
@@ -141,7 +139,7 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
     tables; CSV holds one table (totals, or the one asked for); JSON always holds totals, layers and by_kind."""
     convention = CONVENTIONS[analysis.convention].summary
     if fmt == "json":
-        return json.dumps(analysis.to_dict(), indent=2) + "\n"
+        return json_text(analysis.to_dict())
     if fmt == "csv":
         if per_layer and by_kind:
             raise CostModelError("CSV holds one table: give --per-layer or --by-kind, not both")

@@ -26,13 +26,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
-import stat
 import zipfile
 from typing import Any, Iterator
 
 from ..errors import CostModelError, first_line, shorten
+from ..fileio import read_bounded
 
 MAX_BYTES = 2 * 1024 ** 3          # a file, and the entries it expands to (ViT-L in float32 is 1.2 GB)
 SLACK = 64 * 1024 ** 2             # what the declared sizes may exceed twice the file's size by
@@ -76,26 +75,6 @@ def safe_expression(text: Any) -> bool:
             return False
         position = match.end()
     return True
-
-
-def _read(path: str) -> bytes:
-    """The bytes of the regular file at ``path``, at most ``MAX_BYTES`` (a FIFO or a device is refused unread)."""
-    try:
-        status = os.stat(path)
-        if not stat.S_ISREG(status.st_mode):
-            raise CostModelError(f"{shorten(path)} is not a regular file")
-        if status.st_size > MAX_BYTES:
-            raise CostModelError(f"{shorten(path)}: {status.st_size:,} bytes is more than the limit of {MAX_BYTES:,} "
-                                 "for a .pt2 file")
-        with open(path, "rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise CostModelError(f"{shorten(path)}: no such file") from None
-    except OSError as error:
-        raise CostModelError(f"cannot read {shorten(path)}: {error.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise CostModelError(f"{shorten(path)}: more than the limit of {MAX_BYTES:,} bytes for a .pt2 file")
-    return data
 
 
 def _entries(archive: zipfile.ZipFile, size: int, where: str) -> "tuple[str, dict[str, zipfile.ZipInfo]]":
@@ -202,7 +181,7 @@ def checked_archive(path: str) -> bytes:
     """The bytes of the ``.pt2`` file at ``path`` as torch may load them: checked entry by entry (see the module's
     docstring) and with ``guards_code`` emptied; one line naming the file and what is wrong otherwise."""
     where = shorten(path)
-    data = _read(path)
+    data = read_bounded(path, ".pt2 file", MAX_BYTES)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:

@@ -44,9 +44,9 @@ def test_unreadable_spec(tmp_path, monkeypatch):
     spec = tmp_path / "locked.toml"
     spec.write_text('name = "x"\n')
 
-    def refuse(self, *args, **kwargs):
+    def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)                # as chmod 000 does, for a user who is not root
     with pytest.raises(CostModelError, match=r"cannot read spec file .*locked.toml.*: Permission denied"):
         load_spec(spec)
 

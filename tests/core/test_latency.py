@@ -6,7 +6,8 @@ import pytest
 
 import costmodel
 from costmodel.errors import CostModelError
-from costmodel.latency import KernelModel, Profile, fit, load_profile
+from costmodel.devices import load_profile
+from costmodel.latency import KernelModel, Profile, fit
 
 from helpers import run
 
@@ -107,7 +108,7 @@ def test_a_profile_round_trips_and_prices_every_layer(tmp_path, capsys):
 @pytest.mark.parametrize("text, message", [
     ("[profile]\nname = 'x'\n", "needs a [profile] table and [kinds.*] tables"),
     ("[profile]\n[kinds.default]\noverhead_us = -1\nus_per_mmadd = 0\nus_per_mb = 0\n",
-     "[kinds.default] overhead_us must be a number >= 0, got -1"),
+     "[kinds.default] overhead_us must be a number in [0, 1e+09] (us per kernel), got -1"),
     ("[profile]\nview = 'sideways'\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
      "view must be one of unfused, fused"),
     ("not toml [", "invalid TOML"),

@@ -216,7 +216,7 @@ def test_files_that_are_not_archives(tmp_path, capsys):
     os.symlink("/dev/zero", tmp_path / "zero.pt2")
     (tmp_path / "empty.pt2").write_bytes(b"")
     (tmp_path / "text.pt2").write_text("not a zip")
-    for name, words in (("pipe.pt2", "is not a regular file"), ("zero.pt2", "is not a regular file"),
+    for name, words in (("pipe.pt2", "not a regular file"), ("zero.pt2", "not a regular file"),
                         ("empty.pt2", "not a saved torch.export program"),
                         ("text.pt2", "not a saved torch.export program")):
         status, _, err = run(["table", str(tmp_path / name)], capsys)
