@@ -20,7 +20,8 @@ from .errors import CostModelError
 from .ir import INPUT, Network, locate
 from .ops import ACTIVATIONS, spec_form, spec_names
 from .scaling import WIDTH_RULES, Expanded, Scaled, scaled_repeats
-from .tomlfiles import MAX_BYTES, read_toml  # noqa: F401 (MAX_BYTES: a spec file's bound)
+from .fileio import MAX_TEXT_BYTES as MAX_BYTES  # noqa: F401 (a spec file's bound)
+from .tomlfiles import read_toml
 
 MAX_LAYERS = 100_000
 MAX_REPEATS = 10_000

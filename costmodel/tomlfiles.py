@@ -1,9 +1,9 @@
 """The user's TOML files (spec files, device files): read with every guard, once, in bounded time and memory.
 
 A file is read only when it is a regular file (a FIFO, a device, a directory or a socket is refused unread, behind a
-symlink too) of at most ``MAX_BYTES``; it must be UTF-8 text without NUL bytes, not empty, with no key of more than
-``MAX_KEY_PARTS`` dotted parts (tomllib parses one in quadratic time); TOML errors, numbers of more than 4,300 digits
-and nesting too deep for the parser end in one line. Every message names the file and says what kind of file it is
+symlink too) of at most ``fileio.MAX_TEXT_BYTES`` (``fileio.read_bounded``); it must be UTF-8 text without NUL
+bytes, not empty, with no key of more than ``MAX_KEY_PARTS`` dotted parts (tomllib parses one in quadratic time);
+TOML errors, numbers of more than 4,300 digits and nesting too deep for the parser end in one line. Every message names the file and says what kind of file it is
 (``what``: "spec file", "device file").
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import tomllib
 from typing import Any
 
 from .errors import CostModelError
-from .fileio import MAX_TEXT_BYTES as MAX_BYTES, read_bounded  # noqa: F401 (MAX_BYTES: the files' bound)
+from .fileio import read_bounded
 
 
 MAX_KEY_PARTS = 64            # tomllib parses a dotted key in time quadratic in its parts
