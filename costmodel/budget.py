@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -35,6 +36,7 @@ _COUNT_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 _BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 _TIME_UNITS = {"ms": 1.0, "s": 1e3, "us": 1e-3}
 _QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$")
+MAX_PRICED = 5_000            # settings a latency limit may analyze and price, each a whole analysis
 
 
 def parse_quantity(text: Any, kind: str, flag: str) -> Any:
@@ -201,7 +203,7 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
     if entry is not None and entry.alpha_choices:
         alphas = list(entry.alpha_choices)
     elif (entry is None or entry.accepts_alpha) and network.scales_with_alpha:
-        alphas = parse_range(DEFAULT_ALPHAS, "alpha", integer=False)
+        alphas = list(parse_range(DEFAULT_ALPHAS, "alpha", integer=False))
     else:
         alphas = [1.0]
     base = network.base_resolution[0]
@@ -209,8 +211,8 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
         resolutions = [base]
     else:
         resolutions = list(range(96, max(96, int(1.5 * base)) + 1, 8))
-    depths = parse_range(DEFAULT_DEPTHS, "depth", integer=False) if entry is not None and entry.accepts_depth \
-        else None
+    depths = list(parse_range(DEFAULT_DEPTHS, "depth", integer=False)) if entry is not None and \
+        entry.accepts_depth else None
     return alphas, resolutions, depths
 
 
@@ -223,6 +225,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     (``default_grid`` for what is not given)."""
     import numpy as np
 
+    from .ranges import check_grid
     from .sweep import sweep
 
     if (max_latency_ms is None) != (profile is None):
@@ -234,13 +237,14 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     unknown = sorted(set(limits) - set(FIELDS))
     if unknown:
         raise CostModelError(f"unknown limit {unknown[0]!r}; limits are on {', '.join(FIELDS)}")
+    # the axes given, counted before the default grid builds the model: one line for a grid past MAX_POINTS
+    check_grid(depths, alphas, resolutions)
     default_alphas, default_resolutions, default_depths = default_grid(model, options)
-    alphas = sorted(set(alphas)) if alphas is not None else default_alphas
-    resolutions = sorted(set(resolutions)) if resolutions is not None else default_resolutions
-    if depths is None:
-        depths = default_depths
-    else:
-        depths = sorted(set(depths))
+    alphas = _ascending(alphas, "alphas") if alphas is not None else default_alphas
+    resolutions = _ascending(resolutions, "resolutions") if resolutions is not None else default_resolutions
+    depths = _ascending(depths, "depths") if depths is not None else default_depths
+    if profile is not None:
+        _check_priced(len(depths or (1,)), len(alphas), len(resolutions))
     result = sweep(model, alphas, resolutions, batch=batch, convention=convention, dtype=dtype, options=options,
                    depths=depths)
     shape = (len(depths or (1,)), len(alphas), len(resolutions))
@@ -282,6 +286,29 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     return Front(result.model, dict(limits), tuple(alphas), tuple(resolutions),
                  tuple(depths) if depths is not None else None, int(feasible.sum()), tuple(rows),
                  max_latency_ms, profile.name if profile is not None else "", least)
+
+
+def _check_priced(depths: int, alphas: int, resolutions: int) -> None:
+    """A latency limit analyzes and prices settings one by one (``_LatencyLimit``): at most a bisection over the
+    resolutions per (depth, alpha); one line where that could pass ``MAX_PRICED``, before any is analyzed."""
+    steps = max(1, math.ceil(math.log2(resolutions + 1)))
+    priced = depths * alphas * steps
+    if priced > MAX_PRICED:
+        grid = f"{depths:,} depth(s) x {alphas:,} alpha(s) x {steps} bisection steps over {resolutions:,} " \
+            "resolution(s)"
+        raise CostModelError(f"a latency limit prices up to {priced:,} settings of this grid ({grid}), more than the "
+                             f"limit of {MAX_PRICED:,}: give fewer depths or alphas")
+
+
+def _ascending(values: Any, name: str) -> list[Any]:
+    """The distinct values of a grid axis, ascending; resolutions are whole numbers (fit searches square sizes).
+    One line naming the first value that is not such a number."""
+    kind = numbers.Integral if name == "resolutions" else numbers.Real
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, kind):
+            what = "whole numbers of pixels (fit searches square sizes)" if name == "resolutions" else "numbers"
+            raise CostModelError(f"{name} must be {what}, got {value!r}")
+    return sorted({int(value) for value in values} if name == "resolutions" else set(values))
 
 
 def nearest_published(model: str, options: Mapping[str, Any] | None, row: Mapping[str, Any]) -> "dict[str, Any]":
