@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import CostModelError, first_line
-from .formatting import Table, json_text
+from .formatting import Table, echoed, json_text
+from .importer.user_code import check_seconds
+from .scaling import MAX_BATCH
+
+# the counts bench, calibrate and the micro-benchmarks take: (least, most)
+COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "samples": (2, 1_000),
+          "batch": (1, MAX_BATCH)}
 
 
 @dataclass(frozen=True)
@@ -93,9 +99,8 @@ def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: 
     """Run ``model`` (a zoo name, spec file or import argument) on this CPU in a child process and time it.
     Needs torch. ``timeout`` seconds for the whole child (import, lowering, every run); ``per_layer=False`` times
     the whole network only."""
-    _check_counts((warmup, "--warmup", 0), (repeats, "--repeats", 1), (threads, "--threads", 1), (batch, "--batch", 1))
-    if not timeout > 0:
-        raise CostModelError(f"--timeout must be a positive number of seconds, got {timeout!r}")
+    _check_counts(warmup=warmup, repeats=repeats, threads=threads, batch=batch)
+    check_seconds(timeout)
     request = {"model": model, "alpha": alpha, "rho": rho, "resolution": resolution, "batch": batch,
                "options": dict(options or {}), "depth": depth, "warmup": warmup, "repeats": repeats,
                "threads": threads, "progress": progress, "per_layer": per_layer}
@@ -105,11 +110,17 @@ def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: 
     return Benchmark(layers=layers, **answer)
 
 
-def _check_counts(*counts: "tuple[Any, str, int]") -> None:
-    """Each (value, flag, least) is an integer of at least ``least``; one line naming the flag otherwise."""
-    for value, flag, least in counts:
+def _check_counts(**counts: Any) -> None:
+    """Each count (``warmup=5``, ...) is an integer in its ``COUNTS`` range; one line naming the flag and the range
+    otherwise, before any child process starts."""
+    for name, value in counts.items():
+        least, most = COUNTS[name]
+        flag = f"--{name}"
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise CostModelError(f"{flag} must be an integer >= {least}, got {value!r}")
+            raise CostModelError(f"{flag} must be an integer >= {least}, got {echoed(value)} (it takes {least} to "
+                                 f"{most:,})")
+        if value > most:
+            raise CostModelError(f"{flag} must be at most {most:,}, got {echoed(value)} (it takes {least} to {most:,})")
 
 
 def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str, Any]:
@@ -148,8 +159,8 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
 
     from .latency import fit
 
-    _check_counts((threads, "--threads", 1), (per_kind, "--samples", 2), (repeats, "--repeats", 1),
-                  (warmup, "--warmup", 0))
+    _check_counts(threads=threads, samples=per_kind, repeats=repeats, warmup=warmup)
+    check_seconds(timeout)
     request = {"calibrate": True, "threads": threads, "per_kind": per_kind, "seed": 0, "warmup": warmup,
                "repeats": repeats, "progress": progress}
     answer = run_child(request, timeout, "calibrate")
@@ -162,7 +173,8 @@ def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 
                progress: bool = False) -> dict[str, Any]:
     """ShuffleNetV2's micro-benchmark networks of Table ``table`` (``reproduce.microbench``) timed on this CPU in a
     child process: {"torch": version, "rows": [{"median_ms", "q1_ms", "q3_ms"}, ...]} in the table's row order."""
-    _check_counts((threads, "--threads", 1), (repeats, "--repeats", 1), (warmup, "--warmup", 0))
+    _check_counts(threads=threads, repeats=repeats, warmup=warmup)
+    check_seconds(timeout)
     request = {"microbench": True, "table": table, "threads": threads, "warmup": warmup, "repeats": repeats,
                "progress": progress}
     return run_child(request, timeout, f"the Table {table} micro-benchmark")

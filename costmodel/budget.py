@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import re
+from decimal import MIN_EMIN, Context, Decimal, InvalidOperation
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from .errors import CostModelError
-from .formatting import Table, grouped, printable
+from .formatting import Table, echoed, grouped, printable
 from .metrics import total_metrics
 
 # the limits fit accepts, by option name: the total each limits (its unit, a count or bytes, is the metric's own)
@@ -33,32 +35,52 @@ DEFAULT_DEPTHS = "1:2:0.1"
 
 _COUNT_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
 _BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
-_TIME_UNITS = {"ms": 1.0, "s": 1e3, "us": 1e-3}
+_TIME_UNITS = {"ms": Decimal(1), "s": Decimal(1000), "us": Decimal("0.001")}
 _QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$")
+MAX_LIMIT = 10**30            # the largest limit, in its unit (a count, bytes or milliseconds)
+MAX_QUANTITY_LENGTH = 100     # characters of a limit as typed
+MAX_PRICED = 5_000            # settings a latency limit may analyze and price, each a whole analysis
 
 
 def parse_quantity(text: Any, kind: str, flag: str) -> Any:
     """``"150M"`` -> 150,000,000 (a count: K, M, G, T, powers of 10); ``"2MB"`` -> 2,000,000 (bytes: B, kB, MB,
-    GB, and KiB, MiB, GiB); ``"20ms"`` -> 20.0 (milliseconds: ms, s, us). A count or a size is rounded down to a
-    whole number (a limit of 1.5 elements admits 1). One line naming ``flag`` where it cannot be read."""
+    GB, and KiB, MiB, GiB); ``"20ms"`` -> 20.0 (milliseconds: ms, s, us). Read exactly (a decimal, or the number
+    given); a count or a size is rounded down to a whole number (a limit of 1.5 elements admits 1). One line
+    naming ``flag`` where it cannot be read or is not in (0, ``MAX_LIMIT``] of its unit (1e400 and 1e999999999
+    are refused at once, never computed)."""
     units = {"count": _COUNT_UNITS, "bytes": _BYTE_UNITS, "time": _TIME_UNITS}[kind]
     example = {"count": "150M (K, M, G)", "bytes": "2MB (kB, MB, GB, KiB, MiB)", "time": "20ms (ms, s, us)"}[kind]
-    if isinstance(text, (int, float)) and not isinstance(text, bool) and kind != "time":
-        value, unit = float(text), ""
-    elif isinstance(text, (int, float)) and not isinstance(text, bool):
-        return _positive(float(text), flag, example)
+    bounds = "(0, 1e30]" + {"count": "", "bytes": " bytes", "time": " ms"}[kind]
+    shown = echoed(text)
+    out_of_bounds = CostModelError(f"{flag} must be in {bounds}, like {example}, got {shown}")
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if isinstance(text, float) and not math.isfinite(text):
+            raise CostModelError(f"{flag} must be a finite number like {example}, got {shown}")
+        if abs(text) > MAX_LIMIT * 10**10:
+            raise out_of_bounds
+        value, unit = Decimal(text), ("ms" if kind == "time" else "")          # exact: an int, or a float's value
     else:
-        match = _QUANTITY.match(str(text))
+        text = str(text)
+        if len(text) > MAX_QUANTITY_LENGTH:
+            raise CostModelError(f"{flag} is {len(text):,} characters long, more than the limit of "
+                                 f"{MAX_QUANTITY_LENGTH}: give a number with a unit like {example}")
+        match = _QUANTITY.match(text)
         unit = match.group(3).lower() if match else ""
         if not match or unit not in units:
-            raise CostModelError(f"{flag} must be a number with a unit like {example}, got {text!r}")
-        value = float(match.group(1)) * 10 ** int(match.group(2) or 0)
-    if kind == "time":
-        return _positive(value * units[unit], flag, example)
-    scaled = value * units[unit]
-    if not math.isfinite(scaled):
-        raise CostModelError(f"{flag} must be a finite number like {example}, got {text!r}")
-    return _positive(int(scaled), flag, example)
+            raise CostModelError(f"{flag} must be a number with a unit like {example}, got {shown}")
+        try:
+            value = Decimal(f"{match.group(1)}e{match.group(2) or 0}")
+        except InvalidOperation:       # an exponent past Decimal's own
+            raise out_of_bounds from None
+        if value.adjusted() > 40:      # far past the limit: no arithmetic on it
+            raise out_of_bounds
+    scaled = Context(prec=200, Emin=MIN_EMIN).multiply(value, Decimal(units[unit]))   # exact for what is typed
+    if not 0 < scaled <= MAX_LIMIT:
+        raise out_of_bounds
+    number = float(scaled) if kind == "time" else int(scaled)
+    if not number > 0:                 # a count below 1, or a time too small for a float
+        raise CostModelError(f"{flag} must be more than 0, like {example}, got {shown}")
+    return number
 
 
 def read_limits(given: Mapping[str, Any], flag: Any = lambda name: name) -> dict[str, int]:
@@ -67,12 +89,6 @@ def read_limits(given: Mapping[str, Any], flag: Any = lambda name: name) -> dict
     in_bytes = {metric.field: metric.in_bytes for metric in total_metrics()}
     return {field: parse_quantity(given[name], "bytes" if in_bytes[field] else "count", flag(name))
             for name, field in LIMITS.items() if given.get(name) is not None}
-
-
-def _positive(value: Any, flag: str, example: str) -> Any:
-    if not value > 0:
-        raise CostModelError(f"{flag} must be more than 0, like {example}, got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -201,7 +217,7 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
     if entry is not None and entry.alpha_choices:
         alphas = list(entry.alpha_choices)
     elif (entry is None or entry.accepts_alpha) and network.scales_with_alpha:
-        alphas = parse_range(DEFAULT_ALPHAS, "alpha", integer=False)
+        alphas = list(parse_range(DEFAULT_ALPHAS, "alpha", integer=False))
     else:
         alphas = [1.0]
     base = network.base_resolution[0]
@@ -209,8 +225,8 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
         resolutions = [base]
     else:
         resolutions = list(range(96, max(96, int(1.5 * base)) + 1, 8))
-    depths = parse_range(DEFAULT_DEPTHS, "depth", integer=False) if entry is not None and entry.accepts_depth \
-        else None
+    depths = list(parse_range(DEFAULT_DEPTHS, "depth", integer=False)) if entry is not None and \
+        entry.accepts_depth else None
     return alphas, resolutions, depths
 
 
@@ -223,6 +239,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     (``default_grid`` for what is not given)."""
     import numpy as np
 
+    from .ranges import check_grid
     from .sweep import sweep
 
     if (max_latency_ms is None) != (profile is None):
@@ -234,13 +251,14 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     unknown = sorted(set(limits) - set(FIELDS))
     if unknown:
         raise CostModelError(f"unknown limit {unknown[0]!r}; limits are on {', '.join(FIELDS)}")
+    # the axes given, counted before the default grid builds the model: one line for a grid past MAX_POINTS
+    check_grid(depths, alphas, resolutions)
     default_alphas, default_resolutions, default_depths = default_grid(model, options)
-    alphas = sorted(set(alphas)) if alphas is not None else default_alphas
-    resolutions = sorted(set(resolutions)) if resolutions is not None else default_resolutions
-    if depths is None:
-        depths = default_depths
-    else:
-        depths = sorted(set(depths))
+    alphas = _ascending(alphas, "alphas") if alphas is not None else default_alphas
+    resolutions = _ascending(resolutions, "resolutions") if resolutions is not None else default_resolutions
+    depths = _ascending(depths, "depths") if depths is not None else default_depths
+    if profile is not None:
+        _check_priced(len(depths or (1,)), len(alphas), len(resolutions))
     result = sweep(model, alphas, resolutions, batch=batch, convention=convention, dtype=dtype, options=options,
                    depths=depths)
     shape = (len(depths or (1,)), len(alphas), len(resolutions))
@@ -282,6 +300,29 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     return Front(result.model, dict(limits), tuple(alphas), tuple(resolutions),
                  tuple(depths) if depths is not None else None, int(feasible.sum()), tuple(rows),
                  max_latency_ms, profile.name if profile is not None else "", least)
+
+
+def _check_priced(depths: int, alphas: int, resolutions: int) -> None:
+    """A latency limit analyzes and prices settings one by one (``_LatencyLimit``): at most a bisection over the
+    resolutions per (depth, alpha); one line where that could pass ``MAX_PRICED``, before any is analyzed."""
+    steps = max(1, math.ceil(math.log2(resolutions + 1)))
+    priced = depths * alphas * steps
+    if priced > MAX_PRICED:
+        grid = f"{depths:,} depth(s) x {alphas:,} alpha(s) x {steps} bisection steps over {resolutions:,} " \
+            "resolution(s)"
+        raise CostModelError(f"a latency limit prices up to {priced:,} settings of this grid ({grid}), more than the "
+                             f"limit of {MAX_PRICED:,}: give fewer depths or alphas")
+
+
+def _ascending(values: Any, name: str) -> list[Any]:
+    """The distinct values of a grid axis, ascending; resolutions are whole numbers (fit searches square sizes).
+    One line naming the first value that is not such a number."""
+    kind = numbers.Integral if name == "resolutions" else numbers.Real
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, kind):
+            what = "whole numbers of pixels (fit searches square sizes)" if name == "resolutions" else "numbers"
+            raise CostModelError(f"{name} must be {what}, got {value!r}")
+    return sorted({int(value) for value in values} if name == "resolutions" else set(values))
 
 
 def nearest_published(model: str, options: Mapping[str, Any] | None, row: Mapping[str, Any]) -> "dict[str, Any]":

@@ -70,6 +70,14 @@ def grouped(value: int) -> str:
     return f"{value:,}"
 
 
+def echoed(value: object) -> str:
+    """``value`` as a message repeats it: its repr, or for an integer past 10^30 its order of magnitude (``about
+    10^400``): an integer of more than 4,300 digits has no repr."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"{'-' if value < 0 else ''}about 10^{int(abs(value).bit_length() * 0.30103)}"
+    return repr(value)
+
+
 def percent(fraction: float) -> str:
     """``0.948574 -> '94.86%'``."""
     return f"{100 * fraction:.2f}%"

@@ -266,8 +266,10 @@ def check_batch(batch: object) -> int:
 def parse_resolution(text: str) -> "int | tuple[int, int]":
     """``"224"`` -> 224, ``"160x224"`` -> (160, 224) (height x width)."""
     parts = text.strip().lower().split("x")
-    if len(parts) not in (1, 2) or not all(part.strip().isdigit() for part in parts):
+    if len(parts) not in (1, 2) or not all(part.strip().isascii() and part.strip().isdigit() for part in parts):
         raise CostModelError(f"resolution must be N or HxW in pixels (224, 160x224), got {text!r}")
+    if any(len(part.strip().lstrip("0")) > len(str(MAX_RESOLUTION)) for part in parts):     # no huge int made
+        raise CostModelError(f"resolution must be in [1, {MAX_RESOLUTION}], got {text!r}")
     sizes = [int(part) for part in parts]
     return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping, Sequence
 
 from .analysis import analyze
@@ -17,44 +16,16 @@ from .counting import count, plan_of
 from .errors import CostModelError
 from .metrics import total_metrics
 from .models import check_scales, settle
+from .ranges import MAX_DEPTHS, MAX_POINTS, Range, check_grid, parse_range  # noqa: F401 (sweep's own names)
 from .results import DTYPE_BYTES
-from .scaling import MAX_ALPHA, MAX_RHO, check_batch, check_depth, input_size, parse_resolution
+from .scaling import MAX_ALPHA, check_batch, check_depth, input_size, parse_resolution
 
-MAX_POINTS = 1_000_000       # about 60 bytes a point in the CSV
 FIELDS = tuple(metric.field for metric in total_metrics())
 
 
-def parse_range(text: str, what: str, integer: bool) -> list[Any]:
-    """``"0.25:1.4:0.05"`` (stop inclusive) or a single value, as a list of floats (or ints). Decimal steps are
-    exact: ``0.25 + 3 x 0.05`` is the float ``0.4``, as typed."""
-    parts = text.split(":")
-    if len(parts) not in (1, 3):
-        raise CostModelError(f"--{what} must be VALUE or START:STOP:STEP, got {text!r}")
-    try:
-        numbers = [Decimal(part.strip()) for part in parts]
-    except InvalidOperation:
-        raise CostModelError(f"--{what} must be numbers, got {text!r}") from None
-    if any(not number.is_finite() for number in numbers):
-        raise CostModelError(f"--{what} must be finite numbers, got {text!r}")
-    if integer and any(number != number.to_integral_value() for number in numbers):
-        raise CostModelError(f"--{what} must be whole numbers of pixels, got {text!r}")
-    if len(numbers) == 1:
-        values = numbers
-    else:
-        start, stop, step = numbers
-        if step <= 0:
-            raise CostModelError(f"--{what} step must be positive, got {text!r}")
-        if stop < start:
-            raise CostModelError(f"--{what} range is reversed (stop {stop} < start {start}), got {text!r}")
-        count = int((stop - start) / step) + 1
-        if count > MAX_POINTS:
-            raise CostModelError(f"--{what} has {count:,} values, more than the limit of {MAX_POINTS:,}")
-        values = [start + i * step for i in range(count)]
-    return [int(value) for value in values] if integer else [float(value) for value in values]
-
-
-def parse_resolutions(text: str) -> list[Any]:
-    """A resolution range (``96:320:8``), one size (``224``) or one non-square size (``160x224``)."""
+def parse_resolutions(text: str) -> "Range | list[Any]":
+    """A resolution range (``96:320:8``), one size (``224``) or one non-square size (``160x224``), counted and
+    checked as ``parse_range`` does."""
     if "x" in text.lower():
         return [parse_resolution(text)]
     return parse_range(text, "resolution", integer=True)
@@ -202,7 +173,10 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
           depths: "Sequence[float] | None" = None) -> Sweep:
     """Every total of ``model`` at every (depth, alpha, size) of the grid: sizes are ``resolutions`` (ints or
     (H, W)), or the network's base size scaled by each of ``rhos``, or the base size; ``depths`` are depth
-    multipliers (a network per depth, each counted over the whole alpha x size grid), or None for depth 1."""
+    multipliers (a network per depth, each counted over the whole alpha x size grid), or None for depth 1. The
+    grid is sized from the axes' lengths first (``ranges.check_grid``): past ``MAX_POINTS`` points or ``MAX_DEPTHS``
+    depths it is refused before any value is listed or any network built. Depths that build the same network
+    share its count."""
     import numpy as np
 
     if convention not in CONVENTIONS:
@@ -211,37 +185,32 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
         raise CostModelError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
     if resolutions is not None and rhos is not None:
         raise CostModelError("give resolutions or rhos, not both")
+    # the grid's size from the axes' lengths, before any value is listed or any network built
+    check_grid(depths, alphas, rhos if rhos is not None else resolutions, "rho" if rhos is not None else "resolution")
+    alphas, resolutions, rhos, depths = (list(axis) if isinstance(axis, Range) else axis
+                                         for axis in (alphas, resolutions, rhos, depths))
     try:
         alpha_values = np.asarray(alphas, dtype=np.float64)
     except (TypeError, ValueError):
         raise CostModelError("alphas must be numbers") from None
-    if alpha_values.ndim != 1 or not len(alpha_values) or (resolutions is not None and not resolutions) or \
-            (rhos is not None and not rhos):
-        raise CostModelError("the sweep grid is empty")
+    if alpha_values.ndim != 1:
+        raise CostModelError("alphas must be a flat sequence of numbers")
     alphas = alpha_values.tolist()
     batch = check_batch(batch)
     if depths is not None:
-        if not len(depths):
-            raise CostModelError("the sweep grid is empty")
         depths = [check_depth(depth) for depth in depths]
-    networks = [settle(model, options=options, depth=depth).network for depth in depths or (1.0,)]
+    networks = _networks(model, options, depths)
     setting = settle(model, options=options, depth=(depths or (1.0,))[0])
     network, entry = setting.network, setting.entry
     _check_alphas(alpha_values, entry)
     if entry is None and (alpha_values != 1.0).any():
         check_scales(network, float(alpha_values[alpha_values != 1.0][0]))
     if rhos is not None:
-        for rho in rhos:
-            if not 0 < rho <= MAX_RHO:
-                raise CostModelError(f"rho must be in (0, {MAX_RHO:g}], got {rho!r}")
         sizes = [input_size(network.base_resolution, rho=rho) for rho in rhos]
     elif resolutions is not None:
         sizes = [input_size(network.base_resolution, resolution=resolution) for resolution in resolutions]
     else:
         sizes = [network.base_resolution]
-    points = len(alphas) * len(sizes) * len(networks)
-    if points > MAX_POINTS:
-        raise CostModelError(f"{points:,} points is more than the limit of {MAX_POINTS:,}")
     if entry is not None and not entry.accepts_resolution and set(sizes) != {network.base_resolution}:
         base = network.base_resolution
         raise CostModelError(f"model {network.name!r} has a fixed input size of "
@@ -252,7 +221,11 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
                 raise CostModelError(f"{network.name}: at {size[0]}x{size[1]} the module maps to other nodes (an "
                                      "op costmodel does not count keeps a fixed shape); count each size with "
                                      "costmodel table")
-    parts = [_grid_totals(each, alpha_values, sizes, batch, convention) for each in networks]
+    counted: dict[int, dict[str, Any]] = {}        # each network once, whatever depths share it
+    for each in networks:
+        if id(each) not in counted:
+            counted[id(each)] = _grid_totals(each, alpha_values, sizes, batch, convention)
+    parts = [counted[id(each)] for each in networks]
     width = DTYPE_BYTES[dtype]
     columns = _Columns(alphas, sizes, rhos, depths)
     for metric in total_metrics():
@@ -261,6 +234,24 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
     return Sweep(network.name, convention, dtype, batch, tuple(alphas), tuple(sizes),
                  tuple(rhos) if rhos is not None else None, columns,
                  tuple(depths) if depths is not None else None)
+
+
+def _networks(model: Any, options: Mapping[str, Any] | None, depths: "list[float] | None") -> list[Any]:
+    """The network at each depth (depth 1 where None); a network that equals the one of the depth before (the
+    same nodes: the depths round to the same repeats) is that same object, so that it is counted once."""
+    networks: list[Any] = []
+    for depth in depths or (1.0,):
+        network = settle(model, options=options, depth=depth).network
+        if networks and _same_nodes(networks[-1], network):
+            network = networks[-1]
+        networks.append(network)
+    return networks
+
+
+def _same_nodes(first: Any, second: Any) -> bool:
+    """Whether two networks count alike: the same nodes, input and output (their depths may differ)."""
+    return first is second or (first.nodes == second.nodes and first.input_channels == second.input_channels and
+                               first.base_resolution == second.base_resolution and first.output == second.output)
 
 
 def _concatenate(arrays: list[Any]) -> Any:
