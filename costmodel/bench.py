@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from .errors import CostModelError, first_line
 from .formatting import Table, echoed, json_text
 from .importer.user_code import check_seconds
-from .scaling import MAX_BATCH
+from .scaling import MAX_BATCH, check_alpha, check_depth, input_size
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
 COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "samples": (2, 1_000),
@@ -101,6 +101,7 @@ def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: 
     the whole network only."""
     _check_counts(warmup=warmup, repeats=repeats, threads=threads, batch=batch)
     check_seconds(timeout)
+    check_alpha(alpha), check_depth(depth), input_size((1, 1), rho, resolution)     # before a child starts
     request = {"model": model, "alpha": alpha, "rho": rho, "resolution": resolution, "batch": batch,
                "options": dict(options or {}), "depth": depth, "warmup": warmup, "repeats": repeats,
                "threads": threads, "progress": progress, "per_layer": per_layer}

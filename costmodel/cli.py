@@ -400,6 +400,9 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
         raise CostModelError(f"--plot writes a PNG: name a .png file, got {plot_path!r}")
     if others and fmt == "csv":
         raise CostModelError("--compare prints several fronts: use --format text or json, not csv")
+    if resolution_range and "x" in resolution_range.lower():
+        raise CostModelError(f"fit searches square inputs: --resolution takes START:STOP:STEP or N, got "
+                             f"{resolution_range!r}")
     grid = (parse_range(alpha_range, "alpha", integer=False) if alpha_range else None,
             parse_range(resolution_range, "resolution", integer=True) if resolution_range else None,
             parse_range(depth_range, "depth", integer=False) if depth_range else None)

@@ -209,10 +209,14 @@ def test_a_bad_range_is_one_line(option, text, expected, capsys, tmp_path):
     refused(["sweep", "mobilenet_v1", option, text], capsys, tmp_path, expected)
 
 
+def test_fit_says_it_searches_square_inputs(capsys, tmp_path):
+    refused(["fit", "mobilenet_v1", "--max-madds", "100M", "--resolution", "160x224"], capsys, tmp_path,
+            "fit searches square inputs: --resolution takes START:STOP:STEP or N, got '160x224'")
+
+
 @pytest.mark.parametrize("option, text, expected", [
     ("--alpha", "0:1e999999999:1", "has about 1.00e+999999999 values"),
     ("--resolution", "1e999999999", "--resolution must be in [1, 8192]"),
-    ("--resolution", "160x224", "--resolution must be numbers like 96:320:8"),
     ("--depth", "0.5:1:1e-999999999", "has about 5e+999999998 values"),
     ("--depth", "1:11:1", "--depth must be in (0, 10]"),
 ])
@@ -309,6 +313,10 @@ def test_a_bad_timeout_is_refused_before_measuring(command, timeout, shown, caps
     (["calibrate", "--samples", str(10**12)], "--samples must be at most 1,000"),
     (["calibrate", "--repeats", "-3"], "--repeats must be an integer >= 1"),
     (["calibrate", "--threads", str(10**12)], "--threads must be at most 1,024"),
+    (["bench", "mobilenet_v1", "--alpha", "1e400"], "alpha must be in (0, 10], got inf"),
+    (["bench", "mobilenet_v1", "--depth", "nan"], "depth must be in (0, 10], got nan"),
+    (["bench", "mobilenet_v1", "--rho", "20"], "rho must be in (0, 10], got 20.0"),
+    (["bench", "mobilenet_v1", "--resolution", "0x5"], "resolution must be in [1, 8192]"),
 ])
 def test_a_bad_count_is_refused_before_measuring(argv, expected, capsys, tmp_path, no_measurement):
     refused(argv, capsys, tmp_path, expected)
