@@ -397,3 +397,21 @@ def test_6_shape_inference_runs_apart(monkeypatch, child, reason):
     monkeypatch.setattr(onnx_inference, "TIME_LIMIT", 1)
     model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [IMAGE], []))
     assert onnx_inference.inferred_sizes(model) == ({}, f"ONNX's shape inference {reason}")
+
+
+def test_7_unnamed_nodes_after_a_linear_layer_are_all_mapped(tmp_path, capsys):
+    """A MatMul whose bias Add it takes in marked that Add done by its name: with unnamed nodes, every later
+    unnamed node was skipped (here the Relu, and the file had no output). 64 tokens of 3 features to 4: 768
+    mult-adds and 4 x 3 + 4 parameters; the ReLU on 64 x 4 values: 256 FLOPs."""
+    import json
+
+    nodes = [helper.make_node("Reshape", ["x", "tokens"], ["r"]),
+             helper.make_node("Transpose", ["r"], ["t"], perm=[0, 2, 1]), helper.make_node("MatMul", ["t", "w"], ["m"]),
+             helper.make_node("Add", ["m", "b"], ["a"]), helper.make_node("Relu", ["a"], ["y"])]
+    path = save(tmp_path, nodes, [ints("tokens", [1, 3, 64]), floats("w", np.ones((3, 4))), floats("b", np.ones(4))])
+    status, out, err = run(["table", str(path), "--format", "json"], capsys)
+    assert status == 0, err
+    document = json.loads(out)
+    relu = [layer for layer in document["layers"] if layer["kind"] == "activation"]
+    assert [layer["flops"] for layer in relu] == [256]
+    assert document["totals"]["madds"] == 768 and document["totals"]["params"] == 16
