@@ -1,8 +1,9 @@
 """Hostile ONNX files (issue 22, items 3, 4, 6 and 7): each is built here with onnx.helper, without onnx's checker
 (so that a malformed file can be written), and run through ``costmodel table``. Each case checks the exit status,
-the one line (naming the file, the node and what is wrong) and that nothing is left on disk. onnxruntime refuses
-every malformed graph here as well (an out-of-range axis, a cycle, a missing input, data that does not match its
-dims); where costmodel used to count such a file, the test says what it printed."""
+the one line (naming the file, the node and what is wrong) and that nothing is left on disk. onnxruntime 1.32
+refuses the malformed graphs here as well (an axis out of range, a repeated perm, an index out of bounds, a cycle,
+a missing input, Resize's infinite scales), and onnx's checker the tensors whose data do not match their dims;
+where costmodel used to count such a file, the test says what it printed."""
 import os
 import resource
 import time
@@ -75,6 +76,15 @@ def test_3_a_constant_of_shape_asking_for_gigabytes_is_refused_before_allocating
     refused(tmp_path, capsys, path, "node 'huge' (ConstantOfShape)", f"a constant of {elements} elements",
             "more than the limit of 65,536")
     assert peak_bytes() - before < 200 << 20
+
+
+def test_3_the_constants_of_one_file_are_bounded_in_all(tmp_path, capsys):
+    """Each constant is at most 65,536 elements, and all those one mapping evaluates at most 2^24: 300 nodes of
+    65,536 elements each (19,660,800 in all) are refused at the 257th."""
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], [f"c{i}"]) for i in range(300)]
+    path = save(tmp_path, [*nodes, helper.make_node("Relu", ["x"], ["y"])], [ints("shape", [65_536])])
+    refused(tmp_path, capsys, path, "node #256 (ConstantOfShape): the constants evaluated so far hold more than "
+            "16,777,216 elements, the limit")
 
 
 def external(name, dims, location, offset=None, length=None, data_type=TensorProto.FLOAT):
