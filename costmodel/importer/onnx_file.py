@@ -16,8 +16,9 @@ import stat
 from typing import Any
 
 from ..errors import CostModelError, first_line, shorten
+from ..fileio import read_bounded
 
-MAX_MODEL_BYTES = (1 << 31) - 1         # protobuf's own limit on one message: a larger file is not an ONNX model
+MAX_MODEL_BYTES = (1 << 31) - 1         # protobuf's limit on one message (larger weights go in external data)
 MAX_RANK = 32                           # dims of one tensor
 MAX_TENSOR_ELEMENTS = 10 ** 12          # elements of one tensor (4 TB of float32)
 MAX_CONSTANT_ELEMENTS = 65_536          # elements of one constant costmodel evaluates (shape arithmetic needs few)
@@ -46,19 +47,9 @@ def onnx_package() -> Any:
 
 def read_model(path: str) -> Any:
     """The ``ModelProto`` in the file at ``path``, without its external data: a regular file of at most
-    ``MAX_MODEL_BYTES``, read once (a FIFO or a device is refused unread)."""
+    ``MAX_MODEL_BYTES`` (``fileio.read_bounded``: a FIFO or a device is refused unread)."""
     onnx = onnx_package()
-    try:
-        status = os.stat(path)
-        if not stat.S_ISREG(status.st_mode):
-            raise CostModelError(f"{shorten(path)} is not a regular file")
-        if status.st_size > MAX_MODEL_BYTES:
-            raise CostModelError(f"{shorten(path)}: {status.st_size:,} bytes is more than an ONNX model holds "
-                                 f"({MAX_MODEL_BYTES:,}, protobuf's limit; larger weights go in external data)")
-        with open(path, "rb") as stream:
-            raw = stream.read(MAX_MODEL_BYTES + 1)
-    except OSError as error:
-        raise CostModelError(f"cannot read {shorten(path)}: {error.strerror}") from None
+    raw = read_bounded(path, "ONNX file", MAX_MODEL_BYTES)
     try:
         return onnx.load_model_from_string(raw)
     except Exception as error:        # what protobuf raises on bytes that are not an ONNX model
