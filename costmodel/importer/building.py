@@ -110,13 +110,19 @@ class Builder:
     owners: dict[str, str] = field(default_factory=dict)  # parameter -> the node that counts it
     fresh: list[str] = field(default_factory=list)        # claimed for the next node with parameters
     again: list[str] = field(default_factory=list)        # claimed before: the next such node shares them
+    suffixes: dict[str, int] = field(default_factory=dict)   # base -> the first suffix not yet tried
 
     def name(self, base: str) -> str:
-        """``base``, or ``base_1``, ``base_2``... when taken."""
-        name, n = base, 0
-        while name in self.names or name == INPUT:
-            n += 1
+        """``base``, or the first of ``base_1``, ``base_2``... not taken. Names are never given back, so the search
+        goes on from the last suffix given for ``base``: naming n nodes is linear in n, not quadratic."""
+        name = base
+        if name in self.names or name == INPUT:
+            n = self.suffixes.get(base, 1)
             name = f"{base}_{n}"
+            while name in self.names or name == INPUT:
+                n += 1
+                name = f"{base}_{n}"
+            self.suffixes[base] = n + 1
         self.names.add(name)
         return name
 

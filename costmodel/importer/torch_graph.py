@@ -17,6 +17,7 @@ it does not take at some size (a classifier's ``in_features`` after a fixed flat
 """
 from __future__ import annotations
 
+import contextlib
 import operator
 import re
 import warnings
@@ -63,9 +64,20 @@ def _function_name(node: torch.fx.Node) -> str:
     return name.strip("_")
 
 
+def _lazy_graph_module() -> Any:
+    """A context in which fx makes its GraphModule without generating its Python code until it is run: the
+    importer only walks the graph, and the code generation took about a third of a long trace (torch's private
+    switch, where this torch has it)."""
+    try:
+        from torch.fx._lazy_graph_module import _use_lazy_graph_module
+    except ImportError:
+        return contextlib.nullcontext()
+    return _use_lazy_graph_module(True)
+
+
 def _trace(module: nn.Module) -> torch.fx.GraphModule:
     """torch.fx's symbolic trace of ``module``, or one line saying why it does not trace."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _lazy_graph_module():
         warnings.simplefilter("ignore")
         try:
             return torch.fx.symbolic_trace(module)
