@@ -30,3 +30,10 @@ def run(argv, capsys):
         main(argv)
     captured = capsys.readouterr()
     return exit_info.value.code, captured.out, captured.err
+
+
+def one_line(status, err, code=2):
+    """Check that a command ended with ``code`` and one line on stderr, ``costmodel: error: ...``; return it."""
+    assert status == code, err
+    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
+    return err

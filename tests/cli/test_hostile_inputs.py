@@ -13,13 +13,7 @@ from costmodel.builder import GraphBuilder
 from costmodel.errors import CostModelError
 from costmodel.ops import AdaptiveAvgPool, Conv2d
 
-from helpers import run
-
-
-def one_line(status, err, code=2):
-    assert status == code, err
-    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
-    return err
+from helpers import one_line, run
 
 
 def spec(tmp_path, text, name="net.toml"):

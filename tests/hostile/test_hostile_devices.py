@@ -14,15 +14,9 @@ from costmodel.errors import CostModelError
 from costmodel.formatting import json_text
 from costmodel.latency import KernelModel, Profile, fit
 
-from helpers import run
+from helpers import one_line, run
 
 PREVIOUS = "the previous output\n"
-
-
-def one_line(status, err, code=2):
-    assert status == code, err
-    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
-    return err
 
 
 def commands(device, output):

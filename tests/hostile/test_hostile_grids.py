@@ -12,15 +12,9 @@ from costmodel.errors import CostModelError
 from costmodel.ranges import MAX_DEPTHS, MAX_POINTS
 from costmodel.sweep import parse_range, sweep
 
-from helpers import run
+from helpers import one_line, run
 
 SECONDS = 10        # a generous bound: every refusal here takes well under a second
-
-
-def one_line(status, err, code=2):
-    assert status == code, err
-    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
-    return err
 
 
 def refused(argv, capsys, tmp_path, *expected):

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 from costmodel.importer.user_code import MAX_NESTING, nesting
 
-from helpers import run
+from helpers import one_line, run
 
 MODULES = textwrap.dedent("""
     import sys
@@ -87,12 +87,6 @@ MODULES = textwrap.dedent("""
     def sleeps_when_run():
         return Sleep()
 """)
-
-
-def one_line(status, err, code=2):
-    assert status == code, err
-    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
-    return err
 
 
 @pytest.fixture

@@ -14,15 +14,9 @@ import pytest
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from helpers import run  # noqa: E402
+from helpers import one_line, run  # noqa: E402
 
 IMAGE = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
-
-
-def one_line(status, err, code=2):
-    assert status == code, err
-    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
-    return err
 
 
 def save(tmp_path, nodes, initializers=(), output="y", opset=17, name="hostile.onnx"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run
+from helpers import one_line, run
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "mobilenet_v2_like.toml"
 PROFILE = """[profile]
@@ -17,12 +17,6 @@ overhead_us = 1.0
 us_per_mmadd = 1.0
 us_per_mb = 1.0
 """
-
-
-def one_line(status, err, code=2):
-    assert status == code, err
-    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
-    return err
 
 
 @pytest.fixture

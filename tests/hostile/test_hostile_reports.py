@@ -11,7 +11,7 @@ import costmodel
 from costmodel.report.sections.crosscheck import CROSS_CHECK_LAYERS
 from costmodel.report.sections.digest import FULL, TOP
 
-from helpers import run
+from helpers import one_line, run
 
 SPEC = """name = {name}
 resolution = 16
@@ -31,12 +31,6 @@ op = "flatten"
 op = "linear"
 out = "num_classes"
 """
-
-
-def one_line(status, err, code=2):
-    assert status == code, err
-    assert err.startswith("costmodel: error: ") and err.count("\n") == 1, err
-    return err
 
 
 def spec(folder, name="tiny", repeats=1, file="net.toml"):
