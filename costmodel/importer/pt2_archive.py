@@ -47,15 +47,18 @@ FOREIGN = {"data/aotinductor/": "compiled AOTInductor code", "data/executorch/":
 CONVERT = ("export the module again with torch.export.export and save it with torch.export.save, with tensor "
            "weights and tensor sample inputs, or export it to ONNX")
 
-# A symbolic size as torch writes it (``s0``, ``2*s77 + 1``, ``Max(1, s0)``, ``FloorDiv(s1, 2)``): numbers, size
-# symbols, operators and the sympy functions of torch's deserializer; no name that could reach Python's builtins.
+# A symbolic size as torch writes it (``s0``, ``2*s77 + 1``, ``Max(1, s0)``, ``FloorDiv(s1, 2)``): numbers of at
+# most 40 digits, size symbols, operators and the sympy functions of torch's deserializer; no name that could reach
+# Python's builtins, and nothing sympy would evaluate without bound on numbers (powers, shifts, factorials:
+# ``9**9**9``).
 _FUNCTIONS = {"FloorDiv", "ModularIndexing", "Where", "PythonMod", "Mod", "CleanDiv", "CeilToInt", "FloorToInt",
-              "CeilDiv", "LShift", "RShift", "PowByNatural", "FloatPow", "FloatTrueDiv", "IntTrueDiv",
-              "IsNonOverlappingAndDenseIndicator", "TruncToFloat", "TruncToInt", "RoundToInt", "RoundDecimal",
-              "ToFloat", "Identity", "OpaqueUnaryFn_sqrt", "BitwiseFn_bitwise_and", "BitwiseFn_bitwise_or",
-              "Max", "Min", "Abs", "floor", "ceiling", "Eq", "Ne", "Lt", "Le", "Gt", "Ge", "And", "Or", "Not",
-              "True", "False", "oo", "zoo", "nan", "Integer", "Rational", "Float", "int_oo"}
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\*\*|//|[-+*/%(),<>=!&|~]))")
+              "CeilDiv", "FloatTrueDiv", "IntTrueDiv", "IsNonOverlappingAndDenseIndicator", "TruncToFloat",
+              "TruncToInt", "RoundToInt", "RoundDecimal", "ToFloat", "Identity", "OpaqueUnaryFn_sqrt",
+              "BitwiseFn_bitwise_and", "BitwiseFn_bitwise_or", "Max", "Min", "Abs", "floor", "ceiling", "Eq", "Ne",
+              "Lt", "Le", "Gt", "Ge", "And", "Or", "Not", "True", "False", "oo", "zoo", "nan", "Integer", "Rational",
+              "Float", "int_oo"}
+_TOKEN = re.compile(r"\s*(?:(\d{1,40}(?:\.\d{1,40})?(?:[eE][-+]?\d{1,4})?(?![\d.]))|([A-Za-z_][A-Za-z0-9_]*)|"
+                    r"(//|\*(?!\*)|[-+/%(),<>=&|~]))")
 _SYMBOL = re.compile(r"[a-z]+\d+")
 MAX_EXPRESSION = 10_000            # characters of one symbolic size
 _UNSUPPORTED = re.compile(r"Unsupported global: GLOBAL ([\w.]{1,100})")      # what the restricted unpickler refused
