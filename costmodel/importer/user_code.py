@@ -56,15 +56,23 @@ def running(what: str, seconds: "float | None" = None) -> Iterator[None]:
     ``CostModelError``: "net.py:build fails: <what it did>"."""
     timer = seconds is not None and threading.current_thread() is threading.main_thread() and \
         signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    running_code = [True]
     previous: Any = None
     if timer:
         def expire(signum: int, frame: Any) -> None:
-            raise TimeLimit()
+            if running_code[0]:
+                raise TimeLimit()
 
         previous = signal.signal(signal.SIGALRM, expire)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)     # again each second: a bare except swallowed one
     try:
-        yield
+        try:
+            yield
+        finally:                        # the timer stops before anything below handles what the code did
+            running_code[0] = False
+            if timer:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
     except TimeLimit:
         raise CostModelError(f"{what} did not finish within {seconds:g} s (a forward that never returns? "
                              "--timeout sets the limit)") from None
@@ -72,10 +80,6 @@ def running(what: str, seconds: "float | None" = None) -> Iterator[None]:
         raise
     except BaseException as error:      # the user's code may raise anything, SystemExit included
         raise CostModelError(f"{what} fails: {describe(error)}") from None
-    finally:
-        if timer:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
 
 
 def nesting(module: Any) -> int:

@@ -41,6 +41,17 @@ MODULES = textwrap.dedent("""
                 pass
 
 
+    class Swallow(nn.Module):
+        def forward(self, x):
+            try:
+                while True:
+                    pass
+            except BaseException:       # swallows the first stop
+                pass
+            while True:
+                pass
+
+
     class Sleep(nn.Module):
         def __init__(self):
             super().__init__()
@@ -62,6 +73,10 @@ MODULES = textwrap.dedent("""
 
     def loop_in_forward():
         return Loop()
+
+
+    def swallows_a_stop():
+        return Swallow()
 
 
     def exit_in_factory():
@@ -120,7 +135,7 @@ def test_nesting_is_measured_without_recursion():
 
 @pytest.mark.parametrize("command", [["table"], ["sweep", "--resolution", "16"], ["verify"],
                                      ["fit", "--max-madds", "1G", "--resolution", "16"]])
-@pytest.mark.parametrize("factory", ["loop_in_forward", "loop_in_factory"])
+@pytest.mark.parametrize("factory", ["loop_in_forward", "loop_in_factory", "swallows_a_stop"])
 def test_a_forward_that_never_returns_is_stopped(models, command, factory, capsys):
     start = time.perf_counter()
     status, _, err = run([command[0], f"{models}:{factory}", *command[1:], "--timeout", "1"], capsys)
