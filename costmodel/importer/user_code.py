@@ -74,6 +74,8 @@ def running(what: str, seconds: "float | None" = None) -> Iterator[None]:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
     except TimeLimit:
+        if not timer:                   # an enclosing ``running``'s limit: it says so
+            raise
         raise CostModelError(f"{what} did not finish within {seconds:g} s (a forward that never returns? "
                              "--timeout sets the limit)") from None
     except (CostModelError, KeyboardInterrupt, Stopped, GeneratorExit):

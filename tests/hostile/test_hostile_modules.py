@@ -150,6 +150,17 @@ def test_compare_and_report_stop_it_too(models, tmp_path, capsys):
     assert not list(tmp_path.glob("*.html")) and not list(tmp_path.glob(".*tmp"))
 
 
+def test_an_enclosing_limit_is_the_one_that_speaks():
+    from costmodel.errors import CostModelError
+    from costmodel.importer.user_code import running
+
+    with pytest.raises(CostModelError, match="outer did not finish within 1 s"):
+        with running("outer", 1):
+            with running("inner", 5):         # the timer is the outer's; the inner one sets none
+                while True:
+                    pass
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "1e12", "1e400"])
 def test_a_timeout_out_of_range_is_refused(value, capsys):
     status, _, err = run(["table", "mobilenet_v1", "--timeout", value], capsys)
