@@ -104,6 +104,11 @@ def _saved_entry(path: str, name: str, options: Mapping[str, Any], input_size: A
 
         model: Any = OnnxModel(path, input_size or None, name=name, strict=strict)
         return ImportedEntry(name, model, description="imported: ONNX graph", source=path)
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:          # found without importing it
+        raise CostModelError("reading a .pt2 file needs torch: pip install torch==2.13.0 'costmodel[torch]' (the "
+                             "CPU build first)")
     from .torch_graph import TorchModel
 
     model = TorchModel.saved(path, input_size or None, name=name, strict=strict)

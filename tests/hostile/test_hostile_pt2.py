@@ -226,3 +226,14 @@ def test_files_that_are_not_archives(tmp_path, capsys):
                         ("text.pt2", "not a saved torch.export program")):
         status, _, err = run(["table", str(tmp_path / name)], capsys)
         assert words in one_line(status, err), err
+
+
+def test_without_torch_a_pt2_file_is_one_line(saved, tmp_path, monkeypatch, capsys):
+    """A new user without torch got a ModuleNotFoundError traceback."""
+    import shutil
+    import sys
+
+    path = shutil.copy(saved, tmp_path / "fresh.pt2")       # not one this process has loaded before
+    monkeypatch.setitem(sys.modules, "torch", None)          # `import torch` fails, find_spec finds nothing
+    status, _, err = run(["table", str(path)], capsys)
+    assert "reading a .pt2 file needs torch: pip install torch==2.13.0" in one_line(status, err)
