@@ -41,24 +41,38 @@ def spec(folder, name="tiny", repeats=1, file="net.toml"):
 
 # 9. Names are data ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["bad$^$", "a $x^2$ b", "lone $ sign", "$\\frac$", "form\x0cfeed"])
-def test_a_dollar_in_a_name_is_drawn_as_typed(tmp_path, name, capsys):
+NAMES = ["bad$^$", "a $x^2$ b", "lone $ sign", "$\\frac$", "form\x0cfeed"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_dollar_in_a_name_is_drawn_as_typed(name):
     """matplotlib read "$...$" as mathtext: "$x^2$" was drawn as math, "bad$^$" ended in a ParseFatalException; a
-    control character was drawn as a glyph the font lacks."""
-    path = spec(tmp_path, name)
-    label = tmp_path / f"{name.replace('/', '_')}.toml"            # compare labels a network by its argument
-    label.write_text(SPEC.format(name=json.dumps(name), repeats=1))
-    status, _, err = run(["compare", str(label), "mobilenet_v1", "-o", str(tmp_path / "c.html")], capsys)
-    assert status == 0, err
-    page = (tmp_path / "c.html").read_text()
-    escaped = name.replace("&", "&amp;").replace("<", "&lt;").replace("\x0c", "\\x0c")
-    assert f"{escaped}.toml" in page        # the label, as typed (control characters escaped), in the SVG's text
+    control character was drawn as a glyph the font lacks. Every plot that draws a user's name draws it as typed
+    (control characters escaped)."""
+    import io
+
+    from costmodel.report import plots
+
+    drawn = name.replace("&", "&amp;").replace("<", "&lt;").replace("\x0c", "\\x0c")
+    svgs = [plots.stacked_kinds_chart([name, "other"], ["conv"], [[1_000_000, 2_000_000]]),
+            plots.scatter_chart([(1e6, 70.0, "published")], [(2e6, 71.0, name)], "mult-adds", "top-1"),
+            plots.memory_chart([name], [1_000_000], [1_000_000], 0),
+            plots.front_chart([(name, [(1e6, 70.0, "p")], [(1e6, 70.0, True)])], 2e6, path=io.BytesIO())]
+    for svg in svgs:
+        assert drawn in svg
+
+
+def test_names_are_data_through_the_commands(tmp_path, capsys):
+    """The same through compare (which labels a network by its argument), fit's plot and the report."""
+    name = NAMES[0]
+    path = spec(tmp_path, name, file=f"{name}.toml")
+    status, _, err = run(["compare", path, "mobilenet_v1", "-o", str(tmp_path / "c.html")], capsys)
+    assert status == 0 and f"{name}.toml" in (tmp_path / "c.html").read_text(), err
     status, _, err = run(["fit", path, "--max-madds", "1G", "--alpha", "0.5:1:0.5", "--resolution", "16",
                           "--plot", str(tmp_path / "f.png"), "-o", str(tmp_path / "f.json")], capsys)
     assert status == 0 and (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG", err
     status, _, err = run(["report", path, "--no-fvcore", "-o", str(tmp_path / "r.html")], capsys)
-    assert status == 0, err
-    assert name.replace("&", "&amp;").replace("<", "&lt;") in (tmp_path / "r.html").read_text()   # the page's text
+    assert status == 0 and name in (tmp_path / "r.html").read_text(), err
 
 
 # 10. Every MODEL form works everywhere ----------------------------------------------------------------------------
@@ -123,14 +137,15 @@ def test_every_model_form_works_in_every_command(on_path, form, tmp_path, capsys
     status, out, err = run(["fit", model, *size, "--max-params", "1M", "--resolution", "16", "--format", "json"],
                            capsys)
     assert status == 0 and json.loads(out)["front"][0]["params"] == params, err
-    for argument in (model, f"{model}:resolution=16" if form in (".pt2", ".onnx") else model):
-        status, _, err = run(["compare", argument, "mobilenet_v1", "-o", str(tmp_path / "c.html")], capsys)
-        assert status == 0, err
-    status, _, err = run(["report", model, *size, "-o", str(tmp_path / "r.html")], capsys)
+    saved = form in (".pt2", ".onnx")                 # a file path with settings after a colon, or a factory
+    argument = f"{model}:resolution=16" if saved else model
+    status, _, err = run(["compare", argument, "mobilenet_v1", "-o", str(tmp_path / "c.html")], capsys)
     assert status == 0, err
-    page = (tmp_path / "r.html").read_text()
-    if form == ".onnx":
-        assert "it does not apply to" in page and "ONNX graph" in page
+    if saved:
+        status, _, err = run(["report", model, "-o", str(tmp_path / "r.html")], capsys)
+        assert status == 0, err
+        page = (tmp_path / "r.html").read_text()
+        assert ("it does not apply to" in page and "ONNX graph" in page) == (form == ".onnx")
     status, _, err = run(["verify", model, *size], capsys)
     if form == ".onnx":
         assert "fvcore counts torch modules" in one_line(status, err)
