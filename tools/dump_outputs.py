@@ -60,8 +60,11 @@ def commands() -> "list[tuple[str, list[str]]]":
                               "mobilenet_v2", "--compare", "efficientnet_b0", "--format", "json"]),
         ("fit/efficientnet.csv", ["fit", "efficientnet_b0", "--max-madds", "600M", "--max-params", "8M",
                                   "--format", "csv"]),
-        ("reproduce.txt", ["reproduce", "all", "--no-write"]),
-        ("reproduce.md", ["reproduce", "all", "--no-write", "--format", "markdown"]),
+    ]
+    from costmodel.reproduce import PAPERS
+
+    runs += [(f"reproduce/{paper}.md", ["reproduce", paper, "--no-write", "--format", "markdown"]) for paper in PAPERS]
+    runs += [
         ("report/mobilenet_v2.html", ["report", "mobilenet_v2", "--no-fvcore", "-o", "{out}"]),
         ("report/mobilenet_v1.fused.html", ["report", "mobilenet_v1", "--alpha", "0.75", "--fused", "--no-fvcore",
                                             "--device", "raspberry-pi-4", "-o", "{out}"]),
@@ -75,7 +78,7 @@ def commands() -> "list[tuple[str, list[str]]]":
     except ImportError:
         print("torch is missing: the imported modules are skipped", file=sys.stderr)
     else:
-        for module in ("bfmd.mobilenetv2:mobilenetv2", "bfmd.mobilenetv3:mobilenetv3_small"):
+        for module in ("bfmd.mobilenetv2:mobilenetv2", "bfmd.mobilenetv3:Mobilenet_v3_small"):
             runs.append((f"import/{module}.json", ["table", module, "--input", "3x32x32", "--per-layer",
                                                    "--format", "json"]))
         runs.append(("verify/mobilenet_v2.json", ["verify", "mobilenet_v2", "--format", "json"]))
