@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow           # a reference comparison or a measurement: python -m pytest -m slow
+
 pytest.importorskip("torch")
 
 import costmodel  # noqa: E402

@@ -92,6 +92,7 @@ def test_5_a_key_with_thousands_of_dotted_parts_is_refused_at_once(tmp_path, cap
     assert time.perf_counter() - start < 10
 
 
+@pytest.mark.slow
 def test_5_a_spec_of_100000_layers_is_linear(tmp_path):
     """The limit of 100,000 layers, read, checked and counted end to end in seconds (it was quadratic)."""
     layers = '[[layer]]\nop="conv2d"\nout=2\nkernel=1\n' + '[[layer]]\nop="dropout"\n' * 99_999

@@ -144,6 +144,7 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", COMMANDS, ids=lambda argv: " ".join(argv[:2]))
 def test_the_same_command_twice_gives_the_same_bytes(argv, tmp_path):
     outputs = []

@@ -98,6 +98,7 @@ NETWORKS = ["mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "shufflenet_v2
             "mnasnet_a1", "ghostnet", "mobilevit_xxs"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NETWORKS)
 def test_the_fused_view_counts_what_torch_fusion_leaves(name):
     from torch.fx.experimental.optimization import fuse as torch_fuse

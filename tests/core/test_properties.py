@@ -43,6 +43,7 @@ def test_generated_networks_analyze_consistently(network, alpha, scale):
             assert compiled_counts(network, alpha, (base, base), batch, convention) == counts
 
 
+@pytest.mark.slow
 @settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(network=networks(min_steps=200, max_steps=700), alpha=ALPHA)
 def test_large_generated_networks_compile_and_sweep_like_the_interpreter(network, alpha):

@@ -120,6 +120,7 @@ def on_path(forms, monkeypatch):
     return forms[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["file.py:factory", "module:factory", ".pt2", ".onnx"])
 def test_every_model_form_works_in_every_command(on_path, form, tmp_path, capsys):
     """`compare good.onnx mobilenet_v1` failed ("unknown model 'good.onnx:'"), `report x.onnx` failed unless

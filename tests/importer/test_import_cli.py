@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow           # a reference comparison or a measurement: python -m pytest -m slow
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("fvcore")
 

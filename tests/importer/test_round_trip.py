@@ -3,6 +3,8 @@ node the same names, kinds, shapes and counts under every convention. The loweri
 only the torch module, so each checks the other."""
 import pytest
 
+pytestmark = pytest.mark.slow           # a reference comparison or a measurement: python -m pytest -m slow
+
 torch = pytest.importorskip("torch")
 
 import costmodel  # noqa: E402

@@ -120,6 +120,7 @@ def test_all_leaves_the_measured_tables_out_and_an_unknown_table_names_them():
     assert "(measured on this CPU: 1, 2, 3, 4)" in str(raised.value)
 
 
+@pytest.mark.slow
 def test_a_measured_table_runs_on_this_cpu(tmp_path, capsys):
     pytest.importorskip("torch")
     from helpers import run

@@ -1,6 +1,8 @@
 """`costmodel verify`: the exit contract, the diff table, quiet reference tools, and a perturbed formula caught."""
 import pytest
 
+pytestmark = pytest.mark.slow           # a reference comparison or a measurement: python -m pytest -m slow
+
 pytest.importorskip("torch")
 pytest.importorskip("fvcore")
 

@@ -2,6 +2,8 @@
 at two widths (where it has a width multiplier) and two resolutions (where it takes one); FlopCounterMode too."""
 import pytest
 
+pytestmark = pytest.mark.slow           # a reference comparison or a measurement: python -m pytest -m slow
+
 pytest.importorskip("torch")
 pytest.importorskip("fvcore")
 
