@@ -50,7 +50,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from .analysis import analyze
-    from .importer.loader import looks_like_import
+    from .sources import ONNX, model_source
 
     torch.set_num_threads(request["threads"])
     model = request["model"]
@@ -58,15 +58,13 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     result = analyze(model, options=request["options"], **arguments)
     kinds = {layer.name: layer.kind for layer in result.layers}
     x = torch.randn(tuple(result.input_shape.dims), generator=torch.Generator().manual_seed(1))
-    imported = isinstance(model, str) and looks_like_import(model)
-    if imported:
-        from .importer.entry import imported_entry
-
-        captured = imported_entry(model, request["options"]).model
-        module = getattr(captured, "module", None)
-        if module is None:
+    source = model_source(model)
+    if source.imported:
+        if source.kind == ONNX:
             raise CostModelError(f"{result.model} is an ONNX graph: bench runs torch modules; bench the module it "
                                  "was exported from")
+        captured = source.imported_entry(request["options"]).model
+        module = captured.module
         if getattr(captured, "saved_program", None) is None:      # a saved program runs as exported (eval)
             module.eval()
     else:
@@ -91,7 +89,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             whole.append((clock() - start) / 1e6)
             progress.step()
         for _ in range(layer_runs):
-            times = _layer_times(module, x, clock, imported, kinds)
+            times = _layer_times(module, x, clock, source.imported, kinds)
             for name, nanoseconds in times.items():
                 per_layer.setdefault(name, []).append(nanoseconds / 1e6)
             progress.step()

@@ -29,8 +29,6 @@ def _parse_options(pairs: Sequence[str], input_size: str | None = None, strict: 
                    timeout: float | None = None, model: str = "") -> dict[str, Any]:
     """``-O name=value`` pairs as a dict, with ``--input``, ``--strict`` and, where ``model`` is an imported module
     (whose own code runs), ``--timeout`` added."""
-    from .importer.loader import looks_like_import
-
     options: dict[str, Any] = {}
     if input_size is not None:
         options["input"] = input_size
@@ -38,7 +36,7 @@ def _parse_options(pairs: Sequence[str], input_size: str | None = None, strict: 
         options["strict"] = "true"
     if timeout is not None:
         seconds = check_seconds(timeout)
-        if looks_like_import(model):
+        if _runs_code(model):
             options["timeout"] = seconds
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -72,15 +70,23 @@ def _on_signal(signum: int, frame: Any) -> None:
     raise Stopped(signum)
 
 
+def _runs_code(model: str) -> bool:
+    """Whether the MODEL argument runs the user's own code (an unknown name runs none: it is refused later)."""
+    from .sources import model_source
+
+    try:
+        return model_source(model).runs_code
+    except CostModelError:
+        return False
+
+
 def _outputs_first(outputs: Sequence[str | None], models: Sequence[str] = (), device: str | None = None) -> None:
     """Before any work: refuse an output that cannot be written, that is one of the input files (a MODEL's file,
     the file of a ``file.py:factory``, a ``--device`` file; by identity, not by spelling), or that another output
     names too."""
-    inputs = []
-    for given in (*models, device):
-        if given:
-            head = given.split(":", 1)[0]
-            inputs += [path for path in {given, head} if os.path.exists(path)]
+    from .sources import input_files
+
+    inputs = input_files(*models) + ([device] if device and os.path.exists(device) else [])
     check_outputs(outputs, inputs)
 
 

@@ -21,6 +21,7 @@ from .analysis import Analysis, analyze
 from .errors import CostModelError, first_line
 from .ir import Network
 from .formatting import Table, grouped
+from .sources import ONNX, ModelSource, model_source
 
 REFERENCES = {"fvcore": "fvcore", "flopcounter": "flop_counter"}   # --against -> costmodel convention
 
@@ -171,15 +172,20 @@ def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | N
                      convention=REFERENCES[against], options=options, depth=depth)
     require_reference_tools()
     check_memory(result)
-    if isinstance(model_or_network, str):
-        from .importer.loader import looks_like_import
+    return reference_check(result, model_source(model_or_network), options, against, rho, resolution)
 
-        if looks_like_import(model_or_network):
-            return verify_imported(result, model_or_network, options, against)
+
+def reference_check(result: Analysis, source: ModelSource, options: Mapping[str, Any] | None, against: str,
+                    rho: float | None = None, resolution: "int | tuple[int, int] | str | None" = None) -> Verification:
+    """The reference's (``against``) check of ``result``, an analysis under the reference's convention of the model
+    ``source`` names: the module itself for an imported model (``verify_imported``), the network's lowering to torch
+    otherwise (``compare``); at ``result``'s alpha and batch and at ``rho`` or ``resolution``."""
+    if source.imported:                 # the module itself (or the saved program), not a lowering
+        return verify_imported(result, source, options, against)
     from .torch_lowering import to_torch
 
     try:
-        module = to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch)
+        module = to_torch(result.network, alpha=result.alpha, rho=rho, resolution=resolution, batch=result.batch)
         return compare(result, module, against)
     except (RuntimeError, MemoryError) as error:        # what torch raises for tensors it cannot make
         raise CostModelError(f"torch could not run {result.model}: {first_line(error)}") from None
@@ -254,22 +260,22 @@ def render_verification(check: Verification, fmt: str = "text") -> str:
     return f"{header}\n\n{table.text()}{footer}"
 
 
-def verify_imported(result: Analysis, model: str, options: Mapping[str, Any] | None,
+def verify_imported(result: Analysis, model: "str | ModelSource", options: Mapping[str, Any] | None,
                     against: str) -> Verification:
     """An imported module checked on itself (not on a lowering): costmodel's nodes are summed by the module that
     owns them (a function's node by the module whose forward called it), the reference's counts by module less
     those of its child modules."""
     import torch
 
-    from .importer.entry import imported_entry
     from .importer.user_code import running
 
-    entry = imported_entry(model, options)
-    imported = entry.model
-    module = getattr(imported, "module", None)
-    if module is None:
+    source = model_source(model)
+    if source.kind == ONNX:
         raise CostModelError(f"{result.model} is an ONNX graph: {against} counts torch modules; verify the module it "
                              "was exported from")
+    entry = source.imported_entry(options)
+    imported = entry.model
+    module = imported.module
     channels = result.input_shape.channels
     x = torch.zeros(result.batch, channels, *result.resolution)
     saved = getattr(imported, "saved_program", None) is not None      # a .pt2 runs as it was exported (eval)

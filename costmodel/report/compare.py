@@ -8,6 +8,7 @@ from ..analysis import analyze
 from ..conventions import CONVENTIONS
 from ..errors import CostModelError
 from ..formatting import grouped
+from ..sources import model_source, split_settings
 from ..metrics import summed_metrics, total_metrics
 from ..ops import kind_titles
 from ..views import input_text
@@ -24,13 +25,7 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as (model, analyze arguments, model options).
     ``alpha``, ``rho``, ``depth``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are
     the model's options."""
-    from ..importer.loader import SAVED_SUFFIXES, looks_like_import
-    from ..models import is_zoo_model
-
-    model, _, rest = text.partition(":")
-    if looks_like_import(text) and not is_zoo_model(model) and not model.lower().endswith(SAVED_SUFFIXES):
-        factory, _, rest = rest.partition(":")                  # file.py:factory[:key=value,...]
-        model = f"{model}:{factory}"
+    model, rest = split_settings(text)
     if not model:
         raise CostModelError(f"compare: {text!r} names no model (write MODEL or MODEL:key=value,...)")
     arguments: dict[str, Any] = {}
@@ -59,7 +54,6 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     calibrated ``profile``, each network's predicted latency; ``timeout``: the seconds an imported module's own code
     may run (None: no limit)."""
     from ..devices import load_device
-    from ..importer.loader import looks_like_import
     from ..published import published_points, typed_option
 
     if len(specs) < 2:
@@ -68,7 +62,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, dtype: s
     networks = []
     for spec in specs:
         model, arguments, options = parse_compare_spec(spec)
-        limit = {"timeout": timeout} if timeout is not None and looks_like_import(model) else {}
+        limit = {"timeout": timeout} if timeout is not None and model_source(model).runs_code else {}
         result = analyze(model, options={**options, **limit}, dtype=dtype, **{"batch": batch, **arguments})
         label = spec if ":" in spec else f"{model}"
         shown = fused_view(result) if fused else result

@@ -5,6 +5,7 @@ from typing import Any, Mapping
 
 from ...analysis import Analysis, analyze
 from ...errors import CostModelError, first_line
+from ...sources import ONNX, model_source
 from .digest import TOP, summarised
 
 CROSS_CHECK_LAYERS = 2_000        # layers a report's cross-check traces (verify traces any number that fits memory)
@@ -15,8 +16,7 @@ def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution
     """fvcore's per-layer cross-check when torch and fvcore are installed and the tensors fit in memory; a note
     saying why not otherwise (the report is written either way). An imported module (``model``) is checked on
     itself, a zoo or spec network on its lowering."""
-    from ...importer.loader import looks_like_import
-    from ...verify import check_memory, compare, require_reference_tools, verify_imported
+    from ...verify import check_memory, reference_check, require_reference_tools
 
     what = "the fvcore cross-check"
     if len(result.layers) > CROSS_CHECK_LAYERS:
@@ -30,17 +30,12 @@ def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution
         check_memory(fv, what)
     except CostModelError as error:
         return {"available": False, "note": f"{error}."}
+    source = model_source(model if model is not None else result.network)
     try:
-        if isinstance(model, str) and model.lower().endswith(".onnx"):
+        if source.kind == ONNX:
             raise CostModelError(f"it does not apply to {model}: fvcore counts torch modules, and this is an ONNX "
                                  "graph (check the module it was exported from)")
-        if isinstance(model, str) and looks_like_import(model):
-            check = verify_imported(fv, model, options, "fvcore")
-        else:
-            from ...torch_lowering import to_torch
-
-            check = compare(fv, to_torch(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch),
-                            "fvcore")
+        check = reference_check(fv, source, options, "fvcore", rho, resolution)
     except CostModelError as error:       # torch could not run it, it ran past its time limit...
         return {"available": False, "note": f"{what} did not run: {error}."}
     except (RuntimeError, RecursionError, MemoryError) as error:     # what torch and fvcore raise on their own
