@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .conventions import CONVENTIONS, DEFAULT_CONVENTION
+from .conventions import CONVENTIONS
 from .counting import count
 from .errors import CostModelError
 from .ir import Network
-from .models import Setting, settle
+from .models import Settled, settle
 from .passes import infer_shapes, network_input_shape
-from .results import DEFAULT_DTYPE, DTYPE_BYTES, Analysis, LayerCost
+from .results import DTYPE_BYTES, Analysis, LayerCost
+from .setting import Setting, setting_of
 from .shapes import NodeShapes, Shape
 
-__all__ = ["Analysis", "LayerCost", "Setting", "analyze", "resolve", "settle"]
+__all__ = ["Analysis", "LayerCost", "Setting", "Settled", "analyze", "analyze_settled", "resolve", "settle"]
 
 
 def _check(convention: str, dtype: str) -> None:
@@ -23,43 +24,49 @@ def _check(convention: str, dtype: str) -> None:
         raise CostModelError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
 
 
-def analyze(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
-            resolution: "int | tuple[int, int] | str | None" = None, *, batch: int = 1,
-            convention: str = DEFAULT_CONVENTION, dtype: str = DEFAULT_DTYPE,
-            options: Mapping[str, Any] | None = None, depth: float = 1.0, fused: bool = False) -> Analysis:
-    """Every cost of ``model_or_network`` (a zoo name, a spec file or a ``Network``) at width multiplier ``alpha``
-    and an input scaled by ``rho`` from the network's base resolution, or of ``resolution`` pixels (an int, (H, W)
-    or ``"HxW"``), for ``batch`` images; a zoo model with repeated stages (or a spec file's blocks) at depth
-    multiplier ``depth``. ``fused``: the fused inference view (``fusion.fuse``: BatchNorm folded, activations and
-    residual adds fused into the kernels before them).
-
-    ``options`` are the model's own options (see ``costmodel list``; every model with a classifier takes
-    ``num_classes``). Raises ``CostModelError`` on bad input.
+def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
+            resolution: "int | tuple[int, int] | str | None" = None, *, batch: "int | None" = None,
+            convention: "str | None" = None, dtype: "str | None" = None,
+            options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
+            fused: "bool | None" = None) -> Analysis:
+    """Every cost of a model at one setting: ``model_or_setting`` is a ``Setting``, or a model (a zoo name, a spec
+    file, an imported module or file, or a ``Network``) with the setting's fields as arguments: width multiplier
+    ``alpha``, an input scaled by ``rho`` from the network's base resolution or of ``resolution`` pixels (an int,
+    (H, W) or ``"HxW"``), ``batch`` images, depth multiplier ``depth`` (a zoo model with repeated stages, or a spec
+    file's blocks), the model's own ``options`` (see ``costmodel list``; every model with a classifier takes
+    ``num_classes``), the fused inference view (``fused``: ``fusion.fuse``, BatchNorm folded, activations and residual
+    adds fused into the kernels before them), what FLOPs count (``convention``) and the element type (``dtype``).
+    Raises ``CostModelError`` on bad input.
     """
-    _check(convention, dtype)
-    setting = settle(model_or_network, alpha, rho, resolution, options, batch, depth)
-    network = setting.network
-    if fused:
+    setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
+                         convention=convention, dtype=dtype, options=options, depth=depth, fused=fused)
+    _check(setting.convention, setting.dtype)
+    return analyze_settled(settle(setting))
+
+
+def analyze_settled(settled: Settled) -> Analysis:
+    """Every cost of a setting already checked and resolved (``models.settle``)."""
+    setting, network = settled.setting, settled.network
+    if setting.fused:
         from .fusion import fuse
 
         network = fuse(network)
     try:
-        counts = count(network, setting.alpha, setting.size, setting.batch, convention)
+        counts = count(network, settled.alpha, settled.size, settled.batch, setting.convention)
     except CostModelError as error:
         raise network.locate(error) from None
-    return Analysis(model=network.name, alpha=setting.alpha,
-                    input_shape=Shape("NCHW", counts.input), convention=convention, dtype=dtype,
-                    counts=counts, network=network, fused=fused)
+    return Analysis(model=network.name, alpha=settled.alpha, input_shape=Shape("NCHW", counts.input),
+                    convention=setting.convention, dtype=setting.dtype, counts=counts, network=network,
+                    fused=setting.fused)
 
 
-def resolve(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
-            resolution: "int | tuple[int, int] | str | None" = None, options: Mapping[str, Any] | None = None,
-            batch: int = 1, depth: float = 1.0) -> tuple[Network, float, Shape, tuple[NodeShapes, ...]]:
-    """``settle``, then the input shape and every node's shapes (for the torch lowering)."""
-    setting = settle(model_or_network, alpha, rho, resolution, options, batch, depth)
-    network = setting.network
+def resolve(setting: Any, **fields: Any) -> tuple[Network, float, Shape, tuple[NodeShapes, ...]]:
+    """``settle`` (a ``Setting``, or a model with the setting's ``fields``), then the input shape and every node's
+    shapes (for the torch lowering)."""
+    settled = settle(setting, **fields)
+    network = settled.network
     try:
-        shapes = infer_shapes(network, setting.alpha, setting.size, setting.batch)
+        shapes = infer_shapes(network, settled.alpha, settled.size, settled.batch)
     except CostModelError as error:
         raise network.locate(error) from None
-    return network, setting.alpha, network_input_shape(network, setting.alpha, setting.size, setting.batch), shapes
+    return network, settled.alpha, network_input_shape(network, settled.alpha, settled.size, settled.batch), shapes

@@ -21,6 +21,7 @@ from .errors import CostModelError, first_line
 from .formatting import Table, echoed, json_text
 from .importer.user_code import check_seconds
 from .scaling import MAX_BATCH, check_alpha, check_depth, input_size
+from .setting import setting_of
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
 COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "samples": (2, 1_000),
@@ -93,18 +94,22 @@ class Benchmark:
         return {"text": self.text, "csv": self.csv, "markdown": self.markdown}[fmt]()
 
 
-def bench(model: str, alpha: float = 1.0, rho: float | None = None, resolution: Any = None, *, batch: int = 1,
-          options: Mapping[str, Any] | None = None, depth: float = 1.0, warmup: int = 5, repeats: int = 20,
-          threads: int = 1, timeout: float = 600.0, progress: bool = False, per_layer: bool = True) -> Benchmark:
-    """Run ``model`` (a zoo name, spec file or import argument) on this CPU in a child process and time it.
-    Needs torch. ``timeout`` seconds for the whole child (import, lowering, every run); ``per_layer=False`` times
-    the whole network only."""
-    _check_counts(warmup=warmup, repeats=repeats, threads=threads, batch=batch)
+def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
+          resolution: Any = None, *, batch: "int | None" = None, options: "Mapping[str, Any] | None" = None,
+          depth: "float | None" = None, warmup: int = 5, repeats: int = 20, threads: int = 1, timeout: float = 600.0,
+          progress: bool = False, per_layer: bool = True) -> Benchmark:
+    """Run a model at a setting (a ``Setting`` whose model is a zoo name, spec file or import argument, or that model
+    with the setting's fields) on this CPU in a child process and time it. Needs torch. ``timeout`` seconds for the
+    whole child (import, lowering, every run); ``per_layer=False`` times the whole network only."""
+    setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
+                         options=options, depth=depth)
+    model = setting.model
+    _check_counts(warmup=warmup, repeats=repeats, threads=threads, batch=setting.batch)
     check_seconds(timeout)
-    check_alpha(alpha), check_depth(depth), input_size((1, 1), rho, resolution)     # before a child starts
-    request = {"model": model, "alpha": alpha, "rho": rho, "resolution": resolution, "batch": batch,
-               "options": dict(options or {}), "depth": depth, "warmup": warmup, "repeats": repeats,
-               "threads": threads, "progress": progress, "per_layer": per_layer}
+    check_alpha(setting.alpha), check_depth(setting.depth), input_size((1, 1), setting.rho, setting.resolution)
+    request = {"model": model, "alpha": setting.alpha, "rho": setting.rho, "resolution": setting.resolution,
+               "batch": setting.batch, "options": setting.options, "depth": setting.depth, "warmup": warmup,
+               "repeats": repeats, "threads": threads, "progress": progress, "per_layer": per_layer}
     answer = run_child(request, timeout, f"bench: {model}")
     layers = tuple(LayerTiming(**layer) for layer in answer.pop("layers"))
     answer["resolution"] = tuple(answer["resolution"])

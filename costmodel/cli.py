@@ -4,6 +4,7 @@ This module is on the start-up path of ``costmodel table``: it imports no torch,
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from .fileio import check_outputs, remove_temporaries, write_atomic
 from .formatting import Table, json_text, printable
 from .importer.user_code import DEFAULT_SECONDS, check_seconds
 from .results import DEFAULT_DTYPE, DTYPE_BYTES
+from .setting import Setting
 
 _FORMAT = click.Choice(["text", "csv", "json", "markdown"])
 
@@ -48,17 +50,57 @@ def _parse_options(pairs: Sequence[str], input_size: str | None = None, strict: 
     return options
 
 
-def _import_options(command: Any) -> Any:
-    """--input, --strict and --timeout: what an imported module (file.py:factory, package.module:factory) takes."""
-    for decorator in reversed((
-            click.option("--input", "input_size", default=None, metavar="CxHxW",
-                         help="An imported module's input (default 3x224x224; --resolution keeps 3 channels)."),
-            click.option("--strict", is_flag=True,
-                         help="An imported call costmodel cannot count is an error, not a 0."),
-            click.option("--timeout", type=float, default=DEFAULT_SECONDS, show_default=True, metavar="SECONDS",
-                         help="Seconds an imported module's own code (its import, factory and trace) may run."))):
-        command = decorator(command)
-    return command
+FLAGS = {         # every flag of a setting, declared once
+    "alpha": click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier."),
+    "depth": click.option("--depth", type=float, default=1.0, show_default=True,
+                          help="Depth multiplier: each repeated stage keeps ceil(depth x n) of its n blocks."),
+    "rho": click.option("--rho", type=float, default=None, help="Resolution multiplier (input = base x rho, rounded)."),
+    "resolution": click.option("--resolution", default=None, metavar="N|HxW",
+                               help="Input size in pixels (instead of --rho)."),
+    "batch": click.option("--batch", type=int, default=1, show_default=True, help="Images per batch."),
+    "options": click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
+                            help="A model option (see `costmodel list`); repeatable."),
+    "input_size": click.option("--input", "input_size", default=None, metavar="CxHxW",
+                               help="An imported module's input (default 3x224x224; --resolution keeps 3 channels)."),
+    "strict": click.option("--strict", is_flag=True,
+                           help="An imported call costmodel cannot count is an error, not a 0."),
+    "timeout": click.option("--timeout", type=float, default=DEFAULT_SECONDS, show_default=True, metavar="SECONDS",
+                            help="Seconds an imported module's own code (its import, factory and trace) may run."),
+    "fused": click.option("--fused", is_flag=True, help="The fused inference view: BatchNorm folded, activations and "
+                                                        "residual adds fused into kernels (a report's review reads "
+                                                        "it always)."),
+    "convention": click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
+                               show_default=True, help="What FLOPs count (see the README)."),
+    "dtype": click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True,
+                          help="Element type for memory in bytes."),
+}
+SETTING_FLAGS = ("alpha", "depth", "rho", "resolution", "batch", "options", "input_size", "strict", "timeout")
+
+
+def _flags(*names: str) -> Any:
+    """A decorator adding the flags ``names`` of ``FLAGS``, in that order."""
+    def decorate(command: Any) -> Any:
+        for name in reversed(names):
+            command = FLAGS[name](command)
+        return command
+    return decorate
+
+
+def _setting(*view: str, imports: bool = True) -> Any:
+    """The flags of a setting (``SETTING_FLAGS``; without --strict and --timeout where ``imports`` is false) and of
+    ``view`` (``fused``, ``convention``, ``dtype``), collected with the MODEL argument into one ``setting.Setting``
+    passed to the command as ``setting``."""
+    names = [name for name in SETTING_FLAGS if imports or name not in ("strict", "timeout")] + list(view)
+
+    def decorate(command: Any) -> Any:
+        @functools.wraps(command)
+        def collect(model: str, **given: Any) -> Any:
+            fields = {name: given.pop(name) for name in names}
+            options = _parse_options(fields.pop("options"), fields.pop("input_size"), fields.pop("strict", False),
+                                     fields.pop("timeout", None), model)
+            return command(setting=Setting(model, options=options, **fields), **given)
+        return _flags(*names)(collect)
+    return decorate
 
 
 class OutputError(Exception):
@@ -117,36 +159,20 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("model")
-@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
-@click.option("--depth", type=float, default=1.0, show_default=True,
-              help="Depth multiplier: each repeated stage keeps ceil(depth x n) of its n blocks.")
-@click.option("--rho", type=float, default=None, help="Resolution multiplier (input = base x rho, rounded).")
-@click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
+@_setting("fused", "convention", "dtype")
 @click.option("--per-layer", is_flag=True, help="One row per layer.")
 @click.option("--by-kind", is_flag=True, help="Totals per layer kind with shares (the MobileNetV1 Table 2 view).")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
-@click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION, show_default=True,
-              help="What FLOPs count (see the README).")
-@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True,
-              help="Element type for memory in bytes.")
-@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
-              help="A model option (see `costmodel list`); repeatable.")
-@_import_options
-@click.option("--fused", is_flag=True,
-              help="The fused inference view: BatchNorm folded, activations and residual adds fused into kernels.")
 @click.option("--device", "profile_path", default=None, metavar="PROFILE",
               help="A device profile (costmodel calibrate): adds predicted latency per layer and in total.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def table(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
-          per_layer: bool, by_kind: bool, fmt: str, convention: str, dtype: str, options: Sequence[str],
-          input_size: str | None, strict: bool, timeout: float, fused: bool, profile_path: str | None,
+def table(setting: Setting, per_layer: bool, by_kind: bool, fmt: str, profile_path: str | None,
           output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
     --resolution."""
     from .views import render
 
-    _outputs_first([output], [model], profile_path)
+    _outputs_first([output], [setting.model], profile_path)
     profile = None
     if profile_path is not None:
         from .devices import load_profile
@@ -154,16 +180,14 @@ def table(model: str, alpha: float, depth: float, rho: float | None, resolution:
         profile = load_profile(profile_path)
         if fmt == "csv":
             raise CostModelError("--device adds a latency section to text, Markdown and JSON, not to CSV")
-    arguments = dict(alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention=convention, dtype=dtype,
-                     options=_parse_options(options, input_size, strict, timeout, model), depth=depth)
-    result = analyze(model, fused=fused, **arguments)
+    result = analyze(setting)
     text = render(result, fmt, per_layer=per_layer, by_kind=by_kind)
     if profile is not None:
         from .latency import latency_section
 
         # priced in the view the profile was measured in, whichever view the table shows
         priced = result if result.fused == (profile.view == "fused") else \
-            analyze(model, fused=profile.view == "fused", **arguments)
+            analyze(setting.but(fused=profile.view == "fused"))
         section = latency_section(priced, profile, fmt, per_layer)
         if fmt == "json":
             document = json.loads(text)
@@ -176,63 +200,38 @@ def table(model: str, alpha: float, depth: float, rho: float | None, resolution:
 
 @cli.command(name="verify")
 @click.argument("model")
-@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
-@click.option("--depth", type=float, default=1.0, show_default=True,
-              help="Depth multiplier: each repeated stage keeps ceil(depth x n) of its n blocks.")
-@click.option("--rho", type=float, default=None, help="Resolution multiplier.")
-@click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
+@_setting()
 @click.option("--against", type=click.Choice(["fvcore", "flopcounter"]), default="fvcore", show_default=True,
               help="The reference: fvcore's FlopCountAnalysis or torch's FlopCounterMode.")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
-@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
-@_import_options
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def verify_command(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
-                   against: str, fmt: str, options: Sequence[str], input_size: str | None, strict: bool,
-                   timeout: float, output: str | None) -> int:
+def verify_command(setting: Setting, against: str, fmt: str, output: str | None) -> int:
     """Check MODEL's counts against fvcore (or FlopCounterMode) on the lowered torch module, per layer.
     Exit status 0 when everything agrees, 1 when anything differs."""
     from .verify import render_verification, verify
 
-    _outputs_first([output], [model])
-    check = verify(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, against=against,
-                   options=_parse_options(options, input_size, strict, timeout, model), depth=depth)
+    _outputs_first([output], [setting.model])
+    check = verify(setting, against=against)
     _emit(render_verification(check, fmt), output)
     return 0 if check.agrees else 1
 
 
 @cli.command()
 @click.argument("model")
-@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
-@click.option("--depth", type=float, default=1.0, show_default=True,
-              help="Depth multiplier: each repeated stage keeps ceil(depth x n) of its n blocks.")
-@click.option("--rho", type=float, default=None, help="Resolution multiplier.")
-@click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
+@_setting("fused", "dtype")
 @click.option("--device", default="pixel1-big-core", show_default=True, metavar="NAME|FILE",
               help="A roofline preset (see the README), or a TOML file with a [device] roofline and/or a calibrated "
                    "[profile] (costmodel calibrate), which adds the predicted latency.")
 @click.option("--measure", is_flag=True, help="Also time the model on this CPU with torch (costmodel bench) beside "
                                               "the profile's prediction.")
-@click.option("--fused", is_flag=True, help="Tables and charts of the fused inference view (BatchNorm folded, "
-                                            "activations fused); the review reads it always.")
-@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True,
-              help="Element type for memory in bytes.")
 @click.option("--no-fvcore", is_flag=True, help="Skip the fvcore cross-check even when torch is installed.")
-@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
-@_import_options
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
-def report(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
-           device: str, measure: bool, fused: bool, dtype: str, no_fvcore: bool, options: Sequence[str],
-           input_size: str | None, strict: bool, timeout: float, output: str) -> None:
+def report(setting: Setting, device: str, measure: bool, no_fvcore: bool, output: str) -> None:
     """A self-contained HTML design review of MODEL: costs, plots, roofline, guidelines, fvcore cross-check."""
-    _outputs_first([output], [model], device)
+    _outputs_first([output], [setting.model], device)
     from .report import write_report
 
-    write_report(output, model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
-                 options=_parse_options(options, input_size, strict, timeout, model), device=device, dtype=dtype,
-                 cross_check=not no_fvcore, depth=depth, measure=measure, fused=fused)
+    write_report(output, setting, device=device, cross_check=not no_fvcore, measure=measure)
     click.echo(f"costmodel: wrote {output}", err=True)
 
 
@@ -240,12 +239,7 @@ def report(model: str, alpha: float, depth: float, rho: float | None, resolution
 @click.argument("models", nargs=-1, required=True, metavar="MODEL[:key=value,...]...")
 @click.option("--device", default="pixel1-big-core", show_default=True, metavar="NAME|FILE",
               help="A roofline preset, or a TOML file with a [device] roofline and/or a calibrated [profile].")
-@click.option("--fused", is_flag=True, help="Each network's fused inference view (BatchNorm folded, activations "
-                                            "fused).")
-@click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True)
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch (each MODEL may set its own).")
-@click.option("--timeout", type=float, default=DEFAULT_SECONDS, show_default=True, metavar="SECONDS",
-              help="Seconds an imported module's own code (its import, factory and trace) may run.")
+@_flags("fused", "dtype", "batch", "timeout")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
 def compare(models: Sequence[str], device: str, fused: bool, dtype: str, batch: int, timeout: float,
             output: str) -> None:
@@ -261,30 +255,22 @@ def compare(models: Sequence[str], device: str, fused: bool, dtype: str, batch: 
 
 @cli.command(name="bench")
 @click.argument("model")
-@click.option("--alpha", type=float, default=1.0, show_default=True, help="Width multiplier.")
-@click.option("--depth", type=float, default=1.0, show_default=True, help="Depth multiplier.")
-@click.option("--rho", type=float, default=None, help="Resolution multiplier.")
-@click.option("--resolution", default=None, metavar="N|HxW", help="Input size in pixels (instead of --rho).")
-@click.option("--batch", type=int, default=1, show_default=True, help="Images per batch.")
-@click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE", help="A model option; repeatable.")
-@click.option("--input", "input_size", default=None, metavar="CxHxW", help="An imported module's input.")
+@_setting(imports=False)
 @click.option("--warmup", type=int, default=5, show_default=True, help="Runs before timing.")
 @click.option("--repeats", type=int, default=20, show_default=True, help="Timed runs (whole network, then per layer).")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch's CPU threads.")
 @click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds for the whole run.")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def bench_command(model: str, alpha: float, depth: float, rho: float | None, resolution: str | None, batch: int,
-                  options: Sequence[str], input_size: str | None, warmup: int, repeats: int, threads: int,
-                  timeout: float, fmt: str, output: str | None) -> None:
+def bench_command(setting: Setting, warmup: int, repeats: int, threads: int, timeout: float, fmt: str,
+                  output: str | None) -> None:
     """Measured latency of MODEL on this machine's CPU with torch: the median and quartiles of the whole network
     and of each layer, in a child process under --timeout."""
-    _outputs_first([output], [model])
+    _outputs_first([output], [setting.model])
     from .bench import bench
 
-    result = bench(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
-                   options=_parse_options(options, input_size), depth=depth, warmup=warmup, repeats=repeats,
-                   threads=threads, timeout=timeout, progress=sys.stderr is not None and sys.stderr.isatty())
+    result = bench(setting, warmup=warmup, repeats=repeats, threads=threads, timeout=timeout,
+                   progress=sys.stderr is not None and sys.stderr.isatty())
     _emit(result.render(fmt), output)
 
 
@@ -308,16 +294,8 @@ def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeo
 
 def _grid_counting_options(command: Any) -> Any:
     """The options sweep and fit share for counting a grid: batch, convention, dtype, model options, and what an
-    imported module takes (``_import_options``)."""
-    for decorator in reversed((
-            click.option("--batch", type=int, default=1, show_default=True, help="Images per batch."),
-            click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
-                         show_default=True),
-            click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True),
-            click.option("-O", "--option", "options", multiple=True, metavar="NAME=VALUE",
-                         help="A model option; repeatable."))):
-        command = decorator(command)
-    return _import_options(command)
+    imported module takes."""
+    return _flags("batch", "convention", "dtype", "options", "input_size", "strict", "timeout")(command)
 
 
 @cli.command(name="sweep")

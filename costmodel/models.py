@@ -8,6 +8,7 @@ from typing import Any, Mapping
 from .errors import CostModelError
 from .ir import Network
 from .scaling import check_alpha, check_batch, input_size
+from .setting import Setting, setting_of
 from .sources import ModelSource, model_source
 
 
@@ -27,9 +28,12 @@ def check_scales(network: Network, alpha: float) -> None:
 
 
 @dataclass(frozen=True)
-class Setting:
-    """A network at a checked setting: width multiplier, input (H, W) and batch; ``entry`` is its zoo entry."""
+class Settled:
+    """A ``Setting`` checked and resolved: the network at its depth and options (mapped at the asked input, for an
+    imported model), the width multiplier, the input (H, W), the batch, and what the model accepts (its zoo or
+    imported entry; None for a spec file or a ``Network``)."""
 
+    setting: Setting
     network: Network
     alpha: float
     size: tuple[int, int]
@@ -37,22 +41,22 @@ class Setting:
     entry: Any = None
 
 
-def settle(model: "str | Network", alpha: float = 1.0, rho: float | None = None,
-           resolution: "int | tuple[int, int] | str | None" = None, options: Mapping[str, Any] | None = None,
-           batch: int = 1, depth: float = 1.0) -> Setting:
-    """The network of ``model`` at ``depth``, with alpha, the input size and the batch checked against what it
-    accepts."""
-    network, entry = resolve_model(model, options, depth)
-    alpha = check_alpha(alpha)
-    batch = check_batch(batch)
+def settle(setting: Any, **fields: Any) -> Settled:
+    """``setting`` (a ``Setting``, or a model with the setting's ``fields``: ``setting.setting_of``) checked against
+    what its model accepts, and its network resolved once: alpha, the input size and the batch in range, a width
+    multiplier, an input size and options the model takes."""
+    setting = setting_of(setting, **fields)
+    network, entry = resolve_model(setting.model, setting.options, setting.depth)
+    alpha = check_alpha(setting.alpha)
+    batch = check_batch(setting.batch)
     if entry is None:
         check_scales(network, alpha)
     else:
         entry.check_alpha(alpha)
-        if (rho is not None or resolution is not None) and not entry.accepts_resolution:
+        if (setting.rho is not None or setting.resolution is not None) and not entry.accepts_resolution:
             raise CostModelError(f"model {network.name!r} has a fixed input size; rho and resolution are not "
                                  "accepted")
-    size = input_size(network.base_resolution, rho, resolution)
+    size = input_size(network.base_resolution, setting.rho, setting.resolution)
     if hasattr(entry, "at"):
         network = entry.at(size)          # an imported module, mapped at the asked size
-    return Setting(network, alpha, size, batch, entry)
+    return Settled(setting, network, alpha, size, batch, entry)

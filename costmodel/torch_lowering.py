@@ -172,13 +172,15 @@ def _fill(module: nn.Module) -> None:
                 child.running_var.fill_(1.0)
 
 
-def to_torch(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
-             resolution: "int | tuple[int, int] | str | None" = None, *, batch: int = 1,
-             options: Mapping[str, Any] | None = None, depth: float = 1.0) -> LoweredNetwork:
-    """The torch module of a zoo model, spec file or Network at ``alpha`` and the input size of ``rho`` or
-    ``resolution``, in eval mode, with module names equal to the IR's node names. ``module.example_input()`` is an
-    input of the right shape, ``batch`` images."""
-    network, _, input_shape, shapes = resolve(model_or_network, alpha, rho, resolution, options, batch, depth)
+def to_torch(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
+             resolution: "int | tuple[int, int] | str | None" = None, *, batch: "int | None" = None,
+             options: "Mapping[str, Any] | None" = None, depth: "float | None" = None) -> LoweredNetwork:
+    """The torch module of a zoo model, spec file or Network at a setting (a ``Setting``, or the model with the
+    setting's fields: width multiplier ``alpha``, the input size of ``rho`` or ``resolution``, ``batch`` images, the
+    model's ``options``, depth multiplier ``depth``), in eval mode, with module names equal to the IR's node names.
+    ``module.example_input()`` is an input of the right shape."""
+    network, _, input_shape, shapes = resolve(model_or_setting, alpha=alpha, rho=rho, resolution=resolution,
+                                              options=options, batch=batch, depth=depth)
     with torch.device("meta"):
         module = LoweredNetwork(network, shapes, input_shape)
     module = module.to_empty(device="cpu")

@@ -19,9 +19,9 @@ from typing import Any, Iterator, Mapping
 
 from .analysis import Analysis, analyze
 from .errors import CostModelError, first_line
-from .ir import Network
 from .formatting import Table, grouped
-from .sources import ONNX, ModelSource, model_source
+from .setting import Setting, setting_of
+from .sources import ONNX
 
 REFERENCES = {"fvcore": "fvcore", "flopcounter": "flop_counter"}   # --against -> costmodel convention
 
@@ -161,31 +161,34 @@ def check_memory(result: Analysis, what: str = "verify") -> None:
                              "available")
 
 
-def verify(model_or_network: "str | Network", alpha: float = 1.0, rho: float | None = None,
-           resolution: "int | tuple[int, int] | str | None" = None, *, against: str = "fvcore", batch: int = 1,
-           options: Mapping[str, Any] | None = None, depth: float = 1.0) -> Verification:
+def verify(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
+           resolution: "int | tuple[int, int] | str | None" = None, *, against: str = "fvcore",
+           batch: "int | None" = None, options: "Mapping[str, Any] | None" = None,
+           depth: "float | None" = None) -> Verification:
     """Compare costmodel with fvcore (``against="fvcore"``) or FlopCounterMode (``"flopcounter"``) per layer and
-    in total. Needs torch and fvcore (the ``verify`` extra)."""
+    in total, at a setting (a ``Setting``, or a model with the setting's fields). Needs torch and fvcore (the
+    ``verify`` extra)."""
     if against not in REFERENCES:
         raise CostModelError(f"unknown reference {against!r}; known: {', '.join(REFERENCES)}")
-    result = analyze(model_or_network, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
-                     convention=REFERENCES[against], options=options, depth=depth)
+    setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
+                         options=options, depth=depth, convention=REFERENCES[against])
+    result = analyze(setting)
     require_reference_tools()
     check_memory(result)
-    return reference_check(result, model_source(model_or_network), options, against, rho, resolution)
+    return reference_check(result, setting, against)
 
 
-def reference_check(result: Analysis, source: ModelSource, options: Mapping[str, Any] | None, against: str,
-                    rho: float | None = None, resolution: "int | tuple[int, int] | str | None" = None) -> Verification:
-    """The reference's (``against``) check of ``result``, an analysis under the reference's convention of the model
-    ``source`` names: the module itself for an imported model (``verify_imported``), the network's lowering to torch
-    otherwise (``compare``); at ``result``'s alpha and batch and at ``rho`` or ``resolution``."""
-    if source.imported:                 # the module itself (or the saved program), not a lowering
-        return verify_imported(result, source, options, against)
+def reference_check(result: Analysis, setting: Setting, against: str) -> Verification:
+    """The reference's (``against``) check of ``result``, the analysis of ``setting`` under the reference's
+    convention: the module itself for an imported model (``verify_imported``), the network's lowering to torch
+    otherwise (``compare``)."""
+    if setting.source.imported:         # the module itself (or the saved program), not a lowering
+        return verify_imported(result, setting, against)
     from .torch_lowering import to_torch
 
     try:
-        module = to_torch(result.network, alpha=result.alpha, rho=rho, resolution=resolution, batch=result.batch)
+        module = to_torch(result.network, alpha=result.alpha, rho=setting.rho, resolution=setting.resolution,
+                          batch=result.batch)
         return compare(result, module, against)
     except (RuntimeError, MemoryError) as error:        # what torch raises for tensors it cannot make
         raise CostModelError(f"torch could not run {result.model}: {first_line(error)}") from None
@@ -260,8 +263,7 @@ def render_verification(check: Verification, fmt: str = "text") -> str:
     return f"{header}\n\n{table.text()}{footer}"
 
 
-def verify_imported(result: Analysis, model: "str | ModelSource", options: Mapping[str, Any] | None,
-                    against: str) -> Verification:
+def verify_imported(result: Analysis, setting: Setting, against: str) -> Verification:
     """An imported module checked on itself (not on a lowering): costmodel's nodes are summed by the module that
     owns them (a function's node by the module whose forward called it), the reference's counts by module less
     those of its child modules."""
@@ -269,11 +271,11 @@ def verify_imported(result: Analysis, model: "str | ModelSource", options: Mappi
 
     from .importer.user_code import running
 
-    source = model_source(model)
+    source = setting.source
     if source.kind == ONNX:
         raise CostModelError(f"{result.model} is an ONNX graph: {against} counts torch modules; verify the module it "
                              "was exported from")
-    entry = source.imported_entry(options)
+    entry = source.imported_entry(setting.options)
     imported = entry.model
     module = imported.module
     channels = result.input_shape.channels

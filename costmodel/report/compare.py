@@ -8,7 +8,8 @@ from ..analysis import analyze
 from ..conventions import CONVENTIONS
 from ..errors import CostModelError
 from ..formatting import grouped
-from ..sources import model_source, split_settings
+from ..setting import Setting, setting_of
+from ..sources import split_settings
 from ..metrics import summed_metrics, total_metrics
 from ..ops import kind_titles
 from ..views import input_text
@@ -21,14 +22,14 @@ from .sections.review import fused_view, review
 from .sections.summary import summary
 
 
-def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as (model, analyze arguments, model options).
-    ``alpha``, ``rho``, ``depth``, ``resolution`` (N or HxW) and ``batch`` are analysis arguments; other keys are
-    the model's options."""
+def parse_compare_spec(text: str, base: "Setting | None" = None) -> Setting:
+    """``"mobilenet_v1:alpha=0.75,resolution=160,groups=3"`` as the ``Setting`` of that model: ``base``'s (its
+    batch, dtype, fused view...) with ``alpha``, ``rho``, ``depth``, ``resolution`` (N or HxW) and ``batch`` as
+    written; the other keys are the model's options."""
     model, rest = split_settings(text)
     if not model:
         raise CostModelError(f"compare: {text!r} names no model (write MODEL or MODEL:key=value,...)")
-    arguments: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     options: dict[str, Any] = {}
     for pair in filter(None, rest.split(",")):
         key, sep, value = pair.partition("=")
@@ -36,40 +37,45 @@ def parse_compare_spec(text: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
             raise CostModelError(f"compare: {pair!r} in {text!r} must be written key=value")
         try:
             if key in ("alpha", "rho", "depth"):
-                arguments[key] = float(value)
+                fields[key] = float(value)
             elif key == "resolution":
-                arguments[key] = value
+                fields[key] = value
             elif key == "batch":
-                arguments[key] = int(value)
+                fields[key] = int(value)
             else:
                 options[key] = value
         except ValueError:
             raise CostModelError(f"compare: {key} must be a number in {text!r}, got {value!r}") from None
-    return model, arguments, options
+    return (base or Setting(model)).but(model=model, options=options, **fields)
 
 
-def compare_context(specs: Sequence[str], device: Device | None = None, dtype: str = "float32", batch: int = 1,
-                    profile: Any = None, fused: bool = False, timeout: "float | None" = None) -> dict[str, Any]:
-    """Everything the side-by-side comparison shows; ``fused``: each network's fused inference view; with a
-    calibrated ``profile``, each network's predicted latency; ``timeout``: the seconds an imported module's own code
-    may run (None: no limit)."""
+def compare_context(specs: Sequence[str], device: Device | None = None, profile: Any = None,
+                    timeout: "float | None" = None, **fields: Any) -> dict[str, Any]:
+    """Everything the side-by-side comparison of ``specs`` (``MODEL[:key=value,...]``) shows, each at the setting
+    its text gives over the common ``fields`` (``batch``, ``dtype``, ``fused``: each network's fused inference
+    view); with a calibrated ``profile``, each network's predicted latency; ``timeout``: the seconds an imported
+    module's own code may run (None: no limit)."""
     from ..devices import load_device
     from ..published import published_points, typed_option
 
     if len(specs) < 2:
         raise CostModelError("compare needs at least two networks")
     device = device or load_device()
+    base = setting_of(None, **fields)
     networks = []
     for spec in specs:
-        model, arguments, options = parse_compare_spec(spec)
-        limit = {"timeout": timeout} if timeout is not None and model_source(model).runs_code else {}
-        result = analyze(model, options={**options, **limit}, dtype=dtype, **{"batch": batch, **arguments})
-        label = spec if ":" in spec else f"{model}"
-        shown = fused_view(result) if fused else result
-        networks.append({"label": label, "result": result, "shown": shown, "model": model, "options": options,
+        setting = parse_compare_spec(spec, base)
+        options = setting.options
+        if timeout is not None and setting.source.runs_code:
+            setting = setting.but(options={**options, "timeout": timeout})
+        result = analyze(setting.but(fused=False))
+        label = spec if ":" in spec else f"{setting.model}"
+        shown = fused_view(result) if setting.fused else result
+        networks.append({"label": label, "result": result, "shown": shown, "model": setting.model,
+                         "options": options,
                          "setting": f"alpha={result.alpha:g}{depth_text(result)}, {input_text(result)}"
                                     + "".join(f", {k}={v}" for k, v in options.items())
-                                    + (", fused view" if fused else ""),
+                                    + (", fused view" if setting.fused else ""),
                          "roofline": roofline(shown, device), "review": review(result)})
     table = [{"metric": metric.title("costmodel") + (" (B)" if metric.in_bytes else ""),
               "values": [grouped(n["shown"].totals[metric.field]) for n in networks],

@@ -4,13 +4,14 @@ HTML."""
 from __future__ import annotations
 
 import sys
-from typing import Any, Mapping
+from typing import Any
 
 
 from ..analysis import Analysis, analyze
 from ..conventions import CONVENTIONS
 from ..errors import CostModelError
 from ..latency import Profile
+from ..setting import setting_of
 from ..views import input_text
 from ..devices import Device
 from .sections.advice import bottlenecks, recommendations
@@ -29,44 +30,42 @@ def depth_text(result: Analysis) -> str:
     return f", depth={result.depth:g}" if result.depth != 1.0 else ""
 
 
-def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, resolution: Any = None,
-                   options: Mapping[str, Any] | None = None, device: Device | None = None,
-                   dtype: str = "float32", cross_check: bool = True, batch: int = 1, depth: float = 1.0,
-                   profile: Profile | None = None, measure: bool = False, fused: bool = False) -> dict[str, Any]:
-    """Everything the single-network report shows. ``fused``: the summary, layers, kinds, memory and roofline of
-    the fused inference view (the review and the advice read it always). With a calibrated ``profile``, the
-    predicted latency per layer and in total; with ``measure`` too, the model timed on this CPU beside it
-    (``bench``; needs torch)."""
+def report_context(setting: Any, device: Device | None = None, cross_check: bool = True,
+                   profile: Profile | None = None, measure: bool = False, **fields: Any) -> dict[str, Any]:
+    """Everything the single-network report of ``setting`` shows (a ``Setting``, or a model with the setting's
+    ``fields``). The setting's ``fused``: the summary, layers, kinds, memory and roofline of the fused inference view
+    (the review and the advice read it always). With a calibrated ``profile``, the predicted latency per layer and in
+    total; with ``measure`` too, the model timed on this CPU beside it (``bench``; needs torch). The model is
+    settled once."""
     from ..devices import load_device
 
+    setting = setting_of(setting, **fields)
     device = device or load_device()
     if measure and profile is None:
         raise CostModelError("--measure sets the measured latency beside a calibrated profile's prediction: give "
                              "--device PROFILE (costmodel calibrate -o PROFILE writes one)")
-    if measure and not isinstance(model, str):
+    if measure and not isinstance(setting.model, str):
         raise CostModelError("--measure runs a model named by the command line (a zoo name, spec file or import)")
-    result = analyze(model, alpha=alpha, rho=rho, resolution=resolution, options=options, dtype=dtype, batch=batch,
-                     depth=depth)
+    result = analyze(setting.but(fused=False))
     inference = fused_view(result)          # what the review and the advice read
     reviewed = review(inference)
-    shown = inference if fused else result
+    shown = inference if setting.fused else result
     measured = None
     if measure:
         from ..bench import bench
 
-        measured = bench(model, alpha=alpha, rho=rho, resolution=resolution, batch=batch, depth=depth,
-                         options=options, threads=profile.threads, progress=sys.stderr.isatty())
+        measured = bench(setting, threads=profile.threads, progress=sys.stderr.isatty())
     return {
         "title": f"{result.model} design review",
         "model": result.model, "description": result.network.description, "source": result.network.source,
-        "setting": f"alpha={result.alpha:g}{depth_text(result)}, input {input_text(result)}, {dtype}"
-                   + (", fused inference view (BatchNorm folded, activations fused)" if fused else ""),
-        "options": ", ".join(f"{k}={v}" for k, v in (options or {}).items()),
+        "setting": f"alpha={result.alpha:g}{depth_text(result)}, input {input_text(result)}, {setting.dtype}"
+                   + (", fused inference view (BatchNorm folded, activations fused)" if setting.fused else ""),
+        "options": ", ".join(f"{k}={v}" for k, v in setting.options.items() if k != "timeout"),
         "convention": CONVENTIONS[result.convention].summary,
         "summary": summary(shown),
         **layers_section(shown),
         **kinds_section(shown),
-        "grid": width_resolution_grid(model, result),
+        "grid": width_resolution_grid(setting.model, result),
         "memory": memory(shown),
         "roofline": roofline(shown, device),
         "predicted": predicted(result, profile, measured) if profile is not None else None,
@@ -75,7 +74,7 @@ def report_context(model: Any, alpha: float = 1.0, rho: float | None = None, res
         "recommendation_count": sum(section["flagged"] for section in reviewed.values()),
         "review": {guideline: {**section, "findings": section["findings"][:TOP]} for guideline, section in
                    reviewed.items()},                                       # flagged first, the costliest first
-        "fvcore": fvcore_section(result, alpha, rho, resolution, batch, model, options) if cross_check else
+        "fvcore": fvcore_section(result, setting) if cross_check else
         {"available": False, "note": "the fvcore cross-check was not requested."},
         "top": TOP,
     }

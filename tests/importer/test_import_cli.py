@@ -97,11 +97,11 @@ def test_the_report_cross_checks_an_imported_module_on_itself():
     """Module by module on the user's module (its root's own functions make a "(root)" row), not on a lowering."""
     import costmodel
     from costmodel.report.sections.crosscheck import fvcore_section
+    from costmodel.setting import Setting
 
-    model = f"{MODELS}:build"
-    options = {"name": "functional", "input": "3x32x32"}
-    result = costmodel.analyze(model, options=options)
-    section = fvcore_section(result, 1.0, None, None, 1, model, options)
+    setting = Setting(f"{MODELS}:build", options={"name": "functional", "input": "3x32x32"})
+    result = costmodel.analyze(setting)
+    section = fvcore_section(result, setting)
     assert section["available"] and section["agrees"]
     names = {row["name"] for row in section["rows"]}
     assert "(root)" in names and "branch" in names

@@ -4,6 +4,7 @@ import pytest
 import costmodel
 from costmodel.errors import CostModelError
 from costmodel.report.compare import compare_context, parse_compare_spec
+from costmodel.setting import Setting
 from costmodel.report.page import report_context
 from costmodel.devices import Device, load_device, presets
 from costmodel.report.sections.review import review
@@ -140,8 +141,10 @@ def test_compare_context():
     assert table["mult-adds"] == ["325,400,448", "300,774,272", "295,759,392"]
     assert context["unpublished"] == ["shufflenet_v2:alpha=1.5"]     # no ShuffleNet V2 accuracies in the data
     assert context["accuracy_chart"].startswith("<svg")
-    assert parse_compare_spec("shufflenet_v1:alpha=2,groups=8") == ("shufflenet_v1", {"alpha": 2.0},
-                                                                    {"groups": "8"})
+    assert parse_compare_spec("shufflenet_v1:alpha=2,groups=8") == Setting("shufflenet_v1", alpha=2.0,
+                                                                           options={"groups": "8"})
+    assert parse_compare_spec("mobilenet_v2:resolution=160", Setting(None, batch=3, fused=True)) == \
+        Setting("mobilenet_v2", resolution="160", batch=3, fused=True)
     with pytest.raises(CostModelError, match="must be written key=value"):
         parse_compare_spec("mobilenet_v1:alpha")
     with pytest.raises(CostModelError, match="at least two networks"):

@@ -1,21 +1,21 @@
 """The report's cross-check: fvcore's per-layer counts beside costmodel's, when torch and fvcore are installed."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from ...analysis import Analysis, analyze
 from ...errors import CostModelError, first_line
-from ...sources import ONNX, model_source
+from ...setting import Setting
+from ...sources import ONNX
 from .digest import TOP, summarised
 
 CROSS_CHECK_LAYERS = 2_000        # layers a report's cross-check traces (verify traces any number that fits memory)
 
 
-def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution: Any, batch: int = 1,
-                   model: Any = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """fvcore's per-layer cross-check when torch and fvcore are installed and the tensors fit in memory; a note
-    saying why not otherwise (the report is written either way). An imported module (``model``) is checked on
-    itself, a zoo or spec network on its lowering."""
+def fvcore_section(result: Analysis, setting: Setting) -> dict[str, Any]:
+    """fvcore's per-layer cross-check of ``result`` (the analysis of ``setting``) when torch and fvcore are installed
+    and the tensors fit in memory; a note saying why not otherwise (the report is written either way). An imported
+    module is checked on itself, a zoo or spec network on its lowering (``verify.reference_check``)."""
     from ...verify import check_memory, reference_check, require_reference_tools
 
     what = "the fvcore cross-check"
@@ -26,16 +26,16 @@ def fvcore_section(result: Analysis, alpha: float, rho: float | None, resolution
                                             "all."}
     try:
         require_reference_tools(what)
-        fv = analyze(result.network, alpha=alpha, rho=rho, resolution=resolution, batch=batch, convention="fvcore")
+        fv = analyze(result.network, alpha=result.alpha, rho=setting.rho, resolution=setting.resolution,
+                     batch=result.batch, convention="fvcore")
         check_memory(fv, what)
     except CostModelError as error:
         return {"available": False, "note": f"{error}."}
-    source = model_source(model if model is not None else result.network)
     try:
-        if source.kind == ONNX:
-            raise CostModelError(f"it does not apply to {model}: fvcore counts torch modules, and this is an ONNX "
-                                 "graph (check the module it was exported from)")
-        check = reference_check(fv, source, options, "fvcore", rho, resolution)
+        if setting.source.kind == ONNX:
+            raise CostModelError(f"it does not apply to {setting.model}: fvcore counts torch modules, and this is an "
+                                 "ONNX graph (check the module it was exported from)")
+        check = reference_check(fv, setting, "fvcore")
     except CostModelError as error:       # torch could not run it, it ran past its time limit...
         return {"available": False, "note": f"{what} did not run: {error}."}
     except (RuntimeError, RecursionError, MemoryError) as error:     # what torch and fvcore raise on their own
