@@ -17,14 +17,14 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .errors import CostModelError, first_line
+from .errors import CostModelError, ParameterError, first_line, param
 from .formatting import Table, echoed, json_text
 from .importer.user_code import check_seconds
 from .scaling import MAX_BATCH, check_alpha, check_depth, input_size
 from .setting import setting_of
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
-COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "samples": (2, 1_000),
+COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "per_kind": (2, 1_000),
           "batch": (1, MAX_BATCH)}
 
 
@@ -117,16 +117,16 @@ def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | Non
 
 
 def _check_counts(**counts: Any) -> None:
-    """Each count (``warmup=5``, ...) is an integer in its ``COUNTS`` range; one line naming the flag and the range
-    otherwise, before any child process starts."""
+    """Each count (``warmup=5``, ...) is an integer in its ``COUNTS`` range; one line naming the parameter and the
+    range otherwise, before any child process starts."""
     for name, value in counts.items():
         least, most = COUNTS[name]
-        flag = f"--{name}"
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise CostModelError(f"{flag} must be an integer >= {least}, got {echoed(value)} (it takes {least} to "
-                                 f"{most:,})")
+            raise ParameterError(param(name), f" must be an integer >= {least}, got {echoed(value)} (it takes "
+                                              f"{least} to {most:,})")
         if value > most:
-            raise CostModelError(f"{flag} must be at most {most:,}, got {echoed(value)} (it takes {least} to {most:,})")
+            raise ParameterError(param(name), f" must be at most {most:,}, got {echoed(value)} (it takes {least} to "
+                                              f"{most:,})")
 
 
 def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str, Any]:
@@ -145,7 +145,7 @@ def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str
                                   stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE, text=True,
                                   timeout=timeout, env=environment)
     except subprocess.TimeoutExpired:
-        raise CostModelError(f"{what} did not finish within --timeout {timeout:g} s") from None
+        raise ParameterError(f"{what} did not finish within ", param("timeout"), f" {timeout:g} s") from None
     try:
         answer = json.loads(finished.stdout)
     except ValueError:
@@ -165,7 +165,7 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
 
     from .latency import fit
 
-    _check_counts(threads=threads, samples=per_kind, repeats=repeats, warmup=warmup)
+    _check_counts(threads=threads, per_kind=per_kind, repeats=repeats, warmup=warmup)
     check_seconds(timeout)
     request = {"calibrate": True, "threads": threads, "per_kind": per_kind, "seed": 0, "warmup": warmup,
                "repeats": repeats, "progress": progress}

@@ -17,77 +17,34 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-import re
-from decimal import MIN_EMIN, Context, Decimal, InvalidOperation
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .errors import CostModelError
-from .formatting import Table, echoed, grouped, printable
+from .errors import CostModelError, ParameterError, param
+from .formatting import Table, grouped, printable
 from .metrics import total_metrics
+from .units import BYTES, COUNT, TIME, parse_quantity
 
 # the limits fit accepts, by option name: the total each limits (its unit, a count or bytes, is the metric's own)
 LIMITS = {"max_params": "params", "max_madds": "madds", "max_flops": "flops",
           "max_memory_access": "memory_access_bytes", "max_peak_memory": "peak_activation_bytes"}
 FIELDS = tuple(metric.field for metric in total_metrics())
-DEFAULT_ALPHAS = "0.25:1.5:0.05"
-DEFAULT_DEPTHS = "1:2:0.1"
+DEFAULT_ALPHAS = tuple((25 + 5 * i) / 100 for i in range(26))      # 0.25 to 1.5 by 0.05, each as typed
+DEFAULT_DEPTHS = tuple((10 + i) / 10 for i in range(11))            # 1 to 2 by 0.1
 
-_COUNT_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
-_BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
-_TIME_UNITS = {"ms": Decimal(1), "s": Decimal(1000), "us": Decimal("0.001")}
-_QUANTITY = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*$")
-MAX_LIMIT = 10**30            # the largest limit, in its unit (a count, bytes or milliseconds)
-MAX_QUANTITY_LENGTH = 100     # characters of a limit as typed
 MAX_PRICED = 5_000            # settings a latency limit may analyze and price, each a whole analysis
 
 
-def parse_quantity(text: Any, kind: str, flag: str) -> Any:
-    """``"150M"`` -> 150,000,000 (a count: K, M, G, T, powers of 10); ``"2MB"`` -> 2,000,000 (bytes: B, kB, MB,
-    GB, and KiB, MiB, GiB); ``"20ms"`` -> 20.0 (milliseconds: ms, s, us). Read exactly (a decimal, or the number
-    given); a count or a size is rounded down to a whole number (a limit of 1.5 elements admits 1). One line
-    naming ``flag`` where it cannot be read or is not in (0, ``MAX_LIMIT``] of its unit (1e400 and 1e999999999
-    are refused at once, never computed)."""
-    units = {"count": _COUNT_UNITS, "bytes": _BYTE_UNITS, "time": _TIME_UNITS}[kind]
-    example = {"count": "150M (K, M, G)", "bytes": "2MB (kB, MB, GB, KiB, MiB)", "time": "20ms (ms, s, us)"}[kind]
-    bounds = "(0, 1e30]" + {"count": "", "bytes": " bytes", "time": " ms"}[kind]
-    shown = echoed(text)
-    out_of_bounds = CostModelError(f"{flag} must be in {bounds}, like {example}, got {shown}")
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if isinstance(text, float) and not math.isfinite(text):
-            raise CostModelError(f"{flag} must be a finite number like {example}, got {shown}")
-        if abs(text) > MAX_LIMIT * 10**10:
-            raise out_of_bounds
-        value, unit = Decimal(text), ("ms" if kind == "time" else "")          # exact: an int, or a float's value
-    else:
-        text = str(text)
-        if len(text) > MAX_QUANTITY_LENGTH:
-            raise CostModelError(f"{flag} is {len(text):,} characters long, more than the limit of "
-                                 f"{MAX_QUANTITY_LENGTH}: give a number with a unit like {example}")
-        match = _QUANTITY.match(text)
-        unit = match.group(3).lower() if match else ""
-        if not match or unit not in units:
-            raise CostModelError(f"{flag} must be a number with a unit like {example}, got {shown}")
-        try:
-            value = Decimal(f"{match.group(1)}e{match.group(2) or 0}")
-        except InvalidOperation:       # an exponent past Decimal's own
-            raise out_of_bounds from None
-        if value.adjusted() > 40:      # far past the limit: no arithmetic on it
-            raise out_of_bounds
-    scaled = Context(prec=200, Emin=MIN_EMIN).multiply(value, Decimal(units[unit]))   # exact for what is typed
-    if not 0 < scaled <= MAX_LIMIT:
-        raise out_of_bounds
-    number = float(scaled) if kind == "time" else int(scaled)
-    if not number > 0:                 # a count below 1, or a time too small for a float
-        raise CostModelError(f"{flag} must be more than 0, like {example}, got {shown}")
-    return number
+def read_limits(given: Mapping[str, Any]) -> dict[str, int]:
+    """The limits on totals, from the limits by parameter name.
 
-
-def read_limits(given: Mapping[str, Any], flag: Any = lambda name: name) -> dict[str, int]:
-    """{total field: most allowed} of the limits given by option name (``LIMITS``; None: not given), each read by
-    ``parse_quantity`` as a count or as bytes as its metric is; ``flag`` names an option in messages."""
+    :param given: {parameter name in ``LIMITS``: a number, or text with a unit (``"150M"``, ``"2MB"``)}; None is
+        not given.
+    :returns: {total field: most allowed}, each read by ``units.parse_quantity`` as a count or as bytes as its
+        metric is.
+    """
     in_bytes = {metric.field: metric.in_bytes for metric in total_metrics()}
-    return {field: parse_quantity(given[name], "bytes" if in_bytes[field] else "count", flag(name))
+    return {field: parse_quantity(given[name], BYTES if in_bytes[field] else COUNT, name)
             for name, field in LIMITS.items() if given.get(name) is not None}
 
 
@@ -210,14 +167,13 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
     few; 1 where it does not scale with alpha), resolution from 96 to 1.5 x the base size by 8 (the base alone
     where the input is fixed), and depth 1 to 2 by 0.1 where the model has repeated stages."""
     from .models import settle
-    from .sweep import parse_range
 
     setting = settle(model, options=options)
     network, entry = setting.network, setting.entry
     if entry is not None and entry.alpha_choices:
         alphas = list(entry.alpha_choices)
     elif (entry is None or entry.accepts_alpha) and network.scales_with_alpha:
-        alphas = list(parse_range(DEFAULT_ALPHAS, "alpha", integer=False))
+        alphas = list(DEFAULT_ALPHAS)
     else:
         alphas = [1.0]
     base = network.base_resolution[0]
@@ -225,8 +181,7 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
         resolutions = [base]
     else:
         resolutions = list(range(96, max(96, int(1.5 * base)) + 1, 8))
-    depths = list(parse_range(DEFAULT_DEPTHS, "depth", integer=False)) if entry is not None and \
-        entry.accepts_depth else None
+    depths = list(DEFAULT_DEPTHS) if entry is not None and entry.accepts_depth else None
     return alphas, resolutions, depths
 
 
@@ -243,11 +198,12 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     from .sweep import sweep
 
     if (max_latency_ms is None) != (profile is None):
-        raise CostModelError("a latency limit needs a device profile and a profile needs a latency limit: give "
-                             "--max-latency with --device PROFILE (costmodel calibrate writes one)")
+        raise ParameterError("a latency limit needs a device profile and a profile needs a latency limit: give ",
+                             param("max_latency_ms"), " with ", param("profile", "PROFILE"),
+                             " (costmodel calibrate writes one)")
     if not limits and max_latency_ms is None:
-        raise CostModelError("fit needs at least one limit (--max-madds, --max-params, --max-flops, "
-                             "--max-memory-access, --max-peak-memory, --max-latency)")
+        names = ("max_madds", "max_params", "max_flops", "max_memory_access", "max_peak_memory", "max_latency_ms")
+        raise ParameterError("fit needs at least one limit (", *_listed([param(name) for name in names]), ")")
     unknown = sorted(set(limits) - set(FIELDS))
     if unknown:
         raise CostModelError(f"unknown limit {unknown[0]!r}; limits are on {', '.join(FIELDS)}")
@@ -302,6 +258,11 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
                  max_latency_ms, profile.name if profile is not None else "", least)
 
 
+def _listed(items: Sequence[Any]) -> list[Any]:
+    """``items`` with ", " between them."""
+    return [piece for index, item in enumerate(items) for piece in ((", ", item) if index else (item,))]
+
+
 def _check_priced(depths: int, alphas: int, resolutions: int) -> None:
     """A latency limit analyzes and prices settings one by one (``_LatencyLimit``): at most a bisection over the
     resolutions per (depth, alpha); one line where that could pass ``MAX_PRICED``, before any is analyzed."""
@@ -321,7 +282,7 @@ def _ascending(values: Any, name: str) -> list[Any]:
     for value in values:
         if isinstance(value, bool) or not isinstance(value, kind):
             what = "whole numbers of pixels (fit searches square sizes)" if name == "resolutions" else "numbers"
-            raise CostModelError(f"{name} must be {what}, got {value!r}")
+            raise ParameterError(param(name), f" must be {what}, got {value!r}")
     return sorted({int(value) for value in values} if name == "resolutions" else set(values))
 
 
@@ -409,7 +370,7 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
         from .devices import load_profile
 
         profile = load_profile(device)
-    latency = parse_quantity(max_latency, "time", "max_latency") if max_latency is not None else None
+    latency = parse_quantity(max_latency, TIME, "max_latency") if max_latency is not None else None
     return search(model, limits, alphas, resolutions, depths, options=options, batch=batch, convention=convention,
                   dtype=dtype, max_latency_ms=latency, profile=profile).frame()
 

@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .analysis import analyze
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION
-from .errors import CostModelError, Stopped, shorten
+from .errors import CostModelError, Parameter, ParameterError, Stopped, shorten
 from .fileio import check_outputs, remove_temporaries, write_atomic
 from .formatting import Table, json_text, printable
 from .importer.user_code import DEFAULT_SECONDS, check_seconds
@@ -364,19 +364,19 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     """The settings of MODEL that meet every limit and are maximal (no other setting that meets them is at least as
     wide, as large an input and as deep): the front a designer chooses from, with exact costs, largest first.
     Exit status 1 when no setting of the grid meets the limits."""
-    from .budget import parse_quantity, read_limits, search
+    from .budget import read_limits, search
     from .sweep import parse_range
+    from .units import parse_milliseconds
 
     _outputs_first([output, plot_path], [model, *others], profile_path)
     limits = read_limits({"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
-                          "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory},
-                         lambda name: "--" + name.replace("_", "-"))
+                          "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory})
     profile = None
     if profile_path is not None:
         from .devices import load_profile
 
         profile = load_profile(profile_path)
-    latency = parse_quantity(max_latency, "time", "--max-latency") if max_latency is not None else None
+    latency = parse_milliseconds(max_latency, "max_latency") if max_latency is not None else None
     if fmt is None:
         suffix = (output or "").rsplit(".", 1)[-1].lower()
         fmt = suffix if output and suffix in ("csv", "json", "html") else "text"
@@ -504,6 +504,23 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
             click.echo(f"costmodel: wrote {path}", err=True)
 
 
+# the flag of each parameter whose flag is not its name with dashes (``max_madds`` is ``--max-madds``)
+FLAG_OF = {"profile": "--device", "input": "--input", "alphas": "--alpha", "resolutions": "--resolution",
+           "depths": "--depth", "rhos": "--rho", "per_kind": "--samples", "max_latency_ms": "--max-latency"}
+
+
+def flag_of(parameter: Parameter) -> str:
+    """How the command line names a parameter a library message names: its flag, with the flag's value where the
+    message gives one (``--device PROFILE``)."""
+    flag = FLAG_OF.get(parameter.name, "--" + parameter.name.replace("_", "-"))
+    return f"{flag} {parameter.metavar}" if parameter.metavar else flag
+
+
+def _message(error: CostModelError) -> str:
+    """What the command line says of ``error``: the library's message, with its flags for parameters' names."""
+    return error.said(flag_of) if isinstance(error, ParameterError) else str(error)
+
+
 def _fail(message: str, status: int = 2) -> NoReturn:
     """One line on stderr: the message with whitespace collapsed, control characters escaped and long echoed input
     cut; then exit with ``status``."""
@@ -527,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.ClickException as error:              # usage errors: bad flags, values, commands
         _fail(error.format_message())
     except CostModelError as error:
-        _fail(str(error))
+        _fail(_message(error))
     except (KeyboardInterrupt, click.exceptions.Abort):
         _fail("interrupted", 130)
     except OutputError as error:

@@ -1,5 +1,7 @@
-"""The one exception type for errors caused by input."""
+"""The exception types for errors caused by input: ``CostModelError``, and ``ParameterError`` for a message that
+names parameters (which the command line shows as its flags)."""
 import re
+from typing import Callable
 
 MAX_ECHO = 100          # characters of the user's input a message repeats
 _QUOTED = re.compile(r"'(?:[^'\\\n]|\\.){%d,}'" % MAX_ECHO + "|" + r'"(?:[^"\\\n]|\\.){%d,}"' % MAX_ECHO)
@@ -48,3 +50,54 @@ class Stopped(BaseException):
     def __init__(self, signum: int):
         super().__init__(signum)
         self.signum = signum
+
+
+class Parameter:
+    """A parameter named inside a ``ParameterError``'s message: its Python name, and how the command line shows it
+    beside its flag (``metavar``: ``--device PROFILE``)."""
+
+    __slots__ = ("name", "metavar")
+
+    def __init__(self, name: str, metavar: str = "") -> None:
+        self.name, self.metavar = name, metavar
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name!r})"
+
+
+def param(name: str, metavar: str = "") -> Parameter:
+    """``Parameter(name, metavar)``: a parameter's name in a ``ParameterError``'s message."""
+    return Parameter(name, metavar)
+
+
+class ParameterError(CostModelError):
+    """Bad input that names parameters: Python callers read the parameters' names (``timeout must be > 0``), and
+    the command line, which knows its own flags, says each flag instead (``--timeout must be > 0``) through
+    ``said``. The library never mentions a flag.
+
+    :param parts: the message, in order: text, and ``param(name)`` wherever a parameter is named.
+    """
+
+    def __init__(self, *parts: "str | Parameter") -> None:
+        self.parts = parts
+        super().__init__(self.said())
+
+    def said(self, name_of: "Callable[[Parameter], str] | None" = None) -> str:
+        """The message with each parameter as ``name_of`` names it (its Python name by default).
+
+        :param name_of: a parameter's name in this message (the command line's flag, say).
+        :returns: the message, input it repeats cut as ``CostModelError``'s is.
+        """
+        return shorten("".join(part if isinstance(part, str) else name_of(part) if name_of else part.name
+                               for part in self.parts))
+
+
+def within(prefix: str, error: CostModelError, suffix: str = "") -> CostModelError:
+    """``error`` with ``prefix`` before its message and ``suffix`` after it (where it happened, a hint), keeping the
+    parameters a ``ParameterError`` names.
+
+    :returns: a ``ParameterError`` where ``error`` is one, else a ``CostModelError``.
+    """
+    if isinstance(error, ParameterError):
+        return ParameterError(prefix, *error.parts, suffix)
+    return CostModelError(f"{prefix}{error}{suffix}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
-from .errors import CostModelError
+from .errors import CostModelError, within
 from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Scaled, Tabulated, as_width
 
 Pair = tuple[int, int]
@@ -196,7 +196,10 @@ class Network:
 
     def locate(self, error: CostModelError) -> CostModelError:
         """``error``, prefixed with where its node was written when the message names a node of known origin."""
-        return CostModelError(locate(str(error), self.origin))
+        match = _NODE_MESSAGE.match(str(error))
+        if match and match.group(1) in self.origin:
+            return within(f"{self.origin[match.group(1)]}: ", error)
+        return error
 
     @cached_property
     def scales_with_alpha(self) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Sequence as SequenceABC
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_FLOOR, Context, Decimal, Inexact, InvalidOperation
 from typing import Any
 
-from .errors import CostModelError
+from .errors import CostModelError, Parameter, ParameterError, param
 from .scaling import MAX_ALPHA, MAX_DEPTH, MAX_RESOLUTION, MAX_RHO
 
 MAX_POINTS = 1_000_000       # points of a sweep or fit grid: about 60 bytes a point in the CSV
@@ -93,31 +93,31 @@ class Range(SequenceABC):
 def parse_range(text: str, what: str, integer: bool) -> Range:
     """``"0.25:1.4:0.05"`` (stop inclusive) or a single value, for the axis ``what`` (``alpha``, ``rho``,
     ``depth`` or ``resolution``; ``integer``: whole numbers), as a ``Range`` of floats (or ints), counted and
-    checked without listing it. One line naming ``--what`` where the text is not such a range, the count passes
+    checked without listing it. One line naming the parameter ``what`` where the text is not such a range, the count passes
     ``MAX_POINTS`` or a value lies outside what the axis admits (``interval``)."""
-    flag = f"--{what}"
+    named = param(what)
     if not isinstance(text, str):
-        raise CostModelError(f"{flag} must be text like {_EXAMPLE[what]}, got {type(text).__name__}")
+        raise ParameterError(named, f" must be text like {_EXAMPLE[what]}, got {type(text).__name__}")
     if len(text) > MAX_RANGE_LENGTH:
-        raise CostModelError(f"{flag} is {len(text):,} characters long, more than the limit of {MAX_RANGE_LENGTH}: "
+        raise ParameterError(named, f" is {len(text):,} characters long, more than the limit of {MAX_RANGE_LENGTH}: "
                              f"give VALUE or START:STOP:STEP, like {_EXAMPLE[what]}")
     parts = text.split(":")
     if len(parts) not in (1, 3):
-        raise CostModelError(f"{flag} must be VALUE or START:STOP:STEP, got {text!r}")
-    numbers = [_number(part, text, flag, what) for part in parts]
+        raise ParameterError(named, f" must be VALUE or START:STOP:STEP, got {text!r}")
+    numbers = [_number(part, text, named, what) for part in parts]
     if integer and any(number != number.to_integral_value() for number in numbers):
-        raise CostModelError(f"{flag} must be whole numbers of pixels, got {text!r}")
+        raise ParameterError(named, f" must be whole numbers of pixels, got {text!r}")
     if len(numbers) == 1:
         start = stop = numbers[0]
         step = Decimal(1)
     else:
         start, stop, step = numbers
         if step <= 0:
-            raise CostModelError(f"{flag} step must be positive, got {text!r}")
+            raise ParameterError(named, f" step must be positive, got {text!r}")
         if stop < start:
-            raise CostModelError(f"{flag} range is reversed (stop {stop} < start {start}), got {text!r}")
-        _refuse_too_many(start, stop, step, text, flag)
-    _check_bounds(start, stop, text, flag, what)
+            raise ParameterError(named, f" range is reversed (stop {stop} < start {start}), got {text!r}")
+        _refuse_too_many(start, stop, step, text, named)
+    _check_bounds(start, stop, text, named, what)
     # exact, with integers no longer than the text: start and stop are bounded, and a step past both is one value
     exponent = min(_exponent(start), _exponent(stop))
     if stop == start or step.adjusted() > 10:
@@ -127,11 +127,11 @@ def parse_range(text: str, what: str, integer: bool) -> Range:
         step_units = _units(step, exponent)
         length = (_units(stop, exponent) - _units(start, exponent)) // step_units + 1
         if length > MAX_POINTS:
-            raise CostModelError(f"{flag} {text!r} has {length:,} values, more than the limit of {MAX_POINTS:,}")
+            raise ParameterError(named, f" {text!r} has {length:,} values, more than the limit of {MAX_POINTS:,}")
     return Range(text, _units(start, exponent), step_units, exponent, length, integer)
 
 
-def _number(part: str, text: str, flag: str, what: str) -> Decimal:
+def _number(part: str, text: str, named: Parameter, what: str) -> Decimal:
     """One number of a range: ASCII digits, a point, an exponent (no underscores, other digits, nan or inf)."""
     stripped = part.strip()
     if not _NUMBER.fullmatch(stripped):
@@ -140,16 +140,16 @@ def _number(part: str, text: str, flag: str, what: str) -> Decimal:
         except (InvalidOperation, ValueError):
             finite = True
         if not finite:
-            raise CostModelError(f"{flag} must be finite numbers, got {text!r}")
-        raise CostModelError(f"{flag} must be numbers like {_EXAMPLE[what]} (digits 0-9, a point, an exponent), "
+            raise ParameterError(named, f" must be finite numbers, got {text!r}")
+        raise ParameterError(named, f" must be numbers like {_EXAMPLE[what]} (digits 0-9, a point, an exponent), "
                              f"got {text!r}")
     try:
         return Decimal(stripped)
     except InvalidOperation:           # an exponent past Decimal's own, +-999,999,999,999,999,999
-        raise CostModelError(f"{flag} must be in {interval(what)}, got {text!r}") from None
+        raise ParameterError(named, f" must be in {interval(what)}, got {text!r}") from None
 
 
-def _refuse_too_many(start: Decimal, stop: Decimal, step: Decimal, text: str, flag: str) -> None:
+def _refuse_too_many(start: Decimal, stop: Decimal, step: Decimal, text: str, named: Parameter) -> None:
     """Refuse a range of more than ``MAX_POINTS`` values, worked out to 40 digits rounded down (so never more
     than the true count, and at once whatever the exponents). The count is named exactly where the subtraction
     was exact (the whole part of a quotient rounded down to 40 digits is then exact below 10^39), else to three
@@ -161,16 +161,16 @@ def _refuse_too_many(start: Decimal, stop: Decimal, step: Decimal, text: str, fl
     if quotient < MAX_POINTS:
         return
     shown = f"{int(quotient) + 1:,}" if exact and quotient.adjusted() < 39 else f"about {quotient:.3g}"
-    raise CostModelError(f"{flag} {text!r} has {shown} values, more than the limit of {MAX_POINTS:,}")
+    raise ParameterError(named, f" {text!r} has {shown} values, more than the limit of {MAX_POINTS:,}")
 
 
-def _check_bounds(start: Decimal, stop: Decimal, text: str, flag: str, what: str) -> None:
+def _check_bounds(start: Decimal, stop: Decimal, text: str, named: Parameter, what: str) -> None:
     """Every value lies between start and stop: both in what the axis admits, as typed and as floats (a positive
     number too small for a float is 0)."""
     least, most, closed = AXES[what]
     low_ok = start >= least if closed else (start > least and float(start) > least)
     if not (low_ok and stop <= Decimal(most)):
-        raise CostModelError(f"{flag} must be in {interval(what)}, got {text!r}")
+        raise ParameterError(named, f" must be in {interval(what)}, got {text!r}")
 
 
 def _exponent(number: Decimal) -> int:

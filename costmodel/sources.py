@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .errors import CostModelError
+from .errors import CostModelError, ParameterError, param
 from .ir import Network
 
 ZOO, SPEC, NETWORK, MODULE, ONNX, PROGRAM = "zoo", "spec", "network", "module", "onnx", "program"
@@ -91,8 +91,8 @@ def _without_import_options(options: "Mapping[str, Any] | None") -> "Mapping[str
     if options and ("strict" in options or "timeout" in options):
         options = {key: value for key, value in options.items() if key not in ("strict", "timeout")}
     if options and "input" in options:
-        raise CostModelError("--input applies to an imported module (file.py:factory or package.module:factory); "
-                             "a zoo model or spec file takes --resolution")
+        raise ParameterError(param("input"), " applies to an imported module (file.py:factory or "
+                             "package.module:factory); a zoo model or spec file takes ", param("resolution"))
     return options
 
 

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 from .analysis import analyze
 from .conventions import CONVENTIONS
 from .counting import count, plan_of
-from .errors import CostModelError
+from .errors import CostModelError, within
 from .metrics import total_metrics
 from .models import check_scales, settle
 from .ranges import MAX_DEPTHS, MAX_POINTS, Range, check_grid, parse_range  # noqa: F401 (sweep's own names)
@@ -336,7 +336,7 @@ def _fail(network: Any, alpha: float, size: tuple[int, int], batch: int) -> None
     try:
         analyze(network, alpha=alpha, resolution=size, batch=batch)
     except CostModelError as error:       # the interpreter names the node and what does not fit
-        raise CostModelError(f"{point}: {error}") from None
+        raise within(f"{point}: ", error) from None
     raise CostModelError(f"{point}: the network does not fit at this setting")
 
 

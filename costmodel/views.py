@@ -3,7 +3,7 @@ Markdown, CSV or JSON. Only reads the analysis; the columns come from the metric
 from __future__ import annotations
 
 from .conventions import CONVENTIONS
-from .errors import CostModelError
+from .errors import CostModelError, ParameterError, param
 from .formatting import Table, grouped, json_text, percent, printable
 from .metrics import layer_metrics, summed_metrics, total_metrics
 from .ops import definitions, kind_titles
@@ -142,7 +142,7 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
         return json_text(analysis.to_dict())
     if fmt == "csv":
         if per_layer and by_kind:
-            raise CostModelError("CSV holds one table: give --per-layer or --by-kind, not both")
+            raise ParameterError("CSV holds one table: give ", param("per_layer"), " or ", param("by_kind"), ", not both")
         table = _csv_layers(analysis) if per_layer else _csv_by_kind(analysis) if by_kind else _csv_totals(analysis)
         return table.csv()
     if fmt == "text":

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import CostModelError
+from ..errors import CostModelError, ParameterError, param
 from ..ir import INPUT, Node, Op
 from ..ops import (Add, Broadcast, LayerScale, Multiply, Opaque, Pad, Permute, PositionEmbedding, Scale,
                    Select, Shift, Subtract, Transpose, Unflatten, definition)
@@ -154,7 +154,7 @@ class Builder:
                params: int = 0) -> Tensor:
         """A node costmodel has no formula for: kept with its shape and parameters, listed as not counted."""
         if self.strict:
-            raise CostModelError(f"{base}: costmodel cannot count {target} (--strict)")
+            raise ParameterError(f"{base}: costmodel cannot count {target} (", param("strict"), ")")
         return self.add(base, Opaque(target, tuple(sizes[1:]), params), inputs)
 
     def claim_learned(self, *values: Any) -> None:

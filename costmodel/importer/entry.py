@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import CostModelError, shorten
+from ..errors import CostModelError, ParameterError, param, shorten
 from .loader import SAVED_SUFFIXES, load_module
 from .user_code import check_seconds, running
 
 INPUT_OPTION = "input"
-TIMEOUT_OPTION = "timeout"          # seconds the user's code may run (the command line's --timeout)
+TIMEOUT_OPTION = "timeout"          # seconds the user's code may run
 
 
 def parse_input(value: str) -> tuple[int, int, int]:
@@ -21,13 +21,13 @@ def parse_input(value: str) -> tuple[int, int, int]:
     try:
         sizes = [int(part) for part in parts]
     except ValueError:
-        raise CostModelError(f"--input must be CxHxW (3x224x224), got {value!r}") from None
+        raise ParameterError(param("input"), f" must be CxHxW (3x224x224), got {value!r}") from None
     if len(sizes) == 1:
         sizes = [3, sizes[0], sizes[0]]
     elif len(sizes) == 2:
         sizes = [3, *sizes]
     if len(sizes) != 3 or any(size < 1 or size > 1 << 16 for size in sizes):
-        raise CostModelError(f"--input must be CxHxW with sizes in [1, 65536], got {value!r}")
+        raise ParameterError(param("input"), f" must be CxHxW with sizes in [1, 65536], got {value!r}")
     return sizes[0], sizes[1], sizes[2]
 
 
@@ -49,8 +49,8 @@ class ImportedEntry:
 
     def check_alpha(self, alpha: float) -> None:
         if alpha != 1.0:
-            raise CostModelError(f"{self.name} is an imported module: a width multiplier does not apply to it "
-                                 "(--alpha must be 1)")
+            raise ParameterError(f"{self.name} is an imported module: a width multiplier does not apply to it (",
+                                 param("alpha"), " must be 1)")
 
     def at(self, size: tuple[int, int]) -> Any:
         """The network at input size ``size`` (a module captured by ``torch.export`` runs again: under the time
@@ -67,8 +67,8 @@ def imported_entry(model: str, options: "Mapping[str, Any] | None" = None, depth
 
     options = dict(options or {})
     if depth != 1.0:
-        raise CostModelError(f"{model} is an imported module: a depth multiplier does not apply to it "
-                             "(--depth must be 1)")
+        raise ParameterError(f"{model} is an imported module: a depth multiplier does not apply to it (",
+                             param("depth"), " must be 1)")
     strict = str(options.pop("strict", "")).lower() in ("1", "true", "yes")
     seconds = options.pop(TIMEOUT_OPTION, None)
     seconds = None if seconds is None else check_seconds(seconds)

@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import CostModelError, first_line
+from ..errors import CostModelError, ParameterError, first_line, param, within
 from ..ir import INPUT, Network
 from ..ops import (Activation, BatchNorm, ClassToken, Concat, Conv2d, Flatten, GlobalAvgPool, Interpolate, LayerNorm,
                    Linear, MatMul, Mean, Pad, Permute, Pool2d, Select, Slice, Softmax, Split, Transpose, Unsqueeze,
@@ -70,7 +70,7 @@ class OnnxModel(MappedModel):
             self.known = check_graph(self.proto, self.nodes, self.data)
             self.scopes = [_scope(node, index) for index, node in enumerate(self.nodes)]
         except CostModelError as error:
-            raise CostModelError(f"{self.name}: {error}") from None
+            raise within(f"{self.name}: ", error) from None
         self._read_input(graph, input_size)
         self.initializers = {tensor.name: tensor for tensor in graph.initializer}
         self.constants = {node.output[0]: attribute.t for node in self.nodes
@@ -110,7 +110,8 @@ class OnnxModel(MappedModel):
                                  f"must be in [1, {MAX_CHANNELS:,}] and each side in [1, {MAX_INPUT_SIZE:,}]")
         if input_size is None:
             if None in own:
-                raise CostModelError(f"{self.name}: its input size is not fixed ({own}); give --input CxHxW")
+                raise ParameterError(f"{self.name}: its input size is not fixed ({own}); give ",
+                                     param("input", "CxHxW"))
             input_size = own                                     # type: ignore[assignment]
         elif own[0] is not None and own[0] != input_size[0]:
             raise CostModelError(f"{self.name} takes {own[0]} channels, not {input_size[0]}")
@@ -186,7 +187,7 @@ class OnnxModel(MappedModel):
                     previous = scope
                 walk.node(index, node, base)
         except CostModelError as error:
-            raise CostModelError(f"{self.name} at {size[0]}x{size[1]}: {error}") from None
+            raise within(f"{self.name} at {size[0]}x{size[1]}: ", error) from None
         outputs = [env.get(value.name) for value in self.proto.graph.output]
         found = tensors(outputs)
         if not found:

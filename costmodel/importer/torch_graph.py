@@ -28,7 +28,7 @@ import torch
 import torch.fx
 from torch import nn
 
-from ..errors import CostModelError, first_line, shorten
+from ..errors import CostModelError, first_line, shorten, within
 from ..ir import INPUT, Network
 from ..ops import UnusedParameters
 from ..shapes import Shape
@@ -191,7 +191,7 @@ class TorchModel(MappedModel):
             try:
                 self._programs[size] = self._eval(torch_export.export, self.module, (self.input_size[0], *size))[0]
             except CostModelError as error:
-                raise CostModelError(f"{self.name} at {size[0]}x{size[1]}: {error}") from None
+                raise within(f"{self.name} at {size[0]}x{size[1]}: ", error) from None
         program = self._programs[size]
         inputs = torch_export.learned_inputs(program)
         learned = {node.name: Learned(inputs[node.name][0], tuple(node.meta["val"].shape), inputs[node.name][1])
@@ -247,7 +247,7 @@ class TorchModel(MappedModel):
                 own = "x".join(map(str, self._saved_size()))
                 hint = (f" (a saved program keeps the sizes it was exported at, {own}: export it again at "
                         f"{height}x{width})")
-            raise CostModelError(f"{self.name} at {height}x{width}: {error}{hint}") from None
+            raise within(f"{self.name} at {height}x{width}: ", error, hint) from None
         result = make(builder, torch.fx.node.map_arg(output, lambda n: env[n]))
         found = tensors(result)
         if not found:

@@ -13,7 +13,7 @@ import signal
 import threading
 from typing import Any, Iterator
 
-from ..errors import CostModelError, Stopped, first_line
+from ..errors import CostModelError, ParameterError, Stopped, first_line, param
 from ..formatting import echoed
 
 DEFAULT_SECONDS = 600.0             # what the command line allows the user's code (--timeout)
@@ -26,12 +26,17 @@ class TimeLimit(BaseException):
     not swallow it)."""
 
 
-def check_seconds(value: Any, flag: str = "--timeout") -> float:
-    """``value`` as a time limit in seconds: a number in (0, ``MAX_SECONDS``] (the time limits of the user's code,
-    bench's and calibrate's child); one line naming ``flag`` otherwise (nan, inf, and 1e12, which overflows a wait)."""
+def check_seconds(value: Any, parameter: str = "timeout") -> float:
+    """A time limit in seconds (of the user's code, or of bench's and calibrate's child).
+
+    :param value: a number in (0, ``MAX_SECONDS``].
+    :param parameter: the name ``value`` was given as, for the message.
+    :returns: ``value`` as a float.
+    :raises ParameterError: naming ``parameter``, for anything else (nan, inf, and 1e12, which overflows a wait).
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_SECONDS:
-        raise CostModelError(f"{flag} must be a number of seconds in (0, {MAX_SECONDS:,.0f}] (a week), got "
-                             f"{echoed(value)}")
+        raise ParameterError(param(parameter), f" must be a number of seconds in (0, {MAX_SECONDS:,.0f}] (a week), "
+                                               f"got {echoed(value)}")
     return float(value)
 
 
@@ -76,8 +81,8 @@ def running(what: str, seconds: "float | None" = None) -> Iterator[None]:
     except TimeLimit:
         if not timer:                   # an enclosing ``running``'s limit: it says so
             raise
-        raise CostModelError(f"{what} did not finish within {seconds:g} s (a forward that never returns? "
-                             "--timeout sets the limit)") from None
+        raise ParameterError(f"{what} did not finish within {seconds:g} s (a forward that never returns? ",
+                             param("timeout"), " sets the limit)") from None
     except (CostModelError, KeyboardInterrupt, Stopped, GeneratorExit):
         raise
     except BaseException as error:      # the user's code may raise anything, SystemExit included

@@ -119,7 +119,7 @@ def lower_fused(op: Fused, node: NodeShapes, kit: Any) -> Any:
 
 
 def _refuse(layer: Any) -> Fused:
-    raise layer.fail("fused kernels are made by the fused view (--fused), not written in a spec file")
+    raise layer.fail("fused kernels are made by the fused view, not written in a spec file")
 
 
 _KINDS = {**definition(Conv2d()).kinds, **definition(Linear()).kinds, **definition(Add()).kinds}

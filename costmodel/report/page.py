@@ -9,7 +9,7 @@ from typing import Any
 
 from ..analysis import Analysis, analyze
 from ..conventions import CONVENTIONS
-from ..errors import CostModelError
+from ..errors import ParameterError, param
 from ..latency import Profile
 from ..setting import setting_of
 from ..views import input_text
@@ -42,10 +42,12 @@ def report_context(setting: Any, device: Device | None = None, cross_check: bool
     setting = setting_of(setting, **fields)
     device = device or load_device()
     if measure and profile is None:
-        raise CostModelError("--measure sets the measured latency beside a calibrated profile's prediction: give "
-                             "--device PROFILE (costmodel calibrate -o PROFILE writes one)")
+        raise ParameterError(param("measure"), " sets the measured latency beside a calibrated profile's "
+                             "prediction: give ", param("profile", "PROFILE"), " (costmodel calibrate -o PROFILE "
+                             "writes one)")
     if measure and not isinstance(setting.model, str):
-        raise CostModelError("--measure runs a model named by the command line (a zoo name, spec file or import)")
+        raise ParameterError(param("measure"), " runs a model named by text (a zoo name, spec file or import), "
+                             "not a Network")
     result = analyze(setting.but(fused=False))
     inference = fused_view(result)          # what the review and the advice read
     reviewed = review(inference)

@@ -5,7 +5,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Union
 
-from ..errors import CostModelError
+from ..errors import CostModelError, ParameterError, param
 from ..fileio import write_atomic
 from . import mobilenet_v1, mobilenet_v2_v3, recent, shufflenet, xception
 from .core import Figure, Reproduction, Row
@@ -33,8 +33,8 @@ def reproductions(paper: str, table: str = "all", progress: bool = False, profil
     tables = PAPERS[paper]
     measured = MEASURED.get(paper, ())
     if profile is not None and "latency" not in tables:
-        raise CostModelError(f"--device adds a calibrated column to the latency table, which {paper} has not; "
-                             f"papers with one: {', '.join(name for name in PAPERS if 'latency' in PAPERS[name])}")
+        raise ParameterError(param("profile"), " adds a calibrated column to the latency table, which ",
+                             f"{paper} has not; papers with one: {', '.join(name for name in PAPERS if 'latency' in PAPERS[name])}")
 
     def build(name: str) -> Page:
         return latency_table(paper, profile) if name == "latency" else tables[name]()
@@ -48,7 +48,8 @@ def reproductions(paper: str, table: str = "all", progress: bool = False, profil
         raise CostModelError(f"{paper} has no reproduction of table {table!r}; available: "
                              f"{', '.join(tables)}, all{also}")
     if profile is not None and table != "latency":
-        raise CostModelError(f"--device adds a calibrated column to the latency table, not to table {table}")
+        raise ParameterError(param("profile"), " adds a calibrated column to the latency table, not to table ",
+                             str(table))
     return [build(table)]
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import costmodel
-from costmodel.budget import parse_quantity, search
+from costmodel.budget import search
 from costmodel.errors import CostModelError
 
 from helpers import run
@@ -58,23 +58,6 @@ def test_a_model_without_a_width_multiplier_searches_resolution_only():
     best = front.rows[0]["resolution"]
     assert costmodel.analyze("resnet50", resolution=best).totals["madds"] <= 2_000_000_000
     assert costmodel.analyze("resnet50", resolution=best + 8).totals["madds"] > 2_000_000_000
-
-
-@pytest.mark.parametrize("text, kind, value", [
-    ("150M", "count", 150_000_000), ("2.5k", "count", 2_500), ("1G", "count", 10**9), ("300", "count", 300),
-    ("1e6", "count", 10**6), ("2MB", "bytes", 2_000_000), ("512kB", "bytes", 512_000), ("1MiB", "bytes", 2**20),
-    ("20ms", "time", 20.0), ("0.5s", "time", 500.0), ("1.5", "count", 1),
-])
-def test_quantities_with_units(text, kind, value):
-    assert parse_quantity(text, kind, "--limit") == value
-
-
-@pytest.mark.parametrize("text, kind", [("150X", "count"), ("abc", "count"), ("2MB", "count"), ("-5M", "count"),
-                                        ("0", "bytes"), ("20", "time"), ("", "count")])
-def test_a_quantity_that_cannot_be_read_is_one_line(text, kind):
-    with pytest.raises(CostModelError) as raised:
-        parse_quantity(text, kind, "--max-madds")
-    assert "--max-madds" in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_fit_on_the_command_line(tmp_path, capsys):
