@@ -14,7 +14,8 @@ from .results import DTYPE_BYTES, Analysis, LayerCost
 from .setting import Setting, setting_of
 from .shapes import NodeShapes, Shape
 
-__all__ = ["Analysis", "LayerCost", "Setting", "Settled", "analyze", "analyze_settled", "resolve", "settle"]
+__all__ = ["Analysis", "LayerCost", "Setting", "Settled", "analyze", "analyze_settled", "fused_view", "resolve",
+           "settle"]
 
 
 def _check(convention: str, dtype: str) -> None:
@@ -58,6 +59,15 @@ def analyze_settled(settled: Settled) -> Analysis:
     return Analysis(model=network.name, alpha=settled.alpha, input_shape=Shape("NCHW", counts.input),
                     convention=setting.convention, dtype=setting.dtype, counts=counts, network=network,
                     fused=setting.fused)
+
+
+def fused_view(result: Analysis) -> Analysis:
+    """``result`` as an inference engine runs it (``fusion.fuse``: BatchNorm folded, activations and residual adds
+    fused into the kernels before them), at the same setting; ``result`` itself when it is that view already."""
+    if result.fused:
+        return result
+    return analyze(result.network, alpha=result.alpha, resolution=result.resolution, batch=result.batch,
+                   convention=result.convention, dtype=result.dtype, fused=True)
 
 
 def resolve(setting: Any, **fields: Any) -> tuple[Network, float, Shape, tuple[NodeShapes, ...]]:

@@ -327,7 +327,7 @@ class _LatencyLimit:
         key = (int(d), int(a), int(r))
         if key not in self.known:
             result = analyze(self.model, alpha=self.alphas[a], resolution=self.resolutions[r], depth=self.depths[d],
-                             fused=self.profile.view == "fused", **self.arguments)
+                             fused=self.profile.fused, **self.arguments)
             self.known[key] = sum(self.profile.layer_ms(result))
         return self.known[key]
 

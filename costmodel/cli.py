@@ -186,9 +186,7 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, fmt: str, profile_pa
         from .latency import latency_section
 
         # priced in the view the profile was measured in, whichever view the table shows
-        priced = result if result.fused == (profile.view == "fused") else \
-            analyze(setting.but(fused=profile.view == "fused"))
-        section = latency_section(priced, profile, fmt, per_layer)
+        section = latency_section(profile.priced(result, setting), profile, fmt, per_layer)
         if fmt == "json":
             document = json.loads(text)
             document["latency"] = section

@@ -85,6 +85,34 @@ class Profile:
                 not all(isinstance(kind, str) and isinstance(model, KernelModel) for kind, model in self.kinds.items()):
             raise CostModelError("kinds must map kind names to KernelModels, 'default' among them")
 
+    @property
+    def fused(self) -> bool:
+        """Whether the profile was measured on the fused view (``fusion.fuse``), and so prices that view."""
+        return self.view == "fused"
+
+    def priced(self, analysis: Any, other: Any = None) -> Any:
+        """What this profile prices: the analysis of the view it was measured in (the one place that decides).
+
+        :param analysis: an ``Analysis``, in either view.
+        :param other: the same setting in the other view, where the caller has it: an ``Analysis``, or a
+            ``setting.Setting`` to analyze. Not needed when ``analysis`` is unfused (its fused view is made here).
+        :returns: ``analysis`` when it is in the profile's view, else the other view.
+        """
+        from .analysis import analyze, fused_view
+
+        if analysis.fused == self.fused:
+            return analysis
+        if other is None:
+            if analysis.fused:
+                raise CostModelError(f"profile {self.name!r} prices the unfused view: give the unfused analysis")
+            return fused_view(analysis)
+        if hasattr(other, "fused") and hasattr(other, "layers"):
+            if other.fused != self.fused:
+                raise CostModelError(f"profile {self.name!r} prices the {self.view} view: the other analysis is not "
+                                     "of it")
+            return other
+        return analyze(other.but(fused=self.fused))
+
     def model(self, key: str, kind: str) -> KernelModel:
         """The model of a kernel: its key's (``kernel_key``), else its kind's, else the default."""
         return self.kinds.get(key) or self.kinds.get(kind) or self.kinds["default"]

@@ -19,6 +19,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(str(path) for path in (ROOT / "examples").glob("*.toml"))
+PROFILES = Path(tempfile.gettempdir()) / "costmodel-dump-profiles"
+
+
+def profiles() -> "dict[str, str]":
+    """Two made-up calibrated profiles, one measured on each view, written to ``PROFILES``: {view: path}."""
+    from costmodel.latency import KernelModel, Profile
+
+    PROFILES.mkdir(exist_ok=True)
+    paths = {}
+    for view in ("unfused", "fused"):
+        kinds = {"default": KernelModel(2.0, 1.5, 0.75), "depthwise": KernelModel(3.0, 4.0, 1.25),
+                 "pointwise": KernelModel(1.0, 0.5, 2.0)}
+        path = PROFILES / f"{view}.toml"
+        path.write_text(Profile(f"made-up-{view}", "a made-up profile", view, 1, kinds).to_toml())
+        paths[view] = str(path)
+    return paths
 
 
 def commands() -> "list[tuple[str, list[str]]]":
@@ -73,6 +89,23 @@ def commands() -> "list[tuple[str, list[str]]]":
         ("compare.html", ["compare", "mobilenet_v1:alpha=0.75", "mobilenet_v2", "shufflenet_v2:alpha=1.5",
                           "shufflenet_v1:alpha=2,groups=8", "-o", "{out}"]),
     ]
+    priced = profiles()
+    for view, path in priced.items():
+        runs += [
+            (f"latency/table.{view}.txt", ["table", "mobilenet_v1", "--alpha", "0.5", "--device", path]),
+            (f"latency/table.{view}.fused.json", ["table", "mobilenet_v2", "--fused", "--per-layer", "--device", path,
+                                                  "--format", "json"]),
+            (f"latency/table.{view}.layers.md", ["table", "shufflenet_v2", "--per-layer", "--device", path,
+                                                 "--format", "markdown"]),
+            (f"latency/fit.{view}.json", ["fit", "mobilenet_v1", "--max-latency", "8ms", "--device", path,
+                                          "--alpha", "0.25:1:0.25", "--resolution", "96:224:32", "--format", "json"]),
+            (f"latency/reproduce.{view}.md", ["reproduce", "mobilenet_v2", "--table", "latency", "--device", path,
+                                              "--no-write", "--format", "markdown"]),
+            (f"latency/report.{view}.html", ["report", "mobilenet_v2", "--no-fvcore", "--device", path,
+                                             "-o", "{out}"]),
+            (f"latency/compare.{view}.html", ["compare", "mobilenet_v1", "mobilenet_v2:alpha=0.5", "--device", path,
+                                              "-o", "{out}"]),
+        ]
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -89,7 +122,7 @@ def commands() -> "list[tuple[str, list[str]]]":
 
 def run(argv: "list[str]", output: Path) -> str:
     """The exit status, standard output and standard error of one command (the file it wrote in place of
-    ``{out}``), with the scratch folder's name removed."""
+    ``{out}``), with the scratch folder's name and the checkout's path removed."""
     from costmodel.cli import main
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -105,7 +138,7 @@ def run(argv: "list[str]", output: Path) -> str:
         text = f"exit status {status}\n--- stdout\n{out.getvalue()}--- stderr\n{err.getvalue()}"
         if written.exists():
             text += f"--- {output.name}\n{written.read_text()}"
-        return text.replace(scratch, "SCRATCH")
+        return text.replace(scratch, "SCRATCH").replace(str(ROOT), "ROOT")
 
 
 def main(folder: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..analysis import analyze
+from ..analysis import analyze, fused_view
 from ..conventions import CONVENTIONS
 from ..errors import CostModelError
 from ..formatting import grouped
@@ -18,7 +18,7 @@ from ..devices import Device
 from .page import depth_text
 from .sections.kinds import kind_rows
 from .sections.latency import predicted, roofline
-from .sections.review import fused_view, review
+from .sections.review import review
 from .sections.summary import summary
 
 

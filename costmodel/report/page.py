@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 
-from ..analysis import Analysis, analyze
+from ..analysis import Analysis, analyze, fused_view
 from ..conventions import CONVENTIONS
 from ..errors import ParameterError, param
 from ..latency import Profile
@@ -21,7 +21,7 @@ from .sections.digest import TOP
 from .sections.layers import layers_section
 from .sections.latency import predicted, roofline
 from .sections.memory import memory
-from .sections.review import fused_view, review
+from .sections.review import review
 from .sections.scaling import width_resolution_grid
 from .sections.summary import summary
 

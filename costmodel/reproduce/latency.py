@@ -150,7 +150,7 @@ def latency_table(paper: str, profile: Any = None) -> LatencyTable:
         roofline = 1e3 * sum(device.seconds(layer.flops, layer.memory_access_bytes) for layer in fused.layers)
         predicted = None
         if profile is not None:
-            predicted = sum(profile.layer_ms(result if profile.view == "unfused" else fused))
+            predicted = sum(profile.layer_ms(profile.priced(result, fused)))
         measured.append((label, source, f"{model} alpha={alpha:g}", published[(label, source)],
                          result.totals["madds"], roofline, predicted))
     per_madd = _leave_one_out([ms / madds for _, _, _, ms, madds, _, _ in measured])

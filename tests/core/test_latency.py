@@ -148,3 +148,29 @@ def test_a_fused_table_is_priced_in_the_profiles_own_view(tmp_path, capsys):
     status, out, err = run(["table", "mobilenet_v1", "--device", str(path), "--format", "json"], capsys)
     unfused = json.loads(out)
     assert fused["latency"] == unfused["latency"] and fused["fused"] and not unfused["fused"]
+
+
+def _per_layer_profile(view):
+    # 1 us per layer and nothing else: the predicted milliseconds count the layers of the view priced
+    return Profile("layers", "1 us a layer", view, 1, {"default": KernelModel(1.0, 0.0, 0.0)})
+
+
+def test_a_profile_prices_the_view_it_was_measured_in():
+    """MobileNetV1 has 27 convolutions (a full one, 13 depthwise, 13 pointwise), each followed by BatchNorm and ReLU,
+    then a global pool, a flatten and the FC layer: 27 x 3 + 3 = 84 layers unfused; fused, the BatchNorms fold and
+    the ReLUs fuse into the convolutions, 27 + 3 = 30."""
+    from costmodel.setting import Setting
+
+    setting = Setting("mobilenet_v1")
+    unfused, fused = costmodel.analyze(setting), costmodel.analyze(setting.but(fused=True))
+    assert (len(unfused.layers), len(fused.layers)) == (84, 30)
+    by_fused, by_unfused = _per_layer_profile("fused"), _per_layer_profile("unfused")
+    assert by_unfused.priced(unfused) is unfused and by_fused.priced(fused) is fused
+    assert len(by_fused.priced(unfused).layers) == len(fused.layers)           # made from the unfused analysis
+    assert by_fused.priced(unfused, fused) is fused and by_unfused.priced(fused, unfused) is unfused
+    assert len(by_unfused.priced(fused, setting).layers) == len(unfused.layers)   # analyzed from the setting
+    assert sum(by_fused.layer_ms(by_fused.priced(unfused))) == pytest.approx(30 / 1e3)
+    with pytest.raises(CostModelError, match="prices the unfused view"):
+        by_unfused.priced(fused)
+    with pytest.raises(CostModelError, match="not of it"):
+        by_fused.priced(unfused, unfused)

@@ -1,7 +1,7 @@
 """The report's advice: where the network's cost sits (its top layers by mult-adds, by memory access and, with a
 device profile, by predicted latency) and what to change, ranked by what each change would save.
 
-It reads the same fused inference view as the review (``review.fused_view``): an engine folds BatchNorm and fuses
+It reads the same fused inference view as the review (``analysis.fused_view``): an engine folds BatchNorm and fuses
 activations, so the bottlenecks and the savings are those of the kernels that run."""
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 from ...analysis import Analysis
 from ...formatting import grouped, percent
-from .review import fused_view, review
+from ...analysis import fused_view
+from .review import review
 
 TOP = 5
 
@@ -31,7 +32,7 @@ def bottlenecks(result: Analysis, profile: Any = None, top: int = TOP,
              "memory access": _top(fused, [layer.memory_access_bytes for layer in fused.layers], " B",
                                    fused.totals["memory_access_bytes"], top)}
     if profile is not None:            # priced in the view the profile was measured in
-        priced = result if profile.view == "unfused" else fused
+        priced = profile.priced(result, fused)
         milliseconds = profile.layer_ms(priced)
         lists[f"predicted latency on {profile.name}"] = _top(priced, milliseconds, "ms", sum(milliseconds), top)
     return lists

@@ -53,9 +53,7 @@ def predicted(result: Analysis, profile: Any, measured: Any = None) -> dict[str,
     """The latency a calibrated ``profile`` (``latency.Profile``) predicts per layer and in total, priced in the
     view the profile was measured in; with ``measured`` (a ``bench.Benchmark`` of the same model), each layer's
     and the whole network's measured median beside it."""
-    from .review import fused_view
-
-    priced = result if profile.view == "unfused" else fused_view(result)
+    priced = profile.priced(result)
     layer_ms = profile.layer_ms(priced)
     total = sum(layer_ms)
     times = {layer.name: layer.median_ms for layer in measured.layers} if measured is not None else {}

@@ -30,7 +30,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ...analysis import Analysis, analyze
+from ...analysis import Analysis, fused_view  # noqa: F401 (fused_view: its old path)
 from ...ir import INPUT, Network, Op
 from ...ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
 
@@ -212,14 +212,6 @@ def a1_attention(result: Analysis) -> tuple[float, list[Finding]]:
                                 f"scores are {100 * share:.0f}% of this attention's memory access; half the keys "
                                 f"and queries (a stride-2 patch, pooled keys) would cut the score traffic by 75%"))
     return (quadratic / total if total else 0.0), findings
-
-
-def fused_view(result: Analysis) -> Analysis:
-    """``result`` as an inference engine runs it (``fusion.fuse``), at the same setting."""
-    if result.fused:
-        return result
-    return analyze(result.network, alpha=result.alpha, resolution=result.resolution, batch=result.batch,
-                   convention=result.convention, dtype=result.dtype, fused=True)
 
 
 def review(result: Analysis) -> dict[str, object]:
