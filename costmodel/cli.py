@@ -132,14 +132,19 @@ def _outputs_first(outputs: Sequence[str | None], models: Sequence[str] = (), de
     check_outputs(outputs, inputs)
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: "str | bytes", output: str | None) -> None:
     """Print ``text`` (flushed here, so that a write error is reported here), or write it atomically to
-    ``output``."""
+    ``output``. Bytes (ASCII) go to standard output's own buffer where it has one."""
     if output is None or output == "-":
         if sys.stdout is None:
             raise OutputError("standard output is closed")
         try:
-            sys.stdout.write(text)
+            if isinstance(text, bytes) and hasattr(sys.stdout, "buffer"):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(text)
+                sys.stdout.buffer.flush()
+            else:
+                sys.stdout.write(text.decode("ascii") if isinstance(text, bytes) else text)
             sys.stdout.flush()
         except BrokenPipeError:
             raise
@@ -324,7 +329,7 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
     depths = parse_range(depth_range, "depth", integer=False) if depth_range is not None else None
     result = sweep(model, alphas, resolutions, rhos=rhos, batch=batch, convention=convention, dtype=dtype,
                    options=_parse_options(options, input_size, strict, timeout, model), depths=depths)
-    _emit(result.csv(), output)
+    _emit(result.csv_bytes(), output)
 
 
 @cli.command(name="fit")

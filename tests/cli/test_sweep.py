@@ -7,12 +7,13 @@ import random
 import pytest
 
 import costmodel
+import costmodel.sweep
 from costmodel.builder import GraphBuilder
 from costmodel.counting import plan_of
 from costmodel.errors import CostModelError
 from costmodel.ops import Conv2d, Flatten, Linear
 from costmodel.scaling import Expanded, Scaled
-from costmodel.sweep import parse_range, sweep
+from costmodel.sweep import FIELDS, parse_range, sweep
 
 from helpers import run
 
@@ -178,3 +179,44 @@ def test_depth_on_the_command_line_and_in_spec_files(capsys, tmp_path):
     flat.write_text('name = "flat"\n[[layer]]\nop = "conv2d"\nout = 8\n')
     status, _, err = run(["table", str(flat), "--depth", "2"], capsys)
     assert status == 2 and "depth scales the repeats of blocks, and this spec has none" in err
+
+
+def _plain_csv(result):
+    """The sweep's CSV written the plain way, row by row with Python's own str and repr."""
+    lines = [",".join(result.header())]
+    for index in range(result.points):
+        row = []
+        if result.depths is not None:
+            row.append(repr(float(result.columns["depth"][index])))
+        row.append(repr(float(result.columns["alpha"][index])))
+        if result.rhos is not None:
+            row.append(repr(float(result.columns["rho"][index])))
+        row.append(str(result.columns["resolution"][index]))
+        row += [str(int(result.columns[field][index])) for field in FIELDS]
+        lines.append(",".join(row))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("tile", [1, 7, 16_384])
+def test_the_csv_is_what_python_writes_row_by_row_across_tiles(tile, monkeypatch):
+    monkeypatch.setattr(costmodel.sweep, "CSV_TILE", tile)
+    grids = [sweep("mobilenet_v2", [0.35, 0.5, 1.0, 1.4], [96, 100, 224, 1000]),
+             sweep("efficientnet_b0", [0.5, 1.0], rhos=[0.5, 1.0, 1.25], depths=[1.0, 1.5]),
+             sweep("mobilenet_v1", [1.0], [(160, 224), (7, 9)])]
+    for result in grids:
+        assert result.csv() == _plain_csv(result)
+        assert result.csv_bytes() == result.csv().encode("ascii")
+
+
+def test_the_digits_of_every_length_and_zero():
+    """Numbers of 1 to 19 digits, the four-digit group edges (9,999 / 10,000 / 99,999,999 / 100,000,000), zero in
+    a group inside a number (10,000,000,001) and the largest int64."""
+    import numpy as np
+
+    from costmodel.sweep import _digit_bytes
+
+    values = [0, 7, 10, 9_999, 10_000, 10_001, 99_999_999, 100_000_000, 10_000_000_001, 2**63 - 1]
+    values += [10 ** k - 1 for k in range(1, 19)] + [10 ** k for k in range(1, 19)]
+    table = _digit_bytes(np.asarray(values, dtype=np.int64), 19)
+    assert [bytes(row).lstrip(b"\0").decode() for row in table] == [str(value) for value in values]
+    assert all(b"\0" not in bytes(row).lstrip(b"\0") for row in table)
