@@ -8,8 +8,6 @@ import here.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
@@ -18,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import CostModelError, ParameterError, first_line, param
-from .formatting import Table, echoed, json_text
+from .formatting import echoed
 from .importer.user_code import check_seconds
 from .scaling import MAX_BATCH, check_alpha, check_depth, input_size
 from .setting import setting_of
@@ -60,38 +58,14 @@ class Benchmark:
                 "median_ms": self.median_ms, "q1_ms": self.q1_ms, "q3_ms": self.q3_ms,
                 "layers": [layer.__dict__ for layer in self.layers]}
 
-    def table(self) -> Table:
-        layer_sum = sum(layer.median_ms for layer in self.layers) or 1.0
-        rows = [(layer.name, layer.kind, f"{layer.median_ms:.3f}", f"{layer.q1_ms:.3f}-{layer.q3_ms:.3f}",
-                 f"{100 * layer.median_ms / layer_sum:.1f}%") for layer in self.layers]
-        return Table(("name", "kind", "median (ms)", "quartiles (ms)", "share"), rows, ("l", "l", "r", "r", "r"))
+    def to_frame(self) -> Any:
+        """The whole network's timing, then each layer's, as a pandas DataFrame (name, kind, median_ms, q1_ms,
+        q3_ms; the whole network's name is ``(whole network)``)."""
+        import pandas
 
-    def text(self) -> str:
-        height, width = self.resolution
-        lines = [f"{self.model}  alpha={self.alpha:g}  input {height}x{width}  batch {self.batch}  "
-                 f"{self.threads} thread(s)  torch {self.torch}", "",
-                 self.table().text().rstrip("\n"), "",
-                 f"whole network: {self.median_ms:.3f} ms median (quartiles {self.q1_ms:.3f}-{self.q3_ms:.3f}) over "
-                 f"{self.repeats} runs after {self.warmup} warm-up runs; the layers, each timed on its own, sum to "
-                 f"{sum(layer.median_ms for layer in self.layers):.3f} ms"]
-        return "\n".join(lines) + "\n"
-
-    def markdown(self) -> str:
-        return self.table().markdown()
-
-    def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("name", "kind", "median_ms", "q1_ms", "q3_ms"))
-        writer.writerow(("(whole network)", "", self.median_ms, self.q1_ms, self.q3_ms))
-        for layer in self.layers:
-            writer.writerow((layer.name, layer.kind, layer.median_ms, layer.q1_ms, layer.q3_ms))
-        return out.getvalue()
-
-    def render(self, fmt: str) -> str:
-        if fmt == "json":
-            return json_text(self.to_dict())
-        return {"text": self.text, "csv": self.csv, "markdown": self.markdown}[fmt]()
+        rows = [("(whole network)", "", self.median_ms, self.q1_ms, self.q3_ms)]
+        rows += [(layer.name, layer.kind, layer.median_ms, layer.q1_ms, layer.q3_ms) for layer in self.layers]
+        return pandas.DataFrame(rows, columns=["name", "kind", "median_ms", "q1_ms", "q3_ms"])
 
 
 def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from .errors import CostModelError, ParameterError, param
-from .formatting import Table, grouped, printable
+
 from .metrics import total_metrics
 from .units import BYTES, COUNT, TIME, parse_quantity
 
@@ -64,13 +64,6 @@ class Front:
     profile: str = ""                  # the device profile's name, with a latency limit
     least: Mapping[str, int] = dataclasses.field(default_factory=dict)    # each limited total's least on the grid
 
-    def shortfall(self) -> str:
-        """Why nothing fits, for a front with no rows: each limit with the least the grid reaches."""
-        names = {metric.field: metric for metric in total_metrics()}
-        over = [f"the least {names[field].label} on the grid is {names[field].human(value)}"
-                for field, value in self.least.items() if value > self.limits[field]]
-        return "; ".join(over) or "no setting meets all the limits at once"
-
     @property
     def points(self) -> int:
         return len(self.alphas) * len(self.resolutions) * len(self.depths or (1,))
@@ -81,50 +74,13 @@ class Front:
         return (("depth", "alpha", "resolution") + FIELDS +
                 (("latency_ms",) if self.max_latency_ms is not None else ()) + published)
 
-    def frame(self) -> Any:
-        """The front as a pandas DataFrame, one row per setting."""
+    def to_frame(self) -> Any:
+        """The front as a pandas DataFrame, one row per setting (the columns of ``columns``)."""
         import pandas
 
         return pandas.DataFrame(list(self.rows), columns=list(self.columns()))
 
-    def describe_limits(self) -> str:
-        names = {metric.field: metric for metric in total_metrics()}
-        parts = [f"{names[field].label} <= {names[field].human(limit)}" for field, limit in self.limits.items()]
-        if self.max_latency_ms is not None:
-            parts.append(f"predicted latency on {printable(self.profile)} <= {self.max_latency_ms:g} ms")
-        return ", ".join(parts)
-
-    def text(self) -> str:
-        lines = [self.summary(), ""]
-        shown = self.shown_columns()
-        table = Table(shown, align=tuple("l" if name == "published_setting" else "r" for name in shown))
-        for row in self.rows:
-            table.add(*(_cell(name, row.get(name)) for name in shown))
-        lines.append(table.text().rstrip("\n"))
-        lines.append("")
-        lines.append("front: no other setting that meets the limits is at least as wide, at least as large an input "
-                     "and at least as deep; largest mult-adds first")
-        sources = sorted({row["published_source"] for row in self.rows if row.get("published_source")})
-        if sources:
-            lines.append("published_top1: the ImageNet top-1 accuracy published for the setting named beside it (the "
-                         "same setting, or the nearest published one: not interpolated), from " + "; ".join(sources))
-        return "\n".join(lines) + "\n"
-
-    def summary(self) -> str:
-        """The first line of ``text``: how many settings are on the front and how many meet the limits."""
-        grid = " x ".join(_counted(len(values), noun) for values, noun in
-                          ((self.depths, "depth"), (self.alphas, "alpha"), (self.resolutions, "resolution"))
-                          if values is not None)
-        return (f"{self.model}: {len(self.rows)} settings on the front; {self.feasible:,} of the {self.points:,} "
-                f"settings of the grid ({grid}) meet {self.describe_limits()}")
-
-    def shown_columns(self) -> tuple[str, ...]:
-        return tuple(name for name in self.columns() if name != "published_source")
-
-    def csv(self) -> str:
-        lines = [",".join(self.columns())]
-        lines += [",".join(_csv_cell(row.get(name, "")) for name in self.columns()) for row in self.rows]
-        return "\n".join(lines) + "\n"
+    frame = to_frame          # its name before every result had ``to_frame``
 
     def to_dict(self) -> dict[str, Any]:
         limits: dict[str, Any] = dict(self.limits)
@@ -135,30 +91,6 @@ class Front:
             "alpha": list(self.alphas), "resolution": list(self.resolutions),
             "depth": list(self.depths) if self.depths is not None else None},
             "points": self.points, "feasible": self.feasible, "front": [dict(row) for row in self.rows]}
-
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _cell(name: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if name == "published_top1":
-        return f"{value:g}%"
-    if name == "published_setting":
-        return str(value)
-    if name in ("alpha", "depth"):
-        return f"{value:g}"
-    if name == "latency_ms":
-        return f"{value:.2f}"
-    return str(value) if name == "resolution" else grouped(value)
-
-
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, str) and any(mark in value for mark in ',"\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[list[float], list[int],
@@ -372,38 +304,4 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
         profile = load_profile(device)
     latency = parse_quantity(max_latency, TIME, "max_latency") if max_latency is not None else None
     return search(model, limits, alphas, resolutions, depths, options=options, batch=batch, convention=convention,
-                  dtype=dtype, max_latency_ms=latency, profile=profile).frame()
-
-
-def front_plot(fronts: Sequence[Front], path: Any = None) -> str:
-    """Every front on one chart (``plots.front_chart``) with each model's published accuracies at their exact
-    mult-adds; a PNG to ``path`` (a file name or a binary stream) when given. Imports matplotlib."""
-    from .analysis import analyze
-    from .published import published_points
-    from .report.plots import front_chart
-
-    families = []
-    for front in fronts:
-        published = [(analyze(p.model, alpha=p.alpha, resolution=p.resolution, depth=p.depth,
-                              options=dict(p.options)).totals["madds"], p.top1, p.label)
-                     for p in published_points() if p.model == front.model and not p.options]
-        rows = [(row["madds"], row.get("published_top1"),
-                 str(row.get("published_setting", "")).startswith("the same")) for row in front.rows]
-        families.append((front.model, published, rows))
-    return front_chart(families, fronts[0].limits.get("madds"), path)
-
-
-def fronts_page(fronts: Sequence[Front]) -> str:
-    """The fronts as a self-contained HTML page: the chart of ``front_plot`` and each front's table."""
-    from .report.html import render_page
-
-    tables = []
-    for front in fronts:
-        columns = front.shown_columns()
-        tables.append({"model": front.model, "summary": front.summary(), "columns": columns,
-                       "setting_column": columns.index("published_setting") if "published_setting" in columns
-                       else -1,
-                       "rows": [[_cell(name, row.get(name)) for name in columns] for row in front.rows]})
-    return render_page("fit.html", {"title": "costmodel fit: " + ", ".join(front.model for front in fronts),
-                                    "limits": fronts[0].describe_limits(), "chart": front_plot(fronts),
-                                    "fronts": tables})
+                  dtype=dtype, max_latency_ms=latency, profile=profile).to_frame()

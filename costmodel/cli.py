@@ -175,7 +175,7 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, fmt: str, profile_pa
           output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
     --resolution."""
-    from .views import render
+    from .present import render
 
     _outputs_first([output], [setting.model], profile_path)
     profile = None
@@ -211,11 +211,12 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, fmt: str, profile_pa
 def verify_command(setting: Setting, against: str, fmt: str, output: str | None) -> int:
     """Check MODEL's counts against fvcore (or FlopCounterMode) on the lowered torch module, per layer.
     Exit status 0 when everything agrees, 1 when anything differs."""
-    from .verify import render_verification, verify
+    from .present import render
+    from .verify import verify
 
     _outputs_first([output], [setting.model])
     check = verify(setting, against=against)
-    _emit(render_verification(check, fmt), output)
+    _emit(render(check, fmt), output)
     return 0 if check.agrees else 1
 
 
@@ -271,10 +272,11 @@ def bench_command(setting: Setting, warmup: int, repeats: int, threads: int, tim
     and of each layer, in a child process under --timeout."""
     _outputs_first([output], [setting.model])
     from .bench import bench
+    from .present import render
 
     result = bench(setting, warmup=warmup, repeats=repeats, threads=threads, timeout=timeout,
                    progress=sys.stderr is not None and sys.stderr.isatty())
-    _emit(result.render(fmt), output)
+    _emit(render(result, fmt), output)
 
 
 @cli.command(name="calibrate")
@@ -354,10 +356,10 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
               help="Another model whose front under the same limits is set beside (repeatable).")
 @click.option("--plot", "plot_path", default=None, metavar="FILE.png",
               help="Draw every front against the published accuracies, as a PNG (imports matplotlib).")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "html"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "markdown", "html"]), default=None,
               help="Output format (default: text, or by the -o file's extension).")
 @click.option("-o", "--output", default=None, metavar="FILE",
-              help="Write the front to FILE (.csv, .json, or .html: a page with the plot and every front).")
+              help="Write the front to FILE (.csv, .json, .md, or .html: a page with the plot and every front).")
 def fit_command(model: str, max_params: str | None, max_madds: str | None, max_flops: str | None,
                 max_memory_access: str | None, max_peak_memory: str | None, max_latency: str | None,
                 profile_path: str | None, alpha_range: str | None,
@@ -382,7 +384,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     latency = parse_milliseconds(max_latency, "max_latency") if max_latency is not None else None
     if fmt is None:
         suffix = (output or "").rsplit(".", 1)[-1].lower()
-        fmt = suffix if output and suffix in ("csv", "json", "html") else "text"
+        fmt = {"md": "markdown"}.get(suffix, suffix) if output and suffix in ("csv", "json", "md", "html") else "text"
     if plot_path is not None and not plot_path.lower().endswith(".png"):
         raise CostModelError(f"--plot writes a PNG: name a .png file, got {plot_path!r}")
     if others and fmt == "csv":
@@ -397,21 +399,18 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                      if name == model else _parse_options((), timeout=timeout, model=name), batch=batch,
                      convention=convention, dtype=dtype, max_latency_ms=latency, profile=profile)
               for name in (model, *others)]
-    if fmt == "json":
-        document = fronts[0].to_dict() if not others else {"fronts": [front.to_dict() for front in fronts]}
-        text = json_text(document)
-    elif fmt == "csv":
-        text = fronts[0].csv()
-    elif fmt == "html":
-        from .budget import fronts_page
+    if fmt == "html":
+        from .report.fit import fronts_page
 
         text = fronts_page(fronts)
     else:
-        text = "\n".join(front.text() for front in fronts)
+        from .present import render
+
+        text = render(fronts, fmt)
     if plot_path is not None:
         import io
 
-        from .budget import front_plot
+        from .report.fit import front_plot
 
         png = io.BytesIO()
         front_plot(fronts, path=png)
@@ -419,9 +418,12 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
         click.echo(f"costmodel: wrote {plot_path}", err=True)
     _emit(text, output)
     empty = [front for front in fronts if not front.rows]
+    if empty:
+        from .present.fronts import describe_limits, shortfall
+
     for front in empty:
-        click.echo(f"costmodel: no setting of the {front.model} grid meets {front.describe_limits()} "
-                   f"({front.shortfall()})", err=True)
+        click.echo(f"costmodel: no setting of the {front.model} grid meets {describe_limits(front)} "
+                   f"({shortfall(front)})", err=True)
     if empty:
         sys.exit(1)
 
@@ -484,7 +486,8 @@ def _accepts(entry: Any) -> list[str]:
 @click.argument("paper")
 @click.option("--table", "which", default="all", show_default=True, metavar="N|all",
               help="Which table of the paper.")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True,
+              help="Output format (CSV: one table, named with --table).")
 @click.option("--reports-dir", default="reports", show_default=True, metavar="DIR",
               help="Where the Markdown pages are regenerated (DIR/<paper>/table<N>.md).")
 @click.option("--no-write", is_flag=True, help="Print only; do not regenerate the report pages.")
@@ -501,7 +504,9 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
 
     profile = load_profile(profile_path) if profile_path else None
     items = reproductions(paper, which, progress=sys.stderr.isatty(), profile=profile)
-    _emit("\n".join(item.markdown() if fmt == "markdown" else item.text() for item in items), None)
+    from .present import render
+
+    _emit(render(items, fmt), None)
     if not no_write:
         for path in write_reports(reports_dir, items, html=html):
             click.echo(f"costmodel: wrote {path}", err=True)

@@ -63,6 +63,17 @@ class Sweep:
         return ((("depth",) if self.depths is not None else ()) + ("alpha",) +
                 (("rho",) if self.rhos is not None else ()) + ("resolution",) + FIELDS)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The sweep's setting and every column (``header``'s order), a value per point."""
+        return {"model": self.model, "convention": self.convention, "dtype": self.dtype, "batch": self.batch,
+                "points": self.points, "columns": {name: self.columns[name].tolist() for name in self.header()}}
+
+    def to_frame(self) -> Any:
+        """A row per point, the columns of ``header`` (integers as int64, or Python integers past 2^63)."""
+        import pandas
+
+        return pandas.DataFrame({name: self.columns[name] for name in self.header()})
+
     def csv(self) -> str:
         """One row per point: the depth, alpha (each as typed: the shortest repr), rho, the resolution and every
         total (``csv_bytes``, as text)."""

@@ -19,7 +19,6 @@ from typing import Any, Iterator, Mapping
 
 from .analysis import Analysis, analyze
 from .errors import CostModelError, first_line
-from .formatting import Table, grouped
 from .setting import Setting, setting_of
 from .sources import ONNX
 
@@ -61,6 +60,27 @@ class Verification:
     def agrees(self) -> bool:
         return (all(layer.agrees for layer in self.layers) and self.total_flops == self.reference_total_flops
                 and self.total_params == self.reference_total_params)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The comparison as the JSON of ``costmodel verify --format json`` holds it."""
+        height, width = self.resolution
+        return {
+            "model": self.model, "alpha": self.alpha, "resolution": height if height == width else [height, width],
+            "against": self.against, "agrees": self.agrees,
+            "totals": {"flops": self.total_flops, "reference_flops": self.reference_total_flops,
+                       "params": self.total_params, "reference_params": self.reference_total_params},
+            "layers": [{"name": layer.name, "kind": layer.kind, "flops": layer.flops,
+                        "reference_flops": layer.reference_flops, "params": layer.params,
+                        "reference_params": layer.reference_params, "agrees": layer.agrees}
+                       for layer in self.layers],
+            "uncounted_ops": dict(sorted(self.uncounted_ops.items())),
+        }
+
+    def to_frame(self) -> Any:
+        """A row per layer: name, kind, flops, reference_flops, params, reference_params, agrees."""
+        import pandas
+
+        return pandas.DataFrame(self.to_dict()["layers"])
 
 
 @contextmanager
@@ -221,46 +241,10 @@ def compare(result: Analysis, module: Any, against: str = "fvcore") -> Verificat
 
 
 def render_verification(check: Verification, fmt: str = "text") -> str:
-    """The diff table (rows that differ first), totals, and the ops the reference does not count."""
-    tool = "fvcore" if check.against == "fvcore" else "FlopCounterMode"
-    table = Table(("name", "kind", "costmodel flops", f"{tool} flops", "difference", "costmodel params",
-                   f"{tool} params", "agrees"), align=("l", "l", "r", "r", "r", "r", "r", "l"))
-    for layer in sorted(check.layers, key=lambda layer: layer.agrees):
-        table.add(layer.name, layer.kind, grouped(layer.flops), grouped(layer.reference_flops),
-                  f"{layer.flops - layer.reference_flops:+,}", grouped(layer.params),
-                  grouped(layer.reference_params), "yes" if layer.agrees else "NO")
-    flops_ok = check.total_flops == check.reference_total_flops
-    params_ok = check.total_params == check.reference_total_params
-    table.add("total", "", grouped(check.total_flops), grouped(check.reference_total_flops),
-              f"{check.total_flops - check.reference_total_flops:+,}", grouped(check.total_params),
-              grouped(check.reference_total_params), "yes" if flops_ok and params_ok else "NO")
-    differing = sum(not layer.agrees for layer in check.layers)
-    height, width = check.resolution
-    verdict = (f"every layer agrees with {tool}" if check.agrees else
-               f"{differing} layer(s) differ from {tool}" + ("" if flops_ok and params_ok else "; totals differ"))
-    header = f"{check.model}  alpha={check.alpha:g}  {height}x{width}  against {tool}: {verdict}"
-    uncounted = ", ".join(f"{op} ({count}x)" for op, count in sorted(check.uncounted_ops.items()))
-    footer = f"\n{tool} does not count: {uncounted}; costmodel's {check.against} convention counts them as 0 too.\n" \
-        if uncounted else ""
-    if fmt == "markdown":
-        return f"# verify {check.model}\n\n{header}\n\n{table.markdown()}{footer}"
-    if fmt == "csv":
-        return table.csv()
-    if fmt == "json":
-        from .formatting import json_text
+    """``check`` in ``fmt`` (``present.render``; kept under this name for earlier callers)."""
+    from .present import render
 
-        return json_text({
-            "model": check.model, "alpha": check.alpha, "resolution": height if height == width else [height, width],
-            "against": check.against, "agrees": check.agrees,
-            "totals": {"flops": check.total_flops, "reference_flops": check.reference_total_flops,
-                       "params": check.total_params, "reference_params": check.reference_total_params},
-            "layers": [{"name": layer.name, "kind": layer.kind, "flops": layer.flops,
-                        "reference_flops": layer.reference_flops, "params": layer.params,
-                        "reference_params": layer.reference_params, "agrees": layer.agrees}
-                       for layer in check.layers],
-            "uncounted_ops": dict(sorted(check.uncounted_ops.items())),
-        })
-    return f"{header}\n\n{table.text()}{footer}"
+    return render(check, fmt)
 
 
 def verify_imported(result: Analysis, setting: Setting, against: str) -> Verification:

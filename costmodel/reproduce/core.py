@@ -9,11 +9,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from ..formatting import Table, grouped
 
 TOLERANCE_NOTE = ("A figure agrees when costmodel's exact count is within one unit of the paper's last printed "
                   "digit: the paper mixes rounding (568.7M printed 569) and truncation (290.7M printed 290).")
+
+
+class TablePage:
+    """What every reproduced table (a reproduction, the latency table, a measured table) gives as data: its
+    title, source, table as shown, and notes (``present.reproductions`` lays it out)."""
+
+    def page_notes(self) -> list[str]:
+        """The page's notes."""
+        all_notes = getattr(self, "all_notes", None)
+        return list(all_notes() if all_notes is not None else self.notes())  # type: ignore[attr-defined]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The paper, table, title, source, the table's columns and rows (as shown) and the notes."""
+        table = self.table_view()  # type: ignore[attr-defined]
+        return {"paper": self.paper, "table": self.table, "title": self.title,  # type: ignore[attr-defined]
+                "source": self.source, "columns": list(table.columns),  # type: ignore[attr-defined]
+                "rows": [list(row) for row in table.rows], "notes": self.page_notes()}
+
+    def to_frame(self) -> Any:
+        """The table as shown, as a pandas DataFrame (one column per column of the table)."""
+        import pandas
+
+        table = self.table_view()  # type: ignore[attr-defined]
+        return pandas.DataFrame([list(row) for row in table.rows], columns=list(table.columns))
 
 
 @dataclass(frozen=True)
@@ -72,7 +97,7 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Reproduction:
+class Reproduction(TablePage):
     """A paper's table reproduced: title, source, rows, notes, and the command that regenerates it."""
 
     paper: str

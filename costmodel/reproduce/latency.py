@@ -22,6 +22,7 @@ from typing import Any
 
 from ..analysis import analyze
 from ..formatting import Table
+from .core import TablePage
 from ..papers import load
 
 # (published row's model, its source paper, zoo model, alpha)
@@ -62,7 +63,7 @@ def _error(estimate: float, published: float) -> str:
 
 
 @dataclass(frozen=True)
-class LatencyTable:
+class LatencyTable(TablePage):
     paper: str
     rows: tuple[LatencyRow, ...]
     profile: str = ""           # the profile's name and description, when one was given

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..analysis import analyze
 from ..formatting import Table, grouped
 from ..papers import load
+from .core import TablePage
 from .microbench import INTERPRETATION, TABLES, settings
 
 CITATION = "Ma et al. 2018, ShuffleNet V2, arXiv:1807.11164, Section 2"
@@ -42,7 +43,7 @@ class MeasuredRow:
 
 
 @dataclass(frozen=True)
-class MeasuredTable:
+class MeasuredTable(TablePage):
     paper: str
     table: str
     title: str

@@ -162,7 +162,8 @@ def test_reproduce_and_fit_without_html_or_a_plot_import_no_plotting():
              "from costmodel.reproduce import reproductions\n"
              "from costmodel.budget import search\n"
              "reproductions('mobilenet_v1')\n"
-             "search('mobilenet_v1', {'madds': 150_000_000}, depths=[1.0]).text()\n"
+             "from costmodel.present import render\n"
+             "render(search('mobilenet_v1', {'madds': 150_000_000}, depths=[1.0]))\n"
              "print('HEAVY', sorted(m for m in ('matplotlib', 'jinja2', 'torch') if m in sys.modules))\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "HEAVY []" in result.stdout

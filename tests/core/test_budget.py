@@ -6,6 +6,8 @@ import pytest
 
 import costmodel
 from costmodel.budget import search
+from costmodel.present import render
+from costmodel.present.fronts import summary
 from costmodel.errors import CostModelError
 
 from helpers import run
@@ -150,7 +152,7 @@ def test_the_front_names_the_published_accuracy_of_the_nearest_published_setting
     # 0.75 at 128 is not published: nearest by |log| ratios is 1.0 MobileNet-128 (0.29 away; 0.75-224 is 0.56)
     assert rows[(0.75, 128)]["published_top1"] == 64.4
     assert rows[(0.75, 128)]["published_setting"].startswith("nearest: 1.0 MobileNet-128")
-    assert "not interpolated" in front.text()
+    assert "not interpolated" in render(front)
     # EfficientNet-B2 is B0 at width 1.1, depth 1.2, 260 pixels (the reference code's efficientnet_params)
     b2 = search("efficientnet_b0", {"madds": 1_100_000_000}, [1.1], [260], [1.2]).rows[0]
     assert b2["published_top1"] == 80.1 and b2["published_setting"].startswith("the same setting: EfficientNet-B2")
@@ -190,7 +192,7 @@ def test_the_fit_page_holds_the_chart_and_every_front(tmp_path, capsys):
     html = page.read_text()
     assert html.count("<svg") == 1 and "<h2>mobilenet_v1</h2>" in html and "<h2>mobilenet_v2</h2>" in html
     front = search("mobilenet_v1", {"madds": 300_000_000}, [0.25, 0.5, 0.75, 1.0], None, [1.0])
-    assert front.summary().replace("<", "&lt;") in html and f"{front.rows[0]['madds']:,}" in html
+    assert summary(front).replace("<", "&lt;") in html and f"{front.rows[0]['madds']:,}" in html
     assert "http://" not in html.replace("http://www.w3.org", "")          # self-contained
 
 

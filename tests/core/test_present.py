@@ -1,0 +1,105 @@
+"""One presentation layer (``present.render``): every result in every format, the same ``--format`` on every
+command, and every result's data as a DataFrame (``to_frame``)."""
+import csv
+import io
+import json
+
+import pytest
+
+import costmodel
+from costmodel.bench import Benchmark, LayerTiming
+from costmodel.budget import search
+from costmodel.cli import cli
+from costmodel.errors import CostModelError
+from costmodel.present import FORMATS, render
+from costmodel.reproduce import reproductions
+from costmodel.sweep import sweep
+from costmodel.verify import LayerCheck, Verification
+
+from helpers import run
+
+
+def _benchmark():
+    layers = (LayerTiming("conv", "conv", 2.0, 1.5, 2.5), LayerTiming("fc", "linear", 0.5, 0.25, 0.75))
+    return Benchmark("toy", 1.0, (32, 32), 1, 1, 5, 20, "2.13.0", 3.0, 2.5, 3.5, layers)
+
+
+def _verification():
+    layers = (LayerCheck("conv", "conv", 100, 100, 10, 10), LayerCheck("fc", "linear", 40, 42, 5, 5))
+    return Verification("toy", 1.0, (32, 32), "fvcore", layers, 140, 142, 15, 15, {"aten::relu": 2})
+
+
+def _results():
+    return {
+        "analysis": costmodel.analyze("mobilenet_v1", alpha=0.5),
+        "front": search("mobilenet_v1", {"madds": 150_000_000}, [0.5, 0.75, 1.0], [128, 160, 192, 224], [1.0]),
+        "benchmark": _benchmark(),
+        "verification": _verification(),
+        "page": reproductions("mobilenet_v1", "8")[0],
+    }
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_result_renders_in_every_format(fmt):
+    for name, result in _results().items():
+        text = render(result, fmt)
+        assert text.endswith("\n") and text.strip(), name
+        if fmt == "json":
+            assert json.loads(text) == json.loads(json.dumps(result.to_dict())), name
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(text)))
+            assert len({len(row) for row in rows}) == 1 and len(rows) >= 2, name
+
+
+def test_the_csv_and_frame_of_each_result_hold_its_rows():
+    results = _results()
+    # the verification: two layers; the benchmark: the whole network, then two layers
+    assert len(results["verification"].to_frame()) == 2 and list(results["verification"].to_frame()["agrees"]) == \
+        [True, False]
+    assert list(results["benchmark"].to_frame()["median_ms"]) == [3.0, 2.0, 0.5]
+    front = results["front"]
+    assert len(front.to_frame()) == len(front.rows) and front.frame().equals(front.to_frame())
+    page = results["page"]
+    assert len(page.to_frame()) == len(page.table_view().rows)
+    grid = sweep("mobilenet_v1", [0.5, 1.0], [128, 224])
+    frame = grid.to_frame()
+    assert list(frame.columns) == list(grid.header()) and len(frame) == 4
+    assert list(frame["madds"]) == [costmodel.analyze("mobilenet_v1", alpha=a, resolution=r).totals["madds"]
+                                    for a in (0.5, 1.0) for r in (128, 224)]
+
+
+def test_a_sweep_is_csv_or_json():
+    grid = sweep("mobilenet_v1", [0.5, 1.0], [128, 224])
+    assert render(grid, "csv") == grid.csv()
+    assert json.loads(render(grid, "json"))["columns"]["resolution"] == [128, 224, 128, 224]
+    with pytest.raises(CostModelError, match="a sweep is CSV or JSON"):
+        render(grid, "text")
+
+
+def test_a_bad_format_or_result_is_one_line():
+    with pytest.raises(CostModelError, match="^format must be one of text, csv, json, markdown, got 'xml'"):
+        render(_benchmark(), "xml")
+    with pytest.raises(CostModelError, match="^result must be a costmodel result"):
+        render({"madds": 1}, "text")
+    with pytest.raises(CostModelError, match="CSV holds one table"):
+        render([_results()["front"]] * 2, "csv")
+
+
+def test_format_means_the_same_on_every_command_that_takes_it():
+    def choices(command):
+        (option,) = [p for p in cli.commands[command].params if p.name == "fmt"]
+        return tuple(option.type.choices)
+
+    for command in ("table", "verify", "bench", "reproduce"):
+        assert choices(command) == FORMATS, command
+    assert choices("fit") == FORMATS + ("html",)
+
+
+def test_fit_in_markdown_and_a_reproduction_in_json_on_the_command_line(capsys):
+    status, out, err = run(["fit", "mobilenet_v1", "--max-madds", "150M", "--depth", "1", "--format", "markdown"],
+                           capsys)
+    assert status == 0 and out.startswith("# costmodel fit: mobilenet_v1\n") and "| alpha | resolution |" in out
+    status, out, err = run(["reproduce", "mobilenet_v1", "--table", "8", "--format", "json", "--no-write"], capsys)
+    document = json.loads(out)
+    assert status == 0 and document["paper"] == "mobilenet_v1" and document["table"] == "8"
+    assert document["rows"] and len(document["columns"]) == len(document["rows"][0])
