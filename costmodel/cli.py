@@ -500,7 +500,8 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
     micro-benchmarks) are measured on this CPU when named (--table 1); the MobileNets' latency table sets the
     published Pixel 1 latencies beside costmodel's estimates."""
     from .devices import load_profile
-    from .reproduce import reproductions, write_reports
+    from .present.reproductions import write_reports
+    from .reproduce import reproductions
 
     profile = load_profile(profile_path) if profile_path else None
     items = reproductions(paper, which, progress=sys.stderr.isatty(), profile=profile)

@@ -223,3 +223,18 @@ def read_bounded(path: str, what: str, limit: int = MAX_TEXT_BYTES) -> bytes:
     if len(raw) > limit:
         raise CostModelError(f"{path}: more than the limit of {limit:,} bytes for a {what}")
     return raw
+
+
+def available_memory() -> "int | None":
+    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None

@@ -10,7 +10,6 @@ FLOPs and parameters are compared with the reference's count for the module of t
 from __future__ import annotations
 
 import logging
-import os
 import re
 import warnings
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from typing import Any, Iterator, Mapping
 
 from .analysis import Analysis, analyze
 from .errors import CostModelError, first_line
+from .fileio import available_memory
 from .setting import Setting, setting_of
 from .sources import ONNX
 
@@ -142,21 +142,6 @@ def require_reference_tools(what: str = "verify") -> None:
         raise CostModelError(f"{what} {MISSING_TOOLS.format(name=missing)}") from None
 
 
-def available_memory() -> "int | None":
-    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None where unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 TRACED_BYTES_PER_LAYER = 160_000      # what tracing holds per layer: 125 kB measured with fvcore on torch 2.13
 
 
@@ -238,13 +223,6 @@ def compare(result: Analysis, module: Any, against: str = "fvcore") -> Verificat
                               layer.params, own(params, layer.name)) for layer in result.layers)
     return Verification(result.model, result.alpha, result.resolution, against, layers, result.totals["flops"],
                         total, result.totals["params"], params.get("", 0), uncounted)
-
-
-def render_verification(check: Verification, fmt: str = "text") -> str:
-    """``check`` in ``fmt`` (``present.render``; kept under this name for earlier callers)."""
-    from .present import render
-
-    return render(check, fmt)
 
 
 def verify_imported(result: Analysis, setting: Setting, against: str) -> Verification:

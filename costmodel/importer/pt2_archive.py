@@ -114,7 +114,7 @@ def _entries(archive: zipfile.ZipFile, size: int, where: str) -> "tuple[str, dic
     if declared > bound:
         raise CostModelError(f"{where}: its entries expand to {declared:,} bytes, more than the limit of {bound:,} "
                              f"for a file of {size:,} bytes (torch stores them uncompressed; a zip bomb?)")
-    from ..verify import available_memory
+    from ..fileio import available_memory
 
     free = available_memory()
     if free is not None and 2 * declared > free:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 import torch
 from torch import nn
@@ -28,8 +28,13 @@ from .building import (PATCH_ORDER, Builder, Chunks, Learned, Pending, Permuted,
                        select_permuted, tensors)
 from .reshape import reshape_steps
 
-if TYPE_CHECKING:
-    from .torch_graph import TorchModel
+
+class TorchModel(Protocol):
+    """What a handler needs of the module being mapped (``torch_graph.TorchModel``): to claim a submodule's
+    learned tensors for the node that uses them first."""
+
+    def claim(self, builder: Builder, module_path: str, module: Any) -> int: ...
+
 
 ACTIVATION_MODULES: dict[type, Callable[[Any], "str | None"]] = {
     nn.ReLU: lambda m: "relu", nn.ReLU6: lambda m: "relu6", nn.Hardswish: lambda m: "hswish",

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any, Callable, Union
 
 from ..errors import CostModelError, ParameterError, param
-from ..fileio import write_atomic
 from . import mobilenet_v1, mobilenet_v2_v3, recent, shufflenet, xception
 from .core import Figure, Reproduction, Row
 from .latency import LatencyTable, latency_table
@@ -58,19 +57,4 @@ def report_path(directory: "str | Path", reproduction: Page, suffix: str = ".md"
     return Path(directory) / reproduction.paper / f"table{reproduction.table}{suffix}"
 
 
-def write_reports(directory: "str | Path", items: list[Page], html: bool = False) -> list[Path]:
-    """Write each reproduction's Markdown page (and HTML page) under ``directory``, atomically; returns the paths."""
-    paths = []
-    for reproduction in items:
-        pages = [(".md", reproduction.markdown())]
-        if html and not isinstance(reproduction, MeasuredTable):     # a measured page: Markdown only
-            from ..report.html import reproduction_page
-            pages.append((".html", reproduction_page(reproduction)))
-        for suffix, text in pages:
-            path = report_path(directory, reproduction, suffix)
-            write_atomic(path, text, make_parents=True)
-            paths.append(path)
-    return paths
-
-
-__all__ = ["Figure", "PAPERS", "Reproduction", "Row", "report_path", "reproductions", "write_reports"]
+__all__ = ["Figure", "PAPERS", "Reproduction", "Row", "report_path", "reproductions"]

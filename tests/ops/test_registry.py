@@ -63,30 +63,10 @@ def test_a_missing_convention_or_duplicate_is_refused():
         registry.definition(type("Unknown", (costmodel.ir.Op,), {}))
 
 
-FRONT_ENDS = {"zoo", "spec", "cli", "report", "torch_lowering", "verify", "models", "analysis", "sweep", "views",
-              "reproduce", "builder"}
-CORE = ["ir.py", "shapes.py", "passes.py", "conventions.py", "metrics.py", "counting.py", "results.py", "trace.py",
-        "compiled.py", "grid.py", "symbolic.py", "scaling.py", *(f"ops/{p.name}" for p in (PACKAGE / "ops").glob("*.py"))]
 OP_NAMES = {op_def.op.__name__ for op_def in definitions()}
 
 
-def _imports(path: Path) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            module = (node.module or "").split(".")
-            names.add(module[0] if node.level and module[0] else (module[1] if len(module) > 1 else module[0]))
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-    return names
-
-
-@pytest.mark.parametrize("module", CORE)
-def test_the_core_imports_no_front_end(module):
-    imported = _imports(PACKAGE / module)
-    assert not imported & FRONT_ENDS, f"{module} imports {sorted(imported & FRONT_ENDS)}"
-    assert "torch" not in imported and "fvcore" not in imported
+# the layers (the core imports no front end, nor torch) are checked over every module: tests/test_architecture.py
 
 
 @pytest.mark.parametrize("module", ["passes.py", "counting.py", "results.py", "trace.py", "compiled.py", "grid.py",
