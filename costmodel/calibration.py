@@ -21,10 +21,11 @@ def _image(channels: int, size: int, ops: "list[tuple]", name: str) -> Network:
 
 
 def samples(per_kind: int = 24, seed: int = 0) -> Iterator[Network]:
-    """``per_kind`` networks of each measured kind: conv, pointwise (on a map and on a 1x1 map), depthwise, group
-    (1x1 and 3x3), linear (on one vector and over tokens), batchnorm, two activations (the functions in turn), two pools (max and average, 2x2 and
-    3x3, stride 1 and 2), global_pool, add, mul, concat, shuffle, layernorm, softmax, matmul, attention, layer scale, patches, a copying
-    transpose, and the views (flatten, reshape, split, dropout) whose cost is the call alone."""
+    """``per_kind`` networks of each measured kind: conv, pointwise (on a map and on a 1x1 map), depthwise, group (1x1
+    and 3x3), linear (on one vector and over tokens), batchnorm, two activations (the functions in turn), two pools (max
+    and average, 2x2 and 3x3, stride 1 and 2), global_pool, add, mul, concat, shuffle, layernorm, softmax, matmul,
+    attention, layer scale, patches, a copying transpose, and the views (flatten, reshape, split, dropout) whose cost is
+    the call alone."""
     rng = random.Random(seed)
     sizes = (7, 14, 28, 56, 112)
     widths = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)

@@ -128,13 +128,15 @@ def check_outputs(outputs: "Iterable[str | Path | None]", inputs: "Iterable[str 
         real = os.path.realpath(given)
         device = os.path.exists(real) and not stat.S_ISREG(os.stat(real).st_mode)      # /dev/null twice is fine
         if real in seen and not device:
-            raise CostModelError(f"the outputs {seen[real]!r} and {given!r} are the same file: name two different files")
+            raise CostModelError(f"the outputs {seen[real]!r} and {given!r} are the same file: name two different "
+                                 "files")
         seen[real] = given
 
 
 def write_atomic(path: "str | Path", text: "str | bytes", make_parents: bool = False) -> None:
-    """Write ``text`` (a string, as UTF-8; or bytes, as they are) to ``path``: atomically for a regular file (new or existing), through for a device
-    or a read FIFO. A missing directory is an error naming it, unless ``make_parents``."""
+    """Write ``text`` (a string, as UTF-8; or bytes, as they are) to ``path``: atomically for a regular file (new or
+    existing), through for a device or a read FIFO. A missing directory is an error naming it, unless
+    ``make_parents``."""
     given = str(path)
     status = _status(given)
     if status is not None and not stat.S_ISREG(status.st_mode):

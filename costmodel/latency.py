@@ -5,8 +5,8 @@ A profile holds, per layer kind and per variant of a kind whose cost the counts 
 
     latency (us) = overhead_us + us_per_mmadd * madds / 10^6 + us_per_mb * memory access bytes / 10^6
 
-(a layer takes its key's model, else its kind's, else ``default``). The terms are what the hardware pays for: a fixed cost per
-kernel launch, arithmetic, and traffic; a kind's coefficients say which dominates it (a depthwise convolution's
+(a layer takes its key's model, else its kind's, else ``default``). The terms are what the hardware pays for: a fixed
+cost per kernel launch, arithmetic, and traffic; a kind's coefficients say which dominates it (a depthwise convolution's
 traffic, a pointwise one's arithmetic). A network's predicted latency is the sum over its layers, in the view the
 profile was measured in (``view``: torch's eager CPU runs every node, "unfused"; an engine that fuses, "fused").
 """
@@ -139,8 +139,9 @@ def kernel_key(op: Any, kind: str, output: Any = None) -> str:
     """The name a profile prices a kernel by: its kind, refined where kernels of one kind differ in cost by more
     than their counts say, as ``kind.variant``: an activation by its function (a GELU costs several times a ReLU of
     the same size); a pool by max or average, window and stride (the work per output grows with the window, which
-    memory access does not count); a depthwise or group convolution by its kernel size; a convolution on a 1x1 map (squeeze-and-excite's) and a linear layer on one vector (a matrix-vector
-    product, against a matrix product over tokens) by the ``output`` shape. The views that copy nothing
+    memory access does not count); a depthwise or group convolution by its kernel size; a convolution on a 1x1 map
+    (squeeze-and-excite's) and a linear layer on one vector (a matrix-vector product, against a matrix product over
+    tokens) by the ``output`` shape. The views that copy nothing
     (``CALL_ONLY``) are one key, ``view``, whose cost is the call."""
     if kind in CALL_ONLY:
         return "view"

@@ -12,9 +12,9 @@ views (flatten, a channel chunk, dropout at inference) alias their input's buffe
 input). A buffer is live from the step that writes it to the last step that reads it; the network input is live
 from the start, the network output to the end. The live memory of a step is the sum of the buffers live at it.
 
-A conditional op (``Op.conditional``: a residual ``ops.Add(if_shapes_match=True)``) always gets a buffer of its own: where the add is
-skipped its output is its branch, the same size, so the branch's buffer ending at the add and the add's starting
-there hold the same memory, except at the add's own step, where only an add that happens writes a new one.
+A conditional op (``Op.conditional``: a residual ``ops.Add(if_shapes_match=True)``) always gets a buffer of its own:
+where the add is skipped its output is its branch, the same size, so the branch's buffer ending at the add and the add's
+starting there hold the same memory, except at the add's own step, where only an add that happens writes a new one.
 """
 from __future__ import annotations
 

@@ -93,8 +93,8 @@ class Range(SequenceABC):
 def parse_range(text: str, what: str, integer: bool) -> Range:
     """``"0.25:1.4:0.05"`` (stop inclusive) or a single value, for the axis ``what`` (``alpha``, ``rho``,
     ``depth`` or ``resolution``; ``integer``: whole numbers), as a ``Range`` of floats (or ints), counted and
-    checked without listing it. One line naming the parameter ``what`` where the text is not such a range, the count passes
-    ``MAX_POINTS`` or a value lies outside what the axis admits (``interval``)."""
+    checked without listing it. One line naming the parameter ``what`` where the text is not such a range, the count
+    passes ``MAX_POINTS`` or a value lies outside what the axis admits (``interval``)."""
     named = param(what)
     if not isinstance(text, str):
         raise ParameterError(named, f" must be text like {_EXAMPLE[what]}, got {type(text).__name__}")

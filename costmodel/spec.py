@@ -348,7 +348,8 @@ def parse_block(text: str) -> "tuple[str, int, dict[str, Any]] | str":
     for token in tokens:
         match = _BLOCK_TOKEN.match(token)
         if not match:
-            return f"cannot read {token!r} (tokens: r<repeats> k<kernel> s<stride> e<ratio> c<channels> a<act> se noskip)"
+            return (f"cannot read {token!r} (tokens: r<repeats> k<kernel> s<stride> e<ratio> c<channels> a<act> se "
+                    "noskip)")
         groups = [g for g in match.groups() if g is not None]
         key = groups[0]
         if key in seen:

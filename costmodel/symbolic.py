@@ -4,8 +4,8 @@ Python (``compiled``) or evaluated over whole grids of settings (``grid``). Ther
 this module only lets it run on symbols.
 
 The helpers ``floor_int``, ``maximum``, ``gcd``, ``select``, ``round_even``, ``both`` and ``negate`` are what rules
-use instead of ``int``, ``max``, ``math.gcd``, ``x if c else y``, ``round``, ``and`` and ``not``: on Python numbers they are exactly
-those; on an ``Expr`` they build a node of the expression.
+use instead of ``int``, ``max``, ``math.gcd``, ``x if c else y``, ``round``, ``and`` and ``not``: on Python numbers
+they are exactly those; on an ``Expr`` they build a node of the expression.
 
 Expressions are hash-consed: building the same expression twice gives the same object, so structural equality is
 identity and a trace is a DAG with no duplicate subexpressions. Each expression records which kinds of variables it

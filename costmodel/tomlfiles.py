@@ -3,8 +3,8 @@
 A file is read only when it is a regular file (a FIFO, a device, a directory or a socket is refused unread, behind a
 symlink too) of at most ``fileio.MAX_TEXT_BYTES`` (``fileio.read_bounded``); it must be UTF-8 text without NUL
 bytes, not empty, with no key of more than ``MAX_KEY_PARTS`` dotted parts (tomllib parses one in quadratic time);
-TOML errors, numbers of more than 4,300 digits and nesting too deep for the parser end in one line. Every message names the file and says what kind of file it is
-(``what``: "spec file", "device file").
+TOML errors, numbers of more than 4,300 digits and nesting too deep for the parser end in one line. Every message
+names the file and says what kind of file it is (``what``: "spec file", "device file").
 """
 from __future__ import annotations
 

@@ -142,7 +142,8 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
         return json_text(analysis.to_dict())
     if fmt == "csv":
         if per_layer and by_kind:
-            raise ParameterError("CSV holds one table: give ", param("per_layer"), " or ", param("by_kind"), ", not both")
+            raise ParameterError("CSV holds one table: give ", param("per_layer"), " or ", param("by_kind"),
+                                 ", not both")
         table = _csv_layers(analysis) if per_layer else _csv_by_kind(analysis) if by_kind else _csv_totals(analysis)
         return table.csv()
     if fmt == "text":

@@ -116,7 +116,6 @@ class OnnxModel(MappedModel):
         elif own[0] is not None and own[0] != input_size[0]:
             raise CostModelError(f"{self.name} takes {own[0]} channels, not {input_size[0]}")
         self.input_size = tuple(input_size)                       # type: ignore[arg-type]
-        self.own_size = own
 
     def tensor(self, name: str) -> Any:
         """The ``TensorProto`` of initializer or ``Constant`` output ``name``."""

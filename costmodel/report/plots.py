@@ -18,16 +18,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from ..formatting import printable  # noqa: E402
 
+FONT_PT = 11
+
 plt.rcParams.update({
     "svg.hashsalt": "costmodel",      # stable ids in the SVG
     "svg.fonttype": "none",           # text stays text (the page's fonts), not paths
     "text.parse_math": False,         # a name is data: "$x$" is drawn as typed, and a lone "$" is no error
-    "font.size": 11,
+    "font.size": FONT_PT,
     "axes.spines.top": False,
     "axes.spines.right": False,
 })
 
-FONT_PT = 11
 FULL_WIDTH_IN = 11.0        # the page's column: 1116 px = 837 pt = 11.6 in, less a margin
 HALF_WIDTH_IN = 5.4         # one of two figures side by side: 550 px = 412 pt = 5.7 in, less a margin
 

@@ -32,8 +32,9 @@ def reproductions(paper: str, table: str = "all", progress: bool = False, profil
     tables = PAPERS[paper]
     measured = MEASURED.get(paper, ())
     if profile is not None and "latency" not in tables:
+        with_latency = ", ".join(name for name in PAPERS if "latency" in PAPERS[name])
         raise ParameterError(param("profile"), " adds a calibrated column to the latency table, which ",
-                             f"{paper} has not; papers with one: {', '.join(name for name in PAPERS if 'latency' in PAPERS[name])}")
+                             f"{paper} has not; papers with one: {with_latency}")
 
     def build(name: str) -> Page:
         return latency_table(paper, profile) if name == "latency" else tables[name]()

@@ -83,8 +83,9 @@ class MeasuredTable(TablePage):
             first = firsts[row.column]
             table.add(row.label, row.column, grouped(row.madds), grouped(row.memory_access),
                       f"{row.median_ms:.2f} ({row.q1_ms:.2f}-{row.q3_ms:.2f})", f"{row.speed:.1f}",
-                      f"{row.speed / first.speed:.2f}", _speed(row.paper_arm), _relative(row.paper_arm, first.paper_arm),
-                      _speed(row.paper_gpu), _relative(row.paper_gpu, first.paper_gpu))
+                      f"{row.speed / first.speed:.2f}", _speed(row.paper_arm),
+                      _relative(row.paper_arm, first.paper_arm), _speed(row.paper_gpu),
+                      _relative(row.paper_gpu, first.paper_gpu))
         return table
 
     def notes(self) -> list[str]:

@@ -138,7 +138,8 @@ def settings(table: str) -> list[Setting]:
         return [Setting(table, label, column, g1_network(c1 * m, c2 * m))
                 for label, (c1, c2) in G1_WIDTHS.items() for column, m in MULTIPLIERS.items()]
     if table == "2":
-        return [Setting(table, f"g = {groups}", column, g2_network(group_width(c * m, groups, G2_WIDTHS[1] * m), groups))
+        return [Setting(table, f"g = {groups}", column,
+                        g2_network(group_width(c * m, groups, G2_WIDTHS[1] * m), groups))
                 for groups, c in G2_WIDTHS.items() for column, m in MULTIPLIERS.items()]
     if table == "3":
         return [Setting(table, label, str(c), g3_network(c, fragments, parallel))

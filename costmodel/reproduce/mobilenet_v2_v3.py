@@ -30,7 +30,8 @@ def _params(printed: str, result: Analysis) -> tuple[Figure, str]:
     batchnorm = _batchnorm(result)
     without = Figure(figure.metric, printed, figure.exact - batchnorm)
     verdict = "agrees: the paper leaves BatchNorm out" if without.agrees else "does not agree either"
-    return figure, f"params without BatchNorm's {batchnorm:,} gamma and beta: {without.exact / 1e6:.3f}M, which {verdict}"
+    return figure, (f"params without BatchNorm's {batchnorm:,} gamma and beta: {without.exact / 1e6:.3f}M, which "
+                    f"{verdict}")
 
 
 def _join(*notes: str) -> str:
@@ -251,7 +252,8 @@ def v2_table3() -> Reproduction:
             rows.append(Row(f"{paper['size']} {column}", f"{model}, largest: {layer.name}", figures, note=note))
     notes = tuple(f"{column}: {what}." for column, _, _, _, what in _V2_TABLE_3)
     peaks = ", ".join(
-        f"{model} {analyze(model, alpha=alpha, options=options, dtype='float16').totals['peak_activation_bytes'] / 1000:.0f} kB"
+        f"{model} "
+        f"{analyze(model, alpha=alpha, options=options, dtype='float16').totals['peak_activation_bytes'] / 1000:.0f} kB"
         for _, model, alpha, options, _ in _V2_TABLE_3)
     return Reproduction(
         "mobilenet_v2", "3", "MobileNetV2 paper, Table 3: largest tensor per spatial resolution (16-bit)",

@@ -46,11 +46,6 @@ SCALING = {"efficientnet_b0": (1.0, 1.0, 224), "efficientnet_b1": (1.0, 1.1, 240
            "efficientnet_b2": (1.1, 1.2, 260), "efficientnet_b3": (1.2, 1.4, 300)}
 
 
-def timm_names(index: int, activation: "str | None") -> tuple[str, str, "str | None"]:
-    """timm's names for a convolution's BatchNormAct2d ``bn<index>`` and its activation ``bn<index>.act``."""
-    return ("conv", f"bn{index}", f"bn{index}.act" if activation else None)
-
-
 def squeeze_excite(builder: GraphBuilder, prefix: str, x: str, reduced: Width, activation: str,
                    gate: str = "sigmoid") -> str:
     """timm's ``SqueezeExcite``: ``x * gate(conv_expand(act1(conv_reduce(x.mean((2, 3))))))``, both 1x1

@@ -135,7 +135,8 @@ def shufflenet_v1(groups: int = 3, num_classes: int = 1000, depth: float = 1.0) 
             unit += 1
         previous = stage
     classifier(builder, num_classes, "classifier.0", pooled("globalpool"), bias=False)
-    return builder.build("shufflenet_v1", source=SOURCE, depth=depth, description=f"ShuffleNet (V1), g = {groups} (Table 1)")
+    return builder.build("shufflenet_v1", source=SOURCE, depth=depth,
+                         description=f"ShuffleNet (V1), g = {groups} (Table 1)")
 
 
 ENTRIES = (

@@ -32,7 +32,8 @@ def kinds_section(result: Analysis) -> dict[str, Any]:
     return {
         "kind_columns": [metric.heading for metric in summed_metrics()],
         "kinds": kinds,
-        "kind_chart": plots.by_kind_chart([k["kind"] for k in kinds], [by_kind[k["kind"]]["madds_share"] for k in kinds],
+        "kind_chart": plots.by_kind_chart([k["kind"] for k in kinds],
+                                          [by_kind[k["kind"]]["madds_share"] for k in kinds],
                                           [by_kind[k["kind"]]["params_share"] for k in kinds],
                                           [by_kind[k["kind"]]["memory_access_bytes_share"] for k in kinds]),
         "depth_chart": _depth_chart(weighted) if weighted else "",
