@@ -14,9 +14,10 @@ from .ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, Ch
                   LayerNorm, LayerScale, Linear, MatMul, Mean, Multiply, Pad, PatchFold, PatchUnfold, Permute, Pool2d,
                   PositionEmbedding, Scale, ScaledDotProductAttention, Select, Slice, Softmax, Split, Subtract,
                   Transpose, Unflatten, Unsqueeze)
+from .present import render
 from .scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
-
-__version__ = "0.1.0"
+from .setting import Setting
+from .version import __version__  # noqa: F401 (costmodel.__version__)
 
 
 def __getattr__(name: str):
@@ -36,6 +37,7 @@ __all__ = [
     "Concat", "Conv2d", "ConvTranspose2d", "CostModelError", "DropPath", "Dropout", "Expanded", "Flatten",
     "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerCost", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean",
     "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding",
-    "Scale", "ScaledDotProductAttention", "Scaled", "Select", "Slice", "Softmax", "Split", "Squeezed", "Subtract",
-    "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "fit", "from_torch", "make_divisible", "to_torch",
+    "Scale", "ScaledDotProductAttention", "Scaled", "Select", "Setting", "Slice", "Softmax", "Split", "Squeezed",
+    "Subtract", "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "fit", "from_torch", "make_divisible",
+    "render", "to_torch",
 ]

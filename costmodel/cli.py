@@ -14,7 +14,7 @@ from typing import Any, NoReturn, Sequence
 
 import click
 
-from . import __version__
+from .version import __version__
 from .analysis import analyze
 from .conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .errors import CostModelError, Parameter, ParameterError, Stopped, shorten

@@ -24,7 +24,7 @@ import costmodel
 
 PACKAGE = Path(costmodel.__file__).parent
 LAYERS = (
-    ("core", ("errors", "formatting", "units", "symbolic", "scaling", "ir", "shapes", "metrics", "conventions",
+    ("core", ("version", "errors", "formatting", "units", "symbolic", "scaling", "ir", "shapes", "metrics", "conventions",
               "fileio", "tomlfiles", "ranges", "papers")),
     ("ops", ("ops",)),
     ("engine", ("passes", "trace", "compiled", "grid", "counting", "results", "fusion")),
@@ -41,7 +41,6 @@ RANK = {name: rank for rank, (_, names) in enumerate(LAYERS) for name in names}
 EXCEPTIONS = {
     ("bench_worker", "reproduce.microbench"): "the measuring child process times ShuffleNetV2's micro-benchmark "
                                                "networks, which reproduce defines, when reproduce asks it to",
-    ("report.html", ""): "costmodel.__version__, printed on every page",
 }
 HEAVY = {"torch", "fvcore", "onnx", "onnxruntime", "matplotlib"}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-from .. import __version__
+from ..version import __version__
 from ..formatting import grouped
 
 
