@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .conventions import CONVENTIONS
+from .core.conventions import CONVENTIONS
 from .counting import count
-from .errors import CostModelError
-from .ir import Network
+from .core.errors import CostModelError
+from .core.ir import Network
 from .models import Settled, settle
 from .passes import infer_shapes, network_input_shape
 from .results import DTYPE_BYTES, Analysis, LayerCost
 from .setting import Setting, setting_of
-from .shapes import NodeShapes, Shape
+from .core.shapes import NodeShapes, Shape
 
 __all__ = ["Analysis", "LayerCost", "Setting", "Settled", "analyze", "analyze_settled", "fused_view", "resolve",
            "settle"]

@@ -15,10 +15,10 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .errors import CostModelError, ParameterError, first_line, param
-from .formatting import echoed
+from .core.errors import CostModelError, ParameterError, first_line, param
+from .core.formatting import echoed
 from .importer.user_code import check_seconds
-from .scaling import MAX_BATCH, check_alpha, check_depth, input_size
+from .core.scaling import MAX_BATCH, check_alpha, check_depth, input_size
 from .setting import setting_of
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)

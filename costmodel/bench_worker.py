@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from .errors import CostModelError, first_line
+from .core.errors import CostModelError, first_line
 
 FUNCTIONS = "(functions between modules)"     # an imported module's time outside its module calls
 

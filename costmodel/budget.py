@@ -20,10 +20,10 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .errors import CostModelError, ParameterError, param
+from .core.errors import CostModelError, ParameterError, param
 
-from .metrics import total_metrics
-from .units import BYTES, COUNT, TIME, parse_quantity
+from .core.metrics import total_metrics
+from .core.units import BYTES, COUNT, TIME, parse_quantity
 
 # the limits fit accepts, by option name: the total each limits (its unit, a count or bytes, is the metric's own)
 LIMITS = {"max_params": "params", "max_madds": "madds", "max_flops": "flops",
@@ -126,7 +126,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     (``default_grid`` for what is not given)."""
     import numpy as np
 
-    from .ranges import check_grid
+    from .core.ranges import check_grid
     from .sweep import sweep
 
     if (max_latency_ms is None) != (profile is None):

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .ir import INPUT, Network, Node, Op
+from .core.ir import INPUT, Network, Node, Op
 from .ops import (Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, LayerNorm, Linear, MatMul, Multiply,
                   Permute, Scale, ScaledDotProductAttention, Select, Softmax, Transpose, Unflatten, same_padding)
-from .scaling import ChannelsOf, Expanded, Scaled, Squeezed, Width
+from .core.scaling import ChannelsOf, Expanded, Scaled, Squeezed, Width
 
 
 class GraphBuilder:

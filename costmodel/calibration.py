@@ -7,7 +7,7 @@ import random
 from typing import Iterator
 
 from .builder import GraphBuilder
-from .ir import Network
+from .core.ir import Network
 from .ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
                   LayerNorm, LayerScale, Linear, MatMul, Multiply, PatchUnfold, Permute, Pool2d,
                   ScaledDotProductAttention, Softmax, Split, Transpose, Unflatten)

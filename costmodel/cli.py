@@ -14,12 +14,12 @@ from typing import Any, NoReturn, Sequence
 
 import click
 
-from .version import __version__
+from .core.version import __version__
 from .analysis import analyze
-from .conventions import CONVENTIONS, DEFAULT_CONVENTION
-from .errors import CostModelError, Parameter, ParameterError, Stopped, shorten
-from .fileio import check_outputs, remove_temporaries, write_atomic
-from .formatting import Table, json_text, printable
+from .core.conventions import CONVENTIONS, DEFAULT_CONVENTION
+from .core.errors import CostModelError, Parameter, ParameterError, Stopped, shorten
+from .core.fileio import check_outputs, remove_temporaries, write_atomic
+from .core.formatting import Table, json_text, printable
 from .importer.user_code import DEFAULT_SECONDS, check_seconds
 from .results import DEFAULT_DTYPE, DTYPE_BYTES
 from .setting import Setting
@@ -371,7 +371,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     Exit status 1 when no setting of the grid meets the limits."""
     from .budget import read_limits, search
     from .sweep import parse_range
-    from .units import parse_milliseconds
+    from .core.units import parse_milliseconds
 
     _outputs_first([output, plot_path], [model, *others], profile_path)
     limits = read_limits({"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .errors import CostModelError
-from .ir import Network
-from .scaling import check_alpha, check_batch, input_size
+from .core.errors import CostModelError
+from .core.ir import Network
+from .core.scaling import check_alpha, check_batch, input_size
 from .setting import Setting, setting_of
 from .sources import ModelSource, model_source
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .ir import INPUT, Network
-from .metrics import node_metrics
+from .core.ir import INPUT, Network
+from .core.metrics import node_metrics
 from .ops import definition
-from .scaling import resolve_width
-from .shapes import NodeShapes, Shape, ShapeContext
+from .core.scaling import resolve_width
+from .core.shapes import NodeShapes, Shape, ShapeContext
 
 NODE_METRICS = tuple(metric.name for metric in node_metrics())
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .papers import load
+from .core.papers import load
 
 _MOBILENET = re.compile(r"^(?P<alpha>[0-9.]+) MobileNet(-(?P<resolution>[0-9]+))?$")
 _V1_OTHERS: dict[str, tuple[str, dict[str, Any]]] = {

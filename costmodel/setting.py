@@ -11,8 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .conventions import DEFAULT_CONVENTION
-from .errors import CostModelError
+from .core.conventions import DEFAULT_CONVENTION
+from .core.errors import CostModelError
 from .results import DEFAULT_DTYPE
 
 FIELDS = ("alpha", "depth", "rho", "resolution", "batch", "options", "fused", "convention", "dtype")

@@ -16,8 +16,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .errors import CostModelError, ParameterError, param
-from .ir import Network
+from .core.errors import CostModelError, ParameterError, param
+from .core.ir import Network
 
 ZOO, SPEC, NETWORK, MODULE, ONNX, PROGRAM = "zoo", "spec", "network", "module", "onnx", "program"
 MODEL_KINDS = "a zoo name, a spec file, file.py:factory, package.module:factory or a Network"
@@ -56,7 +56,7 @@ class ModelSource:
         """The network at depth multiplier ``depth`` with the model's ``options``, and what the model accepts: a zoo
         entry (``zoo.ModelEntry``), an imported entry (``importer.entry.ImportedEntry``, which also maps the model at
         each asked size), or None (a spec file, a ``Network``)."""
-        from .scaling import check_depth
+        from .core.scaling import check_depth
 
         depth = check_depth(depth)
         if self.kind == NETWORK:

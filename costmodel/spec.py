@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .builder import GraphBuilder, conv_bn_act, inverted_residual, norm_act
-from .errors import CostModelError
-from .ir import INPUT, Network, locate
+from .core.errors import CostModelError
+from .core.ir import INPUT, Network, locate
 from .ops import ACTIVATIONS, spec_form, spec_names
-from .scaling import WIDTH_RULES, Expanded, Scaled, scaled_repeats
-from .fileio import MAX_TEXT_BYTES as MAX_BYTES  # noqa: F401 (a spec file's bound)
-from .tomlfiles import read_toml
+from .core.scaling import WIDTH_RULES, Expanded, Scaled, scaled_repeats
+from .core.fileio import MAX_TEXT_BYTES as MAX_BYTES  # noqa: F401 (a spec file's bound)
+from .core.tomlfiles import read_toml
 
 MAX_LAYERS = 100_000
 MAX_REPEATS = 10_000

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from .analysis import analyze
-from .conventions import CONVENTIONS
+from .core.conventions import CONVENTIONS
 from .counting import count, plan_of
-from .errors import CostModelError, within
-from .metrics import total_metrics
+from .core.errors import CostModelError, within
+from .core.metrics import total_metrics
 from .models import check_scales, settle
-from .ranges import MAX_DEPTHS, MAX_POINTS, Range, check_grid, parse_range  # noqa: F401 (sweep's own names)
+from .core.ranges import MAX_DEPTHS, MAX_POINTS, Range, check_grid, parse_range  # noqa: F401 (sweep's own names)
 from .results import DTYPE_BYTES
-from .scaling import MAX_ALPHA, check_batch, check_depth, input_size, parse_resolution
+from .core.scaling import MAX_ALPHA, check_batch, check_depth, input_size, parse_resolution
 
 FIELDS = tuple(metric.field for metric in total_metrics())
 
@@ -182,7 +182,7 @@ def _check_alphas(alphas: Any, entry: Any) -> None:
     """The same checks as ``costmodel table``'s, for an array of alphas."""
     import numpy as np
 
-    from .scaling import check_alpha
+    from .core.scaling import check_alpha
 
     if not np.isfinite(alphas).all():
         check_alpha(float(alphas[~np.isfinite(alphas)][0]))

@@ -18,10 +18,10 @@ import torch
 from torch import nn
 
 from .analysis import resolve
-from .errors import CostModelError
-from .ir import INPUT, Network
+from .core.errors import CostModelError
+from .core.ir import INPUT, Network
 from .ops import definition
-from .shapes import NodeShapes, Shape
+from .core.shapes import NodeShapes, Shape
 
 
 class Function(nn.Module):

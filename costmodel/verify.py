@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 from .analysis import Analysis, analyze
-from .errors import CostModelError, first_line
-from .fileio import available_memory
+from .core.errors import CostModelError, first_line
+from .core.fileio import available_memory
 from .setting import Setting, setting_of
 from .sources import ONNX
 

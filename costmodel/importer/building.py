@@ -10,11 +10,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import CostModelError, ParameterError, param
-from ..ir import INPUT, Node, Op
+from ..core.errors import CostModelError, ParameterError, param
+from ..core.ir import INPUT, Node, Op
 from ..ops import (Add, Broadcast, LayerScale, Multiply, Opaque, Pad, Permute, PositionEmbedding, Scale,
                    Select, Shift, Subtract, Transpose, Unflatten, definition)
-from ..shapes import NodeShapes, Shape, ShapeContext
+from ..core.shapes import NodeShapes, Shape, ShapeContext
 from .reshape import reshape_steps
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import CostModelError, ParameterError, param, shorten
+from ..core.errors import CostModelError, ParameterError, param, shorten
 from .loader import SAVED_SUFFIXES, load_module
 from .user_code import check_seconds, running
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import CostModelError
+from ..core.errors import CostModelError
 from ..spec import MAX_NODES
 from .onnx_file import MAX_CONSTANT_ELEMENTS, TensorData
 

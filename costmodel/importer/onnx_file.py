@@ -15,8 +15,8 @@ import re
 import stat
 from typing import Any
 
-from ..errors import CostModelError, first_line, shorten
-from ..fileio import read_bounded
+from ..core.errors import CostModelError, first_line, shorten
+from ..core.fileio import read_bounded
 
 MAX_MODEL_BYTES = (1 << 31) - 1         # protobuf's limit on one message (larger weights go in external data)
 MAX_RANK = 32                           # dims of one tensor

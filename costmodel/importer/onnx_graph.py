@@ -32,13 +32,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import CostModelError, ParameterError, first_line, param, within
-from ..ir import INPUT, Network
+from ..core.errors import CostModelError, ParameterError, first_line, param, within
+from ..core.ir import INPUT, Network
 from ..ops import (Activation, BatchNorm, ClassToken, Concat, Conv2d, Flatten, GlobalAvgPool, Interpolate, LayerNorm,
                    Linear, MatMul, Mean, Pad, Permute, Pool2d, Select, Slice, Softmax, Split, Transpose, Unsqueeze,
                    UnusedParameters)
-from ..scaling import MAX_CHANNELS
-from ..shapes import Shape
+from ..core.scaling import MAX_CHANNELS
+from ..core.shapes import Shape
 from .building import Builder, Learned, MappedModel, Permuted, Tensor, elementwise, select_permuted, tensors
 from .onnx_checks import check_graph, label, opset_of
 from .onnx_file import (MAX_CONSTANT_ELEMENTS, MAX_RANK, MAX_TENSOR_ELEMENTS, READABLE, TensorData, elements,

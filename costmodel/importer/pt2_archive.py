@@ -30,8 +30,8 @@ import re
 import zipfile
 from typing import Any, Iterator
 
-from ..errors import CostModelError, first_line, shorten
-from ..fileio import read_bounded
+from ..core.errors import CostModelError, first_line, shorten
+from ..core.fileio import read_bounded
 
 MAX_BYTES = 2 * 1024 ** 3          # a file, and the entries it expands to (ViT-L in float32 is 1.2 GB)
 SLACK = 64 * 1024 ** 2             # what the declared sizes may exceed twice the file's size by
@@ -114,7 +114,7 @@ def _entries(archive: zipfile.ZipFile, size: int, where: str) -> "tuple[str, dic
     if declared > bound:
         raise CostModelError(f"{where}: its entries expand to {declared:,} bytes, more than the limit of {bound:,} "
                              f"for a file of {size:,} bytes (torch stores them uncompressed; a zip bomb?)")
-    from ..fileio import available_memory
+    from ..core.fileio import available_memory
 
     free = available_memory()
     if free is not None and 2 * declared > free:

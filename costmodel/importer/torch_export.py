@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import CostModelError, first_line
+from ..core.errors import CostModelError, first_line
 
 
 def export(module: nn.Module, input_size: "tuple[int, int, int]") -> "tuple[Any, str]":

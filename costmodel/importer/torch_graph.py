@@ -28,10 +28,10 @@ import torch
 import torch.fx
 from torch import nn
 
-from ..errors import CostModelError, first_line, shorten, within
-from ..ir import INPUT, Network
+from ..core.errors import CostModelError, first_line, shorten, within
+from ..core.ir import INPUT, Network
 from ..ops import UnusedParameters
-from ..shapes import Shape
+from ..core.shapes import Shape
 from . import torch_export, torch_ops
 from .building import Builder, Learned, MappedModel, Tensor, make, tensors
 from .user_code import MAX_NESTING, nesting

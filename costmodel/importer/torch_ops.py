@@ -17,13 +17,13 @@ from typing import Any, Callable, Protocol
 import torch
 from torch import nn
 
-from ..errors import CostModelError
+from ..core.errors import CostModelError
 from ..ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat, Conv2d,
                    ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm, Linear, MatMul,
                    Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, ScaledDotProductAttention,
                    Select, Slice, Softmax, Split, Transpose, Unflatten, Unsqueeze)
 from ..ops.conv import tf_same_pads
-from ..shapes import Shape
+from ..core.shapes import Shape
 from .building import (PATCH_ORDER, Builder, Chunks, Learned, Pending, Permuted, Tensor, elementwise, make,
                        select_permuted, tensors)
 from .reshape import reshape_steps

@@ -13,8 +13,8 @@ import signal
 import threading
 from typing import Any, Iterator
 
-from ..errors import CostModelError, ParameterError, Stopped, first_line, param
-from ..formatting import echoed
+from ..core.errors import CostModelError, ParameterError, Stopped, first_line, param
+from ..core.formatting import echoed
 
 DEFAULT_SECONDS = 600.0             # what the command line allows the user's code (--timeout)
 MAX_SECONDS = 7 * 24 * 3600.0       # a week: setitimer and subprocess timeouts overflow on larger values

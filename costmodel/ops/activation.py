@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import CostModelError
-from ..shapes import NodeShapes, Shape, ShapeContext
-from ..ir import Op
+from ..core.errors import CostModelError
+from ..core.shapes import NodeShapes, Shape, ShapeContext
+from ..core.ir import Op
 from .common import costmodel_only, output_elements, read_write, zero
 from .registry import FieldReader, OpDef, SpecForm, register
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import CostModelError
-from ..ir import Op, check_bool, check_number, positive_int
-from ..shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
-from ..symbolic import select
+from ..core.errors import CostModelError
+from ..core.ir import Op, check_bool, check_number, positive_int
+from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
+from ..core.symbolic import select
 from .activation import SOFTMAX_FLOPS
 from .common import costmodel_only, output_elements, read_write, scaled, zero
 from .elementwise import all_equal

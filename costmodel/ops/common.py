@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..shapes import NodeShapes
+from ..core.shapes import NodeShapes
 
 
 def zero(op: Any, node: NodeShapes) -> int:

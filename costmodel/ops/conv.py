@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
-from ..errors import CostModelError
-from ..ir import Op, Pair, check_bool, pair_of, positive_int
-from ..scaling import Width, as_width
-from ..shapes import NodeShapes, Shape, ShapeContext, conv_output_size, same_output_size
-from ..symbolic import both
+from ..core.errors import CostModelError
+from ..core.ir import Op, Pair, check_bool, pair_of, positive_int
+from ..core.scaling import Width, as_width
+from ..core.shapes import NodeShapes, Shape, ShapeContext, conv_output_size, same_output_size
+from ..core.symbolic import both
 from .common import output_elements, read_write_weights, scaled
 from .registry import FieldReader, OpDef, SpecForm, register
 

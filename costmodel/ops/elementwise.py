@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import CostModelError
-from ..ir import Op, check_bool, check_number
-from ..shapes import NodeShapes, Shape, ShapeContext, format_shape
-from ..symbolic import both, negate
+from ..core.errors import CostModelError
+from ..core.ir import Op, check_bool, check_number
+from ..core.shapes import NodeShapes, Shape, ShapeContext, format_shape
+from ..core.symbolic import both, negate
 from .common import costmodel_only, output_elements, read_write, zero
 from .pool import Mean
 from .registry import Example, FieldReader, OpDef, SpecForm, register

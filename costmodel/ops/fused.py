@@ -20,10 +20,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..conventions import CONVENTIONS
-from ..errors import CostModelError
-from ..ir import Op
-from ..shapes import NodeShapes, Shape, ShapeContext
+from ..core.conventions import CONVENTIONS
+from ..core.errors import CostModelError
+from ..core.ir import Op
+from ..core.shapes import NodeShapes, Shape, ShapeContext
 from .activation import Activation
 from .common import output_elements
 from .conv import Conv2d

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..ir import Op
-from ..shapes import LAYOUTS, FREE_LETTERS, NodeShapes, Shape, ShapeContext
+from ..core.ir import Op
+from ..core.shapes import LAYOUTS, FREE_LETTERS, NodeShapes, Shape, ShapeContext
 from .common import NO_FLOPS, output_elements, zero
 from .registry import OpDef, SpecForm, register
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..ir import Op, check_bool
-from ..scaling import Width, as_width
-from ..shapes import NodeShapes, Shape, ShapeContext, format_shape
+from ..core.ir import Op, check_bool
+from ..core.scaling import Width, as_width
+from ..core.shapes import NodeShapes, Shape, ShapeContext, format_shape
 from .common import output_elements, read_write_weights, scaled
 from .registry import Example, FieldReader, OpDef, SpecForm, register
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import CostModelError
-from ..ir import Op, check_bool, positive_int
-from ..shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
+from ..core.errors import CostModelError
+from ..core.ir import Op, check_bool, positive_int
+from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
 from .common import output_elements, per_element, read_write_weights, zero
 from .registry import FieldReader, OpDef, SpecForm, register
 

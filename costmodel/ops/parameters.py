@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..ir import Op
-from ..shapes import NodeShapes, Shape, ShapeContext
+from ..core.ir import Op
+from ..core.shapes import NodeShapes, Shape, ShapeContext
 from .common import NO_FLOPS, costmodel_only, output_elements, read_write, zero
 from .registry import Example, OpDef, SpecForm, register
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import CostModelError
-from ..ir import Op, Pair, check_bool, pair_of
-from ..shapes import NodeShapes, Shape, ShapeContext, adaptive_window_total, pool_output_size
+from ..core.errors import CostModelError
+from ..core.ir import Op, Pair, check_bool, pair_of
+from ..core.shapes import NodeShapes, Shape, ShapeContext, adaptive_window_total, pool_output_size
 from .common import input_elements, output_elements, read_write, zero
 from .registry import Example, FieldReader, OpDef, SpecForm, register
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
-from ..conventions import CONVENTIONS
-from ..errors import CostModelError, MissingFormulaError
-from ..ir import Op
-from ..shapes import NodeShapes, Shape, ShapeContext
+from ..core.conventions import CONVENTIONS
+from ..core.errors import CostModelError, MissingFormulaError
+from ..core.ir import Op
+from ..core.shapes import NodeShapes, Shape, ShapeContext
 
 Formula = Callable[[Any, NodeShapes], Any]
 ShapeRule = Callable[[Any, tuple[Shape, ...], ShapeContext], Shape]

@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import CostModelError
-from ..ir import Op, check_bool, pair_of
-from ..shapes import NodeShapes, Shape, ShapeContext
-from ..symbolic import both
+from ..core.errors import CostModelError
+from ..core.ir import Op, check_bool, pair_of
+from ..core.shapes import NodeShapes, Shape, ShapeContext
+from ..core.symbolic import both
 from .common import output_elements, read_write, zero
 from .registry import FieldReader, OpDef, SpecForm, register
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import CostModelError
-from ..ir import Op, Pair, index_int, pair_of, positive_int, probability
-from ..scaling import MAX_CHANNELS, MAX_SIZE, Width, as_width
-from ..symbolic import both
-from ..shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
+from ..core.errors import CostModelError
+from ..core.ir import Op, Pair, index_int, pair_of, positive_int, probability
+from ..core.scaling import MAX_CHANNELS, MAX_SIZE, Width, as_width
+from ..core.symbolic import both
+from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
 from .common import NO_FLOPS, output_elements, read_write, zero
 from .elementwise import all_equal
 from .registry import Example, FieldReader, OpDef, SpecForm, register

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ParameterError, param
+from ..core.errors import ParameterError, param
 
 FORMATS = ("text", "csv", "json", "markdown")
 
@@ -54,7 +54,7 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
             return result.csv()
         if fmt != "json":
             raise ParameterError("a sweep is CSV or JSON (", param("format"), f" csv or json), not {fmt}")
-        from ..formatting import json_text
+        from ..core.formatting import json_text
 
         return json_text(result.to_dict())
     if kind == "front":

@@ -5,7 +5,7 @@ import csv as csv_module
 import io
 from typing import Any
 
-from ..formatting import Table, json_text
+from ..core.formatting import Table, json_text
 
 
 def table(result: Any) -> Table:

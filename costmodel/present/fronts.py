@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..formatting import Table, grouped, json_text, printable
-from ..metrics import total_metrics
+from ..core.formatting import Table, grouped, json_text, printable
+from ..core.metrics import total_metrics
 
 FOOTNOTE = ("front: no other setting that meets the limits is at least as wide, at least as large an input and at "
             "least as deep; largest mult-adds first")

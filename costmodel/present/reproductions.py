@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..fileio import write_atomic
-from ..formatting import json_text
+from ..core.fileio import write_atomic
+from ..core.formatting import json_text
 
 
 def render(pages: Sequence[Any], fmt: str) -> str:

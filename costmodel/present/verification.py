@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..formatting import Table, grouped, json_text
+from ..core.formatting import Table, grouped, json_text
 
 
 def tool_name(check: Any) -> str:

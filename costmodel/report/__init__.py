@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..fileio import write_atomic
+from ..core.fileio import write_atomic
 from .compare import compare_context
 from .page import report_context
 from ..devices import load_target

@@ -8,8 +8,8 @@ from typing import Any
 
 
 from ..analysis import Analysis, analyze, fused_view
-from ..conventions import CONVENTIONS
-from ..errors import ParameterError, param
+from ..core.conventions import CONVENTIONS
+from ..core.errors import ParameterError, param
 from ..latency import Profile
 from ..setting import setting_of
 from ..views import input_text

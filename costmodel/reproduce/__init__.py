@@ -5,7 +5,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Union
 
-from ..errors import CostModelError, ParameterError, param
+from ..core.errors import CostModelError, ParameterError, param
 from . import mobilenet_v1, mobilenet_v2_v3, recent, shufflenet, xception
 from .core import Figure, Reproduction, Row
 from .latency import LatencyTable, latency_table

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..formatting import Table, grouped
+from ..core.formatting import Table, grouped
 
 TOLERANCE_NOTE = ("A figure agrees when costmodel's exact count is within one unit of the paper's last printed "
                   "digit: the paper mixes rounding (568.7M printed 569) and truncation (290.7M printed 290).")

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..analysis import analyze
-from ..formatting import Table
+from ..core.formatting import Table
 from .core import TablePage
-from ..papers import load
+from ..core.papers import load
 
 # (published row's model, its source paper, zoo model, alpha)
 ROWS = (

@@ -9,8 +9,8 @@ import platform
 from dataclasses import dataclass
 
 from ..analysis import analyze
-from ..formatting import Table, grouped
-from ..papers import load
+from ..core.formatting import Table, grouped
+from ..core.papers import load
 from .core import TablePage
 from .microbench import INTERPRETATION, TABLES, settings
 

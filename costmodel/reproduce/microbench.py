@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 
 from ..builder import GraphBuilder
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Add, Conv2d
 
 BLOCKS = 10

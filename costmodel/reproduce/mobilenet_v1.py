@@ -9,10 +9,10 @@ import re
 
 from ..analysis import Analysis, analyze
 from ..builder import GraphBuilder
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Conv2d
-from ..papers import load
-from ..scaling import Scaled
+from ..core.papers import load
+from ..core.scaling import Scaled
 from .core import Figure, Reproduction, Row
 
 PAPER = "mobilenet_v1"

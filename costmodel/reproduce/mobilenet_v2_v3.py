@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..analysis import Analysis, analyze
-from ..papers import load
+from ..core.papers import load
 from .core import Figure, Reproduction, Row
 
 V2_CITATION = "Sandler et al. 2018, MobileNetV2, arXiv:1801.04381"

@@ -11,7 +11,7 @@ import re
 from typing import Any, Callable
 
 from ..analysis import analyze
-from ..papers import load
+from ..core.papers import load
 from .core import Figure, Reproduction, Row
 
 _PRINTED = re.compile(r"printed ([0-9.]+) ?([MGB])")

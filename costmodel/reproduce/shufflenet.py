@@ -8,7 +8,7 @@ arXiv:1807.11164 (Table 5). Both papers' "FLOPs" are mult-adds. The printed figu
 from __future__ import annotations
 
 from ..analysis import Analysis, analyze
-from ..papers import load
+from ..core.papers import load
 from ..zoo.shufflenet_v1 import GROUPS, TABLE_1
 from ..zoo.shufflenet_v2 import ALPHAS, TABLE_5
 from .core import Figure, Reproduction, Row

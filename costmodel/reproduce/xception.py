@@ -6,7 +6,7 @@ and training speed). The printed figure is in ``costmodel/data/papers/other_netw
 from __future__ import annotations
 
 from ..analysis import analyze
-from ..papers import load
+from ..core.papers import load
 from .core import Figure, Reproduction, Row
 
 CITATION = "Chollet 2016, Xception, arXiv:1610.02357"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import importlib
 
-from ..errors import CostModelError
+from ..core.errors import CostModelError
 from .entry import ModelEntry, ModelOption  # noqa: F401  (re-exported)
 
 MODULES = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "shufflenet_v1", "shufflenet_v2", "xception", "mobilenext",

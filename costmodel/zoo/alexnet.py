@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Dropout, Flatten, Linear, Pool2d
 from .entry import ModelEntry, ModelOption
 

@@ -29,7 +29,7 @@ the stride-2 depthwise conv agree only on even maps); no width multiplier.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, conv_bn_act
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Add, Concat, Pool2d, Split
 from .entry import ModelEntry, ModelOption
 

@@ -26,10 +26,10 @@ for it).
 from __future__ import annotations
 
 from ..builder import GraphBuilder
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import (Activation, Add, AttentionBias, BatchNorm, Conv2d, Flatten, LayerNorm, LayerScale, Linear,
                    MatMul, Mean, Permute, Pool2d, Scale, Slice, Softmax, Subtract, Transpose, Unflatten)
-from ..scaling import ChannelsOf, Expanded, Scaled, scaled_repeats
+from ..core.scaling import ChannelsOf, Expanded, Scaled, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Li et al. 2022 (arXiv:2206.01191), Table 1; timm efficientformer.py (efficientformer_l1)"

@@ -24,9 +24,9 @@ code's ``round_repeats``). ``efficientnet_b1`` .. ``b3`` are ``efficientnet_b0``
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Add, Conv2d, Flatten, GlobalAvgPool, Mean, Multiply
-from ..scaling import ChannelsOf, Expanded, Scaled, Width, scaled_repeats
+from ..core.scaling import ChannelsOf, Expanded, Scaled, Width, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Tan & Le 2019 (arXiv:1905.11946), Table 1; timm efficientnet.py"

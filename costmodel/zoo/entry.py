@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
-from ..errors import CostModelError
-from ..ir import Network
+from ..core.errors import CostModelError
+from ..core.ir import Network
 
 
 @dataclass(frozen=True)

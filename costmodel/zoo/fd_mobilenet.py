@@ -17,8 +17,8 @@ same widths at every alpha >= 0.25. The paper's complexities: 144, 40 and 12 MFL
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
-from ..ir import Network
-from ..scaling import Scaled
+from ..core.ir import Network
+from ..core.scaling import Scaled
 from .entry import ModelEntry
 
 SOURCE = "Qin et al. 2018 (arXiv:1802.03750), Table 1; qinzheng93/FD-MobileNet MobileNet.py"

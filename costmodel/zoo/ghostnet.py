@@ -22,9 +22,9 @@ count to scale: the model takes no ``--depth``.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Add, BatchNorm, Concat, Conv2d, Flatten, GlobalAvgPool, Slice
-from ..scaling import Scaled, Squeezed
+from ..core.scaling import Scaled, Squeezed
 from .efficientnet import squeeze_excite
 from .entry import ModelEntry
 

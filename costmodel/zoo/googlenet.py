@@ -27,7 +27,7 @@ ends in a global pool and accepts other input sizes; it has no width multiplier.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Concat, Dropout, Pool2d
 from .entry import ModelEntry, ModelOption
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Callable, Union
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Concat, Dropout, Flatten, GlobalAvgPool, Pool2d
 from .entry import ModelEntry, ModelOption
 

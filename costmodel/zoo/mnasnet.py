@@ -21,8 +21,8 @@ repeats as EfficientNet's code does.
 """
 from __future__ import annotations
 
-from ..ir import Network
-from ..scaling import Scaled
+from ..core.ir import Network
+from ..core.scaling import Scaled
 from .efficientnet import efficientnet_family
 from .entry import ModelEntry
 

@@ -14,8 +14,8 @@ every reference implementation uses stride 1 there. So does this one.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
-from ..ir import Network
-from ..scaling import Scaled, scaled_repeats
+from ..core.ir import Network
+from ..core.scaling import Scaled, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Howard et al. 2017, arXiv:1704.04861, Table 1"

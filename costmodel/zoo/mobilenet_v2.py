@@ -14,9 +14,9 @@ module paths):
 from __future__ import annotations
 
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, inverted_residual, pooled
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Dropout
-from ..scaling import Expanded, Scaled, scaled_repeats
+from ..core.scaling import Expanded, Scaled, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Sandler et al. 2018 (arXiv:1801.04381), Table 2; torchvision mobilenetv2.py"

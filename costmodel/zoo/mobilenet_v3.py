@@ -32,9 +32,9 @@ Table 2 prints Small's penultimate width as 1280, while the TF-slim and torchvis
 from __future__ import annotations
 
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, inverted_residual, pooled
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Dropout, Linear
-from ..scaling import Expanded, Scaled
+from ..core.scaling import Expanded, Scaled
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Howard et al. 2019 (arXiv:1905.02244), Tables 1 and 2; torchvision mobilenetv3.py"

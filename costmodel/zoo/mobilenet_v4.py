@@ -25,10 +25,10 @@ take no ``--depth``.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import (Activation, Add, BatchNorm, Conv2d, Flatten, GlobalAvgPool, LayerScale, Permute,
                    ScaledDotProductAttention, Transpose, Unflatten, Unsqueeze)
-from ..scaling import Expanded, Scaled, Width
+from ..core.scaling import Expanded, Scaled, Width
 from .entry import ModelEntry
 
 SOURCE = "Qin et al. 2024 (arXiv:2404.10518), appendix architecture tables; timm mobilenetv3.py (mobilenetv4_*)"

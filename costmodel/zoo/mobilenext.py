@@ -29,9 +29,9 @@ code; the option ``blocks_960=2`` gives the printed table.
 from __future__ import annotations
 
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Add, Dropout
-from ..scaling import Scaled, Tabulated, WIDTH_RULES, Width, sandglass_hidden, scaled_repeats
+from ..core.scaling import Scaled, Tabulated, WIDTH_RULES, Width, sandglass_hidden, scaled_repeats
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Zhou et al. 2020 (arXiv:2007.02269), Table 2; yitu-opensource/MobileNeXt mnext.py"

@@ -28,9 +28,9 @@ the last stage's 7 x 7 map is resized to 8 x 8 for its patches and back, as the 
 from __future__ import annotations
 
 from ..builder import TIMM, GraphBuilder, classifier, conv_bn_act, transformer_block
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import (Add, Concat, Conv2d, Flatten, GlobalAvgPool, Interpolate, LayerNorm, PatchFold, PatchUnfold)
-from ..scaling import Expanded, scaled_repeats
+from ..core.scaling import Expanded, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Mehta & Rastegari 2022 (arXiv:2110.02178), Table 4; timm mobilevit.py"

@@ -26,9 +26,9 @@ pool and accepts any input size that keeps the maps non-empty; it has no width m
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Add, Pool2d
-from ..scaling import scaled_repeats
+from ..core.scaling import scaled_repeats
 from .entry import ModelEntry, ModelOption
 
 VARIANTS = ("v1.5", "v1")

@@ -43,9 +43,9 @@ from __future__ import annotations
 from typing import Callable
 
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Add, ChannelShuffle, Concat, Pool2d
-from ..scaling import Tabulated, round_up_to_multiple, scaled_repeats
+from ..core.scaling import Tabulated, round_up_to_multiple, scaled_repeats
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Zhang et al. 2017 (arXiv:1707.01083), Table 1; megvii-model/ShuffleNet-Series ShuffleNetV1"

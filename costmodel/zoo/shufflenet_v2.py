@@ -21,9 +21,9 @@ channels at h x w costs hw(c/2)(c/2 + 9 + c/2) mult-adds in its stride-1 form.
 from __future__ import annotations
 
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import ChannelShuffle, Concat, Pool2d, Split
-from ..scaling import Tabulated, scaled_repeats
+from ..core.scaling import Tabulated, scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Ma et al. 2018 (arXiv:1807.11164), Table 5; torchvision shufflenetv2.py"

@@ -21,9 +21,9 @@ multiplier.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, conv_bn_act
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Concat, Dropout, Flatten, GlobalAvgPool, Pool2d
-from ..scaling import Scaled
+from ..core.scaling import Scaled
 from .entry import ModelEntry
 
 SOURCE_1_0 = "Iandola et al. 2016, arXiv:1602.07360, Table 1"

@@ -18,7 +18,7 @@ is not counted. VGG has no width multiplier.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
-from ..ir import Network, Op
+from ..core.ir import Network, Op
 from ..ops import Activation, AdaptiveAvgPool, Dropout, Flatten, Linear, Pool2d
 from .entry import ModelEntry
 

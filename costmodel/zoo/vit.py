@@ -22,9 +22,9 @@ not count in the fused op.
 from __future__ import annotations
 
 from ..builder import GraphBuilder, transformer_block
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import ClassToken, Conv2d, Flatten, LayerNorm, Linear, PositionEmbedding, Select, Transpose
-from ..scaling import Scaled, scaled_repeats
+from ..core.scaling import Scaled, scaled_repeats
 from .entry import ModelEntry, ModelOption
 
 SOURCE = "Touvron et al. 2021 (arXiv:2012.12877), Table 1 (DeiT-Ti); timm vision_transformer.py"

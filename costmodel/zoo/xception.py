@@ -25,9 +25,9 @@ output size, ceil(D/2), and the same window count, which is all the counts depen
 from __future__ import annotations
 
 from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
-from ..ir import Network
+from ..core.ir import Network
 from ..ops import Activation, Add, BatchNorm, Conv2d, Pool2d
-from ..scaling import scaled_repeats
+from ..core.scaling import scaled_repeats
 from .entry import ModelEntry
 
 SOURCE = "Chollet 2016 (arXiv:1610.02357), Figure 5; Keras applications/xception.py"

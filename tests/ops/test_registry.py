@@ -70,7 +70,7 @@ OP_NAMES = {op_def.op.__name__ for op_def in definitions()}
 
 
 @pytest.mark.parametrize("module", ["passes.py", "counting.py", "results.py", "trace.py", "compiled.py", "grid.py",
-                                    "spec.py", "torch_lowering.py", "views.py", "metrics.py", "report/page.py",
+                                    "spec.py", "torch_lowering.py", "views.py", "core/metrics.py", "report/page.py",
                                     "report/compare.py", "report/sections/summary.py", "report/sections/layers.py",
                                     "report/sections/kinds.py", "report/sections/memory.py"])
 def test_the_generic_modules_name_no_op(module):

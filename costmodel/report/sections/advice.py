@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...analysis import Analysis
-from ...formatting import grouped, percent
+from ...core.formatting import grouped, percent
 from ...analysis import fused_view
 from .review import review
 

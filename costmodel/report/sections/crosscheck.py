@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...analysis import Analysis, analyze
-from ...errors import CostModelError, first_line
+from ...core.errors import CostModelError, first_line
 from ...setting import Setting
 from ...sources import ONNX
 from .digest import TOP, summarised

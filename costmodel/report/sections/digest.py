@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ...analysis import Analysis
-from ...metrics import summed_metrics
+from ...core.metrics import summed_metrics
 
 FULL = 1_000          # layers a report lists one by one
 TOP = 100             # rows a summarised table keeps

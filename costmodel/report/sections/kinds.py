@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...analysis import Analysis
-from ...formatting import percent
-from ...metrics import summed_metrics
+from ...core.formatting import percent
+from ...core.metrics import summed_metrics
 from ...ops import kind_titles
 from .. import plots
 from .digest import BARS, bins

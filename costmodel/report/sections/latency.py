@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...analysis import Analysis
-from ...formatting import percent
+from ...core.formatting import percent
 from .. import plots
 from .digest import summarised, top_rows
 from ...devices import Device

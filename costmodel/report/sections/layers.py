@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...analysis import Analysis
-from ...metrics import layer_metrics, summed_metrics
-from ...shapes import format_shape
+from ...core.metrics import layer_metrics, summed_metrics
+from ...core.shapes import format_shape
 from .digest import stages, summarised, top_rows
 
 

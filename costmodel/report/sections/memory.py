@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...analysis import Analysis
-from ...formatting import grouped, si_bytes
+from ...core.formatting import grouped, si_bytes
 from .. import plots
 from .digest import BARS, bins
 

@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass
 
 from ...analysis import Analysis, fused_view  # noqa: F401 (fused_view: its old path)
-from ...ir import INPUT, Network, Op
+from ...core.ir import INPUT, Network, Op
 from ...ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
 
 G1_RATIO = 2.0

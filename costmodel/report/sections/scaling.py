@@ -7,7 +7,7 @@ from contextlib import nullcontext
 from typing import Any, Sequence
 
 from ...analysis import Analysis, analyze
-from ...errors import CostModelError
+from ...core.errors import CostModelError
 from ...sweep import sweep
 from ...zoo import MODELS
 from .. import plots

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...analysis import Analysis
-from ...metrics import total_metrics
+from ...core.metrics import total_metrics
 
 
 def summary(result: Analysis) -> list[dict[str, str]]:

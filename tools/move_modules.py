@@ -1,0 +1,126 @@
+"""Move modules of the package to new places (issue 23, item 6: a tree that shows the layers), rewriting every
+relative import inside the package to the new layout and recording each old path in ``costmodel/_moved.py``, which
+keeps the old public paths importable (``costmodel.scaling`` is ``costmodel.core.scaling``).
+
+    python tools/move_modules.py core errors formatting units ...     # move these top-level modules into core/
+
+Run it on a clean tree, then ``tools/dump_outputs.py`` before and after (no byte may change) and the tests.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "costmodel"
+MOVED_FILE = PACKAGE / "_moved.py"
+_FROM = re.compile(r"^(\s*from\s+)(\.+[\w.]*)(\s+import\b)")
+
+
+def module_of(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_of(module: str, is_init: bool) -> list[str]:
+    parts = module.split(".") if module else []
+    return parts if is_init else parts[:-1]
+
+
+def absolute(module: str, is_init: bool, level: int, target: str | None) -> str:
+    base = package_of(module, is_init)
+    base = base[:len(base) - (level - 1)] if level > 1 else base
+    return ".".join(base + ([target] if target else []))
+
+
+def relative(module: str, is_init: bool, target: str) -> str:
+    """``target`` (a dotted name below the package) as a relative import from ``module``."""
+    here = package_of(module, is_init)
+    there = target.split(".") if target else []
+    common = 0
+    while common < min(len(here), len(there)) and here[common] == there[common]:
+        common += 1
+    dots = "." * (len(here) - common + 1)
+    return dots + ".".join(there[common:])
+
+
+def remap(name: str, moves: dict[str, str]) -> str:
+    for old in sorted(moves, key=len, reverse=True):
+        if name == old or name.startswith(old + "."):
+            return moves[old] + name[len(old):]
+    return name
+
+
+def rewrite(path: Path, old_module: str, new_module: str, moves: dict[str, str], modules: set[str]) -> str:
+    """The text of ``path`` (at ``old_module``, going to ``new_module``) with its relative imports rewritten."""
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    is_init = path.name == "__init__.py"
+    for node in ast.walk(ast.parse(text)):
+        if not isinstance(node, ast.ImportFrom) or not node.level:
+            continue
+        target = absolute(old_module, is_init, node.level, node.module)
+        if node.module is None:          # ``from . import a, b``: each name is a module of the package
+            names = [f"{target}.{alias.name}" if target else alias.name for alias in node.names]
+            new_targets = {remap(name, moves).rsplit(".", 1)[0] if "." in remap(name, moves) else ""
+                           for name in names}
+            if len(new_targets) != 1:
+                raise SystemExit(f"{path}:{node.lineno}: the names of one 'from . import' now live apart")
+            new_target = new_targets.pop()
+            if new_target == remap(target, moves) and remap(target, moves) == target:
+                new_target = target
+        else:
+            new_target = remap(target, moves)
+        line = lines[node.lineno - 1]
+        match = _FROM.match(line)
+        if match is None:
+            raise SystemExit(f"{path}:{node.lineno}: cannot find the import's module in {line!r}")
+        shown = relative(new_module, is_init, new_target)
+        if node.module is None and not shown.strip("."):
+            pass
+        lines[node.lineno - 1] = match.group(1) + shown + match.group(3) + line[match.end():]
+    return "".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    package, names = argv[0], argv[1:]
+    moves = {name: f"{package}.{name}" for name in names}
+    paths = {module_of(path): path for path in PACKAGE.rglob("*.py")}
+    for name in names:
+        if name not in paths or paths[name].name == "__init__.py":
+            raise SystemExit(f"{name}: not a top-level module of the package")
+    modules = set(paths)
+    texts = {}
+    for old_module, path in paths.items():
+        new_module = remap(old_module, moves)
+        texts[old_module] = rewrite(path, old_module, new_module, moves, modules)
+    target_dir = PACKAGE / package
+    target_dir.mkdir(exist_ok=True)
+    init = target_dir / "__init__.py"
+    if not init.exists():
+        init.write_text(f'"""The {package} layer (see tests/test_architecture.py)."""\n')
+        subprocess.run(["git", "add", str(init)], cwd=ROOT, check=True)
+    for name in names:
+        subprocess.run(["git", "mv", str(paths[name]), str(target_dir / paths[name].name)], cwd=ROOT, check=True)
+    for old_module, text in texts.items():
+        new_path = PACKAGE / (remap(old_module, moves).replace(".", "/") + ".py") if old_module in moves \
+            else paths[old_module]
+        new_path.write_text(text)
+    recorded = {}
+    if MOVED_FILE.exists():
+        namespace: dict = {}
+        exec(compile(MOVED_FILE.read_text(), str(MOVED_FILE), "exec"), namespace)
+        recorded = namespace["MOVED"]
+    recorded.update({old: new for old, new in moves.items()})
+    body = "".join(f"    {old!r}: {new!r},\n" for old, new in sorted(recorded.items()))
+    MOVED_FILE.write_text(
+        '"""Where the modules that moved now live, by their old path below the package (``tools/move_modules.py``\n'
+        'writes this): ``costmodel.<old>`` stays importable as the module at ``costmodel.<new>``."""\n'
+        f"MOVED = {{\n{body}}}\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
