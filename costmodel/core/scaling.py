@@ -226,22 +226,23 @@ MAX_SIZE = MAX_RESOLUTION     # a kernel, stride, dilation, padding or pooled ou
 MAX_RATIO = 1_000             # an expansion ratio
 
 
+def _multiplier(value: object, name: str, most: float) -> float:
+    """``value`` as a multiplier: a finite number in (0, ``most``]; one line naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CostModelError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value) or not 0 < value <= most:
+        raise CostModelError(f"{name} must be in (0, {most:g}], got {value!r}")
+    return float(value)
+
+
 def check_alpha(alpha: object) -> float:
     """alpha must be a finite number in (0, MAX_ALPHA]."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-        raise CostModelError(f"alpha must be a number, got {alpha!r}")
-    if not math.isfinite(alpha) or not 0 < alpha <= MAX_ALPHA:
-        raise CostModelError(f"alpha must be in (0, {MAX_ALPHA:g}], got {alpha!r}")
-    return float(alpha)
+    return _multiplier(alpha, "alpha", MAX_ALPHA)
 
 
 def check_depth(depth: object) -> float:
     """The depth multiplier must be a finite number in (0, MAX_DEPTH]."""
-    if isinstance(depth, bool) or not isinstance(depth, (int, float)):
-        raise CostModelError(f"depth must be a number, got {depth!r}")
-    if not math.isfinite(depth) or not 0 < depth <= MAX_DEPTH:
-        raise CostModelError(f"depth must be in (0, {MAX_DEPTH:g}], got {depth!r}")
-    return float(depth)
+    return _multiplier(depth, "depth", MAX_DEPTH)
 
 
 def scaled_repeats(repeats: int, depth: float) -> int:
