@@ -24,10 +24,13 @@ class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):  # type: ignore[no-untyped-def]
-        return importlib.import_module(f"{__name__}.{MOVED[spec.name[len(__name__) + 1:]]}")
+        module = importlib.import_module(f"{__name__}.{MOVED[spec.name[len(__name__) + 1:]]}")
+        spec.loader_state = module.__spec__          # the import system sets the old path's spec on the module
+        return module
 
     def exec_module(self, module):  # type: ignore[no-untyped-def]
-        """The module ran at its new place already."""
+        """The module ran at its new place already: it keeps its own spec (its relative imports need it)."""
+        module.__spec__ = module.__spec__.loader_state
 
 
 if not any(isinstance(finder, _OldPaths) for finder in sys.meta_path):

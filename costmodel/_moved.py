@@ -1,18 +1,25 @@
 """Where the modules that moved now live, by their old path below the package (``tools/move_modules.py``
 writes this): ``costmodel.<old>`` stays importable as the module at ``costmodel.<new>``."""
 MOVED = {
+    'compiled': 'engine.compiled',
     'conventions': 'core.conventions',
+    'counting': 'engine.counting',
     'errors': 'core.errors',
     'fileio': 'core.fileio',
     'formatting': 'core.formatting',
+    'fusion': 'engine.fusion',
+    'grid': 'engine.grid',
     'ir': 'core.ir',
     'metrics': 'core.metrics',
     'papers': 'core.papers',
+    'passes': 'engine.passes',
     'ranges': 'core.ranges',
+    'results': 'engine.results',
     'scaling': 'core.scaling',
     'shapes': 'core.shapes',
     'symbolic': 'core.symbolic',
     'tomlfiles': 'core.tomlfiles',
+    'trace': 'engine.trace',
     'units': 'core.units',
     'version': 'core.version',
 }

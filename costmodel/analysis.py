@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .core.conventions import CONVENTIONS
-from .counting import count
+from .engine.counting import count
 from .core.errors import CostModelError
 from .core.ir import Network
 from .models import Settled, settle
-from .passes import infer_shapes, network_input_shape
-from .results import DTYPE_BYTES, Analysis, LayerCost
+from .engine.passes import infer_shapes, network_input_shape
+from .engine.results import DTYPE_BYTES, Analysis, LayerCost
 from .setting import Setting, setting_of
 from .core.shapes import NodeShapes, Shape
 
@@ -49,7 +49,7 @@ def analyze_settled(settled: Settled) -> Analysis:
     """Every cost of a setting already checked and resolved (``models.settle``)."""
     setting, network = settled.setting, settled.network
     if setting.fused:
-        from .fusion import fuse
+        from .engine.fusion import fuse
 
         network = fuse(network)
     try:

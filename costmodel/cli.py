@@ -21,7 +21,7 @@ from .core.errors import CostModelError, Parameter, ParameterError, Stopped, sho
 from .core.fileio import check_outputs, remove_temporaries, write_atomic
 from .core.formatting import Table, json_text, printable
 from .importer.user_code import DEFAULT_SECONDS, check_seconds
-from .results import DEFAULT_DTYPE, DTYPE_BYTES
+from .engine.results import DEFAULT_DTYPE, DTYPE_BYTES
 from .setting import Setting
 
 _FORMAT = click.Choice(["text", "csv", "json", "markdown"])

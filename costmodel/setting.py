@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .core.conventions import DEFAULT_CONVENTION
 from .core.errors import CostModelError
-from .results import DEFAULT_DTYPE
+from .engine.results import DEFAULT_DTYPE
 
 FIELDS = ("alpha", "depth", "rho", "resolution", "batch", "options", "fused", "convention", "dtype")
 

@@ -69,7 +69,8 @@ OP_NAMES = {op_def.op.__name__ for op_def in definitions()}
 # the layers (the core imports no front end, nor torch) are checked over every module: tests/test_architecture.py
 
 
-@pytest.mark.parametrize("module", ["passes.py", "counting.py", "results.py", "trace.py", "compiled.py", "grid.py",
+@pytest.mark.parametrize("module", ["engine/passes.py", "engine/counting.py", "engine/results.py", "engine/trace.py",
+                                    "engine/compiled.py", "engine/grid.py",
                                     "spec.py", "torch_lowering.py", "views.py", "core/metrics.py", "report/page.py",
                                     "report/compare.py", "report/sections/summary.py", "report/sections/layers.py",
                                     "report/sections/kinds.py", "report/sections/memory.py"])

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .compiled import Fallback
-from .core.ir import INPUT, Network
+from ..core.ir import INPUT, Network
 from .passes import (NODE_METRICS, Interval, activation_schedule, buffer_plan, infer_shapes, network_input_shape,
                      node_counts)
-from .core.shapes import Shape
+from ..core.shapes import Shape
 
 # Compiling costs about as much as a few dozen interpreted counts, so a network is compiled on its COMPILE_AFTER-th
 # analysis, and only up to COMPILE_LIMIT nodes (larger ones are interpreted, linearly).
@@ -55,7 +55,7 @@ class NetworkPlan:
         """Per node: the node, the positions of its inputs (-1: the network input), its op's declaration, and its
         kind when the op has only one."""
         if self._rows is None:
-            from .ops import definition
+            from ..ops import definition
 
             network = self._network()
             assert network is not None
@@ -84,7 +84,7 @@ class NetworkPlan:
         """The compiled counting program, or None when the network cannot be compiled."""
         if convention not in self.programs:
             from .compiled import compile_trace
-            from .core.errors import CostModelError
+            from ..core.errors import CostModelError
 
             try:
                 self.programs[convention] = compile_trace(self.trace(convention))
@@ -97,7 +97,7 @@ class NetworkPlan:
         """The grid program (``grid.GridProgram``), or None when the counts do not separate into width and size
         parts (or the network does not trace)."""
         if convention not in self.grids:
-            from .core.errors import CostModelError
+            from ..core.errors import CostModelError
             from .grid import GridProgram, NotSeparable
 
             try:

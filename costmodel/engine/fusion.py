@@ -17,10 +17,10 @@ from __future__ import annotations
 import dataclasses
 import weakref
 
-from .core.ir import INPUT, Network, Node, Op
-from .ops import Activation, Add, BatchNorm, Conv2d, Linear
-from .ops.fused import FUSABLE_ACTIVATIONS, Fused
-from .core.scaling import ChannelsOf
+from ..core.ir import INPUT, Network, Node, Op
+from ..ops import Activation, Add, BatchNorm, Conv2d, Linear
+from ..ops.fused import FUSABLE_ACTIVATIONS, Fused
+from ..core.scaling import ChannelsOf
 
 _CACHE: "weakref.WeakKeyDictionary[Network, Network]" = weakref.WeakKeyDictionary()
 

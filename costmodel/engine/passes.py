@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .core.ir import INPUT, Network
-from .core.metrics import node_metrics
-from .ops import definition
-from .core.scaling import resolve_width
-from .core.shapes import NodeShapes, Shape, ShapeContext
+from ..core.ir import INPUT, Network
+from ..core.metrics import node_metrics
+from ..ops import definition
+from ..core.scaling import resolve_width
+from ..core.shapes import NodeShapes, Shape, ShapeContext
 
 NODE_METRICS = tuple(metric.name for metric in node_metrics())
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from .core.symbolic import Expr, topological
+from ..core.symbolic import Expr, topological
 from .trace import Trace
 
 MAX_DEPTH = 24

@@ -8,10 +8,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .counting import Counts, plan_of
-from .core.ir import Network
-from .core.metrics import layer_metrics, summed_metrics, total_metrics
-from .ops import kind_titles
-from .core.shapes import NodeShapes, Shape
+from ..core.ir import Network
+from ..core.metrics import layer_metrics, summed_metrics, total_metrics
+from ..ops import kind_titles
+from ..core.shapes import NodeShapes, Shape
 
 if TYPE_CHECKING:  # pandas is imported only by to_frame()
     import pandas

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .core.ir import INPUT, Network
-from .ops import definition
+from ..core.ir import INPUT, Network
+from ..ops import definition
 from .passes import NODE_METRICS, Interval, buffer_plan, network_input_shape
-from .core.shapes import NodeShapes, Shape, ShapeContext
-from .core.symbolic import SIZE, WIDTH, conjuncts, select, var
+from ..core.shapes import NodeShapes, Shape, ShapeContext
+from ..core.symbolic import SIZE, WIDTH, conjuncts, select, var
 
 ALPHA, HEIGHT, WIDTH_, BATCH = var("alpha", WIDTH), var("H", SIZE), var("W", SIZE), var("N", SIZE)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .core.symbolic import SIZE, WIDTH, Expr, select, topological
+from ..core.symbolic import SIZE, WIDTH, Expr, select, topological
 from .trace import Trace
 
 EXACT_FLOAT = 2.0 ** 53

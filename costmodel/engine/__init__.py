@@ -1,0 +1,1 @@
+"""The engine layer (see tests/test_architecture.py)."""
