@@ -239,7 +239,7 @@ def verify_imported(result: Analysis, setting: Setting, against: str) -> Verific
                              "was exported from")
     entry = source.imported_entry(setting.options)
     imported = entry.model
-    module = imported.module
+    module = source.torch_module(setting)
     channels = result.input_shape.channels
     x = torch.zeros(result.batch, channels, *result.resolution)
     saved = getattr(imported, "saved_program", None) is not None      # a .pt2 runs as it was exported (eval)

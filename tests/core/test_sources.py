@@ -44,3 +44,36 @@ def test_an_unknown_name_suggests_the_closest():
 def test_compare_arguments_split_after_the_model(text, model, settings):
     """`compare good.onnx mobilenet_v1` read "good.onnx:" as the model (issue 22, item 10)."""
     assert split_settings(text) == (model, settings)
+
+
+def test_a_source_gives_the_network_of_a_setting_and_only_its_own_torch_module():
+    from costmodel.setting import Setting
+
+    source = model_source("mobilenet_v1")
+    network = source.network(Setting("ignored", alpha=0.5, depth=1.0))
+    assert network.name == "mobilenet_v1" and network == model_source("mobilenet_v1").resolve()[0]
+    # a zoo network, a spec file and an ONNX graph have no torch module of their own (a zoo network's is its
+    # lowering, made by torch_lowering.to_torch)
+    assert source.torch_module(Setting("mobilenet_v1")) is None
+    assert model_source("examples/mobilenet_v2_like.toml").torch_module(Setting("x")) is None
+    assert model_source("net.onnx").torch_module(Setting("net.onnx")) is None
+    # EfficientNet-B0's stages repeat 1, 2, 2, 3, 3, 4, 1 blocks (its Table 1): 16; at depth 1.2 each stage keeps
+    # ceil(1.2 n): 2, 3, 3, 4, 4, 5, 2 = 23
+    blocks = {depth: {".".join(node.name.split(".")[:3]) for node in model_source("efficientnet_b0").network(
+        Setting("efficientnet_b0", depth=depth)).nodes if node.name.startswith("blocks.")} for depth in (1.0, 1.2)}
+    assert (len(blocks[1.0]), len(blocks[1.2])) == (16, 23)
+    with pytest.raises(CostModelError, match="depth must be in"):
+        source.network(Setting("mobilenet_v1", depth=50))
+
+
+def test_an_imported_module_is_its_own_torch_module(tmp_path):
+    torch = pytest.importorskip("torch")
+    from costmodel.setting import Setting
+
+    path = tmp_path / "net.py"
+    path.write_text("import torch\n\ndef build():\n    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))\n")
+    source = model_source(f"{path}:build")
+    setting = Setting(f"{path}:build", options={"input": "3x16x16"})
+    module = source.torch_module(setting)
+    assert isinstance(module, torch.nn.Sequential) and module[0].out_channels == 4
+    assert [node.name for node in source.network(setting).nodes] == ["0"]
