@@ -388,7 +388,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     if plot_path is not None and not plot_path.lower().endswith(".png"):
         raise CostModelError(f"--plot writes a PNG: name a .png file, got {plot_path!r}")
     if others and fmt == "csv":
-        raise CostModelError("--compare prints several fronts: use --format text or json, not csv")
+        raise CostModelError("--compare prints several fronts: use --format text, json or markdown, not csv")
     if resolution_range and "x" in resolution_range.lower():
         raise CostModelError(f"fit searches square inputs: --resolution takes START:STOP:STEP or N, got "
                              f"{resolution_range!r}")
@@ -505,6 +505,9 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
 
     profile = load_profile(profile_path) if profile_path else None
     items = reproductions(paper, which, progress=sys.stderr.isatty(), profile=profile)
+    if fmt == "csv" and len(items) > 1:
+        raise CostModelError(f"CSV holds one table and {paper} has {len(items)}: name one with --table N, or use "
+                             "--format text, json or markdown")
     from .present import render
 
     _emit(render(items, fmt), None)

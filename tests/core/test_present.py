@@ -103,3 +103,11 @@ def test_fit_in_markdown_and_a_reproduction_in_json_on_the_command_line(capsys):
     document = json.loads(out)
     assert status == 0 and document["paper"] == "mobilenet_v1" and document["table"] == "8"
     assert document["rows"] and len(document["columns"]) == len(document["rows"][0])
+
+
+def test_several_tables_are_not_one_csv_on_the_command_line(capsys):
+    status, out, err = run(["reproduce", "mobilenet_v1", "--format", "csv", "--no-write"], capsys)
+    assert status == 2 and out == "" and "name one with --table N" in err
+    status, out, err = run(["reproduce", "mobilenet_v1", "--table", "8", "--format", "csv", "--no-write"], capsys)
+    rows = list(csv.reader(io.StringIO(out)))
+    assert status == 0 and rows[0][:2] == ["row", "costmodel setting"] and len(rows) > 2
