@@ -177,7 +177,7 @@ def test_compare_sets_several_fronts_side_by_side_and_plots_them(tmp_path, capsy
     assert status == 0, err
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     for argv, message in ((["--plot", str(tmp_path / "front.svg")], "--plot writes a PNG"),
-                          (["--compare", "mobilenet_v2", "--format", "csv"], "use --format text or json")):
+                          (["--compare", "mobilenet_v2", "--format", "csv"], "use --format text, json or markdown")):
         status, _, err = run(["fit", "mobilenet_v1", "--max-madds", "300M", *argv], capsys)
         assert status == 2 and message in err
     assert not (tmp_path / "front.svg").exists()
