@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from .core.errors import CostModelError, ParameterError, param
-
 from .core.metrics import total_metrics
 from .core.units import BYTES, COUNT, TIME, parse_quantity
 

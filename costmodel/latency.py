@@ -99,6 +99,7 @@ class Profile:
         :returns: ``analysis`` when it is in the profile's view, else the other view.
         """
         from .analysis import analyze, fused_view
+        from .setting import Setting
 
         if analysis.fused == self.fused:
             return analysis
@@ -106,12 +107,11 @@ class Profile:
             if analysis.fused:
                 raise CostModelError(f"profile {self.name!r} prices the unfused view: give the unfused analysis")
             return fused_view(analysis)
-        if hasattr(other, "fused") and hasattr(other, "layers"):
-            if other.fused != self.fused:
-                raise CostModelError(f"profile {self.name!r} prices the {self.view} view: the other analysis is not "
-                                     "of it")
-            return other
-        return analyze(other.but(fused=self.fused))
+        if isinstance(other, Setting):
+            return analyze(other.but(fused=self.fused))
+        if other.fused != self.fused:
+            raise CostModelError(f"profile {self.name!r} prices the {self.view} view: the other analysis is not of it")
+        return other
 
     def model(self, key: str, kind: str) -> KernelModel:
         """The model of a kernel: its key's (``kernel_key``), else its kind's, else the default."""

@@ -147,7 +147,8 @@ def _digit_words() -> Any:
     if not _DIGITS:
         numbers = np.arange(10_000)
         characters = np.stack([(numbers // 10 ** (3 - i)) % 10 + 48 for i in range(4)], axis=1).astype(np.uint8)
-        leading = characters * (np.arange(4)[None, :] >= 3 - np.floor(np.log10(np.maximum(numbers, 1)))[:, None])
+        digits = 1 + (numbers >= 10) + (numbers >= 100) + (numbers >= 1000)         # 0 has one digit
+        leading = characters * (np.arange(4)[None, :] >= 4 - digits[:, None])
         table = np.concatenate([characters, leading.astype(np.uint8), np.zeros((1, 4), dtype=np.uint8)])
         _DIGITS.append(np.ascontiguousarray(table).view(np.uint32)[:, 0])
     return _DIGITS[0]

@@ -54,7 +54,7 @@ def remap(name: str, moves: dict[str, str]) -> str:
     return name
 
 
-def rewrite(path: Path, old_module: str, new_module: str, moves: dict[str, str], modules: set[str]) -> str:
+def rewrite(path: Path, old_module: str, new_module: str, moves: dict[str, str]) -> str:
     """The text of ``path`` (at ``old_module``, going to ``new_module``) with its relative imports rewritten."""
     text = path.read_text()
     lines = text.splitlines(keepends=True)
@@ -64,14 +64,11 @@ def rewrite(path: Path, old_module: str, new_module: str, moves: dict[str, str],
             continue
         target = absolute(old_module, is_init, node.level, node.module)
         if node.module is None:          # ``from . import a, b``: each name is a module of the package
-            names = [f"{target}.{alias.name}" if target else alias.name for alias in node.names]
-            new_targets = {remap(name, moves).rsplit(".", 1)[0] if "." in remap(name, moves) else ""
-                           for name in names}
+            names = [remap(f"{target}.{alias.name}" if target else alias.name, moves) for alias in node.names]
+            new_targets = {name.rsplit(".", 1)[0] if "." in name else "" for name in names}
             if len(new_targets) != 1:
                 raise SystemExit(f"{path}:{node.lineno}: the names of one 'from . import' now live apart")
             new_target = new_targets.pop()
-            if new_target == remap(target, moves) and remap(target, moves) == target:
-                new_target = target
         else:
             new_target = remap(target, moves)
         line = lines[node.lineno - 1]
@@ -79,8 +76,6 @@ def rewrite(path: Path, old_module: str, new_module: str, moves: dict[str, str],
         if match is None:
             raise SystemExit(f"{path}:{node.lineno}: cannot find the import's module in {line!r}")
         shown = relative(new_module, is_init, new_target)
-        if node.module is None and not shown.strip("."):
-            pass
         lines[node.lineno - 1] = match.group(1) + shown + match.group(3) + line[match.end():]
     return "".join(lines)
 
@@ -92,11 +87,10 @@ def main(argv: list[str]) -> None:
     for name in names:
         if name not in paths or paths[name].name == "__init__.py":
             raise SystemExit(f"{name}: not a top-level module of the package")
-    modules = set(paths)
     texts = {}
     for old_module, path in paths.items():
         new_module = remap(old_module, moves)
-        texts[old_module] = rewrite(path, old_module, new_module, moves, modules)
+        texts[old_module] = rewrite(path, old_module, new_module, moves)
     target_dir = PACKAGE / package
     target_dir.mkdir(exist_ok=True)
     init = target_dir / "__init__.py"
