@@ -3,8 +3,8 @@ fvcore's FlopCountAnalysis(...).total() on the lowered module, measured in the s
 import sys
 
 import costmodel
-from costmodel.torch_lowering import to_torch
-from costmodel.verify import quiet_reference_tools
+from costmodel.lowering.to_torch import to_torch
+from costmodel.lowering.verify import quiet_reference_tools
 
 from common import median_seconds, verdict
 

@@ -6,9 +6,9 @@ import sys
 import warnings
 
 import costmodel
-from costmodel.models import resolve_model
-from costmodel.torch_lowering import to_torch
-from costmodel.verify import quiet_reference_tools
+from costmodel.sources.settle import resolve_model
+from costmodel.lowering.to_torch import to_torch
+from costmodel.lowering.verify import quiet_reference_tools
 
 from common import median_seconds, verdict
 

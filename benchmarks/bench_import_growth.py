@@ -49,7 +49,7 @@ def _report(label: str, seconds: "dict[int, float]") -> bool:
 
 
 def onnx_chains() -> bool:
-    from costmodel.importer.onnx_graph import OnnxModel
+    from costmodel.sources.importer.onnx_graph import OnnxModel
 
     seconds = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -64,7 +64,7 @@ def torch_forwards() -> bool:
     import torch
     from torch import nn
 
-    from costmodel.importer.torch_graph import TorchModel
+    from costmodel.sources.importer.torch_graph import TorchModel
 
     class Relus(nn.Module):
         """A forward that applies torch.relu ``calls`` times."""

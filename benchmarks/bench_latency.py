@@ -22,8 +22,8 @@ import costmodel
 from costmodel.bench_worker import prepare_kernels, realistic_weights, time_kernels
 from costmodel.calibration import samples
 from costmodel.latency import fit
-from costmodel.torch_lowering import to_torch
-from costmodel.zoo import MODELS
+from costmodel.lowering.to_torch import to_torch
+from costmodel.sources.zoo import MODELS
 
 IMPORTED = {"bfmd.mobilenetv2:mobilenetv2": {"input": "3x224x224"},
             "bfmd.efficientnet_pytorch:EfficientNet.from_name:model_name='efficientnet-b0'": {"input": "3x224x224"}}
@@ -35,7 +35,7 @@ def module_of(name: str, options: dict) -> torch.nn.Module:
         module = to_torch(name)
         realistic_weights(module, torch.Generator().manual_seed(0))
         return module
-    from costmodel.importer.entry import imported_entry
+    from costmodel.sources.importer.entry import imported_entry
 
     return imported_entry(name, options).model.module.eval()
 

@@ -1,8 +1,8 @@
 """A generated chain network for the scaling benchmark: conv 3x3 + BatchNorm + ReLU, repeated."""
-from costmodel.builder import GraphBuilder, conv_bn_act
-from costmodel.ir import Network
+from costmodel.sources.builder import GraphBuilder, conv_bn_act
+from costmodel.core.ir import Network
 from costmodel.ops import BatchNorm, Conv2d
-from costmodel.scaling import Scaled
+from costmodel.core.scaling import Scaled
 
 
 def chain(nodes: int, channels: int = 32) -> Network:

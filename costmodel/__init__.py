@@ -13,18 +13,30 @@ import sys
 from ._moved import MOVED
 
 
+def _new_path(fullname: str) -> "str | None":
+    """Where the module ``fullname`` lives now, if it or a package above it moved (``costmodel.importer.entry`` is
+    ``costmodel.sources.importer.entry``); None for a module that did not move."""
+    if not fullname.startswith(__name__ + "."):
+        return None
+    parts = fullname[len(__name__) + 1:].split(".")
+    for length in range(len(parts), 0, -1):
+        moved = MOVED.get(".".join(parts[:length]))
+        if moved is not None:
+            return ".".join([__name__, moved, *parts[length:]])
+    return None
+
+
 class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """``costmodel.<old>`` for a module that moved (``_moved.MOVED``) is the module at its new place, the same
     object: the old public paths (``costmodel.scaling``, ``costmodel.errors``...) keep working."""
 
     def find_spec(self, fullname, path=None, target=None):  # type: ignore[no-untyped-def]
-        name = fullname[len(__name__) + 1:] if fullname.startswith(__name__ + ".") else None
-        if name is None or name not in MOVED:
+        if _new_path(fullname) is None:
             return None
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):  # type: ignore[no-untyped-def]
-        module = importlib.import_module(f"{__name__}.{MOVED[spec.name[len(__name__) + 1:]]}")
+        module = importlib.import_module(_new_path(spec.name))
         spec.loader_state = module.__spec__          # the import system sets the old path's spec on the module
         return module
 
@@ -36,7 +48,7 @@ class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 if not any(isinstance(finder, _OldPaths) for finder in sys.meta_path):
     sys.meta_path.insert(0, _OldPaths())
 
-from .analysis import Analysis, LayerCost, analyze
+from .sources.analyze import Analysis, LayerCost, analyze
 from .budget import fit
 from .core.errors import CostModelError
 from .core.ir import Network, Node
@@ -47,7 +59,7 @@ from .ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, Ch
                   Transpose, Unflatten, Unsqueeze)
 from .present import render
 from .core.scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
-from .setting import Setting
+from .sources.setting import Setting
 from .core.version import __version__  # noqa: F401 (costmodel.__version__)
 
 
@@ -55,10 +67,10 @@ def __getattr__(name: str):
     """``to_torch`` and ``from_torch`` import torch, so they load only when asked for (``costmodel.verify.verify``
     likewise); a module that moved is found at its old name."""
     if name == "to_torch":
-        from .torch_lowering import to_torch
+        from .lowering.to_torch import to_torch
         return to_torch
     if name == "from_torch":
-        from .importer import from_torch
+        from .sources.importer import from_torch
         return from_torch
     if name in MOVED:                    # ``costmodel.scaling`` without importing it first, as before it moved
         return importlib.import_module(f"{__name__}.{name}")

@@ -17,9 +17,9 @@ from typing import Any, Mapping
 
 from .core.errors import CostModelError, ParameterError, first_line, param
 from .core.formatting import echoed
-from .importer.user_code import check_seconds
+from .sources.importer.user_code import check_seconds
 from .core.scaling import MAX_BATCH, check_alpha, check_depth, input_size
-from .setting import setting_of
+from .sources.setting import setting_of
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
 COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "per_kind": (2, 1_000),

@@ -49,8 +49,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     """The timings of one request (see ``bench.Request``)."""
     import torch
 
-    from .analysis import analyze
-    from .sources import ONNX, model_source
+    from .sources.analyze import analyze
+    from .sources.model_source import ONNX, model_source
 
     torch.set_num_threads(request["threads"])
     model = request["model"]
@@ -68,7 +68,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         if getattr(captured, "saved_program", None) is None:      # a saved program runs as exported (eval)
             module.eval()
     else:
-        from .torch_lowering import to_torch
+        from .lowering.to_torch import to_torch
 
         module = to_torch(model, options=request["options"], **arguments)
         realistic_weights(module, torch.Generator().manual_seed(0))
@@ -147,9 +147,9 @@ def prepare_kernels(networks: "list[Any]", seed: int) -> "list[tuple[Any, str, A
     (``latency.kernel_key``), its lowering, an input)."""
     import torch
 
-    from .analysis import analyze
+    from .sources.analyze import analyze
     from .latency import kernel_key
-    from .torch_lowering import to_torch
+    from .lowering.to_torch import to_torch
 
     generator = torch.Generator().manual_seed(seed)
     kernels = []
@@ -214,7 +214,7 @@ def microbench(request: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from .reproduce.microbench import settings
-    from .torch_lowering import to_torch
+    from .lowering.to_torch import to_torch
 
     torch.set_num_threads(request["threads"])
     rows = settings(request["table"])

@@ -97,7 +97,7 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
     """The grid ``fit`` searches unless told: alpha 0.25 to 1.5 by 0.05 (the model's own widths where it comes in a
     few; 1 where it does not scale with alpha), resolution from 96 to 1.5 x the base size by 8 (the base alone
     where the input is fixed), and depth 1 to 2 by 0.1 where the model has repeated stages."""
-    from .models import settle
+    from .sources.settle import settle
 
     setting = settle(model, options=options)
     network, entry = setting.network, setting.entry
@@ -253,7 +253,7 @@ class _LatencyLimit:
         self.known: dict[tuple[int, int, int], float] = {}
 
     def milliseconds(self, d: int, a: int, r: int) -> float:
-        from .analysis import analyze
+        from .sources.analyze import analyze
 
         key = (int(d), int(a), int(r))
         if key not in self.known:

@@ -15,14 +15,14 @@ from typing import Any, NoReturn, Sequence
 import click
 
 from .core.version import __version__
-from .analysis import analyze
+from .sources.analyze import analyze
 from .core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .core.errors import CostModelError, Parameter, ParameterError, Stopped, shorten
 from .core.fileio import check_outputs, remove_temporaries, write_atomic
 from .core.formatting import Table, json_text, printable
-from .importer.user_code import DEFAULT_SECONDS, check_seconds
-from .engine.results import DEFAULT_DTYPE, DTYPE_BYTES
-from .setting import Setting
+from .sources.importer.user_code import DEFAULT_SECONDS, check_seconds
+from .engine.analysis import DEFAULT_DTYPE, DTYPE_BYTES
+from .sources.setting import Setting
 
 _FORMAT = click.Choice(["text", "csv", "json", "markdown"])
 
@@ -114,7 +114,7 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 def _runs_code(model: str) -> bool:
     """Whether the MODEL argument runs the user's own code (an unknown name runs none: it is refused later)."""
-    from .sources import model_source
+    from .sources.model_source import model_source
 
     try:
         return model_source(model).runs_code
@@ -126,7 +126,7 @@ def _outputs_first(outputs: Sequence[str | None], models: Sequence[str] = (), de
     """Before any work: refuse an output that cannot be written, that is one of the input files (a MODEL's file,
     the file of a ``file.py:factory``, a ``--device`` file; by identity, not by spelling), or that another output
     names too."""
-    from .sources import input_files
+    from .sources.model_source import input_files
 
     inputs = input_files(*models) + ([device] if device and os.path.exists(device) else [])
     check_outputs(outputs, inputs)
@@ -212,7 +212,7 @@ def verify_command(setting: Setting, against: str, fmt: str, output: str | None)
     """Check MODEL's counts against fvcore (or FlopCounterMode) on the lowered torch module, per layer.
     Exit status 0 when everything agrees, 1 when anything differs."""
     from .present import render
-    from .verify import verify
+    from .lowering.verify import verify
 
     _outputs_first([output], [setting.model])
     check = verify(setting, against=against)
@@ -433,7 +433,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
               show_default=True)
 def list_models(fmt: str) -> None:
     """The zoo's models: description, source, what each accepts, and its options."""
-    from .zoo import MODELS
+    from .sources.zoo import MODELS
 
     if fmt == "json":
         entries: list[dict[str, Any]] = [

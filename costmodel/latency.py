@@ -98,8 +98,8 @@ class Profile:
             ``setting.Setting`` to analyze. Not needed when ``analysis`` is unfused (its fused view is made here).
         :returns: ``analysis`` when it is in the profile's view, else the other view.
         """
-        from .analysis import analyze, fused_view
-        from .setting import Setting
+        from .sources.analyze import analyze, fused_view
+        from .sources.setting import Setting
 
         if analysis.fused == self.fused:
             return analysis

@@ -117,7 +117,7 @@ def published_points() -> tuple[PublishedPoint, ...]:
 def typed_option(model: str, name: str, value: Any) -> Any:
     """A model option's value as the option's own type (``"3"`` -> 3 for ShuffleNet's groups), for matching a
     published setting; a value the model does not know as an option is returned as it is."""
-    from .zoo import MODELS
+    from .sources.zoo import MODELS
 
     entry = MODELS.get(model)
     for option in entry.options if entry else ():

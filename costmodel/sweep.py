@@ -10,14 +10,14 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .analysis import analyze
+from .sources.analyze import analyze
 from .core.conventions import CONVENTIONS
 from .engine.counting import count, plan_of
 from .core.errors import CostModelError, within
 from .core.metrics import total_metrics
-from .models import check_scales, settle
+from .sources.settle import check_scales, settle
 from .core.ranges import MAX_DEPTHS, MAX_POINTS, Range, check_grid, parse_range  # noqa: F401 (sweep's own names)
-from .engine.results import DTYPE_BYTES
+from .engine.analysis import DTYPE_BYTES
 from .core.scaling import MAX_ALPHA, check_batch, check_depth, input_size, parse_resolution
 
 FIELDS = tuple(metric.field for metric in total_metrics())

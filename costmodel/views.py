@@ -7,7 +7,7 @@ from .core.errors import CostModelError, ParameterError, param
 from .core.formatting import Table, grouped, json_text, percent, printable
 from .core.metrics import layer_metrics, summed_metrics, total_metrics
 from .ops import definitions, kind_titles
-from .engine.results import Analysis
+from .engine.analysis import Analysis
 from .core.shapes import format_shape
 
 FORMATS = ("text", "csv", "json", "markdown")

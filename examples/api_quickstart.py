@@ -3,9 +3,9 @@
 Run: python examples/api_quickstart.py
 """
 import costmodel
-from costmodel.builder import GraphBuilder, conv_bn_act
+from costmodel.sources.builder import GraphBuilder, conv_bn_act
 from costmodel.ops import Flatten, GlobalAvgPool, Linear
-from costmodel.scaling import Scaled
+from costmodel.core.scaling import Scaled
 
 # 1. The MobileNetV1 paper's Table 6, from the tool: exact mult-adds and params per width multiplier.
 for alpha in (1.0, 0.75, 0.5, 0.25):

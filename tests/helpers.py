@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import costmodel
-from costmodel.builder import GraphBuilder
-from costmodel.ir import Op
+from costmodel.sources.builder import GraphBuilder
+from costmodel.core.ir import Op
 
 
 def single(op: Op, channels: int, size: int | tuple[int, int], alpha: float = 1.0, **kwargs):

@@ -1,6 +1,6 @@
 """The small networks the completeness tests build around each op's examples (``OpDef.examples``): the op reads an
 input of its example's layout, made from a 4-channel image, or the nodes of the example's prelude."""
-from costmodel.builder import GraphBuilder
+from costmodel.sources.builder import GraphBuilder
 from costmodel.ops import Example, Flatten, OpDef, Transpose
 
 # How each layout is made from the N x 4 x H x W image input.

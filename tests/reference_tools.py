@@ -4,8 +4,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import costmodel
-from costmodel.torch_lowering import to_torch
-from costmodel.verify import compare
+from costmodel.lowering.to_torch import to_torch
+from costmodel.lowering.verify import compare
 
 
 @lru_cache(maxsize=None)

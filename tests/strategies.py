@@ -6,11 +6,11 @@ import json
 
 from hypothesis import strategies as st
 
-from costmodel.builder import GraphBuilder
+from costmodel.sources.builder import GraphBuilder
 from costmodel.ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten,
                            GlobalAvgPool, Interpolate, LayerNorm, Linear, Multiply, PatchFold, PatchUnfold, Permute,
                            Pool2d, ScaledDotProductAttention, Select, Split, Transpose, Unflatten, spec_names)
-from costmodel.scaling import ChannelsOf, Scaled, Squeezed
+from costmodel.core.scaling import ChannelsOf, Scaled, Squeezed
 
 ACTIVATIONS = ["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "silu"]
 

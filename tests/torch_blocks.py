@@ -1,7 +1,7 @@
 """Hand-written torch versions of the seed documents' building blocks and of MobileNetV1.
 
 They are written here from the papers' descriptions, independently of costmodel's lowering, so that fvcore's
-counts of them check the IR's numbers without resting on ``costmodel.torch_lowering``.
+counts of them check the IR's numbers without resting on ``costmodel.lowering.to_torch``.
 """
 import torch
 from torch import nn

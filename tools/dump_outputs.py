@@ -39,7 +39,7 @@ def profiles() -> "dict[str, str]":
 
 def commands() -> "list[tuple[str, list[str]]]":
     """(file name, argv) of every command dumped."""
-    from costmodel.zoo import MODELS
+    from costmodel.sources.zoo import MODELS
 
     runs: list[tuple[str, list[str]]] = [("list.json", ["list", "--format", "json"]), ("list.txt", ["list"])]
     for name, entry in MODELS.items():

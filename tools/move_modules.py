@@ -1,8 +1,15 @@
 """Move modules of the package to new places (issue 23, item 6: a tree that shows the layers), rewriting every
 relative import inside the package to the new layout and recording each old path in ``costmodel/_moved.py``, which
-keeps the old public paths importable (``costmodel.scaling`` is ``costmodel.core.scaling``).
+keeps the old public paths importable (``costmodel.scaling`` is the module ``costmodel.core.scaling``).
 
     python tools/move_modules.py core errors formatting units ...     # move these top-level modules into core/
+    python tools/move_modules.py sources builder zoo models=settle   # models.py becomes sources/settle.py
+    python tools/move_modules.py engine engine.results=analysis      # a rename in place
+
+A name is a module or a package, top-level or dotted; ``old=new`` renames it on the way. A module may move into the
+package of its own name (``sources=model_source`` in ``sources``): that package's ``__init__`` must then re-export
+the module's public names, and the old path is not recorded (the package answers it). An old path that a package
+above it answers (``costmodel.importer.entry``) is found through that package's record.
 
 Run it on a clean tree, then ``tools/dump_outputs.py`` before and after (no byte may change) and the tests.
 """
@@ -81,34 +88,50 @@ def rewrite(path: Path, old_module: str, new_module: str, moves: dict[str, str])
 
 
 def main(argv: list[str]) -> None:
-    package, names = argv[0], argv[1:]
-    moves = {name: f"{package}.{name}" for name in names}
+    package, specs = argv[0], argv[1:]
+    renames = dict(spec.split("=", 1) if "=" in spec else (spec, spec) for spec in specs)
+    moves = {name: f"{package}.{new}" for name, new in renames.items()}
     paths = {module_of(path): path for path in PACKAGE.rglob("*.py")}
-    for name in names:
-        if name not in paths or paths[name].name == "__init__.py":
-            raise SystemExit(f"{name}: not a top-level module of the package")
+    for name in renames:
+        if name not in paths:
+            raise SystemExit(f"{name}: not a module or package of the package")
     texts = {}
     for old_module, path in paths.items():
         new_module = remap(old_module, moves)
         texts[old_module] = rewrite(path, old_module, new_module, moves)
-    target_dir = PACKAGE / package
+    target_dir = PACKAGE / package.replace(".", "/")
+    staged = {}
+    for name in renames:                 # a module going into the package of its own name steps aside first
+        if name == package and paths[name].name != "__init__.py":
+            staged[name] = paths[name].with_name(f"_{name}_moving.py")
+            subprocess.run(["git", "mv", str(paths[name]), str(staged[name])], cwd=ROOT, check=True)
     target_dir.mkdir(exist_ok=True)
     init = target_dir / "__init__.py"
     if not init.exists():
         init.write_text(f'"""The {package} layer (see tests/test_architecture.py)."""\n')
         subprocess.run(["git", "add", str(init)], cwd=ROOT, check=True)
-    for name in names:
-        subprocess.run(["git", "mv", str(paths[name]), str(target_dir / paths[name].name)], cwd=ROOT, check=True)
+    for name, new in renames.items():
+        source = staged.get(name, paths[name])
+        is_package = source.name == "__init__.py"
+        target = target_dir / new if is_package else target_dir / f"{new}.py"
+        subprocess.run(["git", "mv", str(source.parent if is_package else source), str(target)], cwd=ROOT,
+                       check=True)
     for old_module, text in texts.items():
-        new_path = PACKAGE / (remap(old_module, moves).replace(".", "/") + ".py") if old_module in moves \
-            else paths[old_module]
+        new_module = remap(old_module, moves)
+        if new_module == old_module:
+            new_path = paths[old_module]
+        elif paths[old_module].name == "__init__.py":
+            new_path = PACKAGE / new_module.replace(".", "/") / "__init__.py"
+        else:
+            new_path = PACKAGE / (new_module.replace(".", "/") + ".py")
         new_path.write_text(text)
     recorded = {}
     if MOVED_FILE.exists():
         namespace: dict = {}
         exec(compile(MOVED_FILE.read_text(), str(MOVED_FILE), "exec"), namespace)
         recorded = namespace["MOVED"]
-    recorded.update({old: new for old, new in moves.items()})
+    recorded = {old: remap(new, moves) for old, new in recorded.items()}      # an earlier move's target moved on
+    recorded.update({old: new for old, new in moves.items() if old != package})
     body = "".join(f"    {old!r}: {new!r},\n" for old, new in sorted(recorded.items()))
     MOVED_FILE.write_text(
         '"""Where the modules that moved now live, by their old path below the package (``tools/move_modules.py``\n'

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..analysis import analyze, fused_view
+from ..sources.analyze import analyze, fused_view
 from ..core.conventions import CONVENTIONS
 from ..core.errors import CostModelError
 from ..core.formatting import grouped
-from ..setting import Setting, setting_of
-from ..sources import split_settings
+from ..sources.setting import Setting, setting_of
+from ..sources.model_source import split_settings
 from ..core.metrics import summed_metrics, total_metrics
 from ..ops import kind_titles
 from ..views import input_text

@@ -15,7 +15,7 @@ def front_plot(fronts: Sequence[Any], path: Any = None) -> str:
     :param path: where a PNG is written (a file name or a binary stream), if given.
     :returns: the chart as the page embeds it.
     """
-    from ..analysis import analyze
+    from ..sources.analyze import analyze
     from ..published import published_points
     from .plots import front_chart
 

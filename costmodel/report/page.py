@@ -7,11 +7,11 @@ import sys
 from typing import Any
 
 
-from ..analysis import Analysis, analyze, fused_view
+from ..sources.analyze import Analysis, analyze, fused_view
 from ..core.conventions import CONVENTIONS
 from ..core.errors import ParameterError, param
 from ..latency import Profile
-from ..setting import setting_of
+from ..sources.setting import setting_of
 from ..views import input_text
 from ..devices import Device
 from .sections.advice import bottlenecks, recommendations

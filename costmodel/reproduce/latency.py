@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from ..analysis import analyze
+from ..sources.analyze import analyze
 from ..core.formatting import Table
 from .core import TablePage
 from ..core.papers import load

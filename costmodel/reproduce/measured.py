@@ -8,7 +8,7 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 
-from ..analysis import analyze
+from ..sources.analyze import analyze
 from ..core.formatting import Table, grouped
 from ..core.papers import load
 from .core import TablePage

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..builder import GraphBuilder
+from ..sources.builder import GraphBuilder
 from ..core.ir import Network
 from ..ops import Activation, Add, Conv2d
 

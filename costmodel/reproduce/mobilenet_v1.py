@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from ..analysis import Analysis, analyze
-from ..builder import GraphBuilder
+from ..sources.analyze import Analysis, analyze
+from ..sources.builder import GraphBuilder
 from ..core.ir import Network
 from ..ops import Conv2d
 from ..core.papers import load

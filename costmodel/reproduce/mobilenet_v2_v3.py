@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..analysis import Analysis, analyze
+from ..sources.analyze import Analysis, analyze
 from ..core.papers import load
 from .core import Figure, Reproduction, Row
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ..analysis import analyze
+from ..sources.analyze import analyze
 from ..core.papers import load
 from .core import Figure, Reproduction, Row
 

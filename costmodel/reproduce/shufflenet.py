@@ -7,10 +7,10 @@ arXiv:1807.11164 (Table 5). Both papers' "FLOPs" are mult-adds. The printed figu
 """
 from __future__ import annotations
 
-from ..analysis import Analysis, analyze
+from ..sources.analyze import Analysis, analyze
 from ..core.papers import load
-from ..zoo.shufflenet_v1 import GROUPS, TABLE_1
-from ..zoo.shufflenet_v2 import ALPHAS, TABLE_5
+from ..sources.zoo.shufflenet_v1 import GROUPS, TABLE_1
+from ..sources.zoo.shufflenet_v2 import ALPHAS, TABLE_5
 from .core import Figure, Reproduction, Row
 
 V1_CITATION = "Zhang et al. 2017, ShuffleNet, arXiv:1707.01083"

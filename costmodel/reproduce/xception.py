@@ -5,7 +5,7 @@ and training speed). The printed figure is in ``costmodel/data/papers/other_netw
 """
 from __future__ import annotations
 
-from ..analysis import analyze
+from ..sources.analyze import analyze
 from ..core.papers import load
 from .core import Figure, Reproduction, Row
 

@@ -9,8 +9,8 @@ import time
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder
-from costmodel.errors import CostModelError
+from costmodel.sources.builder import GraphBuilder
+from costmodel.core.errors import CostModelError
 from costmodel.ops import AdaptiveAvgPool, Conv2d
 
 from helpers import one_line, run
@@ -336,7 +336,7 @@ def test_10_sigterm_and_sighup_remove_temporary_files(tmp_path, signal_name, sta
     target = tmp_path / "report.html"
     target.write_text("previous")
     script = ("import os, signal, sys\n"
-              "import costmodel.fileio as fileio\n"
+              "import costmodel.core.fileio as fileio\n"
               "real = os.replace\n"
               f"def stop(*args):\n    os.kill(os.getpid(), signal.{signal_name})\n    return real(*args)\n"
               "fileio.os.replace = stop\n"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
-from costmodel.fileio import write_atomic
-from costmodel.spec import MAX_BYTES, load_spec
+from costmodel.core.errors import CostModelError
+from costmodel.core.fileio import write_atomic
+from costmodel.sources.spec import MAX_BYTES, load_spec
 
 from helpers import run
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
-from costmodel.spec import load_spec, parse_block
+from costmodel.core.errors import CostModelError
+from costmodel.sources.spec import load_spec, parse_block
 
 ROOT = Path(__file__).resolve().parents[2]
 

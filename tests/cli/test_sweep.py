@@ -8,11 +8,11 @@ import pytest
 
 import costmodel
 import costmodel.sweep
-from costmodel.builder import GraphBuilder
-from costmodel.counting import plan_of
-from costmodel.errors import CostModelError
+from costmodel.sources.builder import GraphBuilder
+from costmodel.engine.counting import plan_of
+from costmodel.core.errors import CostModelError
 from costmodel.ops import Conv2d, Flatten, Linear
-from costmodel.scaling import Expanded, Scaled
+from costmodel.core.scaling import Expanded, Scaled
 from costmodel.sweep import FIELDS, parse_range, sweep
 
 from helpers import run

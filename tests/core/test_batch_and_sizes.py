@@ -5,8 +5,8 @@ import json
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder
-from costmodel.errors import CostModelError
+from costmodel.sources.builder import GraphBuilder
+from costmodel.core.errors import CostModelError
 from costmodel.ops import Conv2d, Flatten, Linear
 
 from helpers import run

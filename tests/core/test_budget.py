@@ -8,7 +8,7 @@ import costmodel
 from costmodel.budget import search
 from costmodel.present import render
 from costmodel.present.fronts import summary
-from costmodel.errors import CostModelError
+from costmodel.core.errors import CostModelError
 
 from helpers import run
 

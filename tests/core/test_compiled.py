@@ -5,11 +5,11 @@ import random
 import pytest
 
 import costmodel
-from costmodel.compiled import Fallback
-from costmodel.counting import compiled_counts, interpret, plan_of
-from costmodel.errors import CostModelError
-from costmodel.scaling import Scaled, input_size
-from costmodel.zoo import MODELS
+from costmodel.engine.compiled import Fallback
+from costmodel.engine.counting import compiled_counts, interpret, plan_of
+from costmodel.core.errors import CostModelError
+from costmodel.core.scaling import Scaled, input_size
+from costmodel.sources.zoo import MODELS
 
 SETTINGS = [(1.0, None), (0.5, 160), (0.35, 97), (1.4, 256)]
 
@@ -37,7 +37,7 @@ def test_compiled_equals_interpreted(model, alpha, resolution):
 
 
 def test_analyze_switches_to_the_compiled_program_and_keeps_its_errors():
-    from costmodel.builder import GraphBuilder
+    from costmodel.sources.builder import GraphBuilder
     from costmodel.ops import Conv2d
     builder = GraphBuilder()
     builder.add("a", Conv2d(Scaled(8, "make_divisible"), kernel=3, stride=2))

@@ -6,8 +6,8 @@ import json
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder
-from costmodel.fusion import fuse
+from costmodel.sources.builder import GraphBuilder
+from costmodel.engine.fusion import fuse
 from costmodel.ops import Activation, Add, BatchNorm, Conv2d, Fused
 
 from helpers import run
@@ -67,7 +67,7 @@ def test_fusion_keeps_a_node_read_twice_or_returned():
 def test_a_kernel_that_shares_its_weights_keeps_sharing_them():
     """A convolution called twice (an imported module's second call shares the first's weights), each time with
     a ReLU: two kernels, the weights counted once (3 * 9 * 8 = 216)."""
-    from costmodel.ir import Network, Node
+    from costmodel.core.ir import Network, Node
 
     conv = Conv2d(8, 3, padding=1)
     first = Conv2d(3, 3, padding=1)
@@ -104,8 +104,8 @@ def test_the_fused_view_counts_what_torch_fusion_leaves(name):
     from torch.fx.experimental.optimization import fuse as torch_fuse
     from torch.utils.flop_counter import FlopCounterMode
 
-    from costmodel.torch_lowering import to_torch
-    from costmodel.verify import quiet_reference_tools
+    from costmodel.lowering.to_torch import to_torch
+    from costmodel.lowering.verify import quiet_reference_tools
 
     module = torch_fuse(to_torch(name).eval())
     x = torch.zeros(1, *costmodel.analyze(name).input_shape.sample)

@@ -2,9 +2,9 @@
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder
-from costmodel.errors import CostModelError
-from costmodel.ir import Network, Node
+from costmodel.sources.builder import GraphBuilder
+from costmodel.core.errors import CostModelError
+from costmodel.core.ir import Network, Node
 from costmodel.ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat,
                            Conv2d, Flatten, Linear, Multiply, Pool2d, Split)
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
+from costmodel.core.errors import CostModelError
 from costmodel.devices import load_profile
 from costmodel.latency import KernelModel, Profile, fit
 
@@ -56,7 +56,7 @@ def test_kernel_keys():
     from costmodel.ops import Activation, Conv2d, Dropout, Flatten, Linear, Pool2d
 
     assert kernel_key(Activation("gelu"), "activation") == "activation.gelu"
-    from costmodel.shapes import Shape
+    from costmodel.core.shapes import Shape
 
     assert kernel_key(Pool2d("avg", 3, 1, 1), "pool") == "pool.avg.3x3s1"
     assert kernel_key(Pool2d("max", 2, 2), "pool") == "pool.max.2x2s2"
@@ -159,7 +159,7 @@ def test_a_profile_prices_the_view_it_was_measured_in():
     """MobileNetV1 has 27 convolutions (a full one, 13 depthwise, 13 pointwise), each followed by BatchNorm and ReLU,
     then a global pool, a flatten and the FC layer: 27 x 3 + 3 = 84 layers unfused; fused, the BatchNorms fold and
     the ReLUs fuse into the convolutions, 27 + 3 = 30."""
-    from costmodel.setting import Setting
+    from costmodel.sources.setting import Setting
 
     setting = Setting("mobilenet_v1")
     unfused, fused = costmodel.analyze(setting), costmodel.analyze(setting.but(fused=True))

@@ -8,7 +8,7 @@ import pytest
 
 import costmodel
 from costmodel.cli import flag_of
-from costmodel.errors import CostModelError, ParameterError, param, within
+from costmodel.core.errors import CostModelError, ParameterError, param, within
 
 from helpers import run
 

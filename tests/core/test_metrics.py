@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 import costmodel
-from costmodel.metrics import METRICS, layer_metrics, summed_metrics, total_metrics
+from costmodel.core.metrics import METRICS, layer_metrics, summed_metrics, total_metrics
 from costmodel.ops import spec_names
 from costmodel.sweep import FIELDS, sweep
 from costmodel.views import json_schema, ops_reference, render

@@ -10,11 +10,11 @@ import costmodel
 from costmodel.bench import Benchmark, LayerTiming
 from costmodel.budget import search
 from costmodel.cli import cli
-from costmodel.errors import CostModelError
+from costmodel.core.errors import CostModelError
 from costmodel.present import FORMATS, render
 from costmodel.reproduce import reproductions
 from costmodel.sweep import sweep
-from costmodel.verify import LayerCheck, Verification
+from costmodel.lowering.verify import LayerCheck, Verification
 
 from helpers import run
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 import costmodel
 from costmodel.cli import main
-from costmodel.counting import compiled_counts, interpret
-from costmodel.errors import CostModelError
-from costmodel.spec import load_spec
+from costmodel.engine.counting import compiled_counts, interpret
+from costmodel.core.errors import CostModelError
+from costmodel.sources.spec import load_spec
 
 from strategies import networks, spec_documents
 
@@ -49,7 +49,7 @@ def test_generated_networks_analyze_consistently(network, alpha, scale):
 def test_large_generated_networks_compile_and_sweep_like_the_interpreter(network, alpha):
     """Hundreds to thousands of nodes: the compiled program (where the network has at most 2,000 nodes) and the grid
     program count what the interpreter counts, or hand the setting back to it."""
-    from costmodel.counting import COMPILE_LIMIT
+    from costmodel.engine.counting import COMPILE_LIMIT
     from costmodel.sweep import sweep
     alpha = alpha if network.scales_with_alpha else 1.0
     base = network.base_resolution[0]

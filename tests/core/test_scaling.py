@@ -1,8 +1,8 @@
 """Width and resolution rounding, checked against hand computations of the reference code's rules."""
 import pytest
 
-from costmodel.errors import CostModelError
-from costmodel.scaling import (Expanded, Scaled, Squeezed, input_size, make_divisible, resolve_width,
+from costmodel.core.errors import CostModelError
+from costmodel.core.scaling import (Expanded, Scaled, Squeezed, input_size, make_divisible, resolve_width,
                                scaled_resolution)
 
 
@@ -83,7 +83,7 @@ def test_width_records_validate():
 
 
 def test_tabulated_width_reads_its_column_and_refuses_others():
-    from costmodel.scaling import Tabulated
+    from costmodel.core.scaling import Tabulated
     width = Tabulated(((0.5, 48), (1.0, 116), (1.5, 176), (2.0, 244)))     # ShuffleNetV2 Table 5, stage 2
     assert resolve_width(width, 1.0, 0) == 116 and resolve_width(width, 2.0, 0) == 244
     with pytest.raises(CostModelError, match="alpha must be one of 0.5, 1, 1.5, 2"):

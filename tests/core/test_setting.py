@@ -1,12 +1,12 @@
 """One setting (``setting.Setting``): what every entry point takes, checked and resolved once."""
 import pytest
 
-import costmodel.analysis
-import costmodel.models
-from costmodel.analysis import analyze
-from costmodel.errors import CostModelError
+import costmodel.sources.analyze
+import costmodel.sources.settle
+from costmodel.sources.analyze import analyze
+from costmodel.core.errors import CostModelError
 from costmodel.report.page import report_context
-from costmodel.setting import Setting, setting_of
+from costmodel.sources.setting import Setting, setting_of
 
 
 def test_a_setting_and_its_loose_fields_count_the_same():
@@ -41,13 +41,13 @@ def test_a_report_settles_its_model_once(monkeypatch):
     """The model argument is resolved once; the sections read the resolved network (settling a ``Network`` looks
     nothing up)."""
     calls = []
-    settle = costmodel.models.settle
+    settle = costmodel.sources.settle.settle
 
     def counting(*args, **kwargs):
         calls.append(args)
         return settle(*args, **kwargs)
 
-    monkeypatch.setattr(costmodel.models, "settle", counting)
-    monkeypatch.setattr(costmodel.analysis, "settle", counting, raising=False)
+    monkeypatch.setattr(costmodel.sources.settle, "settle", counting)
+    monkeypatch.setattr(costmodel.sources.analyze, "settle", counting, raising=False)
     report_context(Setting("mobilenet_v1", alpha=0.75), cross_check=False)
     assert [call[0].model for call in calls if isinstance(call[0].model, str)] == ["mobilenet_v1"]

@@ -1,8 +1,8 @@
 """What a MODEL argument names, decided once (``sources.model_source``), for every form a command takes."""
 import pytest
 
-from costmodel.errors import CostModelError
-from costmodel.ir import Network
+from costmodel.core.errors import CostModelError
+from costmodel.core.ir import Network
 from costmodel.sources import MODULE, NETWORK, ONNX, PROGRAM, SPEC, ZOO, model_source, split_settings
 
 
@@ -47,7 +47,7 @@ def test_compare_arguments_split_after_the_model(text, model, settings):
 
 
 def test_a_source_gives_the_network_of_a_setting_and_only_its_own_torch_module():
-    from costmodel.setting import Setting
+    from costmodel.sources.setting import Setting
 
     source = model_source("mobilenet_v1")
     network = source.network(Setting("ignored", alpha=0.5, depth=1.0))
@@ -68,7 +68,7 @@ def test_a_source_gives_the_network_of_a_setting_and_only_its_own_torch_module()
 
 def test_an_imported_module_is_its_own_torch_module(tmp_path):
     torch = pytest.importorskip("torch")
-    from costmodel.setting import Setting
+    from costmodel.sources.setting import Setting
 
     path = tmp_path / "net.py"
     path.write_text("import torch\n\ndef build():\n    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))\n")

@@ -1,8 +1,8 @@
 """Quantities with units (``units``): read exactly, and refused in one line naming the parameter."""
 import pytest
 
-from costmodel.errors import CostModelError
-from costmodel.units import BYTES, COUNT, TIME, parse_bytes, parse_count, parse_milliseconds, parse_quantity
+from costmodel.core.errors import CostModelError
+from costmodel.core.units import BYTES, COUNT, TIME, parse_bytes, parse_count, parse_milliseconds, parse_quantity
 
 
 @pytest.mark.parametrize("text, kind, value", [

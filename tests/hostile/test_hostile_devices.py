@@ -10,8 +10,8 @@ import pytest
 
 from costmodel import tomlfiles
 from costmodel.devices import load_device, load_profile, load_target
-from costmodel.errors import CostModelError
-from costmodel.formatting import json_text
+from costmodel.core.errors import CostModelError
+from costmodel.core.formatting import json_text
 from costmodel.latency import KernelModel, Profile, fit
 
 from helpers import one_line, run

@@ -8,8 +8,8 @@ from decimal import Decimal, localcontext
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
-from costmodel.ranges import MAX_DEPTHS, MAX_POINTS
+from costmodel.core.errors import CostModelError
+from costmodel.core.ranges import MAX_DEPTHS, MAX_POINTS
 from costmodel.sweep import parse_range, sweep
 
 from helpers import one_line, run
@@ -47,7 +47,7 @@ def profile(tmp_path):
 def no_network_built(monkeypatch):
     """Any zoo network built, or any setting settled, fails the test."""
     from costmodel import models, sweep as sweep_module
-    from costmodel.zoo.entry import ModelEntry
+    from costmodel.sources.zoo.entry import ModelEntry
 
     def built(*args, **kwargs):
         raise AssertionError("a network was built")
@@ -260,7 +260,7 @@ def test_a_bad_latency_limit_is_one_line(text, expected, capsys, tmp_path, profi
 
 
 def test_limits_are_exact_in_python_too():
-    from costmodel.units import parse_quantity
+    from costmodel.core.units import parse_quantity
 
     # exactly 1.1 x 10^20 (a float of 1.1 times 10**20 would be 110000000000000016384)
     assert parse_quantity("1.1e20", "count", "max_madds") == 110 * 10**18

@@ -13,7 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from costmodel.importer.user_code import MAX_NESTING, nesting
+from costmodel.sources.importer.user_code import MAX_NESTING, nesting
 
 from helpers import one_line, run
 
@@ -152,8 +152,8 @@ def test_compare_and_report_stop_it_too(models, tmp_path, capsys):
 
 
 def test_an_enclosing_limit_is_the_one_that_speaks():
-    from costmodel.errors import CostModelError
-    from costmodel.importer.user_code import running
+    from costmodel.core.errors import CostModelError
+    from costmodel.sources.importer.user_code import running
 
     with pytest.raises(CostModelError, match="outer did not finish within 1 s"):
         with running("outer", 1):

@@ -174,7 +174,7 @@ def test_7_an_initializer_whose_dims_have_no_data_behind_them(tmp_path, capsys, 
 def test_4_a_long_chain_of_unnamed_or_scoped_nodes_imports_in_linear_time(tmp_path):
     """20,000 unnamed Relu nodes took 55 s (the unique-name search started from 1 for every node), and as many
     nodes each in its own module scope about as long (every scope was compared with every other)."""
-    from costmodel.importer.onnx_graph import OnnxModel
+    from costmodel.sources.importer.onnx_graph import OnnxModel
 
     count = 20_000
     for named in (False, True):
@@ -191,10 +191,10 @@ def test_4_a_long_chain_of_unnamed_or_scoped_nodes_imports_in_linear_time(tmp_pa
 
 def test_4_a_name_taken_before_its_suffix_is_skipped():
     """The builder keeps the next free suffix of each base: names stay those of the search from 1."""
-    from costmodel.importer.building import Builder
-    from costmodel.ir import INPUT
+    from costmodel.sources.importer.mapping import GraphMapper
+    from costmodel.core.ir import INPUT
 
-    builder = Builder()
+    builder = GraphMapper()
     given = [builder.name(base) for base in ("a", "a_2", "a", "a", "a", INPUT, INPUT, "a_1")]
     assert given == ["a", "a_2", "a_1", "a_3", "a_4", "input_1", "input_2", "a_1_1"]
 
@@ -395,7 +395,7 @@ def test_6_a_graph_that_crashes_onnx_shape_inference(tmp_path, capsys):
 def test_6_shape_inference_runs_apart(monkeypatch, child, reason):
     """Whatever happens to the child (a crash, its time limit, an answer that is not a graph), the sizes are
     unknown and the reason is one line."""
-    from costmodel.importer import onnx_inference
+    from costmodel.sources.importer import onnx_inference
 
     monkeypatch.setattr(onnx_inference, "CHILD", child)
     monkeypatch.setattr(onnx_inference, "TIME_LIMIT", 1)

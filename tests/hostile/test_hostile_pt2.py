@@ -13,8 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import costmodel
-from costmodel.errors import CostModelError
-from costmodel.importer import pt2_archive
+from costmodel.core.errors import CostModelError
+from costmodel.sources.importer import pt2_archive
 
 from helpers import one_line, run
 

@@ -182,7 +182,7 @@ def test_a_network_of_thousands_of_layers_is_summarised(tmp_path, capsys):
 
 
 def test_verify_counts_the_tracer_in_its_memory_estimate():
-    from costmodel.verify import TRACED_BYTES_PER_LAYER, memory_needed
+    from costmodel.lowering.verify import TRACED_BYTES_PER_LAYER, memory_needed
 
     small = costmodel.analyze("mobilenet_v1")
     buffers = sum(2 * layer.output_shape.channels for layer in small.layers if layer.kind == "batchnorm")

@@ -11,9 +11,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("fvcore")
 
 import costmodel  # noqa: E402
-from costmodel.errors import CostModelError  # noqa: E402
+from costmodel.core.errors import CostModelError  # noqa: E402
 from_torch = costmodel.from_torch
-from costmodel.verify import quiet_reference_tools  # noqa: E402
+from costmodel.lowering.verify import quiet_reference_tools  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 import models  # noqa: E402
@@ -83,7 +83,7 @@ def test_nodes_are_named_by_module_path():
 
 def test_sizes_are_the_asked_inputs():
     """The classifier's input follows the map: an input the module cannot take is refused, one line."""
-    from costmodel.importer.torch_graph import TorchModel
+    from costmodel.sources.importer.torch_graph import TorchModel
     model = TorchModel(models.SqueezeExciteNet(), (3, 16, 16))
     for side in (16, 24, 40):
         params, fvcore_total, _ = reference_counts(models.SqueezeExciteNet(), (3, side, side))
@@ -219,7 +219,7 @@ def test_bfmd_backbones_agree_with_the_reference_tools(name):
 
 @pytest.mark.parametrize("name", ["shufflenet", "shufflenetv2"])
 def test_modules_fx_cannot_trace_are_exported_again_at_each_size(name):
-    from costmodel.importer.torch_graph import TorchModel
+    from costmodel.sources.importer.torch_graph import TorchModel
 
     factory, size = BFMD[name]
     module = factory()

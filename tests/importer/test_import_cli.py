@@ -97,7 +97,7 @@ def test_the_report_cross_checks_an_imported_module_on_itself():
     """Module by module on the user's module (its root's own functions make a "(root)" row), not on a lowering."""
     import costmodel
     from costmodel.report.sections.crosscheck import fvcore_section
-    from costmodel.setting import Setting
+    from costmodel.sources.setting import Setting
 
     setting = Setting(f"{MODELS}:build", options={"name": "functional", "input": "3x32x32"})
     result = costmodel.analyze(setting)

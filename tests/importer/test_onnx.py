@@ -18,8 +18,8 @@ pytest.importorskip("fvcore")
 pytest.importorskip("onnx")
 
 import costmodel  # noqa: E402
-from costmodel.errors import CostModelError  # noqa: E402
-from costmodel.importer.onnx_graph import OnnxModel  # noqa: E402
+from costmodel.core.errors import CostModelError  # noqa: E402
+from costmodel.sources.importer.onnx_graph import OnnxModel  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 import models  # noqa: E402

@@ -8,9 +8,9 @@ pytestmark = pytest.mark.slow           # a reference comparison or a measuremen
 torch = pytest.importorskip("torch")
 
 import costmodel  # noqa: E402
-from costmodel.models import resolve_model  # noqa: E402
-from costmodel.torch_lowering import to_torch  # noqa: E402
-from costmodel.zoo import MODELS  # noqa: E402
+from costmodel.sources.settle import resolve_model  # noqa: E402
+from costmodel.lowering.to_torch import to_torch  # noqa: E402
+from costmodel.sources.zoo import MODELS  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -6,7 +6,7 @@ import pytest
 
 from costmodel.ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d,
                            Dropout, Flatten, GlobalAvgPool, Linear, Multiply, Pool2d, Split)
-from costmodel.builder import GraphBuilder
+from costmodel.sources.builder import GraphBuilder
 import costmodel
 
 from helpers import single
@@ -260,7 +260,7 @@ def test_fvcore_batchnorm_without_affine_counts_one_per_element():
 
 def test_width_multiplier_scales_madds_by_alpha_squared():
     # The paper's D_K^2 alpha M alpha N D_F^2: at alpha 0.5 a fragment with scaled input and output costs 1/4
-    from costmodel.scaling import Scaled
+    from costmodel.core.scaling import Scaled
     builder = GraphBuilder()
     builder.add("conv", Conv2d(Scaled(64, "mobilenet_v1"), kernel=1))
     network = builder.build("fragment", input_channels=Scaled(64, "mobilenet_v1"), base_resolution=14)

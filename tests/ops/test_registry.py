@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import costmodel
-from costmodel.conventions import CONVENTIONS
-from costmodel.errors import CostModelError, MissingFormulaError
-from costmodel.metrics import node_metrics
+from costmodel.core.conventions import CONVENTIONS
+from costmodel.core.errors import CostModelError, MissingFormulaError
+from costmodel.core.metrics import node_metrics
 from costmodel.ops import Conv2d, definitions, kind_titles, registry, spec_names
 from costmodel.ops.registry import MEMORY, SpecForm
 
@@ -60,7 +60,7 @@ def test_a_missing_convention_or_duplicate_is_refused():
         registry.register(incomplete)
     assert issubclass(MissingFormulaError, CostModelError)
     with pytest.raises(MissingFormulaError, match="not registered"):
-        registry.definition(type("Unknown", (costmodel.ir.Op,), {}))
+        registry.definition(type("Unknown", (costmodel.core.ir.Op,), {}))
 
 
 OP_NAMES = {op_def.op.__name__ for op_def in definitions()}
@@ -69,9 +69,9 @@ OP_NAMES = {op_def.op.__name__ for op_def in definitions()}
 # the layers (the core imports no front end, nor torch) are checked over every module: tests/test_architecture.py
 
 
-@pytest.mark.parametrize("module", ["engine/passes.py", "engine/counting.py", "engine/results.py", "engine/trace.py",
+@pytest.mark.parametrize("module", ["engine/passes.py", "engine/counting.py", "engine/analysis.py", "engine/trace.py",
                                     "engine/compiled.py", "engine/grid.py",
-                                    "spec.py", "torch_lowering.py", "views.py", "core/metrics.py", "report/page.py",
+                                    "sources/spec.py", "lowering/to_torch.py", "views.py", "core/metrics.py", "report/page.py",
                                     "report/compare.py", "report/sections/summary.py", "report/sections/layers.py",
                                     "report/sections/kinds.py", "report/sections/memory.py"])
 def test_the_generic_modules_name_no_op(module):

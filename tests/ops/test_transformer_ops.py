@@ -5,13 +5,13 @@ formula in the op's docstring (and the papers' notation), not read from costmode
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder
-from costmodel.errors import CostModelError
+from costmodel.sources.builder import GraphBuilder
+from costmodel.core.errors import CostModelError
 from costmodel.ops import (Activation, AttentionBias, ClassToken, ConvTranspose2d, Flatten, GroupNorm, Interpolate,
                            LayerNorm, LayerScale, Linear, MatMul, Pad, PatchFold, PatchUnfold, Permute,
                            PositionEmbedding, Scale, ScaledDotProductAttention, Select, Slice, Softmax, Subtract,
                            Transpose, Unflatten, Unsqueeze)
-from costmodel.scaling import Scaled
+from costmodel.core.scaling import Scaled
 
 
 def analyze(nodes, channels, size, convention="costmodel", **kwargs):

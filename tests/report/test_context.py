@@ -2,9 +2,9 @@
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
+from costmodel.core.errors import CostModelError
 from costmodel.report.compare import compare_context, parse_compare_spec
-from costmodel.setting import Setting
+from costmodel.sources.setting import Setting
 from costmodel.report.page import report_context
 from costmodel.devices import Device, load_device, presets
 from costmodel.report.sections.review import review

@@ -3,7 +3,7 @@ paper's printed speeds beside each row, and the trend verdicts on given timings.
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
+from costmodel.core.errors import CostModelError
 from costmodel.reproduce import measured, reproductions
 from costmodel.reproduce.microbench import settings
 

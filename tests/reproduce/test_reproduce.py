@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from costmodel.papers import load
+from costmodel.core.papers import load
 from costmodel.reproduce import report_path, reproductions
 from costmodel.reproduce.core import Figure
 
@@ -67,7 +67,7 @@ def test_committed_reports_are_up_to_date():
 
 
 def test_unknown_paper_or_table():
-    from costmodel.errors import CostModelError
+    from costmodel.core.errors import CostModelError
     with pytest.raises(CostModelError, match="no reproductions for 'resnet'"):
         reproductions("resnet")
     with pytest.raises(CostModelError, match="has no reproduction of table '12'"):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from costmodel.papers import load
+from costmodel.core.papers import load
 from costmodel.reproduce import recent, report_path, reproductions
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder
+from costmodel.sources.builder import GraphBuilder
 from costmodel.ops import BatchNorm, Concat, Conv2d
-from costmodel.papers import load
+from costmodel.core.papers import load
 from costmodel.reproduce import report_path, reproductions
 from by_hand import shufflenet_v1_by_hand
 

@@ -8,10 +8,10 @@ pytest.importorskip("fvcore")
 import torch
 
 import costmodel
-from costmodel.builder import GraphBuilder, conv_bn_act, inverted_residual, squeeze_excite
+from costmodel.sources.builder import GraphBuilder, conv_bn_act, inverted_residual, squeeze_excite
 from costmodel.ops import Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Pool2d, Split
-from costmodel.scaling import Expanded, Scaled
-from costmodel.verify import quiet_reference_tools
+from costmodel.core.scaling import Expanded, Scaled
+from costmodel.lowering.verify import quiet_reference_tools
 
 import torch_blocks as tb
 

@@ -7,8 +7,8 @@ pytest.importorskip("fvcore")
 
 import costmodel  # noqa: E402
 from costmodel.ops import definitions  # noqa: E402
-from costmodel.torch_lowering import to_torch  # noqa: E402
-from costmodel.verify import compare  # noqa: E402
+from costmodel.lowering.to_torch import to_torch  # noqa: E402
+from costmodel.lowering.verify import compare  # noqa: E402
 
 from op_examples import example_network  # noqa: E402
 

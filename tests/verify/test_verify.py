@@ -13,7 +13,7 @@ import sys
 
 import costmodel
 from costmodel.ops import Conv2d, registry
-from costmodel.torch_lowering import to_torch
+from costmodel.lowering.to_torch import to_torch
 
 from helpers import run
 
@@ -31,7 +31,7 @@ def test_verify_agrees_and_exits_0(capsys):
 @pytest.fixture
 def fresh_networks():
     """Zoo networks carry their compiled programs; a test that patches a formula needs newly built ones."""
-    from costmodel.zoo.entry import _build
+    from costmodel.sources.zoo.entry import _build
     _build.cache_clear()
     yield
     _build.cache_clear()
@@ -118,7 +118,7 @@ def test_lowered_module_names_are_the_node_names():
 
 
 def test_same_padding_lowers_to_tensorflow_sizes():
-    from costmodel.builder import GraphBuilder
+    from costmodel.sources.builder import GraphBuilder
     builder = GraphBuilder()
     builder.add("conv", Conv2d(8, kernel=3, stride=2, padding="same"))
     network = builder.build("same", input_channels=3, base_resolution=(7, 8))
@@ -145,9 +145,9 @@ def test_a_node_that_is_also_a_parent_is_compared_on_its_own_counts():
     """timm's modules own parameters and children at once: BatchNormAct2d's ``bn`` with ``bn.act``, an attention
     module's biases beside its ``qkv``; costmodel names them so, and verify compares each module less the nodes
     below it."""
-    from costmodel.builder import GraphBuilder
+    from costmodel.sources.builder import GraphBuilder
     from costmodel.ops import (Activation, AttentionBias, BatchNorm, Flatten, Linear, MatMul, Transpose, Unflatten)
-    from costmodel.verify import compare
+    from costmodel.lowering.verify import compare
     builder = GraphBuilder()
     builder.add("stem", Conv2d(16, kernel=3, padding=1))
     builder.add("stem.bn", BatchNorm())

@@ -8,7 +8,7 @@ pytest.importorskip("torch")
 pytest.importorskip("fvcore")
 
 
-from costmodel.zoo import MODELS
+from costmodel.sources.zoo import MODELS
 
 from reference_tools import check, lowered
 

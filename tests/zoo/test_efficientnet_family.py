@@ -2,8 +2,8 @@
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
-from costmodel.scaling import make_divisible, scaled_repeats
+from costmodel.core.errors import CostModelError
+from costmodel.core.scaling import make_divisible, scaled_repeats
 
 
 def test_efficientnet_b1_to_b3_are_b0_at_their_width_depth_and_resolution():
@@ -79,7 +79,7 @@ def test_ghostnet_by_hand():
 
 def test_depth_multiplier_everywhere_it_applies():
     """Every zoo network with repeated stages takes --depth; at depth 1 nothing changes."""
-    from costmodel.zoo import MODELS
+    from costmodel.sources.zoo import MODELS
     deep = {name for name, entry in MODELS.items() if entry.accepts_depth}
     assert {"mobilenet_v1", "mobilenet_v2", "mobilenext", "shufflenet_v1", "shufflenet_v2", "resnet50",
             "resnext50_32x4d", "xception", "vit_tiny", "mobilevit_xxs", "efficientnet_b0", "mnasnet_a1"} <= deep

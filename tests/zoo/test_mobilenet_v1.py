@@ -2,9 +2,9 @@
 import pytest
 
 import costmodel
-from costmodel.builder import GraphBuilder, conv_bn_act
+from costmodel.sources.builder import GraphBuilder, conv_bn_act
 from costmodel.ops import Dropout, Flatten, Linear, Pool2d
-from costmodel.papers import load
+from costmodel.core.papers import load
 
 # Table 1 by hand: (M, N, stride, output D_F) of each depthwise separable pair.
 PAIRS = [(32, 64, 1, 112), (64, 128, 2, 56), (128, 128, 1, 56), (128, 256, 2, 28), (256, 256, 1, 28),

@@ -2,11 +2,11 @@
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
-from costmodel.ir import Network, Node
+from costmodel.core.errors import CostModelError
+from costmodel.core.ir import Network, Node
 from costmodel.ops import Conv2d
-from costmodel.papers import load
-from costmodel.scaling import ChannelsOf, Expanded, resolve_width
+from costmodel.core.papers import load
+from costmodel.core.scaling import ChannelsOf, Expanded, resolve_width
 
 
 def _without_batchnorm(result):

@@ -2,8 +2,8 @@
 import pytest
 
 import costmodel
-from costmodel.errors import CostModelError
-from costmodel.zoo import MODELS
+from costmodel.core.errors import CostModelError
+from costmodel.sources.zoo import MODELS
 
 from helpers import run
 

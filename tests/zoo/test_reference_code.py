@@ -5,8 +5,8 @@ measured by hand in a separate environment and are facts here, like a paper's ta
 import pytest
 
 import costmodel
-from costmodel.papers import load
-from costmodel.zoo import MODELS
+from costmodel.core.papers import load
+from costmodel.sources.zoo import MODELS
 
 ROWS = [row for row in load("reference_code_counts.csv").rows if row["model"] in MODELS]
 

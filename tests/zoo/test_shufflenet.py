@@ -7,9 +7,9 @@ import pytest
 import costmodel
 
 from by_hand import shufflenet_v1_by_hand
-from costmodel.errors import CostModelError
-from costmodel.papers import load
-from costmodel.scaling import make_divisible, resolve_width, Scaled
+from costmodel.core.errors import CostModelError
+from costmodel.core.papers import load
+from costmodel.core.scaling import make_divisible, resolve_width, Scaled
 
 
 def _layers(result):

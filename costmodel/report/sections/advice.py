@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...analysis import Analysis
+from ...sources.analyze import Analysis
 from ...core.formatting import grouped, percent
-from ...analysis import fused_view
+from ...sources.analyze import fused_view
 from .review import review
 
 TOP = 5

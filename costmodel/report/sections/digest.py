@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from ...analysis import Analysis
+from ...sources.analyze import Analysis
 from ...core.metrics import summed_metrics
 
 FULL = 1_000          # layers a report lists one by one

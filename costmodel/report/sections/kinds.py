@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...analysis import Analysis
+from ...sources.analyze import Analysis
 from ...core.formatting import percent
 from ...core.metrics import summed_metrics
 from ...ops import kind_titles

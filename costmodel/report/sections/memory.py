@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...analysis import Analysis
+from ...sources.analyze import Analysis
 from ...core.formatting import grouped, si_bytes
 from .. import plots
 from .digest import BARS, bins

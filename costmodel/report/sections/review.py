@@ -30,7 +30,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ...analysis import Analysis, fused_view  # noqa: F401 (fused_view: its old path)
+from ...sources.analyze import Analysis, fused_view  # noqa: F401 (fused_view: its old path)
 from ...core.ir import INPUT, Network, Op
 from ...ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
 

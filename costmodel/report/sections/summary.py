@@ -1,7 +1,7 @@
 """The report's headline: every total, exactly and with its unit, and the arithmetic intensity."""
 from __future__ import annotations
 
-from ...analysis import Analysis
+from ...sources.analyze import Analysis
 from ...core.metrics import total_metrics
 
 

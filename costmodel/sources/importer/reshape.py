@@ -1,0 +1,57 @@
+"""A reshape (``view``, ``reshape``, ``flatten``, ``squeeze``) as the flatten and unflatten steps it is made of.
+
+torch's reshape only regroups adjacent axes: the input's axes and the output's fall into groups of equal products,
+each group a run of input axes becoming a run of output axes. A group of several input axes is a ``Flatten`` of
+them, a group of several output axes an ``Unflatten`` into them; a group of one axis on each side is left as it
+is. The batch axis must stay a group of its own.
+"""
+from __future__ import annotations
+
+from ...ops import Flatten, Unflatten
+
+
+def groups(before: tuple[int, ...], after: tuple[int, ...]) -> "list[tuple[int, int]] | None":
+    """The (input axes, output axes) count of each group, left to right, or None when the sizes do not regroup."""
+    result: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(before) and j < len(after):
+        start_i, start_j = i, j
+        left, right = before[i], after[j]
+        i, j = i + 1, j + 1
+        while left != right:
+            if left < right:
+                if i == len(before):
+                    return None
+                left *= before[i]
+                i += 1
+            else:
+                if j == len(after):
+                    return None
+                right *= after[j]
+                j += 1
+        result.append((i - start_i, j - start_j))
+    # Axes of size 1 left over on one side join the last group (a squeeze or an unsqueeze at the end).
+    if any(size != 1 for size in before[i:]) or any(size != 1 for size in after[j:]) or not result:
+        return None
+    a, b = result[-1]
+    result[-1] = (a + len(before) - i, b + len(after) - j)
+    return result
+
+
+def reshape_steps(before: tuple[int, ...], after: tuple[int, ...]) -> "list | None":
+    """The ops that turn a tensor of sizes ``before`` (batch first) into ``after``, or None when the reshape is
+    not a regrouping that keeps the batch apart."""
+    found = groups(before, after)
+    if found is None or found[0] != (1, 1):
+        return None
+    steps: list = []
+    position = 0
+    offset = 0              # output axes of the groups done so far
+    for count_in, count_out in found:
+        if count_in > 1:
+            steps.append(Flatten(position, position + count_in - 1))
+        if count_out > 1:
+            steps.append(Unflatten(position, tuple(after[offset:offset + count_out])))
+        position += count_out
+        offset += count_out
+    return steps

@@ -1,0 +1,352 @@
+"""Capture a torch module as a costmodel ``Network`` (the only importer module that imports torch).
+
+torch.fx traces the module symbolically (nothing runs); the graph is then walked in order, and each call is mapped
+onto the ops registry (``torch_ops``). Shapes are costmodel's own: every mapped node's shape rule runs at the asked
+input size as the node is made, so sizes the module reads (``x.shape``, ``x.size(1)``) are known numbers, views
+become the flatten and unflatten steps they are, and no activation is allocated. Each node is named by the module
+path it came from: a module call by its own (``features.3.conv.0``), a function by the module whose forward called
+it plus the function (``features.3.add``).
+
+A module that fx cannot trace (one that turns a size into a Python number, ``int(c // g)``) is captured with
+``torch.export`` instead (``torch_export``): its ATen ops are mapped by the same table, and it is exported again at
+each asked size.
+
+Every size is that of the asked input: ``TorchModel.network`` maps the traced graph again for each size (a walk of
+the graph, no trace), and ``--resolution``, ``--rho`` and sweeps work so. A module whose submodule receives an input
+it does not take at some size (a classifier's ``in_features`` after a fixed flatten) is refused there, in one line.
+"""
+from __future__ import annotations
+
+import contextlib
+import operator
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.fx
+from torch import nn
+
+from ...core.errors import CostModelError, first_line, shorten, within
+from ...core.ir import INPUT, Network
+from ...ops import UnusedParameters
+from ...core.shapes import Shape
+from . import torch_export, torch_ops
+from .mapping import GraphMapper, Learned, MappedModel, Tensor, make, tensors
+from .user_code import MAX_NESTING, nesting
+
+
+def _module_path(node: torch.fx.Node) -> str:
+    """The path of the module whose forward made ``node`` ("" for the root module)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    entry = stack[next(reversed(stack))]
+    path = entry[0] if isinstance(entry, tuple) else None
+    if not isinstance(path, str):
+        return ""
+    path = re.sub(r"@\d+$", "", path)                   # a module's second call: "act@1"
+    return re.sub(r"[^A-Za-z0-9_.]", "_", path)
+
+
+def _function_name(node: torch.fx.Node) -> str:
+    if node.op == "call_method":
+        return str(node.target).strip("_")
+    target = node.target
+    called = node.meta.get("torch_fn")                     # export: the Python call that made an ATen op
+    if isinstance(called, tuple) and len(called) == 2 and isinstance(called[1], str) and \
+            target is not operator.getitem:
+        return called[1].rsplit(".", 1)[-1].strip("_")     # "wrapper_descriptor.__getitem__": "getitem"
+    if isinstance(target, torch._ops.OpOverload):
+        return target.overloadpacket.__name__.strip("_")      # aten.relu_.default: "relu"
+    name = getattr(target, "__name__", None) or str(target)
+    return name.strip("_")
+
+
+def _lazy_graph_module() -> Any:
+    """A context in which fx makes its GraphModule without generating its Python code until it is run: the
+    importer only walks the graph, and the code generation took about a third of a long trace (torch's private
+    switch, where this torch has it)."""
+    try:
+        from torch.fx._lazy_graph_module import _use_lazy_graph_module
+    except ImportError:
+        return contextlib.nullcontext()
+    return _use_lazy_graph_module(True)
+
+
+def _trace(module: nn.Module) -> torch.fx.GraphModule:
+    """torch.fx's symbolic trace of ``module``, or one line saying why it does not trace."""
+    with warnings.catch_warnings(), _lazy_graph_module():
+        warnings.simplefilter("ignore")
+        try:
+            return torch.fx.symbolic_trace(module)
+        except Exception as error:          # fx raises what the module's own code raises on a Proxy
+            raise CostModelError(f"torch.fx cannot trace {type(module).__name__}: {_where(error)}") from None
+
+
+def _where(error: BaseException) -> str:
+    """The error's first line and the innermost source line of the user's code that raised it."""
+    import traceback
+
+    message = first_line(error)
+    own = (str(Path(torch.__file__).parent), str(Path(__file__).parent.parent))       # torch's and costmodel's
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith(own)]
+    if frames:
+        frame = frames[-1]
+        return f"{message} ({frame.filename}:{frame.lineno}: {(frame.line or '').strip()})"
+    return message
+
+
+COMPOSITE = ("torch.nn.modules.container.", "torch.nn.modules.transformer.")    # modules of layers
+LOWERED = "costmodel.lowering.to_torch."     # the modules to_torch makes of an op with no nn layer of its own
+UNITS = (nn.MultiheadAttention,)      # exported ops mapped as one module call (``TorchModel._map_unit``)
+
+
+class TorchModel(MappedModel):
+    """A torch module captured once (an fx trace, or failing that ``torch.export``), mapped onto costmodel's ops at
+    each asked input size."""
+
+    def __init__(self, module: nn.Module, input_size: "tuple[int, ...]" = (3, 224, 224), *,
+                 name: str | None = None, strict: bool = False, capture: str = "auto"):
+        if not isinstance(module, nn.Module):
+            raise CostModelError(f"from_torch needs an nn.Module, got {type(module).__name__}")
+        if len(input_size) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in input_size):
+            raise CostModelError(f"input_size must be (C, H, W), three positive integers, got {input_size!r}")
+        if capture not in ("auto", "fx", "export"):
+            raise CostModelError(f"capture must be 'auto', 'fx' or 'export', got {capture!r}")
+        if nesting(module) > MAX_NESTING:
+            raise CostModelError(f"{name or type(module).__name__}: its modules are nested more than {MAX_NESTING} "
+                                 "deep, past what costmodel walks")
+        self._setup(module, tuple(input_size), name or type(module).__name__, strict)
+        self.capture = "torch.fx trace of the module"
+        if capture != "export":
+            try:
+                self.graph = self._eval(_trace, module)
+            except CostModelError:
+                if capture == "fx":
+                    raise
+        if self.graph is None:
+            program, mode = self._eval(torch_export.export, module, self.input_size)
+            self._programs[self.resolution] = program
+            self.capture = f"torch.export ({mode}) of the module, exported again at each input size"
+
+    def _setup(self, module: nn.Module, input_size: "tuple[int, ...]", name: str, strict: bool) -> None:
+        self.module = module
+        self.input_size = input_size
+        self.name = name
+        self.strict = strict
+        self.graph: torch.fx.GraphModule | None = None
+        self.saved_program: Any = None
+        self._programs: dict[tuple[int, int], Any] = {}
+        self._networks: dict[tuple[int, int], Network] = {}
+        self.parameters = dict(module.named_parameters())
+        self.total_params = sum(p.numel() for p in self.parameters.values())
+
+    @classmethod
+    def saved(cls, path: str, input_size: "tuple[int, int, int] | None" = None, *, name: str | None = None,
+              strict: bool = False) -> "TorchModel":
+        """The program of a ``.pt2`` file (``torch.export.save``), mapped at its own input size or at
+        ``input_size``. It cannot be exported again: a size fixed in its ops (a view to 1 x 3 x 20 x 32 x 32) refuses
+        another input, in one line."""
+        from .pt2_archive import read_program
+
+        program = read_program(path)
+        inputs = torch_export.learned_inputs(program)
+        images = [node for node in program.graph.nodes if node.op == "placeholder" and node.name not in inputs]
+        if len(images) != 1 or len(images[0].meta["val"].shape) != 4:
+            raise CostModelError(f"{shorten(path)}: costmodel imports programs of one image input (N x C x H x W)")
+        own = tuple(int(size) for size in images[0].meta["val"].shape[1:])
+        model = cls.__new__(cls)
+        model._setup(program.module(), tuple(input_size or own), name or Path(path).stem, strict)
+        if input_size and input_size[0] != own[0]:
+            raise CostModelError(f"{shorten(path)} takes {own[0]} channels, not {input_size[0]}")
+        model.saved_program = program
+        model.capture = (f"a saved torch.export program, exported at {own[1]}x{own[2]} (another size keeps the "
+                         "sizes its ops fixed)")
+        return model
+
+    def _eval(self, capture: Any, *args: Any) -> Any:
+        """``capture(*args)`` with the module in eval mode (dropout and BatchNorm as at inference)."""
+        was_training = self.module.training
+        self.module.eval()
+        try:
+            return capture(*args)
+        finally:
+            self.module.train(was_training)
+
+    def _saved_size(self) -> tuple[int, int]:
+        images = [node for node in self.saved_program.graph.nodes if node.op == "placeholder"
+                  and node.name not in torch_export.learned_inputs(self.saved_program)]
+        return tuple(int(size) for size in images[0].meta["val"].shape[2:])       # type: ignore[return-value]
+
+    def _graph(self, size: tuple[int, int]) -> "tuple[torch.fx.Graph, dict[str, Any], dict[str, Learned]]":
+        """The captured graph at ``size``, the modules its ``call_module`` nodes call, and its inputs that are
+        learned tensors (export's parameters and buffers)."""
+        if self.graph is not None:
+            return self.graph.graph, dict(self.graph.named_modules()), {}
+        if size not in self._programs and self.saved_program is not None:
+            self._programs[size] = self.saved_program
+        if size not in self._programs:
+            try:
+                self._programs[size] = self._eval(torch_export.export, self.module, (self.input_size[0], *size))[0]
+            except CostModelError as error:
+                raise within(f"{self.name} at {size[0]}x{size[1]}: ", error) from None
+        program = self._programs[size]
+        inputs = torch_export.learned_inputs(program)
+        learned = {node.name: Learned(inputs[node.name][0], tuple(node.meta["val"].shape), inputs[node.name][1])
+                   for node in program.graph.nodes if node.op == "placeholder" and node.name in inputs}
+        return program.graph, {}, learned
+
+    def _map(self, size: tuple[int, int]) -> Network:
+        builder = GraphMapper(strict=self.strict)
+        builder.produced[INPUT] = Shape.image(1, self.input_size[0], size[0], size[1])
+        graph, modules, learned = self._graph(size)
+        env: dict[torch.fx.Node, Any] = {}
+        output: Any = None
+        height, width = size
+        call = None
+        units = self._units(graph) if self.graph is None else {}
+        done: set[torch.fx.Node] = set()
+        try:
+            for fx_node in graph.nodes:
+                if fx_node in done:
+                    continue
+                builder.begin()
+                if fx_node in units and self._map_unit(builder, units[fx_node], env):
+                    done.update(units[fx_node])
+                    continue
+                if fx_node.op == "placeholder":
+                    if fx_node.name in learned:
+                        env[fx_node] = learned[fx_node.name]
+                        continue
+                    if any(isinstance(value, Tensor) for value in env.values()):
+                        raise CostModelError(f"{self.name} takes more than one input ({fx_node.name}); costmodel "
+                                             "imports modules of one image input")
+                    env[fx_node] = Tensor(INPUT, builder.produced[INPUT])
+                elif fx_node.op == "get_attr":
+                    env[fx_node] = self._learned(str(fx_node.target))
+                elif fx_node.op == "output":
+                    output = fx_node.args[0]
+                else:
+                    args = torch.fx.node.map_arg(fx_node.args, lambda n: env[n])
+                    kwargs = torch.fx.node.map_arg(fx_node.kwargs, lambda n: env[n])
+                    if fx_node.op == "call_module":
+                        target = str(fx_node.target)
+                        env[fx_node] = torch_ops.call_module(builder, target, modules[target], args, kwargs, self)
+                        continue
+                    base, this_call = self._node_name(fx_node, call)
+                    made = len(builder.nodes)
+                    env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
+                                                           kwargs, self)
+                    if len(builder.nodes) > made:       # a call's first op is the first that makes a node
+                        call = this_call
+        except CostModelError as error:
+            hint = ""
+            if self.saved_program is not None and size != self._saved_size():
+                own = "x".join(map(str, self._saved_size()))
+                hint = (f" (a saved program keeps the sizes it was exported at, {own}: export it again at "
+                        f"{height}x{width})")
+            raise within(f"{self.name} at {height}x{width}: ", error, hint) from None
+        result = make(builder, torch.fx.node.map_arg(output, lambda n: env[n]))
+        found = tensors(result)
+        if not found:
+            raise CostModelError(f"{self.name} returns no tensor")
+        out = found[0]
+        unused = sorted(name for name in self.parameters if name not in builder.claimed)
+        builder.begin()
+        if unused:
+            count = sum(self.parameters[name].numel() for name in unused)
+            modules_unused = tuple(sorted({name.rsplit(".", 1)[0] for name in unused}))
+            builder.add("unused_parameters", UnusedParameters(count, modules_unused), (out,))
+        return Network(self.name, tuple(builder.nodes), input_channels=self.input_size[0], base_resolution=size,
+                       output=out.node, description=f"imported from torch ({type(self.module).__name__})",
+                       source=self.capture)
+
+    def _unit_of(self, node: torch.fx.Node) -> "tuple[str, nn.Module] | None":
+        """The outermost module of a type the table maps whole (``UNITS``) whose forward ran ``node``."""
+        for entry in (node.meta.get("nn_module_stack") or {}).values():
+            path = entry[0] if isinstance(entry, tuple) and isinstance(entry[0], str) else None
+            if path:
+                try:
+                    module = self.module.get_submodule(re.sub(r"@\d+$", "", path))
+                except AttributeError:
+                    continue
+                if isinstance(module, UNITS):
+                    return path, module
+        return None
+
+    def _units(self, graph: torch.fx.Graph) -> "dict[torch.fx.Node, list[torch.fx.Node]]":
+        """The exported ops of each call of a ``UNITS`` module, by the call's first op."""
+        groups: dict[torch.fx.Node, list[torch.fx.Node]] = {}
+        current: "list[torch.fx.Node] | None" = None
+        key = None
+        for node in graph.nodes:
+            unit = self._unit_of(node) if node.op == "call_function" else None
+            if unit is None:
+                current = key = None
+                continue
+            if unit[0] != key:
+                key, current = unit[0], []
+                groups[node] = current
+            current.append(node)       # type: ignore[union-attr]
+        return groups
+
+    def _map_unit(self, builder: GraphMapper, group: "list[torch.fx.Node]", env: dict) -> bool:
+        """The ops of one call of a ``UNITS`` module (``nn.MultiheadAttention``, whose ATen ops move the batch axis)
+        mapped as the module call an fx trace has: its one input tensor in, its output out (the averaged
+        attention weights, when returned, are not a value the walk can give). False where it reads more than one
+        tensor: the ops are then mapped one by one."""
+        members = set(group)
+        inputs: list[Tensor] = []
+        for node in group:
+            for source in node.all_input_nodes:
+                value = env.get(source)
+                if source not in members and isinstance(value, Tensor) and value not in inputs:
+                    inputs.append(value)
+        if len(inputs) != 1:
+            return False
+        x = inputs[0]
+        path, module = self._unit_of(group[0])     # type: ignore[misc]
+        need_weights = any(isinstance(node.target, torch._ops.OpOverload) and
+                           node.target.overloadpacket.__name__ in ("bmm", "baddbmm") for node in group)
+        result = torch_ops.call_module(builder, re.sub(r"@\d+$", "", path), module, (x, x, x),
+                                       {"need_weights": need_weights}, self)
+        made = result[0] if isinstance(result, tuple) else result
+        for node in group:
+            if any(user not in members for user in node.users):
+                value = node.meta.get("val")
+                same = isinstance(value, torch.Tensor) and tuple(value.shape) == tuple(made.shape.dims)
+                env[node] = made if same else None
+        return True
+
+    def _node_name(self, node: torch.fx.Node, call: Any) -> "tuple[str, Any]":
+        """The name of a function's node (the calling module's path and the function), and the module call it
+        belongs to. An exported op that a ``torch.nn`` layer (not a container) ran (its first op) takes the
+        module's path, as the module's call in an fx trace does: ``features.0.conv`` for its ``aten.conv2d``; so
+        does the first op of costmodel's own lowering of an op (``to_torch``'s ``Function``), so that a lowered
+        network comes back with its nodes' names."""
+        path = _module_path(node)
+        function = _function_name(node)
+        stack = node.meta.get("nn_module_stack") or {}
+        this_call = next(reversed(stack)) if stack else None
+        if path and this_call != call:
+            kind = stack[this_call][1] if isinstance(stack[this_call], tuple) else ""
+            kind = kind if isinstance(kind, str) else f"{kind.__module__}.{kind.__qualname__}"
+            layer = kind.startswith("torch.nn.modules.") and not kind.startswith(COMPOSITE)
+            if kind.startswith(LOWERED) or (self.graph is None and layer):
+                return path, this_call
+        return (f"{path}.{function}" if path else function), this_call
+
+    def _learned(self, target: str) -> Learned:
+        value = self.graph
+        for part in target.split("."):
+            value = getattr(value, part)
+        if not isinstance(value, torch.Tensor):
+            raise CostModelError(f"attribute {target} is not a tensor")
+        return Learned(target, tuple(value.shape), isinstance(value, nn.Parameter))
+
+    def claim(self, builder: GraphMapper, module_path: str, module: nn.Module) -> int:
+        """Mark the parameters of ``module`` (at ``module_path``) as counted; their number not counted before."""
+        return sum(builder.claim(f"{module_path}.{name}" if module_path else name, parameter.numel())
+                   for name, parameter in module.named_parameters())

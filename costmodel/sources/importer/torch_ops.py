@@ -1,0 +1,859 @@
+"""What each torch module type and function is in costmodel's ops (the importer's table, as fvcore's handles map
+each ATen op to a counter).
+
+``call_module`` maps a leaf module of the fx graph (one of ``torch.nn``'s) by its type; ``call_function`` maps a
+function or tensor method by its name. Each checks what the real call would check (a convolution's input
+channels, a linear layer's input features) so that a size the module cannot take is refused, not counted. A call
+with no entry here becomes an ``Opaque`` node: its shape comes from running that one call on meta tensors, its
+parameters are kept, and it is listed as not counted.
+"""
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+import torch
+from torch import nn
+
+from ...core.errors import CostModelError
+from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat, Conv2d,
+                   ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm, Linear, MatMul,
+                   Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, ScaledDotProductAttention,
+                   Select, Slice, Softmax, Split, Transpose, Unflatten, Unsqueeze)
+from ...ops.conv import tf_same_pads
+from ...core.shapes import Shape
+from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Learned, Pending, Permuted, Tensor, elementwise, make,
+                       select_permuted, tensors)
+from .reshape import reshape_steps
+
+
+class TorchModel(Protocol):
+    """What a handler needs of the module being mapped (``torch_graph.TorchModel``): to claim a submodule's
+    learned tensors for the node that uses them first."""
+
+    def claim(self, builder: GraphMapper, module_path: str, module: Any) -> int: ...
+
+
+ACTIVATION_MODULES: dict[type, Callable[[Any], "str | None"]] = {
+    nn.ReLU: lambda m: "relu", nn.ReLU6: lambda m: "relu6", nn.Hardswish: lambda m: "hswish",
+    nn.Hardsigmoid: lambda m: "hsigmoid", nn.Sigmoid: lambda m: "sigmoid", nn.SiLU: lambda m: "silu",
+    nn.Tanh: lambda m: "tanh", nn.LeakyReLU: lambda m: "leaky_relu",
+    nn.GELU: lambda m: "gelu_tanh" if m.approximate == "tanh" else "gelu",
+    nn.Hardtanh: lambda m: "relu6" if (m.min_val, m.max_val) == (0.0, 6.0) else None,
+}
+
+ACTIVATION_FUNCTIONS = {
+    "relu": "relu", "relu6": "relu6", "hardswish": "hswish", "hardsigmoid": "hsigmoid", "sigmoid": "sigmoid",
+    "silu": "silu", "tanh": "tanh", "leaky_relu": "leaky_relu",
+}
+ACTIVATION_FUNCTIONS.update({f"{name}_": function for name, function in ACTIVATION_FUNCTIONS.items()})  # in place
+
+PASS_THROUGH = {"contiguous", "clone", "detach", "float", "to", "type_as", "identity", "requires_grad_", "alias",
+                "detach_", "lift_fresh_copy"}
+
+
+def _sizes(shape: Shape) -> tuple[int, ...]:
+    return tuple(int(size) for size in shape.dims)
+
+
+def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bool = False) -> Any:
+    """The output sizes of ``call`` on meta tensors of the arguments' shapes (for a call costmodel does not count);
+    ``with_count``: also the length of a tuple result (None for a tensor)."""
+    def meta(value: Any) -> Any:
+        if isinstance(value, Tensor):
+            return torch.empty(_sizes(value.shape), device="meta")
+        if isinstance(value, Learned):
+            return torch.empty(value.sizes, device="meta")
+        if isinstance(value, (tuple, list)):
+            return type(value)(meta(item) for item in value)
+        if isinstance(value, dict):
+            return {key: meta(item) for key, item in value.items()}
+        return value
+    try:
+        result = call(*meta(args), **meta(kwargs))
+    except Exception:
+        return (None, None) if with_count else None
+    count = len(result) if isinstance(result, (tuple, list)) else None
+    while isinstance(result, (tuple, list)) and result:
+        result = result[0]
+    sizes = tuple(result.shape) if isinstance(result, torch.Tensor) else None
+    return (sizes, count) if with_count else sizes
+
+
+def _check(condition: bool, message: Callable[[], str]) -> None:
+    if not condition:
+        raise CostModelError(message())
+
+
+def _same_padding(x: Any, kernel: Any, stride: Any, dilation: Any, padding: Any) -> Any:
+    """``(source, "same")`` where ``x`` is a pending zero padding that is TensorFlow's "same" padding for this
+    convolution (which pads nothing itself); else ``(x made, padding)``."""
+    if isinstance(x, Pending) and x.kind == "pad" and _pair(padding) == (0, 0):
+        height, width = x.source.shape.dims[2], x.source.shape.dims[3]
+        kernel, stride, dilation = _pair(kernel), _pair(stride), _pair(dilation)
+        top, bottom = tf_same_pads(height, kernel[0], stride[0], dilation[0])
+        left, right = tf_same_pads(width, kernel[1], stride[1], dilation[1])
+        if tuple(x.data) == (left, right, top, bottom):
+            return x.source, "same"
+    return x, padding
+
+
+def _conv(builder: GraphMapper, name: str, module: Any, x: Any, transposed: bool = False) -> Any:
+    same = None
+    if not transposed:
+        x, same = _same_padding(x, module.kernel_size, module.stride, module.dilation, module.padding)
+    x = make(builder, x)
+    _check(x.shape.layout == "NCHW", lambda: f"{name} ({type(module).__name__}) needs an image, got "
+                                             f"{'x'.join(map(str, _sizes(x.shape)[1:]))}")
+    _check(x.shape.channels == module.in_channels,
+           lambda: f"{name} takes {module.in_channels} channels, it receives {x.shape.channels}")
+    padding = module.padding
+    if isinstance(padding, str):
+        padding = "valid" if padding == "valid" else tuple(d * (k - 1) // 2 for k, d in
+                                                          zip(module.kernel_size, module.dilation))
+    if transposed:
+        op = ConvTranspose2d(module.out_channels, tuple(module.kernel_size), tuple(module.stride), tuple(padding),
+                             tuple(module.output_padding), tuple(module.dilation), module.groups,
+                             module.bias is not None)
+    else:
+        op = Conv2d(module.out_channels, tuple(module.kernel_size), tuple(module.stride),
+                    "same" if same == "same" else padding, tuple(module.dilation), module.groups,
+                    module.bias is not None)
+    return builder.add(name, op, (x,))
+
+
+def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple, kwargs: dict,
+                model: "TorchModel") -> Any:
+    """The node of a leaf module call; its parameters count as the module's."""
+    if type(module) is not nn.Conv2d:          # a convolution reads a pending padding (``_same_padding``)
+        args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
+    x = args[0] if args else next(iter(kwargs.values()), None)
+    fresh = model.claim(builder, name, module)
+    result = _module(builder, name, module, x, args, kwargs)
+    if result is None:
+        inputs = tensors(args) + tensors(kwargs)
+        sizes, count = _meta_shape(_meta_module(module), args, kwargs, with_count=True)
+        if sizes is None or not inputs:
+            raise CostModelError(f"{name}: cannot import {type(module).__name__}")
+        made = builder.opaque(name, f"module {type(module).__name__}", inputs, sizes, fresh)
+        return made if count is None else (made,) + (None,) * (count - 1)
+    return result
+
+
+def _meta_module(module: nn.Module) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        import copy
+
+        return copy.deepcopy(module).to("meta")(*args, **kwargs)
+    return run
+
+
+def _module(builder: GraphMapper, name: str, module: nn.Module, x: Any, args: tuple, kwargs: dict) -> Any:
+    kind = type(module)
+    if kind in (nn.Identity,):
+        return x
+    if kind is nn.Conv2d:
+        return _conv(builder, name, module, x)
+    if kind is nn.ConvTranspose2d:
+        return _conv(builder, name, module, x, transposed=True)
+    if kind is nn.BatchNorm2d or (kind is nn.BatchNorm1d and x.shape.layout == "NC"):
+        _check(x.shape.channels == module.num_features,
+               lambda: f"{name} takes {module.num_features} channels, it receives {x.shape.channels}")
+        return builder.add(name, BatchNorm(affine=module.affine), (x,))
+    if kind is nn.Linear:
+        last = x.shape.dims[-1]
+        _check(last == module.in_features,
+               lambda: f"{name} takes {module.in_features} features, it receives {last}")
+        _check(x.shape.layout[-1] == "C", lambda: f"{name}: costmodel's linear layer reads the channels (C) last")
+        return builder.add(name, Linear(module.out_features, module.bias is not None), (x,))
+    if kind in ACTIVATION_MODULES:
+        function = ACTIVATION_MODULES[kind](module)
+        return builder.add(name, Activation(function), (x,)) if function else None
+    if kind in (nn.MaxPool2d, nn.AvgPool2d):
+        if kind is nn.MaxPool2d and module.dilation not in (1, (1, 1)):
+            return None
+        stride = module.stride if module.stride else module.kernel_size
+        op = Pool2d("max" if kind is nn.MaxPool2d else "avg", _pair(module.kernel_size), _pair(stride),
+                    _pair(module.padding), module.ceil_mode,
+                    getattr(module, "count_include_pad", True))
+        return builder.add(name, op, (x,))
+    if kind is nn.AdaptiveAvgPool2d:
+        return _adaptive(builder, name, x, module.output_size)
+    if kind is nn.Flatten:
+        return builder.add(name, Flatten(module.start_dim, module.end_dim), (x,))
+    if kind in (nn.Dropout, nn.Dropout2d, nn.AlphaDropout):
+        return builder.add(name, Dropout(module.p), (x,))
+    if kind is nn.LayerNorm:
+        return builder.add(name, LayerNorm(len(module.normalized_shape), module.elementwise_affine,
+                                           module.bias is not None), (x,))
+    if kind is nn.GroupNorm:
+        return builder.add(name, GroupNorm(module.num_groups, module.affine), (x,))
+    if kind is nn.Softmax:
+        return builder.add(name, Softmax(module.dim if module.dim is not None else -1), (x,))
+    if kind in (nn.ZeroPad2d, nn.ConstantPad2d):
+        if kind is nn.ConstantPad2d and module.value != 0:
+            return None
+        return _zero_pad(builder, name, x, tuple(module.padding))
+    if kind is nn.MultiheadAttention:
+        return _multihead_attention(builder, name, module, args, kwargs)
+    if kind is nn.ChannelShuffle:
+        return builder.add(name, ChannelShuffle(module.groups), (x,))
+    if kind in (nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d):
+        mode = "bilinear" if kind is nn.UpsamplingBilinear2d else module.mode
+        if kind is nn.UpsamplingBilinear2d:
+            return None                       # align_corners=True: not costmodel's bilinear
+        return _interpolate(builder, name, x, module.size, module.scale_factor, mode,
+                            getattr(module, "align_corners", None))
+    return None
+
+
+def _multihead_attention(builder: GraphMapper, name: str, module: nn.MultiheadAttention, args: tuple,
+                         kwargs: dict) -> Any:
+    """Self-attention of batch-first tokens, ``attn(x, x, x)``, without masks: one ``MultiheadAttention`` node
+    (its output, and no averaged weights to read); any other call is not mapped."""
+    names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights",
+             "is_causal")
+    call = dict(zip(names, args), **kwargs)
+    x = call.get("query")
+    plain = (module.batch_first and module._qkv_same_embed_dim and module.bias_k is None and not module.add_zero_attn
+             and call.get("key") is x and call.get("value") is x and isinstance(x, Tensor) and x.shape.rank == 3
+             and all(call.get(mask) is None for mask in ("key_padding_mask", "attn_mask"))
+             and not call.get("is_causal", False))
+    if not plain:
+        return None
+    _check(x.shape.dims[-1] == module.embed_dim,
+           lambda: f"{name} takes {module.embed_dim} features, it receives {x.shape.dims[-1]}")
+    op = MultiheadAttention(module.num_heads, module.in_proj_bias is not None, bool(call.get("need_weights", True)))
+    return builder.add(name, op, (x,)), None
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)  # type: ignore[return-value]
+
+
+def _adaptive(builder: GraphMapper, name: str, x: Any, output: Any) -> Any:
+    output = _pair(output)
+    output = tuple(x.shape.dims[2 + i] if size is None else size for i, size in enumerate(output))
+    if output == (1, 1):
+        return builder.add(name, GlobalAvgPool(), (x,))
+    return builder.add(name, AdaptiveAvgPool(output), (x,))
+
+
+def _interpolate(builder: GraphMapper, name: str, x: Any, size: Any, scale: Any, mode: str,
+                 align_corners: Any) -> Any:
+    if mode not in ("nearest", "bilinear") or align_corners:
+        return None
+    height, width = x.shape.dims[2], x.shape.dims[3]
+    if size is not None:
+        target = _pair(size)
+        if target[0] % height or target[1] % width:
+            return None
+        factors = (target[0] // height, target[1] // width)
+    else:
+        factors = _pair(scale)
+        if any(float(f) != int(f) for f in factors):
+            return None
+        factors = tuple(int(f) for f in factors)
+    return builder.add(name, Interpolate(mode, scale=factors), (x,))
+
+
+# --- functions and tensor methods ---------------------------------------------------------------------------------
+
+def _arg(args: tuple, kwargs: dict, index: int, name: str, default: Any = None) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name, default)
+
+
+def _dims_of(shape: Shape, dims: Any) -> tuple[int, ...]:
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    return tuple(int(d) % shape.rank for d in dims)
+
+
+def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args: tuple, kwargs: dict,
+                  model: "TorchModel") -> Any:
+    """The value of a function or tensor method call: a node, a Python value (a size read from a shape), or a
+    chunk list."""
+    aten = isinstance(target, torch._ops.OpOverload)
+    if aten:
+        function = target.overloadpacket.__name__           # aten.add.Tensor: "add"
+    else:
+        function = str(target if kind == "call_method" else getattr(target, "__name__", str(target)))
+    # Python values: sizes and arithmetic on them.
+    if target is getattr and kind == "call_function":
+        obj, attribute = args
+        if isinstance(obj, Tensor) and attribute == "shape":
+            return _sizes(obj.shape)
+        if isinstance(obj, Tensor) and attribute == "ndim":
+            return obj.shape.rank
+        if isinstance(obj, (Learned, Pending)) and attribute == "shape":
+            return obj.sizes
+        if isinstance(obj, (Tensor, Pending)) and attribute == "device":
+            return torch.device("meta")
+        raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
+    if not (tensors(args) or tensors(kwargs) or
+            any(isinstance(a, (Learned, Chunks, Permuted, Pending)) for a in args)):
+        return _python(name, target, args, kwargs)
+    if function not in _READS_PENDING:
+        args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
+    if target is operator.getitem:
+        return _getitem(builder, name, args[0], args[1])
+    x = args[0] if args else None
+    if function in ("size", "dim", "numel") and kind == "call_method" and isinstance(x, (Tensor, Pending)):
+        sizes = x.sizes if isinstance(x, Pending) else _sizes(x.shape)
+        if function == "dim":
+            return len(sizes)
+        if function == "numel":
+            return math.prod(sizes)
+        dim = _arg(args, kwargs, 1, "dim")
+        return sizes if dim is None else sizes[dim]
+    if isinstance(x, Learned) and function in ("expand", "expand_as", "view", "reshape", "to", "type_as"):
+        if function in ("expand", "expand_as"):
+            return Learned(x.name, x.sizes, x.parameter, expanded=True)
+        return x
+    if aten and function in _ATEN_CHECKS:
+        return None                                           # torch.export's own assertions: no tensor
+    handler = (_ATEN.get(function) if aten else None) or _FUNCTIONS.get(function)
+    if handler is not None:
+        result = handler(builder, name, args, kwargs, model)
+        if result is not None:
+            return result
+    return _opaque_call(builder, name, kind, target, function, args, kwargs, model)
+
+
+def _python(name: str, target: Any, args: tuple, kwargs: dict) -> Any:
+    """A call on Python values only (``h * w``, ``c // g``): evaluated now."""
+    if callable(target):
+        try:
+            return target(*args, **kwargs)
+        except Exception as error:
+            raise CostModelError(f"{name}: {error}") from None
+    raise CostModelError(f"{name}: cannot evaluate {target}")
+
+
+def _getitem(builder: GraphMapper, name: str, value: Any, index: Any) -> Any:
+    if isinstance(value, Chunks):
+        dim_size = value.source.shape.dims[value.dim]
+        if value.dim == 1 and value.source.shape.layout[1] == "C" and len(set(value.sizes)) == 1 \
+                and value.sizes[0] * len(value.sizes) == dim_size:
+            return builder.add(name, Split(len(value.sizes), index % len(value.sizes)), (value.source,))
+        start = sum(value.sizes[:index])
+        return builder.add(name, Slice(value.dim, start, start + value.sizes[index]), (value.source,))
+    if isinstance(value, Tensor):
+        return _tensor_index(builder, name, value, index)
+    if isinstance(value, Permuted) and isinstance(index, int):
+        return select_permuted(builder, name, value, index)
+    if isinstance(value, Learned) and value.parameter and len(value.sizes) == 2 and isinstance(index, tuple) \
+            and len(index) == 2 and index[0] == slice(None) and isinstance(index[1], torch.Tensor):
+        return Gathered(value, (value.sizes[0], *index[1].shape))     # a bias table read by an offset index
+    if isinstance(value, (Learned, Gathered)):
+        return None
+    return value[index]
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """Columns of a learned table gathered by a constant index, ``table[:, index]`` (EfficientFormer's and LeViT's
+    attention biases: a bias per head and per offset between query and key)."""
+
+    table: Learned
+    sizes: tuple
+
+
+def _tensor_index(builder: GraphMapper, name: str, x: Any, index: Any) -> Any:
+    """``x[...]`` with integers and slices: a select per integer, a slice per bounded slice."""
+    index = index if isinstance(index, tuple) else (index,)
+    if any(item is Ellipsis for item in index):
+        position = index.index(Ellipsis)
+        fill = x.shape.rank - (len(index) - 1)
+        index = index[:position] + (slice(None),) * fill + index[position + 1:]
+    result, axis = x, 0
+    for item in index:
+        if isinstance(item, slice):
+            if item.step not in (None, 1):
+                return None
+            size = result.shape.dims[axis]
+            start, stop, _ = item.indices(size)
+            if (start, stop) != (0, size):
+                if axis == 0:
+                    return None
+                result = builder.add(name, Slice(axis, start, stop), (result,))
+            axis += 1
+        elif isinstance(item, int):
+            if axis == 0:
+                return None
+            result = builder.add(name, Select(axis, item % result.shape.dims[axis]), (result,))
+        elif item is None:
+            result = builder.add(name, Unsqueeze(axis), (result,))
+            axis += 1
+        else:
+            return None
+    return result
+
+
+def _opaque_call(builder: GraphMapper, name: str, kind: str, target: Any, function: str, args: tuple, kwargs: dict,
+                 model: "TorchModel") -> Any:
+    inputs = tensors(args) + tensors(kwargs)
+    if kind == "call_method":
+        call = lambda *a, **k: getattr(a[0], function)(*a[1:], **k)  # noqa: E731
+    else:
+        call = target
+    sizes = _meta_shape(call, args, kwargs)
+    if sizes is None or not inputs:
+        raise CostModelError(f"{name}: cannot import {function} (costmodel could not find its output shape)")
+    params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in (*args, *kwargs.values())
+                 if isinstance(value, Learned) and value.parameter)
+    return builder.opaque(name, f"{'Tensor.' if kind == 'call_method' else ''}{function}", inputs, sizes, params)
+
+
+def _activation(function: str) -> Callable[..., Any]:
+    def handler(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+        return builder.add(name, Activation(function), (args[0],))
+    return handler
+
+
+def _hardtanh(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    low, high = _arg(args, kwargs, 1, "min_val", -1.0), _arg(args, kwargs, 2, "max_val", 1.0)
+    if (low, high) == (0.0, 6.0):
+        return builder.add(name, Activation("relu6"), (args[0],))
+    return None
+
+
+def _gelu(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    approximate = _arg(args, kwargs, 1, "approximate", "none")
+    return builder.add(name, Activation("gelu_tanh" if approximate == "tanh" else "gelu"), (args[0],))
+
+
+def _binary(function: str) -> Callable[..., Any]:
+    """``a + b``, ``a - b``, ``a * b``, ``a / b`` (``mapping.elementwise``); an offset-gathered bias table added to
+    attention scores is EfficientFormer's attention bias."""
+    def handler(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+        a, b = args[0], _arg(args, kwargs, 1, "other")
+        if function in ("add", "sub") and kwargs.get("alpha", 1) != 1:
+            return None
+        operation = function[1:] if function in ("radd", "rmul") else function
+        if function in ("radd", "rmul") or (isinstance(a, (int, float)) and operation in ("add", "mul")):
+            a, b = b, a
+        if not isinstance(a, Tensor):
+            return None
+        if isinstance(b, Gathered) and operation == "add" and a.shape.rank == 4 and \
+                b.sizes == _sizes(a.shape)[1:] and b.sizes[1] == b.sizes[2]:
+            like = builder.latest_map(lambda height, width: height * width == b.sizes[1])
+            if like is None:
+                return None
+            builder.claim_learned(b.table)
+            return builder.add(name, AttentionBias(b.sizes[0], like), (a,))
+        return elementwise(builder, name, operation, a, b)
+    return handler
+
+
+def _cat(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    items = list(_arg(args, kwargs, 0, "tensors"))
+    dim = _arg(args, kwargs, 1, "dim", 0)
+    if len(items) == 2 and isinstance(items[0], Learned) and isinstance(items[1], Tensor) and items[0].parameter:
+        token, x = items
+        if x.shape.layout == "NLC" and dim % 3 == 1 and math.prod(token.sizes) == x.shape.channels:
+            builder.claim_learned(token)
+            return builder.add(name, ClassToken(), (x,))
+        return None
+    if not all(isinstance(t, Tensor) for t in items):
+        return None
+    first = items[0].shape
+    if len(items) == 1:
+        return items[0]
+    if "C" in first.layout and dim % first.rank == first.layout.index("C") and \
+            all(t.shape.layout == first.layout for t in items):
+        return builder.add(name, Concat(), tuple(items))
+    return None
+
+
+def _chunk(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, chunks = args[0], _arg(args, kwargs, 1, "chunks")
+    dim = _arg(args, kwargs, 2, "dim", 0) % x.shape.rank
+    size = x.shape.dims[dim]
+    step = -(-size // chunks)
+    sizes = tuple(min(step, size - start) for start in range(0, size, step))
+    return Chunks(x, sizes, dim)
+
+
+def _split(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, split = args[0], _arg(args, kwargs, 1, "split_size_or_sections", _arg(args, kwargs, 1, "split_size"))
+    dim = _arg(args, kwargs, 2, "dim", 0) % x.shape.rank
+    size = x.shape.dims[dim]
+    if isinstance(split, int):
+        sizes = tuple(min(split, size - start) for start in range(0, size, split))
+    else:
+        sizes = tuple(split)
+    return Chunks(x, sizes, dim)
+
+
+def _reshape(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    shape = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if isinstance(x, Pending):
+        after = _target(x.sizes, shape, name)
+        if x.kind == "patches" and x.data[2]:
+            made = _patches(builder, name, x, after)
+            if made is not None:
+                return made
+        if x.kind not in ("pad", "patches") and after == _sizes(x.source.shape):
+            if x.kind == "shuffled":                      # (g, C/g) swapped, viewed back as C: a shuffle
+                return builder.add(name, ChannelShuffle(x.data[0]), (x.source,))
+            return x.source                               # viewed back as it was
+        x = make(builder, x)
+    before = _sizes(x.shape)
+    after = _target(before, shape, name)
+    if x.shape.layout == "NCHW" and len(after) == 5 and after[0] == before[0] and after[3:] == before[2:] \
+            and after[1] * after[2] == before[1] and after[1] > 1:
+        return Pending("grouped", x, name, (after[1],))   # the channels as (groups, C / groups)
+    if len(before) == 4 and len(after) == 6 and after[0] == before[0]:
+        n, c, h, w = before
+        if x.shape.layout == "NCHW" and after[1] == c and after[2] * after[3] == h and after[4] * after[5] == w:
+            return Pending("patches", x, name, ("unfold", after, False))
+        if after[1] * after[2] == c and after[3] * after[4] == h and after[5] == w:
+            return Pending("patches", x, name, ("fold", after, False))
+    for lead in range(2, len(before) - 1):
+        if after == (math.prod(before[:lead]), *before[lead:]) and before[1] > 1:
+            return Pending("merged", x, name, before[:lead])      # the batch merged with the next axes
+    if after == before:
+        return x
+    steps = reshape_steps(before, after)
+    if steps is None:
+        return None
+    return builder.chain(name, steps, x)
+
+
+def _patches(builder: GraphMapper, name: str, x: Pending, after: tuple) -> Any:
+    """The view that ends MobileViT's unfold (to N x (ph pw) x L x C) or fold (to the N x C x H x W map of an
+    earlier node of that size, which the fold's shape rule refers to), or None."""
+    direction, view = x.data[0], x.data[1]
+    if direction == "unfold":
+        n, c, h, ph, w, pw = view
+        if after == (n, ph * pw, h * w, c):
+            return builder.add(name, PatchUnfold((ph, pw)), (x.source,))
+        return None
+    n, ph, pw, h, w, c = view
+    if after != (n, c, h * ph, w * pw):
+        return None
+    like = builder.latest_map(lambda height, width: (height, width) == (h * ph, w * pw))
+    return None if like is None else builder.add(name, PatchFold((ph, pw), like), (x.source,))
+
+
+def _target(before: tuple, shape: Any, name: str) -> tuple:
+    """The sizes a view of ``before`` to ``shape`` (one size may be -1) gives; one line where they do not fit."""
+    total = math.prod(before)
+    shape = list(shape)
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        shape[shape.index(-1)] = total // known if known else 0
+    after = tuple(int(s) for s in shape)
+    _check(math.prod(after) == total, lambda: f"{name}: cannot view {list(before[1:])} as {list(after[1:])}")
+    return after
+
+
+def _flatten(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    start, end = _arg(args, kwargs, 1, "start_dim", 0), _arg(args, kwargs, 2, "end_dim", -1)
+    if start % x.shape.rank == 0:
+        end %= x.shape.rank
+        if 0 < end < x.shape.rank - 1:                  # the batch merged with the axes after it
+            return Pending("merged", x, name, _sizes(x.shape)[:end + 1])
+        return None
+    if start % x.shape.rank == end % x.shape.rank:
+        return x
+    return builder.add(name, Flatten(start, end), (x,))
+
+
+def _squeeze(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dims = _arg(args, kwargs, 1, "dim")
+    before = _sizes(x.shape)
+    drop = set(range(1, len(before))) if dims is None else set(_dims_of(x.shape, dims))
+    after = tuple(size for axis, size in enumerate(before) if not (axis in drop and size == 1 and axis > 0))
+    return _reshape(builder, name, (x, *after), {}, model)
+
+
+def _unsqueeze(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, dim = args[0], _arg(args, kwargs, 1, "dim")
+    return builder.add(name, Unsqueeze(dim), (x,))
+
+
+def _transpose(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dim0, dim1 = _arg(args, kwargs, 1, "dim0"), _arg(args, kwargs, 2, "dim1")
+    if isinstance(x, Pending):
+        if x.kind == "grouped" and {dim0 % 5, dim1 % 5} == {1, 2}:
+            return Pending("shuffled", x.source, x.name, x.data)
+        x = make(builder, x)
+    if dim0 % x.shape.rank == dim1 % x.shape.rank:
+        return x
+    if 0 in (dim0 % x.shape.rank, dim1 % x.shape.rank):
+        return None                   # the batch axis moves: not costmodel's layout (opaque, listed)
+    return builder.add(name, Transpose(dim0, dim1), (x,))
+
+
+def _permute(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dims = args[1:] if len(args) > 1 else kwargs.get("dims")
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    if isinstance(x, Pending):
+        if x.kind == "patches" and not x.data[2] and tuple(dims) == PATCH_ORDER[x.data[0]]:
+            return Pending("patches", x.source, x.name, (*x.data[:2], True))
+        x = make(builder, x)
+    dims = tuple(int(d) % x.shape.rank for d in dims)
+    if dims == tuple(range(len(dims))):
+        return x
+    if dims[0] != 0:
+        return Permuted(x, dims)        # timm's qkv.permute(2, 0, 3, 1, 4), made when it is unbound
+    return builder.add(name, Permute(dims), (x,))
+
+
+def _unbind(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, dim = args[0], _arg(args, kwargs, 1, "dim", 0)
+    if isinstance(x, Permuted):
+        if dim != 0:
+            return None
+        return tuple(select_permuted(builder, name, x, i) for i in range(x.source.shape.dims[x.dims[0]]))
+    axis = dim % x.shape.rank
+    if axis == 0:
+        return None
+    return tuple(builder.add(name, Select(axis, i), (x,)) for i in range(x.shape.dims[axis]))
+
+
+def _mean(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dims = _arg(args, kwargs, 1, "dim")
+    if dims is None:
+        return None
+    keepdim = bool(_arg(args, kwargs, 2, "keepdim", False))
+    return builder.add(name, Mean(_dims_of(x.shape, dims), keepdim), (x,))
+
+
+def _adaptive_pool(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return _adaptive(builder, name, args[0], _arg(args, kwargs, 1, "output_size"))
+
+
+def _pool(mode: str) -> Callable[..., Any]:
+    def handler(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+        x = args[0]
+        kernel = _pair(_arg(args, kwargs, 1, "kernel_size"))
+        stride = _arg(args, kwargs, 2, "stride") or kernel
+        padding = _pair(_arg(args, kwargs, 3, "padding", 0))
+        if mode == "max":
+            if _pair(_arg(args, kwargs, 4, "dilation", 1)) != (1, 1):
+                return None
+            ceil = bool(_arg(args, kwargs, 5, "ceil_mode", False))
+            include = True
+        else:
+            ceil = bool(_arg(args, kwargs, 4, "ceil_mode", False))
+            include = bool(_arg(args, kwargs, 5, "count_include_pad", True))
+            if _arg(args, kwargs, 6, "divisor_override") is not None:
+                return None
+        return builder.add(name, Pool2d(mode, kernel, _pair(stride), padding, ceil, include), (x,))
+    return handler
+
+
+def _softmax(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    dim = _arg(args, kwargs, 1, "dim")
+    return builder.add(name, Softmax(-1 if dim is None else dim), (args[0],))
+
+
+def _matmul(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    a, b = args[0], _arg(args, kwargs, 1, "other", _arg(args, kwargs, 1, "mat2"))
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.shape.rank != b.shape.rank or a.shape.rank < 3:
+        return None
+    return builder.add(name, MatMul(), (a, b))
+
+
+def _sdpa(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    q, k, v = args[:3]
+    if _arg(args, kwargs, 3, "attn_mask") is not None or _arg(args, kwargs, 5, "is_causal", False):
+        return None
+    scale = kwargs.get("scale")
+    merged = [value for value in (q, k, v) if isinstance(value, Pending) and value.kind == "merged"]
+    if len(merged) == 3 and len({value.data for value in merged}) == 1:
+        # attention over a batch merged with other axes is attention batched over all of them
+        made = builder.add(name, ScaledDotProductAttention(scale), tuple(value.source for value in merged))
+        return Pending("merged", made, name, merged[0].data)
+    q, k, v = make(builder, (q, k, v))
+    return builder.add(name, ScaledDotProductAttention(scale), (q, k, v))
+
+
+def _dropout(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return args[0]
+
+
+def _interpolate_function(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return _interpolate(builder, name, args[0], _arg(args, kwargs, 1, "size"), _arg(args, kwargs, 2, "scale_factor"),
+                        _arg(args, kwargs, 3, "mode", "nearest"), _arg(args, kwargs, 4, "align_corners"))
+
+
+def _zero_pad(builder: GraphMapper, name: str, x: Any, pads: tuple) -> Any:
+    """A zero padding; of a map's height and width, pending (a convolution may read it as its "same" padding)."""
+    if len(pads) == 4 and x.shape.layout == "NCHW":
+        return Pending("pad", x, name, tuple(int(p) for p in pads))
+    return builder.add(name, Pad(pads), (x,))
+
+
+def _pad(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    mode = _arg(args, kwargs, 2, "mode", "constant")
+    if mode != "constant" or _arg(args, kwargs, 3, "value") not in (None, 0, 0.0):
+        return None
+    return _zero_pad(builder, name, args[0], tuple(_arg(args, kwargs, 1, "pad")))
+
+
+def _layer_norm(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, shape = args[0], _arg(args, kwargs, 1, "normalized_shape")
+    weight, bias = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
+    if weight is not None and not isinstance(weight, Learned) or bias is not None and weight is None:
+        return None
+    builder.claim_learned(weight, bias)
+    return builder.add(name, LayerNorm(len(shape), weight is not None, bias is not None), (x,))
+
+
+def _linear(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
+    if not isinstance(weight, Learned) or len(weight.sizes) != 2 or x.shape.layout[-1] != "C":
+        return None
+    _check(x.shape.dims[-1] == weight.sizes[1],
+           lambda: f"{name} takes {weight.sizes[1]} features, it receives {x.shape.dims[-1]}")
+    builder.claim_learned(weight, bias)
+    return builder.add(name, Linear(weight.sizes[0], bias is not None), (x,))
+
+
+def _conv2d(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
+    if not isinstance(weight, Learned):
+        return None
+    out, per_group, kh, kw = weight.sizes
+    groups = _arg(args, kwargs, 6, "groups", 1)
+    padding = _arg(args, kwargs, 4, "padding", 0)
+    dilation = _pair(_arg(args, kwargs, 5, "dilation", 1))
+    x, same = _same_padding(x, (kh, kw), _arg(args, kwargs, 3, "stride", 1), dilation, padding)
+    x = make(builder, x)
+    if x.shape.layout != "NCHW":
+        return None
+    if same == "same" and not isinstance(padding, str):
+        padding = "same"                              # a pending zero padding that is TensorFlow's "same"
+    elif isinstance(padding, str):
+        padding = "valid" if padding == "valid" else (dilation[0] * (kh - 1) // 2, dilation[1] * (kw - 1) // 2)
+    _check(x.shape.channels == per_group * groups,
+           lambda: f"{name} takes {per_group * groups} channels, it receives {x.shape.channels}")
+    builder.claim_learned(weight, bias)
+    op = Conv2d(out, (kh, kw), _pair(_arg(args, kwargs, 3, "stride", 1)), padding if isinstance(padding, str)
+                else _pair(padding), dilation, groups, bias is not None)
+    return builder.add(name, op, (x,))
+
+
+def _unflatten(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x, dim, sizes = args[0], _arg(args, kwargs, 1, "dim"), tuple(_arg(args, kwargs, 2, "sizes"))
+    if isinstance(x, Pending):
+        if x.kind == "merged" and dim == 0 and _target(x.data, sizes, name) == x.data:
+            return x.source                              # the merged batch split again
+        x = make(builder, x)
+    if dim % x.shape.rank == 0:
+        return None
+    return builder.add(name, Unflatten(dim, sizes), (x,))
+
+
+def _narrow(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dim, start, length = (_arg(args, kwargs, i, key) for i, key in ((1, "dim"), (2, "start"), (3, "length")))
+    dim %= x.shape.rank
+    if dim == 0:
+        return None
+    return builder.add(name, Slice(dim, start % x.shape.dims[dim], start % x.shape.dims[dim] + length), (x,))
+
+
+def _select(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``x.select(dim, index)`` (``aten.select``): not along the batch."""
+    x, dim, index = args[0], args[1] % args[0].shape.rank, args[2]
+    if dim == 0:
+        return None
+    return builder.add(name, Select(dim, index % x.shape.dims[dim]), (x,))
+
+
+def _channel_shuffle(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return builder.add(name, ChannelShuffle(_arg(args, kwargs, 1, "groups")), (args[0],))
+
+
+def _pass_through(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    return args[0]
+
+
+_READS_PENDING = {"view", "reshape", "transpose", "contiguous", "conv2d", "scaled_dot_product_attention", "size",
+                  "dim", "numel", "unflatten", "permute"}
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **{name: _activation(function) for name, function in ACTIVATION_FUNCTIONS.items()},
+    "hardtanh": _hardtanh, "hardtanh_": _hardtanh, "gelu": _gelu,
+    "add": _binary("add"), "iadd": _binary("add"), "add_": _binary("add"), "radd": _binary("radd"),
+    "sub": _binary("sub"), "isub": _binary("sub"), "sub_": _binary("sub"),
+    "mul": _binary("mul"), "imul": _binary("mul"), "mul_": _binary("mul"), "rmul": _binary("rmul"),
+    "truediv": _binary("div"), "div": _binary("div"), "itruediv": _binary("div"), "div_": _binary("div"),
+    "cat": _cat, "concat": _cat, "chunk": _chunk, "split": _split,
+    "view": _reshape, "reshape": _reshape, "flatten": _flatten, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
+    "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind,
+    "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
+    "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
+    "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function,
+    "pad": _pad,
+    "layer_norm": _layer_norm, "linear": _linear, "conv2d": _conv2d, "channel_shuffle": _channel_shuffle,
+    "unflatten": _unflatten, "narrow": _narrow, "select": _select,
+    **{name: _pass_through for name in PASS_THROUGH},
+}
+
+
+# --- ATen ops of torch.export whose arguments differ from the function of the same name -----------------------------
+
+def _aten_batch_norm(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``aten.batch_norm(input, weight, bias, running_mean, running_var, training, ...)``."""
+    x, weight, bias = args[0], args[1], args[2]
+    if x.shape.layout not in ("NCHW", "NC") or args[5]:
+        return None
+    builder.claim_learned(weight, bias)
+    return builder.add(name, BatchNorm(affine=weight is not None), (x,))
+
+
+def _aten_slice(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    x = args[0]
+    dim = _arg(args, kwargs, 1, "dim", 0) % x.shape.rank
+    start, end, step = _arg(args, kwargs, 2, "start"), _arg(args, kwargs, 3, "end"), _arg(args, kwargs, 4, "step", 1)
+    start, stop, _ = slice(start, end).indices(x.shape.dims[dim])
+    if (start, stop) == (0, x.shape.dims[dim]) and step == 1:
+        return x
+    if dim == 0 or step != 1:
+        return None
+    return builder.add(name, Slice(dim, start, stop), (x,))
+
+
+def _aten_upsample(mode: str) -> Callable[..., Any]:
+    """``aten.upsample_nearest2d(input, output_size, scale_factors)``, ``aten.upsample_bilinear2d(input,
+    output_size, align_corners, scale_factors)``."""
+    def handler(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+        x, size = args[0], args[1]
+        align = _arg(args, kwargs, 2, "align_corners") if mode == "bilinear" else None
+        scale = _arg(args, kwargs, 3 if mode == "bilinear" else 2, "scale_factors")
+        return _interpolate(builder, name, x, size, scale, mode, align)
+    return handler
+
+
+def _aten_pad(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``aten.constant_pad_nd(input, pad, value)``."""
+    if _arg(args, kwargs, 2, "value", 0) not in (0, 0.0):
+        return None
+    return _zero_pad(builder, name, args[0], tuple(args[1]))
+
+
+_ATEN_CHECKS = {"_assert_tensor_metadata", "_assert_scalar", "sym_constrain_range_for_size"}
+
+_ATEN: dict[str, Callable[..., Any]] = {
+    "batch_norm": _aten_batch_norm, "select": _select, "slice": _aten_slice,
+    "upsample_nearest2d": _aten_upsample("nearest"), "upsample_bilinear2d": _aten_upsample("bilinear"),
+    "constant_pad_nd": _aten_pad, "split_with_sizes": _split,
+}
