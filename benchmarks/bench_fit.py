@@ -3,8 +3,8 @@ once; the front is three suffix ORs). Run by hand: prints the seconds per model 
 import sys
 import time
 
-from costmodel.budget import search
-from costmodel.sweep import parse_range
+from costmodel.design.fit import search
+from costmodel.design.sweep import parse_range
 
 GRIDS = {"mobilenet_v1": ("0.25:1.5:0.005", "96:496:1"), "mobilenet_v2": ("0.25:1.5:0.005", "96:496:1"),
          "efficientnet_b0": ("0.5:1.5:0.01", "96:496:1")}

@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 
 import costmodel
-from costmodel.bench_worker import prepare_kernels, realistic_weights, time_kernels
-from costmodel.calibration import samples
+from costmodel.latency.bench_worker import prepare_kernels, realistic_weights, time_kernels
+from costmodel.latency.calibration import samples
 from costmodel.latency import fit
 from costmodel.lowering.to_torch import to_torch
 from costmodel.sources.zoo import MODELS

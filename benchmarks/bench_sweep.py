@@ -1,7 +1,7 @@
 """Targets, on the README's grid (alpha 0.25:1.4:0.001 x resolution 96:320:8, 33,379 points), for mobilenet_v1 and
 mobilenet_v2:
 
-- ``costmodel.sweep.sweep(model, alphas, resolutions)`` in process: at least 10,000,000 points/s (the grid program
+- ``costmodel.design.sweep.sweep(model, alphas, resolutions)`` in process: at least 10,000,000 points/s (the grid program
   built, as after a first sweep of the model);
 - the whole ``costmodel sweep`` command, CSV written to a file, after start-up (run in process after a first,
   small command has imported everything): at least 1,000,000 points/s. The whole command's wall time in a new
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from costmodel.cli import main as cli
-from costmodel.sweep import parse_range, sweep
+from costmodel.design.sweep import parse_range, sweep
 
 from common import median_seconds, verdict
 

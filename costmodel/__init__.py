@@ -49,7 +49,7 @@ if not any(isinstance(finder, _OldPaths) for finder in sys.meta_path):
     sys.meta_path.insert(0, _OldPaths())
 
 from .sources.analyze import Analysis, LayerCost, analyze
-from .budget import fit
+from .design.fit import fit
 from .core.errors import CostModelError
 from .core.ir import Network, Node
 from .ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat,

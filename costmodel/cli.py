@@ -180,7 +180,7 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, fmt: str, profile_pa
     _outputs_first([output], [setting.model], profile_path)
     profile = None
     if profile_path is not None:
-        from .devices import load_profile
+        from .latency.devices import load_profile
 
         profile = load_profile(profile_path)
         if fmt == "csv":
@@ -188,7 +188,7 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, fmt: str, profile_pa
     result = analyze(setting)
     text = render(result, fmt, per_layer=per_layer, by_kind=by_kind)
     if profile is not None:
-        from .latency import latency_section
+        from .latency.profiles import latency_section
 
         # priced in the view the profile was measured in, whichever view the table shows
         section = latency_section(profile.priced(result, setting), profile, fmt, per_layer)
@@ -233,7 +233,7 @@ def verify_command(setting: Setting, against: str, fmt: str, output: str | None)
 def report(setting: Setting, device: str, measure: bool, no_fvcore: bool, output: str) -> None:
     """A self-contained HTML design review of MODEL: costs, plots, roofline, guidelines, fvcore cross-check."""
     _outputs_first([output], [setting.model], device)
-    from .report import write_report
+    from .present.report import write_report
 
     write_report(output, setting, device=device, cross_check=not no_fvcore, measure=measure)
     click.echo(f"costmodel: wrote {output}", err=True)
@@ -250,7 +250,7 @@ def compare(models: Sequence[str], device: str, fused: bool, dtype: str, batch: 
     """Several networks side by side in one HTML page; each MODEL may carry its own settings, e.g.
     mobilenet_v1:alpha=0.75 mobilenet_v2 shufflenet_v2:alpha=1.5 shufflenet_v1:alpha=2,groups=8."""
     _outputs_first([output], models, device)
-    from .report import write_comparison
+    from .present.report import write_comparison
 
     write_comparison(output, list(models), device=device, dtype=dtype, batch=batch, fused=fused,
                      timeout=check_seconds(timeout))
@@ -271,7 +271,7 @@ def bench_command(setting: Setting, warmup: int, repeats: int, threads: int, tim
     """Measured latency of MODEL on this machine's CPU with torch: the median and quartiles of the whole network
     and of each layer, in a child process under --timeout."""
     _outputs_first([output], [setting.model])
-    from .bench import bench
+    from .latency.bench import bench
     from .present import render
 
     result = bench(setting, warmup=warmup, repeats=repeats, threads=threads, timeout=timeout,
@@ -290,7 +290,7 @@ def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeo
     """Measure kernels of every layer kind on this CPU with torch and write a device profile: per kind, latency =
     overhead + per mult-add + per byte, fitted (use it with table --device FILE)."""
     _outputs_first([output])
-    from .bench import calibrate
+    from .latency.bench import calibrate
 
     profile = calibrate(name, threads=threads, per_kind=samples, repeats=repeats, timeout=timeout,
                         progress=sys.stderr is not None and sys.stderr.isatty())
@@ -320,7 +320,7 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
                   input_size: str | None, strict: bool, timeout: float, output: str | None) -> None:
     """Every total of MODEL at every point of a (depth x) alpha x resolution (or rho) grid, as CSV (one row per
     point)."""
-    from .sweep import parse_range, parse_resolutions, sweep
+    from .design.sweep import parse_range, parse_resolutions, sweep
 
     _outputs_first([output], [model])
     if resolution_range is not None and rho_range is not None:
@@ -369,8 +369,8 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     """The settings of MODEL that meet every limit and are maximal (no other setting that meets them is at least as
     wide, as large an input and as deep): the front a designer chooses from, with exact costs, largest first.
     Exit status 1 when no setting of the grid meets the limits."""
-    from .budget import read_limits, search
-    from .sweep import parse_range
+    from .design.fit import read_limits, search
+    from .design.sweep import parse_range
     from .core.units import parse_milliseconds
 
     _outputs_first([output, plot_path], [model, *others], profile_path)
@@ -378,7 +378,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                           "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory})
     profile = None
     if profile_path is not None:
-        from .devices import load_profile
+        from .latency.devices import load_profile
 
         profile = load_profile(profile_path)
     latency = parse_milliseconds(max_latency, "max_latency") if max_latency is not None else None
@@ -400,7 +400,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                      convention=convention, dtype=dtype, max_latency_ms=latency, profile=profile)
               for name in (model, *others)]
     if fmt == "html":
-        from .report.fit import fronts_page
+        from .present.report.fit import fronts_page
 
         text = fronts_page(fronts)
     else:
@@ -410,7 +410,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     if plot_path is not None:
         import io
 
-        from .report.fit import front_plot
+        from .present.report.fit import front_plot
 
         png = io.BytesIO()
         front_plot(fronts, path=png)
@@ -499,7 +499,7 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
     """A paper's tables regenerated by costmodel, beside the printed figures. ShuffleNetV2's Tables 1-4 (its
     micro-benchmarks) are measured on this CPU when named (--table 1); the MobileNets' latency table sets the
     published Pixel 1 latencies beside costmodel's estimates."""
-    from .devices import load_profile
+    from .latency.devices import load_profile
     from .present.reproductions import write_reports
     from .reproduce import reproductions
 

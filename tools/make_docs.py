@@ -20,8 +20,8 @@ DOCS = ROOT / "docs"
 # the public Python API, module by module: (module, names documented)
 API = (
     ("costmodel", ("analyze", "fit", "render", "Setting", "Analysis", "LayerCost", "Network", "CostModelError")),
-    ("costmodel.sweep", ("sweep", "Sweep")),
-    ("costmodel.budget", ("search", "Front", "read_limits")),
+    ("costmodel.design.sweep", ("sweep", "Sweep")),
+    ("costmodel.design.fit", ("search", "Front", "read_limits")),
     ("costmodel.present", ("render", "FORMATS")),
     ("costmodel.sources.setting", ("Setting", "setting_of")),
     ("costmodel.sources", ("model_source", "ModelSource")),
@@ -29,8 +29,8 @@ API = (
     ("costmodel.core.units", ("parse_quantity", "parse_count", "parse_bytes", "parse_milliseconds")),
     ("costmodel.core.errors", ("CostModelError", "ParameterError", "param", "within")),
     ("costmodel.latency", ("Profile", "KernelModel")),
-    ("costmodel.devices", ("load_profile", "load_device")),
-    ("costmodel.bench", ("bench", "calibrate", "Benchmark")),
+    ("costmodel.latency.devices", ("load_profile", "load_device")),
+    ("costmodel.latency.bench", ("bench", "calibrate", "Benchmark")),
     ("costmodel.lowering.verify", ("verify", "Verification")),
     ("costmodel.sources.builder", ("GraphBuilder",)),
     ("costmodel.engine.fusion", ("fuse",)),
@@ -129,7 +129,7 @@ def api_reference() -> str:
 
 
 def ops_reference() -> str:
-    from costmodel.views import ops_reference as table
+    from costmodel.present.analyses import ops_reference as table
 
     return ("# Spec-file ops\n\nGenerated from the op registry (`costmodel/ops/`) by `python tools/make_docs.py`: per "
             "family, each op's spec-file name, fields and the kinds it reports.\n\n" + table())

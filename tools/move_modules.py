@@ -1,6 +1,6 @@
 """Move modules of the package to new places (issue 23, item 6: a tree that shows the layers), rewriting every
 relative import inside the package to the new layout and recording each old path in ``costmodel/_moved.py``, which
-keeps the old public paths importable (``costmodel.scaling`` is the module ``costmodel.core.scaling``).
+keeps the old public paths importable (``costmodel.core.scaling`` is the module ``costmodel.core.scaling``).
 
     python tools/move_modules.py core errors formatting units ...     # move these top-level modules into core/
     python tools/move_modules.py sources builder zoo models=settle   # models.py becomes sources/settle.py
@@ -9,7 +9,7 @@ keeps the old public paths importable (``costmodel.scaling`` is the module ``cos
 A name is a module or a package, top-level or dotted; ``old=new`` renames it on the way. A module may move into the
 package of its own name (``sources=model_source`` in ``sources``): that package's ``__init__`` must then re-export
 the module's public names, and the old path is not recorded (the package answers it). An old path that a package
-above it answers (``costmodel.importer.entry``) is found through that package's record.
+above it answers (``costmodel.sources.importer.entry``) is found through that package's record.
 
 Run it on a clean tree, then ``tools/dump_outputs.py`` before and after (no byte may change) and the tests.
 """

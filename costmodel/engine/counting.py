@@ -1,5 +1,5 @@
 """Counting a network at one setting: every node's output shape and per-node metrics, and the live activation
-memory of every step, as plain tuples (``Counts``) that ``results.Analysis`` presents.
+memory of every step, as plain tuples (``Counts``) that ``engine.analysis.Analysis`` presents.
 
 The first analyses of a network interpret its shape rules and formulas node by node (``passes``). From its
 ``COMPILE_AFTER``-th analysis, a network of up to ``COMPILE_LIMIT`` nodes is traced and compiled to straight-line

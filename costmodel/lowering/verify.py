@@ -1,6 +1,6 @@
 """``costmodel verify``: costmodel's counts against fvcore's (or torch's FlopCounterMode's) on the lowered module.
 
-The network is lowered to torch (``torch_lowering``), run once in eval mode on a batch-1 input, and counted by the
+The network is lowered to torch (``lowering.to_torch``), run once in eval mode on a batch-1 input, and counted by the
 reference tool per module. costmodel's passes count the same network under the reference's convention
 (``conventions``: fvcore counts conv and linear multiply-accumulates, BatchNorm 2 per element, adaptive average
 pooling 1 per input element; FlopCounterMode 2 per multiply-accumulate of conv and linear), and every node's

@@ -4,7 +4,8 @@
 measurement, a ``verify`` comparison, a reproduced paper table or several) and gives it as text, CSV, JSON or
 Markdown (``FORMATS``); the command line's ``--format`` is this one argument for every command. The results keep
 only their data (rows and totals, ``to_dict()``, ``to_frame()``); how each is laid out lives here, one module per
-kind of result. The HTML pages (report, compare, fit) are in ``report/``.
+kind of result (``analyses.py``, ``fronts.py``, ``benchmarks.py``, ``verification.py``, ``reproductions.py``). The
+HTML pages (report, compare, fit), their sections and plots are in ``report/``.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def _kind(result: Any) -> str:
 def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: bool = False) -> str:
     """``result`` as text, CSV, JSON or Markdown.
 
-    :param result: an ``Analysis``, a ``Sweep``, a ``budget.Front`` (or a list of them: several models' fronts), a
+    :param result: an ``Analysis``, a ``Sweep``, a ``design.fit.Front`` (or a list of them: several models' fronts), a
         ``bench.Benchmark``, a ``verify.Verification``, or a reproduced paper table (or a list of them).
     :param fmt: one of ``FORMATS``.
     :param per_layer: an analysis's table of layers too (CSV: that table alone).
@@ -46,7 +47,7 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
     if several and len(result) > 1 and fmt == "csv":
         raise ParameterError("CSV holds one table: give one result, or ", param("format"), " text, JSON or Markdown")
     if kind == "analysis":
-        from ..views import render as render_analysis
+        from .analyses import render as render_analysis
 
         return render_analysis(result, fmt, per_layer=per_layer, by_kind=by_kind)
     if kind == "sweep":

@@ -1,4 +1,4 @@
-"""``fit``'s fronts (``budget.Front``) as text, CSV, JSON and Markdown: the front's table with each setting's exact
+"""``fit``'s fronts (``design.fit.Front``) as text, CSV, JSON and Markdown: the front's table with each setting's exact
 totals, what the limits were, and why nothing fits when nothing does."""
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def write_reports(directory: "str | Path", pages: Sequence[Any], html: bool = Fa
     for page in pages:
         files = [(".md", page.markdown())]
         if html and not isinstance(page, MeasuredTable):
-            from ..report.html import reproduction_page
+            from .report.html import reproduction_page
 
             files.append((".html", reproduction_page(page)))
         for suffix, text in files:

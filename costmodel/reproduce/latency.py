@@ -137,7 +137,7 @@ class LatencyTable(TablePage):
 def latency_table(paper: str, profile: Any = None) -> LatencyTable:
     """The published Pixel 1 latencies with the roofline, FLOPs-proportional and (given a ``latency.Profile``)
     calibrated estimates."""
-    from ..devices import load_device
+    from ..latency.devices import load_device
 
     device = load_device(DEVICE)
     published = {(row["model"], row["paper"]): float(row["latency_ms"])

@@ -141,7 +141,7 @@ def _printed(table: str) -> dict[tuple[str, str, str], float]:
 def measured_table(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 15, timeout: float = 900.0,
                    progress: bool = False) -> MeasuredTable:
     """Table ``table`` of ShuffleNetV2's micro-benchmarks measured on this CPU (needs torch)."""
-    from ..bench import microbench
+    from ..latency.bench import microbench
 
     answer = microbench(table, threads=threads, warmup=warmup, repeats=repeats, timeout=timeout, progress=progress)
     printed = _printed(table)

@@ -1,5 +1,5 @@
-"""``analyze``: resolve the model (a zoo name, a spec file or a ``Network``: ``models``), count it at one setting
-(``counting``), and return the result (``results.Analysis``)."""
+"""``analyze``: resolve the model (a zoo name, a spec file or a ``Network``: ``settle``), count it at one setting
+(``counting``), and return the result (``engine.analysis.Analysis``)."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -46,7 +46,7 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
 
 
 def analyze_settled(settled: Settled) -> Analysis:
-    """Every cost of a setting already checked and resolved (``models.settle``)."""
+    """Every cost of a setting already checked and resolved (``settle.settle``)."""
     setting, network = settled.setting, settled.network
     if setting.fused:
         from ..engine.fusion import fuse

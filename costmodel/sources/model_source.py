@@ -79,13 +79,13 @@ class ModelSource:
     def network(self, setting: Any) -> Network:
         """The network ``setting`` (a ``setting.Setting``; its model is taken to be this one) counts: the model at
         the setting's options and depth multiplier. (A network is symbolic in alpha and the input size, which the
-        counting passes take; ``models.settle`` checks them against what the model accepts.)"""
+        counting passes take; ``settle.settle`` checks them against what the model accepts.)"""
         return self.resolve(setting.options, setting.depth)[0]
 
     def torch_module(self, setting: Any) -> Any:
         """The model's own torch module, where it has one: an imported module (``file.py:factory``,
         ``package.module:factory``) or a ``.pt2`` program's module, loaded as ``setting`` asks (its ``options``).
-        None for a zoo model, a spec file or a ``Network``, which are networks (``torch_lowering.to_torch`` makes
+        None for a zoo model, a spec file or a ``Network``, which are networks (``lowering.to_torch`` makes
         their torch modules) and for an ONNX graph, which has no torch module."""
         if self.kind not in (MODULE, PROGRAM):
             return None

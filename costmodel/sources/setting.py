@@ -2,8 +2,8 @@
 Python API to every analysis, report, comparison, verification and measurement.
 
 ``Setting`` holds what was asked for, unchecked (a model argument, alpha, depth, rho or a resolution, a batch, the
-model's options, the fused view, the FLOP convention, the element type); ``models.settle`` checks it against what the
-model accepts and resolves the network once (``models.Settled``).
+model's options, the fused view, the FLOP convention, the element type); ``settle.settle`` checks it against what the
+model accepts and resolves the network once (``settle.Settled``).
 """
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ def test_reproduce_and_fit_without_html_or_a_plot_import_no_plotting():
     nor jinja2."""
     probe = ("import sys\n"
              "from costmodel.reproduce import reproductions\n"
-             "from costmodel.budget import search\n"
+             "from costmodel.design.fit import search\n"
              "reproductions('mobilenet_v1')\n"
              "from costmodel.present import render\n"
              "render(search('mobilenet_v1', {'madds': 150_000_000}, depths=[1.0]))\n"

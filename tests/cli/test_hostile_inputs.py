@@ -78,7 +78,7 @@ def test_3_adaptive_pooling_costs_the_same_at_any_output(tmp_path, capsys):
         # rows: windows of 8,192 cells over D rows sum to D + 8192 - gcd(D, 8192); columns: D + 3 - gcd(D, 3)
         assert flops == (resolution + 8192 - __import__("math").gcd(resolution, 8192)) * \
             (resolution + 3 - __import__("math").gcd(resolution, 3))
-    from costmodel.sweep import sweep
+    from costmodel.design.sweep import sweep
     grid = sweep(network, [1.0], list(range(8, 300)))
     assert grid.columns["flops"][2] == (10 + 8192 - 2) * (10 + 3 - 1)
     assert time.perf_counter() - start < 10
@@ -176,7 +176,7 @@ def test_11_a_spec_of_fixed_widths_refuses_alpha(tmp_path, capsys):
     status, _, err = run(["report", path, "--no-fvcore", "-o", str(tmp_path / "r.html")], capsys)
     html = (tmp_path / "r.html").read_text()
     assert status == 0 and "rows: alpha" in html
-    from costmodel.report.page import report_context
+    from costmodel.present.report.page import report_context
     grid = report_context(path, cross_check=False)["grid"]
     assert grid["alphas"] == ["1"] and len(grid["resolutions"]) > 1        # resolutions only
 

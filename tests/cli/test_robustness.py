@@ -103,7 +103,7 @@ def test_an_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch, cap
 
 
 def test_python_api_raises_the_documented_error():
-    from costmodel.sweep import sweep
+    from costmodel.design.sweep import sweep
     for call in (lambda: costmodel.analyze("mobilenet_v1", alpha=-1), lambda: costmodel.analyze(3.5),
                  lambda: costmodel.analyze("mobilenet_v1", resolution=(1, 2, 3)),
                  lambda: costmodel.analyze("mobilenet_v1", options={"x": 1}),

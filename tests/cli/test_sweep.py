@@ -7,13 +7,13 @@ import random
 import pytest
 
 import costmodel
-import costmodel.sweep
+import costmodel.design.sweep
 from costmodel.sources.builder import GraphBuilder
 from costmodel.engine.counting import plan_of
 from costmodel.core.errors import CostModelError
 from costmodel.ops import Conv2d, Flatten, Linear
 from costmodel.core.scaling import Expanded, Scaled
-from costmodel.sweep import FIELDS, parse_range, sweep
+from costmodel.design.sweep import FIELDS, parse_range, sweep
 
 from helpers import run
 
@@ -199,7 +199,7 @@ def _plain_csv(result):
 
 @pytest.mark.parametrize("tile", [1, 7, 16_384])
 def test_the_csv_is_what_python_writes_row_by_row_across_tiles(tile, monkeypatch):
-    monkeypatch.setattr(costmodel.sweep, "CSV_TILE", tile)
+    monkeypatch.setattr(costmodel.design.sweep, "CSV_TILE", tile)
     grids = [sweep("mobilenet_v2", [0.35, 0.5, 1.0, 1.4], [96, 100, 224, 1000]),
              sweep("efficientnet_b0", [0.5, 1.0], rhos=[0.5, 1.0, 1.25], depths=[1.0, 1.5]),
              sweep("mobilenet_v1", [1.0], [(160, 224), (7, 9)])]
@@ -213,7 +213,7 @@ def test_the_digits_of_every_length_and_zero():
     a group inside a number (10,000,000,001) and the largest int64."""
     import numpy as np
 
-    from costmodel.sweep import _digit_bytes
+    from costmodel.design.sweep import _digit_bytes
 
     values = [0, 7, 10, 9_999, 10_000, 10_001, 99_999_999, 100_000_000, 10_000_000_001, 2**63 - 1]
     values += [10 ** k - 1 for k in range(1, 19)] + [10 ** k for k in range(1, 19)]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import costmodel
-from costmodel.budget import search
+from costmodel.design.fit import search
 from costmodel.present import render
 from costmodel.present.fronts import summary
 from costmodel.core.errors import CostModelError

@@ -56,7 +56,7 @@ def test_analyze_switches_to_the_compiled_program_and_keeps_its_errors():
                                    "inception_v3", "googlenet", "blazeface_backbone", "efficientnet_b0", "vit_tiny",
                                    "mobilevit_xs", "mobilenet_v4_hybrid_medium", "efficientformer_l1", "ghostnet"])
 def test_numpy_grid_equals_one_setting_at_a_time(model):
-    from costmodel.sweep import sweep
+    from costmodel.design.sweep import sweep
     entry = MODELS[model]
     alphas = list(entry.alpha_choices) if entry.alpha_choices else \
         ([0.25, 0.35, 0.5, 0.751, 1.0, 1.3] if entry.accepts_alpha else [1.0])
@@ -73,7 +73,7 @@ def test_numpy_grid_equals_one_setting_at_a_time(model):
 
 
 def test_a_grid_point_that_does_not_fit_is_named():
-    from costmodel.sweep import sweep
+    from costmodel.design.sweep import sweep
     with pytest.raises(CostModelError, match=r"alpha=1, resolution=97: node 'features.5.shortcut.add': cannot add"):
         sweep("blazeface_backbone", [1.0], [96, 97])
 

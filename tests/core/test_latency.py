@@ -6,7 +6,7 @@ import pytest
 
 import costmodel
 from costmodel.core.errors import CostModelError
-from costmodel.devices import load_profile
+from costmodel.latency.devices import load_profile
 from costmodel.latency import KernelModel, Profile, fit
 
 from helpers import run

@@ -5,8 +5,8 @@ from pathlib import Path
 import costmodel
 from costmodel.core.metrics import METRICS, layer_metrics, summed_metrics, total_metrics
 from costmodel.ops import spec_names
-from costmodel.sweep import FIELDS, sweep
-from costmodel.views import json_schema, ops_reference, render
+from costmodel.design.sweep import FIELDS, sweep
+from costmodel.present.analyses import json_schema, ops_reference, render
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

@@ -7,13 +7,13 @@ import json
 import pytest
 
 import costmodel
-from costmodel.bench import Benchmark, LayerTiming
-from costmodel.budget import search
+from costmodel.latency.bench import Benchmark, LayerTiming
+from costmodel.design.fit import search
 from costmodel.cli import cli
 from costmodel.core.errors import CostModelError
 from costmodel.present import FORMATS, render
 from costmodel.reproduce import reproductions
-from costmodel.sweep import sweep
+from costmodel.design.sweep import sweep
 from costmodel.lowering.verify import LayerCheck, Verification
 
 from helpers import run

@@ -50,7 +50,7 @@ def test_large_generated_networks_compile_and_sweep_like_the_interpreter(network
     """Hundreds to thousands of nodes: the compiled program (where the network has at most 2,000 nodes) and the grid
     program count what the interpreter counts, or hand the setting back to it."""
     from costmodel.engine.counting import COMPILE_LIMIT
-    from costmodel.sweep import sweep
+    from costmodel.design.sweep import sweep
     alpha = alpha if network.scales_with_alpha else 1.0
     base = network.base_resolution[0]
     try:
@@ -70,7 +70,7 @@ def test_large_generated_networks_compile_and_sweep_like_the_interpreter(network
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(network=networks(), alphas=st.lists(ALPHA, min_size=1, max_size=4, unique=True))
 def test_generated_networks_sweep_like_table(network, alphas):
-    from costmodel.sweep import sweep
+    from costmodel.design.sweep import sweep
     alphas = alphas if network.scales_with_alpha else [1.0]
     base = network.base_resolution[0]
     grid = sweep(network, alphas, [base, base + 5])

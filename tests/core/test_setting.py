@@ -5,7 +5,7 @@ import costmodel.sources.analyze
 import costmodel.sources.settle
 from costmodel.sources.analyze import analyze
 from costmodel.core.errors import CostModelError
-from costmodel.report.page import report_context
+from costmodel.present.report.page import report_context
 from costmodel.sources.setting import Setting, setting_of
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from costmodel import tomlfiles
-from costmodel.devices import load_device, load_profile, load_target
+from costmodel.latency.devices import load_device, load_profile, load_target
 from costmodel.core.errors import CostModelError
 from costmodel.core.formatting import json_text
 from costmodel.latency import KernelModel, Profile, fit

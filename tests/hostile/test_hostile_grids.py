@@ -10,7 +10,7 @@ import pytest
 import costmodel
 from costmodel.core.errors import CostModelError
 from costmodel.core.ranges import MAX_DEPTHS, MAX_POINTS
-from costmodel.sweep import parse_range, sweep
+from costmodel.design.sweep import parse_range, sweep
 
 from helpers import one_line, run
 
@@ -317,7 +317,7 @@ def test_a_bad_count_is_refused_before_measuring(argv, expected, capsys, tmp_pat
 
 
 def test_the_python_api_refuses_bad_timeouts_before_measuring(no_measurement):
-    from costmodel.bench import bench, calibrate, microbench
+    from costmodel.latency.bench import bench, calibrate, microbench
 
     for timeout in (float("inf"), 1e12, float("nan"), 0, -1, 10**400, True, "60"):
         for call in (lambda: bench("mobilenet_v1", timeout=timeout), lambda: calibrate(timeout=timeout),

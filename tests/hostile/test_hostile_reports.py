@@ -8,8 +8,8 @@ import time
 import pytest
 
 import costmodel
-from costmodel.report.sections.crosscheck import CROSS_CHECK_LAYERS
-from costmodel.report.sections.digest import FULL, TOP
+from costmodel.present.report.sections.crosscheck import CROSS_CHECK_LAYERS
+from costmodel.present.report.sections.digest import FULL, TOP
 
 from helpers import one_line, run
 
@@ -51,7 +51,7 @@ def test_a_dollar_in_a_name_is_drawn_as_typed(name):
     (control characters escaped)."""
     import io
 
-    from costmodel.report import plots
+    from costmodel.present.report import plots
 
     drawn = name.replace("&", "&amp;").replace("<", "&lt;").replace("\x0c", "\\x0c")
     svgs = [plots.stacked_kinds_chart([name, "other"], ["conv"], [[1_000_000, 2_000_000]]),

@@ -105,7 +105,7 @@ def test_an_unknown_call_is_opaque_and_listed():
     # its shape is torch's: 32 channels of 8x8 become 8 of 16x16, which the next convolution reads
     assert [layer.output_shape.dims for layer in result.layers][1:] == [(1, 8, 16, 16), (1, 3, 16, 16)]
     assert result.totals["madds"] == 8 * 8 * 32 * 3 * 9 + 16 * 16 * 3 * 8
-    from costmodel.views import render
+    from costmodel.present.analyses import render
 
     assert "not counted: module PixelShuffle x 1" in render(result)
     with pytest.raises(CostModelError, match="cannot count module PixelShuffle"):

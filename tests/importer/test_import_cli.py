@@ -96,7 +96,7 @@ def test_sweep_refuses_a_size_the_module_cannot_take(tmp_path, capsys):
 def test_the_report_cross_checks_an_imported_module_on_itself():
     """Module by module on the user's module (its root's own functions make a "(root)" row), not on a lowering."""
     import costmodel
-    from costmodel.report.sections.crosscheck import fvcore_section
+    from costmodel.present.report.sections.crosscheck import fvcore_section
     from costmodel.sources.setting import Setting
 
     setting = Setting(f"{MODELS}:build", options={"name": "functional", "input": "3x32x32"})

@@ -69,11 +69,11 @@ OP_NAMES = {op_def.op.__name__ for op_def in definitions()}
 # the layers (the core imports no front end, nor torch) are checked over every module: tests/test_architecture.py
 
 
-@pytest.mark.parametrize("module", ["engine/passes.py", "engine/counting.py", "engine/analysis.py", "engine/trace.py",
-                                    "engine/compiled.py", "engine/grid.py",
-                                    "sources/spec.py", "lowering/to_torch.py", "views.py", "core/metrics.py", "report/page.py",
-                                    "report/compare.py", "report/sections/summary.py", "report/sections/layers.py",
-                                    "report/sections/kinds.py", "report/sections/memory.py"])
+@pytest.mark.parametrize("module", [
+    "engine/passes.py", "engine/counting.py", "engine/analysis.py", "engine/trace.py", "engine/compiled.py",
+    "engine/grid.py", "sources/spec.py", "lowering/to_torch.py", "present/analyses.py", "core/metrics.py",
+    "present/report/page.py", "present/report/compare.py", "present/report/sections/summary.py",
+    "present/report/sections/layers.py", "present/report/sections/kinds.py", "present/report/sections/memory.py"])
 def test_the_generic_modules_name_no_op(module):
     tree = ast.parse((PACKAGE / module).read_text())
     named = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id in OP_NAMES}

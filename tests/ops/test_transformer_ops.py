@@ -269,7 +269,7 @@ def test_pad_subtract_and_slice_widths():
 def test_sweeps_of_attention_equal_one_setting_at_a_time():
     """Attention's square in the tokens, parameters that follow the resolution, and resizes that happen at some
     sizes only, through the compiled and the grid programs."""
-    from costmodel.sweep import sweep
+    from costmodel.design.sweep import sweep
     builder = GraphBuilder()
     for name, op, inputs in [("stem", costmodel.Conv2d(Scaled(32, "make_divisible"), kernel=3, stride=2, padding=1),
                               None),

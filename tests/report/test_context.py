@@ -3,11 +3,11 @@ import pytest
 
 import costmodel
 from costmodel.core.errors import CostModelError
-from costmodel.report.compare import compare_context, parse_compare_spec
+from costmodel.present.report.compare import compare_context, parse_compare_spec
 from costmodel.sources.setting import Setting
-from costmodel.report.page import report_context
-from costmodel.devices import Device, load_device, presets
-from costmodel.report.sections.review import review
+from costmodel.present.report.page import report_context
+from costmodel.latency.devices import Device, load_device, presets
+from costmodel.present.report.sections.review import review
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,7 @@ def test_compare_context():
 
 
 def test_the_stem_and_head_are_checked_but_not_flagged():
-    from costmodel.report.sections.review import fused_view, unavoidable
+    from costmodel.present.report.sections.review import fused_view, unavoidable
 
     fused = fused_view(costmodel.analyze("mobilenet_v2"))
     roles = unavoidable(fused)
@@ -172,7 +172,7 @@ def test_the_stem_and_head_are_checked_but_not_flagged():
 
 
 def test_recommendations_give_the_saving_worked_by_hand_and_rank_by_it():
-    from costmodel.report.sections.advice import bottlenecks, recommendations
+    from costmodel.present.report.sections.advice import bottlenecks, recommendations
 
     advice = recommendations(costmodel.analyze("mobilenet_v2"))
     first = advice[0]
@@ -204,7 +204,7 @@ def toy_profile_file(tmp_path, roofline=False):
 
 
 def test_one_device_file_carries_a_roofline_a_profile_or_both(tmp_path):
-    from costmodel.devices import load_target
+    from costmodel.latency.devices import load_target
 
     preset = load_target("raspberry-pi-4")
     assert preset.device.name == "raspberry-pi-4" and preset.profile is None
@@ -215,7 +215,7 @@ def test_one_device_file_carries_a_roofline_a_profile_or_both(tmp_path):
 
 
 def test_report_and_compare_price_every_layer_with_the_profile(tmp_path):
-    from costmodel.devices import load_target
+    from costmodel.latency.devices import load_target
 
     target = load_target(str(toy_profile_file(tmp_path)))
     context = report_context("mobilenet_v1", cross_check=False, device=target.device, profile=target.profile)

@@ -9,8 +9,8 @@ import pytest
 
 import costmodel
 from costmodel.cli import main
-from costmodel.report import write_comparison, write_report
-from costmodel.report.html import reproduction_page
+from costmodel.present.report import write_comparison, write_report
+from costmodel.present.report.html import reproduction_page
 from costmodel.reproduce import PAPERS, report_path, reproductions
 
 ROOT = Path(__file__).resolve().parents[2]

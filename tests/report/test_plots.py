@@ -6,10 +6,10 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from costmodel.report import plots                                           # noqa: E402
-from costmodel.report.compare import compare_context                         # noqa: E402
-from costmodel.report.html import render_page                                # noqa: E402
-from costmodel.report.page import report_context                             # noqa: E402
+from costmodel.present.report import plots                                           # noqa: E402
+from costmodel.present.report.compare import compare_context                         # noqa: E402
+from costmodel.present.report.html import render_page                                # noqa: E402
+from costmodel.present.report.page import report_context                             # noqa: E402
 
 BODY_PX = 14
 COLUMN_PX = 1180 - 2 * 32                  # base.html: main's max-width less its padding

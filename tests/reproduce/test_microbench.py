@@ -82,7 +82,7 @@ def fake_answer(speeds_ms):
 
 
 def test_measured_page_sets_the_paper_beside_and_says_whether_the_trend_holds(monkeypatch):
-    import costmodel.bench
+    import costmodel.latency.bench
 
     # x1 column: 1:1 fastest, 1:12 slowest (holds); x2: 1:6 fastest (does not hold); x4: all equal but the first
     times = {("c1:c2 = 1:1", "x1"): 1.0, ("c1:c2 = 1:2", "x1"): 1.1, ("c1:c2 = 1:6", "x1"): 1.2,
@@ -90,7 +90,7 @@ def test_measured_page_sets_the_paper_beside_and_says_whether_the_trend_holds(mo
              ("c1:c2 = 1:6", "x2"): 1.5, ("c1:c2 = 1:12", "x2"): 3.0}
     order = [(row.label, row.column) for row in settings("1")]
     speeds = [times.get(key, 4.0 if key[0] != "c1:c2 = 1:12" else 5.0) for key in order]
-    monkeypatch.setattr(costmodel.bench, "microbench", lambda table, **kwargs: fake_answer(speeds))
+    monkeypatch.setattr(costmodel.latency.bench, "microbench", lambda table, **kwargs: fake_answer(speeds))
     page = measured.measured_table("1")
     first = page.rows[0]
     assert (first.paper_arm, first.paper_gpu) == (76.2, 1480.0)       # the paper's 1:1 x1 cells
@@ -105,9 +105,9 @@ def test_measured_page_sets_the_paper_beside_and_says_whether_the_trend_holds(mo
 
 
 def test_table_3_and_4_pair_the_gpu_column_with_the_arm_one(monkeypatch):
-    import costmodel.bench
+    import costmodel.latency.bench
 
-    monkeypatch.setattr(costmodel.bench, "microbench", lambda table, **kwargs: fake_answer([1.0] * 15))
+    monkeypatch.setattr(costmodel.latency.bench, "microbench", lambda table, **kwargs: fake_answer([1.0] * 15))
     page = measured.measured_table("3")
     one = next(row for row in page.rows if row.label == "1-fragment" and row.column == "64")
     assert (one.paper_arm, one.paper_gpu) == (40.2, 2446.0)     # ARM c = 64 beside GPU c = 128

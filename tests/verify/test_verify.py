@@ -91,7 +91,7 @@ def test_to_torch_raises_the_documented_error():
 
 
 def test_the_report_cross_checks_with_fvcore(tmp_path):
-    from costmodel.report import write_report
+    from costmodel.present.report import write_report
     html = write_report(str(tmp_path / "r.html"), "mobilenet_v1", alpha=0.75)
     assert "Every layer agrees with fvcore" in html and "325,400,448" in html
     html = write_report(str(tmp_path / "r.html"), "mobilenet_v2", alpha=0.5, batch=2)

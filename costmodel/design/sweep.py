@@ -10,15 +10,15 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .sources.analyze import analyze
-from .core.conventions import CONVENTIONS
-from .engine.counting import count, plan_of
-from .core.errors import CostModelError, within
-from .core.metrics import total_metrics
-from .sources.settle import check_scales, settle
-from .core.ranges import MAX_DEPTHS, MAX_POINTS, Range, check_grid, parse_range  # noqa: F401 (sweep's own names)
-from .engine.analysis import DTYPE_BYTES
-from .core.scaling import MAX_ALPHA, check_batch, check_depth, input_size, parse_resolution
+from ..sources.analyze import analyze
+from ..core.conventions import CONVENTIONS
+from ..engine.counting import count, plan_of
+from ..core.errors import CostModelError, within
+from ..core.metrics import total_metrics
+from ..sources.settle import check_scales, settle
+from ..core.ranges import MAX_DEPTHS, MAX_POINTS, Range, check_grid, parse_range  # noqa: F401 (sweep's own names)
+from ..engine.analysis import DTYPE_BYTES
+from ..core.scaling import MAX_ALPHA, check_batch, check_depth, input_size, parse_resolution
 
 FIELDS = tuple(metric.field for metric in total_metrics())
 
@@ -183,7 +183,7 @@ def _check_alphas(alphas: Any, entry: Any) -> None:
     """The same checks as ``costmodel table``'s, for an array of alphas."""
     import numpy as np
 
-    from .core.scaling import check_alpha
+    from ..core.scaling import check_alpha
 
     if not np.isfinite(alphas).all():
         check_alpha(float(alphas[~np.isfinite(alphas)][0]))
@@ -267,7 +267,7 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
 
 
 def _networks(model: Any, options: Mapping[str, Any] | None, depths: "list[float] | None") -> tuple[list[Any], Any]:
-    """The network at each depth (depth 1 where None), and what the model accepts (``models.Settled.entry``); a
+    """The network at each depth (depth 1 where None), and what the model accepts (``settle.Settled.entry``); a
     network that equals the one of the depth before (the same nodes: the depths round to the same repeats) is that
     same object, so that it is counted once."""
     networks: list[Any] = []

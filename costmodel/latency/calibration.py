@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from typing import Iterator
 
-from .sources.builder import GraphBuilder
-from .core.ir import Network
-from .ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
+from ..sources.builder import GraphBuilder
+from ..core.ir import Network
+from ..ops import (Activation, Add, BatchNorm, ChannelShuffle, Concat, Conv2d, Dropout, Flatten, GlobalAvgPool,
                   LayerNorm, LayerScale, Linear, MatMul, Multiply, PatchUnfold, Permute, Pool2d,
                   ScaledDotProductAttention, Softmax, Split, Transpose, Unflatten)
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..present import fronts as present_fronts
+from .. import fronts as present_fronts
 
 
 def front_plot(fronts: Sequence[Any], path: Any = None) -> str:
     """Every front on one chart (``plots.front_chart``) with each model's published accuracies at their exact
     mult-adds.
 
-    :param fronts: ``budget.Front`` results.
+    :param fronts: ``design.fit.Front`` results.
     :param path: where a PNG is written (a file name or a binary stream), if given.
     :returns: the chart as the page embeds it.
     """
-    from ..sources.analyze import analyze
-    from ..published import published_points
+    from ...sources.analyze import analyze
+    from ...design.published import published_points
     from .plots import front_chart
 
     families = []
@@ -33,7 +33,7 @@ def front_plot(fronts: Sequence[Any], path: Any = None) -> str:
 def fronts_page(fronts: Sequence[Any]) -> str:
     """The fronts as a self-contained HTML page: the chart of ``front_plot`` and each front's table.
 
-    :param fronts: ``budget.Front`` results, under the same limits.
+    :param fronts: ``design.fit.Front`` results, under the same limits.
     :returns: the page.
     """
     from .html import render_page

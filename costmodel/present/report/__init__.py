@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..core.fileio import write_atomic
+from ...core.fileio import write_atomic
 from .compare import compare_context
 from .page import report_context
-from ..devices import load_target
+from ...latency.devices import load_target
 from .html import render_page
 
 

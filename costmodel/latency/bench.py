@@ -15,11 +15,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .core.errors import CostModelError, ParameterError, first_line, param
-from .core.formatting import echoed
-from .sources.importer.user_code import check_seconds
-from .core.scaling import MAX_BATCH, check_alpha, check_depth, input_size
-from .sources.setting import setting_of
+from ..core.errors import CostModelError, ParameterError, first_line, param
+from ..core.formatting import echoed
+from ..sources.importer.user_code import check_seconds
+from ..core.scaling import MAX_BATCH, check_alpha, check_depth, input_size
+from ..sources.setting import setting_of
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
 COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "per_kind": (2, 1_000),
@@ -115,7 +115,7 @@ def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str
     # the child ends with this process, however it ends, and a little after the time limit on its own
     request = {**request, "parent": os.getpid(), "deadline": timeout + 10}
     try:          # the progress bar is the child's standard error, shown as it is written
-        finished = subprocess.run([sys.executable, "-m", "costmodel.bench_worker"], input=json.dumps(request),
+        finished = subprocess.run([sys.executable, "-m", "costmodel.latency.bench_worker"], input=json.dumps(request),
                                   stdout=subprocess.PIPE, stderr=None if progress else subprocess.PIPE, text=True,
                                   timeout=timeout, env=environment)
     except subprocess.TimeoutExpired:
@@ -137,7 +137,7 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     process, each kind's latency model fitted on them."""
     import platform
 
-    from .latency import fit
+    from .profiles import fit
 
     _check_counts(threads=threads, per_kind=per_kind, repeats=repeats, warmup=warmup)
     check_seconds(timeout)

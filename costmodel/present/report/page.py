@@ -7,13 +7,13 @@ import sys
 from typing import Any
 
 
-from ..sources.analyze import Analysis, analyze, fused_view
-from ..core.conventions import CONVENTIONS
-from ..core.errors import ParameterError, param
-from ..latency import Profile
-from ..sources.setting import setting_of
-from ..views import input_text
-from ..devices import Device
+from ...sources.analyze import Analysis, analyze, fused_view
+from ...core.conventions import CONVENTIONS
+from ...core.errors import ParameterError, param
+from ...latency.profiles import Profile
+from ...sources.setting import setting_of
+from ..analyses import input_text
+from ...latency.devices import Device
 from .sections.advice import bottlenecks, recommendations
 from .sections.crosscheck import fvcore_section
 from .sections.kinds import kinds_section
@@ -37,7 +37,7 @@ def report_context(setting: Any, device: Device | None = None, cross_check: bool
     (the review and the advice read it always). With a calibrated ``profile``, the predicted latency per layer and in
     total; with ``measure`` too, the model timed on this CPU beside it (``bench``; needs torch). The model is
     settled once."""
-    from ..devices import load_device
+    from ...latency.devices import load_device
 
     setting = setting_of(setting, **fields)
     device = device or load_device()
@@ -54,7 +54,7 @@ def report_context(setting: Any, device: Device | None = None, cross_check: bool
     shown = inference if setting.fused else result
     measured = None
     if measure:
-        from ..bench import bench
+        from ...latency.bench import bench
 
         measured = bench(setting, threads=profile.threads, progress=sys.stderr.isatty())
     return {

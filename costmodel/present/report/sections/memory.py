@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...sources.analyze import Analysis
-from ...core.formatting import grouped, si_bytes
+from ....sources.analyze import Analysis
+from ....core.formatting import grouped, si_bytes
 from .. import plots
 from .digest import BARS, bins
 

@@ -1,5 +1,5 @@
-"""The child process of ``costmodel bench`` (``python -m costmodel.bench_worker``): it reads one request as JSON on
-standard input, runs the model with torch on this machine's CPU, and writes the timings as JSON on standard output
+"""The child process of ``costmodel bench`` (``python -m costmodel.latency.bench_worker``): it reads one request as JSON
+on standard input, runs the model with torch on this machine's CPU, and writes the timings as JSON on standard output
 (``{"error": message}`` where the request cannot be run). Progress goes to standard error.
 
 A zoo network or spec file runs as its lowering (``to_torch``), timed node by node; an imported module runs as it
@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from .core.errors import CostModelError, first_line
+from ..core.errors import CostModelError, first_line
 
 FUNCTIONS = "(functions between modules)"     # an imported module's time outside its module calls
 
@@ -49,8 +49,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     """The timings of one request (see ``bench.Request``)."""
     import torch
 
-    from .sources.analyze import analyze
-    from .sources.model_source import ONNX, model_source
+    from ..sources.analyze import analyze
+    from ..sources.model_source import ONNX, model_source
 
     torch.set_num_threads(request["threads"])
     model = request["model"]
@@ -68,7 +68,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         if getattr(captured, "saved_program", None) is None:      # a saved program runs as exported (eval)
             module.eval()
     else:
-        from .lowering.to_torch import to_torch
+        from ..lowering.to_torch import to_torch
 
         module = to_torch(model, options=request["options"], **arguments)
         realistic_weights(module, torch.Generator().manual_seed(0))
@@ -147,9 +147,9 @@ def prepare_kernels(networks: "list[Any]", seed: int) -> "list[tuple[Any, str, A
     (``latency.kernel_key``), its lowering, an input)."""
     import torch
 
-    from .sources.analyze import analyze
-    from .latency import kernel_key
-    from .lowering.to_torch import to_torch
+    from ..sources.analyze import analyze
+    from .profiles import kernel_key
+    from ..lowering.to_torch import to_torch
 
     generator = torch.Generator().manual_seed(seed)
     kernels = []
@@ -213,8 +213,8 @@ def microbench(request: dict[str, Any]) -> dict[str, Any]:
     that run every network once in turn, so that a change of the machine's speed reaches every row alike."""
     import torch
 
-    from .reproduce.microbench import settings
-    from .lowering.to_torch import to_torch
+    from ..reproduce.microbench import settings
+    from ..lowering.to_torch import to_torch
 
     torch.set_num_threads(request["threads"])
     rows = settings(request["table"])

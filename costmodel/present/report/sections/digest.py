@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from ...sources.analyze import Analysis
-from ...core.metrics import summed_metrics
+from ....sources.analyze import Analysis
+from ....core.metrics import summed_metrics
 
 FULL = 1_000          # layers a report lists one by one
 TOP = 100             # rows a summarised table keeps

@@ -10,8 +10,8 @@ from typing import Any
 
 import jinja2
 
-from ..core.version import __version__
-from ..core.formatting import grouped
+from ...core.version import __version__
+from ...core.formatting import grouped
 
 
 def _load(name: str) -> str:

@@ -6,10 +6,10 @@ import sys
 from contextlib import nullcontext
 from typing import Any, Sequence
 
-from ...sources.analyze import Analysis, analyze
-from ...core.errors import CostModelError
-from ...sweep import sweep
-from ...sources.zoo import MODELS
+from ....sources.analyze import Analysis, analyze
+from ....core.errors import CostModelError
+from ....design.sweep import sweep
+from ....sources.zoo import MODELS
 from .. import plots
 
 

@@ -2,13 +2,13 @@
 Markdown, CSV or JSON. Only reads the analysis; the columns come from the metric list (``metrics``)."""
 from __future__ import annotations
 
-from .core.conventions import CONVENTIONS
-from .core.errors import CostModelError, ParameterError, param
-from .core.formatting import Table, grouped, json_text, percent, printable
-from .core.metrics import layer_metrics, summed_metrics, total_metrics
-from .ops import definitions, kind_titles
-from .engine.analysis import Analysis
-from .core.shapes import format_shape
+from ..core.conventions import CONVENTIONS
+from ..core.errors import CostModelError, ParameterError, param
+from ..core.formatting import Table, grouped, json_text, percent, printable
+from ..core.metrics import layer_metrics, summed_metrics, total_metrics
+from ..ops import definitions, kind_titles
+from ..engine.analysis import Analysis
+from ..core.shapes import format_shape
 
 FORMATS = ("text", "csv", "json", "markdown")
 
@@ -99,7 +99,7 @@ def ops_reference() -> str:
 
 def json_schema() -> str:
     """The schema of ``costmodel table --format json``, from the metric list (the README shows this text)."""
-    from .core.conventions import CONVENTIONS as conventions
+    from ..core.conventions import CONVENTIONS as conventions
 
     def fields(metrics: tuple) -> str:
         return ", ".join(f'"{metric.field}"' for metric in metrics)

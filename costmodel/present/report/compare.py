@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..sources.analyze import analyze, fused_view
-from ..core.conventions import CONVENTIONS
-from ..core.errors import CostModelError
-from ..core.formatting import grouped
-from ..sources.setting import Setting, setting_of
-from ..sources.model_source import split_settings
-from ..core.metrics import summed_metrics, total_metrics
-from ..ops import kind_titles
-from ..views import input_text
+from ...sources.analyze import analyze, fused_view
+from ...core.conventions import CONVENTIONS
+from ...core.errors import CostModelError
+from ...core.formatting import grouped
+from ...sources.setting import Setting, setting_of
+from ...sources.model_source import split_settings
+from ...core.metrics import summed_metrics, total_metrics
+from ...ops import kind_titles
+from ..analyses import input_text
 from . import plots
-from ..devices import Device
+from ...latency.devices import Device
 from .page import depth_text
 from .sections.kinds import kind_rows
 from .sections.latency import predicted, roofline
@@ -55,8 +55,8 @@ def compare_context(specs: Sequence[str], device: Device | None = None, profile:
     its text gives over the common ``fields`` (``batch``, ``dtype``, ``fused``: each network's fused inference
     view); with a calibrated ``profile``, each network's predicted latency; ``timeout``: the seconds an imported
     module's own code may run (None: no limit)."""
-    from ..devices import load_device
-    from ..published import published_points, typed_option
+    from ...latency.devices import load_device
+    from ...design.published import published_points, typed_option
 
     if len(specs) < 2:
         raise CostModelError("compare needs at least two networks")

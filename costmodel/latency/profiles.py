@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .core.errors import CostModelError
-from .core.tomlfiles import number_in
+from ..core.errors import CostModelError
+from ..core.tomlfiles import number_in
 
 TERMS = ("overhead_us", "us_per_mmadd", "us_per_mb")
 MEMORY_BOUND = ("batchnorm", "activation", "add", "mul", "concat", "shuffle")
@@ -98,8 +98,8 @@ class Profile:
             ``setting.Setting`` to analyze. Not needed when ``analysis`` is unfused (its fused view is made here).
         :returns: ``analysis`` when it is in the profile's view, else the other view.
         """
-        from .sources.analyze import analyze, fused_view
-        from .sources.setting import Setting
+        from ..sources.analyze import analyze, fused_view
+        from ..sources.setting import Setting
 
         if analysis.fused == self.fused:
             return analysis
@@ -271,7 +271,7 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
 
 def latency_section(analysis: Any, profile: Profile, fmt: str, per_layer: bool) -> Any:
     """The predicted latency of ``analysis`` on ``profile``: a dict for JSON, text or Markdown otherwise."""
-    from .core.formatting import Table, printable
+    from ..core.formatting import Table, printable
 
     layer_ms = profile.layer_ms(analysis)
     total = sum(layer_ms)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...sources.analyze import Analysis, analyze
-from ...core.errors import CostModelError, first_line
-from ...sources.setting import Setting
-from ...sources.model_source import ONNX
+from ....sources.analyze import Analysis, analyze
+from ....core.errors import CostModelError, first_line
+from ....sources.setting import Setting
+from ....sources.model_source import ONNX
 from .digest import TOP, summarised
 
 CROSS_CHECK_LAYERS = 2_000        # layers a report's cross-check traces (verify traces any number that fits memory)
@@ -16,7 +16,7 @@ def fvcore_section(result: Analysis, setting: Setting) -> dict[str, Any]:
     """fvcore's per-layer cross-check of ``result`` (the analysis of ``setting``) when torch and fvcore are installed
     and the tensors fit in memory; a note saying why not otherwise (the report is written either way). An imported
     module is checked on itself, a zoo or spec network on its lowering (``verify.reference_check``)."""
-    from ...lowering.verify import check_memory, reference_check, require_reference_tools
+    from ....lowering.verify import check_memory, reference_check, require_reference_tools
 
     what = "the fvcore cross-check"
     if len(result.layers) > CROSS_CHECK_LAYERS:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...sources.analyze import Analysis
-from ...core.metrics import layer_metrics, summed_metrics
-from ...core.shapes import format_shape
+from ....sources.analyze import Analysis
+from ....core.metrics import layer_metrics, summed_metrics
+from ....core.shapes import format_shape
 from .digest import stages, summarised, top_rows
 
 

@@ -20,9 +20,9 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from .core.errors import CostModelError, ParameterError, param
-from .core.metrics import total_metrics
-from .core.units import BYTES, COUNT, TIME, parse_quantity
+from ..core.errors import CostModelError, ParameterError, param
+from ..core.metrics import total_metrics
+from ..core.units import BYTES, COUNT, TIME, parse_quantity
 
 # the limits fit accepts, by option name: the total each limits (its unit, a count or bytes, is the metric's own)
 LIMITS = {"max_params": "params", "max_madds": "madds", "max_flops": "flops",
@@ -97,7 +97,7 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
     """The grid ``fit`` searches unless told: alpha 0.25 to 1.5 by 0.05 (the model's own widths where it comes in a
     few; 1 where it does not scale with alpha), resolution from 96 to 1.5 x the base size by 8 (the base alone
     where the input is fixed), and depth 1 to 2 by 0.1 where the model has repeated stages."""
-    from .sources.settle import settle
+    from ..sources.settle import settle
 
     setting = settle(model, options=options)
     network, entry = setting.network, setting.entry
@@ -125,7 +125,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     (``default_grid`` for what is not given)."""
     import numpy as np
 
-    from .core.ranges import check_grid
+    from ..core.ranges import check_grid
     from .sweep import sweep
 
     if (max_latency_ms is None) != (profile is None):
@@ -253,7 +253,7 @@ class _LatencyLimit:
         self.known: dict[tuple[int, int, int], float] = {}
 
     def milliseconds(self, d: int, a: int, r: int) -> float:
-        from .sources.analyze import analyze
+        from ..sources.analyze import analyze
 
         key = (int(d), int(a), int(r))
         if key not in self.known:
@@ -298,7 +298,7 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
                           "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory})
     profile = device
     if isinstance(device, str):
-        from .devices import load_profile
+        from ..latency.devices import load_profile
 
         profile = load_profile(device)
     latency = parse_quantity(max_latency, TIME, "max_latency") if max_latency is not None else None

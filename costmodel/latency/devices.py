@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .core.errors import CostModelError
-from .latency import Profile, profile_from
-from .core.tomlfiles import number_in, read_toml
+from ..core.errors import CostModelError
+from .profiles import Profile, profile_from
+from ..core.tomlfiles import number_in, read_toml
 
 DEFAULT_DEVICE = "pixel1-big-core"
 LIMITS = (1e-6, 1e9)          # GFLOP/s and GB/s a device file may state (a thousand FLOP/s to an exaFLOP/s)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .core.papers import load
+from ..core.papers import load
 
 _MOBILENET = re.compile(r"^(?P<alpha>[0-9.]+) MobileNet(-(?P<resolution>[0-9]+))?$")
 _V1_OTHERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -117,7 +117,7 @@ def published_points() -> tuple[PublishedPoint, ...]:
 def typed_option(model: str, name: str, value: Any) -> Any:
     """A model option's value as the option's own type (``"3"`` -> 3 for ShuffleNet's groups), for matching a
     published setting; a value the model does not know as an option is returned as it is."""
-    from .sources.zoo import MODELS
+    from ..sources.zoo import MODELS
 
     entry = MODELS.get(model)
     for option in entry.options if entry else ():

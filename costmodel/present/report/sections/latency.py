@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...sources.analyze import Analysis
-from ...core.formatting import percent
+from ....sources.analyze import Analysis
+from ....core.formatting import percent
 from .. import plots
 from .digest import summarised, top_rows
-from ...devices import Device
+from ....latency.devices import Device
 
 
 def roofline(result: Analysis, device: Device) -> dict[str, Any]:

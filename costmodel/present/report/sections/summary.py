@@ -1,8 +1,8 @@
 """The report's headline: every total, exactly and with its unit, and the arithmetic intensity."""
 from __future__ import annotations
 
-from ...sources.analyze import Analysis
-from ...core.metrics import total_metrics
+from ....sources.analyze import Analysis
+from ....core.metrics import total_metrics
 
 
 def summary(result: Analysis) -> list[dict[str, str]]:

@@ -16,7 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from ..core.formatting import printable  # noqa: E402
+from ...core.formatting import printable  # noqa: E402
 
 FONT_PT = 11
 

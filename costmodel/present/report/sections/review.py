@@ -30,9 +30,9 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ...sources.analyze import Analysis, fused_view  # noqa: F401 (fused_view: its old path)
-from ...core.ir import INPUT, Network, Op
-from ...ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
+from ....sources.analyze import Analysis, fused_view  # noqa: F401 (fused_view: its old path)
+from ....core.ir import INPUT, Network, Op
+from ....ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
 
 G1_RATIO = 2.0
 G3_BRANCHES = 3

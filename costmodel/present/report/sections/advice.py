@@ -1,15 +1,15 @@
 """The report's advice: where the network's cost sits (its top layers by mult-adds, by memory access and, with a
 device profile, by predicted latency) and what to change, ranked by what each change would save.
 
-It reads the same fused inference view as the review (``analysis.fused_view``): an engine folds BatchNorm and fuses
+It reads the same fused inference view as the review (``analyze.fused_view``): an engine folds BatchNorm and fuses
 activations, so the bottlenecks and the savings are those of the kernels that run."""
 from __future__ import annotations
 
 from typing import Any
 
-from ...sources.analyze import Analysis
-from ...core.formatting import grouped, percent
-from ...sources.analyze import fused_view
+from ....sources.analyze import Analysis
+from ....core.formatting import grouped, percent
+from ....sources.analyze import fused_view
 from .review import review
 
 TOP = 5

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...sources.analyze import Analysis
-from ...core.formatting import percent
-from ...core.metrics import summed_metrics
-from ...ops import kind_titles
+from ....sources.analyze import Analysis
+from ....core.formatting import percent
+from ....core.metrics import summed_metrics
+from ....ops import kind_titles
 from .. import plots
 from .digest import BARS, bins
 

@@ -1,0 +1,16 @@
+"""The latency layer: what a network's run takes on a device.
+
+    profiles.py      calibrated latency profiles (``Profile``, ``KernelModel``): a linear model per kernel kind,
+                     fitted, read, written and priced (``Profile.priced``: the one place that picks the view)
+    devices.py       what ``--device`` names: a roofline preset or file, and a calibrated profile
+    calibration.py   the kernels ``costmodel calibrate`` measures
+    bench.py         ``bench``: timing with torch in a child process (``bench_worker.py``)
+
+``costmodel.latency`` answers the names of ``profiles.py``, as the module of that name did before the layer became
+a package.
+"""
+from .profiles import (CALL_ONLY, MAX_SAMPLES, MAX_THREADS, MAX_US, MEMORY_BOUND, TERMS, VIEWS, KernelModel, Profile,
+                       fit, kernel_key, latency_section, profile_from)
+
+__all__ = ["CALL_ONLY", "MAX_SAMPLES", "MAX_THREADS", "MAX_US", "MEMORY_BOUND", "TERMS", "VIEWS", "KernelModel",
+           "Profile", "fit", "kernel_key", "latency_section", "profile_from"]
