@@ -70,7 +70,7 @@ FLAGS = {         # every flag of a setting, declared once
                                                         "residual adds fused into kernels (a report's review reads "
                                                         "it always)."),
     "convention": click.option("--convention", type=click.Choice(list(CONVENTIONS)), default=DEFAULT_CONVENTION,
-                               show_default=True, help="What FLOPs count (see the README)."),
+                               show_default=True, help="What FLOPs count (see docs/commands.md)."),
     "dtype": click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True,
                           help="Element type for memory in bytes."),
 }
@@ -224,8 +224,8 @@ def verify_command(setting: Setting, against: str, fmt: str, output: str | None)
 @click.argument("model")
 @_setting("fused", "dtype")
 @click.option("--device", default="pixel1-big-core", show_default=True, metavar="NAME|FILE",
-              help="A roofline preset (see the README), or a TOML file with a [device] roofline and/or a calibrated "
-                   "[profile] (costmodel calibrate), which adds the predicted latency.")
+              help="A roofline preset (see docs/reports.md), or a TOML file with a [device] roofline and/or a "
+                   "calibrated [profile] (costmodel calibrate), which adds the predicted latency.")
 @click.option("--measure", is_flag=True, help="Also time the model on this CPU with torch (costmodel bench) beside "
                                               "the profile's prediction.")
 @click.option("--no-fvcore", is_flag=True, help="Skip the fvcore cross-check even when torch is installed.")

@@ -153,7 +153,7 @@ class Analysis:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``costmodel table --format json`` (schema in the README)."""
+        """The JSON document of ``costmodel table --format json`` (schema in docs/commands.md)."""
         height, width = self.resolution
         covers = {node.name: node.op.covers for node in self.network.nodes if getattr(node.op, "covers", ())}
         return {

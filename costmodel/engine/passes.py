@@ -6,7 +6,7 @@ op registry (``ops``) and the metric list (``metrics``) and name no op.
 - ``buffer_plan``: which buffer holds each node's output and how long it lives (the same at every setting);
 - ``activation_schedule``: the activation memory live while each node runs, and its peak.
 
-Memory model of the schedule (stated in the README): every node's output is a buffer, except that ops declared as
+Memory model of the schedule (stated in docs/commands.md): every node's output is a buffer, except that ops declared as
 views (flatten, a channel chunk, dropout at inference) alias their input's buffer, and ops declared as in place
 (BatchNorm, activations) write into their input's buffer when they are its only reader (and it is not the network
 input). A buffer is live from the step that writes it to the last step that reads it; the network input is live

@@ -162,7 +162,7 @@ def flash_eligible(node: NodeShapes) -> Any:
     """Whether torch 2.13 on a CPU runs the fused flash kernel, which FlopCounterMode does not count: a call on
     4-D tensors (costmodel merges the axes before the heads, as the reference code's (B P) batch does) with equal
     batch and head sizes in q, k and v (no broadcast key head) and E == E_v. Otherwise the math path runs two
-    bmm, which it counts (measured; the README's conventions table)."""
+    bmm, which it counts (measured; the conventions table, docs/commands.md)."""
     q, k, v = node.inputs
     if q.rank < 4:
         return False

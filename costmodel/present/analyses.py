@@ -88,7 +88,8 @@ def _csv_by_kind(analysis: Analysis) -> Table:
 
 
 def ops_reference() -> str:
-    """The README's table of spec-file ops: per family (``ops`` module), each op's name, fields and kinds."""
+    """The guide's table of spec-file ops (docs/own-networks.md): per family (``ops`` module), each op's name,
+    fields and kinds."""
     rows = ["| family | op | fields | kind |", "|---|---|---|---|"]
     for op_def in definitions():
         family = op_def.op.__module__.rsplit(".", 1)[-1]
@@ -98,7 +99,7 @@ def ops_reference() -> str:
 
 
 def json_schema() -> str:
-    """The schema of ``costmodel table --format json``, from the metric list (the README shows this text)."""
+    """The schema of ``costmodel table --format json``, from the metric list (docs/commands.md shows this text)."""
     from ..core.conventions import CONVENTIONS as conventions
 
     def fields(metrics: tuple) -> str:
