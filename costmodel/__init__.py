@@ -30,17 +30,17 @@ class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """``costmodel.<old>`` for a module that moved (``_moved.MOVED``) is the module at its new place, the same
     object: the old public paths (``costmodel.scaling``, ``costmodel.errors``...) keep working."""
 
-    def find_spec(self, fullname, path=None, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(self, fullname, path=None, target=None):
         if _new_path(fullname) is None:
             return None
         return importlib.util.spec_from_loader(fullname, self)
 
-    def create_module(self, spec):  # type: ignore[no-untyped-def]
+    def create_module(self, spec):
         module = importlib.import_module(_new_path(spec.name))
         spec.loader_state = module.__spec__          # the import system sets the old path's spec on the module
         return module
 
-    def exec_module(self, module):  # type: ignore[no-untyped-def]
+    def exec_module(self, module):
         """The module ran at its new place already: it keeps its own spec (its relative imports need it)."""
         module.__spec__ = module.__spec__.loader_state
 

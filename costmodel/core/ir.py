@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import CostModelError, within
 from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Scaled, Tabulated, as_width
@@ -35,7 +35,7 @@ def pair_of(value: object, what: str, minimum: int, maximum: int = MAX_SIZE) -> 
         raise CostModelError(f"{what} must be at least {minimum}, got {value!r}")
     if any(v > maximum for v in pair):
         raise CostModelError(f"{what} must be at most {maximum:,}, got {value!r}")
-    return pair  # type: ignore[return-value]
+    return pair
 
 
 def positive_int(value: object, what: str, maximum: int = MAX_CHANNELS) -> int:
@@ -92,6 +92,8 @@ class Op:
 
     arity: ClassVar[tuple[int, float]] = (1, 1)
     op_name: ClassVar[str] = ""
+    if TYPE_CHECKING:       # every op is a dataclass (``dataclasses.fields`` and ``replace`` take any op)
+        __dataclass_fields__: ClassVar[dict[str, "dataclasses.Field[Any]"]]
 
     def conditional(self) -> bool:
         """True for an op that may not happen at some settings (its shape rule sets ``ShapeContext.skip``)."""
@@ -107,7 +109,7 @@ class Op:
         a ``ChannelsOf`` width's node, and the node named by a ``like`` field (an op that restores an earlier map
         size, such as MobileViT's fold back to the map it unfolded)."""
         refs = []
-        for item in dataclasses.fields(self):  # type: ignore[arg-type]
+        for item in dataclasses.fields(self):
             value = getattr(self, item.name)
             if isinstance(value, ChannelsOf):
                 refs.append(("channels_of", value.ref))
@@ -210,7 +212,7 @@ class Network:
 
         return scales(self.input_channels) or any(
             scales(getattr(node.op, item.name)) for node in self.nodes
-            for item in dataclasses.fields(node.op))  # type: ignore[arg-type]
+            for item in dataclasses.fields(node.op))
 
     @cached_property
     def index(self) -> dict[str, int]:

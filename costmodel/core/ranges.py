@@ -182,6 +182,7 @@ def _exponent(number: Decimal) -> int:
 def _units(number: Decimal, exponent: int) -> int:
     """``number`` as a whole number of ``10^exponent`` (``exponent`` at most the number's own)."""
     sign, digits, own = number.as_tuple()
+    assert isinstance(own, int), number            # a finite number: no 'n', 'N' or 'F'
     units = int("".join(map(str, digits)) or "0") * 10 ** (own - exponent)
     return -units if sign else units
 

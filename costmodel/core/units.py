@@ -19,7 +19,7 @@ from .errors import ParameterError, param
 from .formatting import echoed
 
 COUNT, BYTES, TIME = "count", "bytes", "time"
-UNITS = {
+UNITS: dict[str, dict[str, "int | Decimal"]] = {
     COUNT: {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12},
     BYTES: {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30},
     TIME: {"ms": Decimal(1), "s": Decimal(1000), "us": Decimal("0.001")},

@@ -154,7 +154,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
         feasible &= (np.asarray(result.columns[field]) <= limit).reshape(shape)
     least = {field: int(np.asarray(result.columns[field]).min()) for field in limits}
     latency = None
-    if profile is not None:
+    if profile is not None and max_latency_ms is not None:         # given together (checked above)
         latency = _LatencyLimit(model, alphas, resolutions, depths, profile,
                                 dict(options=options, batch=batch, dtype=dtype))
         feasible &= latency.within(feasible, max_latency_ms)
@@ -179,7 +179,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
         for field in FIELDS:
             row[field] = int(result.columns[field][flat])
         if latency is not None:
-            row["latency_ms"] = latency.milliseconds(d, a, r)
+            row["latency_ms"] = latency.milliseconds(int(d), int(a), int(r))
         if isinstance(model, str):
             row.update(nearest_published(model, options, row))
         rows.append(row)

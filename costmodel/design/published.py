@@ -26,13 +26,13 @@ _V1_OTHERS: dict[str, tuple[str, dict[str, Any]]] = {
     "AlexNet": ("alexnet", {"variant": "original"}),
     "Squeezenet": ("squeezenet1_0", {}),
 }
-_V2_TABLE_4 = {
+_V2_TABLE_4: dict[str, tuple[str, float, dict[str, Any]]] = {
     "ShuffleNet (1.5)": ("shufflenet_v1", 1.5, {"groups": 3}),
     "ShuffleNet (x2)": ("shufflenet_v1", 2.0, {"groups": 3}),
     "MobileNetV2": ("mobilenet_v2", 1.0, {}),
     "MobileNetV2 (1.4)": ("mobilenet_v2", 1.4, {}),
 }
-_V3_TABLE_3 = {
+_V3_TABLE_3: dict[str, tuple[str, float, dict[str, Any]]] = {
     "V3-Large 1.0": ("mobilenet_v3_large", 1.0, {}),
     "V3-Large 0.75": ("mobilenet_v3_large", 0.75, {"reference": "tfslim"}),
     "V3-Small 1.0": ("mobilenet_v3_small", 1.0, {"last_channel": 1280}),
@@ -104,9 +104,9 @@ def published_points() -> tuple[PublishedPoint, ...]:
                                          depth=depth))
     # MobileViT: the paper's XS and S figures, XXS from the authors' README (the paper prints no XXS accuracy)
     for row in load("new_networks_published.csv").rows:
-        model = _MOBILEVIT.get(row["model"])
-        if model and row["imagenet_top1_pct"]:
-            points.append(PublishedPoint(row["model"], model, 1.0, int(row["resolution"]),
+        mobilevit = _MOBILEVIT.get(row["model"])
+        if mobilevit and row["imagenet_top1_pct"]:
+            points.append(PublishedPoint(row["model"], mobilevit, 1.0, int(row["resolution"]),
                                          float(row["imagenet_top1_pct"]), f"{row['paper']}, {row['table']}"))
     unique: dict[tuple, PublishedPoint] = {}
     for point in points:

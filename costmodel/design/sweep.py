@@ -218,8 +218,10 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
         raise CostModelError("give resolutions or rhos, not both")
     # the grid's size from the axes' lengths, before any value is listed or any network built
     check_grid(depths, alphas, rhos if rhos is not None else resolutions, "rho" if rhos is not None else "resolution")
-    alphas, resolutions, rhos, depths = (list(axis) if isinstance(axis, Range) else axis
-                                         for axis in (alphas, resolutions, rhos, depths))
+    alphas = list(alphas) if isinstance(alphas, Range) else alphas          # a range's values listed only now
+    resolutions = list(resolutions) if isinstance(resolutions, Range) else resolutions
+    rhos = list(rhos) if isinstance(rhos, Range) else rhos
+    depths = list(depths) if isinstance(depths, Range) else depths
     try:
         alpha_values = np.asarray(alphas, dtype=np.float64)
     except (TypeError, ValueError):
@@ -302,7 +304,7 @@ class _Columns(dict):
     """The sweep's columns: the metrics, and the grid's own columns (``alpha``, ``resolution``, ``rho``) made
     when first read."""
 
-    def __init__(self, alphas: list[float], sizes: list[tuple[int, int]], rhos: "Sequence[float] | None",
+    def __init__(self, alphas: Sequence[float], sizes: list[tuple[int, int]], rhos: "Sequence[float] | None",
                  depths: "Sequence[float] | None" = None):
         super().__init__()
         self._grid = (alphas, sizes, rhos, depths)

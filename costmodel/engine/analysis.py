@@ -155,7 +155,8 @@ class Analysis:
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``costmodel table --format json`` (schema in docs/commands.md)."""
         height, width = self.resolution
-        covers = {node.name: node.op.covers for node in self.network.nodes if getattr(node.op, "covers", ())}
+        covers = {node.name: getattr(node.op, "covers") for node in self.network.nodes
+                  if getattr(node.op, "covers", ())}
         return {
             "model": self.model,
             "alpha": self.alpha,

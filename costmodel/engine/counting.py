@@ -117,8 +117,16 @@ def plan_of(network: Network) -> NetworkPlan:
     if entry is not None and entry[0]() is network:
         return entry[1]
     plan = NetworkPlan(network)
-    _PLANS[key] = (weakref.ref(network, lambda _, key=key, plans=_PLANS: plans.pop(key, None)), plan)
+    _PLANS[key] = (weakref.ref(network, _forget(key)), plan)
     return plan
+
+
+def _forget(key: int, plans: "dict[int, Any]" = _PLANS) -> "Callable[[Any], None]":
+    """The callback that drops the plan at ``key`` when its network is garbage (``plans`` bound now: it outlives
+    the module's globals at exit)."""
+    def forget(_: Any) -> None:
+        plans.pop(key, None)
+    return forget
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
+from typing import Any
 
 from ..core.ir import INPUT, Network, Node, Op
 from ..ops import Activation, Add, BatchNorm, Conv2d, Linear
@@ -56,7 +57,8 @@ def fuse(network: Network) -> Network:
                 batchnorm = True
         if isinstance(node.op, (Conv2d, Linear)) or (isinstance(node.op, Add) and not node.op.conditional()):
             following = only_reader(chain[-1].name, Activation)
-            if following is not None and following.op.function in FUSABLE_ACTIVATIONS:
+            if following is not None and isinstance(following.op, Activation) \
+                    and following.op.function in FUSABLE_ACTIVATIONS:
                 chain.append(following)
         if len(chain) == 1:
             nodes.append(Node(node.name, _renamed(node.op, covered), tuple(covered.get(ref, ref)
@@ -80,8 +82,8 @@ def _renamed(op: Op, covered: "dict[str, str]") -> Op:
     """``op`` with the nodes it refers to by name (a ``ChannelsOf`` width, a ``like``) renamed to the kernels that
     cover them: a kernel's output has the shape of every node it covers (BatchNorm and activations keep their
     input's shape)."""
-    changes = {}
-    for item in dataclasses.fields(op):          # type: ignore[arg-type]
+    changes: dict[str, Any] = {}
+    for item in dataclasses.fields(op):
         value = getattr(op, item.name)
         if isinstance(value, ChannelsOf) and value.ref in covered:
             changes[item.name] = ChannelsOf(covered[value.ref])

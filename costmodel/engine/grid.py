@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,6 +29,7 @@ EXACT_FLOAT = 2.0 ** 53
 EXACT_INT64 = 2.0 ** 63 - 2.0 ** 12
 ONE = -1                          # the key of the factor 1 (a term that does not depend on that side)
 
+Operand = tuple[str, Any]       # ("v", the slot of an earlier step) or ("c", a constant)
 Terms = dict  # {(width factor key, size factor key): coefficient}; a key is an expression id, or ONE
 
 
@@ -139,9 +140,11 @@ class _Program:
     def __init__(self, outputs: list[Any]):
         order = topological(outputs)
         slot = {expr.id: index for index, expr in enumerate(order)}
-        self.steps = [(expr.op, tuple(("v", slot[arg.id]) if isinstance(arg, Expr) else ("c", arg)
-                                      for arg in expr.args)) for expr in order]
-        self.outputs = [("v", slot[out.id]) if isinstance(out, Expr) else ("c", out) for out in outputs]
+        self.steps: list[tuple[str, tuple[Operand, ...]]] = [
+            (expr.op, tuple(("v", slot[arg.id]) if isinstance(arg, Expr) else ("c", arg) for arg in expr.args))
+            for expr in order]
+        self.outputs: list[Operand] = [("v", slot[out.id]) if isinstance(out, Expr) else ("c", out)
+                                       for out in outputs]
         lines = ["def run(env):"]
         for index, (op, args) in enumerate(self.steps):
             if op == "var":
@@ -152,10 +155,11 @@ class _Program:
         one = "env['_one']"
         lines.append("    return [" + "".join(f"v{value}, " if kind == "v" else f"{one} * {float(value)!r}, "
                                           for kind, value in self.outputs) + "]")
-        namespace = {"_floor": np.floor, "_rint": np.rint, "_not": np.logical_not, "_and": np.logical_and,
-                     "_where": np.where, "_maximum": np.maximum, "_remainder": np.remainder, "_gcd": _gcd}
+        namespace: dict[str, Any] = {
+            "_floor": np.floor, "_rint": np.rint, "_not": np.logical_not, "_and": np.logical_and, "_where": np.where,
+            "_maximum": np.maximum, "_remainder": np.remainder, "_gcd": _gcd}
         exec(compile("\n".join(lines) + "\n", "<costmodel grid program>", "exec"), namespace)
-        self._run = namespace["run"]
+        self._run: Callable[[dict[str, Any]], list[Any]] = namespace["run"]
 
         self._bounds: dict[tuple, bool] = {}
         self._out: "np.ndarray | None" = None
@@ -219,7 +223,7 @@ class _Program:
         return result
 
 
-_NUMPY = {
+_NUMPY: dict[str, Callable[..., str]] = {
     **{op: (lambda a, b, op=op: f"{a} {op} {b}") for op in ("+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=")},
     "//": lambda a, b: f"_floor({a} / {b})",
     "%": lambda a, b: f"_remainder({a}, {b})",
@@ -453,10 +457,11 @@ def _gcd(a: Any, b: Any) -> Any:
     return np.gcd(np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)).astype(np.float64)
 
 
-_SCALAR = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "//": lambda a, b: a // b,
-           "/": lambda a, b: a / b, "%": lambda a, b: a % b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-           ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "==": lambda a, b: a == b,
-           "!=": lambda a, b: a != b, "and": lambda a, b: a and b, "maximum": max, "gcd": math.gcd}
+_SCALAR: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "//": lambda a, b: a // b,
+    "/": lambda a, b: a / b, "%": lambda a, b: a % b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b, "and": lambda a, b: a and b, "maximum": max, "gcd": math.gcd}
 
 
 def _bound(op: str, bounds: list[float], args: tuple) -> float:

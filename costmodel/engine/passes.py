@@ -19,12 +19,12 @@ starting there hold the same memory, except at the add's own step, where only an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..core.ir import INPUT, Network
 from ..core.metrics import node_metrics
 from ..ops import definition
-from ..core.scaling import resolve_width
+from ..core.scaling import Width, resolve_width
 from ..core.shapes import NodeShapes, Shape, ShapeContext
 
 NODE_METRICS = tuple(metric.name for metric in node_metrics())
@@ -32,7 +32,8 @@ NODE_METRICS = tuple(metric.name for metric in node_metrics())
 
 def network_input_shape(network: Network, alpha: Any, size: tuple[Any, Any], batch: Any = 1) -> Shape:
     """The N x C x H x W network input at width multiplier ``alpha``, input size ``size`` and ``batch``."""
-    return Shape.image(batch, resolve_width(network.input_channels, alpha, 0), size[0], size[1])
+    channels = cast(Width, network.input_channels)         # ``Network.__post_init__`` made it a width rule
+    return Shape.image(batch, resolve_width(channels, alpha, 0), size[0], size[1])
 
 
 def infer_shapes(network: Network, alpha: float, size: tuple[int, int], batch: int = 1) -> tuple[NodeShapes, ...]:

@@ -49,7 +49,9 @@ def trace(network: Network, convention: str, plan: "tuple[Interval, ...] | None"
     """Trace ``network`` with flops under ``convention`` (``plan``: its buffer plan, if already made)."""
     input_shape = network_input_shape(network, ALPHA, (HEIGHT, WIDTH_), BATCH)
     produced: dict[str, Shape] = {INPUT: input_shape}
-    outputs, skips, checks = [], [], []
+    outputs: list[Any] = []
+    skips: list[Any] = []
+    checks: list[Any] = []
     metrics: dict[str, list[Any]] = {metric: [] for metric in NODE_METRICS}
     for node in network.nodes:
         op_def = definition(node.op)

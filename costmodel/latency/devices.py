@@ -51,7 +51,7 @@ def _device(name: str, table: object, where: str, header: str) -> Device:
     values = {}
     for field in ("peak_gflops", "bandwidth_gbps"):
         value = table.get(field)
-        if not number_in(value, *LIMITS):
+        if value is None or not number_in(value, *LIMITS):
             raise CostModelError(f"{where}: {header} {field} must be a number in [{LIMITS[0]:g}, "
                                  f"{LIMITS[1]:g}], got {value!r}")
         values[field] = float(value)

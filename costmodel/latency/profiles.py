@@ -202,7 +202,7 @@ def _kernel_model(path: str, kind: str, table: Any) -> KernelModel:
         if term not in table:
             raise CostModelError(f"{where} missing field {term!r} ({unit})")
     try:
-        return KernelModel(*(table[term] for term in TERMS), samples=table.get("samples", 0))
+        return KernelModel(**{term: table[term] for term in TERMS}, samples=table.get("samples", 0))
     except CostModelError as error:
         raise CostModelError(f"{where} {error}") from None
 
@@ -265,7 +265,7 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
         coefficients = [0.0, 0.0, 0.0]
         for index, value in zip(kept, solution):
             coefficients[index] = max(float(value), 0.0)
-        models[kind] = KernelModel(*coefficients, samples=len(rows))
+        models[kind] = KernelModel(**dict(zip(TERMS, coefficients)), samples=len(rows))
     return Profile(name, description, view, threads, models)
 
 

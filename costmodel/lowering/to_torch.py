@@ -46,13 +46,18 @@ class Function(nn.Module):
         return self.function(*xs)
 
 
+def _two(size: "tuple[int, ...]") -> "tuple[int, int]":
+    """A 2-D layer's (h, w) size, which torch types as a tuple of any length."""
+    return size[0], size[1]
+
+
 class SameConv2d(nn.Conv2d):
     """A convolution after TensorFlow's "same" zero padding ``pads`` (left, right, top, bottom; the extra pixel at
     the end), as one module."""
 
     def __init__(self, conv: nn.Conv2d, pads: tuple[int, int, int, int]):
-        super().__init__(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, 0, conv.dilation,
-                         conv.groups, bias=conv.bias is not None)
+        super().__init__(conv.in_channels, conv.out_channels, _two(conv.kernel_size), _two(conv.stride), 0,
+                         _two(conv.dilation), conv.groups, bias=conv.bias is not None)
         self.pads = pads
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -102,7 +107,8 @@ class LoweredNetwork(nn.Module):
                                   if node.name not in read and node.name != network.output)
         keep = {network.output, *self.side_outputs}
         last_use = {ref: step for step, node in enumerate(network.nodes) for ref in node.inputs}
-        self._release = [[] for _ in network.nodes]     # per step: values no later step reads (freed then)
+        # per step: the values no later step reads (freed then)
+        self._release: list[list[str]] = [[] for _ in network.nodes]
         for name, step in last_use.items():
             if name not in keep:
                 self._release[step].append(name)
@@ -158,7 +164,8 @@ def _attach(parent: nn.Module, name: str, module: nn.Module, node: str) -> None:
                              f"a torch {type(parent).__name__})")
     if existing is not None and type(existing) is nn.Module:
         for child_name, child in existing._modules.items():
-            _attach(module, child_name, child, f"{node}.{child_name}")
+            if child is not None:
+                _attach(module, child_name, child, f"{node}.{child_name}")
     parent.add_module(name, module)
 
 

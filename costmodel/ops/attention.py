@@ -39,7 +39,7 @@ def _batch_axes(ctx: ShapeContext, shapes: tuple[Shape, ...], what: str) -> tupl
         raise ctx.fail(f"{what} needs inputs of one rank of at least 3 (the batch, then any batch axes, then the two "
                        f"matrix axes), got {described()}")
     sizes = []
-    pairs = []
+    pairs: list[tuple[Any, Any]] = []
     for axis in range(first.rank - 2):
         wide = [shape.dims[axis] for shape in shapes if not (type(shape.dims[axis]) is int and shape.dims[axis] == 1)]
         size = wide[0] if wide else 1

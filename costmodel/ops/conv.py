@@ -75,7 +75,7 @@ def conv_shape(op: Conv2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shap
         if op.padding == "same":
             out = same_output_size(size, s)
         else:
-            p = 0 if op.padding == "valid" else op.padding[axis]
+            p = 0 if isinstance(op.padding, str) else op.padding[axis]        # "valid": no padding
             out = conv_output_size(size, k, s, p, d)
         detail = (lambda s=s: f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, "
                               f"padding {op.padding}")

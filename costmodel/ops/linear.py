@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..core.ir import Op, check_bool
-from ..core.scaling import Width, as_width
+from ..core.scaling import Scaled, Width, as_width
 from ..core.shapes import NodeShapes, Shape, ShapeContext, format_shape
 from .common import output_elements, read_write_weights, scaled
 from .registry import Example, FieldReader, OpDef, SpecForm, register
@@ -20,7 +20,7 @@ from .registry import Example, FieldReader, OpDef, SpecForm, register
 class Linear(Op):
     """Fully connected layer over the channels of a flat input or of each token."""
 
-    out_features: Width = 1000
+    out_features: Width = Scaled(1000)
     bias: bool = True
     op_name: ClassVar[str] = "linear"
 

@@ -84,6 +84,7 @@ def pool_shape(op: Pool2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shap
     batch, c, height, width = x.dims
     sizes = []
     for axis, size in enumerate((height, width)):
+        assert op.stride is not None                # __post_init__ makes a missing stride the kernel
         k, s, p = op.kernel[axis], op.stride[axis], op.padding[axis]
         out = pool_output_size(size, k, s, p, op.ceil_mode)
         detail = (lambda s=s, p=p: f"input {height}x{width}, kernel {op.kernel[0]}x{op.kernel[1]}, stride {s}, "

@@ -89,7 +89,7 @@ class OpDef:
     instances (ops, or ``Example`` records) the completeness tests build small networks from; ``example_input`` is
     the layout a bare op example reads."""
 
-    op: type
+    op: "type[Op]"
     shape: ShapeRule
     params: Formula
     madds: Formula

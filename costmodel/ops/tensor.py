@@ -656,7 +656,8 @@ FOLD = register(OpDef(
     kinds={"patches": "unfold / fold patches (a copy)"},
     spec=SpecForm("fold_patches", lambda layer: PatchFold(layer.pair("patch", 2), layer.ref("like")),
                   fields="patch, like (the layer whose map it restores)"),
-    lower=lambda op, node, kit: kit.Function(_fold(*op.patch, node.output.size("H"), node.output.size("W"))),
+    lower=lambda op, node, kit: kit.Function(_fold(op.patch[0], op.patch[1], node.output.size("H"),
+                                                   node.output.size("W"))),
     examples=(Example(PatchFold((2, 2), like="input"), prelude=(("unfold", PatchUnfold((2, 2)), ("input",)),),
                       inputs=("unfold",)),),
 ))

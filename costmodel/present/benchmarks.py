@@ -11,8 +11,9 @@ from ..core.formatting import Table, json_text
 def table(result: Any) -> Table:
     """Each layer's median, quartiles and share of the layers' sum."""
     layer_sum = sum(layer.median_ms for layer in result.layers) or 1.0
-    rows = [(layer.name, layer.kind, f"{layer.median_ms:.3f}", f"{layer.q1_ms:.3f}-{layer.q3_ms:.3f}",
-             f"{100 * layer.median_ms / layer_sum:.1f}%") for layer in result.layers]
+    rows: list[tuple[str, ...]] = [
+        (layer.name, layer.kind, f"{layer.median_ms:.3f}", f"{layer.q1_ms:.3f}-{layer.q3_ms:.3f}",
+         f"{100 * layer.median_ms / layer_sum:.1f}%") for layer in result.layers]
     return Table(("name", "kind", "median (ms)", "quartiles (ms)", "share"), rows, ("l", "l", "r", "r", "r"))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Callable, Mapping, Union
 
 from ..core.errors import CostModelError, ParameterError, param
 from . import mobilenet_v1, mobilenet_v2_v3, recent, shufflenet, xception
@@ -11,7 +11,7 @@ from .core import Figure, Reproduction, Row
 from .latency import LatencyTable, latency_table
 from .measured import MEASURED, MeasuredTable, measured_table
 
-PAPERS: dict[str, dict[str, Callable[[], "Reproduction | LatencyTable"]]] = {
+PAPERS: dict[str, Mapping[str, Callable[[], "Reproduction | LatencyTable"]]] = {
     "mobilenet_v1": {**mobilenet_v1.TABLES, "latency": partial(latency_table, "mobilenet_v1")},
     "mobilenet_v2": {**mobilenet_v2_v3.V2_TABLES, "latency": partial(latency_table, "mobilenet_v2")},
     "mobilenet_v3": mobilenet_v2_v3.V3_TABLES,

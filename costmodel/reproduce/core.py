@@ -65,8 +65,8 @@ class Figure:
             digits = self.printed.lstrip("-")
             return Fraction(10) ** (len(digits) - len(digits.rstrip("0")))
         if self.significant:
-            digits = len(str(abs(int(Fraction(self.printed)))))
-            return Fraction(10) ** max(digits - self.significant, -self.decimals)
+            places = len(str(abs(int(Fraction(self.printed)))))
+            return Fraction(10) ** max(places - self.significant, -self.decimals)
         return Fraction(1, 10**self.decimals)
 
     @property

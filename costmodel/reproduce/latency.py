@@ -83,7 +83,7 @@ class LatencyTable(TablePage):
             cells = [row.label, row.source, row.setting, f"{row.published_ms:g}", f"{row.madds:,}",
                      f"{row.roofline_ms:.1f}", _error(row.roofline_ms, row.published_ms), f"{row.baseline_ms:.1f}",
                      _error(row.baseline_ms, row.published_ms)]
-            if self.profile:
+            if self.profile and row.calibrated_ms is not None:
                 cells += [f"{row.calibrated_ms:.1f}", _error(row.calibrated_ms, row.published_ms)]
             table.add(*cells)
         return table
@@ -96,7 +96,8 @@ class LatencyTable(TablePage):
         lines = [f"roofline: {within([(row.roofline_ms, row.published_ms) for row in self.rows])}",
                  f"FLOPs-proportional: {within([(row.baseline_ms, row.published_ms) for row in self.rows])}"]
         if self.profile:
-            lines.append(f"calibrated: {within([(row.calibrated_ms, row.published_ms) for row in self.rows])}")
+            calibrated = [(row.calibrated_ms, row.published_ms) for row in self.rows if row.calibrated_ms is not None]
+            lines.append(f"calibrated: {within(calibrated)}")
         return lines
 
     def notes(self) -> list[str]:
@@ -155,10 +156,12 @@ def latency_table(paper: str, profile: Any = None) -> LatencyTable:
         measured.append((label, source, f"{model} alpha={alpha:g}", published[(label, source)],
                          result.totals["madds"], roofline, predicted))
     per_madd = _leave_one_out([ms / madds for _, _, _, ms, madds, _, _ in measured])
-    scale = (_leave_one_out([ms / predicted for _, _, _, ms, _, _, predicted in measured])
-             if profile is not None else [None] * len(measured))
+    scale: "list[float | None]" = [None] * len(measured)
+    if profile is not None:
+        scale = list(_leave_one_out([ms / predicted for _, _, _, ms, _, _, predicted in measured
+                                     if predicted is not None]))
     rows = tuple(LatencyRow(label, source, setting, ms, madds, roofline, madds * rate,
-                            predicted * factor if profile is not None else None)
+                            predicted * factor if predicted is not None and factor is not None else None)
                  for (label, source, setting, ms, madds, roofline, predicted), rate, factor
                  in zip(measured, per_madd, scale))
     described = f"{profile.name} ({profile.description})" if profile is not None else ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
+from typing import Any
 
 from ..sources.analyze import analyze
 from ..core.formatting import Table, grouped
@@ -76,7 +77,7 @@ class MeasuredTable(TablePage):
         table = Table(("setting", "column" if self.table in ("1", "2") else "c", "mult-adds", "memory access",
                        "here (ms)", "here (images/s)", "relative", "paper ARM (images/s)", "relative",
                        "paper GPU (batches/s)", "relative"), align=("l", "l") + ("r",) * 9)
-        firsts = {}
+        firsts: dict[Any, Any] = {}
         for row in self.rows:
             firsts.setdefault(row.column, row)
         for row in self.rows:

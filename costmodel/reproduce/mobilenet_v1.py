@@ -6,6 +6,7 @@ arXiv:1704.04861 (2017). The printed figures are in ``costmodel/data/papers/``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..sources.analyze import Analysis, analyze
 from ..sources.builder import GraphBuilder
@@ -236,6 +237,7 @@ def _comparison_rows(table: str) -> tuple[Row, ...]:
         if paper["table"] != table:
             continue
         match = _MOBILENET_ROW.match(paper["model"])
+        options: dict[str, Any]
         if match:
             model, options = "mobilenet_v1", {}
             result = analyze(model, alpha=float(match["alpha"]), resolution=int(match["resolution"]))

@@ -8,8 +8,9 @@ research/slim/nets/mobilenet/README.md (the checkpoints' MACs and parameters). P
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
-from ..sources.analyze import Analysis, analyze
+from ..sources.analyze import Analysis, LayerCost, analyze
 from ..core.papers import load
 from .core import Figure, Reproduction, Row
 
@@ -102,7 +103,7 @@ def slim_checkpoints() -> Reproduction:
     rows = []
     for paper in load("mobilenet_v2_tfslim_checkpoints.csv").rows:
         model, alpha, resolution = paper["model"], float(paper["alpha"]), int(paper["resolution"])
-        options = {"reference": "tfslim"} if model.startswith("mobilenet_v3") else {}
+        options: dict[str, Any] = {"reference": "tfslim"} if model.startswith("mobilenet_v3") else {}
         if model == "mobilenet_v3_small":
             options["last_channel"] = 1280
         result = analyze(model, alpha=alpha, resolution=resolution, options=options)
@@ -137,7 +138,7 @@ def slim_checkpoints() -> Reproduction:
 
 def v3_table3() -> Reproduction:
     """MobileNetV3 Table 3: mult-adds and parameters of the headline models."""
-    settings = {
+    settings: dict[str, tuple[str, float, dict[str, Any]]] = {
         "V3-Large 1.0": ("mobilenet_v3_large", 1.0, {}),
         "V3-Large 0.75": ("mobilenet_v3_large", 0.75, {"reference": "tfslim"}),
         "V3-Small 1.0": ("mobilenet_v3_small", 1.0, {"last_channel": 1280}),
@@ -174,7 +175,7 @@ def v3_table3() -> Reproduction:
 
 
 # MobileNetV2 Table 3 columns: (printed name, model, alpha, options, what the paper materializes).
-_V2_TABLE_3 = (
+_V2_TABLE_3: tuple[tuple[str, str, float, dict[str, Any], str], ...] = (
     ("MobileNetV1", "mobilenet_v1", 1.0, {}, "every layer's output"),
     ("MobileNetV2", "mobilenet_v2", 1.0, {}, "the tensors between bottleneck blocks"),
     ("ShuffleNet_2x_g3", "shufflenet_v1", 2.0, {"groups": 3}, "every layer's output but the first layer's"),
@@ -198,9 +199,9 @@ def _materialized(model: str, result: Analysis) -> list:
     return list(last_of_block.values()) + [layer for layer in maps if layer.output_shape.sample[1:] == (1, 1)]
 
 
-def _largest(layers: list) -> dict[int, tuple[int, object]]:
+def _largest(layers: list) -> dict[int, tuple[int, LayerCost]]:
     """Per spatial size H, the channels of the largest materialized tensor and its layer."""
-    largest: dict[int, tuple[int, object]] = {}
+    largest: dict[int, tuple[int, LayerCost]] = {}
     for layer in layers:
         channels, height, _ = layer.output_shape.sample
         if channels > largest.get(height, (0, None))[0]:
@@ -208,7 +209,7 @@ def _largest(layers: list) -> dict[int, tuple[int, object]]:
     return largest
 
 
-def _memory(printed_kb: str, channels: int, height: int, width: int, **figure: object) -> Figure:
+def _memory(printed_kb: str, channels: int, height: int, width: int, **figure: Any) -> Figure:
     return Figure("memory (kB)", printed_kb, channels * height * width * 2, 1000, significant=2, **figure)
 
 

@@ -2,6 +2,8 @@
 a spec form and a lowering; the passes, the spec reader, the lowering, the views and the report name no op."""
 import ast
 import dataclasses
+import types
+import typing
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from costmodel.core.errors import CostModelError, MissingFormulaError
 from costmodel.core.metrics import node_metrics
 from costmodel.ops import Conv2d, definitions, kind_titles, registry, spec_names
 from costmodel.ops.registry import MEMORY, SpecForm
+from costmodel.core.scaling import ChannelsOf, Expanded, Scaled, Squeezed, Tabulated
 
 from op_examples import as_example, example_networks
 
@@ -80,3 +83,49 @@ def test_the_generic_modules_name_no_op(module):
     named |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
               for alias in node.names if alias.name in OP_NAMES}
     assert not named, f"{module} names {sorted(named)}"
+
+
+WIDTH_RULES = (Scaled, Expanded, Squeezed, Tabulated, ChannelsOf)
+
+
+def _converted_fields() -> "list[tuple[type, str, str]]":
+    """Each op field typed as an (h, w) pair or a width rule (alone or in a union): (op class, field, "pair" or
+    "width"). tools/mypy_ops.py lets the op's constructor take an int for exactly these fields."""
+    found = []
+    for op_def in definitions():
+        hints = typing.get_type_hints(op_def.op)
+        for item in dataclasses.fields(op_def.op):
+            hint = hints[item.name]
+            args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+            if any(typing.get_origin(arg) is tuple and typing.get_args(arg) == (int, int) for arg in args):
+                found.append((op_def.op, item.name, "pair"))
+            elif any(arg in WIDTH_RULES for arg in args):
+                found.append((op_def.op, item.name, "width"))
+    return found
+
+
+def test_the_type_checker_plugin_sees_the_ops_fields():
+    names = {(op.__name__, field) for op, field, _ in _converted_fields()}
+    assert {("Conv2d", "kernel"), ("Conv2d", "out_channels"), ("Pool2d", "stride"), ("Linear", "out_features"),
+            ("Interpolate", "multiple"), ("PatchFold", "patch")} <= names
+
+
+@pytest.mark.parametrize("op, field, kind", _converted_fields(),
+                         ids=lambda value: value.__name__ if isinstance(value, type) else str(value))
+def test_an_op_converts_an_int_where_its_field_holds_a_pair_or_a_width(op, field, kind):
+    """What tools/mypy_ops.py tells the type checker: an int given for a pair is (int, int), for a width a width
+    rule (``Scaled(int)``), once the op is made."""
+    example = next(example for op_def in definitions() if op_def.op is op for example in op_def.examples)
+    example = getattr(example, "op", example)
+    # a field that excludes another (Interpolate: one of scale and multiple) is tried with the others left out
+    exclusive = {item.name: None for item in dataclasses.fields(op) if item.default is None and item.name != field}
+    for value in ((1, 2) if kind == "pair" else (8,)):        # the smallest value the op's other fields allow
+        for others in ({}, exclusive):
+            try:
+                made = dataclasses.replace(example, **{field: value}, **others)
+            except CostModelError:
+                continue
+            expected = (value, value) if kind == "pair" else Scaled(value, "fixed")
+            assert getattr(made, field) == expected
+            return
+    pytest.fail(f"no {op.__name__} could be made with {field} an int")

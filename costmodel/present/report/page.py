@@ -53,7 +53,7 @@ def report_context(setting: Any, device: Device | None = None, cross_check: bool
     reviewed = review(inference)
     shown = inference if setting.fused else result
     measured = None
-    if measure:
+    if measure and profile is not None:          # measure without a profile is refused above
         from ...latency.bench import bench
 
         measured = bench(setting, threads=profile.threads, progress=sys.stderr.isatty())

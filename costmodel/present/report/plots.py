@@ -10,12 +10,13 @@ page never scales it down. Labels of points are placed where they overlap no oth
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from ...core.formatting import printable  # noqa: E402
 
 FONT_PT = 11
@@ -238,7 +239,7 @@ def place_labels(figure: plt.Figure, axis: Any, points: Sequence[tuple[float, fl
     """Label each (x, y, text, color) point in order, at the first of ``OFFSETS`` (points) where its text overlaps
     no label already placed and stays inside the axes; a label with no such place is left out. Returns the placed
     annotations. Deterministic: the order and the offsets decide."""
-    renderer = figure.canvas.get_renderer()
+    renderer = cast(FigureCanvasAgg, figure.canvas).get_renderer()     # the Agg backend's
     frame = axis.get_window_extent(renderer)
     boxes: list[Any] = []
     placed = []
@@ -258,7 +259,7 @@ def place_labels(figure: plt.Figure, axis: Any, points: Sequence[tuple[float, fl
 
 def separate_tick_labels(figure: plt.Figure, axis: Any) -> None:
     """Turn the x tick labels (0, 30, 60 then 90 degrees) until no two overlap."""
-    renderer = figure.canvas.get_renderer()
+    renderer = cast(FigureCanvasAgg, figure.canvas).get_renderer()     # the Agg backend's
     for rotation in (0, 30, 60, 90):
         for label in axis.get_xticklabels():
             label.set_rotation(rotation)

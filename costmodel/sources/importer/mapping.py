@@ -201,10 +201,11 @@ class MappedModel:
 
     def network(self, resolution: "tuple[int, int] | None" = None) -> Any:
         """The ``Network`` at input size ``resolution`` (H, W; default the capture's)."""
-        size = tuple(resolution or self.resolution)
+        height, width = resolution or self.resolution
+        size = (height, width)
         if size not in self._networks:
-            self._networks[size] = self._map(size)         # type: ignore[index]
-        return self._networks[size]                         # type: ignore[index]
+            self._networks[size] = self._map(size)
+        return self._networks[size]
 
     def _map(self, size: tuple[int, int]) -> Any:
         raise NotImplementedError

@@ -206,7 +206,7 @@ def _leaves(paths: Any) -> set[str]:
     """The scopes no other scope is inside (``a.b`` is inside ``a``), found through the set of every scope's
     enclosing scopes: linear in the number of nodes, not quadratic."""
     paths = set(paths)
-    enclosing = set()
+    enclosing: set[str] = set()
     for path in paths:
         parts = path.split(".")
         enclosing.update(".".join(parts[:end]) for end in range(1, len(parts)))
@@ -223,7 +223,7 @@ def _scope(node: Any, index: int) -> "tuple[str, bool | None]":
     import ast
 
     metadata = {entry.key: entry.value for entry in node.metadata_props} if len(node.metadata_props) else {}
-    read = []
+    read: list[Any] = []
     for key in ("pkg.torch.onnx.name_scopes", "pkg.torch.onnx.class_hierarchy"):
         if key not in metadata:
             read.append(None)
@@ -243,13 +243,13 @@ def _scope(node: Any, index: int) -> "tuple[str, bool | None]":
         layer = kind.startswith("torch.nn.modules.") and not kind.startswith("torch.nn.modules.container.")
         return _clean(path), layer
     parts = [part for part in node.name.split("/")[:-1] if part]
-    path: list[str] = []
+    nested: list[str] = []
     for part in parts:
-        if path and part.startswith(f"{path[-1]}."):
-            path[-1] = part
+        if nested and part.startswith(f"{nested[-1]}."):
+            nested[-1] = part
         else:
-            path.append(part)
-    return _clean(".".join(path)), None
+            nested.append(part)
+    return _clean(".".join(nested)), None
 
 
 def _clean(path: str) -> str:
@@ -413,7 +413,7 @@ class _Walk:
 
     def opaque(self, base: str, node: Any, inputs: list) -> Any:
         sources = tensors(inputs)
-        made = []
+        made: list[Any] = []
         for output in node.output:
             if not output:                           # an optional output the graph does not name
                 made.append(None)
@@ -494,7 +494,7 @@ def _broadcast(walk: _Walk, *shapes: "tuple[int, ...]") -> "tuple[int, ...]":
 
 
 def _fold_values(walk: _Walk, op_type: str, values: list, attributes: dict[str, Any]) -> "tuple | None":
-    arrays = [np.asarray(value) if value is not None else None for value in values]
+    arrays: list[Any] = [np.asarray(value) if value is not None else None for value in values]   # None: left out
     first = arrays[0]
     if op_type == "ConstantOfShape":
         sizes = walk.ints(first, "shape") or []
@@ -637,14 +637,17 @@ def _slices(walk: _Walk, rank: int, values: list, attributes: dict) -> "list[tup
     else:
         if len(values) < 3 or values[1] is None or values[2] is None:
             raise walk.fail("it needs starts and ends")
-        starts, ends = walk.ints(values[1], "starts"), walk.ints(values[2], "ends")
-        if starts is None or ends is None:
+        given_starts, given_ends = walk.ints(values[1], "starts"), walk.ints(values[2], "ends")
+        if given_starts is None or given_ends is None:
             return [(-1, 0, 0, 0)]                      # computed bounds: the handler leaves it opaque
-        axes = walk.ints(values[3], "axes") if len(values) > 3 and values[3] is not None else \
+        starts, ends = given_starts, given_ends
+        given_axes = walk.ints(values[3], "axes") if len(values) > 3 and values[3] is not None else \
             list(range(len(starts)))
-        steps = walk.ints(values[4], "steps") if len(values) > 4 and values[4] is not None else [1] * len(starts)
-        if axes is None or steps is None:
+        given_steps = walk.ints(values[4], "steps") if len(values) > 4 and values[4] is not None else \
+            [1] * len(starts)
+        if given_axes is None or given_steps is None:
             return [(-1, 0, 0, 0)]
+        axes, steps = given_axes, given_steps
     if not len(starts) == len(ends) == len(axes) == len(steps):
         raise walk.fail(f"its starts, ends, axes and steps differ in length ({len(starts)}, {len(ends)}, "
                         f"{len(axes)}, {len(steps)})")
@@ -655,7 +658,7 @@ def _slices(walk: _Walk, rank: int, values: list, attributes: dict) -> "list[tup
 
 # --- handlers: (walk, name, node, inputs, attributes) -> a tensor, a tuple of them, or None (opaque) -------------
 
-def _window(walk: _Walk, attributes: dict, kernel: "tuple[int, ...]") -> "tuple | None":
+def _window(walk: _Walk, attributes: dict, kernel: "tuple[int, ...]") -> tuple[tuple, tuple, tuple]:
     """The strides, pads (ONNX's begins then ends) and dilations of a convolution or pool of ``kernel``; each
     checked as onnxruntime checks them (one per axis, positive strides and dilations, non-negative pads)."""
     axes = len(kernel)
@@ -812,7 +815,7 @@ def _gelu(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> 
 def _clip(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> Any:
     """ReLU6 and ReLU as ``Clip``: its bounds (inputs from opset 11, attributes before) are single numbers, not
     NaN (refused: no activation is clipped to NaN)."""
-    bounds = []
+    bounds: "list[float | None]" = []
     for position, key in ((1, "min"), (2, "max")):
         value = inputs[position] if len(inputs) > position and inputs[position] is not None else attributes.get(key)
         if value is None:
@@ -1017,12 +1020,14 @@ def _split(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) ->
         return None
     axis = walk.axis(attributes.get("axis", 0), x.shape.rank)
     size = int(x.shape.dims[axis])
+    sizes: list[int]
     if "split" in attributes:
-        sizes: "list[int] | None" = [int(p) for p in attributes["split"]]
+        sizes = [int(p) for p in attributes["split"]]
     elif len(inputs) > 1 and inputs[1] is not None:
-        sizes = walk.ints(inputs[1], "split")
-        if sizes is None:
+        given = walk.ints(inputs[1], "split")
+        if given is None:
             return None
+        sizes = given
     else:
         sizes = [-(-size // count)] * (count - 1) + [size - -(-size // count) * (count - 1)]
     if len(sizes) != count or any(s < 0 for s in sizes) or sum(sizes) != size:
@@ -1124,12 +1129,14 @@ def _pad(walk: _Walk, name: str, node: Any, inputs: list, attributes: dict) -> A
     x = inputs[0]
     if not isinstance(x, Tensor) or _text(attributes, "mode", "constant") != "constant":
         return None
+    pads: list[int]
     if "pads" in attributes:
-        pads: "list[int] | None" = [int(p) for p in attributes["pads"]]
+        pads = [int(p) for p in attributes["pads"]]
     else:
-        pads = walk.ints(inputs[1], "pads") if len(inputs) > 1 and inputs[1] is not None else None
-        if pads is None:
+        given = walk.ints(inputs[1], "pads") if len(inputs) > 1 and inputs[1] is not None else None
+        if given is None:
             return None
+        pads = given
     rank = x.shape.rank
     axes = list(range(rank))
     if len(inputs) > 3 and inputs[3] is not None:

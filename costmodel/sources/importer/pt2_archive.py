@@ -242,11 +242,11 @@ def _guarded() -> Iterator[None]:
             raise CostModelError(f"the symbolic size {shorten(value)!r} is not an expression of sizes")
         return sympify(value, *args, **kwargs)
 
-    torch.load, sympy.sympify = restricted_load, checked_sympify     # type: ignore[assignment]
+    torch.load, sympy.sympify = restricted_load, checked_sympify
     try:
         yield
     finally:
-        torch.load, sympy.sympify = load, sympify                     # type: ignore[assignment]
+        torch.load, sympy.sympify = load, sympify
 
 
 def read_program(path: str) -> Any:

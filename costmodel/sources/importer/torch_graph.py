@@ -107,6 +107,8 @@ class TorchModel(MappedModel):
     """A torch module captured once (an fx trace, or failing that ``torch.export``), mapped onto costmodel's ops at
     each asked input size."""
 
+    graph: "torch.fx.GraphModule | None"        # the fx trace; None when the module was exported instead
+
     def __init__(self, module: nn.Module, input_size: "tuple[int, ...]" = (3, 224, 224), *,
                  name: str | None = None, strict: bool = False, capture: str = "auto"):
         if not isinstance(module, nn.Module):
@@ -136,7 +138,7 @@ class TorchModel(MappedModel):
         self.input_size = input_size
         self.name = name
         self.strict = strict
-        self.graph: torch.fx.GraphModule | None = None
+        self.graph = None
         self.saved_program: Any = None
         self._programs: dict[tuple[int, int], Any] = {}
         self._networks: dict[tuple[int, int], Network] = {}

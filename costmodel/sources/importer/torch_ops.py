@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ...core.errors import CostModelError
+from ...core.ir import Op
 from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat, Conv2d,
                    ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm, Linear, MatMul,
                    Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, ScaledDotProductAttention,
@@ -113,6 +114,7 @@ def _conv(builder: GraphMapper, name: str, module: Any, x: Any, transposed: bool
     if isinstance(padding, str):
         padding = "valid" if padding == "valid" else tuple(d * (k - 1) // 2 for k, d in
                                                           zip(module.kernel_size, module.dilation))
+    op: Op
     if transposed:
         op = ConvTranspose2d(module.out_channels, tuple(module.kernel_size), tuple(module.stride), tuple(padding),
                              tuple(module.output_padding), tuple(module.dilation), module.groups,
@@ -150,7 +152,8 @@ def _meta_module(module: nn.Module) -> Callable[..., Any]:
     return run
 
 
-def _module(builder: GraphMapper, name: str, module: nn.Module, x: Any, args: tuple, kwargs: dict) -> Any:
+def _module(builder: GraphMapper, name: str, module: Any, x: Any, args: tuple, kwargs: dict) -> Any:
+    """The node of a call of ``module`` (an ``nn.Module``, whose attributes are read by its kind), or None."""
     kind = type(module)
     if kind in (nn.Identity,):
         return x
@@ -221,7 +224,7 @@ def _multihead_attention(builder: GraphMapper, name: str, module: nn.MultiheadAt
              and call.get("key") is x and call.get("value") is x and isinstance(x, Tensor) and x.shape.rank == 3
              and all(call.get(mask) is None for mask in ("key_padding_mask", "attn_mask"))
              and not call.get("is_causal", False))
-    if not plain:
+    if not plain or not isinstance(x, Tensor):
         return None
     _check(x.shape.dims[-1] == module.embed_dim,
            lambda: f"{name} takes {module.embed_dim} features, it receives {x.shape.dims[-1]}")
@@ -230,7 +233,7 @@ def _multihead_attention(builder: GraphMapper, name: str, module: nn.MultiheadAt
 
 
 def _pair(value: Any) -> tuple[int, int]:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)  # type: ignore[return-value]
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def _adaptive(builder: GraphMapper, name: str, x: Any, output: Any) -> Any:
@@ -255,7 +258,7 @@ def _interpolate(builder: GraphMapper, name: str, x: Any, size: Any, scale: Any,
         factors = _pair(scale)
         if any(float(f) != int(f) for f in factors):
             return None
-        factors = tuple(int(f) for f in factors)
+        factors = (int(factors[0]), int(factors[1]))
     return builder.add(name, Interpolate(mode, scale=factors), (x,))
 
 
@@ -491,7 +494,7 @@ def _split(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "T
 
 def _reshape(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
-    shape = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
+    shape: Any = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if isinstance(x, Pending):
@@ -598,7 +601,7 @@ def _transpose(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model
 
 def _permute(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
-    dims = args[1:] if len(args) > 1 else kwargs.get("dims")
+    dims: Any = args[1:] if len(args) > 1 else kwargs.get("dims")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = dims[0]
     if isinstance(x, Pending):

@@ -63,7 +63,7 @@ def running(what: str, seconds: "float | None" = None) -> Iterator[None]:
         signal.getitimer(signal.ITIMER_REAL)[0] == 0
     running_code = [True]
     previous: Any = None
-    if timer:
+    if timer and seconds is not None:
         def expire(signum: int, frame: Any) -> None:
             if running_code[0]:
                 raise TimeLimit()

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
-from ...core.ir import Network
+from ...core.ir import Network, Op
 from ...ops import Activation, Dropout, Flatten, Linear, Pool2d
 from .entry import ModelEntry, ModelOption
 
@@ -75,7 +75,7 @@ def _features(builder: GraphBuilder, rows: tuple, relu_name: Callable[[str], str
 def _one_gpu(num_classes: int) -> Network:
     builder = GraphBuilder()
     _features(builder, ONE_GPU, lambda name: _torchvision_name(name, 1))
-    layers = [("flatten", Flatten())]
+    layers: list[tuple[str, Op]] = [("flatten", Flatten())]
     for position, features in enumerate(HIDDEN):      # torchvision: Dropout, Linear, ReLU, twice
         layers += [(f"classifier.{3 * position}", Dropout(0.5)), (f"classifier.{3 * position + 1}", Linear(features)),
                    (f"classifier.{3 * position + 2}", Activation("relu"))]
@@ -87,7 +87,7 @@ def _one_gpu(num_classes: int) -> Network:
 def _original(num_classes: int) -> Network:
     builder = GraphBuilder()
     _features(builder, ORIGINAL, lambda name: name.replace("conv", "relu"))
-    layers = [("flatten", Flatten())]
+    layers: list[tuple[str, Op]] = [("flatten", Flatten())]
     for layer, features in zip((6, 7), HIDDEN):       # Caffe: fc, relu, drop, twice
         layers += [(f"fc{layer}", Linear(features)), (f"relu{layer}", Activation("relu")),
                    (f"drop{layer}", Dropout(0.5))]

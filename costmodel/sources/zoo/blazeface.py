@@ -28,6 +28,8 @@ the stride-2 depthwise conv agree only on even maps); no width multiplier.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..builder import GraphBuilder, conv_bn_act
 from ...core.ir import Network
 from ...ops import Activation, Add, Concat, Pool2d, Split
@@ -36,7 +38,7 @@ from .entry import ModelEntry, ModelOption
 SOURCE = "Bazarevsky et al. 2019 (arXiv:1907.05047), Table 4; tkat0/PyTorch_BlazeFace model.py"
 
 # Table 4, one row per line: (layer/block, input size, stride, 1x1 widths: projection, then expansion if double).
-TABLE_4 = (
+TABLE_4: tuple[tuple[Any, ...], ...] = (       # the paper's rows: layer, input, stride, output channels
     ("Convolution", "128x128x3", 2, (24,)),          # 5x5x3x24
     ("Single BlazeBlock", "64x64x24", 1, (24,)),     # 5x5x24x1, 1x1x24x24
     ("Single BlazeBlock", "64x64x24", 1, (24,)),

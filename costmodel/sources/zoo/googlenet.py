@@ -26,6 +26,8 @@ ends in a global pool and accepts other input sizes; it has no width multiplier.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..builder import GraphBuilder, classifier, conv_bn_act, pooled
 from ...core.ir import Network
 from ...ops import Concat, Dropout, Pool2d
@@ -35,7 +37,7 @@ VARIANTS = ("paper", "torchvision")
 
 # Table 1, one row per line. Stem rows: (name, type, kernel, stride, output channels); the "convolution 3x3/1" line
 # (depth 2: #3x3 reduce 64, #3x3 192) is unrolled into conv2 (1x1) and conv3 (3x3).
-STEM = (
+STEM: tuple[tuple[Any, ...], ...] = (   # the paper's rows, None where it prints none
     ("conv1", "conv", 7, 2, 64),         # convolution 7x7/2      112 x 112 x 64
     ("maxpool1", "max", 3, 2, None),     # max pool 3x3/2         56 x 56 x 64
     ("conv2", "conv", 1, 1, 64),         # convolution 3x3/1      #3x3 reduce 64

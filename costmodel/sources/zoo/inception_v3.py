@@ -30,7 +30,7 @@ map after its pool). There is no width multiplier.
 """
 from __future__ import annotations
 
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 from ..builder import GraphBuilder, classifier, conv_bn_act
 from ...core.ir import Network
@@ -42,7 +42,7 @@ SOURCE = "Szegedy et al. 2015, arXiv:1512.00567, Table 1 and Figures 5-7, 10; to
 Kernel = Union[int, tuple[int, int]]
 
 # The stem, one row per layer: (name, kind, output channels, kernel, stride, padding).
-STEM = (
+STEM: tuple[tuple[Any, ...], ...] = (   # the paper's rows, None where it prints none
     ("Conv2d_1a_3x3", "conv", 32, 3, 2, 0),    # 299 x 299 x 3   -> 149 x 149 x 32
     ("Conv2d_2a_3x3", "conv", 32, 3, 1, 0),    #                 -> 147 x 147 x 32
     ("Conv2d_2b_3x3", "conv", 64, 3, 1, 1),    # conv padded     -> 147 x 147 x 64
@@ -53,7 +53,7 @@ STEM = (
 )
 # The modules, one row each: (name, type, argument). Types: A = Figure 5 (argument: pool_features),
 # B = grid reduction 35 -> 17, C = Figure 6 (argument: channels_7x7), D = grid reduction 17 -> 8, E = Figure 7.
-MODULES = (
+MODULES: tuple[tuple[Any, ...], ...] = (   # the paper's rows, None where it prints none
     ("Mixed_5b", "A", 32),     # 3 x Inception (Figure 5)     35 x 35 x 256
     ("Mixed_5c", "A", 64),     #                              35 x 35 x 288
     ("Mixed_5d", "A", 64),     #                              35 x 35 x 288
@@ -143,7 +143,7 @@ def _inception_e(b: GraphBuilder, name: str, _: None) -> list[str]:
     return [branch1x1, branch3x3, branch3x3dbl, branch_pool]
 
 
-BLOCKS: dict[str, Callable[[GraphBuilder, str, "int | None"], list[str]]] = {
+BLOCKS: dict[str, Callable[..., list[str]]] = {     # (builder, name, the module's one argument, if any)
     "A": _inception_a, "B": _inception_b, "C": _inception_c, "D": _inception_d, "E": _inception_e}
 
 
@@ -166,10 +166,10 @@ def inception_v3(aux_logits: bool = False, num_classes: int = 1000) -> Network:
             _conv(b, name, out, kernel, stride, padding)
     for name, kind, argument in MODULES:
         branches = BLOCKS[kind](b, name, argument)
-        out = b.add(f"{name}.cat", Concat(), branches)
+        concat = b.add(f"{name}.cat", Concat(), branches)
         if name == "Mixed_6e" and aux_logits:
-            _aux_logits(b, out, num_classes)
-            b.last = out
+            _aux_logits(b, concat, num_classes)
+            b.last = concat
     classifier(b, num_classes, "fc", (("avgpool", GlobalAvgPool()), ("dropout", Dropout(0.5)),
                                       ("flatten", Flatten())))
     head = " with its auxiliary classifier" if aux_logits else ""

@@ -13,6 +13,8 @@ module paths):
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, inverted_residual, pooled
 from ...core.ir import Network
 from ...ops import Dropout
@@ -22,7 +24,7 @@ from .entry import ModelEntry
 SOURCE = "Sandler et al. 2018 (arXiv:1801.04381), Table 2; torchvision mobilenetv2.py"
 
 # Table 2, one row per line: (input, operator, t, c, n, s).
-TABLE_2 = (
+TABLE_2: tuple[tuple[Any, ...], ...] = (   # the paper's rows, None where it prints none
     ("224x224x3", "conv2d 3x3", None, 32, 1, 2),
     ("112x112x32", "bottleneck", 1, 16, 1, 1),
     ("112x112x16", "bottleneck", 6, 24, 2, 2),

@@ -28,6 +28,8 @@ code; the option ``blocks_960=2`` gives the printed table.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
 from ...core.ir import Network
 from ...ops import Add, Dropout
@@ -38,7 +40,7 @@ SOURCE = "Zhou et al. 2020 (arXiv:2007.02269), Table 2; yitu-opensource/MobileNe
 ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.4)
 
 # Table 2, one row per line: (input, operator, t, output channels, b, s). The 960 row's b is the option.
-TABLE_2 = (
+TABLE_2: tuple[tuple[Any, ...], ...] = (   # the paper's rows, None where it prints none
     ("224x224x3", "conv2d 3x3", None, 32, 1, 2),
     ("112x112x32", "sandglass", 2, 96, 1, 2),
     ("56x56x96", "sandglass", 6, 144, 1, 1),

@@ -40,7 +40,7 @@ alpha selects s: 0.25, 0.5, 1.0 (default), 1.5 or 2.0; other values are refused.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
 from ...core.ir import Network
@@ -53,7 +53,7 @@ SCALES = (0.25, 0.5, 1.0, 1.5, 2.0)
 GROUPS = (1, 2, 3, 4, 8)
 
 # Table 1, one row per line: (layer, output size, kernel, stride, repeat, output channels for g = 1, 2, 3, 4, 8).
-TABLE_1 = (
+TABLE_1: tuple[tuple[Any, ...], ...] = (   # the paper's rows, None where it prints none
     ("Conv1", "112x112", 3, 2, 1, (24, 24, 24, 24, 24)),
     ("MaxPool", "56x56", 3, 2, 1, None),
     ("Stage2", "28x28", None, 2, 4, (144, 200, 240, 272, 384)),    # stride 2 once, then 1 (repeat 1 + 3)
@@ -124,12 +124,13 @@ def shufflenet_v1(groups: int = 3, num_classes: int = 1000, depth: float = 1.0) 
     last = builder.add("maxpool", Pool2d("max", 3, 2, padding=1))
     previous, unit = "Conv1", 0
     for stage, _, _, stride, repeat, _ in TABLE_1[2:5]:
-        mid = _columns(groups, lambda w, stage=stage: bottleneck_width(groups, w[stage]))
+        # ``_columns`` calls each width function at once, so the loop's variables are read while they hold
+        mid = _columns(groups, lambda w: bottleneck_width(groups, w[stage]))
         for index in range(scaled_repeats(repeat, depth)):
             if index == 0:      # stride 2: the branch adds c - c_in channels to the pooled shortcut
-                branch_out = _columns(groups, lambda w, stage=stage, previous=previous: w[stage] - w[previous])
+                branch_out = _columns(groups, lambda w: w[stage] - w[previous])
             else:
-                branch_out = _columns(groups, lambda w, stage=stage: w[stage])
+                branch_out = _columns(groups, lambda w: w[stage])
             last = shuffle_unit(builder, f"features.{unit}", last, groups, stage == "Stage2" and index == 0,
                                 stride if index == 0 else 1, mid, branch_out)
             unit += 1

@@ -20,6 +20,8 @@ channels at h x w costs hw(c/2)(c/2 + 9 + c/2) mult-adds in its stride-1 form.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..builder import TORCHVISION, GraphBuilder, classifier, conv_bn_act, pooled
 from ...core.ir import Network
 from ...ops import ChannelShuffle, Concat, Pool2d, Split
@@ -30,7 +32,7 @@ SOURCE = "Ma et al. 2018 (arXiv:1807.11164), Table 5; torchvision shufflenetv2.p
 ALPHAS = (0.5, 1.0, 1.5, 2.0)
 
 # Table 5, one row per line: (layer, output size, kernel, stride, repeat, output channels at 0.5x, 1x, 1.5x, 2x).
-TABLE_5 = (
+TABLE_5: tuple[tuple[Any, ...], ...] = (   # the paper's rows, None where it prints none
     ("Conv1", "112x112", 3, 2, 1, (24, 24, 24, 24)),
     ("MaxPool", "56x56", 3, 2, 1, (24, 24, 24, 24)),
     ("Stage2", "28x28", None, 2, 4, (48, 116, 176, 244)),      # stride 2 once, then 1 (repeat 1 + 3)

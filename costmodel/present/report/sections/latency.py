@@ -13,7 +13,10 @@ from ....latency.devices import Device
 
 def roofline(result: Analysis, device: Device) -> dict[str, Any]:
     """Each layer against the device's roofs, with an estimated time per layer and in total."""
-    rows, intensity, attainable, kinds = [], [], [], []
+    rows: list[dict[str, Any]] = []
+    intensity: list[float] = []
+    attainable: list[float] = []
+    kinds: list[str] = []
     total_seconds = 0.0
     for layer in result.layers:
         if layer.flops == 0 and layer.memory_access_bytes == 0:

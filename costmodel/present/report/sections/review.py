@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from ....sources.analyze import Analysis, fused_view  # noqa: F401 (fused_view: its old path)
 from ....core.ir import INPUT, Network, Op
@@ -125,7 +126,8 @@ def g2_group_convolutions(result: Analysis) -> list[Finding]:
         if layer.kind != "group":
             continue
         op = _op(result.network, layer.name)
-        groups = op.groups if isinstance(op.groups, int) else layer.input_shapes[0].channels
+        groups = getattr(op, "groups")          # a group convolution's
+        groups = groups if isinstance(groups, int) else layer.input_shapes[0].channels
         c1 = layer.input_shapes[0].channels
         hw = layer.output_shape.size("H") * layer.output_shape.size("W")
         flops = layer.madds
@@ -214,7 +216,7 @@ def a1_attention(result: Analysis) -> tuple[float, list[Finding]]:
     return (quadratic / total if total else 0.0), findings
 
 
-def review(result: Analysis) -> dict[str, object]:
+def review(result: Analysis) -> dict[str, dict[str, Any]]:
     """Every guideline's findings on the fused inference view of ``result`` (BatchNorm folded, activations fused
     into the kernels before them: what an engine runs, so G4 flags what is left), flagged rows first, with a
     one-line summary each."""
