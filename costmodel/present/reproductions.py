@@ -1,5 +1,7 @@
-"""A paper's tables reproduced (``reproduce``'s pages) as text, Markdown, CSV and JSON. Each page lays out its own
-text and Markdown (a reproduction, a latency table, a measured table); CSV and JSON hold the page's table."""
+"""A paper's tables reproduced (``reproduce``'s pages: a reproduction, the latency table, a measured table) as text,
+Markdown, CSV and JSON. The pages hold their data (title, source, the table as shown, verdicts or a summary, notes,
+the command that regenerates them); their text and Markdown are laid out here. CSV and JSON hold the page's
+table."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,13 +11,46 @@ from ..core.fileio import write_atomic
 from ..core.formatting import json_text
 
 
+def _findings(page: Any) -> "tuple[str, list[str]]":
+    """What a page concludes, with the word its text shows it under: a reproduction's verdict (one line), the latency
+    table's summary, or a measured table's verdicts (one per column)."""
+    kind = type(page).__name__
+    if kind == "Reproduction":
+        return "verdict", [page.verdict()]
+    if kind == "LatencyTable":
+        return "summary", page.summary()
+    return "verdict", page.verdicts()
+
+
+def text(page: Any) -> str:
+    """A reproduced table as text: title, source, the table, what it concludes, its notes."""
+    word, findings = _findings(page)
+    lines = [page.title, f"source: {page.source}", "", page.table_view().text().rstrip("\n"), ""]
+    lines += [f"{word}: {line}" for line in findings] + [f"note: {note}" for note in page.page_notes()]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(page: Any) -> str:
+    """A reproduced table as the Markdown page ``reproduce`` writes under ``reports/``."""
+    _, findings = _findings(page)
+    lines = [f"# {page.title}", "", f"Source: {page.source}.", "", page.table_view().markdown().rstrip("\n"), ""]
+    if type(page).__name__ == "Reproduction":        # one sentence, not a list
+        lines += [findings[0][0].upper() + findings[0][1:] + ".", ""]
+    else:
+        lines += [f"- **{line}**" for line in findings] + [""]
+    lines += [f"- {note}" for note in page.page_notes()]
+    measures = " (measures this machine)" if type(page).__name__ == "MeasuredTable" else ""
+    lines += ["", f"Regenerate{measures} with `{page.command()}`."]
+    return "\n".join(lines) + "\n"
+
+
 def render(pages: Sequence[Any], fmt: str) -> str:
     """The pages in ``fmt``; CSV holds one page's table (``present.render`` refuses several)."""
     if fmt == "json":
         return json_text(pages[0].to_dict() if len(pages) == 1 else {"tables": [page.to_dict() for page in pages]})
     if fmt == "csv":
         return pages[0].table_view().csv()
-    return "\n".join(page.markdown() if fmt == "markdown" else page.text() for page in pages)
+    return "\n".join(markdown(page) if fmt == "markdown" else text(page) for page in pages)
 
 
 def write_reports(directory: "str | Path", pages: Sequence[Any], html: bool = False) -> list[Path]:
@@ -32,7 +67,7 @@ def write_reports(directory: "str | Path", pages: Sequence[Any], html: bool = Fa
 
     paths = []
     for page in pages:
-        files = [(".md", page.markdown())]
+        files = [(".md", markdown(page))]
         if html and not isinstance(page, MeasuredTable):
             from .report.html import reproduction_page
 

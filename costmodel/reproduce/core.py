@@ -139,17 +139,6 @@ class Reproduction(TablePage):
     def command(self) -> str:
         return f"costmodel reproduce {self.paper} --table {self.table}"
 
-    def text(self) -> str:
-        verdict = "every figure agrees" if self.agrees else "some figures differ; each such row has a note"
-        lines = [f"{self.title}", f"source: {self.source}", "", self.table_view().text().rstrip("\n"), "",
-                 f"verdict: {verdict}"]
-        lines += [f"note: {note}" for note in self.all_notes()]
-        return "\n".join(lines) + "\n"
-
-    def markdown(self) -> str:
-        verdict = "Every figure agrees." if self.agrees else "Some figures differ; each such row has a note."
-        lines = [f"# {self.title}", "", f"Source: {self.source}.", "", self.table_view().markdown().rstrip("\n"), "",
-                 verdict, ""]
-        lines += [f"- {note}" for note in self.all_notes()]
-        lines += ["", f"Regenerate with `{self.command()}`."]
-        return "\n".join(lines) + "\n"
+    def verdict(self) -> str:
+        """Whether every figure agrees, in a few words."""
+        return "every figure agrees" if self.agrees else "some figures differ; each such row has a note"

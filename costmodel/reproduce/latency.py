@@ -123,16 +123,6 @@ class LatencyTable(TablePage):
     def command(self) -> str:
         return f"costmodel reproduce {self.paper} --table latency"
 
-    def text(self) -> str:
-        lines = [self.title, f"source: {self.source}", "", self.table_view().text().rstrip("\n"), ""]
-        lines += [f"summary: {line}" for line in self.summary()] + [f"note: {note}" for note in self.notes()]
-        return "\n".join(lines) + "\n"
-
-    def markdown(self) -> str:
-        lines = [f"# {self.title}", "", f"Source: {self.source}.", "", self.table_view().markdown().rstrip("\n"), ""]
-        lines += [f"- **{line}**" for line in self.summary()] + [""] + [f"- {note}" for note in self.notes()]
-        lines += ["", f"Regenerate with `{self.command()}`."]
-        return "\n".join(lines) + "\n"
 
 
 def latency_table(paper: str, profile: Any = None) -> LatencyTable:

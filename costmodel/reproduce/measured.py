@@ -100,19 +100,8 @@ class MeasuredTable(TablePage):
                 "Measured speeds depend on the machine and the moment (this page is measured anew each time, not "
                 "checked byte for byte)."]
 
-    def text(self) -> str:
-        lines = [self.title, f"source: {self.source}", "", self.table_view().text().rstrip("\n"), ""]
-        lines += [f"verdict: {line}" for line in self.verdicts()]
-        lines += [f"note: {note}" for note in self.notes()]
-        return "\n".join(lines) + "\n"
-
-    def markdown(self) -> str:
-        lines = [f"# {self.title}", "", f"Source: {self.source}.", "", self.table_view().markdown().rstrip("\n"), ""]
-        lines += [f"- **{line}**" for line in self.verdicts()]
-        lines += [""] + [f"- {note}" for note in self.notes()]
-        lines += ["", f"Regenerate (measures this machine) with `costmodel reproduce {self.paper} --table "
-                      f"{self.table}`."]
-        return "\n".join(lines) + "\n"
+    def command(self) -> str:
+        return f"costmodel reproduce {self.paper} --table {self.table}"
 
 
 def _speed(value: float | None) -> str:

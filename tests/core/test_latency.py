@@ -129,6 +129,7 @@ def test_device_on_the_command_line_refuses_csv_and_missing_files(tmp_path, caps
     assert status == 2 and "not to CSV" in err
 
 
+@pytest.mark.slow          # kernels measured on this CPU
 def test_calibrate_writes_a_profile(tmp_path, capsys):
     pytest.importorskip("torch")
     target = tmp_path / "cpu.toml"

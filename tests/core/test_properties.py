@@ -24,9 +24,15 @@ from strategies import networks, spec_documents
 ALPHA = st.floats(0.1, 2.0, allow_nan=False).map(lambda a: round(a, 3))
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(network=networks(), alpha=ALPHA, scale=st.integers(1, 3))
-def test_generated_networks_analyze_consistently(network, alpha, scale):
+def _fast_and_thorough(body, examples: int, health: tuple = (), **strategies):
+    """``body`` as two property tests: a fifth of ``examples`` in the fast part (``python -m pytest``) and all of
+    them in the slow part (``-m slow``); the README's test command runs both, so CI checks every example."""
+    def made(count: int):
+        return settings(max_examples=count, suppress_health_check=list(health))(given(**strategies)(body))
+    return made(max(examples // 5, 10)), pytest.mark.slow(made(examples))
+
+
+def _analyze_consistently(network, alpha, scale):
     alpha = alpha if network.scales_with_alpha else 1.0        # a network of fixed widths refuses other alphas
     base = network.base_resolution[0]
     result = costmodel.analyze(network, alpha=alpha)
@@ -67,9 +73,7 @@ def test_large_generated_networks_compile_and_sweep_like_the_interpreter(network
         totals["params"], totals["madds"], totals["flops"], totals["peak_activation_bytes"]]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(network=networks(), alphas=st.lists(ALPHA, min_size=1, max_size=4, unique=True))
-def test_generated_networks_sweep_like_table(network, alphas):
+def _sweep_like_table(network, alphas):
     from costmodel.design.sweep import sweep
     alphas = alphas if network.scales_with_alpha else [1.0]
     base = network.base_resolution[0]
@@ -83,9 +87,7 @@ def test_generated_networks_sweep_like_table(network, alphas):
             totals["peak_activation_bytes"]]
 
 
-@settings(max_examples=500)
-@given(text=spec_documents(), alpha=st.sampled_from([0.5, 1.0]), resolution=st.sampled_from([None, 1, 33]))
-def test_malformed_specs_raise_only_the_documented_error(text, alpha, resolution):
+def _malformed_specs(text, alpha, resolution):
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "net.toml"
         path.write_text(text)
@@ -139,9 +141,7 @@ def argument_lists(draw):
     return argv
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(argv=argument_lists())
-def test_argument_lists_end_in_a_status_and_one_line(argv):
+def _argument_lists(argv):
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         with pytest.raises(SystemExit) as exit_info:
@@ -151,3 +151,16 @@ def test_argument_lists_end_in_a_status_and_one_line(argv):
     if status == 2:
         message = err.getvalue()
         assert message.startswith("costmodel: error: ") and message.count("\n") == 1, (argv, message)
+
+
+test_generated_networks_analyze_consistently, test_generated_networks_analyze_consistently_thoroughly = \
+    _fast_and_thorough(_analyze_consistently, 300, (HealthCheck.too_slow,), network=networks(), alpha=ALPHA,
+                       scale=st.integers(1, 3))
+test_generated_networks_sweep_like_table, test_generated_networks_sweep_like_table_thoroughly = \
+    _fast_and_thorough(_sweep_like_table, 150, (HealthCheck.too_slow,), network=networks(),
+                       alphas=st.lists(ALPHA, min_size=1, max_size=4, unique=True))
+test_malformed_specs_raise_only_the_documented_error, test_malformed_specs_raise_only_the_documented_error_thoroughly \
+    = _fast_and_thorough(_malformed_specs, 500, text=spec_documents(), alpha=st.sampled_from([0.5, 1.0]),
+                         resolution=st.sampled_from([None, 1, 33]))
+test_argument_lists_end_in_a_status_and_one_line, test_argument_lists_end_in_a_status_and_one_line_thoroughly = \
+    _fast_and_thorough(_argument_lists, 400, (HealthCheck.too_slow,), argv=argument_lists())

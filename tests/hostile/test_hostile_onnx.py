@@ -171,6 +171,7 @@ def test_7_an_initializer_whose_dims_have_no_data_behind_them(tmp_path, capsys, 
 
 # 4. Importing is linear in the graph's size ------------------------------------------------------------------------
 
+@pytest.mark.slow          # graphs of 20,000 nodes
 def test_4_a_long_chain_of_unnamed_or_scoped_nodes_imports_in_linear_time(tmp_path):
     """20,000 unnamed Relu nodes took 55 s (the unique-name search started from 1 for every node), and as many
     nodes each in its own module scope about as long (every scope was compared with every other)."""

@@ -156,6 +156,7 @@ def test_every_model_form_works_in_every_command(on_path, form, tmp_path, capsys
 
 # 11. Big networks report in bounded time and size -----------------------------------------------------------------
 
+@pytest.mark.slow          # one of the largest generated networks
 def test_a_network_of_thousands_of_layers_is_summarised(tmp_path, capsys):
     """A spec of one block repeated thousands of times wrote a 131 MB page in 199 s, and its fvcore cross-check
     grew past 7.3 GB; now its stages and its costliest layers, and the cross-check says why it did not run."""

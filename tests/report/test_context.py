@@ -239,6 +239,7 @@ def test_measure_needs_a_profile(tmp_path, capsys):
     assert status == 2 and "give --device PROFILE" in err and not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.slow          # the model timed on this CPU
 def test_measure_sets_the_measured_latency_beside_the_prediction(tmp_path, capsys):
     pytest.importorskip("torch")
     from helpers import run

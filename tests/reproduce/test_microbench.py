@@ -3,6 +3,7 @@ paper's printed speeds beside each row, and the trend verdicts on given timings.
 import pytest
 
 import costmodel
+from costmodel.present.reproductions import markdown
 from costmodel.core.errors import CostModelError
 from costmodel.reproduce import measured, reproductions
 from costmodel.reproduce.microbench import settings
@@ -99,9 +100,9 @@ def test_measured_page_sets_the_paper_beside_and_says_whether_the_trend_holds(mo
     assert verdicts[0].startswith("column x1: here c1:c2 = 1:1 is fastest and c1:c2 = 1:12 slowest (1.50x)")
     assert verdicts[0].endswith("the trend holds here")
     assert "here c1:c2 = 1:6 is fastest" in verdicts[1] and verdicts[1].endswith("does not hold here")
-    markdown = page.markdown()
-    assert "| c1:c2 = 1:12 | x1 |" in markdown and "1000.0" in markdown and "76.2" in markdown
-    assert "reproduce shufflenet_v2 --table 1" in markdown
+    shown = markdown(page)
+    assert "| c1:c2 = 1:12 | x1 |" in shown and "1000.0" in shown and "76.2" in shown
+    assert "reproduce shufflenet_v2 --table 1" in shown
 
 
 def test_table_3_and_4_pair_the_gpu_column_with_the_arm_one(monkeypatch):
@@ -148,9 +149,9 @@ def test_the_latency_page_sets_pixel1_latencies_beside_the_estimates(tmp_path):
     # the roofline bounds: never below the whole network's FLOPs at peak, nor its bytes at the bandwidth
     fused = costmodel.analyze("mobilenet_v2", fused=True).totals
     assert v2.roofline_ms >= 1e3 * max(fused["flops"] / 17.2e9, fused["memory_access_bytes"] / 14.9e9)
-    assert "calibrated (ms)" not in page.markdown()
+    assert "calibrated (ms)" not in markdown(page)
     # a profile pricing every kernel by its mult-adds alone makes the calibrated column the FLOPs-proportional one
     per_madd = Profile("madds", "1 us per 10^6 mult-adds", "unfused", 1, {"default": KernelModel(0.0, 1.0, 0.0)})
     calibrated = latency_table("mobilenet_v2", per_madd)
     assert [row.calibrated_ms for row in calibrated.rows] == pytest.approx([row.baseline_ms for row in page.rows])
-    assert "| calibrated (ms) | error |" in calibrated.markdown()
+    assert "| calibrated (ms) | error |" in markdown(calibrated)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from costmodel.present.reproductions import markdown
 from costmodel.core.papers import load
 from costmodel.reproduce import report_path, reproductions
 from costmodel.reproduce.core import Figure
@@ -62,7 +63,7 @@ def test_figure_tolerance_is_one_unit_of_the_last_printed_digit():
 def test_committed_reports_are_up_to_date():
     for reproduction in reproductions("mobilenet_v1"):
         path = report_path(ROOT / "reports", reproduction)
-        assert path.read_text(encoding="utf-8") == reproduction.markdown(), (
+        assert path.read_text(encoding="utf-8") == markdown(reproduction), (
             f"{path} is stale: run `{reproduction.command()}`")
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from costmodel.present.reproductions import markdown
 from costmodel.core.papers import load
 from costmodel.reproduce import recent, report_path, reproductions
 
@@ -15,7 +16,7 @@ PAPERS = sorted(recent.TABLES)
 def test_committed_reports_are_up_to_date(paper):
     for reproduction in reproductions(paper):
         path = report_path(ROOT / "reports", reproduction)
-        assert path.read_text(encoding="utf-8") == reproduction.markdown(), (
+        assert path.read_text(encoding="utf-8") == markdown(reproduction), (
             f"{path} is stale: run `{reproduction.command()}`")
 
 

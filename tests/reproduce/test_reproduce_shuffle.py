@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 import costmodel
+from costmodel.present.reproductions import markdown
 from costmodel.sources.builder import GraphBuilder
 from costmodel.ops import BatchNorm, Concat, Conv2d
 from costmodel.core.papers import load
@@ -83,5 +84,5 @@ def test_xception_table_3():
 def test_committed_reports_are_up_to_date(paper):
     for reproduction in reproductions(paper):
         path = report_path(ROOT / "reports", reproduction)
-        assert path.read_text(encoding="utf-8") == reproduction.markdown(), (
+        assert path.read_text(encoding="utf-8") == markdown(reproduction), (
             f"{path} is stale: run `{reproduction.command()}`")
