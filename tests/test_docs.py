@@ -28,3 +28,28 @@ def test_every_command_and_public_name_is_in_the_reference():
     assert "| `--max-madds N` |" in page and "| `--format [text\\|csv\\|json\\|markdown]` |" in page
     api = (ROOT / "docs" / "api.md").read_text()
     assert "### `analyze(model_or_setting: Any," in api and "### `render(result: Any, fmt: str = 'text'," in api
+
+
+def test_every_public_function_documents_its_parameters_and_returns():
+    """Issue 23, item 7: each function and public method of the Python API reference (``make_docs.API``) names every
+    parameter in a ``:param name:`` line and, where it returns something, says what in a ``:returns:`` line."""
+    import inspect
+
+    lacking = []
+    for module_name, names in make_docs.API:
+        module = importlib.import_module(module_name)
+        for name in names:
+            obj = getattr(module, name)
+            functions = [(name, obj)] if inspect.isfunction(obj) else [
+                (f"{name}.{attribute}", member) for attribute, member in vars(obj).items()
+                if inspect.isfunction(member) and not attribute.startswith("_")] if inspect.isclass(obj) else []
+            for label, function in functions:
+                doc = inspect.getdoc(function) or ""
+                signature = inspect.signature(function)
+                missing = [f":param {p}:" for p in signature.parameters if p not in ("self", "cls")
+                           and f":param {p}:" not in doc]
+                if signature.return_annotation not in (None, "None") and ":returns:" not in doc:
+                    missing.append(":returns:")
+                if missing:
+                    lacking.append(f"{module_name}.{label}: {', '.join(missing)}")
+    assert not lacking, "\n".join(lacking)

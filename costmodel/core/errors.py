@@ -66,7 +66,11 @@ class Parameter:
 
 
 def param(name: str, metavar: str = "") -> Parameter:
-    """``Parameter(name, metavar)``: a parameter's name in a ``ParameterError``'s message."""
+    """A parameter's name in a ``ParameterError``'s message.
+
+    :param name: the Python parameter's name.
+    :param metavar: what the command line shows after its flag, if anything (``PROFILE``).
+    :returns: ``Parameter(name, metavar)``."""
     return Parameter(name, metavar)
 
 
@@ -93,11 +97,12 @@ class ParameterError(CostModelError):
 
 
 def within(prefix: str, error: CostModelError, suffix: str = "") -> CostModelError:
-    """``error`` with ``prefix`` before its message and ``suffix`` after it (where it happened, a hint), keeping the
-    parameters a ``ParameterError`` names.
+    """An error with where it happened around its message, keeping the parameters a ``ParameterError`` names.
 
-    :returns: a ``ParameterError`` where ``error`` is one, else a ``CostModelError``.
-    """
+    :param prefix: before the message.
+    :param error: the error.
+    :param suffix: after the message (a hint).
+    :returns: a ``ParameterError`` where ``error`` is one, else a ``CostModelError``."""
     if isinstance(error, ParameterError):
         return ParameterError(prefix, *error.parts, suffix)
     return CostModelError(f"{prefix}{error}{suffix}")

@@ -197,7 +197,10 @@ class Network:
         return dict(self.origins)
 
     def locate(self, error: CostModelError) -> CostModelError:
-        """``error``, prefixed with where its node was written when the message names a node of known origin."""
+        """Where an error happened, for a message that names a node.
+
+        :param error: an error whose message may name a node of this network.
+        :returns: ``error``, prefixed with where its node was written when that is known (a spec file's line)."""
         match = _NODE_MESSAGE.match(str(error))
         if match and match.group(1) in self.origin:
             return within(f"{self.origin[match.group(1)]}: ", error)

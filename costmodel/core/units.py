@@ -75,15 +75,27 @@ def parse_quantity(value: Any, kind: str, parameter: str) -> Any:
 
 
 def parse_count(value: Any, parameter: str = "count") -> int:
-    """``"150M"`` -> 150,000,000 (``parse_quantity`` of a ``COUNT``)."""
+    """A count: ``"150M"`` is 150,000,000 (``parse_quantity`` of a ``COUNT``).
+
+    :param value: a number, or a string with a unit (K, M, G, T).
+    :param parameter: the name an error gives.
+    :returns: the count, rounded down."""
     return parse_quantity(value, COUNT, parameter)
 
 
 def parse_bytes(value: Any, parameter: str = "size") -> int:
-    """``"2MB"`` -> 2,000,000 and ``"1KiB"`` -> 1,024 (``parse_quantity`` of ``BYTES``)."""
+    """A size in bytes: ``"2MB"`` is 2,000,000 and ``"1KiB"`` 1,024 (``parse_quantity`` of ``BYTES``).
+
+    :param value: a number of bytes, or a string with a unit (B, kB, MB, GB, KiB, MiB, GiB).
+    :param parameter: the name an error gives.
+    :returns: the bytes, rounded down."""
     return parse_quantity(value, BYTES, parameter)
 
 
 def parse_milliseconds(value: Any, parameter: str = "time") -> float:
-    """``"20ms"`` -> 20.0 and ``"0.5s"`` -> 500.0 (``parse_quantity`` of a ``TIME``)."""
+    """A time in milliseconds: ``"20ms"`` is 20.0 and ``"0.5s"`` 500.0 (``parse_quantity`` of a ``TIME``).
+
+    :param value: a number of milliseconds, or a string with a unit (ms, s, us).
+    :param parameter: the name an error gives.
+    :returns: the milliseconds."""
     return parse_quantity(value, TIME, parameter)

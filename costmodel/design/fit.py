@@ -68,13 +68,19 @@ class Front:
         return len(self.alphas) * len(self.resolutions) * len(self.depths or (1,))
 
     def columns(self) -> tuple[str, ...]:
+        """The columns of the front's table.
+
+        :returns: depth, alpha, resolution, every total, the predicted latency (with a latency limit) and the published
+            accuracy (for a model with published figures)."""
         published = ("published_top1", "published_setting", "published_source") \
             if any("published_top1" in row for row in self.rows) else ()
         return (("depth", "alpha", "resolution") + FIELDS +
                 (("latency_ms",) if self.max_latency_ms is not None else ()) + published)
 
     def to_frame(self) -> Any:
-        """The front as a pandas DataFrame, one row per setting (the columns of ``columns``)."""
+        """The front as a table.
+
+        :returns: a pandas DataFrame, one row per setting (the columns of ``columns``)."""
         import pandas
 
         return pandas.DataFrame(list(self.rows), columns=list(self.columns()))
@@ -82,6 +88,10 @@ class Front:
     frame = to_frame          # its name before every result had ``to_frame``
 
     def to_dict(self) -> dict[str, Any]:
+        """The front as JSON holds it.
+
+        :returns: the model, the limits, the grid (its alphas, resolutions and depths), how many points it has and
+            how many met the limits, and the front's rows."""
         limits: dict[str, Any] = dict(self.limits)
         if self.max_latency_ms is not None:
             limits["latency_ms"] = self.max_latency_ms
@@ -120,9 +130,22 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
            resolutions: "Sequence[int] | None" = None, depths: "Sequence[float] | None" = None, *,
            options: Mapping[str, Any] | None = None, batch: int = 1, convention: str = "costmodel",
            dtype: str = "float32", max_latency_ms: float | None = None, profile: Any = None) -> Front:
-    """The front of ``model`` under ``limits`` ({field: most allowed}, fields of ``costmodel table``'s totals)
-    and, with a device ``profile`` (``latency.Profile``), ``max_latency_ms`` of predicted latency, over the grid
-    (``default_grid`` for what is not given)."""
+    """The front of ``model`` under ``limits`` over a grid: the settings that meet every limit and that no other such
+    setting dominates (at least as wide, large and deep).
+
+    :param model: a zoo name, a spec file, an import argument or a ``Network``.
+    :param limits: {field: most allowed}, fields of ``costmodel table``'s totals (``read_limits`` reads units).
+    :param alphas: the width multipliers to try (None: ``default_grid``'s).
+    :param resolutions: the input sizes to try (None: ``default_grid``'s).
+    :param depths: the depth multipliers to try (None: ``default_grid``'s).
+    :param options: the model's own options.
+    :param batch: images per batch.
+    :param convention: what FLOPs count.
+    :param dtype: the element type bytes are counted in.
+    :param max_latency_ms: most predicted latency, with ``profile``.
+    :param profile: a calibrated ``latency.Profile``, which prices each setting (with ``max_latency_ms``).
+    :returns: the ``Front``.
+    :raises ParameterError: for a latency limit without a profile (or the reverse), or no limit at all."""
     import numpy as np
 
     from ..core.ranges import check_grid
@@ -288,12 +311,29 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
         resolutions: "Sequence[int] | None" = None, depths: "Sequence[float] | None" = None,
         options: Mapping[str, Any] | None = None, batch: int = 1, convention: str = "costmodel",
         dtype: str = "float32", max_latency: Any = None, device: Any = None) -> Any:
-    """The front of ``model`` under the limits given (numbers, or strings with units: ``"150M"``, ``"2MB"``;
-    ``max_latency`` such as ``"20ms"`` with ``device``, a profile file or ``latency.Profile``) as a pandas DataFrame:
-    one row per setting that meets every limit and that no other such setting dominates (at least as wide, large
-    and deep), with every exact total, largest mult-adds first.
+    """The front of ``model`` under the limits given: the settings of the grid that meet every limit and that no other
+    such setting dominates (at least as wide, large and deep).
 
-        >>> costmodel.fit("mobilenet_v1", max_madds="150M")          # doctest: +SKIP"""
+        >>> costmodel.fit("mobilenet_v1", max_madds="150M")          # doctest: +SKIP
+
+    :param model: a zoo name, a spec file, an import argument or a ``Network``.
+    :param max_params: most parameters (a number, or a string with a unit: ``"2M"``).
+    :param max_madds: most mult-adds (``"150M"``).
+    :param max_flops: most FLOPs under ``convention``.
+    :param max_memory_access: most bytes of memory access (``"50MB"``).
+    :param max_peak_memory: most bytes of peak activation memory (``"1MB"``).
+    :param alphas: the width multipliers to try (default: the model's grid, ``default_grid``).
+    :param resolutions: the input sizes to try (default: the model's grid).
+    :param depths: the depth multipliers to try (default: the model's grid, 1 alone for a model without stages).
+    :param options: the model's own options.
+    :param batch: images per batch.
+    :param convention: what FLOPs count.
+    :param dtype: the element type bytes are counted in.
+    :param max_latency: most predicted latency (``"20ms"``), with ``device``.
+    :param device: a calibrated profile: a file written by ``costmodel calibrate`` or a ``latency.Profile``.
+    :returns: a pandas DataFrame, one row per setting of the front with every exact total, largest mult-adds
+        first.
+    :raises ParameterError: naming the parameter, for a limit that cannot be read or no limit at all."""
     limits = read_limits({"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
                           "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory})
     profile = device

@@ -60,29 +60,42 @@ class Sweep:
         return tuple(h if h == w else f"{h}x{w}" for h, w in self.sizes)
 
     def header(self) -> tuple[str, ...]:
+        """The columns of the sweep's table.
+
+        :returns: depth (when depths were given), alpha, rho (when rhos were given), resolution, then every
+            total."""
         return ((("depth",) if self.depths is not None else ()) + ("alpha",) +
                 (("rho",) if self.rhos is not None else ()) + ("resolution",) + FIELDS)
 
     def to_dict(self) -> dict[str, Any]:
-        """The sweep's setting and every column (``header``'s order), a value per point."""
+        """The sweep as JSON holds it.
+
+        :returns: the setting and every column (``header``'s order), a value per point."""
         return {"model": self.model, "convention": self.convention, "dtype": self.dtype, "batch": self.batch,
                 "points": self.points, "columns": {name: self.columns[name].tolist() for name in self.header()}}
 
     def to_frame(self) -> Any:
-        """A row per point, the columns of ``header`` (integers as int64, or Python integers past 2^63)."""
+        """The sweep as a table.
+
+        :returns: a pandas DataFrame, a row per point, the columns of ``header`` (integers as int64, or Python integers
+            past 2^63)."""
         import pandas
 
         return pandas.DataFrame({name: self.columns[name] for name in self.header()})
 
     def csv(self) -> str:
-        """One row per point: the depth, alpha (each as typed: the shortest repr), rho, the resolution and every
-        total (``csv_bytes``, as text)."""
+        """The sweep as CSV text (``csv_bytes``, decoded).
+
+        :returns: one row per point: the depth, alpha (each as typed: the shortest repr), rho, the resolution and every
+            total."""
         return self.csv_bytes().decode("ascii")
 
     def csv_bytes(self) -> bytes:
         """The CSV of ``csv`` as ASCII bytes, made a few thousand rows at a time (so that the work stays in the
         processor's cache) in a table of bytes: each row's texts left-aligned and its integers right-aligned in
-        fixed-width fields, the padding NUL bytes dropped (about a million rows a second here)."""
+        fixed-width fields, the padding NUL bytes dropped (about a million rows a second here).
+
+        :returns: the CSV's bytes."""
         import numpy as np
 
         count, alphas = len(self.sizes), len(self.alphas)
@@ -202,12 +215,22 @@ def sweep(model: Any, alphas: Sequence[float], resolutions: "Sequence[Any] | Non
           rhos: "Sequence[float] | None" = None, batch: int = 1, convention: str = "costmodel",
           dtype: str = "float32", options: Mapping[str, Any] | None = None,
           depths: "Sequence[float] | None" = None) -> Sweep:
-    """Every total of ``model`` at every (depth, alpha, size) of the grid: sizes are ``resolutions`` (ints or
-    (H, W)), or the network's base size scaled by each of ``rhos``, or the base size; ``depths`` are depth
-    multipliers (a network per depth, each counted over the whole alpha x size grid), or None for depth 1. The
-    grid is sized from the axes' lengths first (``ranges.check_grid``): past ``MAX_POINTS`` points or ``MAX_DEPTHS``
-    depths it is refused before any value is listed or any network built. Depths that build the same network
-    share its count."""
+    """Every total of ``model`` at every (depth, alpha, size) of a grid. The grid is sized from the axes' lengths first
+    (``ranges.check_grid``): past ``MAX_POINTS`` points or ``MAX_DEPTHS`` depths it is refused before any value is
+    listed or any network built. Depths that build the same network share its count.
+
+    :param model: a zoo name, a spec file, an import argument or a ``Network``.
+    :param alphas: the width multipliers (a sequence or a ``Range``).
+    :param resolutions: the input sizes (ints or (H, W)); None for the base size (or ``rhos``).
+    :param rhos: resolution multipliers of the base size, instead of ``resolutions``.
+    :param batch: images per batch.
+    :param convention: what FLOPs count.
+    :param dtype: the element type bytes are counted in.
+    :param options: the model's own options.
+    :param depths: depth multipliers (a network per depth, each counted over the whole alpha x size grid), or None
+        for depth 1.
+    :returns: the ``Sweep``: a column per total and per axis, a value per point (depth-major, then alpha).
+    :raises CostModelError: one line, for a grid too large or a setting the model refuses."""
     import numpy as np
 
     if convention not in CONVENTIONS:

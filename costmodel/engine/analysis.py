@@ -38,7 +38,10 @@ class LayerCost(NamedTuple):
     live_activation_bytes: int
 
     def field(self, name: str) -> int:
-        """A metric's value by its field name (``madds``, ``memory_access_bytes``)."""
+        """A metric's value by its field name.
+
+        :param name: a field such as ``madds`` or ``memory_access_bytes``.
+        :returns: the exact count."""
         return getattr(self, name)
 
 
@@ -122,8 +125,10 @@ class Analysis:
         return totals
 
     def by_kind(self) -> dict[str, dict[str, Any]]:
-        """Per layer kind (the MobileNetV1 paper's Table 2 view): the number of layers, summed counts, and each
-        count's share of the network total (a fraction; 0.0 when the total is 0)."""
+        """Per layer kind (the MobileNetV1 paper's Table 2 view).
+
+        :returns: {kind: {"layers": how many, each summed metric: its sum over the kind's layers,
+            "<metric>_share": that sum's share of the network total (a fraction; 0.0 when the total is 0)}}."""
         groups: dict[str, list[LayerCost]] = {}
         for layer in self.layers:
             groups.setdefault(layer.kind, []).append(layer)
@@ -143,8 +148,10 @@ class Analysis:
         return rows
 
     def not_counted(self) -> dict[str, int]:
-        """The calls of an imported module that costmodel has no formula for (its opaque nodes), with how often
-        each occurs: they keep their shapes and parameters and count nothing else."""
+        """The calls of an imported module that costmodel has no formula for (its opaque nodes): they keep their
+        shapes and parameters and count nothing else.
+
+        :returns: {what was called: how often}."""
         counts: dict[str, int] = {}
         for node in self.network.nodes:
             target = node.op.not_counted()
@@ -153,7 +160,9 @@ class Analysis:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of ``costmodel table --format json`` (schema in docs/commands.md)."""
+        """The JSON document of ``costmodel table --format json`` (schema in docs/commands.md).
+
+        :returns: the setting, the totals, the layers and the per-kind roll-up, as plain Python values."""
         height, width = self.resolution
         covers = {node.name: getattr(node.op, "covers") for node in self.network.nodes
                   if getattr(node.op, "covers", ())}
@@ -179,8 +188,10 @@ class Analysis:
         }
 
     def to_frame(self) -> "pandas.DataFrame":
-        """One row per layer, indexed by name, with every LayerCost field (shapes as per-sample lists, with the
-        layout in its own column)."""
+        """The layers as a table.
+
+        :returns: a pandas DataFrame, one row per layer indexed by name, with every ``LayerCost`` field (shapes as
+            per-sample lists, with the layout in its own column)."""
         import pandas
 
         records = [

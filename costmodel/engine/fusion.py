@@ -27,8 +27,11 @@ _CACHE: "weakref.WeakKeyDictionary[Network, Network]" = weakref.WeakKeyDictionar
 
 
 def fuse(network: Network) -> Network:
-    """``network`` with its conv + BatchNorm + activation and add + activation chains as fused kernels (the same
-    object again for the same network, so that its compiled counting program is reused)."""
+    """A network with its conv + BatchNorm + activation and add + activation chains as fused kernels.
+
+    :param network: the network.
+    :returns: the fused network (the same object again for the same network, so that its compiled counting program
+        is reused)."""
     if network in _CACHE:
         return _CACHE[network]
     readers: dict[str, list[Node]] = {}

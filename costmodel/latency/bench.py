@@ -53,14 +53,20 @@ class Benchmark:
     layers: tuple[LayerTiming, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """The measurement as JSON holds it.
+
+        :returns: the setting, the threads, runs and torch version, the whole network's median and quartiles,
+            and each layer's."""
         return {"model": self.model, "alpha": self.alpha, "resolution": list(self.resolution), "batch": self.batch,
                 "threads": self.threads, "warmup": self.warmup, "repeats": self.repeats, "torch": self.torch,
                 "median_ms": self.median_ms, "q1_ms": self.q1_ms, "q3_ms": self.q3_ms,
                 "layers": [layer.__dict__ for layer in self.layers]}
 
     def to_frame(self) -> Any:
-        """The whole network's timing, then each layer's, as a pandas DataFrame (name, kind, median_ms, q1_ms,
-        q3_ms; the whole network's name is ``(whole network)``)."""
+        """The measurement as a table.
+
+        :returns: a pandas DataFrame: the whole network's timing (named ``(whole network)``), then each layer's (name,
+            kind, median_ms, q1_ms, q3_ms)."""
         import pandas
 
         rows = [("(whole network)", "", self.median_ms, self.q1_ms, self.q3_ms)]
@@ -72,9 +78,24 @@ def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | Non
           resolution: Any = None, *, batch: "int | None" = None, options: "Mapping[str, Any] | None" = None,
           depth: "float | None" = None, warmup: int = 5, repeats: int = 20, threads: int = 1, timeout: float = 600.0,
           progress: bool = False, per_layer: bool = True) -> Benchmark:
-    """Run a model at a setting (a ``Setting`` whose model is a zoo name, spec file or import argument, or that model
-    with the setting's fields) on this CPU in a child process and time it. Needs torch. ``timeout`` seconds for the
-    whole child (import, lowering, every run); ``per_layer=False`` times the whole network only."""
+    """A model's latency measured on this CPU, in a child process under a time limit. Needs torch.
+
+    :param model_or_setting: a ``Setting`` whose model is a zoo name, spec file or import argument, or that model
+        (with the setting's fields from the other arguments).
+    :param alpha: the width multiplier.
+    :param rho: the resolution multiplier.
+    :param resolution: the input in pixels instead.
+    :param batch: images per batch.
+    :param options: the model's own options.
+    :param depth: the depth multiplier.
+    :param warmup: runs before timing.
+    :param repeats: timed runs.
+    :param threads: torch's intra-op threads.
+    :param timeout: seconds for the whole child (import, lowering, every run).
+    :param progress: a progress bar on standard error.
+    :param per_layer: each layer timed too (False: the whole network only).
+    :returns: the ``Benchmark``: the whole network's median and quartiles, and each layer's.
+    :raises ParameterError: naming ``timeout`` when the child does not finish in time."""
     setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
                          options=options, depth=depth)
     model = setting.model
@@ -133,8 +154,17 @@ def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str
 
 def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, warmup: int = 3, repeats: int = 15,
               timeout: float = 900.0, progress: bool = False) -> Any:
-    """A device profile of this CPU (``latency.Profile``): ``per_kind`` kernels of each kind measured in a child
-    process, each kind's latency model fitted on them."""
+    """A device profile of this CPU: kernels of each layer kind measured in a child process, each kind's latency model
+    fitted on them.
+
+    :param name: the profile's name.
+    :param threads: torch's intra-op threads.
+    :param per_kind: kernels measured per kind.
+    :param warmup: runs before timing each kernel.
+    :param repeats: timed runs of each kernel.
+    :param timeout: seconds for the whole child.
+    :param progress: a progress bar on standard error.
+    :returns: the ``latency.Profile``."""
     import platform
 
     from .profiles import fit

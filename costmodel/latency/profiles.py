@@ -59,6 +59,11 @@ class KernelModel:
         _count("samples", self.samples, 0, MAX_SAMPLES)
 
     def microseconds(self, madds: int, memory_bytes: int) -> float:
+        """A kernel's predicted latency: ``overhead_us + us_per_mmadd * madds / 10^6 + us_per_mb * bytes / 10^6``.
+
+        :param madds: the kernel's mult-adds.
+        :param memory_bytes: the kernel's memory access in bytes.
+        :returns: microseconds."""
         return self.overhead_us + self.us_per_mmadd * madds / 1e6 + self.us_per_mb * memory_bytes / 1e6
 
 
@@ -114,17 +119,26 @@ class Profile:
         return other
 
     def model(self, key: str, kind: str) -> KernelModel:
-        """The model of a kernel: its key's (``kernel_key``), else its kind's, else the default."""
+        """The model of a kernel.
+
+        :param key: the kernel's key (``kernel_key``).
+        :param kind: the kernel's layer kind.
+        :returns: the ``KernelModel`` of its key, else of its kind, else the default."""
         return self.kinds.get(key) or self.kinds.get(kind) or self.kinds["default"]
 
     def layer_ms(self, analysis: Any) -> list[float]:
-        """Predicted milliseconds of each layer of ``analysis`` (its dtype's bytes)."""
+        """The predicted latency of each layer.
+
+        :param analysis: an ``Analysis`` in the view the profile was measured in (``priced`` picks it).
+        :returns: milliseconds per layer, in the layers' order (bytes in the analysis's dtype)."""
         ops = {node.name: node.op for node in analysis.network.nodes}
         return [self.model(kernel_key(ops[layer.name], layer.kind, layer.output_shape), layer.kind)
                 .microseconds(layer.madds, layer.memory_access_bytes) / 1e3 for layer in analysis.layers]
 
     def to_toml(self) -> str:
-        """The profile as the TOML file ``devices.load_profile`` reads back to an equal profile."""
+        """The profile as a device file.
+
+        :returns: the TOML text ``devices.load_profile`` reads back to an equal profile."""
         lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
                  f"view = {_quote(self.view)}", f"threads = {self.threads}", ""]
         for kind, model in self.kinds.items():

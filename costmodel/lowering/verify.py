@@ -62,7 +62,9 @@ class Verification:
                 and self.total_params == self.reference_total_params)
 
     def to_dict(self) -> dict[str, Any]:
-        """The comparison as the JSON of ``costmodel verify --format json`` holds it."""
+        """The comparison as JSON holds it.
+
+        :returns: the document of ``costmodel verify --format json``."""
         height, width = self.resolution
         return {
             "model": self.model, "alpha": self.alpha, "resolution": height if height == width else [height, width],
@@ -77,7 +79,10 @@ class Verification:
         }
 
     def to_frame(self) -> Any:
-        """A row per layer: name, kind, flops, reference_flops, params, reference_params, agrees."""
+        """The comparison as a table.
+
+        :returns: a pandas DataFrame, a row per layer: name, kind, flops, reference_flops, params, reference_params,
+            agrees."""
         import pandas
 
         return pandas.DataFrame(self.to_dict()["layers"])
@@ -170,9 +175,18 @@ def verify(model_or_setting: Any, alpha: "float | None" = None, rho: "float | No
            resolution: "int | tuple[int, int] | str | None" = None, *, against: str = "fvcore",
            batch: "int | None" = None, options: "Mapping[str, Any] | None" = None,
            depth: "float | None" = None) -> Verification:
-    """Compare costmodel with fvcore (``against="fvcore"``) or FlopCounterMode (``"flopcounter"``) per layer and
-    in total, at a setting (a ``Setting``, or a model with the setting's fields). Needs torch and fvcore (the
-    ``verify`` extra)."""
+    """costmodel's counts compared per layer and in total with fvcore's or FlopCounterMode's, on the model's torch
+    module (a lowering for a zoo or spec network). Needs torch and fvcore (the ``verify`` extra).
+
+    :param model_or_setting: a ``Setting``, or a model (with the setting's fields from the other arguments).
+    :param alpha: the width multiplier.
+    :param rho: the resolution multiplier.
+    :param resolution: the input in pixels instead.
+    :param against: ``"fvcore"`` or ``"flopcounter"``.
+    :param batch: images per batch.
+    :param options: the model's own options.
+    :param depth: the depth multiplier.
+    :returns: the ``Verification``: each layer's counts beside the tool's, and whether they agree."""
     if against not in REFERENCES:
         raise CostModelError(f"unknown reference {against!r}; known: {', '.join(REFERENCES)}")
     setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,

@@ -30,15 +30,24 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
             convention: "str | None" = None, dtype: "str | None" = None,
             options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
             fused: "bool | None" = None) -> Analysis:
-    """Every cost of a model at one setting: ``model_or_setting`` is a ``Setting``, or a model (a zoo name, a spec
-    file, an imported module or file, or a ``Network``) with the setting's fields as arguments: width multiplier
-    ``alpha``, an input scaled by ``rho`` from the network's base resolution or of ``resolution`` pixels (an int,
-    (H, W) or ``"HxW"``), ``batch`` images, depth multiplier ``depth`` (a zoo model with repeated stages, or a spec
-    file's blocks), the model's own ``options`` (see ``costmodel list``; every model with a classifier takes
-    ``num_classes``), the fused inference view (``fused``: ``fusion.fuse``, BatchNorm folded, activations and residual
-    adds fused into the kernels before them), what FLOPs count (``convention``) and the element type (``dtype``).
-    Raises ``CostModelError`` on bad input.
-    """
+    """Every cost of a model at one setting.
+
+    :param model_or_setting: a ``Setting``, or a model: a zoo name, a spec file, ``file.py:factory``,
+        ``package.module:factory``, a ``.onnx`` or ``.pt2`` file, or a ``Network`` (the setting's fields then come
+        from the other arguments; None means "not given": the setting's default).
+    :param alpha: the width multiplier.
+    :param rho: the resolution multiplier of the network's base input.
+    :param resolution: the input in pixels instead: an int, (H, W) or ``"HxW"``.
+    :param batch: images per batch.
+    :param convention: what FLOPs count (``conventions.CONVENTIONS``).
+    :param dtype: the element type bytes are counted in.
+    :param options: the model's own options (``costmodel list``; every model with a classifier takes
+        ``num_classes``).
+    :param depth: the depth multiplier (a zoo model with repeated stages, or a spec file's blocks).
+    :param fused: the fused inference view (``fusion.fuse``: BatchNorm folded, activations and residual adds fused
+        into the kernels before them).
+    :returns: the ``Analysis``: per-layer rows, totals and the per-kind roll-up, exact integers.
+    :raises CostModelError: one line, on bad input."""
     setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
                          convention=convention, dtype=dtype, options=options, depth=depth, fused=fused)
     _check(setting.convention, setting.dtype)
@@ -62,8 +71,11 @@ def analyze_settled(settled: Settled) -> Analysis:
 
 
 def fused_view(result: Analysis) -> Analysis:
-    """``result`` as an inference engine runs it (``fusion.fuse``: BatchNorm folded, activations and residual adds
-    fused into the kernels before them), at the same setting; ``result`` itself when it is that view already."""
+    """An analysis as an inference engine runs it, at the same setting.
+
+    :param result: an ``Analysis``.
+    :returns: the analysis of the fused view (``fusion.fuse``: BatchNorm folded, activations and residual adds fused
+        into the kernels before them); ``result`` itself when it is that view already."""
     if result.fused:
         return result
     return analyze(result.network, alpha=result.alpha, resolution=result.resolution, batch=result.batch,

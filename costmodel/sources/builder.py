@@ -22,6 +22,13 @@ class GraphBuilder:
         self.last = INPUT
 
     def add(self, name: str, op: Op, inputs: "str | Iterable[str] | None" = None) -> str:
+        """Append a node.
+
+        :param name: the node's name (unique in the network).
+        :param op: the node's op.
+        :param inputs: the names of the nodes it reads; None reads the previous node (or the network input, for the
+            first).
+        :returns: the new node's name, to be used as a later input."""
         if inputs is None:
             refs: tuple[str, ...] = (self.last,)
         elif isinstance(inputs, str):
@@ -39,6 +46,11 @@ class GraphBuilder:
         return self._nodes
 
     def build(self, name: str, **network_fields: object) -> Network:
+        """The network of the nodes added, frozen.
+
+        :param name: the network's name.
+        :param network_fields: any other field of ``Network`` (``base_resolution``, ``source``, ``description``...).
+        :returns: the ``Network``."""
         return Network(name=name, nodes=tuple(self._nodes), **network_fields)  # type: ignore[arg-type]
 
 

@@ -53,9 +53,13 @@ class ModelSource:
         return ()
 
     def resolve(self, options: "Mapping[str, Any] | None" = None, depth: float = 1.0) -> "tuple[Network, Any]":
-        """The network at depth multiplier ``depth`` with the model's ``options``, and what the model accepts: a zoo
-        entry (``zoo.ModelEntry``), an imported entry (``importer.entry.ImportedEntry``, which also maps the model at
-        each asked size), or None (a spec file, a ``Network``)."""
+        """The network and what the model accepts.
+
+        :param options: the model's own options.
+        :param depth: the depth multiplier.
+        :returns: (the network, what the model accepts): a zoo entry (``zoo.ModelEntry``), an imported entry
+            (``importer.entry.ImportedEntry``, which also maps the model at each asked size), or None (a spec file, a
+            ``Network``)."""
         from ..core.scaling import check_depth
 
         depth = check_depth(depth)
@@ -77,22 +81,32 @@ class ModelSource:
         return entry.network(options, depth), entry
 
     def network(self, setting: Any) -> Network:
-        """The network ``setting`` (a ``setting.Setting``; its model is taken to be this one) counts: the model at
-        the setting's options and depth multiplier. (A network is symbolic in alpha and the input size, which the
-        counting passes take; ``settle.settle`` checks them against what the model accepts.)"""
+        """The network a setting counts: the model at the setting's options and depth multiplier. (A network is
+        symbolic in alpha and the input size, which the counting passes take; ``settle.settle`` checks them against
+        what the model accepts.)
+
+        :param setting: a ``Setting`` (its model is taken to be this one).
+        :returns: the ``Network``."""
         return self.resolve(setting.options, setting.depth)[0]
 
     def torch_module(self, setting: Any) -> Any:
-        """The model's own torch module, where it has one: an imported module (``file.py:factory``,
-        ``package.module:factory``) or a ``.pt2`` program's module, loaded as ``setting`` asks (its ``options``).
-        None for a zoo model, a spec file or a ``Network``, which are networks (``lowering.to_torch`` makes
-        their torch modules) and for an ONNX graph, which has no torch module."""
+        """The model's own torch module, where it has one.
+
+        :param setting: a ``Setting``: its ``options`` load the module.
+        :returns: an imported module (``file.py:factory``, ``package.module:factory``) or a ``.pt2`` program's module;
+            None for a zoo model, a spec file or a ``Network``, which are networks (``lowering.to_torch`` makes their
+            torch modules), and for an ONNX graph, which has no torch module."""
         if self.kind not in (MODULE, PROGRAM):
             return None
         return self.imported_entry(setting.options, setting.depth).model.module
 
     def imported_entry(self, options: "Mapping[str, Any] | None" = None, depth: float = 1.0) -> Any:
-        """The imported model's entry (loaded and captured once per argument and options)."""
+        """The imported model's entry, loaded and captured once per argument and options.
+
+        :param options: the model's options (``input``, ``strict``, ``timeout`` and the factory's own).
+        :param depth: the depth multiplier (an imported model takes 1 only).
+        :returns: the ``importer.entry.ImportedEntry``.
+        :raises CostModelError: for a source that is not an imported model, or a depth other than 1."""
         if not self.imported:
             raise CostModelError(f"{self.argument} is not an imported model")
         from .importer.entry import imported_entry
@@ -112,9 +126,13 @@ def _without_import_options(options: "Mapping[str, Any] | None") -> "Mapping[str
 
 
 def model_source(model: "str | Network | ModelSource") -> ModelSource:
-    """What ``model`` names. A string is, in this order: an ONNX or ``.pt2`` file (by its suffix), a
-    ``file.py:factory`` or ``package.module:factory``, a zoo name, a spec file (a spec file's suffix, a path
-    separator, or an existing path); anything else is an unknown zoo name (the error suggests the closest)."""
+    """What ``model`` names. A string is, in this order: an ONNX or ``.pt2`` file (by its suffix), a ``file.py:factory``
+    or ``package.module:factory``, a zoo name, a spec file (a spec file's suffix, a path separator, or an existing
+    path); anything else is an unknown zoo name (the error suggests the closest).
+
+    :param model: a MODEL argument, a ``Network`` or a ``ModelSource`` (returned as it is).
+    :returns: the ``ModelSource``.
+    :raises CostModelError: one line, for an unknown name."""
     if isinstance(model, ModelSource):
         return model
     if isinstance(model, Network):

@@ -51,7 +51,10 @@ class Setting:
         object.__setattr__(self, "options", dict(self.options or {}))
 
     def but(self, **changes: Any) -> "Setting":
-        """This setting with ``changes`` (field names as keywords)."""
+        """This setting with some fields changed.
+
+        :param changes: field names as keywords, with their new values.
+        :returns: a new ``Setting``."""
         return dataclasses.replace(self, **changes)
 
     @property
@@ -63,8 +66,12 @@ class Setting:
 
 
 def setting_of(model: Any, **fields: Any) -> Setting:
-    """``model`` as a ``Setting``: a ``Setting`` as it is (with ``fields`` changed), anything else as the setting of
-    that model with ``fields`` (the names of ``Setting``'s fields; a field given as None is not given)."""
+    """A model, or a setting, as a ``Setting``.
+
+    :param model: a ``Setting`` (kept, with ``fields`` changed), or a model argument.
+    :param fields: the names of ``Setting``'s fields as keywords; a field given as None is not given.
+    :returns: the ``Setting``.
+    :raises CostModelError: for a keyword that is not a field."""
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise CostModelError(f"unknown setting {unknown[0]!r}; known: {', '.join(FIELDS)}")
