@@ -189,7 +189,7 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, fmt: str, profile_pa
     result = analyze(setting)
     text = render(result, fmt, per_layer=per_layer, by_kind=by_kind)
     if profile is not None:
-        from .latency.profiles import latency_section
+        from .present.analyses import latency_section
 
         # priced in the view the profile was measured in, whichever view the table shows
         section = latency_section(profile.priced(result, setting), profile, fmt, per_layer)

@@ -10,7 +10,7 @@
 a package.
 """
 from .profiles import (CALL_ONLY, MAX_SAMPLES, MAX_THREADS, MAX_US, MEMORY_BOUND, TERMS, VIEWS, KernelModel, Profile,
-                       fit, kernel_key, latency_section, profile_from)
+                       fit, kernel_key, profile_from)
 
 __all__ = ["CALL_ONLY", "MAX_SAMPLES", "MAX_THREADS", "MAX_US", "MEMORY_BOUND", "TERMS", "VIEWS", "KernelModel",
-           "Profile", "fit", "kernel_key", "latency_section", "profile_from"]
+           "Profile", "fit", "kernel_key", "profile_from"]

@@ -281,23 +281,3 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
             coefficients[index] = max(float(value), 0.0)
         models[kind] = KernelModel(**dict(zip(TERMS, coefficients)), samples=len(rows))
     return Profile(name, description, view, threads, models)
-
-
-def latency_section(analysis: Any, profile: Profile, fmt: str, per_layer: bool) -> Any:
-    """The predicted latency of ``analysis`` on ``profile``: a dict for JSON, text or Markdown otherwise."""
-    from ..core.formatting import Table, printable
-
-    layer_ms = profile.layer_ms(analysis)
-    total = sum(layer_ms)
-    if fmt == "json":
-        return {"profile": profile.name, "view": profile.view, "total_ms": total,
-                "layers_ms": {layer.name: ms for layer, ms in zip(analysis.layers, layer_ms)}}
-    lines = []
-    if per_layer:
-        table = Table(("name", "kind", "predicted (ms)", "share"), align=("l", "l", "r", "r"))
-        for layer, ms in zip(analysis.layers, layer_ms):
-            table.add(layer.name, layer.kind, f"{ms:.3f}", f"{100 * ms / total:.1f}%" if total else "-")
-        lines.append(table.markdown() if fmt == "markdown" else table.text())
-    lines.append(f"predicted latency on {printable(profile.name)} ({profile.view} view, {profile.threads} thread(s)): "
-                 f"{total:.2f} ms\n")
-    return "\n".join(lines)

@@ -1,6 +1,9 @@
 """What ``costmodel table`` prints: an ``Analysis`` as totals, per-layer rows and the per-kind roll-up, in text,
-Markdown, CSV or JSON. Only reads the analysis; the columns come from the metric list (``metrics``)."""
+Markdown, CSV or JSON, and with a calibrated profile (``--device``) its predicted latency. Only reads the analysis;
+the columns come from the metric list (``metrics``)."""
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ..core.conventions import CONVENTIONS
 from ..core.errors import CostModelError, ParameterError, param
@@ -9,6 +12,9 @@ from ..core.metrics import layer_metrics, summed_metrics, total_metrics
 from ..ops import definitions, kind_titles
 from ..engine.analysis import Analysis
 from ..core.shapes import format_shape
+
+if TYPE_CHECKING:
+    from ..latency.profiles import Profile
 
 FORMATS = ("text", "csv", "json", "markdown")
 
@@ -176,3 +182,28 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
             parts.append(f"\n{not_counted_text(analysis)}\n")
         return "".join(parts)
     raise CostModelError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def latency_section(analysis: Analysis, profile: Profile, fmt: str, per_layer: bool) -> Any:
+    """The latency section of ``costmodel table --device``: the predicted latency of ``analysis`` on ``profile``.
+
+    :param analysis: an ``Analysis`` in the view the profile prices (``Profile.priced``).
+    :param profile: a calibrated ``latency.Profile``.
+    :param fmt: ``json``, ``text`` or ``markdown``.
+    :param per_layer: each layer's predicted latency too (text and Markdown; JSON always has them).
+    :returns: a dict for JSON, else the text.
+    """
+    layer_ms = profile.layer_ms(analysis)
+    total = sum(layer_ms)
+    if fmt == "json":
+        return {"profile": profile.name, "view": profile.view, "total_ms": total,
+                "layers_ms": {layer.name: ms for layer, ms in zip(analysis.layers, layer_ms)}}
+    lines = []
+    if per_layer:
+        table = Table(("name", "kind", "predicted (ms)", "share"), align=("l", "l", "r", "r"))
+        for layer, ms in zip(analysis.layers, layer_ms):
+            table.add(layer.name, layer.kind, f"{ms:.3f}", f"{100 * ms / total:.1f}%" if total else "-")
+        lines.append(table.markdown() if fmt == "markdown" else table.text())
+    lines.append(f"predicted latency on {printable(profile.name)} ({profile.view} view, {profile.threads} thread(s)): "
+                 f"{total:.2f} ms\n")
+    return "\n".join(lines)
