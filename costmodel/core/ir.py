@@ -23,7 +23,8 @@ from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Scaled,
 
 Pair = tuple[int, int]
 INPUT = "input"
-_NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+# a dotted path of names of letters, digits, "_" and "-" (torch names modules so: torchvision's RegNet has block1-0)
+_NAME = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 
 
 def pair_of(value: object, what: str, minimum: int, maximum: int = MAX_SIZE) -> Pair:
@@ -130,7 +131,7 @@ class Node:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise CostModelError(f"node name {self.name!r} is not a dotted path of identifiers")
+            raise CostModelError(f"node name {self.name!r} is not a dotted path of names (letters, digits, _ and -)")
         if self.name == INPUT:
             raise CostModelError(f"node name {INPUT!r} is reserved for the network input")
         if not isinstance(self.op, Op):

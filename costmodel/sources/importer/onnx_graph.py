@@ -253,7 +253,9 @@ def _scope(node: Any, index: int) -> "tuple[str, bool | None]":
 
 
 def _clean(path: str) -> str:
-    return "".join(c if c.isalnum() or c in "_." else "_" for c in path)
+    """``path`` with every character a node name may not hold (``core.ir``: ASCII letters, digits, ``_``, ``-``
+    and the dots between names) made ``_``."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in path)
 
 
 def _attributes(node: Any, declared: "frozenset[str]") -> dict[str, Any]:

@@ -47,7 +47,7 @@ def _module_path(node: torch.fx.Node) -> str:
     if not isinstance(path, str):
         return ""
     path = re.sub(r"@\d+$", "", path)                   # a module's second call: "act@1"
-    return re.sub(r"[^A-Za-z0-9_.]", "_", path)
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", path)                 # the names a node name may hold (ir)
 
 
 def _function_name(node: torch.fx.Node) -> str:

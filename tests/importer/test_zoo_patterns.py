@@ -1,0 +1,35 @@
+"""Issue 24: the patterns of timm's and torchvision's models that the importer met badly, each re-created in a small
+hand-written module (no timm or torchvision needed). Counts are worked by hand from the layers' formulas."""
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+import costmodel  # noqa: E402
+
+
+class _Residual(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.conv(x)
+
+
+def test_module_names_that_are_not_identifiers_keep_their_names():
+    """torchvision's RegNet names its blocks ``block1-0``: all 15 RegNets were refused for the name alone. A hyphen
+    is kept (the node is named as torch names the module); any other character a node name may not hold (a
+    space) becomes ``_``."""
+    model = nn.Sequential()
+    model.add_module("stem", nn.Conv2d(3, 8, 3, padding=1))
+    model.add_module("block1-0", _Residual(8))
+    model.add_module("block1-1", _Residual(8))
+    model.add_module("head one", nn.Conv2d(8, 4, 1))
+    result = costmodel.analyze(costmodel.from_torch(model.eval(), (3, 16, 16)))
+    names = [layer.name for layer in result.layers]
+    assert names == ["stem", "block1-0.conv", "block1-0.add", "block1-1.conv", "block1-1.add", "head_one"]
+    # params: 3*8*9 + 8; each block 8*8*9 + 8; the head 8*4 + 4
+    assert result.totals["params"] == 224 + 2 * 584 + 36
+    # mult-adds on 16x16: 256 * (8 * 27) + 2 * 256 * (8 * 72) + 256 * (4 * 8)
+    assert result.totals["madds"] == 55_296 + 2 * 147_456 + 8_192
