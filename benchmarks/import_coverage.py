@@ -245,6 +245,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("-o", "--output", default="coverage.csv")
     parser.add_argument("--only", default=None, help="a regular expression the source/model must match")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--jobs", type=int, default=1, help="models run at once (the timings then overlap)")
     parser.add_argument("--list", action="store_true", help="print the sample and stop")
     args = parser.parse_args(argv)
     models = [(source, name) for source, name in sample()
@@ -252,12 +253,14 @@ def main(argv: list[str]) -> None:
     if args.list:
         print("\n".join(f"{source}/{name}" for source, name in models), f"\n{len(models)} models", sep="")
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     rows = []
-    with open(args.output, "w", newline="") as handle:
+    with open(args.output, "w", newline="") as handle, ThreadPoolExecutor(max(args.jobs, 1)) as pool:
         writer = csv.DictWriter(handle, FIELDS, extrasaction="ignore")
         writer.writeheader()
-        for index, (source, name) in enumerate(models, 1):
-            row = run_child(source, name, args.timeout)
+        done = pool.map(lambda model: run_child(*model, args.timeout), models)
+        for index, ((source, name), row) in enumerate(zip(models, done), 1):
             rows.append(row)
             writer.writerow(row)
             handle.flush()

@@ -33,3 +33,28 @@ def test_module_names_that_are_not_identifiers_keep_their_names():
     assert result.totals["params"] == 224 + 2 * 584 + 36
     # mult-adds on 16x16: 256 * (8 * 27) + 2 * 256 * (8 * 72) + 256 * (4 * 8)
     assert result.totals["madds"] == 55_296 + 2 * 147_456 + 8_192
+
+
+class _TableMLP(nn.Module):
+    """Swin V2's continuous position bias: a Linear applied to a buffer (a table of coordinates), not to the image."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("coords", torch.zeros(1, 7, 7, 2))
+        self.mlp = nn.Linear(2, 4)
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        bias = self.mlp(self.coords).permute(0, 3, 1, 2)
+        return self.conv(x) + bias.mean()
+
+
+def test_a_module_applied_to_a_buffer_is_refused_in_one_line():
+    """It ended in AttributeError: 'Learned' object has no attribute 'shape' (a traceback)."""
+    from costmodel.core.errors import CostModelError
+
+    with pytest.raises(CostModelError) as refused:
+        costmodel.from_torch(_TableMLP().eval(), (3, 7, 7))
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "mlp: cannot import Linear on the buffer coords: a computation on the weights alone" in message

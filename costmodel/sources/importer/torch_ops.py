@@ -138,10 +138,20 @@ def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple,
         inputs = tensors(args) + tensors(kwargs)
         sizes, count = _meta_shape(_meta_module(module), args, kwargs, with_count=True)
         if sizes is None or not inputs:
-            raise CostModelError(f"{name}: cannot import {type(module).__name__}")
+            raise CostModelError(f"{name}: cannot import {type(module).__name__}{_why_not(x)}")
         made = builder.opaque(name, f"module {type(module).__name__}", inputs, sizes, fresh)
         return made if count is None else (made,) + (None,) * (count - 1)
     return result
+
+
+def _why_not(x: Any) -> str:
+    """Why a module call on ``x`` has no node: what ``x`` is, where it is not a tensor computed from the input."""
+    if isinstance(x, Learned):
+        return (f" on the {'parameter' if x.parameter else 'buffer'} {x.name}: a computation on the weights alone, "
+                "which costmodel does not map yet")
+    if isinstance(x, Permuted):
+        return " on a view that moves the batch axis, which costmodel does not map yet"
+    return ""
 
 
 def _meta_module(module: nn.Module) -> Callable[..., Any]:
@@ -157,6 +167,8 @@ def _module(builder: GraphMapper, name: str, module: Any, x: Any, args: tuple, k
     kind = type(module)
     if kind in (nn.Identity,):
         return x
+    if not isinstance(x, (Tensor, Pending)):    # a parameter or buffer, a view moving the batch axis: no layout
+        return None
     if kind is nn.Conv2d:
         return _conv(builder, name, module, x)
     if kind is nn.ConvTranspose2d:
