@@ -167,10 +167,10 @@ def _module(builder: GraphMapper, name: str, module: Any, x: Any, args: tuple, k
     kind = type(module)
     if kind in (nn.Identity,):
         return x
-    if not isinstance(x, (Tensor, Pending)):    # a parameter or buffer, a view moving the batch axis: no layout
-        return None
-    if kind is nn.Conv2d:
+    if kind is nn.Conv2d and isinstance(x, (Tensor, Pending)):     # a pending padding is a convolution's
         return _conv(builder, name, module, x)
+    if not isinstance(x, Tensor):       # a parameter or buffer, a view moving the batch axis: no layout to read
+        return None
     if kind is nn.ConvTranspose2d:
         return _conv(builder, name, module, x, transposed=True)
     if kind is nn.BatchNorm2d or (kind is nn.BatchNorm1d and x.shape.layout == "NC"):
