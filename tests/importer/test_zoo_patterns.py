@@ -58,3 +58,25 @@ def test_a_module_applied_to_a_buffer_is_refused_in_one_line():
     message = str(refused.value)
     assert "\n" not in message
     assert "mlp: cannot import Linear on the buffer coords: a computation on the weights alone" in message
+
+
+class _OptionalMask(nn.Module):
+    """timm's VisionTransformer: ``forward(x, attn_mask=None)``, called with the image alone."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x, attn_mask=None, scale: float = 1.0):
+        if attn_mask is not None:
+            x = x + attn_mask
+        return self.conv(x) * scale
+
+
+def test_a_forward_whose_other_arguments_have_defaults_is_imported_at_them():
+    """It was refused: "takes more than one input (attn_mask)". The module is called with one input, so the
+    other arguments take their defaults (the mask's branch is not taken; the scale is 1.0)."""
+    result = costmodel.analyze(costmodel.from_torch(_OptionalMask().eval(), (3, 8, 8)))
+    assert [layer.kind for layer in result.layers] == ["pointwise", "mul"]      # the mask's add is not there
+    assert result.totals["params"] == 3 * 4 + 4
+    assert result.totals["madds"] == 8 * 8 * 4 * 3

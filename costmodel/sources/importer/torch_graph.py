@@ -75,12 +75,26 @@ def _lazy_graph_module() -> Any:
     return _use_lazy_graph_module(True)
 
 
+def _defaults(module: nn.Module) -> dict[str, Any]:
+    """The arguments of ``module``'s forward after the first that have defaults (``attn_mask=None`` in timm's
+    VisionTransformer), at their defaults: the module is called with one input, so the trace fixes the others."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):
+        return {}
+    return {parameter.name: parameter.default for parameter in parameters[1:]
+            if parameter.default is not inspect.Parameter.empty
+            and parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+
+
 def _trace(module: nn.Module) -> torch.fx.GraphModule:
-    """torch.fx's symbolic trace of ``module``, or one line saying why it does not trace."""
+    """torch.fx's symbolic trace of ``module`` called with one input, or one line saying why it does not trace."""
     with warnings.catch_warnings(), _lazy_graph_module():
         warnings.simplefilter("ignore")
         try:
-            return torch.fx.symbolic_trace(module)
+            return torch.fx.symbolic_trace(module, concrete_args=_defaults(module) or None)
         except Exception as error:          # fx raises what the module's own code raises on a Proxy
             raise CostModelError(f"torch.fx cannot trace {type(module).__name__}: {_where(error)}") from None
 
@@ -221,6 +235,9 @@ class TorchModel(MappedModel):
                 if fx_node.op == "placeholder":
                     if fx_node.name in learned:
                         env[fx_node] = learned[fx_node.name]
+                        continue
+                    if fx_node.args and any(isinstance(value, Tensor) for value in env.values()):
+                        env[fx_node] = fx_node.args[0]          # an argument traced at its default (``_defaults``)
                         continue
                     if any(isinstance(value, Tensor) for value in env.values()):
                         raise CostModelError(f"{self.name} takes more than one input ({fx_node.name}); costmodel "
