@@ -41,11 +41,13 @@ def test_a_layer_may_also_be_a_group_of_layers():
 
 
 def test_bad_names_and_arity():
-    for bad in ("", "a-b", "a..b", "a b", "a.", "input", ".a"):
+    for bad in ("", "a..b", "a b", "a.", "input", ".a", "a/b", "a:b", "caf\u00e9"):
         with pytest.raises(CostModelError):
             Node(bad, Conv2d(8, 3), ("input",))
-    # module paths of an nn.Sequential start with a digit (an imported module's ``0.conv``)
+    # module paths of an nn.Sequential start with a digit (an imported module's ``0.conv``); torchvision's RegNet
+    # names its blocks with a hyphen (``block1-0``)
     assert Node("0.conv", Conv2d(8, 3), ("input",)).name == "0.conv"
+    assert Node("trunk_output.block1-0.conv", Conv2d(8, 3), ("input",)).name == "trunk_output.block1-0.conv"
     with pytest.raises(CostModelError, match="add takes at least 2 input"):
         Node("sum", Add(), ("input",))
     with pytest.raises(CostModelError, match="conv2d takes 1 input"):

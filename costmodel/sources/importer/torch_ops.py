@@ -703,6 +703,33 @@ def _dropout(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: 
     return args[0]
 
 
+def _stochastic_depth(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """torchvision's ``stochastic_depth(input, p, mode, training=True)``: the input itself at inference (or with
+    nothing dropped)."""
+    if _arg(args, kwargs, 3, "training", True) and _arg(args, kwargs, 1, "p", 0.0):
+        return None
+    return args[0]
+
+
+def _drop_path(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """timm's ``drop_path(x, drop_prob=0., training=False, scale_by_keep=True)``: the input itself at inference (or
+    with nothing dropped)."""
+    if _arg(args, kwargs, 2, "training", False) and _arg(args, kwargs, 1, "drop_prob", 0.0):
+        return None
+    return args[0]
+
+
+def _batch_norm_function(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``F.batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, ...)`` at inference
+    (timm's ``BatchNormAct2d`` calls it): a BatchNorm of the input's channels, its weight and bias its parameters."""
+    x = args[0]
+    weight, bias = _arg(args, kwargs, 3, "weight"), _arg(args, kwargs, 4, "bias")
+    if not isinstance(x, Tensor) or x.shape.layout not in ("NCHW", "NC") or _arg(args, kwargs, 5, "training", False):
+        return None
+    builder.claim_learned(weight, bias)
+    return builder.add(name, BatchNorm(affine=weight is not None), (x,))
+
+
 def _interpolate_function(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return _interpolate(builder, name, args[0], _arg(args, kwargs, 1, "size"), _arg(args, kwargs, 2, "scale_factor"),
                         _arg(args, kwargs, 3, "mode", "nearest"), _arg(args, kwargs, 4, "align_corners"))
@@ -817,6 +844,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
     "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function,
+    "stochastic_depth": _stochastic_depth, "drop_path": _drop_path, "batch_norm": _batch_norm_function,
     "pad": _pad,
     "layer_norm": _layer_norm, "linear": _linear, "conv2d": _conv2d, "channel_shuffle": _channel_shuffle,
     "unflatten": _unflatten, "narrow": _narrow, "select": _select,
