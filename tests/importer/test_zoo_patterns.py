@@ -128,3 +128,27 @@ def test_stochastic_depth_drop_path_and_functional_batch_norm_are_counted():
     # fvcore (shared/reference/fvcore-conventions.md): a conv's MACs, and 2 per element of a BatchNorm with affine
     # parameters in eval mode; ReLU and the add count 0
     assert fvcore_view.totals["flops"] == 8 * 8 * 8 * 72 + 2 * 8 * 8 * 8
+
+
+class _RelativePosition(nn.Module):
+    """BoTNet's relative position logits: a parameter transposed, then multiplied with the queries."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.rel = nn.Parameter(torch.zeros(5, 8))
+
+    def forward(self, x):
+        q = self.conv(x).flatten(2).transpose(1, 2)            # N x 16 x 8
+        return q @ self.rel.transpose(0, 1)
+
+
+def test_a_function_of_a_parameter_is_refused_in_one_line():
+    """``self.rel.transpose(0, 1)`` ended in AttributeError: 'Learned' object has no attribute 'shape' (BoTNet)."""
+    from costmodel.core.errors import CostModelError
+
+    with pytest.raises(CostModelError) as refused:
+        costmodel.from_torch(_RelativePosition().eval(), (3, 4, 4))
+    assert "\n" not in str(refused.value)
+    assert "transpose: cannot import transpose on the parameter rel: a computation on the weights alone" in \
+        str(refused.value)

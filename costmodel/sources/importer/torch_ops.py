@@ -51,6 +51,9 @@ ACTIVATION_FUNCTIONS = {
 }
 ACTIVATION_FUNCTIONS.update({f"{name}_": function for name, function in ACTIVATION_FUNCTIONS.items()})  # in place
 
+# the functions whose handlers take a parameter or buffer as their first argument (``pos_embed + x``, ``gamma * x``)
+_READS_LEARNED = {"add", "iadd", "add_", "radd", "sub", "isub", "sub_", "mul", "imul", "mul_", "rmul", "truediv",
+                  "div", "itruediv", "div_"}
 PASS_THROUGH = {"contiguous", "clone", "detach", "float", "to", "type_as", "identity", "requires_grad_", "alias",
                 "detach_", "lift_fresh_copy"}
 
@@ -331,6 +334,8 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
     if aten and function in _ATEN_CHECKS:
         return None                                           # torch.export's own assertions: no tensor
     handler = (_ATEN.get(function) if aten else None) or _FUNCTIONS.get(function)
+    if isinstance(x, Learned) and function not in _READS_LEARNED:
+        handler = None                # a computation on a parameter or buffer: left to ``_opaque_call``
     if handler is not None:
         result = handler(builder, name, args, kwargs, model)
         if result is not None:
@@ -415,8 +420,11 @@ def _opaque_call(builder: GraphMapper, name: str, kind: str, target: Any, functi
         call = lambda *a, **k: getattr(a[0], function)(*a[1:], **k)  # noqa: E731
     else:
         call = target
+    if not inputs:                    # no tensor computed from the input: the weights alone, or a view of them
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        raise CostModelError(f"{name}: cannot import {function}{_why_not(first) or ' on no traced tensor'}")
     sizes = _meta_shape(call, args, kwargs)
-    if sizes is None or not inputs:
+    if sizes is None:
         raise CostModelError(f"{name}: cannot import {function} (costmodel could not find its output shape)")
     params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in (*args, *kwargs.values())
                  if isinstance(value, Learned) and value.parameter)
