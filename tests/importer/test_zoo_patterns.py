@@ -152,3 +152,25 @@ def test_a_function_of_a_parameter_is_refused_in_one_line():
     assert "\n" not in str(refused.value)
     assert "transpose: cannot import transpose on the parameter rel: a computation on the weights alone" in \
         str(refused.value)
+
+
+class _BatchAxisMoved(nn.Module):
+    """ConViT: a view that moves the batch axis, then a function of it (not an unbind)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 1)
+
+    def forward(self, x):
+        tokens = self.conv(x).flatten(2).transpose(1, 2)           # N x 16 x 8
+        return tokens.permute(1, 0, 2).softmax(dim=-1)
+
+
+def test_a_function_of_a_view_that_moves_the_batch_axis_is_refused_in_one_line():
+    """It ended in AttributeError: 'Permuted' object has no attribute 'shape' (ConViT)."""
+    from costmodel.core.errors import CostModelError
+
+    with pytest.raises(CostModelError) as refused:
+        costmodel.from_torch(_BatchAxisMoved().eval(), (3, 4, 4))
+    assert "\n" not in str(refused.value)
+    assert "cannot import softmax on a view that moves the batch axis" in str(refused.value)

@@ -334,8 +334,8 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
     if aten and function in _ATEN_CHECKS:
         return None                                           # torch.export's own assertions: no tensor
     handler = (_ATEN.get(function) if aten else None) or _FUNCTIONS.get(function)
-    if isinstance(x, Learned) and function not in _READS_LEARNED:
-        handler = None                # a computation on a parameter or buffer: left to ``_opaque_call``
+    if isinstance(x, Learned) and function not in _READS_LEARNED or isinstance(x, Permuted) and function != "unbind":
+        handler = None                # on a parameter or buffer, or a view moving the batch axis: ``_opaque_call``
     if handler is not None:
         result = handler(builder, name, args, kwargs, model)
         if result is not None:
