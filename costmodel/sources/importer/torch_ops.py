@@ -422,7 +422,8 @@ def _opaque_call(builder: GraphMapper, name: str, kind: str, target: Any, functi
         call = target
     if not inputs:                    # no tensor computed from the input: the weights alone, or a view of them
         first = args[0] if args else next(iter(kwargs.values()), None)
-        raise CostModelError(f"{name}: cannot import {function}{_why_not(first) or ' on no traced tensor'}")
+        why = _why_not(first) or " (none of its inputs is a tensor computed from the input image)"
+        raise CostModelError(f"{name}: cannot import {function}{why}")
     sizes = _meta_shape(call, args, kwargs)
     if sizes is None:
         raise CostModelError(f"{name}: cannot import {function} (costmodel could not find its output shape)")
