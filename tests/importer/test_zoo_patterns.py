@@ -174,3 +174,30 @@ def test_a_function_of_a_view_that_moves_the_batch_axis_is_refused_in_one_line()
         costmodel.from_torch(_BatchAxisMoved().eval(), (3, 4, 4))
     assert "\n" not in str(refused.value)
     assert "cannot import softmax on a view that moves the batch axis" in str(refused.value)
+
+
+class _AutocastRegion(nn.Module):
+    """timm's EfficientViT (MIT): attention computed in a ``torch.autocast(enabled=False)`` region, which
+    torch.export captures as a higher-order op whose body is a sub-module of the program (``submod_1``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        with torch.autocast(device_type="cpu", enabled=False):
+            x = x.float() * 2.0
+        return x
+
+
+def test_a_higher_order_op_of_an_exported_program_is_refused_in_one_line_or_counted():
+    """It ended in AttributeError: 'NoneType' object has no attribute 'submod_1' (EfficientViT B0-B2)."""
+    from costmodel.core.errors import CostModelError
+
+    try:
+        result = costmodel.analyze(costmodel.from_torch(_AutocastRegion().eval(), (3, 4, 4), capture="export"))
+    except CostModelError as refused:
+        assert "\n" not in str(refused) and "higher-order op" in str(refused)
+    else:                                      # a torch that inlines the region: the conv and the multiply
+        assert result.totals["params"] == 3 * 8 + 8 and result.totals["madds"] == 16 * 8 * 3

@@ -244,7 +244,7 @@ class TorchModel(MappedModel):
                                              "imports modules of one image input")
                     env[fx_node] = Tensor(INPUT, builder.produced[INPUT])
                 elif fx_node.op == "get_attr":
-                    env[fx_node] = self._learned(str(fx_node.target))
+                    env[fx_node] = self._learned(str(fx_node.target), graph.owning_module)
                 elif fx_node.op == "output":
                     output = fx_node.args[0]
                 else:
@@ -357,10 +357,15 @@ class TorchModel(MappedModel):
                 return path, this_call
         return (f"{path}.{function}" if path else function), this_call
 
-    def _learned(self, target: str) -> Learned:
-        value = self.graph
+    def _learned(self, target: str, root: Any) -> Learned:
+        """The tensor ``target`` names in ``root``, the graph's own module (the fx trace, or the exported
+        program's)."""
+        value = root
         for part in target.split("."):
             value = getattr(value, part)
+        if isinstance(value, torch.fx.GraphModule):
+            raise CostModelError(f"attribute {target} is the body of a higher-order op (torch.autocast's region, "
+                                 "torch.cond...), which costmodel does not map yet")
         if not isinstance(value, torch.Tensor):
             raise CostModelError(f"attribute {target} is not a tensor")
         return Learned(target, tuple(value.shape), isinstance(value, nn.Parameter))
