@@ -25,6 +25,13 @@ Pair = tuple[int, int]
 INPUT = "input"
 # a dotted path of names of letters, digits, "_" and "-" (torch names modules so: torchvision's RegNet has block1-0)
 _NAME = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def node_name(path: str) -> str:
+    """``path`` (an imported module's or graph node's) with every character a node name may not hold made ``_``
+    (a module named ``"stage one"`` becomes ``stage_one``)."""
+    return _NOT_IN_A_NAME.sub("_", path)
 
 
 def pair_of(value: object, what: str, minimum: int, maximum: int = MAX_SIZE) -> Pair:

@@ -8,12 +8,11 @@ in ``forward``), the pieces of a chunk or a split (``Chunks``) or a permute that
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...core.errors import CostModelError, ParameterError, param
-from ...core.ir import INPUT, Node, Op
+from ...core.ir import INPUT, Node, Op, node_name
 from ...ops import (Add, Broadcast, LayerScale, Multiply, Opaque, Pad, Permute, PositionEmbedding, Scale,
                    Select, Shift, Subtract, Transpose, Unflatten, definition)
 from ...core.shapes import NodeShapes, Shape, ShapeContext
@@ -100,9 +99,6 @@ class Pending:
         return tuple(padded)
 
 
-_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_.-]")
-
-
 @dataclass
 class GraphMapper:
     """A captured graph's nodes made so far, with their shapes, names and what they hold."""
@@ -121,7 +117,7 @@ class GraphMapper:
         """``base``, or the first of ``base_1``, ``base_2``... not taken. Names are never given back, so the search
         goes on from the last suffix given for ``base``: naming n nodes is linear in n, not quadratic. A character
         a node name may not hold (``core.ir``: a module named ``"stage one"``) becomes ``_``."""
-        base = _NOT_IN_A_NAME.sub("_", base)
+        base = node_name(base)
         name = base
         if name in self.names or name == INPUT:
             n = self.suffixes.get(base, 1)

@@ -33,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...core.errors import CostModelError, ParameterError, first_line, param, within
-from ...core.ir import INPUT, Network
+from ...core.ir import INPUT, Network, node_name
 from ...ops import (Activation, BatchNorm, ClassToken, Concat, Conv2d, Flatten, GlobalAvgPool, Interpolate, LayerNorm,
                    Linear, MatMul, Mean, Pad, Permute, Pool2d, Select, Slice, Softmax, Split, Transpose, Unsqueeze,
                    UnusedParameters)
@@ -241,7 +241,7 @@ def _scope(node: Any, index: int) -> "tuple[str, bool | None]":
     if isinstance(scopes, list) and isinstance(classes, list) and len(scopes) == len(classes) >= 2:
         path, kind = str(scopes[-2]), str(classes[-2])
         layer = kind.startswith("torch.nn.modules.") and not kind.startswith("torch.nn.modules.container.")
-        return _clean(path), layer
+        return node_name(path), layer
     parts = [part for part in node.name.split("/")[:-1] if part]
     nested: list[str] = []
     for part in parts:
@@ -249,13 +249,7 @@ def _scope(node: Any, index: int) -> "tuple[str, bool | None]":
             nested[-1] = part
         else:
             nested.append(part)
-    return _clean(".".join(nested)), None
-
-
-def _clean(path: str) -> str:
-    """``path`` with every character a node name may not hold (``core.ir``: ASCII letters, digits, ``_``, ``-``
-    and the dots between names) made ``_``."""
-    return "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in path)
+    return node_name(".".join(nested)), None
 
 
 def _attributes(node: Any, declared: "frozenset[str]") -> dict[str, Any]:

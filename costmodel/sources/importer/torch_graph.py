@@ -29,7 +29,7 @@ import torch.fx
 from torch import nn
 
 from ...core.errors import CostModelError, first_line, shorten, within
-from ...core.ir import INPUT, Network
+from ...core.ir import INPUT, Network, node_name
 from ...ops import UnusedParameters
 from ...core.shapes import Shape
 from . import torch_export, torch_ops
@@ -47,7 +47,7 @@ def _module_path(node: torch.fx.Node) -> str:
     if not isinstance(path, str):
         return ""
     path = re.sub(r"@\d+$", "", path)                   # a module's second call: "act@1"
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", path)                 # the names a node name may hold (ir)
+    return node_name(path)
 
 
 def _function_name(node: torch.fx.Node) -> str:
