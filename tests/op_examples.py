@@ -1,7 +1,7 @@
 """The small networks the completeness tests build around each op's examples (``OpDef.examples``): the op reads an
 input of its example's layout, made from a 4-channel image, or the nodes of the example's prelude."""
 from costmodel.sources.builder import GraphBuilder
-from costmodel.ops import Example, Flatten, OpDef, Transpose
+from costmodel.ops import Example, Flatten, OpDef, Permute, Transpose
 
 # How each layout is made from the N x 4 x H x W image input.
 LAYOUT_PRELUDES = {
@@ -9,6 +9,7 @@ LAYOUT_PRELUDES = {
     "NC": (("flatten", Flatten(), ("input",)),),
     "NCL": (("flatten", Flatten(2), ("input",)),),
     "NLC": (("flatten", Flatten(2), ("input",)), ("tokens", Transpose(1, 2), ("flatten",))),
+    "NHWC": (("channels_last", Permute((0, 2, 3, 1)), ("input",)),),       # a 4-D tensor not named an image
 }
 
 

@@ -99,6 +99,12 @@ class Shape(NamedTuple):
         return Shape(self.layout, tuple(dims))
 
 
+def as_image(shape: Shape) -> Shape:
+    """A 4-D ``shape`` named as an image (N, C, H, W), as torch's 2-D layers read any 4-D tensor whatever
+    costmodel calls its axes (a map permuted to N x H x W x C has H as its channels); other shapes as they are."""
+    return Shape("NCHW", shape.dims) if shape.rank == 4 and shape.layout != "NCHW" else shape
+
+
 def numel(shape: Shape) -> Any:
     """Number of elements of a tensor of this shape, batch included."""
     return shape.numel
@@ -187,6 +193,12 @@ class ShapeContext:
             raise self.fail(f"{self.node.op.op_name} needs {'an' if wanted[0] in 'aeiou' else 'a'} {wanted} input, "
                             f"got {describe_layout(shape.layout)} of {format_shape(shape)}")
         return shape
+
+    def image(self, shape: Shape) -> Shape:
+        """``shape`` read as an image (N, C, H, W): any 4-D tensor, whatever its axes are called, as torch's 2-D
+        layers read one (a map permuted to N x H x W x C is read with H as its channels); another rank is refused
+        with a message naming what the op needs."""
+        return as_image(shape) if shape.rank == 4 else self.layout(shape, "NCHW")
 
     def axis(self, shape: Shape, dim: int, what: str = "dim", batch: bool = False) -> int:
         """The position of torch's ``dim`` in ``shape``; the batch axis 0 only when ``batch``."""

@@ -17,10 +17,10 @@ from typing import Any, ClassVar, Union
 from ..core.errors import CostModelError
 from ..core.ir import Op, Pair, check_bool, pair_of, positive_int
 from ..core.scaling import Width, as_width
-from ..core.shapes import NodeShapes, Shape, ShapeContext, conv_output_size, same_output_size
+from ..core.shapes import NodeShapes, Shape, ShapeContext, as_image, conv_output_size, same_output_size
 from ..core.symbolic import both
 from .common import output_elements, read_write_weights, scaled
-from .registry import FieldReader, OpDef, SpecForm, register
+from .registry import Example, FieldReader, OpDef, SpecForm, register
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def groups(op: Conv2d, x: Shape) -> Any:
 
 
 def conv_shape(op: Conv2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    x = ctx.layout(inputs[0], "NCHW")
+    x = ctx.image(inputs[0])
     batch, m, height, width = x.dims
     n = m if op.out_channels is None else ctx.width(op.out_channels, m)
     ctx.require(n >= 1, lambda: f"out_channels resolves to {n}")
@@ -86,7 +86,7 @@ def conv_shape(op: Conv2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shap
 def conv_params(op: Conv2d, node: NodeShapes) -> Any:
     """Weights ``D_K * D_K * (M / g) * N``, plus N biases: standard ``D_K^2 M N``, depthwise (g = M = N)
     ``D_K^2 M``, pointwise ``M N``, group ``D_K^2 M N / g``."""
-    x, n = node.inputs[0], node.output.channels
+    x, n = as_image(node.inputs[0]), node.output.channels
     return op.kernel[0] * op.kernel[1] * (x.channels // groups(op, x)) * n + (n if op.bias else 0)
 
 
@@ -94,7 +94,7 @@ def conv_madds(op: Conv2d, node: NodeShapes) -> Any:
     """Multiply-accumulates ``D_K * D_K * (M / g) * N * D_F * D_F`` per image: standard ``D_K^2 M N D_F^2``
     (paper eq. 2), depthwise ``D_K^2 M D_F^2`` (eq. 4), pointwise ``M N D_F^2``, group convolution the standard
     cost / g. Bias additions are not multiply-accumulates and are not counted here."""
-    x = node.inputs[0]
+    x = as_image(node.inputs[0])
     return op.kernel[0] * op.kernel[1] * (x.channels // groups(op, x)) * node.output.numel
 
 
@@ -107,8 +107,9 @@ def conv_kind(op: Conv2d, node: NodeShapes) -> str:
     """*depthwise* with one group per input channel (groups = M, so N = M or a multiple of it), *group* with
     several groups otherwise, *pointwise* when ungrouped and 1x1, *conv* (standard) otherwise. The kind follows the
     resolved widths: a fixed ``groups=8`` layer thinned to 8 channels is depthwise at that width."""
-    m = node.inputs[0].channels
-    g = groups(op, node.inputs[0])
+    x = as_image(node.inputs[0])
+    m = x.channels
+    g = groups(op, x)
     if g > 1 and g == m:
         return "depthwise"
     if g > 1:
@@ -150,7 +151,7 @@ def tf_same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[in
 def lower_conv(op: Conv2d, node: NodeShapes, kit: Any) -> Any:
     """``nn.Conv2d``; with TensorFlow's "same" padding, one module that pads (asymmetrically where needed) and then
     convolves (``SameConv2d``)."""
-    x = node.inputs[0]
+    x = as_image(node.inputs[0])
     padding: Any = 0 if op.padding in ("same", "valid") else op.padding
     conv = kit.nn.Conv2d(x.channels, node.output.channels, op.kernel, op.stride, padding, op.dilation,
                          groups(op, x), bias=op.bias)
@@ -184,7 +185,7 @@ CONV2D = register(OpDef(
     examples=(Conv2d(8, kernel=3, padding=(1, 1)), Conv2d(None, kernel=3, stride=2, padding=(1, 1),
                                                          groups="depthwise"),
               Conv2d(8, kernel=1, groups=2, bias=True), Conv2d(6, kernel=(1, 3), stride=2, padding="same"),
-              Conv2d(4, kernel=3, padding="valid", dilation=2)),
+              Conv2d(4, kernel=3, padding="valid", dilation=2), Example(Conv2d(5, kernel=3), layout="NHWC")),
 ))
 
 
@@ -224,7 +225,7 @@ class ConvTranspose2d(Op):
 
 
 def conv_transpose_shape(op: ConvTranspose2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    x = ctx.layout(inputs[0], "NCHW")
+    x = ctx.image(inputs[0])
     batch, m, height, width = x.dims
     n = m if op.out_channels is None else ctx.width(op.out_channels, m)
     ctx.require(n >= 1, lambda: f"out_channels resolves to {n}")
@@ -240,7 +241,7 @@ def conv_transpose_shape(op: ConvTranspose2d, inputs: tuple[Shape, ...], ctx: Sh
 
 def conv_transpose_params(op: ConvTranspose2d, node: NodeShapes) -> Any:
     """Weights ``M * (N / g) * D_K^2``, plus N biases."""
-    m, n = node.inputs[0].channels, node.output.channels
+    m, n = as_image(node.inputs[0]).channels, node.output.channels
     return m * (n // op.groups) * op.kernel[0] * op.kernel[1] + (n if op.bias else 0)
 
 
@@ -276,9 +277,10 @@ CONV_TRANSPOSE = register(OpDef(
     spec=SpecForm("conv_transpose2d", read_conv_transpose, node="conv",
                   fields="out, kernel, stride, padding, output_padding, dilation, groups, bias, fixed"),
     lower=lambda op, node, kit: kit.nn.ConvTranspose2d(
-        node.inputs[0].channels, node.output.channels, op.kernel, op.stride, op.padding, op.output_padding,
+        as_image(node.inputs[0]).channels, node.output.channels, op.kernel, op.stride, op.padding, op.output_padding,
         op.groups, op.bias, op.dilation),
     examples=(ConvTranspose2d(6), ConvTranspose2d(4, kernel=3, stride=2, padding=1, output_padding=1, groups=2,
                                                   bias=False),
-              ConvTranspose2d(None, kernel=3, stride=1, padding=1, dilation=2)),
+              ConvTranspose2d(None, kernel=3, stride=1, padding=1, dilation=2),
+              Example(ConvTranspose2d(3, kernel=2, stride=2), layout="NHWC")),
 ))

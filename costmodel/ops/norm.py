@@ -16,7 +16,7 @@ from ..core.errors import CostModelError
 from ..core.ir import Op, check_bool, positive_int
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
 from .common import output_elements, per_element, read_write_weights, zero
-from .registry import FieldReader, OpDef, SpecForm, register
+from .registry import Example, FieldReader, OpDef, SpecForm, register
 
 BATCHNORM_FLOPS = 2   # costmodel: a multiply and an add per element (x * s + b)
 
@@ -33,7 +33,12 @@ class BatchNorm(Op):
 
 
 def batchnorm_shape(op: BatchNorm, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    return ctx.layout(inputs[0], "NCHW", "NC")
+    """The input's shape; its channels are axis 1, as torch's BatchNorm1d and BatchNorm2d read them: a feature
+    vector (N, C), a sequence (N, C, L) or an image (N, C, H, W), whatever costmodel calls the axes."""
+    x = inputs[0]
+    if x.rank == 3:
+        return x if x.layout == "NCL" else Shape("NCL", x.dims)
+    return ctx.image(x) if x.rank == 4 else ctx.layout(x, "NCHW", "NC")
 
 
 def batchnorm_params(op: BatchNorm, node: NodeShapes) -> Any:
@@ -68,7 +73,9 @@ BATCHNORM = register(OpDef(
     memory="in_place",
     spec=SpecForm("batchnorm", read_batchnorm, fields="affine"),
     lower=lower_batchnorm,
-    examples=(BatchNorm(), BatchNorm(affine=False)),
+    examples=(BatchNorm(), BatchNorm(affine=False), Example(BatchNorm(), layout="NC"),
+              Example(BatchNorm(), layout="NCL"), Example(BatchNorm(), layout="NLC"),
+              Example(BatchNorm(), layout="NHWC")),
 ))
 
 
@@ -183,7 +190,7 @@ LAYERNORM = register(OpDef(
 
 
 def groupnorm_shape(op: GroupNorm, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    x = ctx.layout(inputs[0], "NCHW")
+    x = ctx.image(inputs[0])
     ctx.require(x.channels % op.groups == 0, lambda: f"groups={op.groups} must divide the {x.channels} channels")
     return x
 
@@ -206,5 +213,5 @@ GROUPNORM = register(OpDef(
                                                        affine=layer.get("affine", bool, True)),
                   fields="groups, affine"),
     lower=lambda op, node, kit: kit.nn.GroupNorm(op.groups, node.output.channels, affine=op.affine),
-    examples=(GroupNorm(2), GroupNorm(1, affine=False)),
+    examples=(GroupNorm(2), GroupNorm(1, affine=False), Example(GroupNorm(2), layout="NHWC")),
 ))

@@ -80,7 +80,7 @@ class AdaptiveAvgPool(Op):
 
 
 def pool_shape(op: Pool2d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    x = ctx.layout(inputs[0], "NCHW")
+    x = ctx.image(inputs[0])
     batch, c, height, width = x.dims
     sizes = []
     for axis, size in enumerate((height, width)):
@@ -125,12 +125,12 @@ POOL = register(OpDef(
     spec=SpecForm("pool", read_pool, fields="mode (max or avg), kernel, stride, padding, ceil_mode, count_include_pad"),
     lower=lower_pool,
     examples=(Pool2d("max", 3, 2, padding=1), Pool2d("avg", 2), Pool2d("max", 3, 2, ceil_mode=True),
-              Pool2d("avg", 3, 1, padding=1, count_include_pad=False)),
+              Pool2d("avg", 3, 1, padding=1, count_include_pad=False), Example(Pool2d("max", 2), layout="NHWC")),
 ))
 
 
 def global_pool_shape(op: GlobalAvgPool, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    x = ctx.layout(inputs[0], "NCHW")
+    x = ctx.image(inputs[0])
     return Shape.image(x.batch, x.channels, 1, 1)
 
 
@@ -148,7 +148,7 @@ GLOBAL_POOL = register(OpDef(
     kinds={"global_pool": "global average pooling"},
     spec=SpecForm("global_avg_pool", lambda layer: GlobalAvgPool()),
     lower=lambda op, node, kit: kit.nn.AdaptiveAvgPool2d(1),
-    examples=(GlobalAvgPool(),),
+    examples=(GlobalAvgPool(), Example(GlobalAvgPool(), layout="NHWC")),
 ))
 
 
@@ -185,7 +185,7 @@ MEAN = register(OpDef(
 
 
 def adaptive_pool_shape(op: AdaptiveAvgPool, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    x = ctx.layout(inputs[0], "NCHW")
+    x = ctx.image(inputs[0])
     return Shape.image(x.batch, x.channels, op.output[0], op.output[1])
 
 
@@ -209,5 +209,5 @@ ADAPTIVE_POOL = register(OpDef(
     kinds={"pool": "pooling"},
     spec=SpecForm("adaptive_avg_pool", lambda layer: AdaptiveAvgPool(layer.pair("output", 7)), fields="output"),
     lower=lambda op, node, kit: kit.nn.AdaptiveAvgPool2d(op.output),
-    examples=(AdaptiveAvgPool((3, 3)), AdaptiveAvgPool((4, 5))),
+    examples=(AdaptiveAvgPool((3, 3)), AdaptiveAvgPool((4, 5)), Example(AdaptiveAvgPool((2, 2)), layout="NHWC")),
 ))

@@ -69,7 +69,8 @@ class SpecForm:
 class Example:
     """A small network around one op, for the completeness tests (``tests/ops``, ``tests/verify``): the op reads
     an input of ``layout`` made from the network's image input (``NCHW`` as it is, ``NC`` flattened, ``NLC`` as
-    tokens, ``NCL`` as channels by tokens; default: the OpDef's ``example_input``), or the nodes of ``prelude``
+    tokens, ``NCL`` as channels by tokens, ``NHWC`` permuted; default: the OpDef's ``example_input``), or the nodes
+    of ``prelude``
     ((name, op, inputs) triples, reading ``input`` or one another) named in ``inputs``."""
 
     op: Op

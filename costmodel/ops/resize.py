@@ -21,7 +21,7 @@ from ..core.ir import Op, check_bool, pair_of
 from ..core.shapes import NodeShapes, Shape, ShapeContext
 from ..core.symbolic import both
 from .common import output_elements, read_write, zero
-from .registry import FieldReader, OpDef, SpecForm, register
+from .registry import Example, FieldReader, OpDef, SpecForm, register
 
 MODES = {"nearest": 0, "bilinear": 9}           # costmodel's FLOPs per output element
 FVCORE = {"nearest": 1, "bilinear": 4}          # fvcore's upsample_nearest2d / upsample_bilinear2d handles
@@ -59,7 +59,7 @@ class Interpolate(Op):
 
 
 def interpolate_shape(op: Interpolate, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    x = ctx.layout(inputs[0], "NCHW")
+    x = ctx.image(inputs[0])
     batch, channels, height, width = x.dims
     if op.scale is not None:
         sizes = (height * op.scale[0], width * op.scale[1])
@@ -112,5 +112,6 @@ INTERPOLATE = register(OpDef(
     lower=lower_interpolate,
     examples=(Interpolate(scale=2), Interpolate("bilinear", scale=(2, 3)), Interpolate("bilinear", multiple=4),
               Interpolate("bilinear", multiple=(2, 7), if_needed=True), Interpolate("bilinear", multiple=1,
-                                                                                     if_needed=True)),
+                                                                                     if_needed=True),
+              Example(Interpolate(scale=2), layout="NHWC")),
 ))

@@ -145,7 +145,7 @@ SPLIT = register(OpDef(
 
 
 def shuffle_shape(op: ChannelShuffle, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    x = ctx.layout(inputs[0], "NCHW")
+    x = ctx.image(inputs[0])
     c = x.channels
     ctx.require(c % op.groups == 0, lambda: f"groups={op.groups} must divide the {c} channels")
     return x
@@ -168,7 +168,7 @@ SHUFFLE = register(OpDef(
     spec=SpecForm("channel_shuffle", lambda layer: ChannelShuffle(layer.get("groups", int, required=True)),
                   fields="groups"),
     lower=lambda op, node, kit: kit.Function(_shuffle(op.groups)),
-    examples=(ChannelShuffle(2),),
+    examples=(ChannelShuffle(2), Example(ChannelShuffle(2), layout="NHWC")),
 ))
 
 

@@ -201,3 +201,58 @@ def test_a_higher_order_op_of_an_exported_program_is_refused_in_one_line_or_coun
         assert "\n" not in str(refused) and "higher-order op" in str(refused)
     else:                                      # a torch that inlines the region: the conv and the multiply
         assert result.totals["params"] == 3 * 8 + 8 and result.totals["madds"] == 16 * 8 * 3
+
+
+class _TokenMixing(nn.Module):
+    """MLP-Mixer's token mixing (gMLP's spatial gate and CaiT's talking heads are the same pattern): a Linear over
+    the tokens, applied to the tokens transposed (N x C x L), whose last axis is not the channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 2, stride=2)         # 16 tokens of 8 channels on 8x8
+        self.tokens = nn.Linear(16, 12)
+        self.back = nn.Linear(12, 16)
+
+    def forward(self, x):
+        x = self.stem(x).flatten(2)                      # N x C x L
+        return self.back(torch.relu(self.tokens(x))).transpose(1, 2)
+
+
+def test_a_linear_layer_reads_the_last_axis_whatever_it_holds():
+    """It was refused: "costmodel's linear layer reads the channels (C) last" (MLP-Mixer, gMLP, CaiT). torch's
+    Linear reads the last axis, here the tokens."""
+    result = costmodel.analyze(costmodel.from_torch(_TokenMixing().eval(), (3, 8, 8)))
+    assert result.not_counted() == {}
+    # params: the stem 8*3*4 + 8, the token Linears 16*12 + 12 and 12*16 + 16
+    assert result.totals["params"] == 104 + 204 + 208
+    # mult-adds: the stem 16 positions * 8 * 12, each Linear 8 rows (channels) * 16 * 12
+    assert result.totals["madds"] == 16 * 96 + 2 * 8 * 16 * 12
+
+
+class _ChannelsLastConv(nn.Module):
+    """CoaT's convolutional position encoding and iFormer's mixers: a convolution of a 4-D tensor that costmodel
+    did not name an image (tokens reshaped to N x C x H x W through a transpose; here a map permuted to channels
+    last, which torch reads with H as the channels); and BatchNorm1d of tokens transposed to N x C x L
+    (NextViT)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 1)
+        self.conv = nn.Conv2d(6, 5, 3, padding=1)       # reads 6 "channels": the height of the map
+        self.norm = nn.BatchNorm1d(5)
+
+    def forward(self, x):
+        x = self.conv(self.stem(x).permute(0, 2, 3, 1))    # N x 6 x 7 x 4 read as an image: N x 5 x 7 x 4
+        return self.norm(x.flatten(2))                      # N x 5 x 28
+
+
+def test_2d_layers_read_any_4d_tensor_and_batch_norm_1d_reads_axis_1():
+    """It was refused: "needs an image, got 16x56x56" (CoaT, iFormer, LowFormer's ConvTranspose2d), and
+    BatchNorm1d on N x C x L was left uncounted (NextViT)."""
+    network = costmodel.from_torch(_ChannelsLastConv().eval(), (3, 6, 7))
+    result = costmodel.analyze(network, convention="fvcore")
+    assert result.not_counted() == {}
+    # params: the stem 3*4 + 4, the conv 6*5*9 + 5, the BatchNorm 2*5
+    assert result.totals["params"] == 16 + 275 + 10
+    # fvcore: the stem 42 positions * 4 * 3, the conv 28 positions * 5 * 54, the BatchNorm 2 per element (140)
+    assert result.totals["flops"] == 42 * 12 + 28 * 270 + 2 * 140

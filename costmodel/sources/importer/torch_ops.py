@@ -109,10 +109,10 @@ def _conv(builder: GraphMapper, name: str, module: Any, x: Any, transposed: bool
     if not transposed:
         x, same = _same_padding(x, module.kernel_size, module.stride, module.dilation, module.padding)
     x = make(builder, x)
-    _check(x.shape.layout == "NCHW", lambda: f"{name} ({type(module).__name__}) needs an image, got "
+    _check(x.shape.rank == 4, lambda: f"{name} ({type(module).__name__}) needs an image, got "
                                              f"{'x'.join(map(str, _sizes(x.shape)[1:]))}")
-    _check(x.shape.channels == module.in_channels,
-           lambda: f"{name} takes {module.in_channels} channels, it receives {x.shape.channels}")
+    _check(x.shape.dims[1] == module.in_channels,
+           lambda: f"{name} takes {module.in_channels} channels, it receives {x.shape.dims[1]}")
     padding = module.padding
     if isinstance(padding, str):
         padding = "valid" if padding == "valid" else tuple(d * (k - 1) // 2 for k, d in
@@ -176,15 +176,14 @@ def _module(builder: GraphMapper, name: str, module: Any, x: Any, args: tuple, k
         return None
     if kind is nn.ConvTranspose2d:
         return _conv(builder, name, module, x, transposed=True)
-    if kind is nn.BatchNorm2d or (kind is nn.BatchNorm1d and x.shape.layout == "NC"):
-        _check(x.shape.channels == module.num_features,
-               lambda: f"{name} takes {module.num_features} channels, it receives {x.shape.channels}")
+    if (kind is nn.BatchNorm2d and x.shape.rank == 4) or (kind is nn.BatchNorm1d and x.shape.rank in (2, 3)):
+        _check(x.shape.dims[1] == module.num_features,
+               lambda: f"{name} takes {module.num_features} channels, it receives {x.shape.dims[1]}")
         return builder.add(name, BatchNorm(affine=module.affine), (x,))
     if kind is nn.Linear:
         last = x.shape.dims[-1]
         _check(last == module.in_features,
                lambda: f"{name} takes {module.in_features} features, it receives {last}")
-        _check(x.shape.layout[-1] == "C", lambda: f"{name}: costmodel's linear layer reads the channels (C) last")
         return builder.add(name, Linear(module.out_features, module.bias is not None), (x,))
     if kind in ACTIVATION_MODULES:
         function = ACTIVATION_MODULES[kind](module)
@@ -733,7 +732,7 @@ def _batch_norm_function(builder: GraphMapper, name: str, args: tuple, kwargs: d
     (timm's ``BatchNormAct2d`` calls it): a BatchNorm of the input's channels, its weight and bias its parameters."""
     x = args[0]
     weight, bias = _arg(args, kwargs, 3, "weight"), _arg(args, kwargs, 4, "bias")
-    if not isinstance(x, Tensor) or x.shape.layout not in ("NCHW", "NC") or _arg(args, kwargs, 5, "training", False):
+    if not isinstance(x, Tensor) or x.shape.rank not in (2, 3, 4) or _arg(args, kwargs, 5, "training", False):
         return None
     builder.claim_learned(weight, bias)
     return builder.add(name, BatchNorm(affine=weight is not None), (x,))
@@ -746,7 +745,7 @@ def _interpolate_function(builder: GraphMapper, name: str, args: tuple, kwargs: 
 
 def _zero_pad(builder: GraphMapper, name: str, x: Any, pads: tuple) -> Any:
     """A zero padding; of a map's height and width, pending (a convolution may read it as its "same" padding)."""
-    if len(pads) == 4 and x.shape.layout == "NCHW":
+    if len(pads) == 4 and x.shape.rank == 4:
         return Pending("pad", x, name, tuple(int(p) for p in pads))
     return builder.add(name, Pad(pads), (x,))
 
@@ -769,7 +768,7 @@ def _layer_norm(builder: GraphMapper, name: str, args: tuple, kwargs: dict, mode
 
 def _linear(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
-    if not isinstance(weight, Learned) or len(weight.sizes) != 2 or x.shape.layout[-1] != "C":
+    if not isinstance(weight, Learned) or len(weight.sizes) != 2:
         return None
     _check(x.shape.dims[-1] == weight.sizes[1],
            lambda: f"{name} takes {weight.sizes[1]} features, it receives {x.shape.dims[-1]}")
@@ -787,14 +786,14 @@ def _conv2d(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
     dilation = _pair(_arg(args, kwargs, 5, "dilation", 1))
     x, same = _same_padding(x, (kh, kw), _arg(args, kwargs, 3, "stride", 1), dilation, padding)
     x = make(builder, x)
-    if x.shape.layout != "NCHW":
+    if x.shape.rank != 4:
         return None
     if same == "same" and not isinstance(padding, str):
         padding = "same"                              # a pending zero padding that is TensorFlow's "same"
     elif isinstance(padding, str):
         padding = "valid" if padding == "valid" else (dilation[0] * (kh - 1) // 2, dilation[1] * (kw - 1) // 2)
-    _check(x.shape.channels == per_group * groups,
-           lambda: f"{name} takes {per_group * groups} channels, it receives {x.shape.channels}")
+    _check(x.shape.dims[1] == per_group * groups,
+           lambda: f"{name} takes {per_group * groups} channels, it receives {x.shape.dims[1]}")
     builder.claim_learned(weight, bias)
     op = Conv2d(out, (kh, kw), _pair(_arg(args, kwargs, 3, "stride", 1)), padding if isinstance(padding, str)
                 else _pair(padding), dilation, groups, bias is not None)
@@ -866,7 +865,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 def _aten_batch_norm(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     """``aten.batch_norm(input, weight, bias, running_mean, running_var, training, ...)``."""
     x, weight, bias = args[0], args[1], args[2]
-    if x.shape.layout not in ("NCHW", "NC") or args[5]:
+    if x.shape.rank not in (2, 3, 4) or args[5]:
         return None
     builder.claim_learned(weight, bias)
     return builder.add(name, BatchNorm(affine=weight is not None), (x,))
