@@ -38,7 +38,7 @@ from pathlib import Path
 
 SOURCES = ("torchvision", "timm", "detection", "segmentation", "video")
 FIELDS = ("source", "model", "input", "status", "reason", "params", "costmodel_params", "fvcore",
-          "costmodel_fvcore", "flop_counter", "costmodel_flop_counter", "uncounted", "capture", "nodes",
+          "costmodel_fvcore", "flop_counter", "costmodel_flop_counter", "uncounted", "note", "capture", "nodes",
           "build_s", "import_s", "analyze_s", "fvcore_s", "child_s")
 # timm: per model module (a family), up to three models, smallest first by name; a family whose every model is large
 # keeps its first
@@ -118,6 +118,14 @@ def _first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
 
 
+def _flop_counter(model, x) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        model(x)
+    return int(counter.get_total_flops())
+
+
 def one(source: str, name: str) -> dict:
     """Every figure of one model (the child's work)."""
     import warnings
@@ -149,13 +157,16 @@ def one(source: str, name: str) -> dict:
         except Exception as error:          # noqa: BLE001 (a reference tool's failure is a result)
             references.append(f"fvcore: {_first_line(error)}")
         try:
-            from torch.utils.flop_counter import FlopCounterMode
-
-            with FlopCounterMode(display=False) as counter:
-                model(x)
-            row["flop_counter"] = int(counter.get_total_flops())
+            row["flop_counter"] = _flop_counter(model, x)
         except Exception as error:          # noqa: BLE001
-            references.append(f"FlopCounterMode: {_first_line(error)}")
+            # FlopCounterMode's own assertion under no_grad on some models (PiT, CaiT: "Expected gradient function
+            # to be set"); the count of the same forward with grad on, said so in the row
+            try:
+                with torch.enable_grad():
+                    row["flop_counter"] = _flop_counter(model, x)
+                row["note"] = f"FlopCounterMode counted with grad on ({_first_line(error)} under no_grad)"
+            except Exception as again:      # noqa: BLE001
+                references.append(f"FlopCounterMode: {_first_line(again)}")
         try:
             from costmodel.sources.importer.torch_graph import TorchModel
 

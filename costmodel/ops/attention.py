@@ -123,15 +123,20 @@ MATMUL = register(OpDef(
 @dataclass(frozen=True)
 class ScaledDotProductAttention(Op):
     """``F.scaled_dot_product_attention(q, k, v)``: q of (B..., L, E), k of (B..., S, E), v of (B..., S, E_v) ->
-    (B..., L, E_v), the batch axes (batch, heads, ...) broadcast; ``scale`` defaults to 1 / sqrt(E)."""
+    (B..., L, E_v), the batch axes (batch, heads, ...) broadcast; ``scale`` defaults to 1 / sqrt(E).
+    ``merged``: whether torch is called with the axes before the heads merged into the batch (MobileViT's
+    reference code holds its patches so, and costmodel's lowering calls it so), or at the tensors' own rank
+    (NesT's B x blocks x heads x N x E), which decides torch's kernel (``flash_eligible``)."""
 
     scale: "float | None" = None
+    merged: bool = True
     arity: ClassVar[tuple[int, float]] = (3, 3)
     op_name: ClassVar[str] = "attention"
 
     def __post_init__(self) -> None:
         if self.scale is not None:
             check_number(self.scale, "attention scale")
+        check_bool(self.merged, "merged")
 
 
 def sdpa_shape(op: ScaledDotProductAttention, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
@@ -158,13 +163,14 @@ def sdpa_flops(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     return 2 * sdpa_madds(op, node) + (1 + SOFTMAX_FLOPS) * _scores(node)
 
 
-def flash_eligible(node: NodeShapes) -> Any:
+def flash_eligible(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     """Whether torch 2.13 on a CPU runs the fused flash kernel, which FlopCounterMode does not count: a call on
-    4-D tensors (costmodel merges the axes before the heads, as the reference code's (B P) batch does) with equal
-    batch and head sizes in q, k and v (no broadcast key head) and E == E_v. Otherwise the math path runs two
-    bmm, which it counts (measured; the conventions table, docs/commands.md)."""
+    4-D tensors (of rank 4, or more with the axes before the heads merged into the batch, as the reference code's
+    (B P) batch does: ``merged``) with equal batch and head sizes in q, k and v (no broadcast key head) and E ==
+    E_v. Otherwise the math path runs two bmm, which it counts (measured; the conventions table,
+    docs/commands.md)."""
     q, k, v = node.inputs
-    if q.rank < 4:
+    if q.rank < 4 or (q.rank > 4 and not op.merged):
         return False
     return all_equal([(q.dims[axis], other.dims[axis]) for other in (k, v) for axis in range(q.rank - 2)]
                      + [(q.dims[-1], v.dims[-1])])
@@ -173,7 +179,7 @@ def flash_eligible(node: NodeShapes) -> Any:
 def sdpa_flop_counter(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     """0 where torch runs the flash kernel (``flash_eligible``); otherwise 2 per mult-add (the math path's two
     bmm)."""
-    return select(flash_eligible(node), 0, 2 * sdpa_madds(op, node))
+    return select(flash_eligible(op, node), 0, 2 * sdpa_madds(op, node))
 
 
 def sdpa_memory_access(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
@@ -184,14 +190,14 @@ def sdpa_memory_access(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
 
 
 def read_sdpa(layer: FieldReader) -> ScaledDotProductAttention:
-    return ScaledDotProductAttention(layer.get("scale", (int, float), None))
+    return ScaledDotProductAttention(layer.get("scale", (int, float), None), layer.get("merged", bool, True))
 
 
 def lower_sdpa(op: ScaledDotProductAttention, node: NodeShapes, kit: Any) -> Any:
     """``F.scaled_dot_product_attention``; tensors of rank 5 or more whose leading axes agree are merged to 4-D
-    first (batch x heads), as MobileViT's reference code holds its patches in the batch."""
+    first (batch x heads) when ``merged``, as MobileViT's reference code holds its patches in the batch."""
     q, k, v = node.inputs
-    merge = q.rank > 4 and all(q.dims[:-3] == other.dims[:-3] for other in (k, v))
+    merge = op.merged and q.rank > 4 and all(q.dims[:-3] == other.dims[:-3] for other in (k, v))
     lead = tuple(int(size) for size in q.dims[1:-3])      # the axes after the batch merged into it
 
     def attention(q: Any, k: Any, v: Any) -> Any:
@@ -221,7 +227,7 @@ SDPA = register(OpDef(
     memory_access=sdpa_memory_access,
     activation=output_elements,
     kinds={"attention": "attention (q·kT, softmax, ·v)"},
-    spec=SpecForm("attention", read_sdpa, fields="scale (default 1 / sqrt(E)); inputs: q, k, v"),
+    spec=SpecForm("attention", read_sdpa, fields="scale (default 1 / sqrt(E)), merged (default true); inputs: q, k, v"),
     lower=lower_sdpa,
     examples=(
         # one q, k, v of 2 heads: the flash kernel (FlopCounterMode counts 0)
@@ -235,6 +241,11 @@ SDPA = register(OpDef(
                 inputs=("q", "k", "k")),
         # no heads (3-D): the math path
         Example(ScaledDotProductAttention(0.5), prelude=_TOKENS, inputs=("tokens", "tokens", "tokens")),
+        # 5-D (2 blocks of 2 heads), merged into the batch when torch is called (the flash kernel) or called at
+        # rank 5, as NesT calls it (the math path)
+        *(Example(ScaledDotProductAttention(merged=merged), prelude=_TOKENS + _heads("h", "tokens", 2) + (
+            ("q", Unflatten(-2, (2, -1)), ("h",)), ("blocks", Transpose(1, 2), ("q",))), inputs=("blocks",) * 3)
+          for merged in (True, False)),
     ),
 ))
 

@@ -256,3 +256,30 @@ def test_2d_layers_read_any_4d_tensor_and_batch_norm_1d_reads_axis_1():
     assert result.totals["params"] == 16 + 275 + 10
     # fvcore: the stem 42 positions * 4 * 3, the conv 28 positions * 5 * 54, the BatchNorm 2 per element (140)
     assert result.totals["flops"] == 42 * 12 + 28 * 270 + 2 * 140
+
+
+class _BlockedAttention(nn.Module):
+    """NesT: attention within blocks, called on 5-D tensors (N x blocks x heads x tokens x features)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 1)
+
+    def forward(self, x):
+        tokens = self.conv(x).flatten(2).transpose(1, 2)                     # N x 16 x 8
+        q = tokens.reshape(-1, 2, 8, 2, 4).permute(0, 1, 3, 2, 4)           # N x 2 blocks x 2 heads x 8 x 4
+        return nn.functional.scaled_dot_product_attention(q, q, q)
+
+
+def test_attention_called_at_rank_5_takes_torchs_math_path():
+    """NesT's flop_counter count was 1.18G short: torch runs a 5-D call on its math path (two bmm, which
+    FlopCounterMode counts); costmodel took it for the flash kernel, which it counts as 0."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _BlockedAttention().eval()
+    result = costmodel.analyze(costmodel.from_torch(module, (3, 4, 4)), convention="flop_counter")
+    # the conv: 16 positions * 8 * 3 mult-adds; attention: B L S (E + E_v) = (2 * 2) * 8 * 8 * (4 + 4); 2 each
+    assert result.totals["flops"] == 2 * 384 + 2 * 2048
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 4, 4))
+    assert counter.get_total_flops() == result.totals["flops"]

@@ -704,7 +704,10 @@ def _sdpa(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "To
         made = builder.add(name, ScaledDotProductAttention(scale), tuple(value.source for value in merged))
         return Pending("merged", made, name, merged[0].data)
     q, k, v = make(builder, (q, k, v))
-    return builder.add(name, ScaledDotProductAttention(scale), (q, k, v))
+    if not isinstance(q, Tensor):
+        return None
+    # called at its own rank: above 4-D, torch does not merge the axes before the heads (NesT's 5-D blocks)
+    return builder.add(name, ScaledDotProductAttention(scale, merged=q.shape.rank <= 4), (q, k, v))
 
 
 def _dropout(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
