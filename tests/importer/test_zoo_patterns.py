@@ -283,3 +283,58 @@ def test_attention_called_at_rank_5_takes_torchs_math_path():
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         module(torch.zeros(1, 3, 4, 4))
     assert counter.get_total_flops() == result.totals["flops"]
+
+
+class _ReadsAnAttribute(nn.Module):
+    """A call the fx trace's graph cannot be mapped at (an attribute of a traced tensor passed on as a value),
+    which torch.export resolves while it captures."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        return nn.functional.dropout(y, 0.5, training=y.requires_grad)
+
+
+def test_where_the_traced_graph_cannot_be_mapped_the_module_is_exported_instead():
+    """The automatic capture fell back to torch.export only where the fx trace itself failed, not where its graph
+    could not be mapped; and a constant the module makes in its forward is refused in one line."""
+    from costmodel.core.errors import CostModelError
+
+    with pytest.raises(CostModelError, match="cannot read 'requires_grad' of a traced value"):
+        costmodel.from_torch(_ReadsAnAttribute().eval(), (3, 4, 4), capture="fx")
+    network = costmodel.from_torch(_ReadsAnAttribute().eval(), (3, 4, 4))
+    assert "torch.export" in network.source and "cannot read 'requires_grad'" in network.source
+    result = costmodel.analyze(network)
+    assert result.not_counted() == {}
+    assert result.totals["params"] == 3 * 4 + 4 and result.totals["madds"] == 16 * 4 * 3
+
+
+class _MadeInForward(nn.Module):
+    """EdgeNeXt's Fourier position encoding: a constant made in forward from the map's size (``torch.zeros(...)
+    .to(x.device)``), then a convolution of it."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.projection = nn.Conv2d(2, 4, 1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        grid = torch.zeros(1, 2, y.shape[2], y.shape[3], dtype=y.dtype).to(y.device)
+        return y + self.projection(grid)
+
+
+@pytest.mark.parametrize("capture", ["fx", "export"])
+def test_a_computation_on_a_constant_made_in_forward_is_refused_in_one_line(capture):
+    """EdgeNeXt: refused for reading ``device`` of a traced value, and exported it ended in AttributeError:
+    'torch.Size' object has no attribute 'rank'."""
+    from costmodel.core.errors import CostModelError
+
+    with pytest.raises(CostModelError) as refused:
+        costmodel.from_torch(_MadeInForward().eval(), (3, 4, 4), capture=capture)
+    assert "\n" not in str(refused.value)
+    assert "projection" in str(refused.value) and "on a constant tensor the module makes in its forward" in \
+        str(refused.value)

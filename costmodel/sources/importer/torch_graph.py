@@ -136,6 +136,7 @@ class TorchModel(MappedModel):
                                  "deep, past what costmodel walks")
         self._setup(module, tuple(input_size), name or type(module).__name__, strict)
         self.capture = "torch.fx trace of the module"
+        self._fall_back = capture == "auto"
         if capture != "export":
             try:
                 self.graph = self._eval(_trace, module)
@@ -153,6 +154,7 @@ class TorchModel(MappedModel):
         self.name = name
         self.strict = strict
         self.graph = None
+        self._fall_back = False
         self.saved_program: Any = None
         self._programs: dict[tuple[int, int], Any] = {}
         self._networks: dict[tuple[int, int], Network] = {}
@@ -215,6 +217,29 @@ class TorchModel(MappedModel):
         return program.graph, {}, learned
 
     def _map(self, size: tuple[int, int]) -> Network:
+        """The network at ``size``. Where the fx trace's graph cannot be mapped (a call costmodel refuses) and the
+        capture is automatic, the module is exported and its program mapped instead (ATen ops where the trace has
+        Python calls), for this size and every later one; where that fails too, the trace's refusal stands."""
+        try:
+            return self._map_graph(size)
+        except CostModelError as refused:
+            if self.graph is None or not self._fall_back:
+                raise
+            self._fall_back = False
+            trace, capture = self.graph, self.capture
+            try:
+                program, mode = self._eval(torch_export.export, self.module, (self.input_size[0], *size))
+                self.graph = None
+                self._programs[size] = program
+                self.capture = (f"torch.export ({mode}) of the module, exported again at each input size (the fx "
+                                f"trace's graph could not be mapped: {first_line(refused)})")
+                return self._map_graph(size)
+            except CostModelError:
+                self.graph, self.capture = trace, capture
+                self._programs.pop(size, None)
+                raise refused from None
+
+    def _map_graph(self, size: tuple[int, int]) -> Network:
         builder = GraphMapper(strict=self.strict)
         builder.produced[INPUT] = Shape.image(1, self.input_size[0], size[0], size[1])
         graph, modules, learned = self._graph(size)

@@ -70,6 +70,8 @@ def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bo
             return torch.empty(_sizes(value.shape), device="meta")
         if isinstance(value, Learned):
             return torch.empty(value.sizes, device="meta")
+        if isinstance(value, torch.Tensor):          # a constant of an exported program
+            return torch.empty(value.shape, dtype=value.dtype, device="meta")
         if isinstance(value, (tuple, list)):
             return type(value)(meta(item) for item in value)
         if isinstance(value, dict):
@@ -154,6 +156,9 @@ def _why_not(x: Any) -> str:
                 "which costmodel does not map yet")
     if isinstance(x, Permuted):
         return " on a view that moves the batch axis, which costmodel does not map yet"
+    if isinstance(x, torch.Tensor):
+        return (" on a constant tensor the module makes in its forward (not from the input image): a computation "
+                "on constants, which costmodel does not map yet")
     return ""
 
 
@@ -307,8 +312,10 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
             return obj.shape.rank
         if isinstance(obj, (Learned, Pending)) and attribute == "shape":
             return obj.sizes
-        if isinstance(obj, (Tensor, Pending)) and attribute == "device":
+        if isinstance(obj, (Tensor, Pending, Learned)) and attribute == "device":
             return torch.device("meta")
+        if isinstance(obj, (Tensor, Pending, Learned)) and attribute == "dtype":
+            return torch.float32              # costmodel counts a float32 forward (``--dtype`` prices others)
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
     if not (tensors(args) or tensors(kwargs) or
             any(isinstance(a, (Learned, Chunks, Permuted, Pending)) for a in args)):
@@ -333,8 +340,9 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
     if aten and function in _ATEN_CHECKS:
         return None                                           # torch.export's own assertions: no tensor
     handler = (_ATEN.get(function) if aten else None) or _FUNCTIONS.get(function)
-    if isinstance(x, Learned) and function not in _READS_LEARNED or isinstance(x, Permuted) and function != "unbind":
-        handler = None                # on a parameter or buffer, or a view moving the batch axis: ``_opaque_call``
+    if isinstance(x, Learned) and function not in _READS_LEARNED or isinstance(x, Permuted) and function != "unbind" \
+            or isinstance(x, torch.Tensor):
+        handler = None       # on a parameter or buffer, a view moving the batch axis, a constant: ``_opaque_call``
     if handler is not None:
         result = handler(builder, name, args, kwargs, model)
         if result is not None:
@@ -343,7 +351,10 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
 
 
 def _python(name: str, target: Any, args: tuple, kwargs: dict) -> Any:
-    """A call on Python values only (``h * w``, ``c // g``): evaluated now."""
+    """A call on Python values only (``h * w``, ``c // g``), or a method of one (``torch.zeros(size).bool()``, a
+    constant the module makes): evaluated now."""
+    if isinstance(target, str) and args and hasattr(args[0], target):
+        target = getattr(type(args[0]), target)
     if callable(target):
         try:
             return target(*args, **kwargs)
