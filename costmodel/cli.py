@@ -28,12 +28,14 @@ _FORMAT = click.Choice(["text", "csv", "json", "markdown"])
 
 
 def _parse_options(pairs: Sequence[str], input_size: str | None = None, strict: bool = False,
-                   timeout: float | None = None, model: str = "") -> dict[str, Any]:
-    """``-O name=value`` pairs as a dict, with ``--input``, ``--strict`` and, where ``model`` is an imported module
-    (whose own code runs), ``--timeout`` added."""
+                   timeout: float | None = None, model: str = "", submodule: str | None = None) -> dict[str, Any]:
+    """``-O name=value`` pairs as a dict, with ``--input``, ``--strict``, ``--module`` and, where ``model`` is an
+    imported module (whose own code runs), ``--timeout`` added."""
     options: dict[str, Any] = {}
     if input_size is not None:
         options["input"] = input_size
+    if submodule:
+        options["module"] = submodule
     if strict:
         options["strict"] = "true"
     if timeout is not None:
@@ -66,6 +68,9 @@ FLAGS = {         # every flag of a setting, declared once
                            help="An imported call costmodel cannot count is an error, not a 0."),
     "timeout": click.option("--timeout", type=float, default=DEFAULT_SECONDS, show_default=True, metavar="SECONDS",
                             help="Seconds an imported module's own code (its import, factory and trace) may run."),
+    "submodule": click.option("--module", "submodule", default=None, metavar="PATH",
+                              help="Count this sub-module of an imported module (a detection model's backbone: "
+                                   "--module backbone)."),
     "fused": click.option("--fused", is_flag=True, help="The fused inference view: BatchNorm folded, activations and "
                                                         "residual adds fused into kernels (a report's review reads "
                                                         "it always)."),
@@ -74,7 +79,8 @@ FLAGS = {         # every flag of a setting, declared once
     "dtype": click.option("--dtype", type=click.Choice(list(DTYPE_BYTES)), default=DEFAULT_DTYPE, show_default=True,
                           help="Element type for memory in bytes."),
 }
-SETTING_FLAGS = ("alpha", "depth", "rho", "resolution", "batch", "options", "input_size", "strict", "timeout")
+SETTING_FLAGS = ("alpha", "depth", "rho", "resolution", "batch", "options", "input_size", "submodule", "strict",
+                 "timeout")
 
 
 def _flags(*names: str) -> Any:
@@ -90,14 +96,14 @@ def _setting(*view: str, imports: bool = True) -> Any:
     """The flags of a setting (``SETTING_FLAGS``; without --strict and --timeout where ``imports`` is false) and of
     ``view`` (``fused``, ``convention``, ``dtype``), collected with the MODEL argument into one ``setting.Setting``
     passed to the command as ``setting``."""
-    names = [name for name in SETTING_FLAGS if imports or name not in ("strict", "timeout")] + list(view)
+    names = [name for name in SETTING_FLAGS if imports or name not in ("submodule", "strict", "timeout")] + list(view)
 
     def decorate(command: Any) -> Any:
         @functools.wraps(command)
         def collect(model: str, **given: Any) -> Any:
             fields = {name: given.pop(name) for name in names}
             options = _parse_options(fields.pop("options"), fields.pop("input_size"), fields.pop("strict", False),
-                                     fields.pop("timeout", None), model)
+                                     fields.pop("timeout", None), model, fields.pop("submodule", None))
             return command(setting=Setting(model, options=options, **fields), **given)
         return _flags(*names)(collect)
     return decorate
@@ -301,7 +307,7 @@ def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeo
 def _grid_counting_options(command: Any) -> Any:
     """The options sweep and fit share for counting a grid: batch, convention, dtype, model options, and what an
     imported module takes."""
-    return _flags("batch", "convention", "dtype", "options", "input_size", "strict", "timeout")(command)
+    return _flags("batch", "convention", "dtype", "options", "input_size", "submodule", "strict", "timeout")(command)
 
 
 @cli.command(name="sweep")
@@ -318,7 +324,8 @@ def _grid_counting_options(command: Any) -> Any:
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the CSV to FILE.")
 def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None,
                   depth_range: str | None, batch: int, convention: str, dtype: str, options: Sequence[str],
-                  input_size: str | None, strict: bool, timeout: float, output: str | None) -> None:
+                  input_size: str | None, submodule: str | None, strict: bool, timeout: float,
+                  output: str | None) -> None:
     """Every total of MODEL at every point of a (depth x) alpha x resolution (or rho) grid, as CSV (one row per
     point)."""
     from .design.sweep import parse_range, parse_resolutions, sweep
@@ -331,7 +338,7 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
     rhos = parse_range(rho_range, "rho", integer=False) if rho_range is not None else None
     depths = parse_range(depth_range, "depth", integer=False) if depth_range is not None else None
     result = sweep(model, alphas, resolutions, rhos=rhos, batch=batch, convention=convention, dtype=dtype,
-                   options=_parse_options(options, input_size, strict, timeout, model), depths=depths)
+                   options=_parse_options(options, input_size, strict, timeout, model, submodule), depths=depths)
     _emit(result.csv_bytes(), output)
 
 
@@ -366,8 +373,8 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                 max_memory_access: str | None, max_peak_memory: str | None, max_latency: str | None,
                 profile_path: str | None, alpha_range: str | None,
                 resolution_range: str | None, depth_range: str | None, batch: int, convention: str, dtype: str,
-                options: Sequence[str], input_size: str | None, strict: bool, timeout: float, others: Sequence[str],
-                plot_path: str | None, fmt: str | None, output: str | None) -> None:
+                options: Sequence[str], input_size: str | None, submodule: str | None, strict: bool, timeout: float,
+                others: Sequence[str], plot_path: str | None, fmt: str | None, output: str | None) -> None:
     """The settings of MODEL that meet every limit and are maximal (no other setting that meets them is at least as
     wide, as large an input and as deep): the front a designer chooses from, with exact costs, largest first.
     Exit status 1 when no setting of the grid meets the limits."""
@@ -397,8 +404,9 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     grid = (parse_range(alpha_range, "alpha", integer=False) if alpha_range else None,
             parse_range(resolution_range, "resolution", integer=True) if resolution_range else None,
             parse_range(depth_range, "depth", integer=False) if depth_range else None)
-    fronts = [search(name, limits, *grid, options=_parse_options(options, input_size, strict, timeout, model)
-                     if name == model else _parse_options((), timeout=timeout, model=name), batch=batch,
+    own = _parse_options(options, input_size, strict, timeout, model, submodule)
+    fronts = [search(name, limits, *grid, options=own if name == model else _parse_options((), timeout=timeout,
+                                                                                          model=name), batch=batch,
                      convention=convention, dtype=dtype, max_latency_ms=latency, profile=profile)
               for name in (model, *others)]
     if fmt == "html":
@@ -520,8 +528,9 @@ def reproduce(paper: str, which: str, fmt: str, reports_dir: str, no_write: bool
 
 
 # the flag of each parameter whose flag is not its name with dashes (``max_madds`` is ``--max-madds``)
-FLAG_OF = {"profile": "--device", "input": "--input", "alphas": "--alpha", "resolutions": "--resolution",
-           "depths": "--depth", "rhos": "--rho", "per_kind": "--samples", "max_latency_ms": "--max-latency"}
+FLAG_OF = {"profile": "--device", "input": "--input", "input_size": "--input", "submodule": "--module",
+           "alphas": "--alpha", "resolutions": "--resolution", "depths": "--depth", "rhos": "--rho",
+           "per_kind": "--samples", "max_latency_ms": "--max-latency"}
 
 
 def flag_of(parameter: Parameter) -> str:

@@ -112,7 +112,24 @@ class SharedConv(nn.Module):
         return self.act(self.conv(self.act(self.conv(x))))
 
 
+class Detector(nn.Module):
+    """A detection model's shape (torchvision's SSD, RetinaNet, FCOS): a backbone and a head that read the image,
+    then post-processing that branches on the scores' values (keep the boxes above a threshold)."""
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(),
+                                      nn.Conv2d(8, 16, 3, stride=2, padding=1))
+        self.head = nn.Conv2d(16, 4, 1)
+
+    def forward(self, x):
+        scores = self.head(self.backbone(x)).flatten(1)
+        if scores.max() > 0.5:                  # data-dependent: neither torch.fx nor torch.export captures it
+            return scores[scores > 0.5]
+        return scores
+
+
 def build(name="functional", **kwargs):
     """A factory for the command-line tests."""
     return {"functional": FunctionalNet, "se": SqueezeExciteNet, "attention": TokenAttention,
-            "pixel_shuffle": PixelShuffleNet, "shared": SharedConv}[name](**kwargs)
+            "pixel_shuffle": PixelShuffleNet, "shared": SharedConv, "detector": Detector}[name](**kwargs)

@@ -14,14 +14,15 @@ from typing import Any
 
 
 def from_torch(module: Any, input_size: "tuple[int, ...]" = (3, 224, 224), *, name: str | None = None,
-               strict: bool = False, capture: str = "auto") -> Any:
+               strict: bool = False, capture: str = "auto", submodule: str | None = None) -> Any:
     """The ``Network`` of ``module`` for inputs of ``input_size`` (C, H, W; no batch). ``strict`` makes a call
     costmodel cannot count an error instead of an ``Opaque`` node. ``capture``: "fx" (torch.fx's symbolic trace),
-    "export" (``torch.export``, non-strict then strict) or "auto" (fx, and export where fx fails). See
-    ``torch_graph.TorchModel``."""
+    "export" (``torch.export``, non-strict then strict) or "auto" (fx, and export where fx fails). ``submodule``:
+    the dotted path of the part to count instead of the whole (``"backbone"`` of a detection model, whose
+    post-processing depends on the data). See ``torch_graph.TorchModel``."""
     from .torch_graph import TorchModel
 
-    return TorchModel(module, input_size, name=name, strict=strict, capture=capture).network()
+    return TorchModel(module, input_size, name=name, strict=strict, capture=capture, submodule=submodule).network()
 
 
 __all__ = ["from_torch"]

@@ -13,6 +13,7 @@ from .user_code import check_seconds, running
 
 INPUT_OPTION = "input"
 TIMEOUT_OPTION = "timeout"          # seconds the user's code may run
+SUBMODULE_OPTION = "module"         # the dotted path of the sub-module to count (``backbone``)
 
 
 def parse_input(value: str) -> tuple[int, int, int]:
@@ -22,6 +23,9 @@ def parse_input(value: str) -> tuple[int, int, int]:
         sizes = [int(part) for part in parts]
     except ValueError:
         raise ParameterError(param("input"), f" must be CxHxW (3x224x224), got {value!r}") from None
+    if len(sizes) == 4:
+        raise ParameterError(param("input"), f" must be CxHxW: costmodel counts models of images, not of clips "
+                             f"(C x T x H x W, 3-D convolutions), got {value!r}")
     if len(sizes) == 1:
         sizes = [3, sizes[0], sizes[0]]
     elif len(sizes) == 2:
@@ -74,19 +78,22 @@ def imported_entry(model: str, options: "Mapping[str, Any] | None" = None, depth
     seconds = None if seconds is None else check_seconds(seconds)
     input_value = options.pop(INPUT_OPTION, None)
     input_size = parse_input(input_value) if input_value is not None else (3, 224, 224)
-    key = (model, tuple(sorted((k, str(v)) for k, v in options.items())), input_size, strict)
+    submodule = options.pop(SUBMODULE_OPTION, None) or None
+    key = (model, tuple(sorted((k, str(v)) for k, v in options.items())), input_size, strict, submodule)
     if key not in _LOADED:
-        name = model.rsplit("/", 1)[-1]
+        name = model.rsplit("/", 1)[-1] + (f".{submodule}" if submodule else "")
         if model.lower().endswith(SAVED_SUFFIXES):
+            if submodule:
+                raise ParameterError(f"{name}: a saved graph has no sub-modules to take (", param("submodule"), ")")
             _LOADED[key] = _saved_entry(model, name, options, input_value and input_size, strict)
             return _LOADED[key]
         with running(model, seconds):
             module = load_module(model, options)
             from .torch_graph import TorchModel
 
-            traced = TorchModel(module, input_size, name=name, strict=strict)
-        _LOADED[key] = ImportedEntry(name, traced, description=f"imported: {type(module).__name__}",
-                                     source=model)
+            traced = TorchModel(module, input_size, name=name, strict=strict, submodule=submodule)
+        what = type(module).__name__ + (f", its sub-module {submodule}" if submodule else "")
+        _LOADED[key] = ImportedEntry(name, traced, description=f"imported: {what}", source=model)
     _LOADED[key].seconds = seconds
     return _LOADED[key]
 

@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import io
 import logging
+import os
 import re
 import warnings
 from pathlib import Path
@@ -40,6 +41,8 @@ def export(module: nn.Module, input_size: "tuple[int, int, int]") -> "tuple[Any,
             return program, "strict" if strict else "non-strict"
         except Exception as error:          # export raises what the module's code raises on fake tensors
             errors.append(error)
+            if _data_dependent(error):      # strict mode meets the same branch, after tracing with dynamo
+                break
     raise CostModelError(f"torch.export cannot capture {type(module).__name__}: {_explain(module, errors[0])}")
 
 
@@ -58,30 +61,43 @@ def quiet() -> Any:
         logger.setLevel(level)
 
 
+# torch's and costmodel's own source folders (with the separator: torchvision's is not torch's)
+_OWN = (str(Path(torch.__file__).parent) + os.sep, str(Path(__file__).parents[2]) + os.sep)
+
+
+def users_code(filename: str) -> bool:
+    """Whether ``filename`` is the user's source (or a model zoo's), not torch's, costmodel's or generated code
+    (``<string>``, fx's ``<eval_with_key>``)."""
+    return not filename.startswith("<") and not filename.startswith(_OWN)
+
+
 _CALL = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in \w+\n\s+(?P<code>[^\n]+)')
+
+
+def _data_dependent(error: BaseException) -> bool:
+    """Whether the capture stopped at a branch on a tensor's values (a detection model's post-processing)."""
+    return "data-dependent" in str(error).lower() or "GuardOnDataDependent" in type(error).__name__
 
 
 def _explain(module: nn.Module, error: BaseException) -> str:
     """Why the export failed, with the module and the user's source line that made it fail."""
     text = str(error)
     message = first_line(error)
-    if "data-dependent" in text.lower() or "GuardOnDataDependent" in type(error).__name__:
+    if _data_dependent(error):
         message = "its control flow depends on the values of a tensor"
-    own = (str(Path(torch.__file__).parent), str(Path(__file__).parent.parent))
-    calls = [match for match in _CALL.finditer(text) if not match["file"].startswith(own)]
+    calls = [match for match in _CALL.finditer(text) if users_code(match["file"])]
     if calls:
         call = calls[-1]
         file, line, code = call["file"], int(call["line"]), call["code"].strip()
     else:
         import traceback
 
-        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-                  if not frame.filename.startswith(own)]
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if users_code(frame.filename)]
         if not frames:
             return message
         file, line, code = frames[-1].filename, frames[-1].lineno or 0, (frames[-1].line or "").strip()
     where = _module_at(module, file, line)
-    return f"{message}, in {where}at {file}:{line}: {code}"
+    return f"{message}, {'in ' + where if where else ''}at {file}:{line}: {code}"
 
 
 def _module_at(module: nn.Module, file: str, line: int) -> str:

@@ -28,7 +28,7 @@ import torch
 import torch.fx
 from torch import nn
 
-from ...core.errors import CostModelError, first_line, shorten, within
+from ...core.errors import CostModelError, ParameterError, first_line, param, shorten, within
 from ...core.ir import INPUT, Network, node_name
 from ...ops import UnusedParameters
 from ...core.shapes import Shape
@@ -104,12 +104,42 @@ def _where(error: BaseException) -> str:
     import traceback
 
     message = first_line(error)
-    own = (str(Path(torch.__file__).parent), str(Path(__file__).parent.parent))       # torch's and costmodel's
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith(own)]
+    if len(message) > 160 and ". " in message:
+        message = message.split(". ", 1)[0]            # fx's long advice after its first sentence
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if torch_export.users_code(frame.filename)]
     if frames:
         frame = frames[-1]
         return f"{message} ({frame.filename}:{frame.lineno}: {(frame.line or '').strip()})"
     return message
+
+
+def _submodule(module: nn.Module, path: str) -> nn.Module:
+    """The sub-module of ``module`` at the dotted ``path`` (``backbone``, ``features.3``), or one line naming the
+    sub-modules there are."""
+    try:
+        found = module.get_submodule(path)
+    except AttributeError:
+        found = None
+    if not isinstance(found, nn.Module):
+        raise ParameterError(f"{type(module).__name__} has no sub-module {path!r} (", param("submodule"),
+                             f"; its sub-modules: {_children(module)})")
+    return found
+
+
+def _children(module: nn.Module) -> str:
+    names = [name for name, _ in module.named_children()]
+    return ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "") if names else "none"
+
+
+def _uncaptured(module: nn.Module, exported: CostModelError, traced: "CostModelError | None") -> CostModelError:
+    """Neither capture takes ``module``: both reasons in one line, and the part a user can count instead (a
+    detection model's backbone, before its data-dependent post-processing)."""
+    reasons = f"{exported}; {traced}" if traced is not None else str(exported)
+    if not any(True for _ in module.children()):
+        return CostModelError(reasons)
+    return ParameterError(f"{reasons} (to count a part of it that reads the image instead, name it with ",
+                          param("submodule", "NAME"), f"; its sub-modules: {_children(module)})")
 
 
 COMPOSITE = ("torch.nn.modules.container.", "torch.nn.modules.transformer.")    # modules of layers
@@ -124,9 +154,15 @@ class TorchModel(MappedModel):
     graph: "torch.fx.GraphModule | None"        # the fx trace; None when the module was exported instead
 
     def __init__(self, module: nn.Module, input_size: "tuple[int, ...]" = (3, 224, 224), *,
-                 name: str | None = None, strict: bool = False, capture: str = "auto"):
+                 name: str | None = None, strict: bool = False, capture: str = "auto", submodule: str | None = None):
         if not isinstance(module, nn.Module):
             raise CostModelError(f"from_torch needs an nn.Module, got {type(module).__name__}")
+        if submodule:
+            name = name or f"{type(module).__name__}.{submodule}"
+            module = _submodule(module, submodule)
+        if len(input_size) == 4:
+            raise ParameterError(param("input_size"), " must be (C, H, W): costmodel counts models of images, not "
+                                 f"of clips (C, T, H, W: 3-D convolutions), got {input_size!r}")
         if len(input_size) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in input_size):
             raise CostModelError(f"input_size must be (C, H, W), three positive integers, got {input_size!r}")
         if capture not in ("auto", "fx", "export"):
@@ -137,14 +173,19 @@ class TorchModel(MappedModel):
         self._setup(module, tuple(input_size), name or type(module).__name__, strict)
         self.capture = "torch.fx trace of the module"
         self._fall_back = capture == "auto"
+        untraced = None
         if capture != "export":
             try:
                 self.graph = self._eval(_trace, module)
-            except CostModelError:
+            except CostModelError as error:
                 if capture == "fx":
                     raise
+                untraced = error
         if self.graph is None:
-            program, mode = self._eval(torch_export.export, module, self.input_size)
+            try:
+                program, mode = self._eval(torch_export.export, module, self.input_size)
+            except CostModelError as error:
+                raise _uncaptured(module, error, untraced) from None
             self._programs[self.resolution] = program
             self.capture = f"torch.export ({mode}) of the module, exported again at each input size"
 
