@@ -7,7 +7,7 @@ from . import (conv, linear, norm, activation, pool, elementwise, tensor, resize
                attention, imported, fused)                                               # (registration order)
 from .activation import ACTIVATIONS, Activation, Softmax
 from .attention import AttentionBias, MatMul, MultiheadAttention, ScaledDotProductAttention
-from .conv import Conv2d, ConvTranspose2d, same_padding
+from .conv import Conv1d, Conv2d, ConvTranspose2d, same_padding
 from .elementwise import Add, Broadcast, Multiply, Scale, Shift, Subtract
 from .fused import Fused
 from .imported import Opaque, UnusedParameters
@@ -23,7 +23,7 @@ from .tensor import (ChannelShuffle, Concat, DropPath, Dropout, Flatten, Pad, Pa
 
 __all__ = [
     "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "Broadcast",
-    "ChannelShuffle", "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example",
+    "ChannelShuffle", "ClassToken", "Concat", "Conv1d", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example",
     "FieldReader", "Flatten", "Fused", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale",
     "Linear", "MatMul", "Mean", "MultiheadAttention", "Multiply", "OpDef", "Opaque", "Pad", "PatchFold",
     "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale", "ScaledDotProductAttention", "Select", "Shift",

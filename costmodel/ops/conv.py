@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
 from ..core.errors import CostModelError
-from ..core.ir import Op, Pair, check_bool, pair_of, positive_int
-from ..core.scaling import Width, as_width
-from ..core.shapes import NodeShapes, Shape, ShapeContext, as_image, conv_output_size, same_output_size
+from ..core.ir import Op, Pair, check_bool, index_int, pair_of, positive_int
+from ..core.scaling import MAX_SIZE, Scaled, Width, as_width
+from ..core.shapes import (NodeShapes, Shape, ShapeContext, as_image, conv_output_size, describe_layout, format_shape,
+                           same_output_size)
 from ..core.symbolic import both
 from .common import output_elements, read_write_weights, scaled
 from .registry import Example, FieldReader, OpDef, SpecForm, register
@@ -283,4 +284,84 @@ CONV_TRANSPOSE = register(OpDef(
                                                   bias=False),
               ConvTranspose2d(None, kernel=3, stride=1, padding=1, dilation=2),
               Example(ConvTranspose2d(3, kernel=2, stride=2), layout="NHWC")),
+))
+
+
+@dataclass(frozen=True)
+class Conv1d(Op):
+    """1-D convolution (``nn.Conv1d``) over the last axis of an N x C x L input (any 3-D tensor: axis 1 is read as
+    its channels, as torch does): ECA attention's convolution across the channels of a pooled map. Output length
+    ``floor((L + 2P - d(K - 1) - 1) / S) + 1``.
+
+    params ``K (M / g) N`` (+ N biases); mult-adds ``K (M / g) N L_out B``, the 2-D formula with one spatial axis."""
+
+    out_channels: Width = Scaled(1)
+    kernel: int = 3
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    groups: int = 1
+    bias: bool = False
+    op_name: ClassVar[str] = "conv1d"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "out_channels", as_width(self.out_channels))
+        for field in ("kernel", "stride", "dilation", "groups"):
+            positive_int(getattr(self, field), field)
+        index_int(self.padding, "padding", MAX_SIZE)
+        check_bool(self.bias, "bias")
+
+
+def conv1d_shape(op: Conv1d, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = inputs[0]
+    if x.rank != 3:
+        raise ctx.fail(f"conv1d needs a sequence (N, C, L) input, got a {describe_layout(x.layout)} of "
+                       f"{format_shape(x)}")
+    batch, m, length = x.dims
+    n = ctx.width(op.out_channels, m)
+    ctx.require(m % op.groups == 0 and n % op.groups == 0,
+                lambda: f"groups={op.groups} must divide both in_channels {m} and out_channels {n}")
+    out = conv_output_size(length, op.kernel, op.stride, op.padding, op.dilation)
+    out = ctx.positive("output length", out, lambda: f"input length {length}, kernel {op.kernel}")
+    return Shape("NCL", (batch, n, out))
+
+
+def conv1d_params(op: Conv1d, node: NodeShapes) -> Any:
+    """Weights ``K (M / g) N``, plus N biases."""
+    m, n = node.inputs[0].dims[1], node.output.dims[1]
+    return op.kernel * (m // op.groups) * n + (n if op.bias else 0)
+
+
+def conv1d_madds(op: Conv1d, node: NodeShapes) -> Any:
+    """``K (M / g)`` multiply-accumulates per output element."""
+    return op.kernel * (node.inputs[0].dims[1] // op.groups) * node.output.numel
+
+
+def conv1d_flops(op: Conv1d, node: NodeShapes) -> Any:
+    """2 per mult-add, plus one addition per output element for the bias."""
+    return 2 * conv1d_madds(op, node) + (node.output.numel if op.bias else 0)
+
+
+CONV1D = register(OpDef(
+    Conv1d,
+    shape=conv1d_shape,
+    params=conv1d_params,
+    madds=conv1d_madds,
+    flops={"costmodel": conv1d_flops, "papers": conv1d_madds,
+           "fvcore": conv1d_madds,                   # fvcore's conv handle, one spatial axis
+           "flop_counter": scaled(2, conv1d_madds)},
+    memory_access=read_write_weights(conv1d_params),
+    activation=output_elements,
+    kinds={"conv1d": "1-D convolution"},
+    spec=SpecForm("conv1d", lambda layer: Conv1d(layer.width("out"), layer.get("kernel", int, 3),
+                                                 layer.get("stride", int, 1), layer.get("padding", int, 0),
+                                                 layer.get("dilation", int, 1), layer.get("groups", int, 1),
+                                                 layer.get("bias", bool, False)),
+                  node="conv", fields="out, kernel, stride, padding, dilation, groups, bias, fixed"),
+    lower=lambda op, node, kit: kit.nn.Conv1d(node.inputs[0].dims[1], node.output.dims[1], op.kernel, op.stride,
+                                              op.padding, op.dilation, op.groups, op.bias),
+    examples=(Example(Conv1d(6, kernel=3, padding=1), layout="NCL"),
+              Example(Conv1d(4, kernel=5, stride=2, padding=2, dilation=1, groups=2, bias=True), layout="NCL"),
+              Example(Conv1d(1, kernel=3, padding=1), layout="NLC")),
+    example_input="NCL",
 ))

@@ -338,3 +338,50 @@ def test_a_computation_on_a_constant_made_in_forward_is_refused_in_one_line(capt
     assert "\n" not in str(refused.value)
     assert "projection" in str(refused.value) and "on a constant tensor the module makes in its forward" in \
         str(refused.value)
+
+
+class _GroupNorm1(nn.GroupNorm):
+    """timm's GroupNorm1 (PoolFormer, SHViT): an nn.GroupNorm subclass whose forward calls F.group_norm."""
+
+    def __init__(self, channels):
+        super().__init__(1, channels)
+
+    def forward(self, x):
+        return nn.functional.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+
+def test_functional_group_norm_is_counted():
+    """F.group_norm was left uncounted (PoolFormer, SHViT, LowFormer, RegNetY-SGN, MobileViT-V2: 10 models)."""
+    model = nn.Sequential(nn.Conv2d(3, 6, 1), _GroupNorm1(6)).eval()
+    result = costmodel.analyze(costmodel.from_torch(model, (3, 5, 5)), convention="fvcore")
+    assert result.not_counted() == {}
+    assert result.totals["params"] == 3 * 6 + 6 + 2 * 6
+    # fvcore (shared/reference/fvcore-conventions.md): the conv's 25 * 6 * 3 MACs, 5 per element of a GroupNorm
+    assert result.totals["flops"] == 25 * 18 + 5 * 150
+
+
+class _EfficientChannelAttention(nn.Module):
+    """timm's EcaModule (ECA-ResNet, ECA-VoVNet, ECA-BoTNeXt): a Conv1d across the pooled channels, the gate
+    broadcast with ``expand_as``."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 1, kernel_size=3, padding=1, bias=False)
+
+    def forward(self, x):
+        y = x.mean((2, 3)).view(x.shape[0], 1, -1)
+        y = self.conv(y).view(x.shape[0], -1, 1, 1).sigmoid()
+        return x * y.expand_as(x)
+
+
+def test_conv1d_and_a_gate_broadcast_with_expand_as_are_counted():
+    """Conv1d and expand_as were left uncounted (ECA: 5 models)."""
+    model = nn.Sequential(nn.Conv2d(3, 8, 1), _EfficientChannelAttention()).eval()
+    result = costmodel.analyze(costmodel.from_torch(model, (3, 4, 4)), convention="fvcore")
+    assert result.not_counted() == {}
+    assert [layer.kind for layer in result.layers if layer.kind not in ("reshape", "flatten")] == \
+        ["pointwise", "global_pool", "conv1d", "activation", "mul"]
+    assert result.totals["params"] == 3 * 8 + 8 + 3
+    # fvcore: the 1x1 conv's 16 * 8 * 3 MACs, the Conv1d's 8 positions * 3 taps; the mean, the sigmoid and the
+    # multiply 0 (unsupported)
+    assert result.totals["flops"] == 16 * 24 + 8 * 3

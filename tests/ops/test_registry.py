@@ -22,7 +22,7 @@ PACKAGE = Path(costmodel.__file__).parent
 
 
 def test_every_op_declares_everything():
-    assert len(definitions()) == 44
+    assert len(definitions()) == 45
     for op_def in definitions():
         for metric in node_metrics():
             if metric.name == "flops":
@@ -38,7 +38,7 @@ def test_every_op_declares_everything():
 
 
 def test_kinds_keep_the_per_kind_order():
-    assert list(kind_titles()) == ["conv", "depthwise", "pointwise", "group", "deconv", "linear", "batchnorm",
+    assert list(kind_titles()) == ["conv", "depthwise", "pointwise", "group", "deconv", "conv1d", "linear", "batchnorm",
                                    "layernorm", "groupnorm", "activation", "softmax", "pool", "global_pool", "add",
                                    "mul", "broadcast", "concat", "split", "shuffle", "flatten", "dropout", "reshape", "permute",
                                    "pad", "patches", "resize", "embedding", "scale", "matmul", "attention", "opaque", "unused"]

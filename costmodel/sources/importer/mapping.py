@@ -71,7 +71,9 @@ class Pending:
     - ``merged``: the batch merged with the axes after it (``data``: their sizes), as attention over patches holds
       them (MobileViT); attention reads it, and the view that splits them again ends it;
     - ``patches``: a view of a map into patches (``data``: "unfold" or "fold", the 6-D view's sizes, whether it
-      is permuted yet): MobileViT's unfold (N C H W -> N (ph pw) L C) or fold as view, permute, view.
+      is permuted yet): MobileViT's unfold (N C H W -> N (ph pw) L C) or fold as view, permute, view;
+    - ``expanded``: a broadcast view (``expand_as``; ``data``: its sizes), which an element-wise op reads as its
+      source.
 
     Any other reader makes the nodes first (``make``), named ``name``."""
 
@@ -92,6 +94,8 @@ class Pending:
         if self.kind == "patches":
             direction, view, permuted = self.data
             return tuple(view[d] for d in PATCH_ORDER[direction]) if permuted else tuple(view)
+        if self.kind == "expanded":
+            return tuple(self.data)
         padded = list(dims)
         pads = self.data
         for i in range(len(pads) // 2):
@@ -260,6 +264,8 @@ def make(builder: GraphMapper, value: Any) -> Any:
         return value
     if value.kind == "pad":
         return builder.add(value.name, Pad(value.data), (value.source,))
+    if value.kind == "expanded":          # read by anything but an element-wise op: a copy costmodel does not map
+        return builder.opaque(value.name, "Tensor.expand", (value.source,), value.sizes)
     if value.kind == "merged":            # read by anything but attention: not costmodel's layout (opaque)
         return builder.opaque(value.name, "view merging the batch with other axes", (value.source,), value.sizes)
     if value.kind == "patches":

@@ -19,7 +19,8 @@ from torch import nn
 
 from ...core.errors import CostModelError
 from ...core.ir import Op
-from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat, Conv2d,
+from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat, Conv1d,
+                   Conv2d,
                    ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm, Linear, MatMul,
                    Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, ScaledDotProductAttention,
                    Select, Slice, Softmax, Split, Transpose, Unflatten, Unsqueeze)
@@ -131,6 +132,22 @@ def _conv(builder: GraphMapper, name: str, module: Any, x: Any, transposed: bool
     return builder.add(name, op, (x,))
 
 
+def _conv1d(builder: GraphMapper, name: str, module: Any, x: Tensor) -> Any:
+    """``nn.Conv1d`` of a 3-D tensor (ECA attention's convolution across channels), zero padding only."""
+    (kernel,), (stride,), (dilation,) = module.kernel_size, module.stride, module.dilation
+    padding = module.padding
+    if isinstance(padding, str):
+        if padding == "same" and dilation * (kernel - 1) % 2:
+            return None                                   # torch pads an even total asymmetrically
+        padding = (0,) if padding == "valid" else (dilation * (kernel - 1) // 2,)
+    if x.shape.rank != 3 or module.padding_mode != "zeros":
+        return None
+    _check(x.shape.dims[1] == module.in_channels,
+           lambda: f"{name} takes {module.in_channels} channels, it receives {x.shape.dims[1]}")
+    op = Conv1d(module.out_channels, kernel, stride, padding[0], dilation, module.groups, module.bias is not None)
+    return builder.add(name, op, (x,))
+
+
 def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple, kwargs: dict,
                 model: "TorchModel") -> Any:
     """The node of a leaf module call; its parameters count as the module's."""
@@ -181,6 +198,8 @@ def _module(builder: GraphMapper, name: str, module: Any, x: Any, args: tuple, k
         return None
     if kind is nn.ConvTranspose2d:
         return _conv(builder, name, module, x, transposed=True)
+    if kind is nn.Conv1d:
+        return _conv1d(builder, name, module, x)
     if (kind is nn.BatchNorm2d and x.shape.rank == 4) or (kind is nn.BatchNorm1d and x.shape.rank in (2, 3)):
         _check(x.shape.dims[1] == module.num_features,
                lambda: f"{name} takes {module.num_features} channels, it receives {x.shape.dims[1]}")
@@ -320,6 +339,8 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
     if not (tensors(args) or tensors(kwargs) or
             any(isinstance(a, (Learned, Chunks, Permuted, Pending)) for a in args)):
         return _python(name, target, args, kwargs)
+    if function in _READS_LEARNED:            # element-wise: an expanded view broadcasts as its source does
+        args = tuple(arg.source if isinstance(arg, Pending) and arg.kind == "expanded" else arg for arg in args)
     if function not in _READS_PENDING:
         args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
     if target is operator.getitem:
@@ -780,6 +801,19 @@ def _layer_norm(builder: GraphMapper, name: str, args: tuple, kwargs: dict, mode
     return builder.add(name, LayerNorm(len(shape), weight is not None, bias is not None), (x,))
 
 
+def _group_norm(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``F.group_norm(input, num_groups, weight=None, bias=None, eps)`` (and ``aten.group_norm``, whose first four
+    arguments are the same) of a 4-D tensor: timm's ``GroupNorm`` and ``GroupNorm1`` (PoolFormer, SHViT) call it."""
+    x, groups = args[0], _arg(args, kwargs, 1, "num_groups")
+    weight, bias = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
+    if x.shape.rank != 4 or (weight is None) != (bias is None) or \
+            any(value is not None and not isinstance(value, Learned) for value in (weight, bias)):
+        return None
+    _check(x.shape.dims[1] % groups == 0, lambda: f"{name}: {groups} groups do not divide {x.shape.dims[1]} channels")
+    builder.claim_learned(weight, bias)
+    return builder.add(name, GroupNorm(groups, weight is not None), (x,))
+
+
 def _linear(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
     if not isinstance(weight, Learned) or len(weight.sizes) != 2:
@@ -846,6 +880,24 @@ def _channel_shuffle(builder: GraphMapper, name: str, args: tuple, kwargs: dict,
     return builder.add(name, ChannelShuffle(_arg(args, kwargs, 1, "groups")), (args[0],))
 
 
+def _expand(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``y.expand_as(x)`` / ``y.expand(sizes)``: a view, pending; an element-wise op reads its source and broadcasts
+    it (ECA's ``x * y.expand_as(x)``), any other reader makes it (``mapping.make``)."""
+    x, target = args[0], args[1] if len(args) > 1 else _arg(args, kwargs, 1, "other", _arg(args, kwargs, 1, "size"))
+    if isinstance(target, Tensor):
+        sizes = _sizes(target.shape)
+    elif isinstance(target, (tuple, list)) or len(args) > 2:
+        sizes = tuple(target) if isinstance(target, (tuple, list)) else tuple(args[1:])
+        if len(sizes) != x.shape.rank or not all(isinstance(size, int) for size in sizes):
+            return None
+        sizes = tuple(own if size == -1 else size for own, size in zip(_sizes(x.shape), sizes))
+    else:
+        return None
+    if sizes == _sizes(x.shape):
+        return x
+    return Pending("expanded", x, name, sizes)
+
+
 def _pass_through(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     return args[0]
 
@@ -867,8 +919,9 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
     "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function,
     "stochastic_depth": _stochastic_depth, "drop_path": _drop_path, "batch_norm": _batch_norm_function,
-    "pad": _pad,
-    "layer_norm": _layer_norm, "linear": _linear, "conv2d": _conv2d, "channel_shuffle": _channel_shuffle,
+    "pad": _pad, "expand": _expand, "expand_as": _expand,
+    "layer_norm": _layer_norm, "group_norm": _group_norm, "linear": _linear, "conv2d": _conv2d,
+    "channel_shuffle": _channel_shuffle,
     "unflatten": _unflatten, "narrow": _narrow, "select": _select,
     **{name: _pass_through for name in PASS_THROUGH},
 }
