@@ -66,7 +66,9 @@ class ChannelShuffle(Op):
 class Flatten(Op):
     """``torch.flatten(x, start, end)``: the axes ``start`` to ``end`` merged into one, a view. The default merges
     every axis but the batch: N x C x H x W (or N x L x C) -> N x (C*H*W); ``start=2`` turns a map into
-    N x C x (H*W), the first step to tokens."""
+    N x C x (H*W), the first step to tokens. ``start=0`` merges the batch with the axes after it (windowed
+    attention's (N windows) x tokens x C, LeViT's (N L) x C): the first axis is then the batch of what follows,
+    and every count, which reads whole tensors, stays that of the N images."""
 
     start: int = 1
     end: int = -1
@@ -173,12 +175,13 @@ SHUFFLE = register(OpDef(
 
 
 def merged_letter(layout: str, start: int, end: int) -> str:
-    """The name of the axis that merges ``layout[start:end + 1]``: the features C when only the batch is left,
-    the tokens L of a merged map H W, the channels C of merged trailing axes, else a letter of its own."""
+    """The name of the axis that merges ``layout[start:end + 1]``: the batch N of a group that starts with it, the
+    features C when only the batch is left, the tokens L of a merged map H W, the channels C of merged trailing
+    axes, else a letter of its own."""
     kept = layout[:start] + layout[end + 1:]
     group = layout[start:end + 1]
-    if len(group) == 1:
-        return group
+    if len(group) == 1 or start == 0:
+        return group[0]
     if kept == "N":
         return "C"
     if group == "HW" and "L" not in kept:
@@ -192,7 +195,7 @@ def merged_letter(layout: str, start: int, end: int) -> str:
 
 def flatten_shape(op: Flatten, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
     x = inputs[0]
-    start, end = ctx.axis(x, op.start, "start"), ctx.axis(x, op.end, "end")
+    start, end = ctx.axis(x, op.start, "start", batch=True), ctx.axis(x, op.end, "end", batch=True)
     if start > end:
         raise ctx.fail(f"flatten start={op.start} comes after end={op.end} in a {describe_layout(x.layout)} of "
                        f"{format_shape(x)}")
@@ -213,7 +216,8 @@ FLATTEN = register(OpDef(
     spec=SpecForm("flatten", lambda layer: Flatten(layer.get("start", int, 1), layer.get("end", int, -1)),
                   fields="start, end"),
     lower=lambda op, node, kit: kit.nn.Flatten(op.start, op.end),
-    examples=(Flatten(), Flatten(2), Flatten(1, 2), Example(Flatten(2), layout="NLC")),
+    examples=(Flatten(), Flatten(2), Flatten(1, 2), Example(Flatten(2), layout="NLC"),
+              Example(Flatten(0, 1), layout="NLC")),
 ))
 
 
@@ -237,7 +241,8 @@ DROPOUT = register(OpDef(
 @dataclass(frozen=True)
 class Unflatten(Op):
     """``x.unflatten(dim, sizes)``: the axis ``dim`` split into ``sizes`` (integers, one of them may be -1 for the
-    rest, or "H" / "W" for the map size of the node ``like``). A view."""
+    rest, or "H" / "W" for the map size of the node ``like``). A view. The batch axis 0 splits only as
+    ``(-1, ...)``: a batch merged with other axes (``Flatten(0, ...)``) split again, the batch first."""
 
     dim: int = -1
     sizes: tuple = (-1,)
@@ -276,7 +281,10 @@ def _image_letters(split: str, kept: str, count: int) -> str:
 
 def unflatten_shape(op: Unflatten, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
     x = inputs[0]
-    axis = ctx.axis(x, op.dim)
+    axis = ctx.axis(x, op.dim, batch=True)
+    if axis == 0 and op.sizes[0] != -1:
+        raise ctx.fail(f"splitting the batch axis keeps the batch first: sizes must start with -1, got "
+                       f"{list(op.sizes)}")
     total = x.dims[axis]
     sizes: list[Any] = []
     if op.like:
@@ -300,7 +308,7 @@ def unflatten_shape(op: Unflatten, inputs: tuple[Shape, ...], ctx: ShapeContext)
     if not letters:
         for size in op.sizes:
             letter = size if size in ("H", "W") and size not in kept + letters else free_letter(kept + letters)
-            letters += letter
+            letters += "N" if axis == 0 and not letters else letter
     return Shape(x.layout[:axis] + letters + x.layout[axis + 1:], x.dims[:axis] + tuple(sizes) + x.dims[axis + 1:])
 
 
@@ -323,7 +331,9 @@ UNFLATTEN = register(OpDef(
     spec=SpecForm("unflatten", read_unflatten, fields="dim, sizes (integers, one -1, \"H\" / \"W\" with like), like"),
     lower=lower_unflatten,
     examples=(Unflatten(1, (2, -1)), Example(Unflatten(-1, (2, 1, -1)), layout="NLC"),
-              Example(Unflatten(-1, ("H", "W"), like="input"), layout="NCL")),
+              Example(Unflatten(-1, ("H", "W"), like="input"), layout="NCL"),
+              Example(Unflatten(0, (-1, 2)), prelude=(("flat", Flatten(2), ("input",)), ("rows", Flatten(0, 1),
+                                                                                          ("flat",))))),
 ))
 
 

@@ -385,3 +385,51 @@ def test_conv1d_and_a_gate_broadcast_with_expand_as_are_counted():
     # fvcore: the 1x1 conv's 16 * 8 * 3 MACs, the Conv1d's 8 positions * 3 taps; the mean, the sigmoid and the
     # multiply 0 (unsupported)
     assert result.totals["flops"] == 16 * 24 + 8 * 3
+
+
+class _WindowAttention(nn.Module):
+    """Swin's, MaxViT's and DaViT's windowed attention: the map cut into windows merged into the batch
+    (``reshape(-1, ws * ws, C)``), multi-head attention within each window, the windows put back (``view(-1, ...)``)."""
+
+    def __init__(self, window=4, heads=2):
+        super().__init__()
+        self.window, self.heads = window, heads
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.qkv = nn.Linear(8, 24)
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, x):
+        x = self.conv(x).permute(0, 2, 3, 1)                       # N x H x W x C
+        n, h, w, c = x.shape
+        ws = self.window
+        x = x.view(n, h // ws, ws, w // ws, ws, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, ws * ws, c)
+        windows, tokens, _ = x.shape
+        q, k, v = self.qkv(x).reshape(windows, tokens, 3, self.heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        attn = (q @ k.transpose(-2, -1)).softmax(dim=-1)
+        x = self.proj((attn @ v).transpose(1, 2).reshape(windows, tokens, -1))
+        x = x.view(-1, h // ws, w // ws, ws, ws, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, h, w, c)
+        return x.permute(0, 3, 1, 2)
+
+
+def test_windows_merged_into_the_batch_are_counted():
+    """Windowed attention was refused ("cannot view [7, 7, 96] as [8, 8, 7, 7, 96]", DaViT; MaxViT's windows
+    became an opaque view with a 64th of the real size). The batch merged with the windows is a batch of windows;
+    every count, which reads whole tensors, is that of the image."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _WindowAttention().eval()
+    network = costmodel.from_torch(module, (3, 8, 8))
+    result = costmodel.analyze(network, convention="flop_counter")
+    assert result.not_counted() == {}
+    # params: conv 3*8 + 8, qkv 8*24 + 24, proj 8*8 + 8
+    assert result.totals["params"] == 32 + 216 + 72
+    # mult-adds: conv 64 * 8 * 3; qkv 64 tokens * 8 * 24; q k^T and attn v: 4 windows * 2 heads * 16 * 16 * 4 each;
+    # proj 64 * 8 * 8
+    madds = 1536 + 12288 + 2 * 8192 + 4096
+    assert costmodel.analyze(network).totals["madds"] == madds
+    assert result.totals["flops"] == 2 * madds
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 8, 8))
+    assert counter.get_total_flops() == result.totals["flops"]
+    # a batch of 3 images: 3 times every count (the merged batch is 3 x 4 windows)
+    assert costmodel.analyze(network, batch=3).totals["madds"] == 3 * madds

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ...core.errors import CostModelError, ParameterError, param
 from ...core.ir import INPUT, Node, Op, node_name
-from ...ops import (Add, Broadcast, LayerScale, Multiply, Opaque, Pad, Permute, PositionEmbedding, Scale,
+from ...ops import (Add, Broadcast, Flatten, LayerScale, Multiply, Opaque, Pad, Permute, PositionEmbedding, Scale,
                    Select, Shift, Subtract, Transpose, Unflatten, definition)
 from ...core.shapes import NodeShapes, Shape, ShapeContext
 from .reshape import reshape_steps
@@ -266,8 +266,8 @@ def make(builder: GraphMapper, value: Any) -> Any:
         return builder.add(value.name, Pad(value.data), (value.source,))
     if value.kind == "expanded":          # read by anything but an element-wise op: a copy costmodel does not map
         return builder.opaque(value.name, "Tensor.expand", (value.source,), value.sizes)
-    if value.kind == "merged":            # read by anything but attention: not costmodel's layout (opaque)
-        return builder.opaque(value.name, "view merging the batch with other axes", (value.source,), value.sizes)
+    if value.kind == "merged":            # read by anything but attention: the batch merged with the next axes
+        return builder.add(value.name, Flatten(0, len(value.data) - 1), (value.source,))
     if value.kind == "patches":
         direction, view, permuted = value.data
         steps = reshape_steps(tuple(int(d) for d in value.source.shape.dims), tuple(view))

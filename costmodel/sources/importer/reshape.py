@@ -3,7 +3,9 @@
 torch's reshape only regroups adjacent axes: the input's axes and the output's fall into groups of equal products,
 each group a run of input axes becoming a run of output axes. A group of several input axes is a ``Flatten`` of
 them, a group of several output axes an ``Unflatten`` into them; a group of one axis on each side is left as it
-is. The batch axis must stay a group of its own.
+is. A group that holds the batch (axis 0) merges it with the axes after it (windowed attention's
+``reshape(-1, ws * ws, C)``: ``Flatten(0, ...)``) or splits such a merged batch again, the batch first (``view(-1,
+h, w, C)``: ``Unflatten(0, (-1, ...))``). Shapes are those of one image, so a split's first size is the batch's, 1.
 """
 from __future__ import annotations
 
@@ -39,10 +41,10 @@ def groups(before: tuple[int, ...], after: tuple[int, ...]) -> "list[tuple[int, 
 
 
 def reshape_steps(before: tuple[int, ...], after: tuple[int, ...]) -> "list | None":
-    """The ops that turn a tensor of sizes ``before`` (batch first) into ``after``, or None when the reshape is
-    not a regrouping that keeps the batch apart."""
+    """The ops that turn a tensor of sizes ``before`` (batch first, a batch of one image) into ``after``, or None
+    when the reshape is not a regrouping, or splits a merged batch with another size than the batch's first."""
     found = groups(before, after)
-    if found is None or found[0] != (1, 1):
+    if found is None or (found[0][1] > 1 and after[0] != 1):
         return None
     steps: list = []
     position = 0
@@ -51,7 +53,8 @@ def reshape_steps(before: tuple[int, ...], after: tuple[int, ...]) -> "list | No
         if count_in > 1:
             steps.append(Flatten(position, position + count_in - 1))
         if count_out > 1:
-            steps.append(Unflatten(position, tuple(after[offset:offset + count_out])))
+            sizes = tuple(after[offset:offset + count_out])
+            steps.append(Unflatten(position, (-1, *sizes[1:]) if position == 0 else sizes))
         position += count_out
         offset += count_out
     return steps

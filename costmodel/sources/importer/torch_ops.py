@@ -208,7 +208,7 @@ def _module(builder: GraphMapper, name: str, module: Any, x: Any, args: tuple, k
         last = x.shape.dims[-1]
         _check(last == module.in_features,
                lambda: f"{name} takes {module.in_features} features, it receives {last}")
-        return builder.add(name, Linear(module.out_features, module.bias is not None), (x,))
+        return builder.add(name, Linear(module.out_features, module.bias is not None), (_last_axis(builder, name, x),))
     if kind in ACTIVATION_MODULES:
         function = ACTIVATION_MODULES[kind](module)
         return builder.add(name, Activation(function), (x,)) if function else None
@@ -248,6 +248,14 @@ def _module(builder: GraphMapper, name: str, module: Any, x: Any, args: tuple, k
         return _interpolate(builder, name, x, module.size, module.scale_factor, mode,
                             getattr(module, "align_corners", None))
     return None
+
+
+def _last_axis(builder: GraphMapper, name: str, x: Tensor) -> Tensor:
+    """``x`` as a linear layer reads it, its last axis: a 4-D tensor that costmodel calls an image (a map permuted
+    to N x H x W x C, whose last axis it names W) gets that axis renamed by a view that splits it into itself."""
+    if x.shape.layout != "NCHW":
+        return x
+    return builder.add(name, Unflatten(-1, (-1,)), (x,))
 
 
 def _multihead_attention(builder: GraphMapper, name: str, module: nn.MultiheadAttention, args: tuple,
@@ -820,6 +828,7 @@ def _linear(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
         return None
     _check(x.shape.dims[-1] == weight.sizes[1],
            lambda: f"{name} takes {weight.sizes[1]} features, it receives {x.shape.dims[-1]}")
+    x = _last_axis(builder, name, x)
     builder.claim_learned(weight, bias)
     return builder.add(name, Linear(weight.sizes[0], bias is not None), (x,))
 
@@ -854,8 +863,10 @@ def _unflatten(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model
         if x.kind == "merged" and dim == 0 and _target(x.data, sizes, name) == x.data:
             return x.source                              # the merged batch split again
         x = make(builder, x)
-    if dim % x.shape.rank == 0:
-        return None
+    if dim % x.shape.rank == 0:                          # a merged batch split again, the batch first
+        if sizes[0] not in (1, -1):
+            return None
+        sizes = (-1, *sizes[1:])
     return builder.add(name, Unflatten(dim, sizes), (x,))
 
 
