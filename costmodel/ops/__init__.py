@@ -13,7 +13,7 @@ from .fused import Fused
 from .imported import Opaque, UnusedParameters
 from .linear import Linear
 from .norm import BatchNorm, GroupNorm, LayerNorm
-from .parameters import ClassToken, LayerScale, PositionEmbedding
+from .parameters import ClassToken, LayerScale, LearnedTerm, PositionEmbedding
 from .pool import AdaptiveAvgPool, GlobalAvgPool, Mean, Pool2d
 from .registry import (Example, FieldReader, OpDef, SpecForm, definition, definitions, kind_titles, spec_form,
                        spec_names)
@@ -25,7 +25,7 @@ __all__ = [
     "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "Broadcast",
     "ChannelShuffle", "ClassToken", "Concat", "Conv1d", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example",
     "FieldReader", "Flatten", "Fused", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale",
-    "Linear", "MatMul", "Mean", "MultiheadAttention", "Multiply", "OpDef", "Opaque", "Pad", "PatchFold",
+    "LearnedTerm", "Linear", "MatMul", "Mean", "MultiheadAttention", "Multiply", "OpDef", "Opaque", "Pad", "PatchFold",
     "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale", "ScaledDotProductAttention", "Select", "Shift",
     "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose", "Unflatten", "Unsqueeze", "UnusedParameters",
     "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",

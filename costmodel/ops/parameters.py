@@ -1,16 +1,21 @@
-"""Learned parameters used as tensors: ViT's class token and position embedding, and the layer scale of CaiT,
-ConvNeXt and MobileNetV4. Each counts its parameters; the arithmetic is an element-wise add or multiply (fvcore:
-``aten::add`` / ``aten::mul`` are unsupported, 0; prepending the token is a concatenation, no arithmetic).
+"""Learned parameters used as tensors: ViT's class token and position embedding, the layer scale of CaiT,
+ConvNeXt and MobileNetV4, and any other tensor the weights alone make, added to or multiplied with an activation
+(a relative position bias, a mask). Each counts its parameters; the arithmetic is an element-wise add or multiply
+(fvcore: ``aten::add`` / ``aten::mul`` are unsupported, 0; prepending the token is a concatenation, no arithmetic).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..core.ir import Op
-from ..core.shapes import NodeShapes, Shape, ShapeContext
+from ..core.errors import CostModelError
+from ..core.ir import Op, positive_int
+from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
 from .common import NO_FLOPS, costmodel_only, output_elements, read_write, zero
 from .registry import Example, OpDef, SpecForm, register
+from .tensor import MAX_RANK
+
+MAX_ELEMENTS = 1 << 40          # a learned term's size or values
 
 
 @dataclass(frozen=True)
@@ -133,4 +138,88 @@ LAYER_SCALE = register(OpDef(
     spec=SpecForm("layer_scale", lambda layer: LayerScale()),
     lower=lower_layer_scale,
     examples=(LayerScale(), Example(LayerScale(), layout="NLC")),
+))
+
+
+@dataclass(frozen=True)
+class LearnedTerm(Op):
+    """``x + t`` (``function`` "add", "sub", "mul" or "div") with a tensor ``t`` that the weights alone make, the
+    same for every sample: a relative position bias gathered from its table and added to attention scores (Swin,
+    MaxViT, TinyViT), a shifted-window mask (a buffer). ``sizes``: t's shape, which broadcasts into x's without
+    growing it; ``params``: the learned values t reads (0 for buffers, or for a table an earlier node counts).
+    Gathering and viewing the table is not arithmetic; the element-wise op is (fvcore: ``aten::add`` and
+    ``aten::mul`` are unsupported, 0)."""
+
+    function: str = "add"
+    sizes: tuple = (1,)
+    params: int = 0
+    op_name: ClassVar[str] = "learned_term"
+
+    def __post_init__(self) -> None:
+        if self.function not in ("add", "sub", "mul", "div"):
+            raise CostModelError(f"learned_term function must be add, sub, mul or div, got {self.function!r}")
+        sizes = tuple(self.sizes) if isinstance(self.sizes, (tuple, list)) else (self.sizes,)
+        object.__setattr__(self, "sizes", sizes)
+        if not 1 <= len(sizes) <= MAX_RANK:
+            raise CostModelError(f"learned_term needs 1 to {MAX_RANK} sizes, got {self.sizes!r}")
+        for size in sizes:
+            positive_int(size, "a learned_term size", MAX_ELEMENTS)
+        if isinstance(self.params, bool) or not isinstance(self.params, int) or not 0 <= self.params <= MAX_ELEMENTS:
+            raise CostModelError(f"learned_term params must be an integer in [0, {MAX_ELEMENTS:,}], got "
+                                 f"{self.params!r}")
+
+
+def learned_term_shape(op: LearnedTerm, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = inputs[0]
+    ctx.require(len(op.sizes) <= x.rank, lambda: f"a term of {list(op.sizes)} does not broadcast into "
+                                                 f"{describe_layout(x.layout)} of {format_shape(x)}")
+    for size, dim in zip(reversed(op.sizes), reversed(x.dims)):
+        if size != 1:
+            ctx.require(dim == size, lambda: f"a term of {list(op.sizes)} does not broadcast into "
+                                             f"{describe_layout(x.layout)} of {format_shape(x)}")
+    return x
+
+
+def _term_elements(op: LearnedTerm) -> int:
+    count = 1
+    for size in op.sizes:
+        count *= size
+    return count
+
+
+def _learned_term_memory(op: LearnedTerm, node: NodeShapes) -> Any:
+    """The input read, the output written, the term read once per batch."""
+    return read_write(op, node) + _term_elements(op)
+
+
+def lower_learned_term(op: LearnedTerm, node: NodeShapes, kit: Any) -> Any:
+    """The term as a buffer, and the values it reads as an unused parameter of their number."""
+    import operator
+
+    apply = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}[op.function]
+    one = 1.0 if op.function in ("mul", "div") else 0.0
+    extra = {"table": kit.nn.Parameter(kit.torch.zeros(op.params))} if op.params else {}
+    function = kit.Function(lambda m, x: apply(x, m.term), **extra)
+    function.register_buffer("term", kit.torch.full(op.sizes, one))
+    function.takes_module = True
+    return function
+
+
+LEARNED_TERM = register(OpDef(
+    LearnedTerm,
+    shape=learned_term_shape,
+    params=lambda op, node: op.params,
+    madds=zero,
+    flops=costmodel_only(output_elements),
+    memory_access=_learned_term_memory,
+    activation=output_elements,
+    kinds={"add": "element-wise add", "mul": "element-wise multiply"},
+    kind=lambda op, node: "mul" if op.function in ("mul", "div") else "add",
+    spec=SpecForm("learned_term", lambda layer: LearnedTerm(layer.get("function", str, "add"),
+                                                            tuple(layer.get("sizes", list, required=True)),
+                                                            layer.get("params", int, 0)),
+                  fields="function (add, sub, mul, div), sizes, params"),
+    lower=lower_learned_term,
+    examples=(LearnedTerm("add", (1, 4, 1, 1), 4), LearnedTerm("mul", (4, 1, 1), 0),
+              Example(LearnedTerm("sub", (1, 4), 4), layout="NLC")),
 ))

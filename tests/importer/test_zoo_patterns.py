@@ -143,15 +143,16 @@ class _RelativePosition(nn.Module):
         return q @ self.rel.transpose(0, 1)
 
 
-def test_a_function_of_a_parameter_is_refused_in_one_line():
-    """``self.rel.transpose(0, 1)`` ended in AttributeError: 'Learned' object has no attribute 'shape' (BoTNet)."""
-    from costmodel.core.errors import CostModelError
-
-    with pytest.raises(CostModelError) as refused:
-        costmodel.from_torch(_RelativePosition().eval(), (3, 4, 4))
-    assert "\n" not in str(refused.value)
-    assert "transpose: cannot import transpose on the parameter rel: a computation on the weights alone" in \
-        str(refused.value)
+def test_a_product_with_a_parameter_transposed_is_a_linear_layer():
+    """``self.rel.transpose(0, 1)`` ended in AttributeError: 'Learned' object has no attribute 'shape' (BoTNet),
+    then was refused as a computation on the weights alone. A transpose computes nothing; the product of the
+    queries with that matrix is a linear layer without bias."""
+    result = costmodel.analyze(costmodel.from_torch(_RelativePosition().eval(), (3, 4, 4)))
+    assert result.not_counted() == {}
+    assert [layer.kind for layer in result.layers][-1] == "linear"
+    # params: the conv's 3*8 + 8, the matrix's 5*8; mult-adds: the conv 16 * 8 * 3, the product 16 * 8 * 5
+    assert result.totals["params"] == 32 + 40
+    assert result.totals["madds"] == 384 + 640
 
 
 class _BatchAxisMoved(nn.Module):
@@ -433,3 +434,51 @@ def test_windows_merged_into_the_batch_are_counted():
     assert counter.get_total_flops() == result.totals["flops"]
     # a batch of 3 images: 3 times every count (the merged batch is 3 x 4 windows)
     assert costmodel.analyze(network, batch=3).totals["madds"] == 3 * madds
+
+
+class _RelativeBiasAttention(nn.Module):
+    """Swin's, MaxViT's and CoAtNet's relative position bias: a table gathered by an index buffer, viewed and
+    permuted (no arithmetic), added to the attention scores; and a mask buffer added too (Swin's shifted windows)."""
+
+    def __init__(self, side=3, heads=2):
+        super().__init__()
+        tokens = side * side
+        self.heads = heads
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.qkv = nn.Linear(8, 24)
+        self.table = nn.Parameter(torch.zeros((2 * side - 1) ** 2, heads))
+        self.register_buffer("index", torch.randint(0, (2 * side - 1) ** 2, (tokens, tokens)))
+        self.register_buffer("mask", torch.zeros(tokens, tokens))
+
+    def forward(self, x):
+        x = self.conv(x).flatten(2).transpose(1, 2)                                      # N x 9 x 8
+        n, tokens, c = x.shape
+        q, k, v = self.qkv(x).reshape(n, tokens, 3, self.heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        bias = self.table[self.index.view(-1)].view(tokens, tokens, -1).permute(2, 0, 1).contiguous()
+        attn = q @ k.transpose(-2, -1) + bias.unsqueeze(0)
+        attn = (attn + self.mask).softmax(dim=-1)
+        return (attn @ v).transpose(1, 2).reshape(n, tokens, c)
+
+
+def test_a_bias_the_weights_make_added_to_attention_is_counted():
+    """Swin's relative position bias was refused: "cannot import _get_relative_position_bias" (torchvision),
+    "cannot evaluate view" (timm's Swin, MaxViT, CoAtNet, GCViT). Gathering and viewing the table computes
+    nothing; its values count as parameters once, and adding it is an element-wise add."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _RelativeBiasAttention().eval()
+    network = costmodel.from_torch(module, (3, 3, 3))
+    result = costmodel.analyze(network)
+    assert result.not_counted() == {}
+    # params: conv 3*8 + 8, qkv 8*24 + 24, the table 25*2 (the index and mask are buffers)
+    assert result.totals["params"] == 32 + 216 + 50
+    ops = {node.name: node.op.op_name for node in network.nodes}
+    terms = [layer for layer in result.layers if ops[layer.name] == "learned_term"]
+    assert [(layer.params, layer.flops) for layer in terms] == [(50, 2 * 81), (0, 2 * 81)]   # 1 per score
+    # mult-adds: conv 9 * 8 * 3, qkv 9 * 8 * 24, q k^T and attn v 2 heads * 9 * 9 * 4 each
+    madds = 216 + 1728 + 2 * 648
+    assert result.totals["madds"] == madds
+    counted = costmodel.analyze(network, convention="flop_counter").totals["flops"]
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 3, 3))
+    assert counted == counter.get_total_flops() == 2 * madds

@@ -13,7 +13,8 @@ from typing import Any, Callable
 
 from ...core.errors import CostModelError, ParameterError, param
 from ...core.ir import INPUT, Node, Op, node_name
-from ...ops import (Add, Broadcast, Flatten, LayerScale, Multiply, Opaque, Pad, Permute, PositionEmbedding, Scale,
+from ...ops import (Add, Broadcast, Flatten, LayerScale, LearnedTerm, Multiply, Opaque, Pad, Permute, PositionEmbedding,
+                   Scale,
                    Select, Shift, Subtract, Transpose, Unflatten, definition)
 from ...core.shapes import NodeShapes, Shape, ShapeContext
 from .reshape import reshape_steps
@@ -30,12 +31,25 @@ class Tensor:
 @dataclass(frozen=True)
 class Learned:
     """A parameter or buffer read as a tensor (``get_attr``): its qualified name, sizes and whether it is a
-    parameter; ``expanded`` after ``expand`` (a class token broadcast over the batch)."""
+    parameter; ``expanded`` after ``expand`` (a class token broadcast over the batch); ``dtype``: its element type
+    where known (an index buffer's integers)."""
 
     name: str
     sizes: tuple[int, ...]
     parameter: bool
     expanded: bool = False
+    dtype: Any = None
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A tensor the weights alone make by views, indexing, permutes and concatenation, with no arithmetic (a
+    relative position bias gathered from its table by an index buffer): its sizes, element type and the learned
+    tensors it reads."""
+
+    sizes: tuple[int, ...]
+    reads: tuple[Learned, ...]
+    dtype: Any = None
 
 
 @dataclass(frozen=True)
@@ -219,25 +233,18 @@ class MappedModel:
 
 def elementwise(builder: GraphMapper, name: str, function: str, a: Tensor, b: Any) -> "Tensor | None":
     """``a`` (a tensor) ``function`` ("add", "sub", "mul", "div") ``b``, as the importers read it: with a number, a
-    shift or a scale; with a learned tensor, a position embedding (added, one value per element of a sample) or a
-    layer scale (multiplied, one per channel); with a tensor, the element-wise op: a squeeze-excite gate (N x C x 1
-    x 1) multiplies a map, other shapes broadcast. None where it is none of these."""
+    shift or a scale; with a learned tensor, a position embedding (added, one value per element of a sample), a
+    layer scale (multiplied, one per channel) or any other term the weights make (``_learned_operand``); with a
+    tensor, the element-wise op: a squeeze-excite gate (N x C x 1 x 1) multiplies a map, other shapes broadcast.
+    None where it is none of these."""
     if isinstance(b, (int, float)) and not isinstance(b, bool):
         if function in ("add", "sub"):
             return builder.add(name, Shift(float(b) if function == "add" else -float(b)), (a,))
         if function == "mul" or (function == "div" and b != 0):
             return builder.add(name, Scale(float(b) if function == "mul" else 1.0 / float(b)), (a,))
         return None
-    if isinstance(b, Learned) and b.parameter:
-        sample = tuple(int(size) for size in a.shape.dims[1:])
-        if function == "add" and b.sizes in (sample, (1, *sample)):
-            builder.claim_learned(b)
-            return builder.add(name, PositionEmbedding(), (a,))
-        channels = a.shape.channels if "C" in a.shape.layout else None
-        if function == "mul" and math.prod(b.sizes) == channels and max(b.sizes) == channels:
-            builder.claim_learned(b)
-            return builder.add(name, LayerScale(), (a,))
-        return None
+    if isinstance(b, (Learned, Derived)):
+        return _learned_operand(builder, name, function, a, b)
     if isinstance(b, Tensor):
         same = a.shape == b.shape
         if same and function == "add":
@@ -248,6 +255,32 @@ def elementwise(builder: GraphMapper, name: str, function: str, a: Tensor, b: An
             return builder.add(name, Multiply(), (a, b))
         return builder.add(name, Broadcast(function), (a, b))
     return None
+
+
+def _learned_operand(builder: GraphMapper, name: str, function: str, a: Tensor,
+                     b: "Learned | Derived") -> "Tensor | None":
+    """``a`` with a tensor the weights alone make: a position embedding or a layer scale (a parameter of those
+    shapes), else a ``LearnedTerm`` where it broadcasts into ``a`` without growing it (its parameters counted
+    here, once), else None."""
+    if isinstance(b, Learned) and b.parameter and not b.expanded:
+        sample = tuple(int(size) for size in a.shape.dims[1:])
+        if function == "add" and b.sizes in (sample, (1, *sample)):
+            builder.claim_learned(b)
+            return builder.add(name, PositionEmbedding(), (a,))
+        channels = a.shape.channels if "C" in a.shape.layout else None
+        if function == "mul" and math.prod(b.sizes) == channels and max(b.sizes) == channels:
+            builder.claim_learned(b)
+            return builder.add(name, LayerScale(), (a,))
+    sizes = tuple(int(size) for size in b.sizes)
+    while len(sizes) > 1 and sizes[0] == 1:
+        sizes = sizes[1:]
+    dims = tuple(int(size) for size in a.shape.dims)
+    if len(sizes) > len(dims) or any(size not in (1, dim) for size, dim in zip(reversed(sizes), reversed(dims))):
+        return None
+    reads = b.reads if isinstance(b, Derived) else (b,)
+    params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in dict.fromkeys(reads)
+                 if value.parameter)
+    return builder.add(name, LearnedTerm(function, sizes, params), (a,))
 
 
 def _gate(full: Shape, gate: Shape) -> bool:

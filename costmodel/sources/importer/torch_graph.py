@@ -253,7 +253,8 @@ class TorchModel(MappedModel):
                 raise within(f"{self.name} at {size[0]}x{size[1]}: ", error) from None
         program = self._programs[size]
         inputs = torch_export.learned_inputs(program)
-        learned = {node.name: Learned(inputs[node.name][0], tuple(node.meta["val"].shape), inputs[node.name][1])
+        learned = {node.name: Learned(inputs[node.name][0], tuple(node.meta["val"].shape), inputs[node.name][1],
+                                      dtype=node.meta["val"].dtype)
                    for node in program.graph.nodes if node.op == "placeholder" and node.name in inputs}
         return program.graph, {}, learned
 
@@ -434,7 +435,7 @@ class TorchModel(MappedModel):
                                  "torch.cond...), which costmodel does not map yet")
         if not isinstance(value, torch.Tensor):
             raise CostModelError(f"attribute {target} is not a tensor")
-        return Learned(target, tuple(value.shape), isinstance(value, nn.Parameter))
+        return Learned(target, tuple(value.shape), isinstance(value, nn.Parameter), dtype=value.dtype)
 
     def claim(self, builder: GraphMapper, module_path: str, module: nn.Module) -> int:
         """Mark the parameters of ``module`` (at ``module_path``) as counted; their number not counted before."""

@@ -26,7 +26,7 @@ from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, Chann
                    Select, Slice, Softmax, Split, Transpose, Unflatten, Unsqueeze)
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
-from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Learned, Pending, Permuted, Tensor, elementwise, make,
+from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, elementwise, make,
                        select_permuted, tensors)
 from .reshape import reshape_steps
 
@@ -69,8 +69,8 @@ def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bo
     def meta(value: Any) -> Any:
         if isinstance(value, Tensor):
             return torch.empty(_sizes(value.shape), device="meta")
-        if isinstance(value, Learned):
-            return torch.empty(value.sizes, device="meta")
+        if isinstance(value, (Learned, Derived)):
+            return torch.empty(value.sizes, dtype=value.dtype or torch.float32, device="meta")
         if isinstance(value, torch.Tensor):          # a constant of an exported program
             return torch.empty(value.shape, dtype=value.dtype, device="meta")
         if isinstance(value, (tuple, list)):
@@ -173,6 +173,9 @@ def _why_not(x: Any) -> str:
                 "which costmodel does not map yet")
     if isinstance(x, Permuted):
         return " on a view that moves the batch axis, which costmodel does not map yet"
+    if isinstance(x, Derived):
+        return (" on a tensor the weights alone make (of " + ", ".join(value.name for value in x.reads[:3]) +
+                "): a computation on the weights alone, which costmodel does not map yet")
     if isinstance(x, torch.Tensor):
         return (" on a constant tensor the module makes in its forward (not from the input image): a computation "
                 "on constants, which costmodel does not map yet")
@@ -337,16 +340,21 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
             return _sizes(obj.shape)
         if isinstance(obj, Tensor) and attribute == "ndim":
             return obj.shape.rank
-        if isinstance(obj, (Learned, Pending)) and attribute == "shape":
+        if isinstance(obj, (Learned, Derived, Pending)) and attribute == "shape":
             return obj.sizes
-        if isinstance(obj, (Tensor, Pending, Learned)) and attribute == "device":
+        if isinstance(obj, (Tensor, Pending, Learned, Derived)) and attribute == "device":
             return torch.device("meta")
-        if isinstance(obj, (Tensor, Pending, Learned)) and attribute == "dtype":
+        if isinstance(obj, (Tensor, Pending, Learned, Derived)) and attribute == "dtype":
             return torch.float32              # costmodel counts a float32 forward (``--dtype`` prices others)
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
     if not (tensors(args) or tensors(kwargs) or
-            any(isinstance(a, (Learned, Chunks, Permuted, Pending)) for a in args)):
+            any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending)) for a in args)):
         return _python(name, target, args, kwargs)
+    x = args[0] if args else None
+    if function in DERIVATIONS and target is not operator.getitem and not (tensors(args) or tensors(kwargs)) and \
+            not any(isinstance(a, (Chunks, Permuted, Pending)) for a in _flat(args)) and \
+            not (isinstance(x, Learned) and function in _LEARNED_VIEWS):
+        return _derive(name, kind, target, function, args, kwargs)
     if function in _READS_LEARNED:            # element-wise: an expanded view broadcasts as its source does
         args = tuple(arg.source if isinstance(arg, Pending) and arg.kind == "expanded" else arg for arg in args)
     if function not in _READS_PENDING:
@@ -362,21 +370,79 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
             return math.prod(sizes)
         dim = _arg(args, kwargs, 1, "dim")
         return sizes if dim is None else sizes[dim]
-    if isinstance(x, Learned) and function in ("expand", "expand_as", "view", "reshape", "to", "type_as"):
+    if isinstance(x, Learned) and function in _LEARNED_VIEWS:
         if function in ("expand", "expand_as"):
-            return Learned(x.name, x.sizes, x.parameter, expanded=True)
+            return Learned(x.name, x.sizes, x.parameter, expanded=True, dtype=x.dtype)
+        if function in ("view", "reshape"):
+            shape: Any = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
+            shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+            return Learned(x.name, _target(x.sizes, shape, name), x.parameter, x.expanded, x.dtype)
         return x
     if aten and function in _ATEN_CHECKS:
         return None                                           # torch.export's own assertions: no tensor
     handler = (_ATEN.get(function) if aten else None) or _FUNCTIONS.get(function)
-    if isinstance(x, Learned) and function not in _READS_LEARNED or isinstance(x, Permuted) and function != "unbind" \
-            or isinstance(x, torch.Tensor):
+    if isinstance(x, (Learned, Derived)) and function not in _READS_LEARNED or \
+            isinstance(x, Permuted) and function != "unbind" or isinstance(x, torch.Tensor):
         handler = None       # on a parameter or buffer, a view moving the batch axis, a constant: ``_opaque_call``
     if handler is not None:
         result = handler(builder, name, args, kwargs, model)
         if result is not None:
             return result
     return _opaque_call(builder, name, kind, target, function, args, kwargs, model)
+
+
+# what a parameter read as a class token, position embedding or layer scale goes through and stays itself
+_LEARNED_VIEWS = ("expand", "expand_as", "view", "reshape", "to", "type_as")
+# functions that move, pick or join elements and compute none: on the weights alone, a ``Derived`` tensor
+DERIVATIONS = {"view", "reshape", "permute", "transpose", "t", "contiguous", "unsqueeze", "squeeze", "flatten",
+               "unflatten", "getitem", "expand", "expand_as", "repeat", "tile", "cat", "concat", "stack", "to", "float",
+               "type_as", "clone", "detach", "index_select", "gather", "narrow", "select", "roll", "flip", "chunk",
+               "split", "unbind", "_get_relative_position_bias"}
+
+
+def _flat(values: Any) -> "list[Any]":
+    """``values`` (call arguments) with their tuples and lists opened."""
+    if isinstance(values, (tuple, list)):
+        return [item for value in values for item in _flat(value)]
+    return [values]
+
+
+def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwargs: dict) -> Any:
+    """A call that moves the elements of learned tensors only (a table gathered by an index buffer, viewed,
+    permuted): the ``Derived`` tensor it makes (its sizes found on meta tensors), or its pieces."""
+    reads = tuple(dict.fromkeys(value for item in _flat((args, list(kwargs.values())))
+                                for value in (item.reads if isinstance(item, Derived) else (item,))
+                                if isinstance(value, Learned)))
+    call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
+    meta = _meta_values(call, args, kwargs)
+    if meta is None:
+        raise CostModelError(f"{name}: cannot import {function} of the weights alone (costmodel could not find its "
+                             "output shape)")
+    if isinstance(meta, (tuple, list)):
+        return tuple(Derived(tuple(piece.shape), reads, piece.dtype) for piece in meta)
+    return Derived(tuple(meta.shape), reads, meta.dtype)
+
+
+def _meta_values(call: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    """``call`` run on meta tensors of its learned and derived arguments: a meta tensor, a tuple of them, or None."""
+    def meta(value: Any) -> Any:
+        if isinstance(value, (Learned, Derived)):
+            return torch.empty(value.sizes, dtype=value.dtype or torch.float32, device="meta")
+        if isinstance(value, torch.Tensor):
+            return torch.empty(value.shape, dtype=value.dtype, device="meta")
+        if isinstance(value, (tuple, list)):
+            return type(value)(meta(item) for item in value)
+        if isinstance(value, dict):
+            return {key: meta(item) for key, item in value.items()}
+        return value
+    try:
+        result = call(*meta(args), **meta(kwargs))
+    except Exception:
+        return None
+    if isinstance(result, torch.Tensor) or (isinstance(result, (tuple, list)) and
+                                            all(isinstance(piece, torch.Tensor) for piece in result)):
+        return result
+    return None
 
 
 def _python(name: str, target: Any, args: tuple, kwargs: dict) -> Any:
@@ -407,8 +473,10 @@ def _getitem(builder: GraphMapper, name: str, value: Any, index: Any) -> Any:
     if isinstance(value, Learned) and value.parameter and len(value.sizes) == 2 and isinstance(index, tuple) \
             and len(index) == 2 and index[0] == slice(None) and isinstance(index[1], torch.Tensor):
         return Gathered(value, (value.sizes[0], *index[1].shape))     # a bias table read by an offset index
-    if isinstance(value, (Learned, Gathered)):
+    if isinstance(value, Gathered):
         return None
+    if isinstance(value, (Learned, Derived)):
+        return _derive(name, "call_function", operator.getitem, "getitem", (value, index), {})
     return value[index]
 
 
@@ -497,7 +565,8 @@ def _binary(function: str) -> Callable[..., Any]:
         if function in ("add", "sub") and kwargs.get("alpha", 1) != 1:
             return None
         operation = function[1:] if function in ("radd", "rmul") else function
-        if function in ("radd", "rmul") or (isinstance(a, (int, float)) and operation in ("add", "mul")):
+        if function in ("radd", "rmul") or (isinstance(a, (int, float, Learned, Derived)) and
+                                            isinstance(b, Tensor) and operation in ("add", "mul")):
             a, b = b, a
         if not isinstance(a, Tensor):
             return None
@@ -727,7 +796,16 @@ def _softmax(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: 
 
 
 def _matmul(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """A matrix product of two tensors; of a tensor and a matrix the weights alone make, the linear layer it is
+    (BoTNet's ``q @ self.rel.transpose(0, 1)``), where the matrix holds all the values it reads."""
     a, b = args[0], _arg(args, kwargs, 1, "other", _arg(args, kwargs, 1, "mat2"))
+    if isinstance(a, Tensor) and isinstance(b, (Learned, Derived)) and len(b.sizes) == 2 and \
+            b.sizes[0] == a.shape.dims[-1]:
+        reads = b.reads if isinstance(b, Derived) else (b,)
+        if all(value.parameter for value in reads) and sum(math.prod(value.sizes) for value in reads) == \
+                math.prod(b.sizes):
+            builder.claim_learned(*reads)
+            return builder.add(name, Linear(b.sizes[1], bias=False), (_last_axis(builder, name, a),))
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.shape.rank != b.shape.rank or a.shape.rank < 3:
         return None
     return builder.add(name, MatMul(), (a, b))
