@@ -63,23 +63,26 @@ def _sizes(shape: Shape) -> tuple[int, ...]:
     return tuple(int(size) for size in shape.dims)
 
 
+def _meta(value: Any) -> Any:
+    """``value`` (call arguments) with every tensor of the graph as a meta tensor of its sizes and type."""
+    if isinstance(value, Tensor):
+        return torch.empty(_sizes(value.shape), device="meta")
+    if isinstance(value, (Learned, Derived)):
+        return torch.empty(value.sizes, dtype=value.dtype or torch.float32, device="meta")
+    if isinstance(value, torch.Tensor):          # a constant of an exported program
+        return torch.empty(value.shape, dtype=value.dtype, device="meta")
+    if isinstance(value, (tuple, list)):
+        return type(value)(_meta(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _meta(item) for key, item in value.items()}
+    return value
+
+
 def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bool = False) -> Any:
     """The output sizes of ``call`` on meta tensors of the arguments' shapes (for a call costmodel does not count);
     ``with_count``: also the length of a tuple result (None for a tensor)."""
-    def meta(value: Any) -> Any:
-        if isinstance(value, Tensor):
-            return torch.empty(_sizes(value.shape), device="meta")
-        if isinstance(value, (Learned, Derived)):
-            return torch.empty(value.sizes, dtype=value.dtype or torch.float32, device="meta")
-        if isinstance(value, torch.Tensor):          # a constant of an exported program
-            return torch.empty(value.shape, dtype=value.dtype, device="meta")
-        if isinstance(value, (tuple, list)):
-            return type(value)(meta(item) for item in value)
-        if isinstance(value, dict):
-            return {key: meta(item) for key, item in value.items()}
-        return value
     try:
-        result = call(*meta(args), **meta(kwargs))
+        result = call(*_meta(args), **_meta(kwargs))
     except Exception:
         return (None, None) if with_count else None
     count = len(result) if isinstance(result, (tuple, list)) else None
@@ -425,18 +428,8 @@ def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwarg
 
 def _meta_values(call: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     """``call`` run on meta tensors of its learned and derived arguments: a meta tensor, a tuple of them, or None."""
-    def meta(value: Any) -> Any:
-        if isinstance(value, (Learned, Derived)):
-            return torch.empty(value.sizes, dtype=value.dtype or torch.float32, device="meta")
-        if isinstance(value, torch.Tensor):
-            return torch.empty(value.shape, dtype=value.dtype, device="meta")
-        if isinstance(value, (tuple, list)):
-            return type(value)(meta(item) for item in value)
-        if isinstance(value, dict):
-            return {key: meta(item) for key, item in value.items()}
-        return value
     try:
-        result = call(*meta(args), **meta(kwargs))
+        result = call(*_meta(args), **_meta(kwargs))
     except Exception:
         return None
     if isinstance(result, torch.Tensor) or (isinstance(result, (tuple, list)) and
