@@ -126,10 +126,14 @@ class ScaledDotProductAttention(Op):
     (B..., L, E_v), the batch axes (batch, heads, ...) broadcast; ``scale`` defaults to 1 / sqrt(E).
     ``merged``: whether torch is called with the axes before the heads merged into the batch (MobileViT's
     reference code holds its patches so, and costmodel's lowering calls it so), or at the tensors' own rank
-    (NesT's B x blocks x heads x N x E), which decides torch's kernel (``flash_eligible``)."""
+    (NesT's B x blocks x heads x N x E), which decides torch's kernel (``flash_eligible``). ``mask``: the sizes of
+    an additive mask that the weights make (``attn_mask``: TinyViT's attention biases, timm's Swin's relative
+    position bias), added to the scores; ``mask_params`` the learned values it reads."""
 
     scale: "float | None" = None
     merged: bool = True
+    mask: tuple = ()
+    mask_params: int = 0
     arity: ClassVar[tuple[int, float]] = (3, 3)
     op_name: ClassVar[str] = "attention"
 
@@ -137,6 +141,14 @@ class ScaledDotProductAttention(Op):
         if self.scale is not None:
             check_number(self.scale, "attention scale")
         check_bool(self.merged, "merged")
+        mask = tuple(self.mask) if isinstance(self.mask, (tuple, list)) else (self.mask,)
+        object.__setattr__(self, "mask", mask)
+        if len(mask) > 8:
+            raise CostModelError(f"an attention mask has at most 8 sizes, got {list(mask)}")
+        for size in mask:
+            positive_int(size, "an attention mask size", 1 << 40)
+        if isinstance(self.mask_params, bool) or not isinstance(self.mask_params, int) or self.mask_params < 0:
+            raise CostModelError(f"mask_params must be a count, got {self.mask_params!r}")
 
 
 def sdpa_shape(op: ScaledDotProductAttention, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
@@ -145,6 +157,10 @@ def sdpa_shape(op: ScaledDotProductAttention, inputs: tuple[Shape, ...], ctx: Sh
     ctx.require(all_equal([(q.dims[-1], k.dims[-1]), (k.dims[-2], v.dims[-2])]),
                 lambda: f"queries {format_shape(q)}, keys {format_shape(k)} and values {format_shape(v)} do not fit: "
                         "q and k need the same features, k and v the same tokens")
+    scores = batch + (q.dims[-2], k.dims[-2])
+    ctx.require(len(op.mask) <= len(scores) and all_equal(
+        [(size, dim) for size, dim in zip(reversed(op.mask), reversed(scores)) if size != 1]),
+        lambda: f"a mask of {list(op.mask)} does not broadcast into the scores of {format_shape(q)} queries")
     return Shape(_output_layout(q.layout[:-1], v.layout[-1]), batch + (q.dims[-2], v.dims[-1]))
 
 
@@ -159,8 +175,9 @@ def sdpa_madds(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
 
 
 def sdpa_flops(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
-    """2 per mult-add, one multiply per score for the scale, 5 per score for the softmax."""
-    return 2 * sdpa_madds(op, node) + (1 + SOFTMAX_FLOPS) * _scores(node)
+    """2 per mult-add, one multiply per score for the scale, 5 per score for the softmax, and one add per score
+    for a mask."""
+    return 2 * sdpa_madds(op, node) + (1 + SOFTMAX_FLOPS + (1 if op.mask else 0)) * _scores(node)
 
 
 def flash_eligible(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
@@ -170,8 +187,8 @@ def flash_eligible(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     E_v. Otherwise the math path runs two bmm, which it counts (measured; the conventions table,
     docs/commands.md)."""
     q, k, v = node.inputs
-    if q.rank < 4 or (q.rank > 4 and not op.merged):
-        return False
+    if q.rank < 4 or (q.rank > 4 and not op.merged) or len(op.mask) not in (0, 2, 4):
+        return False            # torch's CPU kernel takes a mask of 2 or 4 dimensions only
     return all_equal([(q.dims[axis], other.dims[axis]) for other in (k, v) for axis in range(q.rank - 2)]
                      + [(q.dims[-1], v.dims[-1])])
 
@@ -186,11 +203,15 @@ def sdpa_memory_access(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     """q, k and v read, the output written, and the ``B L S`` scores written once and read once: the attention
     matrix of a mobile runtime, which fuses the scale and softmax into the products but keeps the matrix in memory.
     This term grows with the square of the tokens."""
-    return read_write(op, node) + 2 * _scores(node)
+    mask = 1
+    for size in op.mask:
+        mask *= size
+    return read_write(op, node) + 2 * _scores(node) + (mask if op.mask else 0)
 
 
 def read_sdpa(layer: FieldReader) -> ScaledDotProductAttention:
-    return ScaledDotProductAttention(layer.get("scale", (int, float), None), layer.get("merged", bool, True))
+    return ScaledDotProductAttention(layer.get("scale", (int, float), None), layer.get("merged", bool, True),
+                                     tuple(layer.get("mask", list, [])), layer.get("mask_params", int, 0))
 
 
 def lower_sdpa(op: ScaledDotProductAttention, node: NodeShapes, kit: Any) -> Any:
@@ -200,12 +221,18 @@ def lower_sdpa(op: ScaledDotProductAttention, node: NodeShapes, kit: Any) -> Any
     merge = op.merged and q.rank > 4 and all(q.dims[:-3] == other.dims[:-3] for other in (k, v))
     lead = tuple(int(size) for size in q.dims[1:-3])      # the axes after the batch merged into it
 
-    def attention(q: Any, k: Any, v: Any) -> Any:
+    def attention(m: Any, q: Any, k: Any, v: Any) -> Any:
+        mask = m.mask if op.mask else None
         if merge:
             q, k, v = (t.flatten(0, len(lead)) for t in (q, k, v))
-            return kit.F.scaled_dot_product_attention(q, k, v, scale=op.scale).unflatten(0, (-1, *lead))
-        return kit.F.scaled_dot_product_attention(q, k, v, scale=op.scale)
-    return kit.Function(attention)
+            return kit.F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=op.scale).unflatten(0, (-1, *lead))
+        return kit.F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=op.scale)
+    extra = {"table": kit.nn.Parameter(kit.torch.zeros(op.mask_params))} if op.mask_params else {}
+    function = kit.Function(attention, **extra)
+    if op.mask:
+        function.register_buffer("mask", kit.torch.zeros(op.mask))
+    function.takes_module = True
+    return function
 
 
 def _heads(prelude_name: str, source: str, heads: int) -> tuple:
@@ -219,7 +246,7 @@ _TOKENS = (("flat", Flatten(2), ("input",)), ("tokens", Transpose(1, 2), ("flat"
 SDPA = register(OpDef(
     ScaledDotProductAttention,
     shape=sdpa_shape,
-    params=zero,
+    params=lambda op, node: op.mask_params,
     madds=sdpa_madds,
     flops={"costmodel": sdpa_flops, "papers": sdpa_madds,
            "fvcore": zero,                   # aten::scaled_dot_product_attention is unsupported: 0
@@ -227,7 +254,8 @@ SDPA = register(OpDef(
     memory_access=sdpa_memory_access,
     activation=output_elements,
     kinds={"attention": "attention (q·kT, softmax, ·v)"},
-    spec=SpecForm("attention", read_sdpa, fields="scale (default 1 / sqrt(E)), merged (default true); inputs: q, k, v"),
+    spec=SpecForm("attention", read_sdpa, fields="scale (default 1 / sqrt(E)), merged (default true), mask (sizes of "
+                                                 "a learned additive mask), mask_params; inputs: q, k, v"),
     lower=lower_sdpa,
     examples=(
         # one q, k, v of 2 heads: the flash kernel (FlopCounterMode counts 0)
@@ -241,6 +269,9 @@ SDPA = register(OpDef(
                 inputs=("q", "k", "k")),
         # no heads (3-D): the math path
         Example(ScaledDotProductAttention(0.5), prelude=_TOKENS, inputs=("tokens", "tokens", "tokens")),
+        # a learned mask of 2 heads (3-D: the math path) or 1 x 2 heads (4-D: the flash kernel)
+        *(Example(ScaledDotProductAttention(mask=mask, mask_params=params), prelude=_TOKENS + _heads("q", "tokens", 2),
+                  inputs=("q", "q", "q")) for mask, params in (((2, 1, 1), 2), ((1, 2, 1, 1), 0))),
         # 5-D (2 blocks of 2 heads), merged into the batch when torch is called (the flash kernel) or called at
         # rank 5, as NesT calls it (the math path)
         *(Example(ScaledDotProductAttention(merged=merged), prelude=_TOKENS + _heads("h", "tokens", 2) + (

@@ -36,8 +36,9 @@ def batchnorm_shape(op: BatchNorm, inputs: tuple[Shape, ...], ctx: ShapeContext)
     """The input's shape; its channels are axis 1, as torch's BatchNorm1d and BatchNorm2d read them: a feature
     vector (N, C), a sequence (N, C, L) or an image (N, C, H, W), whatever costmodel calls the axes."""
     x = inputs[0]
-    if x.rank == 3:
-        return x if x.layout == "NCL" else Shape("NCL", x.dims)
+    if x.rank in (2, 3):
+        layout = "NC" if x.rank == 2 else "NCL"
+        return x if x.layout == layout else Shape(layout, x.dims)
     return ctx.image(x) if x.rank == 4 else ctx.layout(x, "NCHW", "NC")
 
 

@@ -482,3 +482,67 @@ def test_a_bias_the_weights_make_added_to_attention_is_counted():
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         module(torch.zeros(1, 3, 3, 3))
     assert counted == counter.get_total_flops() == 2 * madds
+
+
+class _BiasedAttention(nn.Module):
+    """TinyViT's and EfficientViT-MSRA's attention biases: a table of one bias per head and offset, gathered by an
+    index buffer, passed to SDPA as its additive mask (3-D: heads x L x S)."""
+
+    def __init__(self, heads=2, tokens=9):
+        super().__init__()
+        self.heads = heads
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.attention_biases = nn.Parameter(torch.zeros(heads, 5))
+        self.register_buffer("attention_bias_idxs", torch.randint(0, 5, (tokens, tokens)), persistent=False)
+
+    def forward(self, x):
+        x = self.conv(x).flatten(2).transpose(1, 2)                               # N x 9 x 8
+        n, tokens, c = x.shape
+        q = x.reshape(n, tokens, self.heads, -1).transpose(1, 2)                 # N x 2 x 9 x 4
+        bias = self.attention_biases[:, self.attention_bias_idxs]
+        return nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=bias)
+
+
+def test_attention_with_a_mask_the_weights_make_is_counted():
+    """SDPA with a mask was left uncounted (TinyViT, timm's Swin, EVA...). A 3-D mask makes torch take its math
+    path, which FlopCounterMode counts."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _BiasedAttention().eval()
+    network = costmodel.from_torch(module, (3, 3, 3))
+    result = costmodel.analyze(network)
+    assert result.not_counted() == {}
+    assert result.totals["params"] == 3 * 8 + 8 + 2 * 5                    # the conv and the bias table
+    # mult-adds: conv 9 * 8 * 3; attention 2 heads * 9 * 9 * (4 + 4)
+    assert result.totals["madds"] == 216 + 1296
+    counted = costmodel.analyze(network, convention="flop_counter").totals["flops"]
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 3, 3))
+    assert counted == counter.get_total_flops() == 2 * (216 + 1296)
+
+
+class _LinearNorm(nn.Module):
+    """LeViT's LinearNorm: a Linear, then BatchNorm1d of the tokens merged into the batch, viewed back with
+    ``reshape_as``; and its subsampling by a strided slice."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.linear = nn.Linear(8, 6, bias=False)
+        self.bn = nn.BatchNorm1d(6)
+
+    def forward(self, x):
+        x = self.conv(x).flatten(2).transpose(1, 2)                     # N x 16 x 8
+        x = self.linear(x)
+        x = self.bn(x.flatten(0, 1)).reshape_as(x)
+        return x.view(x.shape[0], 4, 4, 6)[:, ::2, ::2]
+
+
+def test_batch_norm_of_tokens_merged_into_the_batch_and_reshape_as_are_counted():
+    """LeViT was refused: "cannot import reshape_as (costmodel could not find its output shape)" (the tokens
+    merged into the batch were an opaque view), then at its strided subsampling ("cannot evaluate reshape")."""
+    result = costmodel.analyze(costmodel.from_torch(_LinearNorm().eval(), (3, 4, 4)), convention="fvcore")
+    assert result.not_counted() == {"index": 1}                 # the strided slice: a copy, no arithmetic
+    assert result.totals["params"] == 3 * 8 + 8 + 8 * 6 + 2 * 6
+    # fvcore: the conv's 16 * 8 * 3 and the linear's 16 * 8 * 6 MACs, 2 per element of the BatchNorm (96)
+    assert result.totals["flops"] == 384 + 768 + 2 * 96

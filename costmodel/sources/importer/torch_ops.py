@@ -363,7 +363,10 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
     if function not in _READS_PENDING:
         args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
     if target is operator.getitem:
-        return _getitem(builder, name, args[0], args[1])
+        got = _getitem(builder, name, args[0], args[1])
+        if got is not None or not isinstance(args[0], Tensor):
+            return got
+        return _opaque_call(builder, name, kind, target, "index", args, kwargs, model)   # a strided slice
     x = args[0] if args else None
     if function in ("size", "dim", "numel") and kind == "call_method" and isinstance(x, (Tensor, Pending)):
         sizes = x.sizes if isinstance(x, Pending) else _sizes(x.shape)
@@ -385,7 +388,7 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         return None                                           # torch.export's own assertions: no tensor
     handler = (_ATEN.get(function) if aten else None) or _FUNCTIONS.get(function)
     if isinstance(x, (Learned, Derived)) and function not in _READS_LEARNED or \
-            isinstance(x, Permuted) and function != "unbind" or isinstance(x, torch.Tensor):
+            isinstance(x, Permuted) and function not in ("unbind", "select") or isinstance(x, torch.Tensor):
         handler = None       # on a parameter or buffer, a view moving the batch axis, a constant: ``_opaque_call``
     if handler is not None:
         result = handler(builder, name, args, kwargs, model)
@@ -400,7 +403,9 @@ _LEARNED_VIEWS = ("expand", "expand_as", "view", "reshape", "to", "type_as")
 DERIVATIONS = {"view", "reshape", "permute", "transpose", "t", "contiguous", "unsqueeze", "squeeze", "flatten",
                "unflatten", "getitem", "expand", "expand_as", "repeat", "tile", "cat", "concat", "stack", "to", "float",
                "type_as", "clone", "detach", "index_select", "gather", "narrow", "select", "roll", "flip", "chunk",
-               "split", "unbind", "_get_relative_position_bias"}
+               "split", "unbind", "_get_relative_position_bias", "view_as", "reshape_as",
+               # their ATen names in an exported program
+               "index", "_unsafe_view", "alias", "slice", "lift_fresh_copy", "_to_copy", "split_with_sizes"}
 
 
 def _flat(values: Any) -> "list[Any]":
@@ -680,6 +685,15 @@ def _target(before: tuple, shape: Any, name: str) -> tuple:
     return after
 
 
+def _reshape_as(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``x.reshape_as(other)`` / ``x.view_as(other)``: a reshape to the other tensor's sizes (LeViT's
+    ``bn(x.flatten(0, 1)).reshape_as(x)``)."""
+    other = _arg(args, kwargs, 1, "other")
+    if not isinstance(other, Tensor):
+        return None
+    return _reshape(builder, name, (args[0], *_sizes(other.shape)), {}, model)
+
+
 def _flatten(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     start, end = _arg(args, kwargs, 1, "start_dim", 0), _arg(args, kwargs, 2, "end_dim", -1)
@@ -806,9 +820,20 @@ def _matmul(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
 
 def _sdpa(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     q, k, v = args[:3]
-    if _arg(args, kwargs, 3, "attn_mask") is not None or _arg(args, kwargs, 5, "is_causal", False):
+    mask = _arg(args, kwargs, 3, "attn_mask")
+    if (mask is not None and not isinstance(mask, (Learned, Derived))) or _arg(args, kwargs, 5, "is_causal", False):
         return None
     scale = kwargs.get("scale")
+    if mask is not None:          # an additive mask the weights make (TinyViT's biases, timm's Swin's bias)
+        q, k, v = make(builder, (q, k, v))
+        if not isinstance(q, Tensor):
+            return None
+        reads = mask.reads if isinstance(mask, Derived) else (mask,)
+        params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in dict.fromkeys(reads)
+                     if value.parameter)
+        op = ScaledDotProductAttention(scale, merged=q.shape.rank <= 4, mask=tuple(int(s) for s in mask.sizes),
+                                       mask_params=params)
+        return builder.add(name, op, (q, k, v))
     merged = [value for value in (q, k, v) if isinstance(value, Pending) and value.kind == "merged"]
     if len(merged) == 3 and len({value.data for value in merged}) == 1:
         # attention over a batch merged with other axes is attention batched over all of them
@@ -951,7 +976,10 @@ def _narrow(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
 
 
 def _select(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    """``x.select(dim, index)`` (``aten.select``): not along the batch."""
+    """``x.select(dim, index)`` (``aten.select``): not along the batch; along the first axis of a permute that
+    moved the batch (an exported ``qkv[0]``), that axis of its source."""
+    if isinstance(args[0], Permuted):
+        return select_permuted(builder, name, args[0], args[2]) if args[1] == 0 else None
     x, dim, index = args[0], args[1] % args[0].shape.rank, args[2]
     if dim == 0:
         return None
@@ -995,7 +1023,8 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "mul": _binary("mul"), "imul": _binary("mul"), "mul_": _binary("mul"), "rmul": _binary("rmul"),
     "truediv": _binary("div"), "div": _binary("div"), "itruediv": _binary("div"), "div_": _binary("div"),
     "cat": _cat, "concat": _cat, "chunk": _chunk, "split": _split,
-    "view": _reshape, "reshape": _reshape, "flatten": _flatten, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
+    "view": _reshape, "reshape": _reshape, "view_as": _reshape_as, "reshape_as": _reshape_as, "flatten": _flatten,
+    "squeeze": _squeeze, "unsqueeze": _unsqueeze,
     "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind,
     "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
