@@ -9,9 +9,11 @@ Run by hand in a virtualenv that has timm, torchvision, fvcore and costmodel (ne
     /work/zoo-venv/bin/python benchmarks/import_coverage.py -o coverage.csv [--only REGEX] [--timeout 300]
 
 Each model runs in a child process of its own (this script with ``--one SOURCE NAME``) under a time limit, in eval
-mode, under ``torch.no_grad``, on one image of the model's default input size. The child builds the model with
-random weights, counts its parameters (``sum(p.numel())`` over ``module.parameters()``, which counts a shared
-tensor once), runs fvcore's ``FlopCountAnalysis`` and torch's ``FlopCounterMode`` on it, imports it with
+mode, on one image of the model's default input size. The child builds the model with random weights, counts its
+parameters (``sum(p.numel())`` over ``module.parameters()``, which counts a shared tensor once), runs fvcore's
+``FlopCountAnalysis`` as its documentation does, with autograd on (under ``torch.no_grad`` torch's
+``nn.MultiheadAttention`` takes a fused fast path that fvcore counts as 0 whole: torchvision's ViTs), and torch's
+``FlopCounterMode`` under ``torch.no_grad`` (inference; with grad on where it fails so), imports it with
 ``costmodel.from_torch`` and analyzes the network under the ``fvcore`` and ``flop_counter`` conventions. A model is
 **exact** when costmodel's parameters, fvcore-convention FLOPs and flop_counter-convention FLOPs equal the three
 references. Otherwise the row says why: ``refused`` (a ``CostModelError``: its one line), ``traceback`` (any other
@@ -156,8 +158,9 @@ def one(source: str, name: str) -> dict:
             from fvcore.nn import FlopCountAnalysis
 
             start = time.perf_counter()
-            row["fvcore"] = int(FlopCountAnalysis(model, x).unsupported_ops_warnings(False)
-                                .uncalled_modules_warnings(False).tracer_warnings("none").total())
+            with torch.enable_grad():           # fvcore as documented: under no_grad nn.MultiheadAttention's fast
+                row["fvcore"] = int(FlopCountAnalysis(model, x).unsupported_ops_warnings(False)    # path counts 0
+                                    .uncalled_modules_warnings(False).tracer_warnings("none").total())
             row["fvcore_s"] = round(time.perf_counter() - start, 3)
         except Exception as error:          # noqa: BLE001 (a reference tool's failure is a result)
             references.append(f"fvcore: {_first_line(error)}")

@@ -359,8 +359,10 @@ def mha_flops(op: MultiheadAttention, node: NodeShapes) -> Any:
 
 
 def fvcore_mha_flops(op: MultiheadAttention, node: NodeShapes) -> Any:
-    """fvcore traces the unfused path: its linear handle counts the projections' mult-adds; the attention is
-    ``scaled_dot_product_attention`` (unsupported, 0), or with ``need_weights`` two bmm (counted)."""
+    """fvcore run as documented, with autograd on, traces the unfused path: its linear handle counts the
+    projections' mult-adds; the attention is ``scaled_dot_product_attention`` (unsupported, 0), or with
+    ``need_weights`` two bmm (counted). (Under ``torch.no_grad`` torch takes its fused fast path, which fvcore
+    counts as 0 whole, projections included: that is not this convention.)"""
     return _projection_madds(node) + (_attention_madds(node) if op.need_weights else 0)
 
 
