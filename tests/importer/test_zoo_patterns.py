@@ -546,3 +546,34 @@ def test_batch_norm_of_tokens_merged_into_the_batch_and_reshape_as_are_counted()
     assert result.totals["params"] == 3 * 8 + 8 + 8 * 6 + 2 * 6
     # fvcore: the conv's 16 * 8 * 3 and the linear's 16 * 8 * 6 MACs, 2 per element of the BatchNorm (96)
     assert result.totals["flops"] == 384 + 768 + 2 * 96
+
+
+class _PatchUnfoldByReshape(nn.Module):
+    """timm's MobileViT: the map cut into 2x2 patches by a reshape that splits the height and width and merges
+    the pieces with the batch and channels (``reshape(B * C * nh, ph, nw, pw)``), a Linear over each patch row's
+    pixels, and the map put back."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.mix = nn.Linear(2, 2)
+
+    def forward(self, x):
+        x = self.conv(x)
+        b, c, h, w = x.shape
+        x = self.mix(x.reshape(b * c * (h // 2), 2, w // 2, 2))                    # (B C nh) x ph x nw x pw
+        return x.reshape(b, c, h, w)
+
+
+def test_reshapes_that_split_axes_and_merge_their_pieces_are_views():
+    """timm's MobileViT was refused ("cannot view [16, 2, 2] as [64, 256, 4]"): its first reshape splits H into
+    (nh, ph) and merges nh with the batch and channels, which no regrouping of whole axes gives."""
+    module = _PatchUnfoldByReshape().eval()
+    network = costmodel.from_torch(module, (3, 4, 6))
+    result = costmodel.analyze(network)
+    assert result.not_counted() == {}
+    # params: conv 3*4 + 4, mix 2*2 + 2; mult-adds: conv 24 positions * 4 * 3, mix 48 rows of 2 pixels * 2
+    assert result.totals["params"] == 16 + 6
+    assert result.totals["madds"] == 288 + 48 * 4
+    assert tuple(result.layers[-1].output_shape.dims) == tuple(module(torch.zeros(1, 3, 4, 6)).shape)
+    assert costmodel.analyze(network, batch=2).totals["madds"] == 2 * (288 + 48 * 4)
