@@ -7,6 +7,7 @@ Run by hand in a virtualenv that has timm, torchvision, fvcore and costmodel (ne
     /work/zoo-venv/bin/pip install torch==2.14.1 torchvision==0.29.1 timm==1.0.31 fvcore onnx
     /work/zoo-venv/bin/pip install -e .
     /work/zoo-venv/bin/python benchmarks/import_coverage.py -o coverage.csv [--only REGEX] [--timeout 300]
+    /work/zoo-venv/bin/python benchmarks/import_coverage.py --markdown coverage.csv     # the docs' tables
 
 Each model runs in a child process of its own (this script with ``--one SOURCE NAME``) under a time limit, in eval
 mode, on one image of the model's default input size. The child builds the model with random weights, counts its
@@ -256,9 +257,31 @@ def summary(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def markdown(rows: list[dict]) -> str:
+    """The summary as Markdown, for the docs: a table of statuses per source, then every model that is not exact
+    with its status and reason."""
+    statuses = ("exact", "uncounted", "inexact", "reference", "refused", "traceback", "timeout", "crash")
+    lines = ["| source | models | " + " | ".join(statuses) + " |", "|---" * (len(statuses) + 2) + "|"]
+    for source in (*SOURCES, "all"):
+        group = [row for row in rows if source in ("all", row["source"])]
+        if group:
+            counts = [sum(row["status"] == status for row in group) for status in statuses]
+            lines.append(f"| {source} | {len(group)} | " + " | ".join(map(str, counts)) + " |")
+    lines += ["", "| model | status | reason |", "|---|---|---|"]
+    for row in rows:
+        if row["status"] != "exact":
+            reason = (row.get("reason") or "").replace("|", "\\|")
+            lines.append(f"| {row['source']}/{row['model']} | {row['status']} | {reason[:300]} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--one"]:
         print(json.dumps(one(argv[1], argv[2])))
+        return
+    if argv[:1] == ["--markdown"]:                 # the summary of a CSV written before, for the docs
+        with open(argv[1], newline="") as handle:
+            print(markdown(list(csv.DictReader(handle))))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-o", "--output", default="coverage.csv")

@@ -577,3 +577,23 @@ def test_reshapes_that_split_axes_and_merge_their_pieces_are_views():
     assert result.totals["madds"] == 288 + 48 * 4
     assert tuple(result.layers[-1].output_shape.dims) == tuple(module(torch.zeros(1, 3, 4, 6)).shape)
     assert costmodel.analyze(network, batch=2).totals["madds"] == 2 * (288 + 48 * 4)
+
+
+class _BlurPool(nn.Module):
+    """timm's BlurPool2d (ResNet-Blur): F.conv2d with a fixed filter held in a buffer."""
+
+    def __init__(self, channels=4):
+        super().__init__()
+        self.conv = nn.Conv2d(3, channels, 1)
+        self.register_buffer("filt", torch.ones(channels, 1, 3, 3) / 9)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return nn.functional.conv2d(x, self.filt, stride=2, padding=1, groups=x.shape[1])
+
+
+def test_a_convolution_with_a_filter_in_a_buffer_has_no_parameters():
+    """ResNet-Blur's parameters were 4 x 9 per blur too many: the fixed filter, a buffer, counted as weights."""
+    result = costmodel.analyze(costmodel.from_torch(_BlurPool().eval(), (3, 6, 6)))
+    assert result.totals["params"] == 3 * 4 + 4                   # sum(p.numel()): the 1x1 conv alone
+    assert result.not_counted() == {"conv2d": 1}

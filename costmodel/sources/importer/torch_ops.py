@@ -931,8 +931,9 @@ def _linear(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
 
 def _conv2d(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
-    if not isinstance(weight, Learned):
-        return None
+    if not isinstance(weight, Learned) or not weight.parameter or \
+            (bias is not None and not (isinstance(bias, Learned) and bias.parameter)):
+        return None           # a fixed filter (a buffer: BlurPool's) is not parameters: opaque, listed
     out, per_group, kh, kw = weight.sizes
     groups = _arg(args, kwargs, 6, "groups", 1)
     padding = _arg(args, kwargs, 4, "padding", 0)
