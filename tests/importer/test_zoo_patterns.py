@@ -597,3 +597,35 @@ def test_a_convolution_with_a_filter_in_a_buffer_has_no_parameters():
     result = costmodel.analyze(costmodel.from_torch(_BlurPool().eval(), (3, 6, 6)))
     assert result.totals["params"] == 3 * 4 + 4                   # sum(p.numel()): the 1x1 conv alone
     assert result.not_counted() == {"conv2d": 1}
+
+
+class _QkvBias(nn.Module):
+    """BEiT's and EVA's attention input: q and v biases (parameters) and a zero k bias (a buffer) joined by cat,
+    passed to F.linear as its bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.qkv = nn.Linear(4, 12, bias=False)
+        self.q_bias, self.v_bias = nn.Parameter(torch.zeros(4)), nn.Parameter(torch.zeros(4))
+        self.register_buffer("k_bias", torch.zeros(4), persistent=False)
+
+    def forward(self, x):
+        x = self.conv(x).flatten(2).transpose(1, 2)                         # N x 9 x 4
+        bias = torch.cat((self.q_bias, self.k_bias, self.v_bias))
+        return nn.functional.linear(x, self.qkv.weight, bias)
+
+
+def test_a_bias_joined_from_parameters_and_a_buffer_is_counted():
+    """BEiT and EVA were refused: "cat: expected Tensor as element 0 in argument 0, but got Learned"."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _QkvBias().eval()
+    network = costmodel.from_torch(module, (3, 3, 3))
+    result = costmodel.analyze(network, convention="flop_counter")
+    assert result.not_counted() == {}
+    assert result.totals["params"] == 3 * 4 + 4 + 4 * 12 + 2 * 4          # the k bias is a buffer
+    # the conv 9 * 4 * 3 and the linear 9 * 4 * 12 mult-adds, 2 FLOPs each; the bias add is not counted
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 3, 3))
+    assert result.totals["flops"] == counter.get_total_flops() == 2 * (108 + 432)

@@ -234,7 +234,7 @@ class MappedModel:
 def elementwise(builder: GraphMapper, name: str, function: str, a: Tensor, b: Any) -> "Tensor | None":
     """``a`` (a tensor) ``function`` ("add", "sub", "mul", "div") ``b``, as the importers read it: with a number, a
     shift or a scale; with a learned tensor, a position embedding (added, one value per element of a sample), a
-    layer scale (multiplied, one per channel) or any other term the weights make (``_learned_operand``); with a
+    layer scale (multiplied, one per channel) or any other term the weights make (``learned_operand``); with a
     tensor, the element-wise op: a squeeze-excite gate (N x C x 1 x 1) multiplies a map, other shapes broadcast.
     None where it is none of these."""
     if isinstance(b, (int, float)) and not isinstance(b, bool):
@@ -244,7 +244,7 @@ def elementwise(builder: GraphMapper, name: str, function: str, a: Tensor, b: An
             return builder.add(name, Scale(float(b) if function == "mul" else 1.0 / float(b)), (a,))
         return None
     if isinstance(b, (Learned, Derived)):
-        return _learned_operand(builder, name, function, a, b)
+        return learned_operand(builder, name, function, a, b)
     if isinstance(b, Tensor):
         same = a.shape == b.shape
         if same and function == "add":
@@ -257,7 +257,7 @@ def elementwise(builder: GraphMapper, name: str, function: str, a: Tensor, b: An
     return None
 
 
-def _learned_operand(builder: GraphMapper, name: str, function: str, a: Tensor,
+def learned_operand(builder: GraphMapper, name: str, function: str, a: Tensor,
                      b: "Learned | Derived") -> "Tensor | None":
     """``a`` with a tensor the weights alone make: a position embedding or a layer scale (a parameter of those
     shapes), else a ``LearnedTerm`` where it broadcasts into ``a`` without growing it (its parameters counted

@@ -26,8 +26,8 @@ from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, Chann
                    Select, Slice, Softmax, Split, Transpose, Unflatten, Unsqueeze)
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
-from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, elementwise, make,
-                       select_permuted, tensors)
+from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, elementwise,
+                      learned_operand, make, select_permuted, tensors)
 from .reshape import reshape_steps
 
 
@@ -351,7 +351,7 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
             return torch.float32              # costmodel counts a float32 forward (``--dtype`` prices others)
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
     if not (tensors(args) or tensors(kwargs) or
-            any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending)) for a in args)):
+            any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending)) for a in _flat(args))):
         return _python(name, target, args, kwargs)
     x = args[0] if args else None
     if function in DERIVATIONS and target is not operator.getitem and not (tensors(args) or tensors(kwargs)) and \
@@ -925,6 +925,16 @@ def _linear(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
     _check(x.shape.dims[-1] == weight.sizes[1],
            lambda: f"{name} takes {weight.sizes[1]} features, it receives {x.shape.dims[-1]}")
     x = _last_axis(builder, name, x)
+    if isinstance(bias, Derived) or (isinstance(bias, Learned) and not bias.parameter):
+        # a bias the weights make (BEiT's and EVA's cat of q, zero k and v biases): the product, then the term
+        if not weight.parameter:
+            return None
+        builder.claim_learned(weight)
+        made = builder.add(name, Linear(weight.sizes[0], bias=False), (x,))
+        builder.begin()
+        return learned_operand(builder, name, "add", made, bias)
+    if not weight.parameter or (bias is not None and not (isinstance(bias, Learned) and bias.parameter)):
+        return None
     builder.claim_learned(weight, bias)
     return builder.add(name, Linear(weight.sizes[0], bias is not None), (x,))
 
