@@ -16,6 +16,7 @@ V``. B counts everything the product is batched over: the batch, the heads, and 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -25,7 +26,7 @@ from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, form
 from ..core.symbolic import select
 from .activation import SOFTMAX_FLOPS
 from .common import costmodel_only, output_elements, read_write, scaled, zero
-from .elementwise import all_equal
+from .elementwise import all_equal, broadcasts_into
 from .registry import Example, FieldReader, OpDef, SpecForm, register
 from .tensor import Flatten, Select, Slice, Transpose, Unflatten, Unsqueeze
 
@@ -158,9 +159,8 @@ def sdpa_shape(op: ScaledDotProductAttention, inputs: tuple[Shape, ...], ctx: Sh
                 lambda: f"queries {format_shape(q)}, keys {format_shape(k)} and values {format_shape(v)} do not fit: "
                         "q and k need the same features, k and v the same tokens")
     scores = batch + (q.dims[-2], k.dims[-2])
-    ctx.require(len(op.mask) <= len(scores) and all_equal(
-        [(size, dim) for size, dim in zip(reversed(op.mask), reversed(scores)) if size != 1]),
-        lambda: f"a mask of {list(op.mask)} does not broadcast into the scores of {format_shape(q)} queries")
+    ctx.require(broadcasts_into(op.mask, scores),
+                lambda: f"a mask of {list(op.mask)} does not broadcast into the scores of {format_shape(q)} queries")
     return Shape(_output_layout(q.layout[:-1], v.layout[-1]), batch + (q.dims[-2], v.dims[-1]))
 
 
@@ -203,10 +203,7 @@ def sdpa_memory_access(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     """q, k and v read, the output written, and the ``B L S`` scores written once and read once: the attention
     matrix of a mobile runtime, which fuses the scale and softmax into the products but keeps the matrix in memory.
     This term grows with the square of the tokens."""
-    mask = 1
-    for size in op.mask:
-        mask *= size
-    return read_write(op, node) + 2 * _scores(node) + (mask if op.mask else 0)
+    return read_write(op, node) + 2 * _scores(node) + (math.prod(op.mask) if op.mask else 0)
 
 
 def read_sdpa(layer: FieldReader) -> ScaledDotProductAttention:

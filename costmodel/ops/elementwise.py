@@ -56,6 +56,14 @@ def all_equal(pairs: list[tuple[Any, Any]]) -> Any:
     return result
 
 
+def broadcasts_into(sizes: tuple, dims: tuple) -> Any:
+    """Whether a tensor of ``sizes`` broadcasts into one of ``dims`` without growing it: no more axes, and each
+    size, aligned from the right, 1 or equal (a condition on symbols too)."""
+    if len(sizes) > len(dims):
+        return False
+    return all_equal([(size, dim) for size, dim in zip(reversed(sizes), reversed(dims)) if size != 1])
+
+
 def _ones(sizes: tuple) -> bool:
     """Sizes known to be 1 when the rules run (a pooled map's), as opposed to sizes that vary with the input."""
     return all(type(size) is int and size == 1 for size in sizes)

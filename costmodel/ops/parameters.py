@@ -5,6 +5,7 @@ ConvNeXt and MobileNetV4, and any other tensor the weights alone make, added to 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -12,6 +13,7 @@ from ..core.errors import CostModelError
 from ..core.ir import Op, positive_int
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
 from .common import NO_FLOPS, costmodel_only, output_elements, read_write, zero
+from .elementwise import broadcasts_into
 from .registry import Example, OpDef, SpecForm, register
 from .tensor import MAX_RANK
 
@@ -171,25 +173,14 @@ class LearnedTerm(Op):
 
 def learned_term_shape(op: LearnedTerm, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
     x = inputs[0]
-    ctx.require(len(op.sizes) <= x.rank, lambda: f"a term of {list(op.sizes)} does not broadcast into "
-                                                 f"{describe_layout(x.layout)} of {format_shape(x)}")
-    for size, dim in zip(reversed(op.sizes), reversed(x.dims)):
-        if size != 1:
-            ctx.require(dim == size, lambda: f"a term of {list(op.sizes)} does not broadcast into "
-                                             f"{describe_layout(x.layout)} of {format_shape(x)}")
+    ctx.require(broadcasts_into(op.sizes, x.dims), lambda: f"a term of {list(op.sizes)} does not broadcast into "
+                                                           f"{describe_layout(x.layout)} of {format_shape(x)}")
     return x
-
-
-def _term_elements(op: LearnedTerm) -> int:
-    count = 1
-    for size in op.sizes:
-        count *= size
-    return count
 
 
 def _learned_term_memory(op: LearnedTerm, node: NodeShapes) -> Any:
     """The input read, the output written, the term read once per batch."""
-    return read_write(op, node) + _term_elements(op)
+    return read_write(op, node) + math.prod(op.sizes)
 
 
 def lower_learned_term(op: LearnedTerm, node: NodeShapes, kit: Any) -> Any:

@@ -277,10 +277,18 @@ def learned_operand(builder: GraphMapper, name: str, function: str, a: Tensor,
     dims = tuple(int(size) for size in a.shape.dims)
     if len(sizes) > len(dims) or any(size not in (1, dim) for size, dim in zip(reversed(sizes), reversed(dims))):
         return None
-    reads = b.reads if isinstance(b, Derived) else (b,)
-    params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in dict.fromkeys(reads)
-                 if value.parameter)
-    return builder.add(name, LearnedTerm(function, sizes, params), (a,))
+    return builder.add(name, LearnedTerm(function, sizes, claim_reads(builder, b)), (a,))
+
+
+def learned_reads(value: "Learned | Derived") -> "tuple[Learned, ...]":
+    """The parameters and buffers a tensor the weights make reads (a learned tensor reads itself)."""
+    return value.reads if isinstance(value, Derived) else (value,)
+
+
+def claim_reads(builder: GraphMapper, value: "Learned | Derived") -> int:
+    """Claim the parameters ``value`` reads for the node made next; their values not counted before."""
+    return sum(builder.claim(read.name, math.prod(read.sizes)) for read in dict.fromkeys(learned_reads(value))
+               if read.parameter)
 
 
 def _gate(full: Shape, gate: Shape) -> bool:

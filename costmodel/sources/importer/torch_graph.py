@@ -136,7 +136,7 @@ def _uncaptured(module: nn.Module, exported: CostModelError, traced: "CostModelE
     """Neither capture takes ``module``: both reasons in one line, and the part a user can count instead (a
     detection model's backbone, before its data-dependent post-processing)."""
     reasons = f"{exported}; {traced}" if traced is not None else str(exported)
-    if not any(True for _ in module.children()):
+    if next(module.children(), None) is None:
         return CostModelError(reasons)
     return ParameterError(f"{reasons} (to count a part of it that reads the image instead, name it with ",
                           param("submodule", "NAME"), f"; its sub-modules: {_children(module)})")

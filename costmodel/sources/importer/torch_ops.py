@@ -26,8 +26,8 @@ from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, Chann
                    Select, Slice, Softmax, Split, Transpose, Unflatten, Unsqueeze)
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
-from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, elementwise,
-                      learned_operand, make, select_permuted, tensors)
+from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, claim_reads,
+                      elementwise, learned_operand, learned_reads, make, select_permuted, tensors)
 from .reshape import reshape_steps
 
 
@@ -380,9 +380,8 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         if function in ("expand", "expand_as"):
             return Learned(x.name, x.sizes, x.parameter, expanded=True, dtype=x.dtype)
         if function in ("view", "reshape"):
-            shape: Any = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
-            shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-            return Learned(x.name, _target(x.sizes, shape, name), x.parameter, x.expanded, x.dtype)
+            return Learned(x.name, _target(x.sizes, _shape_argument(args, kwargs), name), x.parameter, x.expanded,
+                           x.dtype)
         return x
     if aten and function in _ATEN_CHECKS:
         return None                                           # torch.export's own assertions: no tensor
@@ -419,8 +418,7 @@ def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwarg
     """A call that moves the elements of learned tensors only (a table gathered by an index buffer, viewed,
     permuted): the ``Derived`` tensor it makes (its sizes found on meta tensors), or its pieces."""
     reads = tuple(dict.fromkeys(value for item in _flat((args, list(kwargs.values())))
-                                for value in (item.reads if isinstance(item, Derived) else (item,))
-                                if isinstance(value, Learned)))
+                                if isinstance(item, (Learned, Derived)) for value in learned_reads(item)))
     call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
     meta = _meta_values(call, args, kwargs)
     if meta is None:
@@ -621,9 +619,7 @@ def _split(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "T
 
 def _reshape(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
-    shape: Any = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
+    shape = _shape_argument(args, kwargs)
     if isinstance(x, Pending):
         after = _target(x.sizes, shape, name)
         if x.kind == "patches" and x.data[2]:
@@ -683,6 +679,12 @@ def _target(before: tuple, shape: Any, name: str) -> tuple:
     after = tuple(int(s) for s in shape)
     _check(math.prod(after) == total, lambda: f"{name}: cannot view {list(before[1:])} as {list(after[1:])}")
     return after
+
+
+def _shape_argument(args: tuple, kwargs: dict) -> tuple:
+    """The sizes a ``view`` / ``reshape`` call asks for: ``x.view(a, b)``, ``x.view((a, b))``, ``shape=``."""
+    shape: Any = args[1:] if len(args) > 1 else (kwargs.get("shape") or kwargs.get("size"))
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
 
 
 def _reshape_as(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
@@ -808,10 +810,10 @@ def _matmul(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
     a, b = args[0], _arg(args, kwargs, 1, "other", _arg(args, kwargs, 1, "mat2"))
     if isinstance(a, Tensor) and isinstance(b, (Learned, Derived)) and len(b.sizes) == 2 and \
             b.sizes[0] == a.shape.dims[-1]:
-        reads = b.reads if isinstance(b, Derived) else (b,)
+        reads = learned_reads(b)
         if all(value.parameter for value in reads) and sum(math.prod(value.sizes) for value in reads) == \
                 math.prod(b.sizes):
-            builder.claim_learned(*reads)
+            claim_reads(builder, b)
             return builder.add(name, Linear(b.sizes[1], bias=False), (_last_axis(builder, name, a),))
     if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.shape.rank != b.shape.rank or a.shape.rank < 3:
         return None
@@ -828,11 +830,8 @@ def _sdpa(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "To
         q, k, v = make(builder, (q, k, v))
         if not isinstance(q, Tensor):
             return None
-        reads = mask.reads if isinstance(mask, Derived) else (mask,)
-        params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in dict.fromkeys(reads)
-                     if value.parameter)
         op = ScaledDotProductAttention(scale, merged=q.shape.rank <= 4, mask=tuple(int(s) for s in mask.sizes),
-                                       mask_params=params)
+                                       mask_params=claim_reads(builder, mask))
         return builder.add(name, op, (q, k, v))
     merged = [value for value in (q, k, v) if isinstance(value, Pending) and value.kind == "merged"]
     if len(merged) == 3 and len({value.data for value in merged}) == 1:
