@@ -88,9 +88,9 @@ def buffer_plan(network: Network) -> tuple[Interval, ...]:
     first: dict[str, int] = {INPUT: 0}
     source: dict[str, int] = {INPUT: -1}
     for step, node in enumerate(network.nodes):
-        memory = definition(node.op).memory
-        buffer = buffer_of[node.inputs[0]]
-        outside_reads = reads[buffer] - (members[buffer] - 1)
+        memory = definition(node.op).memory if node.inputs else "buffer"      # a tensor of the weights: its own
+        buffer = buffer_of[node.inputs[0]] if node.inputs else node.name
+        outside_reads = reads.get(buffer, 0) - (members.get(buffer, 1) - 1)
         if memory == "view" or (memory == "in_place" and buffer != INPUT and outside_reads == 1):
             buffer_of[node.name] = buffer
             reads[buffer] += readers[node.name]

@@ -214,3 +214,72 @@ LEARNED_TERM = register(OpDef(
     examples=(LearnedTerm("add", (1, 4, 1, 1), 4), LearnedTerm("mul", (4, 1, 1), 0),
               Example(LearnedTerm("sub", (1, 4), 4), layout="NLC")),
 ))
+
+
+@dataclass(frozen=True)
+class Weights(Op):
+    """A tensor of the weights alone read as a tensor of its own, with no batch: a parameter or buffer that an
+    arithmetic op computes on (Swin V2's MLP over a buffer of coordinates, ``sigmoid`` of a learned gate, a
+    clamped and exponentiated logit scale), or a view or gathering of what such ops computed (the nodes named as
+    its inputs). ``sizes``: its shape as torch holds it (a leading 1 is its batch axis; else one is put before
+    it); ``params``: the learned values it reads that no earlier node counts. Every op on it counts once per
+    forward pass, whatever the batch (torch runs it once; fvcore and FlopCounterMode count it so). Reading it is
+    not arithmetic; a gathering writes a tensor."""
+
+    sizes: tuple = (1,)
+    params: int = 0
+    arity: ClassVar[tuple[int, float]] = (0, float("inf"))
+    op_name: ClassVar[str] = "weights"
+
+    def __post_init__(self) -> None:
+        sizes = tuple(self.sizes) if isinstance(self.sizes, (tuple, list)) else (self.sizes,)
+        object.__setattr__(self, "sizes", sizes)
+        if not sizes or len(weights_dims(sizes)) > MAX_RANK:
+            raise CostModelError(f"weights needs 1 to {MAX_RANK} sizes (with the batch axis), got {self.sizes!r}")
+        for size in sizes:
+            positive_int(size, "a weights size", MAX_ELEMENTS)
+        if isinstance(self.params, bool) or not isinstance(self.params, int) or not 0 <= self.params <= MAX_ELEMENTS:
+            raise CostModelError(f"weights params must be an integer in [0, {MAX_ELEMENTS:,}], got {self.params!r}")
+
+
+def weights_dims(sizes: tuple) -> tuple:
+    """The dims of a weights tensor of torch ``sizes``: a leading 1 is its batch axis; else one is put first."""
+    return tuple(sizes) if len(sizes) > 1 and sizes[0] == 1 else (1, *sizes)
+
+
+def weights_shape(op: Weights, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    from .imported import layout_of_rank
+
+    dims = weights_dims(op.sizes)
+    return Shape(layout_of_rank(len(dims)), dims)
+
+
+def _weights_memory(op: Weights, node: NodeShapes) -> Any:
+    """Reading a parameter is its reader's access; a gathering of computed tensors reads them and writes its own."""
+    return read_write(op, node) if node.inputs else 0
+
+
+def lower_weights(op: Weights, node: NodeShapes, kit: Any) -> Any:
+    """Zeros of its shape as a buffer, and the values it reads as a parameter of their number."""
+    extra = {"table": kit.nn.Parameter(kit.torch.zeros(op.params))} if op.params else {}
+    function = kit.Function(lambda m, *xs: m.value, **extra)
+    function.register_buffer("value", kit.torch.zeros(tuple(node.output.dims)))
+    function.takes_module = True
+    return function
+
+
+WEIGHTS = register(OpDef(
+    Weights,
+    shape=weights_shape,
+    params=lambda op, node: op.params,
+    madds=zero,
+    flops=NO_FLOPS,
+    memory_access=_weights_memory,
+    activation=lambda op, node: output_elements(op, node) if node.inputs else 0,
+    kinds={"weights": "tensors of the weights alone"},
+    spec=SpecForm("weights", lambda layer: Weights(tuple(layer.get("sizes", list, required=True)),
+                                                   layer.get("params", int, 0)),
+                  fields="sizes, params"),
+    lower=lower_weights,
+    examples=(Weights((4, 3), 12), Weights((1, 2, 3, 3), 0)),
+))

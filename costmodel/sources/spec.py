@@ -213,7 +213,7 @@ class _Reader:
             raise layer.fail("give 'input' or 'inputs', not both")
         if "inputs" in layer.table:
             refs = layer.get("inputs", list)
-            if not refs or not all(isinstance(ref, str) for ref in refs):
+            if not all(isinstance(ref, str) for ref in refs):        # [] for an op of no input (weights)
                 raise layer.fail(f"field 'inputs' must be a list of layer names, got {refs!r}")
         else:
             refs = [layer.get("input", str, self.builder.last)]

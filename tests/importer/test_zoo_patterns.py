@@ -35,29 +35,56 @@ def test_module_names_that_are_not_identifiers_keep_their_names():
     assert result.totals["madds"] == 55_296 + 2 * 147_456 + 8_192
 
 
-class _TableMLP(nn.Module):
-    """Swin V2's continuous position bias: a Linear applied to a buffer (a table of coordinates), not to the image."""
+class _ContinuousBias(nn.Module):
+    """Swin V2's attention: a continuous position bias, an MLP over a buffer of coordinates gathered by an index
+    buffer and squashed (``16 * sigmoid``), and a learned logit scale clamped and exponentiated; timm's and
+    torchvision's Swin V2, VitRelPos and MaxViT-RMLP compute so on the weights alone."""
 
-    def __init__(self):
+    def __init__(self, heads=2):
         super().__init__()
-        self.register_buffer("coords", torch.zeros(1, 7, 7, 2))
-        self.mlp = nn.Linear(2, 4)
-        self.conv = nn.Conv2d(3, 4, 1)
+        self.heads = heads
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.register_buffer("coords", torch.zeros(1, 5, 5, 2))
+        self.cpb_mlp = nn.Sequential(nn.Linear(2, 16), nn.ReLU(inplace=True), nn.Linear(16, heads, bias=False))
+        self.register_buffer("index", torch.randint(0, 25, (9, 9)))
+        self.logit_scale = nn.Parameter(torch.zeros(heads, 1, 1))
 
     def forward(self, x):
-        bias = self.mlp(self.coords).permute(0, 3, 1, 2)
-        return self.conv(x) + bias.mean()
+        x = self.conv(x).flatten(2).transpose(1, 2)                             # N x 9 x 8
+        n, tokens, c = x.shape
+        q = x.reshape(n, tokens, self.heads, -1).transpose(1, 2)               # N x 2 x 9 x 4
+        attn = (q @ q.transpose(-2, -1)) * torch.clamp(self.logit_scale, max=4.6).exp()
+        table = self.cpb_mlp(self.coords).view(-1, self.heads)                 # 25 x 2
+        bias = table[self.index.view(-1)].view(tokens, tokens, -1).permute(2, 0, 1).contiguous()
+        attn = attn + (16 * torch.sigmoid(bias)).unsqueeze(0)
+        return attn.softmax(-1) @ q
 
 
-def test_a_module_applied_to_a_buffer_is_refused_in_one_line():
-    """It ended in AttributeError: 'Learned' object has no attribute 'shape' (a traceback)."""
-    from costmodel.core.errors import CostModelError
+@pytest.mark.parametrize("capture", ["auto", "export"])
+def test_a_computation_on_the_weights_alone_counts_once_per_forward(capture):
+    """It was refused: "cannot import Linear on the buffer ...: a computation on the weights alone" (it ended in a
+    traceback before). The MLP runs on the 25 coordinates once per forward pass, whatever the batch, as torch
+    runs it; the logit scale's clamp and exp are listed as not counted (no reference counts them either)."""
+    from torch.utils.flop_counter import FlopCounterMode
 
-    with pytest.raises(CostModelError) as refused:
-        costmodel.from_torch(_TableMLP().eval(), (3, 7, 7))
-    message = str(refused.value)
-    assert "\n" not in message
-    assert "mlp: cannot import Linear on the buffer coords: a computation on the weights alone" in message
+    module = _ContinuousBias().eval()
+    network = costmodel.from_torch(module, (3, 3, 3), capture=capture)
+    result = costmodel.analyze(network)
+    assert set(result.not_counted()) <= {"clamp", "exp", "Tensor.exp"} and sum(result.not_counted().values()) == 2
+    # params: conv 3*8 + 8, fc1 2*16 + 16, fc2 16*2, the logit scale 2 (the coordinates and index are buffers)
+    assert result.totals["params"] == 32 + 48 + 32 + 2
+    # the tensors of the weights read: the logit scale, the coordinates, the gathered table (a 2x9x9 copy)
+    assert sorted((layer.params, layer.activation) for layer in result.layers if layer.kind == "weights") == \
+        [(0, 0), (0, 162), (2, 0)]
+    # mult-adds: conv 9*8*3 per image; fc1 25*2*16 and fc2 25*16*2 once; q k^T and attn q 2 heads*9*9*4 per image
+    mlp, per_image = 800 + 800, 216 + 2 * 648
+    assert result.totals["madds"] == mlp + per_image
+    assert costmodel.analyze(network, batch=3).totals["madds"] == mlp + 3 * per_image
+    assert costmodel.analyze(network, convention="fvcore").totals["flops"] == mlp + per_image   # one per MAC
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(3, 3, 3, 3))
+    counted = costmodel.analyze(network, batch=3, convention="flop_counter").totals["flops"]
+    assert counted == counter.get_total_flops() == 2 * (mlp + 3 * per_image)
 
 
 class _OptionalMask(nn.Module):

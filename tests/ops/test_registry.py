@@ -22,7 +22,7 @@ PACKAGE = Path(costmodel.__file__).parent
 
 
 def test_every_op_declares_everything():
-    assert len(definitions()) == 46
+    assert len(definitions()) == 47
     for op_def in definitions():
         for metric in node_metrics():
             if metric.name == "flops":
@@ -41,7 +41,7 @@ def test_kinds_keep_the_per_kind_order():
     assert list(kind_titles()) == ["conv", "depthwise", "pointwise", "group", "deconv", "conv1d", "linear", "batchnorm",
                                    "layernorm", "groupnorm", "activation", "softmax", "pool", "global_pool", "add",
                                    "mul", "broadcast", "concat", "split", "shuffle", "flatten", "dropout", "reshape", "permute",
-                                   "pad", "patches", "resize", "embedding", "scale", "matmul", "attention", "opaque", "unused"]
+                                   "pad", "patches", "resize", "embedding", "scale", "weights", "matmul", "attention", "opaque", "unused"]
 
 
 @pytest.mark.parametrize("op_def", definitions(), ids=lambda d: d.spec.name)

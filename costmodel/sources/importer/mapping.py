@@ -15,7 +15,7 @@ from ...core.errors import CostModelError, ParameterError, param
 from ...core.ir import INPUT, Node, Op, node_name
 from ...ops import (Add, Broadcast, Flatten, LayerScale, LearnedTerm, Multiply, Opaque, Pad, Permute, PositionEmbedding,
                    Scale,
-                   Select, Shift, Subtract, Transpose, Unflatten, definition)
+                   Select, Shift, Subtract, Transpose, Unflatten, Weights, definition)
 from ...core.shapes import NodeShapes, Shape, ShapeContext
 from .reshape import reshape_steps
 
@@ -43,13 +43,17 @@ class Learned:
 
 @dataclass(frozen=True)
 class Derived:
-    """A tensor the weights alone make by views, indexing, permutes and concatenation, with no arithmetic (a
-    relative position bias gathered from its table by an index buffer): its sizes, element type and the learned
-    tensors it reads."""
+    """A tensor the weights alone make: by views, indexing, permutes and concatenation of learned tensors (a
+    relative position bias gathered from its table by an index buffer), or by arithmetic, whose nodes (``Weights``
+    and the ops on it) count once per forward pass. Its sizes, element type, the learned tensors it reads (not
+    counted yet), the nodes whose outputs it moves (``sources``), and whether it is the whole output of its one
+    source (``whole``: what an op on it reads as that node's tensor)."""
 
     sizes: tuple[int, ...]
     reads: tuple[Learned, ...]
     dtype: Any = None
+    sources: tuple[str, ...] = ()
+    whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,13 +275,24 @@ def learned_operand(builder: GraphMapper, name: str, function: str, a: Tensor,
         if function == "mul" and math.prod(b.sizes) == channels and max(b.sizes) == channels:
             builder.claim_learned(b)
             return builder.add(name, LayerScale(), (a,))
-    sizes = tuple(int(size) for size in b.sizes)
+    sizes = tuple(int(size) for size in b.sizes) or (1,)         # a scalar is one value
     while len(sizes) > 1 and sizes[0] == 1:
         sizes = sizes[1:]
     dims = tuple(int(size) for size in a.shape.dims)
     if len(sizes) > len(dims) or any(size not in (1, dim) for size, dim in zip(reversed(sizes), reversed(dims))):
         return None
     return builder.add(name, LearnedTerm(function, sizes, claim_reads(builder, b)), (a,))
+
+
+def weights_tensor(builder: GraphMapper, name: str, value: "Learned | Derived") -> Tensor:
+    """``value`` as a tensor an op reads: the node that computed it, or a ``Weights`` node (reading the learned
+    values not counted yet, moving the computed tensors it is a view of)."""
+    if isinstance(value, Derived) and value.whole:
+        return Tensor(value.sources[0], builder.produced[value.sources[0]])
+    sources = value.sources if isinstance(value, Derived) else ()
+    op = Weights(tuple(int(size) for size in value.sizes), claim_reads(builder, value))
+    return builder.add(value.name if isinstance(value, Learned) else f"{name}_operand", op,
+                       tuple(Tensor(source, builder.produced[source]) for source in sources))
 
 
 def learned_reads(value: "Learned | Derived") -> "tuple[Learned, ...]":

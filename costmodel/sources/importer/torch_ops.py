@@ -27,7 +27,7 @@ from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, Chann
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
 from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, claim_reads,
-                      elementwise, learned_operand, learned_reads, make, select_permuted, tensors)
+                      elementwise, learned_operand, learned_reads, make, select_permuted, tensors, weights_tensor)
 from .reshape import reshape_steps
 
 
@@ -156,6 +156,10 @@ def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple,
     """The node of a leaf module call; its parameters count as the module's."""
     if type(module) is not nn.Conv2d:          # a convolution reads a pending padding (``_same_padding``)
         args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
+    if _weights_only(args, kwargs):
+        return _on_weights(builder, name, type(module).__name__, args,
+                           _meta_shape(_meta_module(module), args, kwargs),
+                           lambda operands: call_module(builder, name, module, operands, kwargs, model))
     x = args[0] if args else next(iter(kwargs.values()), None)
     fresh = model.claim(builder, name, module)
     result = _module(builder, name, module, x, args, kwargs)
@@ -358,6 +362,11 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
             not any(isinstance(a, (Chunks, Permuted, Pending)) for a in _flat(args)) and \
             not (isinstance(x, Learned) and function in _LEARNED_VIEWS):
         return _derive(name, kind, target, function, args, kwargs)
+    if target is not operator.getitem and _weights_only(args, kwargs) and \
+            not (function in _LEARNED_VIEWS and isinstance(x, Learned)) and not (aten and function in _ATEN_CHECKS):
+        call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
+        return _on_weights(builder, name, function, args, _meta_shape(call, args, kwargs),
+                           lambda operands: call_function(builder, name, kind, target, operands, kwargs, model))
     if function in _READS_LEARNED:            # element-wise: an expanded view broadcasts as its source does
         args = tuple(arg.source if isinstance(arg, Pending) and arg.kind == "expanded" else arg for arg in args)
     if function not in _READS_PENDING:
@@ -417,16 +426,56 @@ def _flat(values: Any) -> "list[Any]":
 def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwargs: dict) -> Any:
     """A call that moves the elements of learned tensors only (a table gathered by an index buffer, viewed,
     permuted): the ``Derived`` tensor it makes (its sizes found on meta tensors), or its pieces."""
-    reads = tuple(dict.fromkeys(value for item in _flat((args, list(kwargs.values())))
-                                if isinstance(item, (Learned, Derived)) for value in learned_reads(item)))
+    values = [item for item in _flat((args, list(kwargs.values()))) if isinstance(item, (Learned, Derived))]
+    if function in PASS_THROUGH and len(values) == 1 and isinstance(args[0], Derived) and args[0].whole:
+        return args[0]
+    reads = tuple(dict.fromkeys(read for value in values for read in learned_reads(value)))
+    sources = tuple(dict.fromkeys(source for value in values if isinstance(value, Derived)
+                                  for source in value.sources))
     call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
     meta = _meta_values(call, args, kwargs)
     if meta is None:
         raise CostModelError(f"{name}: cannot import {function} of the weights alone (costmodel could not find its "
                              "output shape)")
     if isinstance(meta, (tuple, list)):
-        return tuple(Derived(tuple(piece.shape), reads, piece.dtype) for piece in meta)
-    return Derived(tuple(meta.shape), reads, meta.dtype)
+        return tuple(Derived(tuple(piece.shape), reads, piece.dtype, sources) for piece in meta)
+    return Derived(tuple(meta.shape), reads, meta.dtype, sources)
+
+
+# the functions whose every tensor argument is an operand (read as a tensor, not as a weight of the op)
+_OPERANDS = _READS_LEARNED | {"matmul", "bmm", "mm", "where", "maximum", "minimum", "pow", "rsub"}
+
+
+def _weights_only(args: tuple, kwargs: dict) -> bool:
+    """Whether a call reads tensors of the weights alone and no tensor computed from the input."""
+    flat = _flat((args, list(kwargs.values())))
+    return any(isinstance(value, (Learned, Derived)) for value in flat) and \
+        not any(isinstance(value, (Tensor, Pending, Chunks, Permuted, torch.Tensor)) for value in flat)
+
+
+def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, meta: "tuple | None",
+                run: Callable[[tuple], Any]) -> Any:
+    """A call on tensors of the weights alone, made of the nodes of any call (``run`` of its arguments with its
+    operands as tensors: the first argument, or every argument of an element-wise op or product), counted once
+    per forward pass; its result a ``Derived`` tensor whole of its node. ``meta``: the result's sizes as torch
+    gives them (None: refused)."""
+    def operand(value: Any) -> Any:
+        return weights_tensor(builder, name, value) if isinstance(value, (Learned, Derived)) else value
+
+    if meta is None:
+        raise CostModelError(f"{name}: cannot import {function} of the weights alone (costmodel could not find its "
+                             "output shape)")
+    if function in _OPERANDS:
+        args = tuple(operand(value) for value in args)
+    elif args:
+        args = (operand(args[0]), *args[1:])
+    result = run(args)
+    if not isinstance(result, Tensor):
+        raise CostModelError(f"{name}: cannot import {function} of the weights alone")
+    if math.prod(meta) != math.prod(_sizes(result.shape)):
+        raise CostModelError(f"{name}: cannot import {function} of the weights alone (costmodel made a tensor of "
+                             f"{list(_sizes(result.shape))} where torch makes {list(meta)})")
+    return Derived(tuple(meta), (), torch.float32, (result.node,), whole=True)
 
 
 def _meta_values(call: Callable[..., Any], args: Any, kwargs: Any) -> Any:
