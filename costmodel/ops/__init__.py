@@ -13,7 +13,7 @@ from .fused import Fused
 from .imported import Opaque, UnusedParameters
 from .linear import Linear
 from .norm import BatchNorm, GroupNorm, LayerNorm
-from .parameters import ClassToken, LayerScale, LearnedTerm, PositionEmbedding, Weights
+from .parameters import ClassToken, LayerScale, LearnedTerm, PositionEmbedding, Standardize, Weights
 from .pool import AdaptiveAvgPool, GlobalAvgPool, Mean, Pool2d
 from .registry import (Example, FieldReader, OpDef, SpecForm, definition, definitions, kind_titles, spec_form,
                        spec_names)
@@ -27,7 +27,7 @@ __all__ = [
     "FieldReader", "Flatten", "Fused", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale",
     "LearnedTerm", "Linear", "MatMul", "Mean", "MultiheadAttention", "Multiply", "OpDef", "Opaque", "Pad", "PatchFold",
     "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale", "ScaledDotProductAttention", "Select", "Shift",
-    "Slice", "Softmax", "SpecForm", "Split", "Subtract", "Transpose", "Unflatten", "Unsqueeze", "UnusedParameters",
-    "Weights",
+    "Slice", "Softmax", "SpecForm", "Split", "Standardize", "Subtract", "Transpose", "Unflatten", "Unsqueeze",
+    "UnusedParameters", "Weights",
     "definition", "definitions", "kind_titles", "same_padding", "spec_form", "spec_names",
 ]

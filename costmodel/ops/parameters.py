@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..core.errors import CostModelError
-from ..core.ir import Op, positive_int
+from ..core.ir import Op, check_bool, positive_int
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
 from .common import NO_FLOPS, costmodel_only, output_elements, read_write, zero
 from .elementwise import broadcasts_into
+from .norm import NORM_FLOPS
 from .registry import Example, OpDef, SpecForm, register
 from .tensor import MAX_RANK
 
@@ -282,4 +283,67 @@ WEIGHTS = register(OpDef(
                   fields="sizes, params"),
     lower=lower_weights,
     examples=(Weights((4, 3), 12), Weights((1, 2, 3, 3), 0)),
+))
+
+
+@dataclass(frozen=True)
+class Standardize(Op):
+    """Weight standardization (Qiao et al., 2019; the scaled form of NF-Nets, Brock et al., 2021): each row of a
+    filter bank held as 1 x out x fan_in, ``w_hat = gain * (w - mean(w)) / sqrt(var(w) + eps)`` over its row, the
+    gain (one per row, the second input) when ``gain``. torch computes it every forward pass with
+    ``F.batch_norm(w, None, None, weight=gain, training=True)`` (timm's ``StdConv2d`` and ``ScaledStdConv2d``).
+
+    FLOPs: costmodel 5 per element (a layer norm's: sum, subtract, square, sum, multiply) and 1 more for the gain;
+    fvcore counts batch_norm in training mode with its norm handle, 5 per element with the weight and 4 without;
+    FlopCounterMode none. No parameters of its own (the filter and gain are the weights nodes it reads)."""
+
+    gain: bool = False
+    arity: ClassVar[tuple[int, float]] = (1, 2)
+    op_name: ClassVar[str] = "standardize"
+
+    def __post_init__(self) -> None:
+        check_bool(self.gain, "gain")
+
+
+def standardize_shape(op: Standardize, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    x = inputs[0]
+    ctx.require(x.rank >= 2, lambda: f"standardize needs rows on axis 1, got {describe_layout(x.layout)}")
+    ctx.require(len(inputs) == 1 + op.gain, lambda: f"standardize {'with' if op.gain else 'without'} a gain takes "
+                                                    f"{1 + op.gain} input(s), got {len(inputs)}")
+    if op.gain:
+        rows, gains = x.dims[1], inputs[1].numel
+        ctx.require(gains == rows, lambda: f"a gain of {gains} values does not scale {rows} rows")
+    return x
+
+
+def _standardize_fvcore(op: Standardize, node: NodeShapes) -> Any:
+    """fvcore's norm handle for batch_norm in training mode: 5 per element with a weight, 4 without."""
+    return (5 if op.gain else 4) * node.inputs[0].numel
+
+
+def _standardize_flops(op: Standardize, node: NodeShapes) -> Any:
+    """A layer norm's 5 per element, and the gain's multiply."""
+    return (NORM_FLOPS + op.gain) * node.inputs[0].numel
+
+
+def lower_standardize(op: Standardize, node: NodeShapes, kit: Any) -> Any:
+    functional = kit.torch.nn.functional
+    return kit.Function(lambda x, *gain: functional.batch_norm(x, None, None, weight=gain[0].reshape(-1) if gain
+                                                               else None, training=True, momentum=0.0, eps=1e-6))
+
+
+STANDARDIZE = register(OpDef(
+    Standardize,
+    shape=standardize_shape,
+    params=zero,
+    madds=zero,
+    flops={"costmodel": _standardize_flops, "papers": zero, "fvcore": _standardize_fvcore, "flop_counter": zero},
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"weights": "tensors of the weights alone"},
+    spec=SpecForm("standardize", lambda layer: Standardize(layer.get("gain", bool, False)), fields="gain"),
+    lower=lower_standardize,
+    examples=(Example(Standardize(), prelude=(("w", Weights((1, 4, 12), 48), ()),), inputs=("w",)),
+              Example(Standardize(True), prelude=(("w", Weights((1, 4, 12), 48), ()), ("g", Weights((4,), 4), ())),
+                      inputs=("w", "g"))),
 ))

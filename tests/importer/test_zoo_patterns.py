@@ -656,3 +656,43 @@ def test_a_bias_joined_from_parameters_and_a_buffer_is_counted():
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         module(torch.zeros(1, 3, 3, 3))
     assert result.totals["flops"] == counter.get_total_flops() == 2 * (108 + 432)
+
+
+class _ScaledStdConv(nn.Module):
+    """timm's ScaledStdConv2d (NF-Nets) and StdConv2d (BiT, the ResNet stems of the hybrid ViTs): the filter is
+    standardized every forward pass by ``F.batch_norm`` in training mode, then convolved."""
+
+    def __init__(self, gain=True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(4, 3, 3, 3))
+        self.bias = nn.Parameter(torch.zeros(4))
+        self.gain = nn.Parameter(torch.ones(4, 1, 1, 1)) if gain else None
+        self.scale = 27 ** -0.5
+
+    def forward(self, x):
+        gain = None if self.gain is None else (self.gain * self.scale).view(-1)
+        weight = nn.functional.batch_norm(self.weight.reshape(1, 4, -1), None, None, weight=gain, training=True,
+                                          momentum=0.0, eps=1e-6)
+        return nn.functional.conv2d(x, weight.reshape_as(self.weight), self.bias, padding=1)
+
+
+@pytest.mark.parametrize("capture", ["auto", "export"])
+@pytest.mark.parametrize("gain", [True, False])
+def test_a_standardized_filter_is_counted_once_per_forward(capture, gain):
+    """NF-Nets (5 in the sample) and the hybrid ViTs' ResNet stems were "uncounted: batch_norm, conv2d" or refused:
+    the standardization is counted once per pass (fvcore's batch_norm in training mode: 5 per element of the
+    filter with a weight, 4 without; FlopCounterMode: none), the convolution per image, its filter's values once."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _ScaledStdConv(gain).eval()
+    network = costmodel.from_torch(module, (3, 5, 5), capture=capture)
+    result = costmodel.analyze(network, batch=2)
+    assert result.not_counted() == {}
+    assert result.totals["params"] == 108 + 4 + 4 * gain               # filter, bias, gain
+    conv = 2 * 25 * 4 * 27                                              # 2 images of 5x5x4 outputs, 27 MACs each
+    assert result.totals["madds"] == conv
+    assert costmodel.analyze(network, batch=2, convention="fvcore").totals["flops"] == conv + (5 if gain else 4) * 108
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(2, 3, 5, 5))
+    assert costmodel.analyze(network, batch=2, convention="flop_counter").totals["flops"] == \
+        counter.get_total_flops() == 2 * conv

@@ -46,14 +46,16 @@ class Derived:
     """A tensor the weights alone make: by views, indexing, permutes and concatenation of learned tensors (a
     relative position bias gathered from its table by an index buffer), or by arithmetic, whose nodes (``Weights``
     and the ops on it) count once per forward pass. Its sizes, element type, the learned tensors it reads (not
-    counted yet), the nodes whose outputs it moves (``sources``), and whether it is the whole output of its one
-    source (``whole``: what an op on it reads as that node's tensor)."""
+    counted yet), the nodes whose outputs it moves (``sources``), whether it is the whole output of its one
+    source (``whole``: what an op on it reads as that node's tensor), and the parameters those nodes count
+    (``made_of``: a convolution whose filter they standardize holds none of its own)."""
 
     sizes: tuple[int, ...]
     reads: tuple[Learned, ...]
     dtype: Any = None
     sources: tuple[str, ...] = ()
     whole: bool = False
+    made_of: tuple[Learned, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,9 +153,10 @@ class GraphMapper:
         self.names.add(name)
         return name
 
-    def add(self, base: str, op: Op, inputs: "tuple[Tensor, ...]") -> Tensor:
-        """Make a node of ``op`` on ``inputs`` named after ``base``; its shape rule runs now."""
-        node = Node(self.name(base), op, tuple(t.node for t in inputs))
+    def add(self, base: str, op: Op, inputs: "tuple[Tensor, ...]", shares: str = "") -> Tensor:
+        """Make a node of ``op`` on ``inputs`` named after ``base``; its shape rule runs now. ``shares``: the node
+        that counts its parameters (its filter's values computed there)."""
+        node = Node(self.name(base), op, tuple(t.node for t in inputs), shares)
         context = ShapeContext(node, 1.0, self.produced)
         shapes = tuple(t.shape for t in inputs)
         shape = definition(op).shape(op, shapes, context)
@@ -168,6 +171,10 @@ class GraphMapper:
         self.nodes.append(node)
         self.produced[node.name] = shape
         return Tensor(node.name, shape)
+
+    def op_of(self, name: str) -> "Op | None":
+        """The op of node ``name`` (the latest nodes first: what a call reads was made last)."""
+        return next((node.op for node in reversed(self.nodes) if node.name == name), None)
 
     def chain(self, base: str, ops: "list[Op]", x: Tensor) -> Tensor:
         """``ops`` applied one after the other (a reshape's steps), named ``base``, ``base_1``, ..."""

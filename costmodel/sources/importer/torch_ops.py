@@ -23,7 +23,7 @@ from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, Chann
                    Conv2d,
                    ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm, Linear, MatMul,
                    Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, ScaledDotProductAttention,
-                   Select, Slice, Softmax, Split, Transpose, Unflatten, Unsqueeze)
+                   Select, Slice, Softmax, Split, Standardize, Transpose, Unflatten, Unsqueeze, Weights)
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
 from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, claim_reads,
@@ -157,7 +157,7 @@ def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple,
     if type(module) is not nn.Conv2d:          # a convolution reads a pending padding (``_same_padding``)
         args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
     if _weights_only(args, kwargs):
-        return _on_weights(builder, name, type(module).__name__, args,
+        return _on_weights(builder, name, type(module).__name__, args, kwargs,
                            _meta_shape(_meta_module(module), args, kwargs),
                            lambda operands: call_module(builder, name, module, operands, kwargs, model))
     x = args[0] if args else next(iter(kwargs.values()), None)
@@ -365,7 +365,7 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
     if target is not operator.getitem and _weights_only(args, kwargs) and \
             not (function in _LEARNED_VIEWS and isinstance(x, Learned)) and not (aten and function in _ATEN_CHECKS):
         call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
-        return _on_weights(builder, name, function, args, _meta_shape(call, args, kwargs),
+        return _on_weights(builder, name, function, args, kwargs, _meta_shape(call, args, kwargs),
                            lambda operands: call_function(builder, name, kind, target, operands, kwargs, model))
     if function in _READS_LEARNED:            # element-wise: an expanded view broadcasts as its source does
         args = tuple(arg.source if isinstance(arg, Pending) and arg.kind == "expanded" else arg for arg in args)
@@ -432,14 +432,15 @@ def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwarg
     reads = tuple(dict.fromkeys(read for value in values for read in learned_reads(value)))
     sources = tuple(dict.fromkeys(source for value in values if isinstance(value, Derived)
                                   for source in value.sources))
+    made_of = tuple(dict.fromkeys(read for value in values if isinstance(value, Derived) for read in value.made_of))
     call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
     meta = _meta_values(call, args, kwargs)
     if meta is None:
         raise CostModelError(f"{name}: cannot import {function} of the weights alone (costmodel could not find its "
                              "output shape)")
     if isinstance(meta, (tuple, list)):
-        return tuple(Derived(tuple(piece.shape), reads, piece.dtype, sources) for piece in meta)
-    return Derived(tuple(meta.shape), reads, meta.dtype, sources)
+        return tuple(Derived(tuple(piece.shape), reads, piece.dtype, sources, made_of=made_of) for piece in meta)
+    return Derived(tuple(meta.shape), reads, meta.dtype, sources, made_of=made_of)
 
 
 # the functions whose every tensor argument is an operand (read as a tensor, not as a weight of the op)
@@ -453,7 +454,7 @@ def _weights_only(args: tuple, kwargs: dict) -> bool:
         not any(isinstance(value, (Tensor, Pending, Chunks, Permuted, torch.Tensor)) for value in flat)
 
 
-def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, meta: "tuple | None",
+def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, kwargs: dict, meta: "tuple | None",
                 run: Callable[[tuple], Any]) -> Any:
     """A call on tensors of the weights alone, made of the nodes of any call (``run`` of its arguments with its
     operands as tensors: the first argument, or every argument of an element-wise op or product), counted once
@@ -465,6 +466,10 @@ def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, met
     if meta is None:
         raise CostModelError(f"{name}: cannot import {function} of the weights alone (costmodel could not find its "
                              "output shape)")
+    made_of = tuple(dict.fromkeys(read for value in _flat((args, list(kwargs.values())))
+                                  if isinstance(value, (Learned, Derived))
+                                  for read in (*learned_reads(value), *getattr(value, "made_of", ()))
+                                  if read.parameter))
     if function in _OPERANDS:
         args = tuple(operand(value) for value in args)
     elif args:
@@ -475,7 +480,7 @@ def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, met
     if math.prod(meta) != math.prod(_sizes(result.shape)):
         raise CostModelError(f"{name}: cannot import {function} of the weights alone (costmodel made a tensor of "
                              f"{list(_sizes(result.shape))} where torch makes {list(meta)})")
-    return Derived(tuple(meta), (), torch.float32, (result.node,), whole=True)
+    return Derived(tuple(meta), (), torch.float32, (result.node,), whole=True, made_of=made_of)
 
 
 def _meta_values(call: Callable[..., Any], args: Any, kwargs: Any) -> Any:
@@ -919,10 +924,23 @@ def _batch_norm_function(builder: GraphMapper, name: str, args: tuple, kwargs: d
     (timm's ``BatchNormAct2d`` calls it): a BatchNorm of the input's channels, its weight and bias its parameters."""
     x = args[0]
     weight, bias = _arg(args, kwargs, 3, "weight"), _arg(args, kwargs, 4, "bias")
-    if not isinstance(x, Tensor) or x.shape.rank not in (2, 3, 4) or _arg(args, kwargs, 5, "training", False):
+    if _arg(args, kwargs, 5, "training", False):
+        return _standardize(builder, name, x, args, kwargs, weight, bias)
+    if not isinstance(x, Tensor) or x.shape.rank not in (2, 3, 4):
         return None
     builder.claim_learned(weight, bias)
     return builder.add(name, BatchNorm(affine=weight is not None), (x,))
+
+
+def _standardize(builder: GraphMapper, name: str, x: Any, args: tuple, kwargs: dict, weight: Any, bias: Any) -> Any:
+    """``F.batch_norm`` in training mode of a filter bank the weights alone make, without running statistics
+    (timm's ``StdConv2d``, ``ScaledStdConv2d``): a weight standardization, with its weight as the gain."""
+    running = (_arg(args, kwargs, 1, "running_mean"), _arg(args, kwargs, 2, "running_var"))
+    if not isinstance(x, Tensor) or not isinstance(builder.op_of(x.node), Weights) or running != (None, None) or \
+            bias is not None or not (weight is None or isinstance(weight, (Learned, Derived))):
+        return None
+    gain = () if weight is None else (weights_tensor(builder, name, weight),)
+    return builder.add(name, Standardize(weight is not None), (x, *gain))
 
 
 def _interpolate_function(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
@@ -989,9 +1007,12 @@ def _linear(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
 
 def _conv2d(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
-    if not isinstance(weight, Learned) or not weight.parameter or \
+    owner = _filter_owner(builder, weight)
+    if not (isinstance(weight, Learned) and weight.parameter or owner) or \
             (bias is not None and not (isinstance(bias, Learned) and bias.parameter)):
         return None           # a fixed filter (a buffer: BlurPool's) is not parameters: opaque, listed
+    if len(weight.sizes) != 4:
+        return None
     out, per_group, kh, kw = weight.sizes
     groups = _arg(args, kwargs, 6, "groups", 1)
     padding = _arg(args, kwargs, 4, "padding", 0)
@@ -1006,10 +1027,26 @@ def _conv2d(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
         padding = "valid" if padding == "valid" else (dilation[0] * (kh - 1) // 2, dilation[1] * (kw - 1) // 2)
     _check(x.shape.dims[1] == per_group * groups,
            lambda: f"{name} takes {per_group * groups} channels, it receives {x.shape.dims[1]}")
-    builder.claim_learned(weight, bias)
     op = Conv2d(out, (kh, kw), _pair(_arg(args, kwargs, 3, "stride", 1)), padding if isinstance(padding, str)
-                else _pair(padding), dilation, groups, bias is not None)
+                else _pair(padding), dilation, groups, bias is not None and not owner)
+    if owner:                 # its filter's values are the weights node's; its bias, an add of its own
+        made = builder.add(name, op, (x,), shares=owner)
+        if bias is None:
+            return made
+        builder.begin()
+        return learned_operand(builder, name, "add", made, Learned(bias.name, (out, 1, 1), True))
+    builder.claim_learned(weight, bias)
     return builder.add(name, op, (x,))
+
+
+def _filter_owner(builder: GraphMapper, weight: Any) -> str:
+    """The weights node that counts the values of a filter the weights make each pass (a standardized filter,
+    ``Derived`` of the nodes that computed it): the owner of the parameter of the filter's size it is made of
+    ("" for any other filter)."""
+    if not isinstance(weight, Derived) or not weight.sources:
+        return ""
+    size = math.prod(weight.sizes)
+    return next((builder.owners.get(read.name, "") for read in weight.made_of if math.prod(read.sizes) == size), "")
 
 
 def _unflatten(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
@@ -1102,7 +1139,9 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 def _aten_batch_norm(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     """``aten.batch_norm(input, weight, bias, running_mean, running_var, training, ...)``."""
     x, weight, bias = args[0], args[1], args[2]
-    if x.shape.rank not in (2, 3, 4) or args[5]:
+    if args[5]:
+        return _standardize(builder, name, x, (x, args[3], args[4]), {}, weight, bias)
+    if x.shape.rank not in (2, 3, 4):
         return None
     builder.claim_learned(weight, bias)
     return builder.add(name, BatchNorm(affine=weight is not None), (x,))
