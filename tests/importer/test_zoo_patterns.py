@@ -696,3 +696,56 @@ def test_a_standardized_filter_is_counted_once_per_forward(capture, gain):
         module(torch.zeros(2, 3, 5, 5))
     assert costmodel.analyze(network, batch=2, convention="flop_counter").totals["flops"] == \
         counter.get_total_flops() == 2 * conv
+
+
+class _RotaryTokens(nn.Module):
+    """DINOv3's and Qwen3-ViT's rotary tables: coordinates made in forward from the token count (a constant),
+    over a buffer of periods moved to the input's device, their sine multiplied into the tokens; the prefix
+    tokens before them are none here (``x[:, :0]``, an empty slice joined back by ``cat``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.register_buffer("periods", torch.arange(1, 9, dtype=torch.float32))
+        self.prefix = 0
+
+    def forward(self, x):
+        x = self.conv(x).flatten(2).transpose(1, 2)                             # N x 9 x 8
+        coords = torch.arange(x.shape[1], dtype=torch.float32)                  # made in forward
+        rope = torch.sin(coords[:, None] / self.periods[None, :].to(x.device))  # 9 x 8, no image in it
+        return torch.cat([x[:, :self.prefix], x[:, self.prefix:] * rope], dim=1)
+
+
+@pytest.mark.parametrize("capture", ["auto", "export"])
+def test_a_table_made_in_forward_from_sizes_and_buffers_is_counted(capture):
+    """DINOv3, Qwen3-ViT and DeepSeek's ViT were refused ("cannot import truediv on a constant tensor the module
+    makes in its forward"), and Qwen3-ViT's empty prefix slice ended in "channels must be a positive integer, got
+    0". The table is computed once per pass (its division is an element-wise op on 72 values, its sine listed as
+    not counted) and multiplies every image's tokens."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _RotaryTokens().eval()
+    network = costmodel.from_torch(module, (3, 3, 3), capture=capture)
+    result = costmodel.analyze(network, batch=2)
+    assert sum(result.not_counted().values()) == 1 and set(result.not_counted()) <= {"sin", "Tensor.sin"}
+    assert result.totals["params"] == 3 * 8 + 8
+    assert result.totals["madds"] == 2 * 9 * 8 * 3                          # the conv, per image
+    # costmodel's convention: the conv 2 per MAC and its bias, the table's 72 divisions once, 2 x 72 products
+    assert result.totals["flops"] == 2 * (2 * 216 + 72) + 72 + 2 * 72
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(2, 3, 3, 3))
+    assert costmodel.analyze(network, batch=2, convention="flop_counter").totals["flops"] == \
+        counter.get_total_flops() == 2 * 2 * 216
+
+
+class _EmptyRead(nn.Module):
+    def forward(self, x):
+        return x[:, :, :0] * 2
+
+
+def test_an_empty_slice_read_by_anything_but_cat_is_refused_in_one_line():
+    from costmodel.core.errors import CostModelError
+
+    with pytest.raises(CostModelError) as refused:
+        costmodel.from_torch(_EmptyRead().eval(), (3, 4, 4), capture="fx")
+    assert "\n" not in str(refused.value) and "of an empty slice" in str(refused.value)

@@ -156,7 +156,7 @@ def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple,
     """The node of a leaf module call; its parameters count as the module's."""
     if type(module) is not nn.Conv2d:          # a convolution reads a pending padding (``_same_padding``)
         args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
-    if _weights_only(args, kwargs):
+    if _weights_only("module", args, kwargs):
         return _on_weights(builder, name, type(module).__name__, args, kwargs,
                            _meta_shape(_meta_module(module), args, kwargs),
                            lambda operands: call_module(builder, name, module, operands, kwargs, model))
@@ -184,8 +184,9 @@ def _why_not(x: Any) -> str:
         return (" on a tensor the weights alone make (of " + ", ".join(value.name for value in x.reads[:3]) +
                 "): a computation on the weights alone, which costmodel does not map yet")
     if isinstance(x, torch.Tensor):
-        return (" on a constant tensor the module makes in its forward (not from the input image): a computation "
-                "on constants, which costmodel does not map yet")
+        return (" on a constant tensor the module makes in its forward (not from the input image): a layer of "
+                "constants, which costmodel does not map (made once or once per image, a trace of one image cannot "
+                "tell which)")
     return ""
 
 
@@ -354,6 +355,8 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         if isinstance(obj, (Tensor, Pending, Learned, Derived)) and attribute == "dtype":
             return torch.float32              # costmodel counts a float32 forward (``--dtype`` prices others)
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
+    if function not in ("cat", "concat") and any(isinstance(value, Empty) for value in _flat(args)):
+        raise CostModelError(f"{name}: cannot import {function} of an empty slice")
     if not (tensors(args) or tensors(kwargs) or
             any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending)) for a in _flat(args))):
         return _python(name, target, args, kwargs)
@@ -362,7 +365,7 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
             not any(isinstance(a, (Chunks, Permuted, Pending)) for a in _flat(args)) and \
             not (isinstance(x, Learned) and function in _LEARNED_VIEWS):
         return _derive(name, kind, target, function, args, kwargs)
-    if target is not operator.getitem and _weights_only(args, kwargs) and \
+    if target is not operator.getitem and _weights_only(function, args, kwargs) and \
             not (function in _LEARNED_VIEWS and isinstance(x, Learned)) and not (aten and function in _ATEN_CHECKS):
         call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
         return _on_weights(builder, name, function, args, kwargs, _meta_shape(call, args, kwargs),
@@ -396,7 +399,8 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         return None                                           # torch.export's own assertions: no tensor
     handler = (_ATEN.get(function) if aten else None) or _FUNCTIONS.get(function)
     if isinstance(x, (Learned, Derived)) and function not in _READS_LEARNED or \
-            isinstance(x, Permuted) and function not in ("unbind", "select") or isinstance(x, torch.Tensor):
+            isinstance(x, Permuted) and function not in ("unbind", "select") or \
+            isinstance(x, torch.Tensor) and function not in _READS_LEARNED:
         handler = None       # on a parameter or buffer, a view moving the batch axis, a constant: ``_opaque_call``
     if handler is not None:
         result = handler(builder, name, args, kwargs, model)
@@ -427,8 +431,8 @@ def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwarg
     """A call that moves the elements of learned tensors only (a table gathered by an index buffer, viewed,
     permuted): the ``Derived`` tensor it makes (its sizes found on meta tensors), or its pieces."""
     values = [item for item in _flat((args, list(kwargs.values()))) if isinstance(item, (Learned, Derived))]
-    if function in PASS_THROUGH and len(values) == 1 and isinstance(args[0], Derived) and args[0].whole:
-        return args[0]
+    if function in PASS_THROUGH and len(values) == 1 and args[0] is values[0]:
+        return args[0]             # a copy, or a move to the model's device or type: the same tensor here
     reads = tuple(dict.fromkeys(read for value in values for read in learned_reads(value)))
     sources = tuple(dict.fromkeys(source for value in values if isinstance(value, Derived)
                                   for source in value.sources))
@@ -447,11 +451,15 @@ def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwarg
 _OPERANDS = _READS_LEARNED | {"matmul", "bmm", "mm", "where", "maximum", "minimum", "pow", "rsub"}
 
 
-def _weights_only(args: tuple, kwargs: dict) -> bool:
-    """Whether a call reads tensors of the weights alone and no tensor computed from the input."""
+def _weights_only(function: str, args: tuple, kwargs: dict) -> bool:
+    """Whether a call reads tensors of the weights alone and no tensor computed from the input. A constant the
+    module makes in its forward may be an operand of an element-wise op or product with them (a rotary table), not
+    the input of a layer (EdgeNeXt's position encoding is made per image of the batch, which a trace at one image
+    cannot tell from a table made once)."""
     flat = _flat((args, list(kwargs.values())))
     return any(isinstance(value, (Learned, Derived)) for value in flat) and \
-        not any(isinstance(value, (Tensor, Pending, Chunks, Permuted, torch.Tensor)) for value in flat)
+        not any(isinstance(value, (Tensor, Pending, Chunks, Permuted)) for value in flat) and \
+        (function in _OPERANDS or bool(args) and not isinstance(args[0], torch.Tensor))
 
 
 def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, kwargs: dict, meta: "tuple | None",
@@ -461,6 +469,7 @@ def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, kwa
     per forward pass; its result a ``Derived`` tensor whole of its node. ``meta``: the result's sizes as torch
     gives them (None: refused)."""
     def operand(value: Any) -> Any:
+        value = _constant(value)
         return weights_tensor(builder, name, value) if isinstance(value, (Learned, Derived)) else value
 
     if meta is None:
@@ -556,6 +565,8 @@ def _tensor_index(builder: GraphMapper, name: str, x: Any, index: Any) -> Any:
             if (start, stop) != (0, size):
                 if axis == 0:
                     return None
+                if stop <= start:
+                    return Empty()
                 result = builder.add(name, Slice(axis, start, stop), (result,))
             axis += 1
         elif isinstance(item, int):
@@ -607,11 +618,19 @@ def _gelu(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "To
     return builder.add(name, Activation("gelu_tanh" if approximate == "tanh" else "gelu"), (args[0],))
 
 
+def _constant(value: Any) -> Any:
+    """A constant tensor the module makes in its forward from sizes alone (a rotary table of sines and cosines) as
+    a tensor of no learned values, which an element-wise op with the activation reads as a buffer; else ``value``."""
+    if isinstance(value, torch.Tensor):
+        return Derived(tuple(value.shape), (), value.dtype)
+    return value
+
+
 def _binary(function: str) -> Callable[..., Any]:
     """``a + b``, ``a - b``, ``a * b``, ``a / b`` (``mapping.elementwise``); an offset-gathered bias table added to
     attention scores is EfficientFormer's attention bias."""
     def handler(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-        a, b = args[0], _arg(args, kwargs, 1, "other")
+        a, b = _constant(args[0]), _constant(_arg(args, kwargs, 1, "other"))
         if function in ("add", "sub") and kwargs.get("alpha", 1) != 1:
             return None
         operation = function[1:] if function in ("radd", "rmul") else function
@@ -632,7 +651,7 @@ def _binary(function: str) -> Callable[..., Any]:
 
 
 def _cat(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
-    items = list(_arg(args, kwargs, 0, "tensors"))
+    items = [item for item in _arg(args, kwargs, 0, "tensors") if not isinstance(item, Empty)]
     dim = _arg(args, kwargs, 1, "dim", 0)
     if len(items) == 2 and isinstance(items[0], Learned) and isinstance(items[1], Tensor) and items[0].parameter:
         token, x = items
@@ -1156,7 +1175,14 @@ def _aten_slice(builder: GraphMapper, name: str, args: tuple, kwargs: dict, mode
         return x
     if dim == 0 or step != 1:
         return None
+    if stop <= start:
+        return Empty()
     return builder.add(name, Slice(dim, start, stop), (x,))
+
+
+@dataclass(frozen=True)
+class Empty:
+    """An empty slice (``x[:, :0]``: no prefix tokens), which a concatenation leaves out."""
 
 
 def _aten_upsample(mode: str) -> Callable[..., Any]:
