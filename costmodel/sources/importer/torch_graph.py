@@ -311,7 +311,9 @@ class TorchModel(MappedModel):
                                              "imports modules of one image input")
                     env[fx_node] = Tensor(INPUT, builder.produced[INPUT])
                 elif fx_node.op == "get_attr":
-                    env[fx_node] = self._learned(str(fx_node.target), graph.owning_module)
+                    body = _attribute(str(fx_node.target), graph.owning_module)
+                    env[fx_node] = body if isinstance(body, torch.fx.GraphModule) else \
+                        self._learned(str(fx_node.target), graph.owning_module)
                 elif fx_node.op == "output":
                     output = fx_node.args[0]
                 else:
@@ -320,6 +322,9 @@ class TorchModel(MappedModel):
                     if fx_node.op == "call_module":
                         target = str(fx_node.target)
                         env[fx_node] = torch_ops.call_module(builder, target, modules[target], args, kwargs, self)
+                        continue
+                    if getattr(fx_node.target, "__name__", "") in REGIONS:
+                        env[fx_node] = self._region(builder, args, call)
                         continue
                     base, this_call = self._node_name(fx_node, call)
                     made = len(builder.nodes)
@@ -348,6 +353,29 @@ class TorchModel(MappedModel):
         return Network(self.name, tuple(builder.nodes), input_channels=self.input_size[0], base_resolution=size,
                        output=out.node, description=f"imported from torch ({type(self.module).__name__})",
                        source=self.capture)
+
+    def _region(self, builder: GraphMapper, args: tuple, call: Any) -> tuple:
+        """The outputs of an exported region (``torch.autocast``'s ``wrap_with_autocast``: its body a graph of
+        its own, called with the tensors after it), its ops mapped as if they were in the caller's graph."""
+        body = next((value for value in args if isinstance(value, torch.fx.GraphModule)), None)
+        if body is None:
+            raise CostModelError("a region of an exported program without its body")
+        operands = iter(args[args.index(body) + 1:])
+        env: dict[torch.fx.Node, Any] = {}
+        for fx_node in body.graph.nodes:
+            if fx_node.op == "placeholder":
+                env[fx_node] = next(operands)
+            elif fx_node.op == "get_attr":
+                env[fx_node] = self._learned(str(fx_node.target), body)
+            elif fx_node.op == "output":
+                return tuple(torch.fx.node.map_arg(fx_node.args[0], lambda n: env[n]))
+            else:
+                values = torch.fx.node.map_arg(fx_node.args, lambda n: env[n])
+                keywords = torch.fx.node.map_arg(fx_node.kwargs, lambda n: env[n])
+                base, _ = self._node_name(fx_node, call)
+                env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, values, keywords,
+                                                       self)
+        raise CostModelError("a region of an exported program returns nothing")
 
     def _unit_of(self, node: torch.fx.Node) -> "tuple[str, nn.Module] | None":
         """The outermost module of a type the table maps whole (``UNITS``) whose forward ran ``node``."""
@@ -427,9 +455,7 @@ class TorchModel(MappedModel):
     def _learned(self, target: str, root: Any) -> Learned:
         """The tensor ``target`` names in ``root``, the graph's own module (the fx trace, or the exported
         program's)."""
-        value = root
-        for part in target.split("."):
-            value = getattr(value, part)
+        value = _attribute(target, root)
         if isinstance(value, torch.fx.GraphModule):
             raise CostModelError(f"attribute {target} is the body of a higher-order op (torch.autocast's region, "
                                  "torch.cond...), which costmodel does not map yet")
@@ -441,3 +467,15 @@ class TorchModel(MappedModel):
         """Mark the parameters of ``module`` (at ``module_path``) as counted; their number not counted before."""
         return sum(builder.claim(f"{module_path}.{name}" if module_path else name, parameter.numel())
                    for name, parameter in module.named_parameters())
+
+
+# higher-order ops of an exported program whose body runs once, as it is: mapped inline
+REGIONS = ("wrap_with_autocast", "wrap_with_set_grad_enabled")
+
+
+def _attribute(target: str, root: Any) -> Any:
+    """The attribute ``target`` (a dotted path) of ``root``."""
+    value = root
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value

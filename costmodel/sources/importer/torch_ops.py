@@ -19,11 +19,11 @@ from torch import nn
 
 from ...core.errors import CostModelError
 from ...core.ir import Op
-from ...ops import (Activation, AdaptiveAvgPool, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat, Conv1d,
-                   Conv2d,
-                   ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm, Linear, MatMul,
-                   Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, ScaledDotProductAttention,
-                   Select, Slice, Softmax, Split, Standardize, Transpose, Unflatten, Unsqueeze, Weights)
+from ...ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat,
+                   Conv1d, Conv2d, ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm,
+                   Linear, MatMul, Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, Scale,
+                   ScaledDotProductAttention, Select, Slice, Softmax, Split, Standardize, Transpose, Unflatten,
+                   Unsqueeze, Weights)
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
 from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, claim_reads,
@@ -357,8 +357,10 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
     if function not in ("cat", "concat") and any(isinstance(value, Empty) for value in _flat(args)):
         raise CostModelError(f"{name}: cannot import {function} of an empty slice")
+    if function != "mean" and any(isinstance(value, Stacked) for value in _flat(args)):
+        raise CostModelError(f"{name}: cannot import {function} of tensors stacked before the batch axis")
     if not (tensors(args) or tensors(kwargs) or
-            any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending)) for a in _flat(args))):
+            any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending, Stacked)) for a in _flat(args))):
         return _python(name, target, args, kwargs)
     x = args[0] if args else None
     if function in DERIVATIONS and target is not operator.getitem and not (tensors(args) or tensors(kwargs)) and \
@@ -513,7 +515,7 @@ def _python(name: str, target: Any, args: tuple, kwargs: dict) -> Any:
         try:
             return target(*args, **kwargs)
         except Exception as error:
-            raise CostModelError(f"{name}: {error}") from None
+            raise CostModelError(f"{name}: {(str(error).strip() or type(error).__name__).splitlines()[0]}") from None
     raise CostModelError(f"{name}: cannot evaluate {target}")
 
 
@@ -842,10 +844,31 @@ def _unbind(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
 def _mean(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x = args[0]
     dims = _arg(args, kwargs, 1, "dim")
+    if isinstance(x, Stacked):                # the mean of tensors stacked before the batch (CrossViT's heads)
+        if dims not in (0, (0,), [0]) or _arg(args, kwargs, 2, "keepdim", False):
+            raise CostModelError(f"{name}: cannot import mean of a stack along the batch axis but over it")
+        total = builder.add(name, Add(), x.items)
+        return builder.add(name, Scale(1.0 / len(x.items)), (total,))
     if dims is None:
         return None
     keepdim = bool(_arg(args, kwargs, 2, "keepdim", False))
     return builder.add(name, Mean(_dims_of(x.shape, dims), keepdim), (x,))
+
+
+@dataclass(frozen=True)
+class Stacked:
+    """Tensors of one shape stacked along a new first axis, before the batch (``torch.stack(xs, dim=0)``): a
+    ``mean`` over that axis is their average; nothing else reads it."""
+
+    items: tuple
+
+
+def _stack(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    items = tuple(_arg(args, kwargs, 0, "tensors"))
+    if _arg(args, kwargs, 1, "dim", 0) != 0 or len(items) < 2 or \
+            not all(isinstance(item, Tensor) and item.shape == items[0].shape for item in items):
+        return None
+    return Stacked(items)
 
 
 def _adaptive_pool(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
@@ -1140,7 +1163,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "cat": _cat, "concat": _cat, "chunk": _chunk, "split": _split,
     "view": _reshape, "reshape": _reshape, "view_as": _reshape_as, "reshape_as": _reshape_as, "flatten": _flatten,
     "squeeze": _squeeze, "unsqueeze": _unsqueeze,
-    "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind,
+    "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind, "stack": _stack,
     "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
     "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function,
