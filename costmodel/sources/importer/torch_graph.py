@@ -326,6 +326,10 @@ class TorchModel(MappedModel):
                     if getattr(fx_node.target, "__name__", "") in REGIONS:
                         env[fx_node] = self._region(builder, args, call)
                         continue
+                    body = next((value for value in args if isinstance(value, torch.fx.GraphModule)), None)
+                    if body is not None:
+                        raise CostModelError(f"{fx_node.name}: a higher-order op ({fx_node.target}: torch.cond, "
+                                             "a loop...), which costmodel does not map yet")
                     base, this_call = self._node_name(fx_node, call)
                     made = len(builder.nodes)
                     env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
@@ -360,11 +364,14 @@ class TorchModel(MappedModel):
         body = next((value for value in args if isinstance(value, torch.fx.GraphModule)), None)
         if body is None:
             raise CostModelError("a region of an exported program without its body")
-        operands = iter(args[args.index(body) + 1:])
+        given = args[args.index(body) + 1:]
+        if len(given) != sum(fx_node.op == "placeholder" for fx_node in body.graph.nodes):
+            raise CostModelError("a region of an exported program called with other inputs than its body takes")
+        operands = iter(given)
         env: dict[torch.fx.Node, Any] = {}
         for fx_node in body.graph.nodes:
             if fx_node.op == "placeholder":
-                env[fx_node] = next(operands)
+                env[fx_node] = next(operands, None)
             elif fx_node.op == "get_attr":
                 env[fx_node] = self._learned(str(fx_node.target), body)
             elif fx_node.op == "output":
