@@ -16,11 +16,12 @@ V``. B counts everything the product is batched over: the batch, the heads, and 
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..core.errors import CostModelError
+from ..core.errors import CostModelError, shorten
 from ..core.ir import Op, check_bool, check_number, positive_int
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
 from ..core.symbolic import select
@@ -121,6 +122,9 @@ MATMUL = register(OpDef(
 ))
 
 
+KERNELS = ("", "flash", "math")
+
+
 @dataclass(frozen=True)
 class ScaledDotProductAttention(Op):
     """``F.scaled_dot_product_attention(q, k, v)``: q of (B..., L, E), k of (B..., S, E), v of (B..., S, E_v) ->
@@ -129,12 +133,17 @@ class ScaledDotProductAttention(Op):
     reference code holds its patches so, and costmodel's lowering calls it so), or at the tensors' own rank
     (NesT's B x blocks x heads x N x E), which decides torch's kernel (``flash_eligible``). ``mask``: the sizes of
     an additive mask that the weights make (``attn_mask``: TinyViT's attention biases, timm's Swin's relative
-    position bias), added to the scores; ``mask_params`` the learned values it reads."""
+    position bias), added to the scores; ``mask_params`` the learned values it reads. ``kernel``: the kernel torch
+    runs on a CPU, ``"flash"`` (the fused kernel) or ``"math"`` (two bmm), where it is known (the importer asks
+    torch for its choice, ``torch._fused_sdp_choice``, on tensors of the traced sizes and strides: a query whose
+    last axis is not contiguous runs the math path, and the rules differ between torch versions); ``""`` decides
+    by the shapes, as torch 2.13 does for contiguous tensors (``flash_eligible``)."""
 
     scale: "float | None" = None
     merged: bool = True
     mask: tuple = ()
     mask_params: int = 0
+    kernel: str = ""
     arity: ClassVar[tuple[int, float]] = (3, 3)
     op_name: ClassVar[str] = "attention"
 
@@ -150,6 +159,9 @@ class ScaledDotProductAttention(Op):
             positive_int(size, "an attention mask size", 1 << 40)
         if isinstance(self.mask_params, bool) or not isinstance(self.mask_params, int) or self.mask_params < 0:
             raise CostModelError(f"mask_params must be a count, got {self.mask_params!r}")
+        if self.kernel not in KERNELS:
+            raise CostModelError(f"an attention kernel is one of {', '.join(map(repr, KERNELS))}, got "
+                                 f"{shorten(repr(self.kernel))}")
 
 
 def sdpa_shape(op: ScaledDotProductAttention, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
@@ -194,8 +206,10 @@ def flash_eligible(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
 
 
 def sdpa_flop_counter(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
-    """0 where torch runs the flash kernel (``flash_eligible``); otherwise 2 per mult-add (the math path's two
-    bmm)."""
+    """0 where torch runs the flash kernel (``kernel``, else ``flash_eligible``); otherwise 2 per mult-add (the
+    math path's two bmm)."""
+    if op.kernel:
+        return 0 if op.kernel == "flash" else 2 * sdpa_madds(op, node)
     return select(flash_eligible(op, node), 0, 2 * sdpa_madds(op, node))
 
 
@@ -208,7 +222,17 @@ def sdpa_memory_access(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
 
 def read_sdpa(layer: FieldReader) -> ScaledDotProductAttention:
     return ScaledDotProductAttention(layer.get("scale", (int, float), None), layer.get("merged", bool, True),
-                                     tuple(layer.get("mask", list, [])), layer.get("mask_params", int, 0))
+                                     tuple(layer.get("mask", list, [])), layer.get("mask_params", int, 0),
+                                     layer.get("kernel", str, ""))
+
+
+def _kernel(kit: Any, kernel: str) -> Any:
+    """A context in which torch runs ``kernel`` ("flash" or "math"), or leaves the choice to its rules ("")."""
+    if not kernel:
+        return contextlib.nullcontext()
+    attention = kit.torch.nn.attention
+    return attention.sdpa_kernel(attention.SDPBackend.FLASH_ATTENTION if kernel == "flash" else
+                                 attention.SDPBackend.MATH)
 
 
 def lower_sdpa(op: ScaledDotProductAttention, node: NodeShapes, kit: Any) -> Any:
@@ -222,8 +246,9 @@ def lower_sdpa(op: ScaledDotProductAttention, node: NodeShapes, kit: Any) -> Any
         mask = m.mask if op.mask else None
         if merge:
             q, k, v = (t.flatten(0, len(lead)) for t in (q, k, v))
-            return kit.F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=op.scale).unflatten(0, (-1, *lead))
-        return kit.F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=op.scale)
+        with _kernel(kit, op.kernel):
+            out = kit.F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=op.scale)
+        return out.unflatten(0, (-1, *lead)) if merge else out
     extra = {"table": kit.nn.Parameter(kit.torch.zeros(op.mask_params))} if op.mask_params else {}
     function = kit.Function(attention, **extra)
     if op.mask:
@@ -252,11 +277,15 @@ SDPA = register(OpDef(
     activation=output_elements,
     kinds={"attention": "attention (q·kT, softmax, ·v)"},
     spec=SpecForm("attention", read_sdpa, fields="scale (default 1 / sqrt(E)), merged (default true), mask (sizes of "
-                                                 "a learned additive mask), mask_params; inputs: q, k, v"),
+                                                 "a learned additive mask), mask_params, kernel (\"flash\", \"math\" "
+                                                 "or \"\": by the shapes); inputs: q, k, v"),
     lower=lower_sdpa,
     examples=(
         # one q, k, v of 2 heads: the flash kernel (FlopCounterMode counts 0)
         Example(ScaledDotProductAttention(), prelude=_TOKENS + _heads("q", "tokens", 2),
+                inputs=("q", "q", "q")),
+        # the same, where torch was found to run its math path (a query whose last axis is not contiguous)
+        Example(ScaledDotProductAttention(kernel="math"), prelude=_TOKENS + _heads("q", "tokens", 2),
                 inputs=("q", "q", "q")),
         # a single key head shared by 2 query heads, fewer keys than queries: the math path (counted)
         Example(ScaledDotProductAttention(), prelude=_TOKENS + _heads("q", "tokens", 2) + (

@@ -785,3 +785,43 @@ def test_tensors_stacked_before_the_batch_and_averaged_are_their_mean():
     with pytest.raises(CostModelError) as refused:
         costmodel.from_torch(_AveragedHeads("softmax").eval(), (3, 2, 2), capture="fx")
     assert "\n" not in str(refused.value) and "stacked before the batch axis" in str(refused.value)
+
+
+class _ChunkedQkvAttention(nn.Module):
+    """LowFormer's and CPU-Bone's attention: a 1x1 convolution makes q, k and v as heads x 3E x HW, permuted to
+    tokens last-but-one and chunked, so the features of each are not contiguous (torch runs its math path); timm's
+    Attention2d calls ``.contiguous()`` on each first (the flash kernel)."""
+
+    def __init__(self, contiguous: bool):
+        super().__init__()
+        self.contiguous = contiguous
+        self.qkv = nn.Conv2d(3, 24, 1)
+
+    def forward(self, x):
+        n, _, h, w = x.shape
+        q, k, v = self.qkv(x).reshape(n, 2, 12, h * w).permute(0, 1, 3, 2).chunk(3, dim=3)    # N x 2 x HW x 4 each
+        if self.contiguous:
+            q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+
+@pytest.mark.parametrize("capture", ["auto", "export"])
+@pytest.mark.parametrize("contiguous", [False, True])
+def test_attention_on_a_query_whose_features_are_not_contiguous_counts_the_math_path(capture, contiguous):
+    """The flop_counter convention was short by the attention of LowFormer and CPU-Bone (6.8M of 1.89G in
+    LowFormer-B0): torch runs the math path (two bmm, which FlopCounterMode counts) for a query whose last axis is
+    not contiguous, where the shapes alone say flash kernel (counted 0). The importer now asks torch which kernel it
+    runs, on tensors of the traced sizes and strides."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _ChunkedQkvAttention(contiguous).eval()
+    network = costmodel.from_torch(module, (3, 4, 4), capture=capture)
+    attention = [node.op for node in network.nodes if node.op.op_name == "attention"]
+    assert [op.kernel for op in attention] == ["flash" if contiguous else "math"]
+    # conv 16 positions * 3 * 24 mult-adds; the math path's q k^T and weights times v: 2 heads * 16 * 16 * 4 each
+    conv, products = 16 * 3 * 24, 2 * (2 * 16 * 16 * 4)
+    expected = 2 * conv + (0 if contiguous else 2 * products)
+    assert costmodel.analyze(network, convention="flop_counter").totals["flops"] == expected
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 4, 4))
+    assert counter.get_total_flops() == expected

@@ -32,7 +32,7 @@ from ...core.errors import CostModelError, ParameterError, first_line, param, sh
 from ...core.ir import INPUT, Network, node_name
 from ...ops import UnusedParameters
 from ...core.shapes import Shape
-from . import torch_export, torch_ops
+from . import torch_attention, torch_export, torch_ops
 from .mapping import GraphMapper, Learned, MappedModel, Tensor, make, tensors
 from .user_code import MAX_NESTING, nesting
 
@@ -199,6 +199,8 @@ class TorchModel(MappedModel):
         self.saved_program: Any = None
         self._programs: dict[tuple[int, int], Any] = {}
         self._networks: dict[tuple[int, int], Network] = {}
+        self._mapping: "tuple[torch.fx.Node, tuple[int, int]] | None" = None
+        self._attention: dict[tuple[int, int], dict] = {}
         self.parameters = dict(module.named_parameters())
         self.total_params = sum(p.numel() for p in self.parameters.values())
 
@@ -331,6 +333,7 @@ class TorchModel(MappedModel):
                         raise CostModelError(f"{fx_node.name}: a higher-order op ({fx_node.target}: torch.cond, "
                                              "a loop...), which costmodel does not map yet")
                     base, this_call = self._node_name(fx_node, call)
+                    self._mapping = (fx_node, size)
                     made = len(builder.nodes)
                     env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
                                                            kwargs, self)
@@ -357,6 +360,22 @@ class TorchModel(MappedModel):
         return Network(self.name, tuple(builder.nodes), input_channels=self.input_size[0], base_resolution=size,
                        output=out.node, description=f"imported from torch ({type(self.module).__name__})",
                        source=self.capture)
+
+    def attention_kernel(self) -> str:
+        """The kernel torch runs on a CPU for the attention call being mapped ("flash" or "math"), found from the
+        sizes and strides of its tensors (``torch_attention``); "" when they are not known."""
+        if self._mapping is None:
+            return ""
+        fx_node, size = self._mapping
+        values = [argument.meta.get("val") if isinstance(argument, torch.fx.Node) else argument
+                  for argument in fx_node.args]
+        kwargs = {key: argument.meta.get("val") if isinstance(argument, torch.fx.Node) else argument
+                  for key, argument in fx_node.kwargs.items()}
+        if self.graph is not None:                  # an fx trace keeps no tensors: run it once on meta tensors
+            if size not in self._attention:
+                self._attention[size] = torch_attention.traced_inputs(self.graph, (1, self.input_size[0], *size))
+            values, kwargs = self._attention[size].get(fx_node.name, ((), {}))
+        return torch_attention.kernel(tuple(values), kwargs)
 
     def _region(self, builder: GraphMapper, args: tuple, call: Any) -> tuple:
         """The outputs of an exported region (``torch.autocast``'s ``wrap_with_autocast``: its body a graph of

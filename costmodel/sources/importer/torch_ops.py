@@ -33,9 +33,12 @@ from .reshape import reshape_steps
 
 class TorchModel(Protocol):
     """What a handler needs of the module being mapped (``torch_graph.TorchModel``): to claim a submodule's
-    learned tensors for the node that uses them first."""
+    learned tensors for the node that uses them first, and the kernel torch runs for the attention call being
+    mapped."""
 
     def claim(self, builder: GraphMapper, module_path: str, module: Any) -> int: ...
+
+    def attention_kernel(self) -> str: ...
 
 
 ACTIVATION_MODULES: dict[type, Callable[[Any], "str | None"]] = {
@@ -927,18 +930,20 @@ def _sdpa(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "To
         if not isinstance(q, Tensor):
             return None
         op = ScaledDotProductAttention(scale, merged=q.shape.rank <= 4, mask=tuple(int(s) for s in mask.sizes),
-                                       mask_params=claim_reads(builder, mask))
+                                       mask_params=claim_reads(builder, mask), kernel=model.attention_kernel())
         return builder.add(name, op, (q, k, v))
     merged = [value for value in (q, k, v) if isinstance(value, Pending) and value.kind == "merged"]
     if len(merged) == 3 and len({value.data for value in merged}) == 1:
         # attention over a batch merged with other axes is attention batched over all of them
-        made = builder.add(name, ScaledDotProductAttention(scale), tuple(value.source for value in merged))
+        made = builder.add(name, ScaledDotProductAttention(scale, kernel=model.attention_kernel()),
+                           tuple(value.source for value in merged))
         return Pending("merged", made, name, merged[0].data)
     q, k, v = make(builder, (q, k, v))
     if not isinstance(q, Tensor):
         return None
     # called at its own rank: above 4-D, torch does not merge the axes before the heads (NesT's 5-D blocks)
-    return builder.add(name, ScaledDotProductAttention(scale, merged=q.shape.rank <= 4), (q, k, v))
+    return builder.add(name, ScaledDotProductAttention(scale, merged=q.shape.rank <= 4,
+                                                       kernel=model.attention_kernel()), (q, k, v))
 
 
 def _dropout(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
