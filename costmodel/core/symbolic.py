@@ -5,7 +5,8 @@ this module only lets it run on symbols.
 
 The helpers ``floor_int``, ``maximum``, ``gcd``, ``select``, ``round_even``, ``both`` and ``negate`` are what rules
 use instead of ``int``, ``max``, ``math.gcd``, ``x if c else y``, ``round``, ``and`` and ``not``: on Python numbers
-they are exactly those; on an ``Expr`` they build a node of the expression.
+they are exactly those; on an ``Expr`` they build a node of the expression. ``four_digits`` is ``%.3e`` read back
+(fvcore's einsum count).
 
 Expressions are hash-consed: building the same expression twice gives the same object, so structural equality is
 identity and a trace is a DAG with no duplicate subexpressions. Each expression records which kinds of variables it
@@ -158,6 +159,12 @@ def floor_int(x: Any) -> Any:
 def round_even(x: Any) -> Any:
     """Python's ``round(x)``: to the nearest integer, halves to even."""
     return make("round_even", (x,)) if isinstance(x, Expr) else round(x)
+
+
+def four_digits(x: Any) -> Any:
+    """``x`` rounded to 4 significant decimal digits, as printf's ``%.3e`` prints it (halves to even), as a
+    float: numpy's einsum cost as fvcore reads it."""
+    return make("four_digits", (x,)) if isinstance(x, Expr) else float(f"{x:.3e}")
 
 
 def maximum(a: Any, b: Any) -> Any:

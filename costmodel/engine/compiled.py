@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..core.symbolic import Expr, topological
+from ..core.symbolic import Expr, four_digits, topological
 from .trace import Trace
 
 MAX_DEPTH = 24
@@ -91,6 +91,8 @@ def _expression(op: str, parts: list[str]) -> str:
         return f"int({parts[0]})"
     if op == "round_even":
         return f"round({parts[0]})"
+    if op == "four_digits":
+        return f"_four_digits({parts[0]})"
     if op == "maximum":
         return f"max({parts[0]}, {parts[1]})"
     if op == "gcd":
@@ -130,7 +132,7 @@ def compile_trace(trace: Trace) -> Callable[..., Any]:
         code = compile(source(trace), f"<costmodel {trace.network.name} {trace.convention}>", "exec")
     except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError) as error:
         raise Fallback(str(error)) from None
-    namespace: dict[str, Any] = {"_Fallback": Fallback, "_gcd": math.gcd}
+    namespace: dict[str, Any] = {"_Fallback": Fallback, "_gcd": math.gcd, "_four_digits": four_digits}
     exec(code, namespace)
     raw = namespace["evaluate"]
 

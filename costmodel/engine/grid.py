@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.symbolic import SIZE, WIDTH, Expr, select, topological
+from ..core.symbolic import SIZE, WIDTH, Expr, four_digits, select, topological
 from .trace import Trace
 
 EXACT_FLOAT = 2.0 ** 53
@@ -157,7 +157,8 @@ class _Program:
                                           for kind, value in self.outputs) + "]")
         namespace: dict[str, Any] = {
             "_floor": np.floor, "_rint": np.rint, "_not": np.logical_not, "_and": np.logical_and, "_where": np.where,
-            "_maximum": np.maximum, "_remainder": np.remainder, "_gcd": _gcd}
+            "_maximum": np.maximum, "_remainder": np.remainder, "_gcd": _gcd,
+            "_four_digits": np.vectorize(four_digits, otypes=[float])}
         exec(compile("\n".join(lines) + "\n", "<costmodel grid program>", "exec"), namespace)
         self._run: Callable[[dict[str, Any]], list[Any]] = namespace["run"]
 
@@ -212,6 +213,8 @@ class _Program:
                     values.append(int(a[0]))
                 elif op == "round_even":
                     values.append(round(a[0]))
+                elif op == "four_digits":
+                    values.append(four_digits(a[0]))
                 elif op == "not":
                     values.append(not a[0])
                 elif op == "select":
@@ -232,6 +235,7 @@ _NUMPY: dict[str, Callable[..., str]] = {
     "gcd": lambda a, b: f"_gcd({a}, {b})",
     "floor_int": lambda a: f"_floor({a})",
     "round_even": lambda a: f"_rint({a})",
+    "four_digits": lambda a: f"_four_digits({a})",
     "not": lambda a: f"_not({a})",
     "select": lambda c, a, b: f"_where({c}, {a}, {b})",
 }
@@ -479,6 +483,8 @@ def _bound(op: str, bounds: list[float], args: tuple) -> float:
         return bounds[1]
     if op in ("floor_int", "round_even"):
         return bounds[0] + 1
+    if op == "four_digits":
+        return bounds[0] * 1.001
     if op in ("maximum", "select"):
         return max(bounds[-2:])
     if op == "gcd":

@@ -6,7 +6,7 @@ new declaration in its family's module, or a new module added to this list.
 from . import (conv, linear, norm, activation, pool, elementwise, tensor, resize, parameters,  # noqa: F401
                attention, imported, fused)                                               # (registration order)
 from .activation import ACTIVATIONS, Activation, Softmax
-from .attention import AttentionBias, MatMul, MultiheadAttention, ScaledDotProductAttention
+from .attention import AttentionBias, Einsum, MatMul, MultiheadAttention, ScaledDotProductAttention
 from .conv import Conv1d, Conv2d, ConvTranspose2d, same_padding
 from .elementwise import Add, Broadcast, Multiply, Scale, Shift, Subtract
 from .fused import Fused
@@ -24,8 +24,9 @@ from .tensor import (ChannelShuffle, Concat, DropPath, Dropout, Flatten, Pad, Pa
 __all__ = [
     "ACTIVATIONS", "Activation", "AdaptiveAvgPool", "Add", "AttentionBias", "BatchNorm", "Broadcast",
     "ChannelShuffle", "ClassToken", "Concat", "Conv1d", "Conv2d", "ConvTranspose2d", "DropPath", "Dropout", "Example",
-    "FieldReader", "Flatten", "Fused", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm", "LayerScale",
-    "LearnedTerm", "Linear", "MatMul", "Mean", "MultiheadAttention", "Multiply", "OpDef", "Opaque", "Pad", "PatchFold",
+    "Einsum", "FieldReader", "Flatten", "Fused", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerNorm",
+    "LayerScale", "LearnedTerm", "Linear", "MatMul", "Mean", "MultiheadAttention", "Multiply", "OpDef", "Opaque",
+    "Pad", "PatchFold",
     "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding", "Scale", "ScaledDotProductAttention", "Select", "Shift",
     "Slice", "Softmax", "SpecForm", "Split", "Standardize", "Subtract", "Transpose", "Unflatten", "Unsqueeze",
     "UnusedParameters", "Weights",

@@ -24,12 +24,13 @@ from typing import Any, ClassVar
 from ..core.errors import CostModelError, shorten
 from ..core.ir import Op, check_bool, check_number, positive_int
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
-from ..core.symbolic import select
+from ..core.symbolic import floor_int, four_digits, select
 from .activation import SOFTMAX_FLOPS
 from .common import costmodel_only, output_elements, read_write, scaled, zero
 from .elementwise import all_equal, broadcasts_into
 from .registry import Example, FieldReader, OpDef, SpecForm, register
-from .tensor import Flatten, Select, Slice, Transpose, Unflatten, Unsqueeze
+from .parameters import Weights
+from .tensor import Flatten, Permute, Select, Slice, Transpose, Unflatten, Unsqueeze
 
 
 def _batch_axes(ctx: ShapeContext, shapes: tuple[Shape, ...], what: str) -> tuple:
@@ -118,6 +119,143 @@ MATMUL = register(OpDef(
                                    ("row", Unflatten(1, (1, -1)), ("first",)),
                                    ("columns", Transpose(1, 2), ("tokens",))),
                 inputs=("row", "columns")),
+    ),
+))
+
+
+def _einsum_terms(equation: str) -> "tuple[tuple[str, ...], str]":
+    """The input terms and the output term of a two-operand ``equation`` ("bhwc,hkc->bhwk"; spaces ignored)."""
+    text = equation.replace(" ", "")
+    inputs, arrow, output = text.partition("->")
+    terms = tuple(inputs.split(","))
+    return terms, output if arrow else ""
+
+
+@dataclass(frozen=True)
+class Einsum(Op):
+    """``torch.einsum(equation, a, b)`` that is a batched matrix product: every index of the equation is in the
+    output or in both operands, and at least one is in both and not in the output (summed over). Its indices
+    split into batch (both operands and the output), free (one operand and the output) and contracted (both
+    operands only); torch runs it as one ``bmm`` over them. An operand of one axis more than its term has a
+    leading axis of size 1 outside the equation (a tensor of the weights, which has no batch); when both have
+    it, so has the output.
+
+    With P the product of the sizes of all the equation's indices: mult-adds ``P``; FLOPs ``2 P`` (costmodel and
+    FlopCounterMode, whose ``bmm`` is 2 per mult-add); fvcore ``P`` to 4 significant digits
+    (``fvcore_einsum_flops``)."""
+
+    equation: str
+    arity: ClassVar[tuple[int, float]] = (2, 2)
+    op_name: ClassVar[str] = "einsum"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.equation, str) or len(self.equation) > 200:
+            raise CostModelError(f"an einsum equation is a string of at most 200 characters, got "
+                                 f"{shorten(repr(self.equation))}")
+        terms, output = _einsum_terms(self.equation)
+        letters = "".join(terms) + output
+        wrong = ("->" not in self.equation or len(terms) != 2 or not all(terms) or not output
+                 or not letters.isalpha() or any(len(set(term)) != len(term) for term in (*terms, output)))
+        if wrong:
+            raise CostModelError(f"an einsum equation names two operands and the output, each index once per "
+                                 f"term (\"bhid,bhjd->bhij\"), got {shorten(repr(self.equation))}")
+        a, b = map(set, terms)
+        if not set(output) <= a | b or not all(index in output or index in a & b for index in a | b) or \
+                not (a & b) - set(output):
+            raise CostModelError(f"einsum {self.equation!r} is not a batched matrix product: every index must be "
+                                 "in the output or in both operands, and one in both operands only")
+
+
+def _einsum_sizes(op: Einsum, inputs: tuple[Shape, ...]) -> "tuple[dict, list[tuple], bool]":
+    """The size of every index of the equation (its first operand's), the pairs of sizes of one index that must
+    agree, and whether both operands (so the output) have the leading axis of size 1 outside the equation."""
+    terms, _ = _einsum_terms(op.equation)
+    sizes: dict[str, Any] = {}
+    pairs = []
+    for term, shape in zip(terms, inputs):
+        lead = shape.rank - len(term)
+        for index, size in zip(term, shape.dims[lead:]):
+            if index in sizes:
+                pairs.append((sizes[index], size))
+            sizes.setdefault(index, size)
+    return sizes, pairs, all(shape.rank == len(term) + 1 for term, shape in zip(terms, inputs))
+
+
+def einsum_shape(op: Einsum, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
+    terms, output = _einsum_terms(op.equation)
+    for term, shape in zip(terms, inputs):
+        ctx.require(shape.rank == len(term) or (shape.rank == len(term) + 1 and shape.dims[0] == 1),
+                    lambda: f"einsum {op.equation!r} cannot read {describe_layout(shape.layout)} of "
+                            f"{format_shape(shape)}")
+    sizes, pairs, lead = _einsum_sizes(op, inputs)
+    ctx.require(all_equal(pairs), lambda: f"the operands of einsum {op.equation!r}, "
+                f"{' and '.join(format_shape(shape) for shape in inputs)}, differ in an index's size")
+    layout = inputs[0].layout[0] if lead else ""
+    for index in output:                    # each output axis keeps the letter of the axis it comes from
+        term, shape = (terms[0], inputs[0]) if index in terms[0] else (terms[1], inputs[1])
+        letter = shape.layout[term.index(index) + (shape.rank - len(term))]
+        layout += letter if letter not in layout else free_letter(layout)
+    return Shape(layout, (1,) * lead + tuple(sizes[index] for index in output))
+
+
+def einsum_madds(op: Einsum, node: NodeShapes) -> Any:
+    """``P``: the product of the sizes of all the equation's indices."""
+    sizes, _, _ = _einsum_sizes(op, node.inputs)
+    return _product(tuple(sizes.values()))
+
+
+def _fvcore_letters(equation: str) -> str:
+    """``equation`` without spaces and with its letters renamed a, b, c... in the order they first appear, as
+    fvcore compares it."""
+    text = equation.replace(" ", "")
+    order = list(dict.fromkeys(letter for letter in text if letter.isalpha()))
+    return "".join(chr(97 + order.index(letter)) if letter.isalpha() else letter for letter in text)
+
+
+def fvcore_einsum_flops(op: Einsum, node: NodeShapes) -> Any:
+    """fvcore's einsum handle: ``P`` for the two equations it knows ("abc,abd->acd" and "abc,adc->adb", letters
+    renamed in order); for any other, numpy's "optimal" path cost as ``einsum_path`` prints it, ``2 P + 1`` to 4
+    significant digits (``%.3e``), halved and floored. So above 4 digits its count is rounded (a 2 x 3 x 7 x 7 x
+    13 x 13 table of MaxViT-TF counts 16,560 for 16,562)."""
+    madds = einsum_madds(op, node)
+    if _fvcore_letters(op.equation) in ("abc,abd->acd", "abc,adc->adb"):
+        return madds
+    return floor_int(four_digits(2 * madds + 1) / 2)
+
+
+def lower_einsum(op: Einsum, node: NodeShapes, kit: Any) -> Any:
+    """``torch.einsum`` on the operands without their leading axis outside the equation."""
+    terms, _ = _einsum_terms(op.equation)
+    leads = [shape.rank == len(term) + 1 for term, shape in zip(terms, node.inputs)]
+
+    def einsum(a: Any, b: Any) -> Any:
+        result = kit.torch.einsum(op.equation, *(t.squeeze(0) if lead else t for t, lead in zip((a, b), leads)))
+        return result.unsqueeze(0) if all(leads) else result
+    return kit.Function(einsum)
+
+
+EINSUM = register(OpDef(
+    Einsum,
+    shape=einsum_shape,
+    params=zero,
+    madds=einsum_madds,
+    flops={"costmodel": scaled(2, einsum_madds), "papers": einsum_madds, "fvcore": fvcore_einsum_flops,
+           "flop_counter": scaled(2, einsum_madds)},
+    memory_access=read_write,
+    activation=output_elements,
+    kinds={"matmul": "matrix product"},
+    spec=SpecForm("einsum", lambda layer: Einsum(layer.get("equation", str)),
+                  fields="equation (a batched matrix product: \"bhid,bhjd->bhij\"); inputs: the two operands"),
+    lower=lower_einsum,
+    examples=(
+        # MaxViT's attention: heads of windows (N x 2 x 2 x H x W maps), written with spaces
+        Example(Einsum("b g h i j, b g h j k -> b g h i k"), prelude=_MAPS, inputs=("maps", "keys")),
+        # MViTv2's relative position: the image's positions with a table the weights make (5 x C)
+        Example(Einsum("bhwc,kc->bhwk"), prelude=(("rows", Permute((0, 2, 3, 1)), ("input",)),
+                                                  ("table", Weights((5, 4), 20), ())), inputs=("rows", "table")),
+        # MaxViT-TF's relative position bias: two tensors of the weights alone
+        Example(Einsum("nhw,ixh->nixw"), prelude=(("bias", Weights((2, 3, 4), 24), ()),
+                                                  ("lookup", Weights((5, 6, 3), 0), ())), inputs=("bias", "lookup")),
     ),
 ))
 

@@ -92,3 +92,27 @@ def test_every_op_example_compiles_to_what_the_interpreter_counts(network):
         for convention in ("costmodel", "papers", "fvcore", "flop_counter"):
             expected = interpret(network, 1.0, size, batch, convention)
             assert compiled_counts(network, 1.0, size, batch, convention) == expected
+
+
+def test_fvcores_rounded_einsum_count_is_the_same_in_every_engine():
+    """fvcore reads an einsum's cost as numpy prints it, 2 P + 1 to 4 significant digits (``four_digits``); the
+    interpreter, the compiled program and the numpy grid all round so. Attention of 2 x 2 heads over H x W maps,
+    ``maps @ maps^T`` per head: P = 4 H W H."""
+    from costmodel.design.sweep import sweep
+    from costmodel.ops import Einsum, Transpose, Unflatten
+    from costmodel.sources.builder import GraphBuilder
+    builder = GraphBuilder()
+    builder.add("maps", Unflatten(1, (2, -1)), ("input",))
+    builder.add("keys", Transpose(-2, -1), ("maps",))
+    builder.add("scores", Einsum("bghij,bghjk->bghik"), ("maps", "keys"))
+    network = builder.build("einsum", input_channels=4, base_resolution=32)
+    # 32 x 32: P = 131,072; numpy's 262,145 prints 2.621e+05, halved 131,050
+    assert costmodel.analyze(network, convention="fvcore").totals["flops"] == 131_050
+    for size in ((32, 32), (20, 30)):
+        expected = interpret(network, 1.0, size, 1, "fvcore")
+        assert compiled_counts(network, 1.0, size, 1, "fvcore") == expected
+    # 20 x 30: P = 48,000; 96,001 prints 9.600e+04, halved 48,000
+    assert costmodel.analyze(network, convention="fvcore", resolution=(20, 30)).totals["flops"] == 48_000
+    grid = sweep(network, [1.0], [32, (20, 30), 64], convention="fvcore")
+    # 64 x 64: P = 1,048,576; 2,097,153 prints 2.097e+06, halved 1,048,500
+    assert grid.columns["flops"].tolist() == [131_050, 48_000, 1_048_500]

@@ -825,3 +825,64 @@ def test_attention_on_a_query_whose_features_are_not_contiguous_counts_the_math_
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         module(torch.zeros(1, 3, 4, 4))
     assert counter.get_total_flops() == expected
+
+
+class _EinsumAttention(nn.Module):
+    """MaxViT's attention written with einsum, MViTv2's relative position (an einsum of the queries with a table
+    of the weights) and MaxViT-TF's relative position bias (an einsum of two tensors of the weights alone)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.table = nn.Parameter(torch.zeros(4, 4))
+        self.bias_table = nn.Parameter(torch.zeros(2, 3, 64))
+        self.register_buffer("lookup", torch.zeros(8, 8, 3))
+
+    def forward(self, x):
+        n = x.shape[0]
+        q = self.conv(x).reshape(n, 2, 4, 64).transpose(-2, -1)                         # N x 2 heads x 64 x 4
+        bias = torch.einsum("nhw,ixh->nixw", self.bias_table, self.lookup).reshape(2, 64, 64)
+        scores = torch.einsum("b h i d, b h j d -> b h i j", q, q) + bias.unsqueeze(0)
+        out = torch.einsum("bhij,bhjd->bhid", scores.softmax(-1), q)
+        return out + torch.einsum("bhid,kd->bhik", q, self.table)
+
+
+@pytest.mark.parametrize("capture", ["auto", "export"])
+def test_einsum_that_is_a_batched_matrix_product_is_counted(capture):
+    """MaxViT (torchvision), MViTv2 and MaxViT-TF left their einsums uncounted or were refused ("einsum of the
+    weights alone"). An einsum whose every index is in the output or in both operands is the bmm torch runs; fvcore
+    counts it from numpy's path cost, which it reads as printed to 4 significant digits."""
+    from torch.utils.flop_counter import FlopCounterMode
+    fvcore = pytest.importorskip("fvcore.nn")
+
+    module = _EinsumAttention().eval()
+    network = costmodel.from_torch(module, (3, 8, 8), capture=capture)
+    assert costmodel.analyze(network).not_counted() == {}
+    # params: conv 3*8 + 8, the table 4*4, the bias table 2*3*64 (the lookup is a buffer)
+    assert costmodel.analyze(network).totals["params"] == 32 + 16 + 384
+    # mult-adds: conv 64*3*8; q q^T and scores q: 2*64*64*4 each; q with the table 2*64*4*4; the bias 2*3*64*8*8
+    conv, product, relative, bias = 1536, 32768, 2048, 24576
+    flop_counter = costmodel.analyze(network, convention="flop_counter").totals["flops"]
+    assert flop_counter == 2 * (conv + 2 * product + relative + bias)
+    # fvcore: numpy's cost of a two-operand contraction is 2 P + 1, printed as %.3e: 65,537 reads 65,540 (32,770
+    # halved), 4,097 reads 4,097 (2,048), 49,153 reads 49,150 (24,575)
+    assert costmodel.analyze(network, convention="fvcore").totals["flops"] == conv + 2 * 32770 + 2048 + 24575
+    x = torch.zeros(1, 3, 8, 8)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(x)
+    assert counter.get_total_flops() == flop_counter
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        analysis = fvcore.FlopCountAnalysis(module, x).unsupported_ops_warnings(False).tracer_warnings("none")
+        assert analysis.total() == conv + 2 * 32770 + 2048 + 24575
+
+
+def test_einsum_of_another_form_is_listed_as_not_counted():
+    """An einsum that sums an index away within one operand is no batched matrix product: listed, not guessed."""
+    class _Pooled(nn.Module):
+        def forward(self, x):
+            return torch.einsum("nchw,nc->nc", x, x.mean((2, 3)))
+
+    result = costmodel.analyze(costmodel.from_torch(_Pooled().eval(), (3, 4, 4)))
+    assert result.totals["madds"] == 0 and sum(result.not_counted().values()) == 1

@@ -18,11 +18,11 @@ import torch
 from torch import nn
 
 from ...core.errors import CostModelError
-from ...core.ir import Op
+from ...core.ir import INPUT, Op
 from ...ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat,
-                   Conv1d, Conv2d, ConvTranspose2d, Dropout, Flatten, GlobalAvgPool, GroupNorm, Interpolate, LayerNorm,
-                   Linear, MatMul, Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d, Scale,
-                   ScaledDotProductAttention, Select, Slice, Softmax, Split, Standardize, Transpose, Unflatten,
+                   Conv1d, Conv2d, ConvTranspose2d, Dropout, Einsum, Flatten, GlobalAvgPool, GroupNorm, Interpolate,
+                   LayerNorm, Linear, MatMul, Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d,
+                   Scale, ScaledDotProductAttention, Select, Slice, Softmax, Split, Standardize, Transpose, Unflatten,
                    Unsqueeze, Weights)
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
@@ -453,7 +453,7 @@ def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwarg
 
 
 # the functions whose every tensor argument is an operand (read as a tensor, not as a weight of the op)
-_OPERANDS = _READS_LEARNED | {"matmul", "bmm", "mm", "where", "maximum", "minimum", "pow", "rsub"}
+_OPERANDS = _READS_LEARNED | {"matmul", "bmm", "mm", "where", "maximum", "minimum", "pow", "rsub", "einsum"}
 
 
 def _weights_only(function: str, args: tuple, kwargs: dict) -> bool:
@@ -474,6 +474,8 @@ def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, kwa
     per forward pass; its result a ``Derived`` tensor whole of its node. ``meta``: the result's sizes as torch
     gives them (None: refused)."""
     def operand(value: Any) -> Any:
+        if isinstance(value, (tuple, list)):             # einsum's list of operands
+            return type(value)(operand(item) for item in value)
         value = _constant(value)
         return weights_tensor(builder, name, value) if isinstance(value, (Learned, Derived)) else value
 
@@ -919,6 +921,39 @@ def _matmul(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
     return builder.add(name, MatMul(), (a, b))
 
 
+def _einsum(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """``torch.einsum(equation, a, b)`` (or ``(equation, [a, b])``, as ``aten.einsum`` takes them) that is a batched
+    matrix product (MaxViT's and MViTv2's attention); a tensor the weights make is an operand of its own."""
+    equation, operands = args[0], args[1:]
+    if len(operands) == 1 and isinstance(operands[0], (tuple, list)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str) or len(operands) != 2 or kwargs.get("path") is not None:
+        return None
+    try:
+        op = Einsum(equation)
+    except CostModelError:
+        return None                          # any other equation: an opaque call, listed as not counted
+    operands = tuple(weights_tensor(builder, name, value) if isinstance(value, (Learned, Derived)) else value
+                     for value in operands)
+    if not all(isinstance(value, Tensor) for value in operands):
+        return None
+    inputs, output = equation.replace(" ", "").split("->")
+    reads_input = _reading_input(builder)
+    for value, term in zip(operands, inputs.split(",")):
+        if reads_input(value.node) and (value.shape.rank != len(term) or term[0] != output[0]):
+            return None                      # the batch axis of the activation must stay the first
+    return builder.add(name, op, operands)
+
+
+def _reading_input(builder: GraphMapper) -> Callable[[str], bool]:
+    """Whether a node reads the input image (else it is computed from the weights alone)."""
+    reading = {INPUT}
+    for node in builder.nodes:                          # in the order made: every input before its readers
+        if any(source in reading for source in node.inputs):
+            reading.add(node.name)
+    return reading.__contains__
+
+
 def _sdpa(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     q, k, v = args[:3]
     mask = _arg(args, kwargs, 3, "attn_mask")
@@ -1171,6 +1206,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind, "stack": _stack,
     "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
+    "einsum": _einsum,
     "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function,
     "stochastic_depth": _stochastic_depth, "drop_path": _drop_path, "batch_norm": _batch_norm_function,
     "pad": _pad, "expand": _expand, "expand_as": _expand,
