@@ -768,6 +768,8 @@ class _AveragedHeads(nn.Module):
     def forward(self, x):
         x = self.conv(x).mean((2, 3))                                          # N x 8
         stacked = torch.stack([head(x) for head in self.heads], dim=0)        # 2 x N x 5
+        if self.then == "sum":
+            return stacked.sum(0)
         return stacked.softmax(-1) if self.then == "softmax" else torch.mean(stacked, dim=0)
 
 
@@ -782,6 +784,11 @@ def test_tensors_stacked_before_the_batch_and_averaged_are_their_mean():
     assert result.totals["params"] == 3 * 8 + 8 + 2 * (8 * 5 + 5)
     assert result.totals["madds"] == 3 * (4 * 8 * 3 + 2 * 8 * 5)               # conv and heads, per image
     assert [layer.kind for layer in result.layers][-2:] == ["add", "mul"]             # the sum, times 1/2
+    # EfficientViM's head sums them (it was refused): the add alone
+    summed = costmodel.analyze(costmodel.from_torch(_AveragedHeads("sum").eval(), (3, 2, 2)), batch=3)
+    assert summed.not_counted() == {} and summed.totals["madds"] == result.totals["madds"]
+    assert [layer.kind for layer in summed.layers][-1:] == ["add"]
+    assert summed.totals["flops"] == result.totals["flops"] - 3 * 5                     # no scale of 5 logits
     with pytest.raises(CostModelError) as refused:
         costmodel.from_torch(_AveragedHeads("softmax").eval(), (3, 2, 2), capture="fx")
     assert "\n" not in str(refused.value) and "stacked before the batch axis" in str(refused.value)

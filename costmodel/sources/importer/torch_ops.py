@@ -360,7 +360,7 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
     if function not in ("cat", "concat") and any(isinstance(value, Empty) for value in _flat(args)):
         raise CostModelError(f"{name}: cannot import {function} of an empty slice")
-    if function != "mean" and any(isinstance(value, Stacked) for value in _flat(args)):
+    if function not in ("mean", "sum") and any(isinstance(value, Stacked) for value in _flat(args)):
         raise CostModelError(f"{name}: cannot import {function} of tensors stacked before the batch axis")
     if not (tensors(args) or tensors(kwargs) or
             any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending, Stacked)) for a in _flat(args))):
@@ -860,10 +860,21 @@ def _mean(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "To
     return builder.add(name, Mean(_dims_of(x.shape, dims), keepdim), (x,))
 
 
+def _sum(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
+    """The sum of tensors stacked before the batch over that axis (EfficientViM's heads): their add. Any other
+    sum is an opaque call."""
+    x = args[0]
+    if not isinstance(x, Stacked):
+        return None
+    if _arg(args, kwargs, 1, "dim") not in (0, (0,), [0]) or _arg(args, kwargs, 2, "keepdim", False):
+        raise CostModelError(f"{name}: cannot import sum of a stack along the batch axis but over it")
+    return builder.add(name, Add(), x.items)
+
+
 @dataclass(frozen=True)
 class Stacked:
     """Tensors of one shape stacked along a new first axis, before the batch (``torch.stack(xs, dim=0)``): a
-    ``mean`` over that axis is their average; nothing else reads it."""
+    ``mean`` or ``sum`` over that axis is their average or their add; nothing else reads it."""
 
     items: tuple
 
@@ -1206,7 +1217,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "transpose": _transpose, "permute": _permute, "mean": _mean, "unbind": _unbind, "stack": _stack,
     "adaptive_avg_pool2d": _adaptive_pool, "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "softmax": _softmax, "matmul": _matmul, "bmm": _matmul, "scaled_dot_product_attention": _sdpa,
-    "einsum": _einsum,
+    "einsum": _einsum, "sum": _sum,
     "dropout": _dropout, "dropout2d": _dropout, "feature_dropout": _dropout, "interpolate": _interpolate_function,
     "stochastic_depth": _stochastic_depth, "drop_path": _drop_path, "batch_norm": _batch_norm_function,
     "pad": _pad, "expand": _expand, "expand_as": _expand,
