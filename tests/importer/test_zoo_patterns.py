@@ -346,28 +346,49 @@ def test_where_the_traced_graph_cannot_be_mapped_the_module_is_exported_instead(
 
 
 class _MadeInForward(nn.Module):
-    """EdgeNeXt's Fourier position encoding: a constant made in forward from the map's size (``torch.zeros(...)
-    .to(x.device)``), then a convolution of it."""
+    """A Fourier position encoding: a constant made in forward from the map's size, then a convolution of it. XCiT
+    makes one grid and repeats the convolution's result over the batch; EdgeNeXt makes one grid per image
+    (``torch.zeros(B, H, W)``), so its convolution runs once per image."""
 
-    def __init__(self):
+    def __init__(self, per_image: bool):
         super().__init__()
+        self.per_image = per_image
         self.conv = nn.Conv2d(3, 4, 1)
         self.projection = nn.Conv2d(2, 4, 1)
 
     def forward(self, x):
         y = self.conv(x)
-        grid = torch.zeros(1, 2, y.shape[2], y.shape[3], dtype=y.dtype).to(y.device)
-        return y + self.projection(grid)
+        b, _, h, w = y.shape
+        grid = torch.zeros((b if self.per_image else 1, 2, h, w), dtype=y.dtype).to(y.device)
+        position = self.projection(grid)
+        return y + (position if self.per_image else position.repeat(b, 1, 1, 1))
 
 
-@pytest.mark.parametrize("capture", ["fx", "export"])
-def test_a_computation_on_a_constant_made_in_forward_is_refused_in_one_line(capture):
+def test_a_layer_of_a_constant_made_once_per_forward_is_counted_once():
+    """XCiT was refused ("a layer of constants ... a trace of one image cannot tell which"): the fx trace records
+    where each size comes from, and this grid reads none of the batch's. Its convolution is a computation on the
+    weights, counted once per forward pass whatever the batch, as torch runs it."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _MadeInForward(per_image=False).eval()
+    result = costmodel.analyze(costmodel.from_torch(module, (3, 4, 4)), batch=3, convention="flop_counter")
+    assert result.totals["params"] == 3 * 4 + 4 + 2 * 4 + 4
+    # per image: the conv's 16 positions * 3 * 4; once: the projection's 16 positions * 2 * 4
+    assert result.totals["madds"] == 3 * 192 + 128
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(3, 3, 4, 4))
+    assert counter.get_total_flops() == result.totals["flops"] == 2 * (3 * 192 + 128)
+
+
+@pytest.mark.parametrize("capture, per_image", [("fx", True), ("export", True), ("export", False)])
+def test_a_layer_of_a_constant_made_per_image_is_refused_in_one_line(capture, per_image):
     """EdgeNeXt: refused for reading ``device`` of a traced value, and exported it ended in AttributeError:
-    'torch.Size' object has no attribute 'rank'."""
+    'torch.Size' object has no attribute 'rank'. A grid of the batch's size is refused; so is any grid in an
+    exported program, whose sizes are numbers with no record of where they came from."""
     from costmodel.core.errors import CostModelError
 
     with pytest.raises(CostModelError) as refused:
-        costmodel.from_torch(_MadeInForward().eval(), (3, 4, 4), capture=capture)
+        costmodel.from_torch(_MadeInForward(per_image).eval(), (3, 4, 4), capture=capture)
     assert "\n" not in str(refused.value)
     assert "projection" in str(refused.value) and "on a constant tensor the module makes in its forward" in \
         str(refused.value)

@@ -33,7 +33,7 @@ from ...core.ir import INPUT, Network, node_name
 from ...ops import UnusedParameters
 from ...core.shapes import Shape
 from . import torch_attention, torch_export, torch_ops
-from .mapping import GraphMapper, Learned, MappedModel, Tensor, make, tensors
+from .mapping import GraphMapper, Learned, MappedModel, Pending, Tensor, make, tensors
 from .user_code import MAX_NESTING, nesting
 
 
@@ -200,6 +200,7 @@ class TorchModel(MappedModel):
         self._programs: dict[tuple[int, int], Any] = {}
         self._networks: dict[tuple[int, int], Network] = {}
         self._mapping: "tuple[torch.fx.Node, tuple[int, int]] | None" = None
+        self._values: dict[torch.fx.Node, Any] = {}            # the graph's values where it is being mapped
         self._attention: dict[tuple[int, int], dict] = {}
         self.parameters = dict(module.named_parameters())
         self.total_params = sum(p.numel() for p in self.parameters.values())
@@ -288,6 +289,7 @@ class TorchModel(MappedModel):
         builder.produced[INPUT] = Shape.image(1, self.input_size[0], size[0], size[1])
         graph, modules, learned = self._graph(size)
         env: dict[torch.fx.Node, Any] = {}
+        self._values = env
         output: Any = None
         height, width = size
         call = None
@@ -321,6 +323,7 @@ class TorchModel(MappedModel):
                 else:
                     args = torch.fx.node.map_arg(fx_node.args, lambda n: env[n])
                     kwargs = torch.fx.node.map_arg(fx_node.kwargs, lambda n: env[n])
+                    self._mapping = (fx_node, size)
                     if fx_node.op == "call_module":
                         target = str(fx_node.target)
                         env[fx_node] = torch_ops.call_module(builder, target, modules[target], args, kwargs, self)
@@ -333,7 +336,6 @@ class TorchModel(MappedModel):
                         raise CostModelError(f"{fx_node.name}: a higher-order op ({fx_node.target}: torch.cond, "
                                              "a loop...), which costmodel does not map yet")
                     base, this_call = self._node_name(fx_node, call)
-                    self._mapping = (fx_node, size)
                     made = len(builder.nodes)
                     env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
                                                            kwargs, self)
@@ -360,6 +362,45 @@ class TorchModel(MappedModel):
         return Network(self.name, tuple(builder.nodes), input_channels=self.input_size[0], base_resolution=size,
                        output=out.node, description=f"imported from torch ({type(self.module).__name__})",
                        source=self.capture)
+
+    def reads_batch_size(self) -> bool:
+        """Whether the call being mapped is made of the batch size (a tensor made in forward with ``torch.zeros(B,
+        H, W)``, EdgeNeXt's position grid: one per image): whether any Python value or constant among what its
+        arguments are made of reads axis 0 of a tensor's sizes (``x.shape[0]``, ``B, C, H, W = x.shape``,
+        ``x.size(0)``, a whole ``x.shape``). An exported program keeps no such record (its sizes are numbers): there
+        it is always assumed."""
+        if self.graph is None or self._mapping is None:
+            return True
+        seen: set[torch.fx.Node] = set()
+        stack = list(self._mapping[0].all_input_nodes)
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            source = node.args[0] if node.op == "call_function" and node.target is operator.getitem else None
+            if isinstance(source, torch.fx.Node) and _reads_sizes(source):
+                if self._reads_axis_zero(source, node.args[1]):
+                    return True
+                continue
+            if _reads_sizes(node):
+                return True                          # all the sizes, or x.size(0)
+            if node.op in ("placeholder", "call_module") or isinstance(self._values.get(node), (Tensor, Pending)):
+                continue                             # the input, or a tensor computed from it: its values
+            stack.extend(node.all_input_nodes)
+        return False
+
+    def _reads_axis_zero(self, sizes: torch.fx.Node, index: Any) -> bool:
+        """Whether ``sizes[index]`` (of a tensor's sizes, ``x.shape``) includes axis 0's."""
+        known = self._values.get(sizes)
+        rank = len(known) if isinstance(known, (tuple, list)) else None
+        if rank is None:
+            return True
+        if isinstance(index, int):
+            return -rank <= index < rank and index % rank == 0
+        if isinstance(index, slice):
+            return 0 in range(rank)[index]
+        return True
 
     def attention_kernel(self) -> str:
         """The kernel torch runs on a CPU for the attention call being mapped ("flash" or "math"), found from the
@@ -497,6 +538,16 @@ class TorchModel(MappedModel):
 
 # higher-order ops of an exported program whose body runs once, as it is: mapped inline
 REGIONS = ("wrap_with_autocast", "wrap_with_set_grad_enabled")
+
+
+def _reads_sizes(node: torch.fx.Node) -> bool:
+    """Whether ``node`` is ``x.shape`` or ``x.size()`` (all of a tensor's sizes), or ``x.size(0)``."""
+    if node.op == "call_function" and node.target is getattr:
+        return len(node.args) > 1 and node.args[1] == "shape"
+    if node.op == "call_method" and node.target == "size":
+        dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+        return dim is None or (isinstance(dim, int) and dim == 0)
+    return False
 
 
 def _attribute(target: str, root: Any) -> Any:

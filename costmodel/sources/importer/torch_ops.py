@@ -38,6 +38,8 @@ class TorchModel(Protocol):
 
     def claim(self, builder: GraphMapper, module_path: str, module: Any) -> int: ...
 
+    def reads_batch_size(self) -> bool: ...
+
     def attention_kernel(self) -> str: ...
 
 
@@ -159,6 +161,8 @@ def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple,
     """The node of a leaf module call; its parameters count as the module's."""
     if type(module) is not nn.Conv2d:          # a convolution reads a pending padding (``_same_padding``)
         args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
+    if args and isinstance(args[0], torch.Tensor) and not model.reads_batch_size():
+        args = (_constant(args[0]), *args[1:])        # a table made once per forward (XCiT's position encoding)
     if _weights_only("module", args, kwargs):
         return _on_weights(builder, name, type(module).__name__, args, kwargs,
                            _meta_shape(_meta_module(module), args, kwargs),
@@ -187,9 +191,9 @@ def _why_not(x: Any) -> str:
         return (" on a tensor the weights alone make (of " + ", ".join(value.name for value in x.reads[:3]) +
                 "): a computation on the weights alone, which costmodel does not map yet")
     if isinstance(x, torch.Tensor):
-        return (" on a constant tensor the module makes in its forward (not from the input image): a layer of "
-                "constants, which costmodel does not map (made once or once per image, a trace of one image cannot "
-                "tell which)")
+        return (" on a constant tensor the module makes in its forward (not from the input image) of a size read "
+                "from the batch (one per image, as EdgeNeXt's position grid), which costmodel does not map; or in an "
+                "exported program, which keeps no record of where a size comes from")
     return ""
 
 
