@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..core.errors import CostModelError
+from ..core.errors import CostModelError, shorten
 from ..core.ir import Op, Pair, index_int, pair_of, positive_int, probability
 from ..core.scaling import MAX_CHANNELS, MAX_SIZE, Width, as_width
 from ..core.symbolic import both
@@ -536,10 +536,12 @@ UNSQUEEZE = register(OpDef(
 
 @dataclass(frozen=True)
 class Pad(Op):
-    """``F.pad(x, pads)`` with zeros: ``pads`` in torch's order, (left, right) of the last axis, then (top,
-    bottom) of the one before, ... A copy."""
+    """``F.pad(x, pads, mode)``: ``pads`` in torch's order, (left, right) of the last axis, then (top, bottom) of
+    the one before, ...; ``mode`` what fills them: zeros (``"constant"``), or the edge's values (``"reflect"``,
+    ``"replicate"``, ``"circular"``: ResNet-Blur's and TResNet's blur pool). A copy either way."""
 
     pads: tuple = (1, 1, 1, 1)
+    mode: str = "constant"
     op_name: ClassVar[str] = "pad"
 
     def __post_init__(self) -> None:
@@ -549,6 +551,11 @@ class Pad(Op):
             raise CostModelError(f"pad needs (before, after) pairs, last axis first, got {self.pads!r}")
         for pad in pads:
             index_int(pad, "a padding", MAX_SIZE + 1)
+        if self.mode not in PAD_MODES:
+            raise CostModelError(f"a pad mode is one of {', '.join(PAD_MODES)}, got {shorten(repr(self.mode))}")
+
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
 def pad_shape(op: Pad, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
@@ -570,10 +577,12 @@ PAD = register(OpDef(
     memory_access=read_write,
     activation=output_elements,
     kinds={"pad": "padding"},
-    spec=SpecForm("pad", lambda layer: Pad(tuple(layer.get("pads", list, required=True))),
-                  fields="pads ([left, right, top, bottom, ...], last axis first)"),
-    lower=lambda op, node, kit: kit.Function(lambda x: kit.F.pad(x, op.pads)),
-    examples=(Pad((1, 2, 0, 1)), Pad((1, 1))),
+    spec=SpecForm("pad", lambda layer: Pad(tuple(layer.get("pads", list, required=True)),
+                                           layer.get("mode", str, "constant")),
+                  fields="pads ([left, right, top, bottom, ...], last axis first), mode (constant: zeros, the "
+                         "default; reflect, replicate, circular)"),
+    lower=lambda op, node, kit: kit.Function(lambda x: kit.F.pad(x, op.pads, mode=op.mode)),
+    examples=(Pad((1, 2, 0, 1)), Pad((1, 1)), Pad((1, 1, 2, 0), "reflect")),
 ))
 
 

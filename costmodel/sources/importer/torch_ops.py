@@ -1054,6 +1054,8 @@ def _zero_pad(builder: GraphMapper, name: str, x: Any, pads: tuple) -> Any:
 
 def _pad(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     mode = _arg(args, kwargs, 2, "mode", "constant")
+    if mode in ("reflect", "replicate", "circular"):
+        return builder.add(name, Pad(tuple(_arg(args, kwargs, 1, "pad")), mode), (args[0],))
     if mode != "constant" or _arg(args, kwargs, 3, "value") not in (None, 0, 0.0):
         return None
     return _zero_pad(builder, name, args[0], tuple(_arg(args, kwargs, 1, "pad")))
@@ -1105,9 +1107,13 @@ def _linear(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
 def _conv2d(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "TorchModel") -> Any:
     x, weight, bias = args[0], _arg(args, kwargs, 1, "weight"), _arg(args, kwargs, 2, "bias")
     owner = _filter_owner(builder, weight)
+    if isinstance(weight, Learned) and not weight.parameter and len(weight.sizes) == 4 and not weight.expanded:
+        # a fixed filter (a buffer: BlurPool's) is no parameters: a weights node of its own holds it
+        owner = weights_tensor(builder, name, weight).node
+        builder.begin()
     if not (isinstance(weight, Learned) and weight.parameter or owner) or \
             (bias is not None and not (isinstance(bias, Learned) and bias.parameter)):
-        return None           # a fixed filter (a buffer: BlurPool's) is not parameters: opaque, listed
+        return None
     if len(weight.sizes) != 4:
         return None
     out, per_group, kh, kw = weight.sizes
