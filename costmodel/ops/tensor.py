@@ -538,7 +538,8 @@ UNSQUEEZE = register(OpDef(
 class Pad(Op):
     """``F.pad(x, pads, mode)``: ``pads`` in torch's order, (left, right) of the last axis, then (top, bottom) of
     the one before, ...; ``mode`` what fills them: zeros (``"constant"``), or the edge's values (``"reflect"``,
-    ``"replicate"``, ``"circular"``: ResNet-Blur's and TResNet's blur pool). A copy either way."""
+    ``"replicate"``, ``"circular"``: ResNet-Blur's and TResNet's blur pool). A negative pad crops (NASNet's shift
+    by one pixel, ``(-1, 1, -1, 1)``). A copy either way."""
 
     pads: tuple = (1, 1, 1, 1)
     mode: str = "constant"
@@ -550,7 +551,9 @@ class Pad(Op):
         if not pads or len(pads) % 2 or len(pads) > 2 * (MAX_RANK - 1):
             raise CostModelError(f"pad needs (before, after) pairs, last axis first, got {self.pads!r}")
         for pad in pads:
-            index_int(pad, "a padding", MAX_SIZE + 1)
+            if isinstance(pad, bool) or not isinstance(pad, int) or not -MAX_SIZE <= pad <= MAX_SIZE:
+                raise CostModelError(f"a padding must be an integer in [{-MAX_SIZE:,}, {MAX_SIZE:,}] (a negative one "
+                                     f"crops), got {pad!r}")
         if self.mode not in PAD_MODES:
             raise CostModelError(f"a pad mode is one of {', '.join(PAD_MODES)}, got {shorten(repr(self.mode))}")
 
@@ -567,6 +570,9 @@ def pad_shape(op: Pad, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
     dims = list(x.dims)
     for i in range(axes):
         dims[x.rank - 1 - i] = dims[x.rank - 1 - i] + op.pads[2 * i] + op.pads[2 * i + 1]
+        if op.pads[2 * i] < 0 or op.pads[2 * i + 1] < 0:
+            ctx.require(dims[x.rank - 1 - i] >= 1, lambda: f"pads {list(op.pads)} crop a {describe_layout(x.layout)} "
+                                                          f"of {format_shape(x)} to nothing")
     return Shape(x.layout, tuple(dims))
 
 
@@ -582,7 +588,7 @@ PAD = register(OpDef(
                   fields="pads ([left, right, top, bottom, ...], last axis first), mode (constant: zeros, the "
                          "default; reflect, replicate, circular)"),
     lower=lambda op, node, kit: kit.Function(lambda x: kit.F.pad(x, op.pads, mode=op.mode)),
-    examples=(Pad((1, 2, 0, 1)), Pad((1, 1)), Pad((1, 1, 2, 0), "reflect")),
+    examples=(Pad((1, 2, 0, 1)), Pad((1, 1)), Pad((1, 1, 2, 0), "reflect"), Pad((-1, 1, -1, 1))),
 ))
 
 

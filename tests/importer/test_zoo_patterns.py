@@ -927,3 +927,19 @@ def test_einsum_of_another_form_is_listed_as_not_counted():
 
     result = costmodel.analyze(costmodel.from_torch(_Pooled().eval(), (3, 4, 4)))
     assert result.totals["madds"] == 0 and sum(result.not_counted().values()) == 1
+
+
+def test_a_negative_zero_pad_crops():
+    """NASNet's and PNASNet's factorized reduction shifts the map by one pixel with ``ZeroPad2d((-1, 1, -1, 1))``:
+    refused ("a padding must be an integer in [0, 8,193), got -1"). A negative pad crops; the shape stays."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = nn.Sequential(nn.ZeroPad2d((-1, 1, -1, 1)), nn.AvgPool2d(1, 2, count_include_pad=False),
+                           nn.Conv2d(3, 4, 1, bias=False)).eval()
+    network = costmodel.from_torch(module, (3, 6, 6))
+    result = costmodel.analyze(network, convention="flop_counter")
+    assert [layer.kind for layer in result.layers][0] == "pad" and result.layers[0].output_shape.dims == (1, 3, 6, 6)
+    assert result.totals["madds"] == 9 * 3 * 4                  # the conv on the 3 x 3 pooled map
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 6, 6))
+    assert counter.get_total_flops() == result.totals["flops"] == 2 * 108

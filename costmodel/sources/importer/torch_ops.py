@@ -1047,7 +1047,7 @@ def _interpolate_function(builder: GraphMapper, name: str, args: tuple, kwargs: 
 
 def _zero_pad(builder: GraphMapper, name: str, x: Any, pads: tuple) -> Any:
     """A zero padding; of a map's height and width, pending (a convolution may read it as its "same" padding)."""
-    if len(pads) == 4 and x.shape.rank == 4:
+    if len(pads) == 4 and x.shape.rank == 4 and min(pads) >= 0:
         return Pending("pad", x, name, tuple(int(p) for p in pads))
     return builder.add(name, Pad(pads), (x,))
 
