@@ -28,7 +28,9 @@ from .registry import Example, FieldReader, OpDef, SpecForm, register
 class Conv2d(Op):
     """2-D convolution. ``out_channels=None`` keeps the input width (a depthwise layer); ``groups="depthwise"``
     means one group per input channel at every width. ``padding`` is an (h, w) pair or ``"same"`` (TensorFlow's:
-    output = ceil(input / stride)) or ``"valid"`` (no padding)."""
+    output = ceil(input / stride)) or ``"valid"`` (no padding). ``string_padding``: torch was given its padding
+    as a string (``nn.Conv2d(padding="same")``, ConvMixer's), which it runs as ``aten::_convolution_mode``, an
+    op fvcore does not count: its fvcore count is 0 (fvcore warns of the unsupported op)."""
 
     out_channels: Width | None = None
     kernel: Pair = (3, 3)
@@ -37,6 +39,7 @@ class Conv2d(Op):
     dilation: Pair = (1, 1)
     groups: Union[int, str] = 1
     bias: bool = False
+    string_padding: bool = False
     op_name: ClassVar[str] = "conv2d"
 
     def __post_init__(self) -> None:
@@ -53,6 +56,7 @@ class Conv2d(Op):
         if self.groups != "depthwise":
             positive_int(self.groups, "groups")
         check_bool(self.bias, "bias")
+        check_bool(self.string_padding, "string_padding")
 
 
 def groups(op: Conv2d, x: Shape) -> Any:
@@ -102,6 +106,12 @@ def conv_madds(op: Conv2d, node: NodeShapes) -> Any:
 def conv_flops(op: Conv2d, node: NodeShapes) -> Any:
     """``2 * D_K^2 (M / g) N D_F^2``, plus ``N D_F^2`` bias additions when the layer has a bias."""
     return 2 * conv_madds(op, node) + (node.output.numel if op.bias else 0)
+
+
+def fvcore_conv_flops(op: Conv2d, node: NodeShapes) -> Any:
+    """fvcore's conv handle, ``N Cout Ho Wo (Cin / g) kh kw`` (the mult-adds; bias never counted), or 0 for a
+    padding given to torch as a string (``aten::_convolution_mode``, which fvcore does not count)."""
+    return 0 if op.string_padding else conv_madds(op, node)
 
 
 def conv_kind(op: Conv2d, node: NodeShapes) -> str:
@@ -154,6 +164,8 @@ def lower_conv(op: Conv2d, node: NodeShapes, kit: Any) -> Any:
     convolves (``SameConv2d``)."""
     x = as_image(node.inputs[0])
     padding: Any = 0 if op.padding in ("same", "valid") else op.padding
+    if op.string_padding:          # torch's own string: "valid", or "same" for the symmetric pads it computes
+        padding = "valid" if op.padding == "valid" else "same"
     conv = kit.nn.Conv2d(x.channels, node.output.channels, op.kernel, op.stride, padding, op.dilation,
                          groups(op, x), bias=op.bias)
     if op.padding != "same":
@@ -171,7 +183,7 @@ CONV2D = register(OpDef(
     flops={
         "costmodel": conv_flops,
         "papers": conv_madds,          # the papers' "FLOPs" are mult-adds
-        "fvcore": conv_madds,          # fvcore's conv handle: N Cout Ho Wo (Cin / g) kh kw; bias never counted
+        "fvcore": fvcore_conv_flops,   # fvcore's conv handle: N Cout Ho Wo (Cin / g) kh kw; bias never counted
         "flop_counter": scaled(2, conv_madds),   # FlopCounterMode: 2 per multiply-accumulate; bias not counted
     },
     memory_access=read_write_weights(conv_params),
@@ -186,7 +198,9 @@ CONV2D = register(OpDef(
     examples=(Conv2d(8, kernel=3, padding=(1, 1)), Conv2d(None, kernel=3, stride=2, padding=(1, 1),
                                                          groups="depthwise"),
               Conv2d(8, kernel=1, groups=2, bias=True), Conv2d(6, kernel=(1, 3), stride=2, padding="same"),
-              Conv2d(4, kernel=3, padding="valid", dilation=2), Example(Conv2d(5, kernel=3), layout="NHWC")),
+              Conv2d(4, kernel=3, padding="valid", dilation=2), Example(Conv2d(5, kernel=3), layout="NHWC"),
+              # ConvMixer's nn.Conv2d(padding="same"): fvcore counts 0
+              Conv2d(None, kernel=3, padding=(1, 1), groups="depthwise", string_padding=True)),
 ))
 
 

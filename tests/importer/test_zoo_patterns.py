@@ -943,3 +943,28 @@ def test_a_negative_zero_pad_crops():
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         module(torch.zeros(1, 3, 6, 6))
     assert counter.get_total_flops() == result.totals["flops"] == 2 * 108
+
+
+@pytest.mark.parametrize("capture", ["auto", "export"])
+def test_a_padding_given_as_a_string_is_what_fvcore_does_not_count(capture):
+    """ConvMixer's convolutions take ``padding="same"``: torch runs them as ``aten::_convolution_mode``, which
+    fvcore does not count (it warns and counts 0), so the fvcore convention was 6% high. FlopCounterMode counts
+    them as any convolution."""
+    from torch.utils.flop_counter import FlopCounterMode
+    fvcore = pytest.importorskip("fvcore.nn")
+
+    module = nn.Sequential(nn.Conv2d(3, 8, 3, padding="same"), nn.Conv2d(8, 8, 1),
+                           nn.Conv2d(8, 8, 3, padding="valid", groups=8)).eval()
+    network = costmodel.from_torch(module, (3, 6, 6), capture=capture)
+    # mult-adds: 36 positions * 8 * 27, 36 * 8 * 8, and the valid depthwise conv's 16 positions * 8 * 9
+    assert costmodel.analyze(network).totals["madds"] == 7776 + 2304 + 1152
+    assert costmodel.analyze(network, convention="fvcore").totals["flops"] == 2304      # the 1x1 conv alone
+    x = torch.zeros(1, 3, 6, 6)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(x)
+    assert counter.get_total_flops() == costmodel.analyze(network, convention="flop_counter").totals["flops"] == \
+        2 * (7776 + 2304 + 1152)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert fvcore.FlopCountAnalysis(module, x).unsupported_ops_warnings(False).total() == 2304

@@ -136,7 +136,7 @@ def _conv(builder: GraphMapper, name: str, module: Any, x: Any, transposed: bool
     else:
         op = Conv2d(module.out_channels, tuple(module.kernel_size), tuple(module.stride),
                     "same" if same == "same" else padding, tuple(module.dilation), module.groups,
-                    module.bias is not None)
+                    module.bias is not None, isinstance(module.padding, str))
     return builder.add(name, op, (x,))
 
 
@@ -1131,7 +1131,8 @@ def _conv2d(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
     _check(x.shape.dims[1] == per_group * groups,
            lambda: f"{name} takes {per_group * groups} channels, it receives {x.shape.dims[1]}")
     op = Conv2d(out, (kh, kw), _pair(_arg(args, kwargs, 3, "stride", 1)), padding if isinstance(padding, str)
-                else _pair(padding), dilation, groups, bias is not None and not owner)
+                else _pair(padding), dilation, groups, bias is not None and not owner,
+                isinstance(_arg(args, kwargs, 4, "padding", 0), str))
     if owner:                 # its filter's values are the weights node's; its bias, an add of its own
         made = builder.add(name, op, (x,), shares=owner)
         if bias is None:
