@@ -1,6 +1,7 @@
 """Resizing a map: ``F.interpolate`` / ``nn.Upsample``, nearest or bilinear (``align_corners=False``).
 
-The output size is the input's times integer ``scale`` factors, the size of the map of the node ``like``, or the
+The output size is the input's times integer ``scale`` factors, the size of the map of the node ``like``, a fixed
+``size`` (an imported call to a size that is no whole multiple of the input's: GhostNetV3's gate), or the
 input's rounded up to a ``multiple`` (MobileViT resizes a map whose sides are not whole numbers of patches, and
 back after the fold). With ``if_needed`` the resize happens only where the size changes, as MobileViT's code checks:
 elsewhere the node passes its input through and is not a layer of that analysis (like ``ops.Add``'s conditional
@@ -30,13 +31,15 @@ FVCORE = {"nearest": 1, "bilinear": 4}          # fvcore's upsample_nearest2d / 
 @dataclass(frozen=True)
 class Interpolate(Op):
     """Resize an N x C x H x W map by ``mode``; exactly one of ``scale`` (an (h, w) pair of integer factors),
-    ``like`` (the node whose map size to take) and ``multiple`` (round each side up to a multiple)."""
+    ``like`` (the node whose map size to take), ``multiple`` (round each side up to a multiple) and ``size``
+    (the output's (h, w), whatever the input's)."""
 
     mode: str = "nearest"
     scale: "tuple[int, int] | None" = None
     like: str = ""
     multiple: "tuple[int, int] | None" = None
     if_needed: bool = False
+    size: "tuple[int, int] | None" = None
     op_name: ClassVar[str] = "interpolate"
 
     def __post_init__(self) -> None:
@@ -46,11 +49,13 @@ class Interpolate(Op):
             object.__setattr__(self, "scale", pair_of(self.scale, "scale", 1))
         if self.multiple is not None:
             object.__setattr__(self, "multiple", pair_of(self.multiple, "multiple", 1))
+        if self.size is not None:
+            object.__setattr__(self, "size", pair_of(self.size, "size", 1))
         if not isinstance(self.like, str):
             raise CostModelError(f"like must be a node name, got {self.like!r}")
-        given = [name for name in ("scale", "like", "multiple") if getattr(self, name)]
+        given = [name for name in ("scale", "like", "multiple", "size") if getattr(self, name)]
         if len(given) != 1:
-            raise CostModelError(f"interpolate needs exactly one of scale, like and multiple, got "
+            raise CostModelError(f"interpolate needs exactly one of scale, like, multiple and size, got "
                                  f"{', '.join(given) or 'none'}")
         check_bool(self.if_needed, "if_needed")
 
@@ -65,6 +70,8 @@ def interpolate_shape(op: Interpolate, inputs: tuple[Shape, ...], ctx: ShapeCont
         sizes = (height * op.scale[0], width * op.scale[1])
     elif op.multiple is not None:
         sizes = (-(-height // op.multiple[0]) * op.multiple[0], -(-width // op.multiple[1]) * op.multiple[1])
+    elif op.size is not None:
+        sizes = op.size
     else:
         reference = ctx.layout(ctx.reference(op.like), "NCHW")
         sizes = (reference.size("H"), reference.size("W"))
@@ -86,9 +93,10 @@ def fvcore_interpolate_flops(op: Interpolate, node: NodeShapes) -> Any:
 def read_interpolate(layer: FieldReader) -> Interpolate:
     scale = layer.pair("scale", None) if layer.has("scale") else None
     multiple = layer.pair("multiple", None) if layer.has("multiple") else None
+    size = layer.pair("size", None) if layer.has("size") else None
     return Interpolate(layer.get("mode", str, "nearest"), scale=scale,
                        like=layer.ref("like") if layer.has("like") else "", multiple=multiple,
-                       if_needed=layer.get("if_needed", bool, False))
+                       if_needed=layer.get("if_needed", bool, False), size=size)
 
 
 def lower_interpolate(op: Interpolate, node: NodeShapes, kit: Any) -> Any:
@@ -108,10 +116,10 @@ INTERPOLATE = register(OpDef(
     activation=output_elements,
     kinds={"resize": "resize (interpolate)"},
     spec=SpecForm("interpolate", read_interpolate,
-                  fields="mode (nearest, bilinear), scale, like, multiple (one of the three), if_needed"),
+                  fields="mode (nearest, bilinear), scale, like, multiple, size (one of the four), if_needed"),
     lower=lower_interpolate,
     examples=(Interpolate(scale=2), Interpolate("bilinear", scale=(2, 3)), Interpolate("bilinear", multiple=4),
               Interpolate("bilinear", multiple=(2, 7), if_needed=True), Interpolate("bilinear", multiple=1,
                                                                                      if_needed=True),
-              Example(Interpolate(scale=2), layout="NHWC")),
+              Example(Interpolate(scale=2), layout="NHWC"), Interpolate(size=(7, 5))),
 ))

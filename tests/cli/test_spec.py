@@ -137,7 +137,7 @@ def test_spec_files_work_on_the_command_line(capsys):
     ('name = "x"\n[[layer]]\nname = "a"\nop = "fold_patches"', "missing field 'like'"),
     ('name = "x"\n[[layer]]\nname = "a"\nop = "unflatten"\nsizes = [2, "H"]', "unflatten size 'H' needs 'like'"),
     ('name = "x"\n[[layer]]\nname = "a"\nop = "permute"\ndims = [0, "a"]', "a permute dim must be an axis index"),
-    ('name = "x"\n[[layer]]\nname = "a"\nop = "interpolate"', "exactly one of scale, like and multiple"),
+    ('name = "x"\n[[layer]]\nname = "a"\nop = "interpolate"', "exactly one of scale, like, multiple and size"),
     ('name = "x"\n[[layer]]\nname = "a"\nop = "pad"\npads = [1]', "pad needs (before, after) pairs"),
 ])
 def test_errors_name_the_file_layer_and_field(tmp_path, text, message):

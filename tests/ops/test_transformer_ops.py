@@ -200,7 +200,7 @@ def test_interpolate_nearest_and_scale():
     assert rows["up"].output_shape.sample == (3, 8, 10) and rows["up"].flops == 0
     _, fvcore = analyze([("up", Interpolate(scale=2), None)], 3, (4, 5), "fvcore")
     assert fvcore.totals["flops"] == 240
-    with pytest.raises(CostModelError, match="exactly one of scale, like and multiple"):
+    with pytest.raises(CostModelError, match="exactly one of scale, like, multiple and size"):
         Interpolate(scale=2, multiple=2)
 
 

@@ -316,12 +316,13 @@ def _interpolate(builder: GraphMapper, name: str, x: Any, size: Any, scale: Any,
     if size is not None:
         target = _pair(size)
         if target[0] % height or target[1] % width:
-            return None
+            return builder.add(name, Interpolate(mode, size=target), (x,))     # mapped again at each input size
         factors = (target[0] // height, target[1] // width)
     else:
         factors = _pair(scale)
-        if any(float(f) != int(f) for f in factors):
-            return None
+        if any(float(f) != int(f) for f in factors):       # torch's output: the sizes times the factors, floored
+            target = (math.floor(height * float(factors[0])), math.floor(width * float(factors[1])))
+            return builder.add(name, Interpolate(mode, size=target), (x,))
         factors = (int(factors[0]), int(factors[1]))
     return builder.add(name, Interpolate(mode, scale=factors), (x,))
 
