@@ -380,15 +380,31 @@ def test_a_layer_of_a_constant_made_once_per_forward_is_counted_once():
     assert counter.get_total_flops() == result.totals["flops"] == 2 * (3 * 192 + 128)
 
 
-@pytest.mark.parametrize("capture, per_image", [("fx", True), ("export", True), ("export", False)])
-def test_a_layer_of_a_constant_made_per_image_is_refused_in_one_line(capture, per_image):
-    """EdgeNeXt: refused for reading ``device`` of a traced value, and exported it ended in AttributeError:
-    'torch.Size' object has no attribute 'rank'. A grid of the batch's size is refused; so is any grid in an
-    exported program, whose sizes are numbers with no record of where they came from."""
+def test_a_layer_of_a_constant_made_per_image_is_counted_per_image():
+    """EdgeNeXt was refused (a layer of constants). Its grid has the batch's size (the fx trace shows it read from
+    ``x.shape``): the layer runs on one grid per image, counted per image; what makes the grid (zeros, cumulative
+    sums, sines) is listed as not counted, one tensor made per image."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _MadeInForward(per_image=True).eval()
+    result = costmodel.analyze(costmodel.from_torch(module, (3, 4, 4)), batch=3, convention="flop_counter")
+    assert result.not_counted() == {"a tensor made in forward per image": 1}
+    assert result.totals["params"] == 3 * 4 + 4 + 2 * 4 + 4
+    assert result.totals["madds"] == 3 * (192 + 128)           # both convolutions, per image
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(3, 3, 4, 4))
+    assert counter.get_total_flops() == result.totals["flops"] == 2 * 3 * (192 + 128)
+
+
+@pytest.mark.parametrize("per_image", [True, False])
+def test_a_layer_of_a_constant_in_an_exported_program_is_refused_in_one_line(per_image):
+    """EdgeNeXt exported ended in AttributeError: 'torch.Size' object has no attribute 'rank'. An exported
+    program's sizes are numbers with no record of where they came from: made once or once per image cannot be
+    told, and the layer is refused."""
     from costmodel.core.errors import CostModelError
 
     with pytest.raises(CostModelError) as refused:
-        costmodel.from_torch(_MadeInForward(per_image).eval(), (3, 4, 4), capture=capture)
+        costmodel.from_torch(_MadeInForward(per_image).eval(), (3, 4, 4), capture="export")
     assert "\n" not in str(refused.value)
     assert "projection" in str(refused.value) and "on a constant tensor the module makes in its forward" in \
         str(refused.value)

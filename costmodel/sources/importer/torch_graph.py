@@ -363,14 +363,14 @@ class TorchModel(MappedModel):
                        output=out.node, description=f"imported from torch ({type(self.module).__name__})",
                        source=self.capture)
 
-    def reads_batch_size(self) -> bool:
+    def reads_batch_size(self) -> "bool | None":
         """Whether the call being mapped is made of the batch size (a tensor made in forward with ``torch.zeros(B,
         H, W)``, EdgeNeXt's position grid: one per image): whether any Python value or constant among what its
         arguments are made of reads axis 0 of a tensor's sizes (``x.shape[0]``, ``B, C, H, W = x.shape``,
-        ``x.size(0)``, a whole ``x.shape``). An exported program keeps no such record (its sizes are numbers): there
-        it is always assumed."""
+        ``x.size(0)``, a whole ``x.shape``). None where it cannot be told: an exported program keeps no such record
+        (its sizes are numbers)."""
         if self.graph is None or self._mapping is None:
-            return True
+            return None
         seen: set[torch.fx.Node] = set()
         stack = list(self._mapping[0].all_input_nodes)
         while stack:

@@ -38,7 +38,7 @@ class TorchModel(Protocol):
 
     def claim(self, builder: GraphMapper, module_path: str, module: Any) -> int: ...
 
-    def reads_batch_size(self) -> bool: ...
+    def reads_batch_size(self) -> "bool | None": ...
 
     def attention_kernel(self) -> str: ...
 
@@ -161,8 +161,14 @@ def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple,
     """The node of a leaf module call; its parameters count as the module's."""
     if type(module) is not nn.Conv2d:          # a convolution reads a pending padding (``_same_padding``)
         args, kwargs = make(builder, args), {key: make(builder, value) for key, value in kwargs.items()}
-    if args and isinstance(args[0], torch.Tensor) and not model.reads_batch_size():
-        args = (_constant(args[0]), *args[1:])        # a table made once per forward (XCiT's position encoding)
+    if args and isinstance(args[0], torch.Tensor):
+        per_image = model.reads_batch_size()
+        if per_image is False:                        # a table made once per forward (XCiT's position encoding)
+            args = (_constant(args[0]), *args[1:])
+        elif per_image and args[0].dim() >= 2 and args[0].shape[0] == builder.produced[INPUT].dims[0]:
+            # one per image (EdgeNeXt's position grid): what makes it is not counted; the layer on it is, per image
+            args = (builder.opaque(f"{name}_input", "a tensor made in forward per image",
+                                   (Tensor(INPUT, builder.produced[INPUT]),), tuple(args[0].shape)), *args[1:])
     if _weights_only("module", args, kwargs):
         return _on_weights(builder, name, type(module).__name__, args, kwargs,
                            _meta_shape(_meta_module(module), args, kwargs),
@@ -191,9 +197,9 @@ def _why_not(x: Any) -> str:
         return (" on a tensor the weights alone make (of " + ", ".join(value.name for value in x.reads[:3]) +
                 "): a computation on the weights alone, which costmodel does not map yet")
     if isinstance(x, torch.Tensor):
-        return (" on a constant tensor the module makes in its forward (not from the input image) of a size read "
-                "from the batch (one per image, as EdgeNeXt's position grid), which costmodel does not map; or in an "
-                "exported program, which keeps no record of where a size comes from")
+        return (" on a constant tensor the module makes in its forward (not from the input image) in an exported "
+                "program, whose sizes keep no record of where they came from: made once or once per image, costmodel "
+                "cannot tell")
     return ""
 
 
