@@ -8,6 +8,40 @@ nn = torch.nn
 import costmodel  # noqa: E402
 
 
+def _shifted_attention(x, qkv_weight, qkv_bias, heads: int, shift: int):
+    """torchvision's ``shifted_window_attention``, in small: it branches on sizes (which torch.fx cannot trace, so
+    torchvision wraps it), rolls the map, zeroes the k bias in a copy, and adds a mask made in forward."""
+    b, h, w, c = x.shape
+    if shift >= h:
+        shift = 0
+    if shift:
+        x = torch.roll(x, shifts=(-shift, -shift), dims=(1, 2))
+    bias = qkv_bias.clone()
+    bias[c:2 * c].zero_()
+    qkv = nn.functional.linear(x.reshape(b, h * w, c), qkv_weight, bias)
+    q, k, v = qkv.reshape(b, h * w, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+    mask = x.new_zeros((h * w, h * w))
+    mask[: h * w // 2, h * w // 2:] = -100.0
+    attn = (q @ k.transpose(-2, -1) + mask).softmax(-1)
+    return (attn @ v).transpose(1, 2).reshape(b, h, w, c)
+
+
+def _merge(x):
+    """torchvision's ``_patch_merging_pad``: the four pixels of each 2 x 2 patch joined along the channels."""
+    return torch.cat([x[..., 0::2, 0::2, :], x[..., 1::2, 0::2, :], x[..., 0::2, 1::2, :], x[..., 1::2, 1::2, :]], -1)
+
+
+def _assigns_into(x):
+    y = x * 2
+    y[..., 0] = 0
+    return y
+
+
+torch.fx.wrap("_shifted_attention")
+torch.fx.wrap("_merge")
+torch.fx.wrap("_assigns_into")
+
+
 class _Residual(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
@@ -1021,3 +1055,55 @@ def test_a_resize_to_a_size_that_is_no_whole_factor_is_counted():
     # at another input size (the graph mapped again): 7 x 7 pools to 3 x 3, resized back to 7 x 7, then to 3 x 3
     seven = costmodel.analyze(costmodel.from_torch(module, (3, 7, 7)), convention="fvcore")
     assert seven.layers[-1].output_shape.dims == (1, 4, 3, 3) and seven.totals["flops"] == 588 + 196 + 4 * 36
+
+
+class _KeptWhole(nn.Module):
+    """torchvision's Swin block in small: attention and patch merging in functions torch.fx keeps whole."""
+
+    def __init__(self, then=None):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 1)
+        self.qkv = nn.Linear(8, 24)
+        self.reduction = nn.Linear(32, 16)
+        self.then = then
+
+    def forward(self, x):
+        x = self.conv(x).permute(0, 2, 3, 1)                                    # N x 4 x 4 x 8
+        x = x + _shifted_attention(x, self.qkv.weight, self.qkv.bias, 2, 1)
+        x = self.reduction(_merge(x))
+        return _assigns_into(x) if self.then == "assign" else x
+
+
+def test_a_function_torch_fx_keeps_whole_is_run_on_the_importers_values():
+    """torchvision's Swin and Swin V2 left ``shifted_window_attention`` and ``_patch_merging_pad`` uncounted: fx
+    keeps them as one node each. The importer knows every size, so it runs their bodies on its own values; the roll
+    and the strided slices stay listed (copies, no arithmetic)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    fvcore = pytest.importorskip("fvcore.nn")
+
+    module = _KeptWhole().eval()
+    network = costmodel.from_torch(module, (3, 4, 4))
+    result = costmodel.analyze(network, convention="fvcore")
+    assert set(result.not_counted()) <= {"roll", "index", "cat"} and result.not_counted()["roll"] == 1
+    # params: conv 3*8 + 8, qkv 8*24 + 24, reduction 32*16 + 16 (the k bias zeroed in a copy is still counted once)
+    assert result.totals["params"] == 32 + 216 + 528
+    # mult-adds: conv 16*3*8, qkv 16*8*24, q k^T and attn v 2 heads*16*16*4 each, the reduction 4 patches*32*16
+    madds = 384 + 3072 + 2 * 2048 + 2048
+    assert result.totals["madds"] == madds and result.totals["flops"] == madds
+    x = torch.zeros(1, 3, 4, 4)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(x)
+    assert counter.get_total_flops() == costmodel.analyze(network, convention="flop_counter").totals["flops"] == \
+        2 * madds
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert fvcore.FlopCountAnalysis(module, x).unsupported_ops_warnings(False).total() == madds
+
+
+def test_a_function_kept_whole_whose_body_the_importer_refuses_stays_one_opaque_node():
+    """A body that assigns into a tensor computed from the input cannot run on the importer's values: the node it
+    made (the product) is taken back, and the call is one node listed as not counted, as before."""
+    network = costmodel.from_torch(_KeptWhole("assign").eval(), (3, 4, 4))
+    assert costmodel.analyze(network).not_counted()["_assigns_into"] == 1
+    assert not any(node.name.endswith(".mul") for node in network.nodes)

@@ -137,6 +137,16 @@ class GraphMapper:
     again: list[str] = field(default_factory=list)        # claimed before: the next such node shares them
     suffixes: dict[str, int] = field(default_factory=dict)   # base -> the first suffix not yet tried
 
+    def state(self) -> tuple:
+        """What ``restore`` needs to take back every node and claim made after this call."""
+        return (len(self.nodes), dict(self.produced), set(self.names), set(self.claimed), dict(self.owners),
+                list(self.fresh), list(self.again), dict(self.suffixes))
+
+    def restore(self, state: tuple) -> None:
+        """Take back what was made since ``state`` (``state()``)."""
+        count, self.produced, self.names, self.claimed, self.owners, self.fresh, self.again, self.suffixes = state
+        del self.nodes[count:]
+
     def name(self, base: str) -> str:
         """``base``, or the first of ``base_1``, ``base_2``... not taken. Names are never given back, so the search
         goes on from the last suffix given for ``base``: naming n nodes is linear in n, not quadratic. A character

@@ -26,6 +26,7 @@ from ...ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, 
                    Unsqueeze, Weights)
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
+from . import torch_eager
 from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, claim_reads,
                       elementwise, learned_operand, learned_reads, make, select_permuted, tensors, weights_tensor)
 from .reshape import reshape_steps
@@ -422,6 +423,12 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         result = handler(builder, name, args, kwargs, model)
         if result is not None:
             return result
+    elif kind == "call_function" and torch_eager.kept_whole(target):
+        # a function torch.fx kept whole (torchvision's Swin attention): its body run on the importer's values
+        made = torch_eager.run_whole(builder, name.rsplit(".", 1)[0] if "." in name else name, target, args, kwargs,
+                                     lambda b, n, k, f, a, kw: call_function(b, n, k, f, a, kw, model))
+        if made is not None:
+            return made
     return _opaque_call(builder, name, kind, target, function, args, kwargs, model)
 
 
