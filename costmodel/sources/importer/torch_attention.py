@@ -19,6 +19,11 @@ import torch.nn.functional as F
 ATTENTION = F.scaled_dot_product_attention
 
 
+def is_attention(target: Any) -> bool:
+    """Whether ``target`` (of a traced or exported call) is ``scaled_dot_product_attention``."""
+    return target is ATTENTION or target is torch.ops.aten.scaled_dot_product_attention.default
+
+
 def kernel(args: tuple, kwargs: dict) -> str:
     """``"flash"`` or ``"math"``: the kernel torch runs on a CPU for ``F.scaled_dot_product_attention(*args,
     **kwargs)`` whose tensors (real, meta or fake) have the call's sizes and strides; ``""`` when the arguments are

@@ -122,6 +122,11 @@ def _flat(value: Any) -> list[Any]:
 _running: list[str] = []          # the kept-whole functions being run, outermost first
 
 
+def running() -> bool:
+    """Whether a function kept whole is being run (its sizes are numbers with no record of where they came from)."""
+    return bool(_running)
+
+
 def run_whole(builder: GraphMapper, name: str, target: Callable[..., Any], args: tuple, kwargs: dict,
               call: Callable[..., Any]) -> Any:
     """The importer's values that ``target(*args, **kwargs)`` returns, its body run on ``Value``s: every call it

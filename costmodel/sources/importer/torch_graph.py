@@ -32,7 +32,7 @@ from ...core.errors import CostModelError, ParameterError, first_line, param, sh
 from ...core.ir import INPUT, Network, node_name
 from ...ops import UnusedParameters
 from ...core.shapes import Shape
-from . import torch_attention, torch_export, torch_ops
+from . import torch_attention, torch_eager, torch_export, torch_ops
 from .mapping import GraphMapper, Learned, MappedModel, Pending, Tensor, make, tensors
 from .user_code import MAX_NESTING, nesting
 
@@ -369,8 +369,8 @@ class TorchModel(MappedModel):
         arguments are made of reads axis 0 of a tensor's sizes (``x.shape[0]``, ``B, C, H, W = x.shape``,
         ``x.size(0)``, a whole ``x.shape``). None where it cannot be told: an exported program keeps no such record
         (its sizes are numbers)."""
-        if self.graph is None or self._mapping is None:
-            return None
+        if self.graph is None or self._mapping is None or torch_eager.running():
+            return None                              # in a function run whole, sizes are numbers too
         seen: set[torch.fx.Node] = set()
         stack = list(self._mapping[0].all_input_nodes)
         while stack:
@@ -405,8 +405,8 @@ class TorchModel(MappedModel):
     def attention_kernel(self) -> str:
         """The kernel torch runs on a CPU for the attention call being mapped ("flash" or "math"), found from the
         sizes and strides of its tensors (``torch_attention``); "" when they are not known."""
-        if self._mapping is None:
-            return ""
+        if self._mapping is None or not torch_attention.is_attention(self._mapping[0].target):
+            return ""                                # inside a region or a function run whole: not known
         fx_node, size = self._mapping
         values = [argument.meta.get("val") if isinstance(argument, torch.fx.Node) else argument
                   for argument in fx_node.args]
