@@ -123,8 +123,11 @@ MATMUL = register(OpDef(
 ))
 
 
-def _einsum_terms(equation: str) -> "tuple[tuple[str, ...], str]":
-    """The input terms and the output term of a two-operand ``equation`` ("bhwc,hkc->bhwk"; spaces ignored)."""
+def einsum_terms(equation: str) -> "tuple[tuple[str, ...], str]":
+    """The input terms and the output term of an einsum equation (spaces ignored).
+
+    :param equation: torch's einsum equation, as "bhwc,hkc->bhwk".
+    :returns: (the input terms, the output term; "" where the equation has no "->")."""
     text = equation.replace(" ", "")
     inputs, arrow, output = text.partition("->")
     terms = tuple(inputs.split(","))
@@ -152,7 +155,7 @@ class Einsum(Op):
         if not isinstance(self.equation, str) or len(self.equation) > 200:
             raise CostModelError(f"an einsum equation is a string of at most 200 characters, got "
                                  f"{shorten(repr(self.equation))}")
-        terms, output = _einsum_terms(self.equation)
+        terms, output = einsum_terms(self.equation)
         letters = "".join(terms) + output
         wrong = ("->" not in self.equation or len(terms) != 2 or not all(terms) or not output
                  or not letters.isalpha() or any(len(set(term)) != len(term) for term in (*terms, output)))
@@ -169,7 +172,7 @@ class Einsum(Op):
 def _einsum_sizes(op: Einsum, inputs: tuple[Shape, ...]) -> "tuple[dict, list[tuple], bool]":
     """The size of every index of the equation (its first operand's), the pairs of sizes of one index that must
     agree, and whether both operands (so the output) have the leading axis of size 1 outside the equation."""
-    terms, _ = _einsum_terms(op.equation)
+    terms, _ = einsum_terms(op.equation)
     sizes: dict[str, Any] = {}
     pairs = []
     for term, shape in zip(terms, inputs):
@@ -182,7 +185,7 @@ def _einsum_sizes(op: Einsum, inputs: tuple[Shape, ...]) -> "tuple[dict, list[tu
 
 
 def einsum_shape(op: Einsum, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
-    terms, output = _einsum_terms(op.equation)
+    terms, output = einsum_terms(op.equation)
     for term, shape in zip(terms, inputs):
         ctx.require(shape.rank == len(term) or (shape.rank == len(term) + 1 and shape.dims[0] == 1),
                     lambda: f"einsum {op.equation!r} cannot read {describe_layout(shape.layout)} of "
@@ -225,7 +228,7 @@ def fvcore_einsum_flops(op: Einsum, node: NodeShapes) -> Any:
 
 def lower_einsum(op: Einsum, node: NodeShapes, kit: Any) -> Any:
     """``torch.einsum`` on the operands without their leading axis outside the equation."""
-    terms, _ = _einsum_terms(op.equation)
+    terms, _ = einsum_terms(op.equation)
     leads = [shape.rank == len(term) + 1 for term, shape in zip(terms, node.inputs)]
 
     def einsum(a: Any, b: Any) -> Any:

@@ -24,6 +24,7 @@ from ...ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, 
                    LayerNorm, Linear, MatMul, Mean, MultiheadAttention, Pad, PatchFold, PatchUnfold, Permute, Pool2d,
                    Scale, ScaledDotProductAttention, Select, Slice, Softmax, Split, Standardize, Transpose, Unflatten,
                    Unsqueeze, Weights)
+from ...ops.attention import einsum_terms
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
 from . import torch_eager
@@ -966,9 +967,9 @@ def _einsum(builder: GraphMapper, name: str, args: tuple, kwargs: dict, model: "
                      for value in operands)
     if not all(isinstance(value, Tensor) for value in operands):
         return None
-    inputs, output = equation.replace(" ", "").split("->")
+    terms, output = einsum_terms(equation)
     reads_input = _reading_input(builder)
-    for value, term in zip(operands, inputs.split(",")):
+    for value, term in zip(operands, terms):
         if reads_input(value.node) and (value.shape.rank != len(term) or term[0] != output[0]):
             return None                      # the batch axis of the activation must stay the first
     return builder.add(name, op, operands)
