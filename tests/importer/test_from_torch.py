@@ -163,7 +163,7 @@ def test_data_dependent_control_flow_ends_in_one_line_naming_the_module_and_line
     assert f"in module 'gate' (Gate) at {__file__}:{line}: if x.sum() > 0:; torch.fx cannot trace" in message
     with pytest.raises(CostModelError, match=r"torch.fx cannot trace DataDependent: .*test_from_torch.py:\d+"):
         from_torch(DataDependent(), (3, 8, 8), capture="fx")
-    with pytest.raises(CostModelError, match="capture must be 'auto', 'fx' or 'export', got 'jit'"):
+    with pytest.raises(CostModelError, match="capture must be 'auto', 'fx', 'sized' or 'export', got 'jit'"):
         from_torch(DataDependent(), (3, 8, 8), capture="jit")
 
 
@@ -189,6 +189,24 @@ def test_torch_export_maps_to_the_same_network_as_the_fx_trace(name):
         counted = lambda result: [(layer.kind, layer.params, layer.madds, layer.flops)  # noqa: E731
                                   for layer in result.layers if layer.kind != "dropout"]
         assert counted(a) == counted(b)
+
+
+@pytest.mark.parametrize("name", EXPORTED)
+def test_a_trace_at_one_size_maps_to_the_same_network_as_the_fx_trace(name):
+    """``capture="sized"`` (``torch_sized``: fx with the sizes as numbers, traced again at each size) walks the same
+    kind of graph as fx's trace: every node and count agrees, at the first size and at another."""
+    from costmodel.sources.importer.torch_graph import TorchModel
+
+    factory, size = HAND_WRITTEN[name]
+    module = factory()
+    traced, sized = TorchModel(module, size, capture="fx"), TorchModel(module, size, capture="sized")
+    assert sized.capture.startswith("torch.fx trace at each input size") and sized.graph is None
+    for at in (size[1:], (2 * size[1], 2 * size[2])):
+        a, b = traced.network(at), sized.network(at)
+        assert [(node.name, node.op, node.inputs) for node in b.nodes] == \
+            [(node.name, node.op, node.inputs) for node in a.nodes]
+        assert costmodel.analyze(b).totals == costmodel.analyze(a).totals
+    assert len(sized._programs) == 2                 # traced once per size
 
 
 bfmd = pytest.importorskip("bfmd")
@@ -217,16 +235,22 @@ def test_bfmd_backbones_agree_with_the_reference_tools(name):
     assert not costmodel.analyze(network).not_counted()
 
 
+@pytest.mark.parametrize("capture", ["auto", "export"])
 @pytest.mark.parametrize("name", ["shufflenet", "shufflenetv2"])
-def test_modules_fx_cannot_trace_are_exported_again_at_each_size(name):
+def test_modules_fx_cannot_trace_are_captured_again_at_each_size(name, capture):
+    """bfmd's ShuffleNets make Python numbers of sizes (``int(channels / self.groups)`` of ``x.data.size()``): fx
+    cannot trace them. The automatic capture traces them at each size with the sizes as numbers (``torch_sized``);
+    ``torch.export`` does the same, slower. Both count as the reference tools do at another size than the first."""
     from costmodel.sources.importer.torch_graph import TorchModel
 
     factory, size = BFMD[name]
     module = factory()
     with pytest.raises(CostModelError, match="torch.fx cannot trace"):
         from_torch(module, size, capture="fx")
-    model = TorchModel(module, size)
-    assert model.capture == "torch.export (non-strict) of the module, exported again at each input size"
+    model = TorchModel(module, size, capture=capture)
+    assert model.capture == {
+        "auto": "torch.fx trace at each input size (its sizes numbers), traced again at each size",
+        "export": "torch.export (non-strict) of the module, exported again at each input size"}[capture]
     network = model.network((48, 48))
     params, fvcore_total, flop_counter_total = reference_counts(module, (3, 48, 48))
     assert costmodel.analyze(network, convention="fvcore").totals["params"] == params

@@ -5,12 +5,10 @@ torch's choice. It depends on more than shapes: the strides (a query whose last 
 permuted ``qkv.chunk`` makes, runs the math path) and torch's version (2.13 runs the math path for 3-D tensors and
 a broadcast key head, 2.14 the flash kernel). So the importer asks torch itself: ``torch._fused_sdp_choice`` on
 empty tensors of the call's sizes and strides. The strides come from the exported program's fake tensors, or, for
-an fx trace (which keeps no tensors), from one run of the traced module on meta tensors (``traced_inputs``).
+an fx trace (which keeps no tensors), from its graph run on meta tensors (``traced_inputs``).
 """
 from __future__ import annotations
 
-import contextlib
-import warnings
 from typing import Any
 
 import torch
@@ -50,36 +48,19 @@ def _empty_like(value: torch.Tensor) -> torch.Tensor:
     return torch.empty_strided(sizes, strides, dtype=value.dtype)
 
 
-class _Recorder(torch.overrides.TorchFunctionMode):
-    """Keeps the arguments of every attention call, in order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[tuple[tuple, dict]] = []
-
-    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
-        kwargs = kwargs or {}
-        if func is ATTENTION:
-            self.calls.append((args, kwargs))
-        return func(*args, **kwargs)
-
-
 def traced_inputs(graph: torch.fx.GraphModule, input_size: tuple) -> "dict[str, tuple[tuple, dict]]":
     """The arguments (meta tensors of the true sizes and strides) of each attention call of the traced ``graph``
-    run once on a meta input of ``input_size`` (N x C x H x W), by node name; empty when the graph has none, or
-    when it does not run on meta tensors (a module that makes a tensor on the CPU in its forward)."""
-    nodes = [node.name for node in graph.graph.nodes if node.op == "call_function" and node.target is ATTENTION]
+    run on a meta input of ``input_size`` (N x C x H x W) up to its last attention call (``torch_sized``'s meta
+    values, which make the common ops' results from their operands' sizes and strides without running torch's
+    slow meta kernels), by node name; empty when the graph has none, or when it does not run on meta tensors."""
+    from .torch_sized import graph_values
+
+    nodes = [node for node in graph.graph.nodes if node.op == "call_function" and node.target is ATTENTION]
     if not nodes:
         return {}
-    state = {name: torch.empty_like(tensor, device="meta")
-             for name, tensor in (*graph.named_parameters(), *graph.named_buffers())}
-    recorder = _Recorder()
     try:
-        with torch.no_grad(), warnings.catch_warnings(), recorder, contextlib.redirect_stdout(None):
-            warnings.simplefilter("ignore")
-            torch.func.functional_call(graph, state, (torch.empty(input_size, device="meta"),))
+        values = graph_values(graph, input_size, until=set(nodes))
     except Exception:                                # noqa: BLE001 - the module's own code failing on meta tensors
         return {}
-    if len(recorder.calls) != len(nodes):
-        return {}
-    return dict(zip(nodes, recorder.calls))
+    return {node.name: (torch.fx.node.map_arg(node.args, values.__getitem__),
+                        dict(torch.fx.node.map_arg(node.kwargs, values.__getitem__))) for node in nodes}

@@ -32,7 +32,7 @@ from ...core.errors import CostModelError, ParameterError, first_line, param, sh
 from ...core.ir import INPUT, Network, node_name
 from ...ops import UnusedParameters
 from ...core.shapes import Shape
-from . import torch_attention, torch_eager, torch_export, torch_ops
+from . import torch_attention, torch_eager, torch_export, torch_ops, torch_sized
 from .mapping import GraphMapper, Learned, MappedModel, Pending, Tensor, make, tensors
 from .user_code import MAX_NESTING, nesting
 
@@ -75,6 +75,16 @@ def _lazy_graph_module() -> Any:
     return _use_lazy_graph_module(True)
 
 
+def _graph_module(root: nn.Module, graph: torch.fx.Graph, name: str) -> torch.fx.GraphModule:
+    """fx's GraphModule of ``graph``, lazy in a ``_lazy_graph_module`` context (as ``torch.fx.symbolic_trace``
+    makes it)."""
+    try:
+        from torch.fx._lazy_graph_module import _make_graph_module
+    except ImportError:
+        return torch.fx.GraphModule(root, graph, name)
+    return _make_graph_module(root, graph, name)
+
+
 def _defaults(module: nn.Module) -> dict[str, Any]:
     """The arguments of ``module``'s forward after the first that have defaults (``attn_mask=None`` in timm's
     VisionTransformer), at their defaults: the module is called with one input, so the trace fixes the others."""
@@ -94,7 +104,9 @@ def _trace(module: nn.Module) -> torch.fx.GraphModule:
     with warnings.catch_warnings(), _lazy_graph_module():
         warnings.simplefilter("ignore")
         try:
-            return torch.fx.symbolic_trace(module, concrete_args=_defaults(module) or None)
+            tracer = torch_sized.FastTracer()
+            graph = tracer.trace(module, concrete_args=_defaults(module) or None)
+            return _graph_module(tracer.root, graph, type(module).__name__)
         except Exception as error:          # fx raises what the module's own code raises on a Proxy
             raise CostModelError(f"torch.fx cannot trace {type(module).__name__}: {_where(error)}") from None
 
@@ -165,8 +177,8 @@ class TorchModel(MappedModel):
                                  f"of clips (C, T, H, W: 3-D convolutions), got {input_size!r}")
         if len(input_size) != 3 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in input_size):
             raise CostModelError(f"input_size must be (C, H, W), three positive integers, got {input_size!r}")
-        if capture not in ("auto", "fx", "export"):
-            raise CostModelError(f"capture must be 'auto', 'fx' or 'export', got {capture!r}")
+        if capture not in ("auto", "fx", "sized", "export"):
+            raise CostModelError(f"capture must be 'auto', 'fx', 'sized' or 'export', got {capture!r}")
         if nesting(module) > MAX_NESTING:
             raise CostModelError(f"{name or type(module).__name__}: its modules are nested more than {MAX_NESTING} "
                                  "deep, past what costmodel walks")
@@ -174,14 +186,23 @@ class TorchModel(MappedModel):
         self.capture = "torch.fx trace of the module"
         self._fall_back = capture == "auto"
         untraced = None
-        if capture != "export":
+        if capture in ("auto", "fx"):
             try:
                 self.graph = self._eval(_trace, module)
             except CostModelError as error:
                 if capture == "fx":
                     raise
                 untraced = error
-        if self.graph is None:
+        if self.graph is None and capture in ("auto", "sized"):
+            try:
+                self._programs[self.resolution] = self._eval(self._sized_trace, self.resolution)
+                self.sized = True
+                self.capture = "torch.fx trace at each input size (its sizes numbers), traced again at each size"
+            except CostModelError as error:
+                if capture == "sized":
+                    raise
+                untraced = untraced or error
+        if self.graph is None and not self.sized:
             try:
                 program, mode = self._eval(torch_export.export, module, self.input_size)
             except CostModelError as error:
@@ -195,6 +216,7 @@ class TorchModel(MappedModel):
         self.name = name
         self.strict = strict
         self.graph = None
+        self.sized = False                  # captured by ``torch_sized``: a graph per input size, sizes numbers
         self._fall_back = False
         self.saved_program: Any = None
         self._programs: dict[tuple[int, int], Any] = {}
@@ -202,6 +224,8 @@ class TorchModel(MappedModel):
         self._mapping: "tuple[torch.fx.Node, tuple[int, int]] | None" = None
         self._values: dict[torch.fx.Node, Any] = {}            # the graph's values where it is being mapped
         self._attention: dict[tuple[int, int], dict] = {}
+        self._by_path: "dict[str, nn.Module] | None" = None
+        self._again = 0
         self.parameters = dict(module.named_parameters())
         self.total_params = sum(p.numel() for p in self.parameters.values())
 
@@ -247,6 +271,13 @@ class TorchModel(MappedModel):
         learned tensors (export's parameters and buffers)."""
         if self.graph is not None:
             return self.graph.graph, dict(self.graph.named_modules()), {}
+        if self.sized:
+            if size not in self._programs:
+                try:
+                    self._programs[size] = self._eval(self._sized_trace, size)
+                except CostModelError as error:
+                    raise within(f"{self.name} at {size[0]}x{size[1]}: ", error) from None
+            return self._programs[size], self._modules(), {}
         if size not in self._programs and self.saved_program is not None:
             self._programs[size] = self.saved_program
         if size not in self._programs:
@@ -260,6 +291,25 @@ class TorchModel(MappedModel):
                                       dtype=node.meta["val"].dtype)
                    for node in program.graph.nodes if node.op == "placeholder" and node.name in inputs}
         return program.graph, {}, learned
+
+    def _modules(self) -> "dict[str, nn.Module]":
+        """The module's sub-modules by path (what a trace at one size's ``call_module`` nodes name)."""
+        if self._by_path is None:
+            self._by_path = dict(self.module.named_modules())
+        return self._by_path
+
+    def _sized_trace(self, size: tuple[int, int]) -> torch.fx.Graph:
+        """The fx trace of the module at input size ``size``, its sizes numbers (``torch_sized``), or one line
+        saying why it does not trace."""
+        with warnings.catch_warnings(), _lazy_graph_module():
+            warnings.simplefilter("ignore")
+            try:
+                return torch_sized.sized_trace(self.module, (1, self.input_size[0], *size),
+                                               _defaults(self.module) or None)
+            except Exception as error:      # fx raises what the module's own code raises on a proxy
+                why = str(error) if isinstance(error, CostModelError) else _where(error)
+                raise CostModelError(f"torch.fx cannot trace {type(self.module).__name__} at one input size "
+                                     f"either: {why}") from None
 
     def _map(self, size: tuple[int, int]) -> Network:
         """The network at ``size``. Where the fx trace's graph cannot be mapped (a call costmodel refuses) and the
@@ -293,7 +343,7 @@ class TorchModel(MappedModel):
         output: Any = None
         height, width = size
         call = None
-        units = self._units(graph) if self.graph is None else {}
+        units = self._units(graph) if self.graph is None and not self.sized else {}
         done: set[torch.fx.Node] = set()
         try:
             for fx_node in graph.nodes:
@@ -336,6 +386,9 @@ class TorchModel(MappedModel):
                         raise CostModelError(f"{fx_node.name}: a higher-order op ({fx_node.target}: torch.cond, "
                                              "a loop...), which costmodel does not map yet")
                     base, this_call = self._node_name(fx_node, call)
+                    if fx_node.target is operator.setitem and isinstance(args[0], Tensor):
+                        env[fx_node.args[0]] = self._assign(builder, base, args)
+                        continue
                     made = len(builder.nodes)
                     env[fx_node] = torch_ops.call_function(builder, base, fx_node.op, fx_node.target, args,
                                                            kwargs, self)
@@ -362,6 +415,14 @@ class TorchModel(MappedModel):
         return Network(self.name, tuple(builder.nodes), input_channels=self.input_size[0], base_resolution=size,
                        output=out.node, description=f"imported from torch ({type(self.module).__name__})",
                        source=self.capture)
+
+    def _assign(self, builder: GraphMapper, name: str, args: tuple) -> Tensor:
+        """``target[index] = value`` of a sized trace (``torch_sized``): a copy of ``value`` into ``target``, one
+        node (no arithmetic, listed as not counted as a copy is) that the later readers of ``target`` read, as an
+        exported program's ``copy_`` into a slice is mapped."""
+        target, _, value = make(builder, args)
+        inputs = tuple(tensors((target, value)))
+        return builder.opaque(name, "setitem", inputs, tuple(int(size) for size in target.shape.dims))
 
     def reads_batch_size(self) -> "bool | None":
         """Whether the call being mapped is made of the batch size (a tensor made in forward with ``torch.zeros(B,
@@ -417,6 +478,28 @@ class TorchModel(MappedModel):
                 self._attention[size] = torch_attention.traced_inputs(self.graph, (1, self.input_size[0], *size))
             values, kwargs = self._attention[size].get(fx_node.name, ((), {}))
         return torch_attention.kernel(tuple(values), kwargs)
+
+    def traced_value(self, target: Any) -> Any:
+        """The value (a meta or fake tensor, or a tuple of them) the captured graph keeps for the call being mapped
+        when ``target`` is its target (a function, a method's name, a module's path): a trace at one size's meta
+        values and an exported program's fake tensors; None for an fx trace, which keeps none, and inside a
+        function run whole."""
+        if self._mapping is None or self.graph is not None or torch_eager.running() or self._again:
+            return None
+        node = self._mapping[0]
+        if node.target is not target and not (isinstance(target, str) and node.target == target):
+            return None
+        return node.meta.get("val")
+
+    @contextlib.contextmanager
+    def other_operands(self) -> Any:
+        """A context in which the call being mapped is mapped again on other operands than its graph's (the
+        weights as tensors of their own): ``traced_value`` knows no value there."""
+        self._again += 1
+        try:
+            yield
+        finally:
+            self._again -= 1
 
     def _region(self, builder: GraphMapper, args: tuple, call: Any) -> tuple:
         """The outputs of an exported region (``torch.autocast``'s ``wrap_with_autocast``: its body a graph of
@@ -515,7 +598,7 @@ class TorchModel(MappedModel):
             kind = stack[this_call][1] if isinstance(stack[this_call], tuple) else ""
             kind = kind if isinstance(kind, str) else f"{kind.__module__}.{kind.__qualname__}"
             layer = kind.startswith("torch.nn.modules.") and not kind.startswith(COMPOSITE)
-            if kind.startswith(LOWERED) or (self.graph is None and layer):
+            if kind.startswith(LOWERED) or (self.graph is None and not self.sized and layer):
                 return path, this_call
         return (f"{path}.{function}" if path else function), this_call
 

@@ -44,6 +44,10 @@ class TorchModel(Protocol):
 
     def attention_kernel(self) -> str: ...
 
+    def traced_value(self, target: Any) -> Any: ...
+
+    def other_operands(self) -> Any: ...
+
 
 ACTIVATION_MODULES: dict[type, Callable[[Any], "str | None"]] = {
     nn.ReLU: lambda m: "relu", nn.ReLU6: lambda m: "relu6", nn.Hardswish: lambda m: "hswish",
@@ -85,13 +89,18 @@ def _meta(value: Any) -> Any:
     return value
 
 
-def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bool = False) -> Any:
+def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bool = False,
+                known: Any = None) -> Any:
     """The output sizes of ``call`` on meta tensors of the arguments' shapes (for a call costmodel does not count);
-    ``with_count``: also the length of a tuple result (None for a tensor)."""
-    try:
-        result = call(*_meta(args), **_meta(kwargs))
-    except Exception:
-        return (None, None) if with_count else None
+    ``with_count``: also the length of a tuple result (None for a tensor). ``known``: the call's value where the
+    captured graph keeps it (a trace at one size, an exported program), used instead of running the call."""
+    if known is not None:
+        result = known
+    else:
+        try:
+            result = call(*_meta(args), **_meta(kwargs))
+        except Exception:
+            return (None, None) if with_count else None
     count = len(result) if isinstance(result, (tuple, list)) else None
     while isinstance(result, (tuple, list)) and result:
         result = result[0]
@@ -174,13 +183,15 @@ def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple,
     if _weights_only("module", args, kwargs):
         return _on_weights(builder, name, type(module).__name__, args, kwargs,
                            _meta_shape(_meta_module(module), args, kwargs),
-                           lambda operands: call_module(builder, name, module, operands, kwargs, model))
+                           lambda operands: _again(model, lambda: call_module(builder, name, module, operands, kwargs,
+                                                                              model)))
     x = args[0] if args else next(iter(kwargs.values()), None)
     fresh = model.claim(builder, name, module)
     result = _module(builder, name, module, x, args, kwargs)
     if result is None:
         inputs = tensors(args) + tensors(kwargs)
-        sizes, count = _meta_shape(_meta_module(module), args, kwargs, with_count=True)
+        sizes, count = _meta_shape(_meta_module(module), args, kwargs, with_count=True,
+                                   known=model.traced_value(name))
         if sizes is None or not inputs:
             raise CostModelError(f"{name}: cannot import {type(module).__name__}{_why_not(x)}")
         made = builder.opaque(name, f"module {type(module).__name__}", inputs, sizes, fresh)
@@ -387,7 +398,8 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
             not (function in _LEARNED_VIEWS and isinstance(x, Learned)) and not (aten and function in _ATEN_CHECKS):
         call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
         return _on_weights(builder, name, function, args, kwargs, _meta_shape(call, args, kwargs),
-                           lambda operands: call_function(builder, name, kind, target, operands, kwargs, model))
+                           lambda operands: _again(model, lambda: call_function(builder, name, kind, target, operands,
+                                                                                kwargs, model)))
     if function in _READS_LEARNED:            # element-wise: an expanded view broadcasts as its source does
         args = tuple(arg.source if isinstance(arg, Pending) and arg.kind == "expanded" else arg for arg in args)
     if function not in _READS_PENDING:
@@ -484,6 +496,13 @@ def _weights_only(function: str, args: tuple, kwargs: dict) -> bool:
     return any(isinstance(value, (Learned, Derived)) for value in flat) and \
         not any(isinstance(value, (Tensor, Pending, Chunks, Permuted)) for value in flat) and \
         (function in _OPERANDS or bool(args) and not isinstance(args[0], torch.Tensor))
+
+
+def _again(model: "TorchModel", run: Callable[[], Any]) -> Any:
+    """``run()``: a call mapped again on other operands (the weights as tensors), whose value the captured graph
+    does not keep."""
+    with model.other_operands():
+        return run()
 
 
 def _on_weights(builder: GraphMapper, name: str, function: str, args: tuple, kwargs: dict, meta: "tuple | None",
@@ -618,7 +637,7 @@ def _opaque_call(builder: GraphMapper, name: str, kind: str, target: Any, functi
         first = args[0] if args else next(iter(kwargs.values()), None)
         why = _why_not(first) or " (none of its inputs is a tensor computed from the input image)"
         raise CostModelError(f"{name}: cannot import {function}{why}")
-    sizes = _meta_shape(call, args, kwargs)
+    sizes = _meta_shape(call, args, kwargs, known=model.traced_value(target))
     if sizes is None:
         raise CostModelError(f"{name}: cannot import {function} (costmodel could not find its output shape)")
     params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in (*args, *kwargs.values())
