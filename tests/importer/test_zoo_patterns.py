@@ -1198,3 +1198,40 @@ def test_a_branch_on_values_is_not_traced_at_one_size_either():
     with pytest.raises(CostModelError, match=r"^torch.fx cannot trace _Gate at one input size either: .*"
                                              r"test_zoo_patterns.py:\d+: return x \* 2 if x.mean\(\) > 0 else x\)$"):
         costmodel.from_torch(_Gate(), (3, 4, 4), capture="sized")
+
+
+class _OneHotPositions(nn.Module):
+    """Gemma 4's vision encoder, in small: the positions of the tokens as one-hot rows made in forward from the
+    sizes (``F.one_hot(...).to(table)``) times a learned table, added to the tokens; it branches on the rank, so fx
+    cannot trace it and it is traced at one size."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv2d(3, 8, 2, stride=2)
+        self.table = nn.Parameter(torch.zeros(2, 4, 8))
+
+    def forward(self, x):
+        x = self.proj(x).flatten(2).transpose(1, 2)                           # N x T x 8
+        if x.ndim != 3:
+            raise ValueError("tokens")
+        steps = torch.arange(x.shape[1])
+        positions = torch.stack([steps % 4, steps // 4 % 4], -1).unsqueeze(0).expand(x.shape[0], -1, -1)
+        one_hot = nn.functional.one_hot(positions, num_classes=4).permute(0, 2, 1, 3).to(self.table)  # N x 2 x T x 4
+        return x + (one_hot @ self.table).sum(1)
+
+
+def test_a_product_of_a_table_made_in_forward_and_the_weights_counts_once_per_forward():
+    """The one-hot rows are made from sizes alone (a constant) and multiplied by the table once per forward: the
+    product's sizes are the trace's own (its meta value), where costmodel's meta run of the converted constant found
+    none and refused the call."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _OneHotPositions().eval()
+    network = costmodel.from_torch(module, (3, 6, 8))
+    assert network.source.startswith("torch.fx trace at each input size")
+    result = costmodel.analyze(network)
+    # 3x4 = 12 tokens; mult-adds: the conv 12*8*12, the product of the two axes' one-hot rows and tables 2*12*4*8
+    assert result.totals["madds"] == 1152 + 768
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 6, 8))
+    assert costmodel.analyze(network, convention="flop_counter").totals["flops"] == counter.get_total_flops()

@@ -7,9 +7,10 @@ become the flatten and unflatten steps they are, and no activation is allocated.
 path it came from: a module call by its own (``features.3.conv.0``), a function by the module whose forward called
 it plus the function (``features.3.add``).
 
-A module that fx cannot trace (one that turns a size into a Python number, ``int(c // g)``) is captured with
-``torch.export`` instead (``torch_export``): its ATen ops are mapped by the same table, and it is exported again at
-each asked size.
+A module that fx cannot trace because it turns a size into a Python number (``int(c // g)``, a branch on a size) is
+traced at each asked size with its sizes as numbers (``torch_sized``), and where that fails too, captured with
+``torch.export`` (``torch_export``): its ATen ops are mapped by the same table, and it is exported again at each
+asked size.
 
 Every size is that of the asked input: ``TorchModel.network`` maps the traced graph again for each size (a walk of
 the graph, no trace), and ``--resolution``, ``--rho`` and sweeps work so. A module whose submodule receives an input

@@ -182,7 +182,7 @@ def call_module(builder: GraphMapper, name: str, module: nn.Module, args: tuple,
                                    (Tensor(INPUT, builder.produced[INPUT]),), tuple(args[0].shape)), *args[1:])
     if _weights_only("module", args, kwargs):
         return _on_weights(builder, name, type(module).__name__, args, kwargs,
-                           _meta_shape(_meta_module(module), args, kwargs),
+                           _meta_shape(_meta_module(module), args, kwargs, known=model.traced_value(name)),
                            lambda operands: _again(model, lambda: call_module(builder, name, module, operands, kwargs,
                                                                               model)))
     x = args[0] if args else next(iter(kwargs.values()), None)
@@ -397,7 +397,8 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
     if target is not operator.getitem and _weights_only(function, args, kwargs) and \
             not (function in _LEARNED_VIEWS and isinstance(x, Learned)) and not (aten and function in _ATEN_CHECKS):
         call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
-        return _on_weights(builder, name, function, args, kwargs, _meta_shape(call, args, kwargs),
+        return _on_weights(builder, name, function, args, kwargs,
+                           _meta_shape(call, args, kwargs, known=model.traced_value(target)),
                            lambda operands: _again(model, lambda: call_function(builder, name, kind, target, operands,
                                                                                 kwargs, model)))
     if function in _READS_LEARNED:            # element-wise: an expanded view broadcasts as its source does
