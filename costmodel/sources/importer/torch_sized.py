@@ -360,8 +360,9 @@ def _quick(node: torch.fx.Node, args: tuple, kwargs: dict, root: nn.Module) -> A
         return None
     if node.target in (F.layer_norm, F.group_norm, F.rms_norm):        # their output is contiguous
         return torch.empty(x.shape, dtype=x.dtype, device="meta")
-    if node.target is F.normalize and torch._prims_common.is_non_overlapping_and_dense(x):
-        return torch.empty_like(x)                                      # x over its norm: x's layout
+    if node.target is F.normalize:               # x over its norm: x's layout, where empty_like keeps it (dense)
+        made = torch.empty_like(x)
+        return made if made.stride() == x.stride() else None
     if node.target is F.batch_norm and x.is_contiguous() and x.ndim >= 2:
         return torch.empty_like(x)
     if node.target is F.interpolate and x.ndim == 4 and x.is_contiguous():
