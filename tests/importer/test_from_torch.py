@@ -122,6 +122,20 @@ def test_multihead_attention_is_one_node_of_the_modules_formula():
     assert result.not_counted() == {}
 
 
+@pytest.mark.parametrize("capture", ["fx", "sized"])
+def test_the_module_is_traced_in_eval_mode_and_each_part_keeps_its_own_mode(capture):
+    """A model being trained with one BatchNorm frozen (in eval mode): the import counts inference (dropout as the
+    identity: no opaque call) and leaves each part's mode as it was, the frozen BatchNorm's too."""
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 1), torch.nn.BatchNorm2d(8), torch.nn.Dropout(0.5),
+                                 torch.nn.BatchNorm2d(8))
+    module.train()
+    module[3].eval()
+    result = costmodel.analyze(from_torch(module, (3, 8, 8), capture=capture))
+    assert [part.training for part in module.modules()] == [True, True, True, True, False]
+    assert result.not_counted() == {}
+    assert result.totals["params"] == 3 * 8 + 8 + 2 * (2 * 8)
+
+
 def test_unused_parameters_still_count():
     class WithSpareHead(torch.nn.Module):
         def __init__(self):

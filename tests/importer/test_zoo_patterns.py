@@ -918,6 +918,45 @@ def test_attention_on_a_query_whose_features_are_not_contiguous_counts_the_math_
     assert counter.get_total_flops() == expected
 
 
+class _CrossCovarianceAttention(nn.Module):
+    """XCiT's attention: q and k, strided slices of a permuted qkv (B x heads x features x tokens), normalized over
+    the tokens, then a features x features attention per head scaled by a learned temperature."""
+
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+        self.temperature = nn.Parameter(torch.ones(2, 1, 1))
+
+    def forward(self, x):
+        tokens = x.flatten(2).transpose(1, 2)                                               # 1 x 16 x 8
+        b, n, c = tokens.shape
+        q, k, v = self.qkv(tokens).reshape(b, n, 3, 2, 4).permute(2, 0, 3, 4, 1).unbind(0)   # 1 x 2 x 4 x 16 each
+        q = torch.nn.functional.normalize(q, dim=-1)
+        k = torch.nn.functional.normalize(k, dim=-1)
+        attn = ((q @ k.transpose(-2, -1)) * self.temperature).softmax(-1)                   # 1 x 2 x 4 x 4
+        return (attn @ v).permute(0, 3, 1, 2).reshape(b, n, c)
+
+
+@pytest.mark.parametrize("capture", ["auto", "sized"])
+def test_normalize_of_a_strided_view_is_listed_with_its_sizes(capture):
+    """XCiT's import was slower than fvcore's analysis: the sizes of each ``F.normalize`` (which costmodel does not
+    count, nor FlopCounterMode) came from torch's meta kernel, 4 ms a call. They are the operand's; the products are
+    counted as FlopCounterMode counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _CrossCovarianceAttention().eval()
+    result = costmodel.analyze(costmodel.from_torch(module, (8, 4, 4), capture=capture), convention="flop_counter")
+    assert result.not_counted() == {"normalize": 2}
+    normalized = [layer for layer in result.layers if layer.name.startswith("normalize")]
+    assert [tuple(layer.output_shape.dims) for layer in normalized] == [(1, 2, 4, 16)] * 2
+    # qkv: 16 tokens * 8 * 24 mult-adds; q k^T and attn v: 2 heads * 4 * 4 * 16 each; 2 FLOPs a mult-add
+    expected = 2 * (16 * 8 * 24 + 2 * (2 * 4 * 4 * 16))
+    assert result.totals["flops"] == expected
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 8, 4, 4))
+    assert counter.get_total_flops() == expected
+
+
 class _EinsumAttention(nn.Module):
     """MaxViT's attention written with einsum, MViTv2's relative position (an einsum of the queries with a table
     of the weights) and MaxViT-TF's relative position bias (an einsum of two tensors of the weights alone)."""

@@ -5,7 +5,7 @@ torch's choice. It depends on more than shapes: the strides (a query whose last 
 permuted ``qkv.chunk`` makes, runs the math path) and torch's version (2.13 runs the math path for 3-D tensors and
 a broadcast key head, 2.14 the flash kernel). So the importer asks torch itself: ``torch._fused_sdp_choice`` on
 empty tensors of the call's sizes and strides. The strides come from the exported program's fake tensors, or, for
-an fx trace (which keeps no tensors), from its graph run on meta tensors (``traced_inputs``).
+an fx trace (which keeps no tensors), from its graph run on meta tensors (``torch_sized.attention_inputs``).
 """
 from __future__ import annotations
 
@@ -46,21 +46,3 @@ def _empty_like(value: torch.Tensor) -> torch.Tensor:
     sizes = tuple(int(size) for size in value.shape)
     strides = tuple(int(stride) for stride in value.stride())
     return torch.empty_strided(sizes, strides, dtype=value.dtype)
-
-
-def traced_inputs(graph: torch.fx.GraphModule, input_size: tuple) -> "dict[str, tuple[tuple, dict]]":
-    """The arguments (meta tensors of the true sizes and strides) of each attention call of the traced ``graph``
-    run on a meta input of ``input_size`` (N x C x H x W) up to its last attention call (``torch_sized``'s meta
-    values, which make the common ops' results from their operands' sizes and strides without running torch's
-    slow meta kernels), by node name; empty when the graph has none, or when it does not run on meta tensors."""
-    from .torch_sized import graph_values
-
-    nodes = [node for node in graph.graph.nodes if node.op == "call_function" and node.target is ATTENTION]
-    if not nodes:
-        return {}
-    try:
-        values = graph_values(graph, input_size, until=set(nodes))
-    except Exception:                                # noqa: BLE001 - the module's own code failing on meta tensors
-        return {}
-    return {node.name: (torch.fx.node.map_arg(node.args, values.__getitem__),
-                        dict(torch.fx.node.map_arg(node.kwargs, values.__getitem__))) for node in nodes}

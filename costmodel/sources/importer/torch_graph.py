@@ -51,41 +51,6 @@ def _module_path(node: torch.fx.Node) -> str:
     return node_name(path)
 
 
-def _function_name(node: torch.fx.Node) -> str:
-    if node.op == "call_method":
-        return str(node.target).strip("_")
-    target = node.target
-    called = node.meta.get("torch_fn")                     # export: the Python call that made an ATen op
-    if isinstance(called, tuple) and len(called) == 2 and isinstance(called[1], str) and \
-            target is not operator.getitem:
-        return called[1].rsplit(".", 1)[-1].strip("_")     # "wrapper_descriptor.__getitem__": "getitem"
-    if isinstance(target, torch._ops.OpOverload):
-        return target.overloadpacket.__name__.strip("_")      # aten.relu_.default: "relu"
-    name = getattr(target, "__name__", None) or str(target)
-    return name.strip("_")
-
-
-def _lazy_graph_module() -> Any:
-    """A context in which fx makes its GraphModule without generating its Python code until it is run: the
-    importer only walks the graph, and the code generation took about a third of a long trace (torch's private
-    switch, where this torch has it)."""
-    try:
-        from torch.fx._lazy_graph_module import _use_lazy_graph_module
-    except ImportError:
-        return contextlib.nullcontext()
-    return _use_lazy_graph_module(True)
-
-
-def _graph_module(root: nn.Module, graph: torch.fx.Graph, name: str) -> torch.fx.GraphModule:
-    """fx's GraphModule of ``graph``, lazy in a ``_lazy_graph_module`` context (as ``torch.fx.symbolic_trace``
-    makes it)."""
-    try:
-        from torch.fx._lazy_graph_module import _make_graph_module
-    except ImportError:
-        return torch.fx.GraphModule(root, graph, name)
-    return _make_graph_module(root, graph, name)
-
-
 def _defaults(module: nn.Module) -> dict[str, Any]:
     """The arguments of ``module``'s forward after the first that have defaults (``attn_mask=None`` in timm's
     VisionTransformer), at their defaults: the module is called with one input, so the trace fixes the others."""
@@ -100,16 +65,18 @@ def _defaults(module: nn.Module) -> dict[str, Any]:
             and parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
 
 
-def _trace(module: nn.Module) -> torch.fx.GraphModule:
-    """torch.fx's symbolic trace of ``module`` called with one input, or one line saying why it does not trace."""
-    with warnings.catch_warnings(), _lazy_graph_module():
+def _trace(module: nn.Module) -> torch.fx.Graph:
+    """torch.fx's symbolic trace of ``module`` called with one input, owned by ``module`` itself (no GraphModule is
+    made: the importer only walks the graph, and fx's copy of the module tree took a tenth of an import), or one line
+    saying why it does not trace."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            tracer = torch_sized.FastTracer()
-            graph = tracer.trace(module, concrete_args=_defaults(module) or None)
-            return _graph_module(tracer.root, graph, type(module).__name__)
+            graph = torch_sized.FastTracer().trace(module, concrete_args=_defaults(module) or None)
         except Exception as error:          # fx raises what the module's own code raises on a Proxy
             raise CostModelError(f"torch.fx cannot trace {type(module).__name__}: {_where(error)}") from None
+    graph.owning_module = module            # type: ignore[assignment]
+    return graph
 
 
 def _where(error: BaseException) -> str:
@@ -164,7 +131,7 @@ class TorchModel(MappedModel):
     """A torch module captured once (an fx trace, or failing that ``torch.export``), mapped onto costmodel's ops at
     each asked input size."""
 
-    graph: "torch.fx.GraphModule | None"        # the fx trace; None when the module was exported instead
+    graph: "torch.fx.Graph | None"        # the fx trace (its module the module); None when captured otherwise
 
     def __init__(self, module: nn.Module, input_size: "tuple[int, ...]" = (3, 224, 224), *,
                  name: str | None = None, strict: bool = False, capture: str = "auto", submodule: str | None = None):
@@ -254,13 +221,17 @@ class TorchModel(MappedModel):
         return model
 
     def _eval(self, capture: Any, *args: Any) -> Any:
-        """``capture(*args)`` with the module in eval mode (dropout and BatchNorm as at inference)."""
-        was_training = self.module.training
+        """``capture(*args)`` with the module in eval mode (dropout and BatchNorm as at inference); each part's mode
+        is as it was afterwards."""
+        training = [part for part in self.module.modules() if part.training]
+        if not training:
+            return capture(*args)
         self.module.eval()
         try:
             return capture(*args)
         finally:
-            self.module.train(was_training)
+            for part in training:
+                part.training = True
 
     def _saved_size(self) -> tuple[int, int]:
         images = [node for node in self.saved_program.graph.nodes if node.op == "placeholder"
@@ -271,7 +242,7 @@ class TorchModel(MappedModel):
         """The captured graph at ``size``, the modules its ``call_module`` nodes call, and its inputs that are
         learned tensors (export's parameters and buffers)."""
         if self.graph is not None:
-            return self.graph.graph, dict(self.graph.named_modules()), {}
+            return self.graph, self._modules(), {}
         if self.sized:
             if size not in self._programs:
                 try:
@@ -302,7 +273,7 @@ class TorchModel(MappedModel):
     def _sized_trace(self, size: tuple[int, int]) -> torch.fx.Graph:
         """The fx trace of the module at input size ``size``, its sizes numbers (``torch_sized``), or one line
         saying why it does not trace."""
-        with warnings.catch_warnings(), _lazy_graph_module():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 return torch_sized.sized_trace(self.module, (1, self.input_size[0], *size),
@@ -476,7 +447,8 @@ class TorchModel(MappedModel):
                   for key, argument in fx_node.kwargs.items()}
         if self.graph is not None:                  # an fx trace keeps no tensors: run it once on meta tensors
             if size not in self._attention:
-                self._attention[size] = torch_attention.traced_inputs(self.graph, (1, self.input_size[0], *size))
+                self._attention[size] = torch_sized.attention_inputs(self.graph, self.module,
+                                                                             (1, self.input_size[0], *size))
             values, kwargs = self._attention[size].get(fx_node.name, ((), {}))
         return torch_attention.kernel(tuple(values), kwargs)
 
@@ -592,7 +564,7 @@ class TorchModel(MappedModel):
         does the first op of costmodel's own lowering of an op (``to_torch``'s ``Function``), so that a lowered
         network comes back with its nodes' names."""
         path = _module_path(node)
-        function = _function_name(node)
+        function = torch_sized.function_name(node)
         stack = node.meta.get("nn_module_stack") or {}
         this_call = next(reversed(stack)) if stack else None
         if path and this_call != call:

@@ -16,11 +16,13 @@ where the importer reads the strides that decide the attention kernel.
 from __future__ import annotations
 
 import bisect
+import copy
 import dis
 import inspect
 import math
 import operator
 import warnings
+import weakref
 from typing import Any, Callable
 
 import torch
@@ -28,11 +30,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...core.errors import CostModelError
+from . import torch_attention
 
 CPU = torch.device("cpu")
 
 
-_UNPACKS: "dict[Any, tuple[list[int], list[Any]]]" = {}     # code object: its instructions' offsets, instructions
+# code object: its instructions' offsets, instructions (kept while the function lives)
+_UNPACKS: "weakref.WeakKeyDictionary[Any, tuple[list[int], list[Any]]]" = weakref.WeakKeyDictionary()
 
 
 class _FastProxy(torch.fx.Proxy):
@@ -135,17 +139,58 @@ class _SizedProxy(_FastProxy):
         self.tracer.create_proxy("call_function", operator.setitem, (self, index, value), {})
 
 
+def _plain_graph(graph: torch.fx.Graph) -> bool:
+    """Whether ``graph`` has the parts ``FastTracer.create_node`` fills as ``Graph.create_node`` does (torch 2.13
+    and 2.14 have them; another torch falls back to fx's own), and no module whose hooks see each new node."""
+    return graph.owning_module is None and all(hasattr(graph, part) for part in _GRAPH_PARTS)
+
+
+_GRAPH_PARTS = ("_graph_namespace", "_target_to_str", "_insert", "_find_nodes_lookup_table", "_len")
+_PROXIES = frozenset({_FastProxy, _FastAttribute, _SizedProxy})
+# Arguments a graph keeps as they are (fx's own ``create_arg`` asks a dozen questions of each, a quarter of a trace)
+_PLAIN = frozenset({int, float, bool, str, type(None), torch.dtype, torch.device, torch.memory_format,
+                    torch.layout})
+
+
 class FastTracer(torch.fx.Tracer):
-    """torch.fx's tracer, with the weights found by a table: fx's own tracer walks every parameter (and buffer) of
-    the model each time ``forward`` reads one, a fifth of a trace of a model of a few hundred layers."""
+    """torch.fx's tracer, with the weights found by a table (fx's own tracer walks every parameter and buffer of
+    the model each time ``forward`` reads one, a fifth of a trace of a model of a few hundred layers) and the common
+    arguments (proxies, numbers, tuples, lists and dicts of them) taken without fx's questions."""
 
     def __init__(self) -> None:
         super().__init__()
         self._parameters: "dict[int, str] | None" = None
         self._tensors: "dict[int, str] | None" = None
+        self._stack_key: Any = None
+        self._stack: Any = None
 
     def proxy(self, node: torch.fx.Node) -> torch.fx.Proxy:
         return _FastProxy(node, self)
+
+    def create_node(self, kind: str, target: Any, args: Any, kwargs: Any, name: Any = None,
+                    type_expr: Any = None) -> torch.fx.Node:
+        """fx's node of a call, its module stack (``nn_module_stack``) shared by the nodes made in one module call
+        (fx copies the stack at each node), made without fx's check for raw symbolic sizes among the arguments (a
+        walk of them all; this trace makes none: its sizes are proxies or numbers)."""
+        graph = self.graph
+        if self.check_mutable_operations or self.record_stack_traces or not _plain_graph(graph) or \
+                torch.fx.traceback.has_preserved_node_meta():
+            return super().create_node(kind, target, args, kwargs, name, type_expr)
+        node = torch.fx.Node(graph, graph._graph_namespace.create_name(
+            name if name is not None else graph._target_to_str(target), None),
+            kind, target, args or (), kwargs or torch.fx.immutable_collections.immutable_dict(), type_expr)
+        graph._graph_namespace.associate_name_with_obj(node.name, node)
+        graph._insert(node)
+        graph._find_nodes_lookup_table.insert(node)
+        graph._len += 1
+        self.node_name_to_scope[node.name] = (self.scope.module_path, self.scope.module_type)
+        stack = self.module_stack
+        if stack:
+            key = (len(stack), next(reversed(stack)))      # a call's key names its callers too: the whole stack
+            if key != self._stack_key:
+                self._stack_key, self._stack = key, copy.copy(stack)
+            node.meta["nn_module_stack"] = self._stack
+        return node
 
     def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: Any) -> Any:
         if isinstance(attr_val, nn.Parameter):
@@ -161,6 +206,17 @@ class FastTracer(torch.fx.Tracer):
         return super().getattr(attr, attr_val, parameter_proxy_cache)
 
     def create_arg(self, a: Any) -> Any:
+        kind = type(a)
+        if kind in _PROXIES:
+            return a.node
+        if kind in _PLAIN:
+            return a
+        if kind is tuple:
+            return tuple([self.create_arg(item) for item in a])
+        if kind is list:
+            return [self.create_arg(item) for item in a]
+        if kind is dict and all(type(key) is str for key in a):
+            return {key: self.create_arg(value) for key, value in a.items()}
         if isinstance(a, torch.Tensor) and not isinstance(a, torch.fx.Proxy):
             if self._tensors is None:
                 self._tensors = {}
@@ -280,19 +336,20 @@ class MetaValues:
         return torch.func.functional_call(module, state, args, kwargs)
 
 
-def graph_values(traced: torch.fx.GraphModule, input_size: "tuple[int, ...]",
+def graph_values(graph: torch.fx.Graph, root: nn.Module, input_size: "tuple[int, ...]",
                  until: "set[torch.fx.Node] | None" = None) -> "dict[torch.fx.Node, Any]":
-    """The meta value of each node of an fx trace (its sizes Python values in the graph) run on one meta input of
+    """The meta value of each node of an fx trace ``graph`` of ``root`` (its sizes Python values in the graph) run
+    on one meta input of
     ``input_size`` (N x C x H x W), up to the last node of ``until`` when given: where a trace keeps no tensors,
     the strides of an attention call's operands (``torch_attention``). Raises ``CostModelError`` where an op
     needs the values."""
     values: dict[torch.fx.Node, Any] = {}
-    meta = MetaValues(traced)
+    meta = MetaValues(root)
     left = set(until) if until is not None else None
     first = True
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        for node in traced.graph.nodes:
+        for node in graph.nodes:
             if node.op == "output" or left is not None and not left:
                 break
             if node.op == "placeholder":
@@ -304,6 +361,23 @@ def graph_values(traced: torch.fx.GraphModule, input_size: "tuple[int, ...]",
             if left is not None:
                 left.discard(node)
     return values
+
+
+def attention_inputs(graph: torch.fx.Graph, root: nn.Module, input_size: tuple) -> "dict[str, tuple[tuple, dict]]":
+    """The arguments (meta tensors of the true sizes and strides) of each attention call of the traced ``graph``
+    (of ``root``'s sub-modules and weights) run on a meta input of ``input_size`` (N x C x H x W) up to its last
+    attention call (the meta values here, which make the common ops' results from their operands' sizes
+    and strides without running torch's slow meta kernels), by node name; empty when the graph has none, or when it
+    does not run on meta tensors."""
+    nodes = [node for node in graph.nodes if node.op == "call_function" and node.target is torch_attention.ATTENTION]
+    if not nodes:
+        return {}
+    try:
+        values = graph_values(graph, root, input_size, until=set(nodes))
+    except CostModelError:                           # an op that needs its operands' values
+        return {}
+    return {node.name: (torch.fx.node.map_arg(node.args, values.__getitem__),
+                        dict(torch.fx.node.map_arg(node.kwargs, values.__getitem__))) for node in nodes}
 
 
 # Ops whose meta result is made here from the operands' sizes and strides, as torch's CPU kernels make it: torch's
@@ -321,11 +395,20 @@ ELEMENTWISE_MODULES = (nn.ReLU, nn.ReLU6, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Hards
                        nn.Hardtanh, nn.LeakyReLU, nn.ELU, nn.Mish, nn.Softplus)
 
 
-def _name(node: torch.fx.Node) -> str:
+def function_name(node: torch.fx.Node) -> str:
+    """The name of the function or method a traced or exported ``node`` calls, without underscores around it
+    (``add_``: "add"; an exported ATen op: the Python call that made it, where the program records it)."""
     if node.op == "call_method":
-        return str(node.target).rstrip("_")
-    name = getattr(node.target, "__name__", "")
-    return name.strip("_").rstrip("_") if isinstance(name, str) else ""
+        return str(node.target).strip("_")
+    target = node.target
+    called = node.meta.get("torch_fn")                     # export: the Python call that made an ATen op
+    if isinstance(called, tuple) and len(called) == 2 and isinstance(called[1], str) and \
+            target is not operator.getitem:
+        return called[1].rsplit(".", 1)[-1].strip("_")     # "wrapper_descriptor.__getitem__": "getitem"
+    if isinstance(target, torch._ops.OpOverload):
+        return target.overloadpacket.__name__.strip("_")      # aten.relu_.default: "relu"
+    name = getattr(target, "__name__", None) or str(target)
+    return name.strip("_")
 
 
 def _quick(node: torch.fx.Node, args: tuple, kwargs: dict, root: nn.Module) -> Any:
@@ -349,7 +432,7 @@ def _quick(node: torch.fx.Node, args: tuple, kwargs: dict, root: nn.Module) -> A
         return None
     if node.op not in ("call_function", "call_method"):
         return None
-    name = _name(node)
+    name = function_name(node)
     tensors = [value for value in (*args, *kwargs.values()) if isinstance(value, torch.Tensor)]
     if name in UNARY and len(tensors) == 1 and args and args[0] is tensors[0] and _floating(tensors[0]):
         return torch.empty_like(tensors[0])
@@ -360,16 +443,19 @@ def _quick(node: torch.fx.Node, args: tuple, kwargs: dict, root: nn.Module) -> A
         return None
     if node.target in (F.layer_norm, F.group_norm, F.rms_norm):        # their output is contiguous
         return torch.empty(x.shape, dtype=x.dtype, device="meta")
-    if node.target is F.normalize:               # x over its norm: x's layout, where empty_like keeps it (dense)
-        made = torch.empty_like(x)
-        return made if made.stride() == x.stride() else None
+    if node.target is F.normalize:
+        return _laid_out_as(x)
     if node.target is F.batch_norm and x.is_contiguous() and x.ndim >= 2:
         return torch.empty_like(x)
     if node.target is F.interpolate and x.ndim == 4 and x.is_contiguous():
         return _resized(x, _argument(args, kwargs, 1, "size"), _argument(args, kwargs, 2, "scale_factor"))
     value = args[2] if len(args) > 2 else kwargs.get("value")
     if node.target is F.scaled_dot_product_attention and isinstance(value, torch.Tensor) and x.ndim >= 2:
-        return torch.empty((*x.shape[:-1], value.shape[-1]), dtype=x.dtype, device="meta")   # as its meta kernel
+        shape = (*x.shape[:-1], value.shape[-1])
+        chosen = torch_attention.kernel(args, kwargs)            # the math path's matmul makes a contiguous result
+        if chosen == "math":
+            return torch.empty(shape, dtype=x.dtype, device="meta")
+        return _laid_out_as(x, shape) if chosen == "flash" else None   # torch's meta kernel: contiguous
     return None
 
 
@@ -396,6 +482,26 @@ def _resized(x: torch.Tensor, size: Any, scale: Any) -> "torch.Tensor | None":
     else:
         return None
     return torch.empty((*x.shape[:2], *sides), dtype=x.dtype, device="meta")
+
+
+def _laid_out_as(x: torch.Tensor, shape: "tuple[int, ...] | None" = None) -> "torch.Tensor | None":
+    """A meta tensor of ``shape`` (x's own by default) laid out as torch's CPU kernels lay out a result made from
+    ``x``: x's strides where x is dense and the sizes are its own; otherwise (XCiT's query, a strided slice of a
+    permuted qkv) dense in the order of x's strides, an axis of size 1 just inside the axis whose stride it shares.
+    That is TensorIterator's layout of ``x`` divided by a tensor broadcast to its sizes (``F.normalize``: checked
+    against the CPU kernel on 7,000 random strided views; torch's meta kernel differs from it on some axes of size
+    1), and the flash attention kernel's layout of its output after its query's (checked on 500 random layouts,
+    torch 2.13 and 2.14). None where two axes longer than 1 share a stride (the order is not x's alone)."""
+    if shape is None or tuple(shape) == tuple(x.shape):
+        made = torch.empty_like(x)
+        if made.stride() == x.stride():
+            return made
+    longer = [stride for stride, size in zip(x.stride(), x.shape) if size != 1]
+    if len(set(longer)) != len(longer) or 0 in longer:
+        return None
+    order = sorted(range(x.ndim), key=lambda axis: (x.stride(axis), x.shape[axis] != 1), reverse=True)
+    return torch.empty_permuted(tuple(x.shape) if shape is None else shape, order, dtype=x.dtype,
+                                device="meta")        # the outermost axis first
 
 
 def _floating(x: torch.Tensor) -> bool:
