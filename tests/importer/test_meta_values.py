@@ -7,17 +7,19 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from costmodel.sources.importer import torch_sized  # noqa: E402
+from costmodel.sources.importer import torch_layouts, torch_sized  # noqa: E402
 
 SIZE = (1, 12, 4, 6)
 
 
 class LayoutRules(torch.nn.Module):
     """One call of each op with a layout rule, on contiguous, transposed and strided operands (XCiT's attention:
-    a query and key that are strided slices of a permuted qkv, normalized over their last axis)."""
+    a query and key that are strided slices of a permuted qkv, normalized over their last axis; element-wise ops
+    of operands laid out differently, broadcast, in place)."""
 
     def __init__(self):
         super().__init__()
+        self.conv = torch.nn.Conv2d(12, 12, 3, stride=2, padding=2, dilation=2)
         self.bn = torch.nn.BatchNorm2d(12)
         self.act = torch.nn.GELU()
         self.norm = torch.nn.LayerNorm(12)
@@ -25,8 +27,15 @@ class LayoutRules(torch.nn.Module):
         self.proj = torch.nn.Linear(12, 12)
 
     def forward(self, x):
-        x = self.bn(x)
+        x = self.bn(x) + F.interpolate(self.conv(x), size=(4, 6))
         x = x + F.interpolate(F.interpolate(x, scale_factor=2.0), size=(4, 6))
+        strided = x[:, ::2].transpose(2, 3)                     # 1 x 6 x 6 x 4: neither dense nor contiguous
+        gated = F.gelu(strided) * torch.sigmoid(x[:, 1::2].mean(2, keepdim=True).transpose(2, 3))
+        gated = F.dropout(gated, 0.1, training=False) + F.relu(strided.clone().transpose(1, 2), inplace=True).transpose(1, 2)
+        kept = strided * 1.0
+        kept.add_(1.0)                                          # in place: the operand itself
+        x = x + torch.cat([gated, kept], 1).transpose(2, 3).reshape(1, 12, 4, 6)
+        x = x + torch.stack([x[:, :6], x[:, 6:]], 1).flatten(1, 2) + torch.cat([x[:, 6:], x[:, :6]], 1)
         x = F.group_norm(torch.sigmoid(x), 3)
         tokens = x.flatten(2).transpose(1, 2)                  # 1 x 24 x 12, a transposed view
         h = self.norm(self.act(tokens))
@@ -35,7 +44,7 @@ class LayoutRules(torch.nn.Module):
         q = F.normalize(q, dim=-1)
         k = F.normalize(k, dim=-1)
         attn = (q @ k.transpose(-2, -1)).softmax(-1)
-        mixed = (attn @ v).permute(0, 3, 1, 2).reshape(B, N, C)
+        mixed = (attn @ v).permute(0, 3, 1, 2).reshape(B, N, C) + F.linear(tokens, self.proj.weight)
         fused = F.scaled_dot_product_attention(q.transpose(-2, -1), k.transpose(-2, -1), v.transpose(-2, -1))
         return self.proj(mixed * 0.5 + tokens) + fused.transpose(1, 2).reshape(B, N, C)
 
@@ -60,23 +69,25 @@ def _layout(value):
 
 def test_each_meta_value_of_a_trace_at_one_size_is_laid_out_as_the_real_value(monkeypatch):
     made_by_rule = []
-    quick = torch_sized._quick
+    rule = torch_layouts.meta_result
 
-    def recording(node, args, kwargs, root):
-        value = quick(node, args, kwargs, root)
+    def recording(node, args, kwargs, module):
+        value = rule(node, args, kwargs, module)
         if value is not None:
             made_by_rule.append(node.name)
         return value
 
-    monkeypatch.setattr(torch_sized, "_quick", recording)
+    monkeypatch.setattr(torch_layouts, "meta_result", recording)
     module = LayoutRules().eval()
     graph = torch_sized.sized_trace(module, SIZE)
     meta = {node.name: node.meta["val"] for node in graph.nodes if isinstance(node.meta.get("val"), torch.Tensor)}
     real = _real_values(module, graph)
     assert {name: _layout(value) for name, value in meta.items()} == \
         {name: _layout(real[name]) for name in meta}
-    assert {"bn", "add", "interpolate", "interpolate_1", "sigmoid", "group_norm", "act", "norm", "qkv",
-            "normalize", "normalize_1", "scaled_dot_product_attention", "mul", "proj"} <= set(made_by_rule)
+    assert {"conv", "bn", "add", "interpolate", "interpolate_1", "sigmoid", "group_norm", "act", "norm", "qkv",
+            "normalize", "normalize_1", "scaled_dot_product_attention", "mul", "proj", "gelu", "dropout", "relu",
+            "add_",
+            "cat_1", "stack", "linear"} <= set(made_by_rule)
     assert meta["normalize"].stride() == (3 * 4 * 24, 4, 1, 3 * 4)    # dense in the order of q's (864, 4, 1, 36)
 
 
@@ -90,3 +101,38 @@ def test_the_meta_values_of_an_fx_trace_run_on_a_meta_input_are_laid_out_as_the_
     assert len(tensors) > 20
     assert {name: _layout(value) for name, value in tensors.items()} == \
         {name: _layout(real[name]) for name in tensors}
+
+
+def _strided(rng, sizes):
+    """A tensor of ``sizes`` laid out at random: its axes permuted in memory, and at times a strided slice of a
+    larger tensor (so neither dense nor contiguous)."""
+    order = list(range(len(sizes)))
+    rng.shuffle(order)
+    physical = [sizes[axis] for axis in order]
+    spread = rng.choice([1, 1, 2])
+    base = torch.randn(*physical[:-1], physical[-1] * spread)
+    if spread > 1:
+        base = base[..., ::spread] if rng.random() < 0.5 else base[..., :physical[-1]]
+    return base.permute(*[order.index(axis) for axis in range(len(sizes))])
+
+
+def test_element_wise_results_are_laid_out_as_tensor_iterator_lays_them_out():
+    """``iterated`` against torch's CPU kernels on random operands: permuted, strided, broadcast, of sizes 1."""
+    import random
+
+    rng = random.Random(0)
+    for _ in range(600):
+        rank = rng.choice([1, 2, 3, 4, 4, 5])
+        a = _strided(rng, [rng.choice([1, 2, 3, 4]) for _ in range(rank)])
+        if rng.random() < 0.25:
+            operands, real = [a], torch.sigmoid(a)
+        else:
+            kept = rng.randint(1, rank)
+            sizes = [1 if rng.random() < 0.3 else size for size in a.shape[rank - kept:]]
+            operands = [a, _strided(rng, sizes)]
+            if rng.random() < 0.5:
+                operands.reverse()
+            real = operands[0] + operands[1] if rng.random() < 0.5 else operands[0] * operands[1]
+        made = torch_layouts.iterated([torch.empty_strided(o.shape, o.stride(), device="meta") for o in operands],
+                                      tuple(real.shape), real.dtype)
+        assert (made.shape, made.stride()) == (real.shape, real.stride()), [(o.shape, o.stride()) for o in operands]

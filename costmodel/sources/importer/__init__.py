@@ -2,8 +2,9 @@
 ``package.module:factory`` on the command line (``loader``).
 
 The capture (``torch_graph``) traces the module with torch.fx, without running it (or, where fx cannot trace it,
-traces it at the asked size with its sizes as numbers: ``torch_sized``; or exports it with ``torch.export``:
-``torch_export``), and maps every module call, function and ATen op onto the ops
+traces it at the asked size with its sizes as numbers: ``torch_sized``, whose meta values the common ops' results
+take from their operands' layouts as torch's CPU kernels make them: ``torch_layouts``; or exports it with
+``torch.export``: ``torch_export``), and maps every module call, function and ATen op onto the ops
 registry; shapes come from costmodel's own shape rules, evaluated at the asked input
 size, so no activation is allocated. What costmodel cannot count becomes an ``ops.Opaque`` node that keeps its
 parameters and is listed as not counted. Only the ``torch_*`` modules and ``pt2_archive`` import torch, and

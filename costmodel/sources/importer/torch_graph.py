@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 import torch.fx
 from torch import nn
 
@@ -33,7 +34,7 @@ from ...core.errors import CostModelError, ParameterError, first_line, param, sh
 from ...core.ir import INPUT, Network, node_name
 from ...ops import UnusedParameters
 from ...core.shapes import Shape
-from . import torch_attention, torch_eager, torch_export, torch_ops, torch_sized
+from . import torch_attention, torch_eager, torch_export, torch_layouts, torch_ops, torch_sized
 from .mapping import GraphMapper, Learned, MappedModel, Pending, Tensor, make, tensors
 from .user_code import MAX_NESTING, nesting
 
@@ -191,7 +192,7 @@ class TorchModel(MappedModel):
         self._networks: dict[tuple[int, int], Network] = {}
         self._mapping: "tuple[torch.fx.Node, tuple[int, int]] | None" = None
         self._values: dict[torch.fx.Node, Any] = {}            # the graph's values where it is being mapped
-        self._attention: dict[tuple[int, int], dict] = {}
+        self._attention: dict[tuple[int, int], dict] = {}       # by size: meta values for attention calls' strides
         self._by_path: "dict[str, nn.Module] | None" = None
         self._again = 0
         self.parameters = dict(module.named_parameters())
@@ -441,16 +442,40 @@ class TorchModel(MappedModel):
         if self._mapping is None or not torch_attention.is_attention(self._mapping[0].target):
             return ""                                # inside a region or a function run whole: not known
         fx_node, size = self._mapping
-        values = [argument.meta.get("val") if isinstance(argument, torch.fx.Node) else argument
-                  for argument in fx_node.args]
+        values: Any = [argument.meta.get("val") if isinstance(argument, torch.fx.Node) else argument
+                       for argument in fx_node.args]
         kwargs = {key: argument.meta.get("val") if isinstance(argument, torch.fx.Node) else argument
                   for key, argument in fx_node.kwargs.items()}
-        if self.graph is not None:                  # an fx trace keeps no tensors: run it once on meta tensors
-            if size not in self._attention:
-                self._attention[size] = torch_sized.attention_inputs(self.graph, self.module,
-                                                                             (1, self.input_size[0], *size))
-            values, kwargs = self._attention[size].get(fx_node.name, ((), {}))
+        if self.graph is not None:                  # an fx trace keeps no tensors: run what the call reads on meta
+            computed = self._attention.setdefault(size, {})
+            values, kwargs = torch_sized.attention_inputs(self.graph, self.module, (1, self.input_size[0], *size),
+                                                          [fx_node], self._known_value, computed
+                                                          ).get(fx_node.name, ((), {}))
         return torch_attention.kernel(tuple(values), kwargs)
+
+    def _known_value(self, node: torch.fx.Node) -> Any:
+        """A meta tensor of the result of ``node``, mapped already, where its layout is contiguous whatever its
+        operand's (a linear layer or a layer norm, as a module or a function, ``torch_layouts``), its sizes the
+        mapped tensor's and its type its weight's; None for any other node (the walk for an attention call's
+        strides then goes on to its operands). A size the mapping evaluated (a number, ``x.shape``) is taken as it
+        is."""
+        value = self._values.get(node)
+        if _plain_sizes(value):                      # a size read from a tensor (``B, N, C = x.shape``): a number
+            return torch.Size(value) if isinstance(value, (tuple, list)) and _reads_sizes(node) else value
+        if not isinstance(value, Tensor):
+            return None
+        weight: Any = None
+        if node.op == "call_module":
+            module = self._modules().get(str(node.target))
+            weight = getattr(module, "weight", None) if type(module) in (nn.Linear, nn.LayerNorm) else None
+        elif node.op == "call_function" and node.target in (F.linear, F.layer_norm):
+            index = 1 if node.target is F.linear else 2
+            read = node.args[index] if len(node.args) > index else node.kwargs.get("weight")
+            if isinstance(read, torch.fx.Node) and read.op == "get_attr":
+                weight = _attribute(str(read.target), self.module)
+        if not isinstance(weight, torch.Tensor):
+            return None
+        return torch.empty(tuple(int(size) for size in value.shape.dims), dtype=weight.dtype, device="meta")
 
     def traced_value(self, target: Any) -> Any:
         """The value (a meta or fake tensor, or a tuple of them) the captured graph keeps for the call being mapped
@@ -564,7 +589,7 @@ class TorchModel(MappedModel):
         does the first op of costmodel's own lowering of an op (``to_torch``'s ``Function``), so that a lowered
         network comes back with its nodes' names."""
         path = _module_path(node)
-        function = torch_sized.function_name(node)
+        function = torch_layouts.function_name(node)
         stack = node.meta.get("nn_module_stack") or {}
         this_call = next(reversed(stack)) if stack else None
         if path and this_call != call:
@@ -604,6 +629,13 @@ def _reads_sizes(node: torch.fx.Node) -> bool:
         dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
         return dim is None or (isinstance(dim, int) and dim == 0)
     return False
+
+
+def _plain_sizes(value: Any) -> bool:
+    """Whether ``value`` is a number or a tuple of numbers (sizes, as the mapping evaluated them)."""
+    if isinstance(value, (tuple, list)):
+        return bool(value) and all(isinstance(item, int) and not isinstance(item, bool) for item in value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _attribute(target: str, root: Any) -> Any:

@@ -19,18 +19,16 @@ import bisect
 import copy
 import dis
 import inspect
-import math
 import operator
 import warnings
 import weakref
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ...core.errors import CostModelError
-from . import torch_attention
+from . import torch_attention, torch_layouts
 
 CPU = torch.device("cpu")
 
@@ -287,6 +285,7 @@ class MetaValues:
     def __init__(self, root: nn.Module) -> None:
         self.root = root
         self._meta: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._modules: "dict[str, nn.Module] | None" = None
 
     def on_meta(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor``'s sizes, strides and type on the meta device (cached: weights are read many times)."""
@@ -297,6 +296,14 @@ class MetaValues:
             known = (tensor, torch.empty_strided(tensor.size(), tensor.stride(), dtype=tensor.dtype, device="meta"))
             self._meta[id(tensor)] = known
         return known[1]
+
+    def _module(self, node: torch.fx.Node) -> "nn.Module | None":
+        """The module a ``call_module`` node calls (found by a table made once), None for another node."""
+        if node.op != "call_module":
+            return None
+        if self._modules is None:
+            self._modules = dict(self.root.named_modules())
+        return self._modules.get(str(node.target))
 
     def compute(self, node: torch.fx.Node, value_of: Callable[[torch.fx.Node], Any],
                 run_leaf: Callable[[nn.Module, tuple, dict], Any]) -> Any:
@@ -309,7 +316,7 @@ class MetaValues:
             return self.on_meta(value) if isinstance(value, torch.Tensor) else value
         args = torch.fx.node.map_arg(node.args, value_of)
         kwargs = dict(torch.fx.node.map_arg(node.kwargs, value_of))
-        quick = _quick(node, args, kwargs, self.root)
+        quick = torch_layouts.meta_result(node, args, kwargs, self._module(node))
         if quick is not None:
             return quick
         if "device" in kwargs:
@@ -318,7 +325,7 @@ class MetaValues:
             function = getattr(args[0], str(node.target))
             args = tuple(_meta_device(arg) for arg in args[1:]) if node.target == "to" else args[1:]
         elif node.op == "call_module":
-            module = self.root.get_submodule(str(node.target))
+            module = self.root.get_submodule(str(node.target)) if (found := self._module(node)) is None else found
             function = lambda *values, **keywords: run_leaf(module, values, keywords)  # noqa: E731
         else:
             function = node.target
@@ -337,191 +344,81 @@ class MetaValues:
 
 
 def graph_values(graph: torch.fx.Graph, root: nn.Module, input_size: "tuple[int, ...]",
-                 until: "set[torch.fx.Node] | None" = None) -> "dict[torch.fx.Node, Any]":
+                 until: "set[torch.fx.Node] | None" = None,
+                 known: "Callable[[torch.fx.Node], Any] | None" = None,
+                 values: "dict[torch.fx.Node, Any] | None" = None) -> "dict[torch.fx.Node, Any]":
     """The meta value of each node of an fx trace ``graph`` of ``root`` (its sizes Python values in the graph) run
-    on one meta input of
-    ``input_size`` (N x C x H x W), up to the last node of ``until`` when given: where a trace keeps no tensors,
-    the strides of an attention call's operands (``torch_attention``). Raises ``CostModelError`` where an op
-    needs the values."""
-    values: dict[torch.fx.Node, Any] = {}
+    on one meta input of ``input_size`` (N x C x H x W): where a trace keeps no tensors, the strides of an attention
+    call's operands (``torch_attention``). Raises ``CostModelError`` where an op needs the values.
+
+    :param until: when given, only the nodes these read, directly or through others (and these), are computed
+    :param known: a node's meta value where the caller knows it (None where not): taken as it is, and the nodes
+        only it reads are not computed (the importer knows a linear layer's result: contiguous, of the sizes it
+        mapped)
+    :param values: meta values computed before, for this graph at this size: kept, and added to
+    :returns: the meta value of each computed node"""
+    values = {} if values is None else values
+    needed: "set[torch.fx.Node] | None" = None
+    seeds: dict[torch.fx.Node, Any] = {}
+    if until is not None:
+        needed, stack = set(), list(until)
+        while stack:
+            node = stack.pop()
+            if node in needed or node in values:
+                continue
+            needed.add(node)
+            seed = known(node) if known is not None and node not in until else None
+            if seed is not None:
+                seeds[node] = seed
+            else:
+                stack.extend(node.all_input_nodes)
     meta = MetaValues(root)
-    left = set(until) if until is not None else None
     first = True
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         for node in graph.nodes:
-            if node.op == "output" or left is not None and not left:
+            if node.op == "output" or needed is not None and not needed:
                 break
-            if node.op == "placeholder":
-                values[node] = torch.empty(input_size, device="meta") if first else \
-                    (node.args[0] if node.args else None)
+            if node.op == "placeholder" and first:
+                input_value: Any = torch.empty(input_size, device="meta")
                 first = False
             else:
+                input_value = None
+            if node in values or needed is not None and node not in needed:
+                continue
+            if node in seeds:
+                values[node] = seeds[node]
+            elif node.op == "placeholder":
+                values[node] = input_value if input_value is not None else (node.args[0] if node.args else None)
+            else:
                 values[node] = meta.compute(node, values.__getitem__, meta.run_leaf)
-            if left is not None:
-                left.discard(node)
+            if needed is not None:
+                needed.discard(node)
     return values
 
 
-def attention_inputs(graph: torch.fx.Graph, root: nn.Module, input_size: tuple) -> "dict[str, tuple[tuple, dict]]":
-    """The arguments (meta tensors of the true sizes and strides) of each attention call of the traced ``graph``
-    (of ``root``'s sub-modules and weights) run on a meta input of ``input_size`` (N x C x H x W) up to its last
-    attention call (the meta values here, which make the common ops' results from their operands' sizes
-    and strides without running torch's slow meta kernels), by node name; empty when the graph has none, or when it
-    does not run on meta tensors."""
-    nodes = [node for node in graph.nodes if node.op == "call_function" and node.target is torch_attention.ATTENTION]
+def attention_inputs(graph: torch.fx.Graph, root: nn.Module, input_size: tuple,
+                     nodes: "list[torch.fx.Node] | None" = None,
+                     known: "Callable[[torch.fx.Node], Any] | None" = None,
+                     values: "dict[torch.fx.Node, Any] | None" = None) -> "dict[str, tuple[tuple, dict]]":
+    """The arguments (meta tensors of the true sizes and strides) of attention calls of the traced ``graph`` (of
+    ``root``'s sub-modules and weights) run on a meta input of ``input_size`` (N x C x H x W), by node name: the
+    meta values here, which make the common ops' results from their operands' sizes and strides without running
+    torch's slow meta kernels, of only what the calls read (``graph_values``' ``until``, ``known`` and ``values``);
+    empty when the graph does not run on meta tensors.
+
+    :param nodes: the attention calls (all of the graph's by default)"""
+    if nodes is None:
+        nodes = [node for node in graph.nodes if node.op == "call_function" and
+                 node.target is torch_attention.ATTENTION]
     if not nodes:
         return {}
     try:
-        values = graph_values(graph, root, input_size, until=set(nodes))
+        computed = graph_values(graph, root, input_size, until=set(nodes), known=known, values=values)
     except CostModelError:                           # an op that needs its operands' values
         return {}
-    return {node.name: (torch.fx.node.map_arg(node.args, values.__getitem__),
-                        dict(torch.fx.node.map_arg(node.kwargs, values.__getitem__))) for node in nodes}
-
-
-# Ops whose meta result is made here from the operands' sizes and strides, as torch's CPU kernels make it: torch's
-# own meta kernels of these run its Python references, 0.3 to 4 ms a call (a layer norm, a hardswish), which made
-# the meta values most of the trace's time. Anything else runs on meta tensors.
-UNARY = frozenset({
-    "relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid", "tanh", "hardtanh", "leaky_relu",
-    "elu", "selu", "celu", "mish", "softplus", "erf", "exp", "sqrt", "rsqrt", "abs", "neg", "reciprocal", "sin",
-    "cos", "log", "clamp", "clip", "square", "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout2d",
-    "dropout1d", "dropout3d", "hardshrink", "softsign", "tanhshrink", "logsigmoid", "quick_gelu", "sign"})
-BINARY = frozenset({"add", "sub", "mul", "truediv", "div", "maximum", "minimum", "pow", "radd", "rsub", "rmul",
-                    "rtruediv", "iadd", "isub", "imul", "itruediv"})
-SAME = (nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
-ELEMENTWISE_MODULES = (nn.ReLU, nn.ReLU6, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Hardswish, nn.Hardsigmoid, nn.Tanh,
-                       nn.Hardtanh, nn.LeakyReLU, nn.ELU, nn.Mish, nn.Softplus)
-
-
-def function_name(node: torch.fx.Node) -> str:
-    """The name of the function or method a traced or exported ``node`` calls, without underscores around it
-    (``add_``: "add"; an exported ATen op: the Python call that made it, where the program records it)."""
-    if node.op == "call_method":
-        return str(node.target).strip("_")
-    target = node.target
-    called = node.meta.get("torch_fn")                     # export: the Python call that made an ATen op
-    if isinstance(called, tuple) and len(called) == 2 and isinstance(called[1], str) and \
-            target is not operator.getitem:
-        return called[1].rsplit(".", 1)[-1].strip("_")     # "wrapper_descriptor.__getitem__": "getitem"
-    if isinstance(target, torch._ops.OpOverload):
-        return target.overloadpacket.__name__.strip("_")      # aten.relu_.default: "relu"
-    name = getattr(target, "__name__", None) or str(target)
-    return name.strip("_")
-
-
-def _quick(node: torch.fx.Node, args: tuple, kwargs: dict, root: nn.Module) -> Any:
-    """The meta value of ``node`` from its operands' sizes and strides, for the common ops whose rule is plain
-    (``UNARY``, ``BINARY``, norms, linear layers); None for any other op, or an operand this does not settle."""
-    if node.op == "call_module":
-        module = root.get_submodule(str(node.target))
-        x = args[0] if len(args) == 1 and not kwargs else None
-        if not isinstance(x, torch.Tensor):
-            return None
-        if isinstance(module, SAME):
-            return x
-        if isinstance(module, ELEMENTWISE_MODULES):
-            return torch.empty_like(x)
-        if isinstance(module, nn.LayerNorm) and _floating(x):
-            return torch.empty(x.shape, dtype=x.dtype, device="meta")        # a layer norm's output is contiguous
-        if isinstance(module, nn.modules.batchnorm._BatchNorm) and x.is_contiguous() and x.ndim >= 2:
-            return torch.empty_like(x)
-        if isinstance(module, nn.Linear) and x.ndim >= 1 and x.shape[-1] == module.in_features and _floating(x):
-            return torch.empty((*x.shape[:-1], module.out_features), dtype=x.dtype, device="meta")
-        return None
-    if node.op not in ("call_function", "call_method"):
-        return None
-    name = function_name(node)
-    tensors = [value for value in (*args, *kwargs.values()) if isinstance(value, torch.Tensor)]
-    if name in UNARY and len(tensors) == 1 and args and args[0] is tensors[0] and _floating(tensors[0]):
-        return torch.empty_like(tensors[0])
-    if name in BINARY and node.target in _BINARY_TARGETS and len(args) == 2 and not kwargs and tensors:
-        return _broadcast(*args)
-    x = args[0] if args and isinstance(args[0], torch.Tensor) and _floating(args[0]) else None
-    if x is None:
-        return None
-    if node.target in (F.layer_norm, F.group_norm, F.rms_norm):        # their output is contiguous
-        return torch.empty(x.shape, dtype=x.dtype, device="meta")
-    if node.target is F.normalize:
-        return _laid_out_as(x)
-    if node.target is F.batch_norm and x.is_contiguous() and x.ndim >= 2:
-        return torch.empty_like(x)
-    if node.target is F.interpolate and x.ndim == 4 and x.is_contiguous():
-        return _resized(x, _argument(args, kwargs, 1, "size"), _argument(args, kwargs, 2, "scale_factor"))
-    value = args[2] if len(args) > 2 else kwargs.get("value")
-    if node.target is F.scaled_dot_product_attention and isinstance(value, torch.Tensor) and x.ndim >= 2:
-        shape = (*x.shape[:-1], value.shape[-1])
-        chosen = torch_attention.kernel(args, kwargs)            # the math path's matmul makes a contiguous result
-        if chosen == "math":
-            return torch.empty(shape, dtype=x.dtype, device="meta")
-        return _laid_out_as(x, shape) if chosen == "flash" else None   # torch's meta kernel: contiguous
-    return None
-
-
-_BINARY_TARGETS: "set[Any]" = {operator.add, operator.sub, operator.mul, operator.truediv, operator.iadd,
-                               operator.isub, operator.imul, operator.itruediv, torch.add, torch.sub, torch.mul,
-                               torch.div, torch.maximum, torch.minimum, "add", "sub", "mul", "div", "add_", "sub_",
-                               "mul_", "div_", "maximum", "minimum"}
-
-
-def _argument(args: tuple, kwargs: dict, index: int, name: str) -> Any:
-    return args[index] if len(args) > index else kwargs.get(name)
-
-
-def _resized(x: torch.Tensor, size: Any, scale: Any) -> "torch.Tensor | None":
-    """``F.interpolate``'s output for a contiguous N x C x H x W ``x`` (contiguous): ``size``, or each side times
-    its scale rounded down (torch's rule); None for any other argument (its meta kernel then runs: bicubic's took a
-    quarter of a second)."""
-    if isinstance(size, int) and not isinstance(size, bool):
-        size = (size, size)
-    if isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(s, int) for s in size):
-        sides = tuple(size)
-    elif size is None and isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0:
-        sides = tuple(math.floor(float(side) * scale) for side in x.shape[2:])
-    else:
-        return None
-    return torch.empty((*x.shape[:2], *sides), dtype=x.dtype, device="meta")
-
-
-def _laid_out_as(x: torch.Tensor, shape: "tuple[int, ...] | None" = None) -> "torch.Tensor | None":
-    """A meta tensor of ``shape`` (x's own by default) laid out as torch's CPU kernels lay out a result made from
-    ``x``: x's strides where x is dense and the sizes are its own; otherwise (XCiT's query, a strided slice of a
-    permuted qkv) dense in the order of x's strides, an axis of size 1 just inside the axis whose stride it shares.
-    That is TensorIterator's layout of ``x`` divided by a tensor broadcast to its sizes (``F.normalize``: checked
-    against the CPU kernel on 7,000 random strided views; torch's meta kernel differs from it on some axes of size
-    1), and the flash attention kernel's layout of its output after its query's (checked on 500 random layouts,
-    torch 2.13 and 2.14). None where two axes longer than 1 share a stride (the order is not x's alone)."""
-    if shape is None or tuple(shape) == tuple(x.shape):
-        made = torch.empty_like(x)
-        if made.stride() == x.stride():
-            return made
-    longer = [stride for stride, size in zip(x.stride(), x.shape) if size != 1]
-    if len(set(longer)) != len(longer) or 0 in longer:
-        return None
-    order = sorted(range(x.ndim), key=lambda axis: (x.stride(axis), x.shape[axis] != 1), reverse=True)
-    return torch.empty_permuted(tuple(x.shape) if shape is None else shape, order, dtype=x.dtype,
-                                device="meta")        # the outermost axis first
-
-
-def _floating(x: torch.Tensor) -> bool:
-    return x.dtype.is_floating_point and x.layout == torch.strided
-
-
-def _broadcast(a: Any, b: Any) -> "torch.Tensor | None":
-    """The result of an element-wise op of ``a`` and ``b`` (tensors or Python numbers): the layout of an operand of
-    the result's sizes where all tensor operands share it, contiguous where all are contiguous; None otherwise."""
-    operands = [value for value in (a, b) if isinstance(value, torch.Tensor)]
-    if any(not _floating(value) for value in operands) or \
-            any(not isinstance(value, (torch.Tensor, int, float)) or isinstance(value, bool) for value in (a, b)):
-        return None
-    dtype = torch.result_type(a, b)
-    shape = torch.broadcast_shapes(*(value.shape for value in operands))
-    if all(value.shape == shape and value.stride() == operands[0].stride() for value in operands):
-        return torch.empty_like(operands[0], dtype=dtype)
-    if all(value.is_contiguous() for value in operands):
-        return torch.empty(shape, dtype=dtype, device="meta")
-    return None
+    return {node.name: (torch.fx.node.map_arg(node.args, computed.__getitem__),
+                        dict(torch.fx.node.map_arg(node.kwargs, computed.__getitem__))) for node in nodes}
 
 
 def _meta_device(value: Any) -> Any:
