@@ -116,7 +116,7 @@ def main(argv: list[str]) -> int:
         stock = f", torch.fx's own trace {row['fx_ratio']:.2f}x" if row["fx_ratio"] else ""
         rows.append(row)
         print(f"[{index}/{len(models)}] {source}/{name}: costmodel {row['costmodel_s'] * 1e3:.0f} ms "
-              f"(spread {row['spread']:.2f}), fvcore {row['fvcore_s'] * 1e3:.0f} ms: {row['ratio']:.2f}x "
+              f"(spread {row['spread']:.2f}), fvcore {row['fvcore_s'] * 1e3:.0f} ms: {row['ratio']:.2f}x"
               f"{stock} [{row['capture']}]", flush=True)
         if args.output:
             with open(args.output, "a") as handle:

@@ -14,15 +14,18 @@ def median_seconds(function, repeat: int = 7, number: int = 1) -> float:
     return statistics.median(rounds)
 
 
-def min_seconds(function, repeat: int = 5) -> float:
-    """The fastest of ``repeat`` calls after one warm-up call (noise on a shared machine only adds time)."""
-    function()
-    rounds = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def interleaved(functions: dict, rounds: int = 5) -> dict:
+    """Each of ``functions`` (by label) timed in ``rounds`` interleaved rounds after one warm-up call of each (so a
+    slow spell of the shared machine falls on all of them): ``{label: (fastest seconds, slowest / fastest)}``."""
+    times = {label: [] for label in functions}
+    for function in functions.values():
         function()
-        rounds.append(time.perf_counter() - start)
-    return min(rounds)
+    for _ in range(rounds):
+        for label, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[label].append(time.perf_counter() - start)
+    return {label: (min(values), max(values) / min(values)) for label, values in times.items()}
 
 
 def verdict(ok: bool) -> str:

@@ -1225,6 +1225,42 @@ def test_a_module_that_makes_python_numbers_of_its_sizes_is_traced_at_each_size(
     assert costmodel.analyze(network, convention="fvcore").totals["flops"] == expected
 
 
+class _CachedBiases(nn.Module):
+    """LeViT's and EfficientFormer's attention in eval mode: the biases gathered from a table are cached in a dict
+    by the input's device, and only ``train()`` empties the cache."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.table = nn.Parameter(torch.zeros(4, 3))
+        self.register_buffer("index", torch.tensor([2, 0, 1, 1]), persistent=False)
+        self.cache = {}
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.cache = {}
+        return self
+
+    def forward(self, x):
+        key = str(x.device)
+        if key not in self.cache:
+            self.cache[key] = self.table[:, self.index].reshape(1, 4, 2, 2)
+        return self.conv(x) + self.cache[key]
+
+
+def test_a_proxy_the_module_caches_in_a_trace_is_dropped_after_it():
+    """timm's LeViT and EfficientFormer failed from their second import on in one process (``KeyError:
+    getitem_6``): the first fx trace left a proxy of its own graph in the module's cache, which the next trace read.
+    The trace now takes it out, so each import traces the gather again."""
+    module = _CachedBiases().eval()
+    first = costmodel.analyze(costmodel.from_torch(module, (3, 2, 2)))
+    assert not any(isinstance(value, torch.fx.Proxy) for value in module.cache.values())
+    second = costmodel.analyze(costmodel.from_torch(module, (3, 2, 2)))
+    # the conv: 4 positions * 3 * 4 mult-adds; params 3*4 + 4 and the table's 12
+    assert first.totals["madds"] == second.totals["madds"] == 4 * 3 * 4
+    assert first.totals["params"] == second.totals["params"] == 16 + 12
+
+
 def test_a_branch_on_values_is_not_traced_at_one_size_either():
     """A branch on a tensor's values needs the values: the trace at one size stops there in one line, naming the
     source line."""

@@ -70,12 +70,15 @@ def _trace(module: nn.Module) -> torch.fx.Graph:
     """torch.fx's symbolic trace of ``module`` called with one input, owned by ``module`` itself (no GraphModule is
     made: the importer only walks the graph, and fx's copy of the module tree took a tenth of an import), or one line
     saying why it does not trace."""
+    before = {id(part): dict(vars(part)) for part in module.modules()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             graph = torch_sized.FastTracer().trace(module, concrete_args=_defaults(module) or None)
         except Exception as error:          # fx raises what the module's own code raises on a Proxy
             raise CostModelError(f"torch.fx cannot trace {type(module).__name__}: {_where(error)}") from None
+        finally:                            # a proxy the module kept (LeViT's biases cached by device) is dropped
+            torch_sized.forget_proxies(module, before)
     graph.owning_module = module            # type: ignore[assignment]
     return graph
 

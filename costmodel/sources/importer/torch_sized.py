@@ -428,7 +428,7 @@ def _meta_device(value: Any) -> Any:
     return value
 
 
-def _forget_proxies(module: nn.Module, before: "dict[int, dict[str, Any]]") -> None:
+def forget_proxies(module: nn.Module, before: "dict[int, dict[str, Any]]") -> None:
     """Take the trace's proxies out of what ``module``'s forward kept (a cache of attention biases by device, as
     timm's TinyViT keeps in eval mode; an attribute set in forward): the next trace, at another size, would meet
     them. ``before``: each part's attributes before the trace."""
@@ -456,6 +456,6 @@ def sized_trace(module: nn.Module, input_size: "tuple[int, ...]", concrete_args:
             warnings.simplefilter("ignore")
             graph = tracer.trace(module, concrete_args=concrete_args)
     finally:
-        _forget_proxies(module, before)
+        forget_proxies(module, before)
     graph.owning_module = module         # type: ignore[assignment]
     return graph
