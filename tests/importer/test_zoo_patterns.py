@@ -1251,14 +1251,18 @@ class _CachedBiases(nn.Module):
 def test_a_proxy_the_module_caches_in_a_trace_is_dropped_after_it():
     """timm's LeViT and EfficientFormer failed from their second import on in one process (``KeyError:
     getitem_6``): the first fx trace left a proxy of its own graph in the module's cache, which the next trace read.
-    The trace now takes it out, so each import traces the gather again."""
+    The trace now takes it out, so each import traces the gather again; a proxy another tracer left there (the
+    user's own ``torch.fx`` trace) is taken out before."""
     module = _CachedBiases().eval()
     first = costmodel.analyze(costmodel.from_torch(module, (3, 2, 2)))
     assert not any(isinstance(value, torch.fx.Proxy) for value in module.cache.values())
     second = costmodel.analyze(costmodel.from_torch(module, (3, 2, 2)))
+    torch.fx.Tracer().trace(module)                                     # leaves its proxy in the cache
+    assert any(isinstance(value, torch.fx.Proxy) for value in module.cache.values())
+    third = costmodel.analyze(costmodel.from_torch(module, (3, 2, 2)))
     # the conv: 4 positions * 3 * 4 mult-adds; params 3*4 + 4 and the table's 12
-    assert first.totals["madds"] == second.totals["madds"] == 4 * 3 * 4
-    assert first.totals["params"] == second.totals["params"] == 16 + 12
+    assert first.totals["madds"] == second.totals["madds"] == third.totals["madds"] == 4 * 3 * 4
+    assert first.totals["params"] == second.totals["params"] == third.totals["params"] == 16 + 12
 
 
 def test_a_branch_on_values_is_not_traced_at_one_size_either():

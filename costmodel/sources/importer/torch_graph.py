@@ -70,7 +70,7 @@ def _trace(module: nn.Module) -> torch.fx.Graph:
     """torch.fx's symbolic trace of ``module`` called with one input, owned by ``module`` itself (no GraphModule is
     made: the importer only walks the graph, and fx's copy of the module tree took a tenth of an import), or one line
     saying why it does not trace."""
-    before = {id(part): dict(vars(part)) for part in module.modules()}
+    before = torch_sized.before_trace(module)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

@@ -428,6 +428,22 @@ def _meta_device(value: Any) -> Any:
     return value
 
 
+def before_trace(module: nn.Module) -> "dict[int, dict[str, Any]]":
+    """The attributes of each part of ``module`` before a trace (for ``forget_proxies``), once the proxies of an
+    earlier trace by another tracer are taken out of its caches (LeViT's attention biases cached by device, after
+    the user's own ``torch.fx.symbolic_trace``): this trace would read them as values of its own graph."""
+    for part in module.modules():
+        _drop_cached_proxies(part)
+    return {id(part): dict(vars(part)) for part in module.modules()}
+
+
+def _drop_cached_proxies(part: nn.Module) -> None:
+    for key, value in vars(part).items():
+        if isinstance(value, dict) and not key.startswith("_"):
+            for entry in [entry for entry, kept in value.items() if isinstance(kept, torch.fx.Proxy)]:
+                del value[entry]
+
+
 def forget_proxies(module: nn.Module, before: "dict[int, dict[str, Any]]") -> None:
     """Take the trace's proxies out of what ``module``'s forward kept (a cache of attention biases by device, as
     timm's TinyViT keeps in eval mode; an attribute set in forward): the next trace, at another size, would meet
@@ -439,9 +455,7 @@ def forget_proxies(module: nn.Module, before: "dict[int, dict[str, Any]]") -> No
                     setattr(part, key, before[id(part)][key])
                 else:
                     delattr(part, key)
-            elif isinstance(value, dict) and not key.startswith("_"):
-                for entry in [entry for entry, kept in value.items() if isinstance(kept, torch.fx.Proxy)]:
-                    del value[entry]
+        _drop_cached_proxies(part)
 
 
 def sized_trace(module: nn.Module, input_size: "tuple[int, ...]", concrete_args: "dict[str, Any] | None" = None,
@@ -450,7 +464,7 @@ def sized_trace(module: nn.Module, input_size: "tuple[int, ...]", concrete_args:
     ``module`` itself (no GraphModule is made: the importer only walks the graph); raises what the module's code
     raises where it reads a tensor's values."""
     tracer = SizedTracer(input_size)
-    before = {id(part): dict(vars(part)) for part in module.modules()}
+    before = before_trace(module)
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
