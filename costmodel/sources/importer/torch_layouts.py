@@ -75,8 +75,10 @@ def meta_result(node: torch.fx.Node, args: tuple, kwargs: dict, module: "nn.Modu
     name = function_name(node)
     tensors = [value for value in (*args, *kwargs.values()) if isinstance(value, torch.Tensor)]
     x = args[0] if args and isinstance(args[0], torch.Tensor) and _floating(args[0]) else None
-    if name in DROPOUT and x is not None and len(tensors) == 1 and not _argument(args, kwargs, 2, "training"):
-        return x                                                    # at inference: its operand itself
+    if name in DROPOUT and x is not None and len(tensors) == 1:
+        if _argument(args, kwargs, 2, "training") is False:
+            return x                                                # at inference: its operand itself
+        return _like(x) if _dense(x) else None   # training by default (``F.dropout(x, 0.1)``): x's layout if dense
     if name in UNARY and x is not None and len(tensors) == 1:
         if _in_place(node) or kwargs.get("inplace") or (node.op == "call_function" and len(args) > 1):
             return x if _dense(x) else None      # in place, or may be (``F.leaky_relu(x, 0.1, True)``): x's layout
