@@ -95,7 +95,7 @@ def test_the_meta_values_of_an_fx_trace_run_on_a_meta_input_are_laid_out_as_the_
     """An fx trace keeps no sizes: ``graph_values`` runs it on a meta input (the attention kernel's strides)."""
     module = LayoutRules().eval()
     graph = torch_sized.FastTracer().trace(module)
-    values = torch_sized.graph_values(graph, module, SIZE)
+    values = torch_sized.graph_values(graph, torch_sized.MetaValues(module), SIZE)
     real = _real_values(module, graph)
     tensors = {node.name: value for node, value in values.items() if isinstance(value, torch.Tensor)}
     assert len(tensors) > 20

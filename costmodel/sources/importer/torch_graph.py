@@ -195,7 +195,7 @@ class TorchModel(MappedModel):
         self._networks: dict[tuple[int, int], Network] = {}
         self._mapping: "tuple[torch.fx.Node, tuple[int, int]] | None" = None
         self._values: dict[torch.fx.Node, Any] = {}            # the graph's values where it is being mapped
-        self._attention: dict[tuple[int, int], dict] = {}       # by size: meta values for attention calls' strides
+        self._attention: dict[tuple[int, int], Any] = {}        # by size: meta values for attention calls' strides
         self._by_path: "dict[str, nn.Module] | None" = None
         self._again = 0
         self.parameters = dict(module.named_parameters())
@@ -450,10 +450,11 @@ class TorchModel(MappedModel):
         kwargs = {key: argument.meta.get("val") if isinstance(argument, torch.fx.Node) else argument
                   for key, argument in fx_node.kwargs.items()}
         if self.graph is not None:                  # an fx trace keeps no tensors: run what the call reads on meta
-            computed = self._attention.setdefault(size, {})
-            values, kwargs = torch_sized.attention_inputs(self.graph, self.module, (1, self.input_size[0], *size),
-                                                          [fx_node], self._known_value, computed
-                                                          ).get(fx_node.name, ((), {}))
+            if size not in self._attention:
+                self._attention[size] = torch_sized.MetaValues(self.module)
+            values, kwargs = torch_sized.attention_inputs(self.graph, self._attention[size],
+                                                          (1, self.input_size[0], *size),
+                                                          [fx_node], self._known_value).get(fx_node.name, ((), {}))
         return torch_attention.kernel(tuple(values), kwargs)
 
     def _known_value(self, node: torch.fx.Node) -> Any:

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from ...core.errors import CostModelError
-from . import torch_attention, torch_layouts
+from . import torch_layouts
 
 CPU = torch.device("cpu")
 
@@ -284,6 +284,7 @@ class MetaValues:
 
     def __init__(self, root: nn.Module) -> None:
         self.root = root
+        self.values: dict[torch.fx.Node, Any] = {}            # a graph's meta values, where ``graph_values`` keeps them
         self._meta: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._modules: "dict[str, nn.Module] | None" = None
 
@@ -343,21 +344,21 @@ class MetaValues:
         return torch.func.functional_call(module, state, args, kwargs)
 
 
-def graph_values(graph: torch.fx.Graph, root: nn.Module, input_size: "tuple[int, ...]",
+def graph_values(graph: torch.fx.Graph, meta: MetaValues, input_size: "tuple[int, ...]",
                  until: "set[torch.fx.Node] | None" = None,
-                 known: "Callable[[torch.fx.Node], Any] | None" = None,
-                 values: "dict[torch.fx.Node, Any] | None" = None) -> "dict[torch.fx.Node, Any]":
-    """The meta value of each node of an fx trace ``graph`` of ``root`` (its sizes Python values in the graph) run
-    on one meta input of ``input_size`` (N x C x H x W): where a trace keeps no tensors, the strides of an attention
-    call's operands (``torch_attention``). Raises ``CostModelError`` where an op needs the values.
+                 known: "Callable[[torch.fx.Node], Any] | None" = None) -> "dict[torch.fx.Node, Any]":
+    """The meta value of each node of an fx trace ``graph`` of ``meta.root`` (its sizes Python values in the graph)
+    run on one meta input of ``input_size`` (N x C x H x W): where a trace keeps no tensors, the strides of an
+    attention call's operands (``torch_attention``). Raises ``CostModelError`` where an op needs the values.
 
+    :param meta: the root's weights as meta tensors, and the values computed before for this graph at this size
+        (``meta.values``: kept, and added to)
     :param until: when given, only the nodes these read, directly or through others (and these), are computed
     :param known: a node's meta value where the caller knows it (None where not): taken as it is, and the nodes
         only it reads are not computed (the importer knows a linear layer's result: contiguous, of the sizes it
         mapped)
-    :param values: meta values computed before, for this graph at this size: kept, and added to
-    :returns: the meta value of each computed node"""
-    values = {} if values is None else values
+    :returns: ``meta.values``"""
+    values = meta.values
     needed: "set[torch.fx.Node] | None" = None
     seeds: dict[torch.fx.Node, Any] = {}
     if until is not None:
@@ -372,24 +373,20 @@ def graph_values(graph: torch.fx.Graph, root: nn.Module, input_size: "tuple[int,
                 seeds[node] = seed
             else:
                 stack.extend(node.all_input_nodes)
-    meta = MetaValues(root)
-    first = True
+    image = next((node for node in graph.nodes if node.op == "placeholder"), None)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         for node in graph.nodes:
             if node.op == "output" or needed is not None and not needed:
                 break
-            if node.op == "placeholder" and first:
-                input_value: Any = torch.empty(input_size, device="meta")
-                first = False
-            else:
-                input_value = None
             if node in values or needed is not None and node not in needed:
                 continue
             if node in seeds:
                 values[node] = seeds[node]
+            elif node is image:
+                values[node] = torch.empty(input_size, device="meta")
             elif node.op == "placeholder":
-                values[node] = input_value if input_value is not None else (node.args[0] if node.args else None)
+                values[node] = node.args[0] if node.args else None
             else:
                 values[node] = meta.compute(node, values.__getitem__, meta.run_leaf)
             if needed is not None:
@@ -397,24 +394,15 @@ def graph_values(graph: torch.fx.Graph, root: nn.Module, input_size: "tuple[int,
     return values
 
 
-def attention_inputs(graph: torch.fx.Graph, root: nn.Module, input_size: tuple,
-                     nodes: "list[torch.fx.Node] | None" = None,
-                     known: "Callable[[torch.fx.Node], Any] | None" = None,
-                     values: "dict[torch.fx.Node, Any] | None" = None) -> "dict[str, tuple[tuple, dict]]":
-    """The arguments (meta tensors of the true sizes and strides) of attention calls of the traced ``graph`` (of
-    ``root``'s sub-modules and weights) run on a meta input of ``input_size`` (N x C x H x W), by node name: the
-    meta values here, which make the common ops' results from their operands' sizes and strides without running
-    torch's slow meta kernels, of only what the calls read (``graph_values``' ``until``, ``known`` and ``values``);
-    empty when the graph does not run on meta tensors.
-
-    :param nodes: the attention calls (all of the graph's by default)"""
-    if nodes is None:
-        nodes = [node for node in graph.nodes if node.op == "call_function" and
-                 node.target is torch_attention.ATTENTION]
-    if not nodes:
-        return {}
+def attention_inputs(graph: torch.fx.Graph, meta: MetaValues, input_size: tuple, nodes: "list[torch.fx.Node]",
+                     known: "Callable[[torch.fx.Node], Any] | None" = None) -> "dict[str, tuple[tuple, dict]]":
+    """The arguments (meta tensors of the true sizes and strides) of the attention calls ``nodes`` of the traced
+    ``graph`` run on a meta input of ``input_size`` (N x C x H x W), by node name: the meta values here, which make
+    the common ops' results from their operands' sizes and strides without running torch's slow meta kernels, of
+    only what the calls read (``graph_values``' ``meta``, ``until`` and ``known``); empty when the graph does not
+    run on meta tensors."""
     try:
-        computed = graph_values(graph, root, input_size, until=set(nodes), known=known, values=values)
+        computed = graph_values(graph, meta, input_size, until=set(nodes), known=known)
     except CostModelError:                           # an op that needs its operands' values
         return {}
     return {node.name: (torch.fx.node.map_arg(node.args, computed.__getitem__),
@@ -432,9 +420,11 @@ def before_trace(module: nn.Module) -> "dict[int, dict[str, Any]]":
     """The attributes of each part of ``module`` before a trace (for ``forget_proxies``), once the proxies of an
     earlier trace by another tracer are taken out of its caches (LeViT's attention biases cached by device, after
     the user's own ``torch.fx.symbolic_trace``): this trace would read them as values of its own graph."""
+    before = {}
     for part in module.modules():
         _drop_cached_proxies(part)
-    return {id(part): dict(vars(part)) for part in module.modules()}
+        before[id(part)] = dict(vars(part))
+    return before
 
 
 def _drop_cached_proxies(part: nn.Module) -> None:
