@@ -275,7 +275,8 @@ def _laid_out_as(x: torch.Tensor, shape: "tuple[int, ...] | None" = None) -> "to
     That is TensorIterator's layout of ``x`` divided by a tensor broadcast to its sizes (``F.normalize``: checked
     against the CPU kernel on 7,000 random strided views that are not dense; torch's meta kernel differs from it on
     some axes of size 1, and for a dense x so does this: the CPU kernel may give an axis of size 1 another stride,
-    which changes nothing in memory), and the flash attention kernel's layout of its output after its query's (checked on 1,500 random layouts,
+    which changes nothing in memory), and the flash attention kernel's layout of its output after its query's
+    (checked on 1,500 random layouts,
     509 of them on the flash kernel, torch 2.13 and 2.14). None where two axes longer than 1 share a stride (the
     order is not x's alone)."""
     if (shape is None or tuple(shape) == tuple(x.shape)) and _dense(x):
