@@ -1,5 +1,7 @@
 """Issue 24: the patterns of timm's and torchvision's models that the importer met badly, each re-created in a small
 hand-written module (no timm or torchvision needed). Counts are worked by hand from the layers' formulas."""
+import collections
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -1263,6 +1265,37 @@ def test_a_proxy_the_module_caches_in_a_trace_is_dropped_after_it():
     # the conv: 4 positions * 3 * 4 mult-adds; params 3*4 + 4 and the table's 12
     assert first.totals["madds"] == second.totals["madds"] == third.totals["madds"] == 4 * 3 * 4
     assert first.totals["params"] == second.totals["params"] == third.totals["params"] == 16 + 12
+
+
+class _KeepsWhatItSaw(nn.Module):
+    """A forward that keeps its values on the module: an attribute it overwrites, one it makes, and a dictionary
+    it makes (as a module that keeps its last activation or attention map for a hook does)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.last = None
+        self.maps = None
+
+    def forward(self, x):
+        y = self.conv(x)
+        self.last = y
+        self.first_input = x
+        self.seen = {"output": y}
+        self.maps = collections.OrderedDict(output=y)
+        return y
+
+
+def test_what_a_forward_keeps_on_the_module_is_not_a_proxy_after_the_import():
+    """After each trace the module holds no proxy of it: an overwritten attribute has its value back, a made one is
+    gone, a made dictionary has its proxies taken out; so a second import counts the same."""
+    module = _KeepsWhatItSaw().eval()
+    first = costmodel.analyze(costmodel.from_torch(module, (3, 2, 2)))
+    assert module.last is None and not hasattr(module, "first_input") and module.seen == module.maps == {}
+    second = costmodel.analyze(costmodel.from_torch(module, (3, 2, 2)))
+    # the 1x1 conv: 4 positions * 3 * 4 mult-adds, 3*4 + 4 params
+    assert first.totals["madds"] == second.totals["madds"] == 4 * 3 * 4
+    assert first.totals["params"] == second.totals["params"] == 16
 
 
 def test_a_branch_on_values_is_not_traced_at_one_size_either():

@@ -391,19 +391,21 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         if isinstance(obj, (Tensor, Pending, Learned, Derived)) and attribute == "dtype":
             return torch.float32              # costmodel counts a float32 forward (``--dtype`` prices others)
         raise CostModelError(f"{name}: cannot read {attribute!r} of a traced value")
-    if function not in ("cat", "concat") and any(isinstance(value, Empty) for value in _flat(args)):
+    flat = _flat(args)                        # the arguments opened once (a call's checks below read them)
+    flat_kwargs = _flat(list(kwargs.values())) if kwargs else []
+    if function not in ("cat", "concat") and any(isinstance(value, Empty) for value in flat):
         raise CostModelError(f"{name}: cannot import {function} of an empty slice")
-    if function not in ("mean", "sum") and any(isinstance(value, Stacked) for value in _flat(args)):
+    if function not in ("mean", "sum") and any(isinstance(value, Stacked) for value in flat):
         raise CostModelError(f"{name}: cannot import {function} of tensors stacked before the batch axis")
-    if not (tensors(args) or tensors(kwargs) or
-            any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending, Stacked)) for a in _flat(args))):
+    reads_tensor = _any_tensor(flat) or _any_tensor(flat_kwargs)        # ``tensors(args) or tensors(kwargs)``
+    if not (reads_tensor or any(isinstance(a, (Learned, Derived, Chunks, Permuted, Pending, Stacked)) for a in flat)):
         return _python(name, target, args, kwargs)
     x = args[0] if args else None
-    if function in DERIVATIONS and target is not operator.getitem and not (tensors(args) or tensors(kwargs)) and \
-            not any(isinstance(a, (Chunks, Permuted, Pending)) for a in _flat(args)) and \
+    if function in DERIVATIONS and target is not operator.getitem and not reads_tensor and \
+            not any(isinstance(a, (Chunks, Permuted, Pending)) for a in flat) and \
             not (isinstance(x, Learned) and function in _LEARNED_VIEWS):
         return _derive(name, kind, target, function, args, kwargs)
-    if target is not operator.getitem and _weights_only(function, args, kwargs) and \
+    if target is not operator.getitem and _weights_only(function, args, kwargs, flat + flat_kwargs) and \
             not (function in _LEARNED_VIEWS and isinstance(x, Learned)) and not (aten and function in _ATEN_CHECKS):
         call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
         return _on_weights(builder, name, function, args, kwargs,
@@ -473,6 +475,11 @@ def _flat(values: Any) -> "list[Any]":
     return [values]
 
 
+def _any_tensor(flat: "list[Any]") -> bool:
+    """Whether opened arguments (``_flat``) hold a tensor, a dictionary's values included (``tensors``)."""
+    return any(isinstance(value, Tensor) or isinstance(value, dict) and bool(tensors(value)) for value in flat)
+
+
 def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwargs: dict) -> Any:
     """A call that moves the elements of learned tensors only (a table gathered by an index buffer, viewed,
     permuted): the ``Derived`` tensor it makes (its sizes found on meta tensors), or its pieces."""
@@ -497,12 +504,13 @@ def _derive(name: str, kind: str, target: Any, function: str, args: tuple, kwarg
 _OPERANDS = _READS_LEARNED | {"matmul", "bmm", "mm", "where", "maximum", "minimum", "pow", "rsub", "einsum"}
 
 
-def _weights_only(function: str, args: tuple, kwargs: dict) -> bool:
+def _weights_only(function: str, args: tuple, kwargs: dict, flat: "list[Any] | None" = None) -> bool:
     """Whether a call reads tensors of the weights alone and no tensor computed from the input. A constant the
     module makes in its forward may be an operand of an element-wise op or product with them (a rotary table), not
     the input of a layer (EdgeNeXt's position encoding is made per image of the batch, which a trace at one image
-    cannot tell from a table made once)."""
-    flat = _flat((args, list(kwargs.values())))
+    cannot tell from a table made once). ``flat``: the arguments and keyword values opened (``_flat``), where the
+    caller has them."""
+    flat = _flat((args, list(kwargs.values()))) if flat is None else flat
     return any(isinstance(value, (Learned, Derived)) for value in flat) and \
         not any(isinstance(value, (Tensor, Pending, Chunks, Permuted)) for value in flat) and \
         (function in _OPERANDS or bool(args) and not isinstance(args[0], torch.Tensor))

@@ -416,36 +416,75 @@ def _meta_device(value: Any) -> Any:
     return value
 
 
-def before_trace(module: nn.Module) -> "dict[int, dict[str, Any]]":
+class Attributes:
+    """The attributes of each part of a module before a trace, to take the trace's proxies out of them after it
+    (``forget_proxies``).
+
+    :ivar parts: each part, a copy of its attributes, and the names of those that are dictionaries of its own (a
+        cache the forward may fill: not ``_parameters``, ``_modules`` or another of torch's)
+    """
+
+    def __init__(self, module: nn.Module) -> None:
+        self.parts = []
+        for part in module.modules():
+            own = vars(part)
+            self.parts.append((part, own.copy(), _caches(own)))
+
+
+def _caches(attributes: "dict[str, Any]") -> "list[str]":
+    """The names of the dictionaries among a module's ``attributes`` that are its own (not torch's)."""
+    return [key for key, value in attributes.items() if isinstance(value, dict) and not key.startswith("_")]
+
+
+def before_trace(module: nn.Module) -> Attributes:
     """The attributes of each part of ``module`` before a trace (for ``forget_proxies``), once the proxies of an
     earlier trace by another tracer are taken out of its caches (LeViT's attention biases cached by device, after
     the user's own ``torch.fx.symbolic_trace``): this trace would read them as values of its own graph."""
-    before = {}
-    for part in module.modules():
-        _drop_cached_proxies(part)
-        before[id(part)] = dict(vars(part))
+    before = Attributes(module)
+    for _, attributes, caches in before.parts:
+        for key in caches:
+            _drop_proxies(attributes[key])
     return before
 
 
-def _drop_cached_proxies(part: nn.Module) -> None:
-    for key, value in vars(part).items():
-        if isinstance(value, dict) and not key.startswith("_"):
-            for entry in [entry for entry, kept in value.items() if isinstance(kept, torch.fx.Proxy)]:
-                del value[entry]
+def _drop_proxies(cache: dict) -> None:
+    proxies = _proxy_types()
+    if not proxies.isdisjoint(map(type, cache.values())):
+        for entry in [entry for entry, kept in cache.items() if type(kept) in proxies]:
+            del cache[entry]
 
 
-def forget_proxies(module: nn.Module, before: "dict[int, dict[str, Any]]") -> None:
+def _proxy_types() -> "set[type[torch.fx.Proxy]]":
+    """``torch.fx.Proxy`` and its subclasses (fx's, this module's, any other tracer's)."""
+    found: "set[type[torch.fx.Proxy]]" = set()
+    stack = [torch.fx.Proxy]
+    while stack:
+        kind = stack.pop()
+        found.add(kind)
+        stack.extend(kind.__subclasses__())
+    return found
+
+
+def forget_proxies(module: nn.Module, before: Attributes) -> None:
     """Take the trace's proxies out of what ``module``'s forward kept (a cache of attention biases by device, as
     timm's TinyViT keeps in eval mode; an attribute set in forward): the next trace, at another size, would meet
-    them. ``before``: each part's attributes before the trace."""
-    for part in module.modules():
-        for key, value in list(vars(part).items()):
-            if isinstance(value, torch.fx.Proxy):
-                if key in before.get(id(part), {}):
-                    setattr(part, key, before[id(part)][key])
-                else:
-                    delattr(part, key)
-        _drop_cached_proxies(part)
+    them. ``before``: each part's attributes before the trace (``before_trace``)."""
+    proxies = _proxy_types()
+    for part, attributes, caches in before.parts:
+        own = vars(part)
+        if not proxies.isdisjoint(map(type, own.values())):
+            for key, value in list(own.items()):
+                if type(value) in proxies:
+                    if key in attributes:
+                        setattr(part, key, attributes[key])
+                    else:
+                        delattr(part, key)
+        if len(own) != len(attributes) or any(map(operator.is_not, own.values(), attributes.values())):
+            caches = _caches(own)           # an attribute made or set in forward: a dictionary now, maybe
+        for key in caches:
+            cache = own.get(key)
+            if isinstance(cache, dict):
+                _drop_proxies(cache)
 
 
 def sized_trace(module: nn.Module, input_size: "tuple[int, ...]", concrete_args: "dict[str, Any] | None" = None,
