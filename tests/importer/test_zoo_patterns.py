@@ -1267,6 +1267,26 @@ def test_a_proxy_the_module_caches_in_a_trace_is_dropped_after_it():
     assert first.totals["params"] == second.totals["params"] == third.totals["params"] == 16 + 12
 
 
+class _RolledByMethod(nn.Module):
+    """A map rolled with the tensor method (``x.roll``), then a 1x1 convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x):
+        return self.conv(x.roll(shifts=1, dims=3))
+
+
+def test_a_roll_by_the_tensor_method_keeps_its_sizes_and_is_listed():
+    """A roll moves elements and computes none: listed as not counted, of its input's sizes (taken without running
+    torch's meta kernel of it, 2 ms a call), so the convolution after it counts the whole 2x5 map."""
+    result = costmodel.analyze(costmodel.from_torch(_RolledByMethod(), (3, 2, 5)))
+    assert dict(result.not_counted()) == {"Tensor.roll": 1}
+    # the 1x1 conv: 2*5 positions * 3 * 4 mult-adds, 3*4 + 4 params
+    assert result.totals["madds"] == 10 * 3 * 4 and result.totals["params"] == 16
+
+
 class _KeepsWhatItSaw(nn.Module):
     """A forward that keeps its values on the module: an attribute it overwrites, one it makes, and a dictionary
     it makes (as a module that keeps its last activation or attention map for a hook does)."""

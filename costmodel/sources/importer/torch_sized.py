@@ -287,6 +287,7 @@ class MetaValues:
         self.values: dict[torch.fx.Node, Any] = {}            # a graph's meta values, where ``graph_values`` keeps them
         self._meta: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._modules: "dict[str, nn.Module] | None" = None
+        self.positions: "tuple[torch.fx.Graph, dict[torch.fx.Node, int]] | None" = None   # a graph's node order
 
     def on_meta(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor``'s sizes, strides and type on the meta device (cached: weights are read many times)."""
@@ -368,18 +369,24 @@ def graph_values(graph: torch.fx.Graph, meta: MetaValues, input_size: "tuple[int
             if node in needed or node in values:
                 continue
             needed.add(node)
-            seed = known(node) if known is not None and node not in until else None
+            seed = known(node) if known is not None else None
             if seed is not None:
                 seeds[node] = seed
             else:
                 stack.extend(node.all_input_nodes)
     image = next((node for node in graph.nodes if node.op == "placeholder"), None)
+    if needed is None:
+        order: Any = graph.nodes
+    else:                                   # the needed nodes in the graph's order, not the whole graph walked
+        if meta.positions is None or meta.positions[0] is not graph:
+            meta.positions = (graph, {node: place for place, node in enumerate(graph.nodes)})
+        order = sorted(needed, key=meta.positions[1].__getitem__)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        for node in graph.nodes:
-            if node.op == "output" or needed is not None and not needed:
+        for node in order:
+            if node.op == "output":
                 break
-            if node in values or needed is not None and node not in needed:
+            if node in values:
                 continue
             if node in seeds:
                 values[node] = seeds[node]
@@ -389,8 +396,6 @@ def graph_values(graph: torch.fx.Graph, meta: MetaValues, input_size: "tuple[int
                 values[node] = node.args[0] if node.args else None
             else:
                 values[node] = meta.compute(node, values.__getitem__, meta.run_leaf)
-            if needed is not None:
-                needed.discard(node)
     return values
 
 
@@ -402,7 +407,8 @@ def attention_inputs(graph: torch.fx.Graph, meta: MetaValues, input_size: tuple,
     only what the calls read (``graph_values``' ``meta``, ``until`` and ``known``); empty when the graph does not
     run on meta tensors."""
     try:
-        computed = graph_values(graph, meta, input_size, until=set(nodes), known=known)
+        computed = graph_values(graph, meta, input_size, until={source for node in nodes
+                                                               for source in node.all_input_nodes}, known=known)
     except CostModelError:                           # an op that needs its operands' values
         return {}
     return {node.name: (torch.fx.node.map_arg(node.args, computed.__getitem__),
