@@ -1287,6 +1287,42 @@ def test_a_roll_by_the_tensor_method_keeps_its_sizes_and_is_listed():
     assert result.totals["madds"] == 10 * 3 * 4 and result.totals["params"] == 16
 
 
+class _SameSizesUncounted(nn.Module):
+    """Calls costmodel lists as not counted whose result has their first operand's sizes: an RMS norm (timm's
+    DeepSeek and Gemma encoders), a negation (rotary embeddings), a clamp with number bounds on the map and on a
+    parameter (torchvision's Swin V2 logit scale)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.logit_scale = nn.Parameter(torch.zeros(4, 1, 1))
+        self.norm_weight = nn.Parameter(torch.ones(5))
+
+    def forward(self, x):
+        y = nn.functional.rms_norm(self.conv(x), (5,), self.norm_weight)
+        y = (-y).clamp(min=-1.0, max=1.0)
+        return y * torch.clamp(self.logit_scale, max=4.6).exp()
+
+
+def test_uncounted_calls_of_their_operands_sizes_keep_them():
+    """Their sizes are their first operand's (taken without torch's meta kernels, 0.1 to 1 ms a call): the map's
+    1 x 4 x 2 x 5 after the conv, the parameter's 4 x 1 x 1; each is listed as not counted."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module = _SameSizesUncounted().eval()
+    network = costmodel.from_torch(module, (3, 2, 5))
+    sizes = {node.name: node.op.sizes for node in network.nodes if type(node.op).__name__ == "Opaque"}
+    assert sizes == {"rms_norm": (4, 2, 5), "neg": (4, 2, 5), "clamp": (4, 2, 5), "clamp_1": (4, 1, 1),
+                     "exp": (4, 1, 1)}
+    result = costmodel.analyze(network)
+    assert dict(result.not_counted()) == {"rms_norm": 1, "neg": 1, "Tensor.clamp": 1, "clamp": 1, "Tensor.exp": 1}
+    # the 1x1 conv: 2*5 positions * 3 * 4 mult-adds; params: the conv's 3*4 + 4, the scale's 4, the norm's 5
+    assert result.totals["madds"] == 10 * 3 * 4 and result.totals["params"] == 16 + 4 + 5
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 2, 5))
+    assert costmodel.analyze(network, convention="flop_counter").totals["flops"] == counter.get_total_flops()
+
+
 class _KeepsWhatItSaw(nn.Module):
     """A forward that keeps its values on the module: an attribute it overwrites, one it makes, and a dictionary
     it makes (as a module that keeps its last activation or attention map for a hook does)."""

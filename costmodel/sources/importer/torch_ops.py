@@ -93,7 +93,10 @@ def _meta(value: Any) -> Any:
 # uncounted calls whose result has their first argument's sizes: torch's meta kernel of ``F.normalize`` (its Python
 # reference: a norm, a clamp, a division) took 4 ms a call, a quarter of XCiT's import; ``torch.roll``'s (an index
 # of each element) took 2 ms, a fifth of the mapping of timm's Swin-T
-SIZES_OF_FIRST = (F.normalize, torch.roll, torch.Tensor.roll)
+SIZES_OF_FIRST = (F.normalize, torch.roll, torch.Tensor.roll, F.rms_norm, torch.rms_norm, operator.neg, torch.neg,
+                  torch.Tensor.neg)
+# the same where every other argument is a number or None: a clamp's bounds (a tensor bound broadcasts)
+SIZES_OF_FIRST_WITH_NUMBERS = (torch.clamp, torch.clip, torch.Tensor.clamp, torch.Tensor.clip)
 
 
 def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bool = False,
@@ -103,8 +106,10 @@ def _meta_shape(call: Callable[..., Any], args: Any, kwargs: Any, with_count: bo
     captured graph keeps it (a trace at one size, an exported program), used instead of running the call."""
     if known is not None:
         result = known
-    elif any(call is function for function in SIZES_OF_FIRST) and args and \
-            isinstance(args[0], (Tensor, Learned, Derived)):
+    elif args and isinstance(args[0], (Tensor, Learned, Derived)) and (
+            any(call is function for function in SIZES_OF_FIRST) or
+            any(call is function for function in SIZES_OF_FIRST_WITH_NUMBERS) and
+            all(type(value) in (int, float, type(None)) for value in _flat((args[1:], list(kwargs.values()))))):
         result = _meta(args[0])
     else:
         try:
@@ -408,7 +413,7 @@ def call_function(builder: GraphMapper, name: str, kind: str, target: Any, args:
         return _derive(name, kind, target, function, args, kwargs)
     if target is not operator.getitem and _weights_only(function, args, kwargs, flat + flat_kwargs) and \
             not (function in _LEARNED_VIEWS and isinstance(x, Learned)) and not (aten and function in _ATEN_CHECKS):
-        call = (lambda *a, **k: getattr(a[0], function)(*a[1:], **k)) if kind == "call_method" else target
+        call = _call_of(kind, target, function)
         return _on_weights(builder, name, function, args, kwargs,
                            _meta_shape(call, args, kwargs, known=model.traced_value(target)),
                            lambda operands: _again(model, lambda: call_function(builder, name, kind, target, operands,
@@ -648,12 +653,7 @@ def _tensor_index(builder: GraphMapper, name: str, x: Any, index: Any) -> Any:
 def _opaque_call(builder: GraphMapper, name: str, kind: str, target: Any, function: str, args: tuple, kwargs: dict,
                  model: "TorchModel") -> Any:
     inputs = tensors(args) + tensors(kwargs)
-    if kind == "call_method" and getattr(torch.Tensor, function, None) in SIZES_OF_FIRST:
-        call = getattr(torch.Tensor, function)
-    elif kind == "call_method":
-        call = lambda *a, **k: getattr(a[0], function)(*a[1:], **k)  # noqa: E731
-    else:
-        call = target
+    call = _call_of(kind, target, function)
     if not inputs:                    # no tensor computed from the input: the weights alone, or a view of them
         first = args[0] if args else next(iter(kwargs.values()), None)
         why = _why_not(first) or " (none of its inputs is a tensor computed from the input image)"
@@ -664,6 +664,18 @@ def _opaque_call(builder: GraphMapper, name: str, kind: str, target: Any, functi
     params = sum(builder.claim(value.name, math.prod(value.sizes)) for value in (*args, *kwargs.values())
                  if isinstance(value, Learned) and value.parameter)
     return builder.opaque(name, f"{'Tensor.' if kind == 'call_method' else ''}{function}", inputs, sizes, params)
+
+
+def _call_of(kind: str, target: Any, function: str) -> Callable[..., Any]:
+    """What a traced call runs, called with its arguments: its target; for a method of a tensor, the method of
+    ``torch.Tensor`` where its result's sizes are known without running it (``SIZES_OF_FIRST``), else the method
+    looked up on the first argument."""
+    if kind != "call_method":
+        return target
+    method = getattr(torch.Tensor, function, None)
+    if method is not None and (method in SIZES_OF_FIRST or method in SIZES_OF_FIRST_WITH_NUMBERS):
+        return method
+    return lambda *a, **k: getattr(a[0], function)(*a[1:], **k)
 
 
 def _activation(function: str) -> Callable[..., Any]:
