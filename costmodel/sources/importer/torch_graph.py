@@ -78,7 +78,7 @@ def _trace(module: nn.Module) -> torch.fx.Graph:
         except Exception as error:          # fx raises what the module's own code raises on a Proxy
             raise CostModelError(f"torch.fx cannot trace {type(module).__name__}: {_where(error)}") from None
         finally:                            # a proxy the module kept (LeViT's biases cached by device) is dropped
-            torch_sized.forget_proxies(module, before)
+            torch_sized.forget_proxies(before)
     graph.owning_module = module            # type: ignore[assignment]
     return graph
 

@@ -447,14 +447,14 @@ def before_trace(module: nn.Module) -> Attributes:
     earlier trace by another tracer are taken out of its caches (LeViT's attention biases cached by device, after
     the user's own ``torch.fx.symbolic_trace``): this trace would read them as values of its own graph."""
     before = Attributes(module)
+    proxies = _proxy_types()
     for _, attributes, caches in before.parts:
         for key in caches:
-            _drop_proxies(attributes[key])
+            _drop_proxies(attributes[key], proxies)
     return before
 
 
-def _drop_proxies(cache: dict) -> None:
-    proxies = _proxy_types()
+def _drop_proxies(cache: dict, proxies: "set[type[torch.fx.Proxy]]") -> None:
     if not proxies.isdisjoint(map(type, cache.values())):
         for entry in [entry for entry, kept in cache.items() if type(kept) in proxies]:
             del cache[entry]
@@ -471,9 +471,9 @@ def _proxy_types() -> "set[type[torch.fx.Proxy]]":
     return found
 
 
-def forget_proxies(module: nn.Module, before: Attributes) -> None:
-    """Take the trace's proxies out of what ``module``'s forward kept (a cache of attention biases by device, as
-    timm's TinyViT keeps in eval mode; an attribute set in forward): the next trace, at another size, would meet
+def forget_proxies(before: Attributes) -> None:
+    """Take the trace's proxies out of what the traced module's forward kept (a cache of attention biases by device,
+    as timm's TinyViT keeps in eval mode; an attribute set in forward): the next trace, at another size, would meet
     them. ``before``: each part's attributes before the trace (``before_trace``)."""
     proxies = _proxy_types()
     for part, attributes, caches in before.parts:
@@ -490,7 +490,7 @@ def forget_proxies(module: nn.Module, before: Attributes) -> None:
         for key in caches:
             cache = own.get(key)
             if isinstance(cache, dict):
-                _drop_proxies(cache)
+                _drop_proxies(cache, proxies)
 
 
 def sized_trace(module: nn.Module, input_size: "tuple[int, ...]", concrete_args: "dict[str, Any] | None" = None,
@@ -505,6 +505,6 @@ def sized_trace(module: nn.Module, input_size: "tuple[int, ...]", concrete_args:
             warnings.simplefilter("ignore")
             graph = tracer.trace(module, concrete_args=concrete_args)
     finally:
-        forget_proxies(module, before)
+        forget_proxies(before)
     graph.owning_module = module         # type: ignore[assignment]
     return graph
