@@ -37,6 +37,9 @@ _BINARY_TARGETS: "set[Any]" = {operator.add, operator.sub, operator.mul, operato
                                torch.div, torch.maximum, torch.minimum, "add", "sub", "mul", "div", "add_", "sub_",
                                "mul_", "div_", "maximum", "minimum"}
 _IN_PLACE: "set[Any]" = {operator.iadd, operator.isub, operator.imul, operator.itruediv}
+_PRODUCTS: "set[Any]" = {operator.matmul, torch.matmul, torch.bmm, "matmul", "bmm"}
+_SOFTMAX: "set[Any]" = {F.softmax, torch.softmax, "softmax"}
+_REDUCTIONS: "set[Any]" = {torch.mean, torch.sum, "mean", "sum"}
 
 
 def function_name(node: torch.fx.Node) -> str:
@@ -89,6 +92,26 @@ def meta_result(node: torch.fx.Node, args: tuple, kwargs: dict, module: "nn.Modu
         return _joined(node, args, kwargs)
     if x is None:
         return None
+    if node.target in _PRODUCTS and len(args) == 2 and not kwargs:
+        return _product(node, x, args[1])
+    if node.target in _SOFTMAX:
+        dim = _argument(args, kwargs, 1, "dim")
+        dtype = _argument(args, kwargs, 3 if node.target is F.softmax else 2, "dtype")   # F.softmax: _stacklevel
+        if isinstance(dim, int) and not isinstance(dim, bool) and -max(x.ndim, 1) <= dim < max(x.ndim, 1) and \
+                dtype is None:
+            return torch.empty(x.shape, dtype=x.dtype, device="meta")     # softmax's output is contiguous
+        return None
+    if node.target in _REDUCTIONS:
+        return _reduced(x, args, kwargs)
+    if node.target is F.conv2d:
+        weight = _argument(args, kwargs, 1, "weight")
+        if not isinstance(weight, torch.Tensor) or len(args) > 7 or \
+                set(kwargs) - {"weight", "bias", "stride", "padding", "dilation", "groups"}:
+            return None
+        settings = [_argument(args, kwargs, index, name) for index, name in
+                    ((3, "stride"), (4, "padding"), (5, "dilation"), (6, "groups"))]
+        return _convolved(x, weight, *(default if value is None else value
+                                       for value, default in zip(settings, (1, 0, 1, 1))))
     if node.target in (F.layer_norm, F.group_norm, F.rms_norm):        # their output is contiguous
         return torch.empty(x.shape, dtype=x.dtype, device="meta")
     if node.target is F.normalize:
@@ -128,25 +151,80 @@ def _module_result(module: nn.Module, x: torch.Tensor) -> "torch.Tensor | None":
         return _like(x)
     if isinstance(module, nn.Linear) and x.ndim >= 1 and x.shape[-1] == module.in_features:
         return torch.empty((*x.shape[:-1], module.out_features), dtype=x.dtype, device="meta")
-    if type(module) is nn.Conv2d:
-        return _convolved(module, x)
+    if type(module) is nn.Conv2d and module.padding_mode == "zeros":
+        return _convolved(x, module.weight, module.stride, module.padding, module.dilation, module.groups)
     return None
 
 
-def _convolved(module: nn.Conv2d, x: torch.Tensor) -> "torch.Tensor | None":
-    """A 2-D convolution's result, contiguous, where its input and filter are (torch's CPU convolutions follow their
-    operands' memory format): N x C_out x H_out x W_out with H_out = floor((H + 2 p - d (k - 1) - 1) / s) + 1."""
-    if x.ndim != 4 or not x.is_contiguous() or not module.weight.is_contiguous() or \
-            module.padding_mode != "zeros" or isinstance(module.padding, str) or x.shape[1] != module.in_channels:
+def _convolved(x: torch.Tensor, weight: Any, stride: Any, padding: Any, dilation: Any,
+               groups: Any) -> "torch.Tensor | None":
+    """A 2-D convolution's result (``F.conv2d(x, weight, bias, stride, padding, dilation, groups)``, or a Conv2d's
+    with zero padding), contiguous, where its input and filter are (torch's CPU convolutions follow their operands'
+    memory format): N x C_out x H_out x W_out with H_out = floor((H + 2 p - d (k - 1) - 1) / s) + 1. None for a
+    padding by name ("same") or other operands."""
+    steps, pads, spreads = _pair(stride), _pair(padding), _pair(dilation)
+    if x.ndim != 4 or not isinstance(weight, torch.Tensor) or weight.ndim != 4 or not x.is_contiguous() or \
+            not weight.is_contiguous() or weight.dtype != x.dtype or steps is None or pads is None or \
+            spreads is None or \
+            not isinstance(groups, int) or isinstance(groups, bool) or groups < 1 or \
+            x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
         return None
     sides = []
-    for side, kernel, stride, padding, dilation in zip(x.shape[2:], module.kernel_size, module.stride,
-                                                       module.padding, module.dilation):
-        out = (side + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    for side, kernel, step, pad, spread in zip(x.shape[2:], weight.shape[2:], steps, pads, spreads):
+        if step < 1 or pad < 0 or spread < 1:
+            return None
+        out = (side + 2 * pad - spread * (kernel - 1) - 1) // step + 1
         if out < 1:
             return None
         sides.append(out)
-    return torch.empty((x.shape[0], module.out_channels, *sides), dtype=x.dtype, device="meta")
+    return torch.empty((x.shape[0], weight.shape[0], *sides), dtype=x.dtype, device="meta")
+
+
+def _pair(value: Any) -> "tuple[int, int] | None":
+    """A convolution's stride, padding or dilation as two numbers (one given for both sides); None for a padding
+    by name or anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, value
+    if isinstance(value, (tuple, list)) and len(value) == 2 and \
+            all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+        return value[0], value[1]
+    return None
+
+
+def _product(node: torch.fx.Node, a: torch.Tensor, b: Any) -> "torch.Tensor | None":
+    """``a @ b`` (``torch.matmul``, ``torch.bmm``) of floating tensors of one type and at least two axes each:
+    a contiguous result of the broadcast batch axes, then ``a``'s rows and ``b``'s columns (torch's CPU matmul
+    writes a new tensor whatever its operands' layout; checked on random strided and broadcast operands)."""
+    if not isinstance(b, torch.Tensor) or not _floating(b) or b.dtype != a.dtype or a.ndim < 2 or b.ndim < 2 or \
+            a.shape[-1] != b.shape[-2]:
+        return None
+    if node.target in (torch.bmm, "bmm"):
+        if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+            return None
+    batch = _broadcast_shape(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    if batch is None:
+        return None
+    return torch.empty((*batch, a.shape[-2], b.shape[-1]), dtype=a.dtype, device="meta")
+
+
+def _reduced(x: torch.Tensor, args: tuple, kwargs: dict) -> "torch.Tensor | None":
+    """``x.mean(dim, keepdim)`` or ``x.sum(dim, keepdim)`` of a contiguous ``x``, over named axes: a contiguous
+    result, the axes reduced kept as 1 or dropped (torch's CPU reduction of a contiguous tensor; checked on random
+    sizes and axes). None for a type asked (``dtype=``), all axes (``dim`` None) or another argument."""
+    if len(args) > 3 or set(kwargs) - {"dim", "keepdim"} or not x.is_contiguous():
+        return None
+    dim, keep = _argument(args, kwargs, 1, "dim"), _argument(args, kwargs, 2, "keepdim")
+    dims = [dim] if isinstance(dim, int) else list(dim) if isinstance(dim, (tuple, list)) else None
+    rank = max(x.ndim, 1)
+    if not dims or not isinstance(keep, (bool, type(None))) or \
+            any(not isinstance(axis, int) or isinstance(axis, bool) or not -rank <= axis < rank for axis in dims):
+        return None
+    axes = {axis % rank for axis in dims}
+    if len(axes) != len(dims) or x.ndim == 0:
+        return None
+    shape = [1 if axis in axes else size for axis, size in enumerate(x.shape)] if keep else \
+        [size for axis, size in enumerate(x.shape) if axis not in axes]
+    return torch.empty(shape, dtype=x.dtype, device="meta")
 
 
 def _joined(node: torch.fx.Node, args: tuple, kwargs: dict) -> "torch.Tensor | None":

@@ -161,6 +161,7 @@ class FastTracer(torch.fx.Tracer):
         self._tensors: "dict[int, str] | None" = None
         self._stack_key: Any = None
         self._stack: Any = None
+        self._names: dict[Any, str] = {}          # by target: fx's name for its nodes (before a number is added)
 
     def proxy(self, node: torch.fx.Node) -> torch.fx.Proxy:
         return _FastProxy(node, self)
@@ -174,8 +175,14 @@ class FastTracer(torch.fx.Tracer):
         if self.check_mutable_operations or self.record_stack_traces or not _plain_graph(graph) or \
                 torch.fx.traceback.has_preserved_node_meta():
             return super().create_node(kind, target, args, kwargs, name, type_expr)
-        node = torch.fx.Node(graph, graph._graph_namespace.create_name(
-            name if name is not None else graph._target_to_str(target), None),
+        if name is None:
+            try:
+                name = self._names.get(target)
+                if name is None:
+                    name = self._names[target] = graph._target_to_str(target)     # fx's name of an op's target
+            except TypeError:               # a target that is not hashable
+                name = graph._target_to_str(target)
+        node = torch.fx.Node(graph, graph._graph_namespace.create_name(name, None),
             kind, target, args or (), kwargs or torch.fx.immutable_collections.immutable_dict(), type_expr)
         graph._graph_namespace.associate_name_with_obj(node.name, node)
         graph._insert(node)
@@ -186,17 +193,29 @@ class FastTracer(torch.fx.Tracer):
         if stack:
             key = (len(stack), next(reversed(stack)))      # a call's key names its callers too: the whole stack
             if key != self._stack_key:
-                self._stack_key, self._stack = key, copy.copy(stack)
+                self._stack_key, self._stack = key, (stack.copy() if isinstance(stack, dict)  # C, not __reduce_ex__
+                                                     else copy.copy(stack))
             node.meta["nn_module_stack"] = self._stack
         return node
 
+    def _weights(self) -> "tuple[dict[int, str], dict[int, str]]":
+        """The root's parameters, and its parameters and buffers, each by identity: its path (the first, where a
+        tensor is shared, as ``named_parameters`` and ``named_buffers`` give them), from one walk of its parts."""
+        if self._parameters is None or self._tensors is None:
+            parameters: dict[int, str] = {}
+            buffers: dict[int, str] = {}
+            for prefix, part in self.root.named_modules():
+                for table, tensors in ((parameters, part._parameters), (buffers, part._buffers)):
+                    for name, tensor in tensors.items():
+                        if tensor is not None:
+                            table.setdefault(id(tensor), f"{prefix}.{name}" if prefix else name)
+            self._parameters = parameters
+            self._tensors = {**buffers, **parameters}        # a parameter path first, as before a buffer path
+        return self._parameters, self._tensors
+
     def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: Any) -> Any:
         if isinstance(attr_val, nn.Parameter):
-            if self._parameters is None:
-                self._parameters = {}
-                for path, parameter in self.root.named_parameters():
-                    self._parameters.setdefault(id(parameter), path)
-            name = self._parameters.get(id(attr_val))
+            name = self._weights()[0].get(id(attr_val))
             if name is not None:
                 if name not in parameter_proxy_cache:
                     parameter_proxy_cache[name] = self.create_proxy("get_attr", name, (), {})
@@ -215,13 +234,13 @@ class FastTracer(torch.fx.Tracer):
             return [self.create_arg(item) for item in a]
         if kind is dict and all(type(key) is str for key in a):
             return {key: self.create_arg(value) for key, value in a.items()}
+        if kind is slice:
+            return slice(self.create_arg(a.start), self.create_arg(a.stop), self.create_arg(a.step))
         if isinstance(a, torch.Tensor) and not isinstance(a, torch.fx.Proxy):
-            if self._tensors is None:
-                self._tensors = {}
-                for path, tensor in (*self.root.named_parameters(), *self.root.named_buffers()):
-                    self._tensors.setdefault(id(tensor), path)
-            found = self._tensors.get(id(a))
-            if found is not None:
+            found = self._weights()[1].get(id(a))
+            if found is None and not isinstance(a, nn.Parameter):
+                found = self.tensor_attrs.get(a)    # a tensor a part keeps as a plain attribute (fx's table of them)
+            if found is not None:                   # (fx's own answer walks every part's buffers first)
                 return self.create_node("get_attr", found, (), {})
         return super().create_arg(a)
 
@@ -332,6 +351,8 @@ class MetaValues:
         else:
             function = node.target
         try:
+            if node.op == "call_method":        # a method makes its tensors on its operand's device: no mode needed
+                return function(*args, **kwargs)
             with torch.device("meta"):
                 return function(*args, **kwargs)
         except Exception as error:          # noqa: BLE001 - the op does not run on meta tensors (it reads values)
@@ -439,7 +460,7 @@ class Attributes:
 
 def _caches(attributes: "dict[str, Any]") -> "list[str]":
     """The names of the dictionaries among a module's ``attributes`` that are its own (not torch's)."""
-    return [key for key, value in attributes.items() if isinstance(value, dict) and not key.startswith("_")]
+    return [key for key, value in attributes.items() if key[:1] != "_" and isinstance(value, dict)]
 
 
 def before_trace(module: nn.Module) -> Attributes:
