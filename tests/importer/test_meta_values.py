@@ -198,7 +198,7 @@ def test_products_softmax_and_reductions_are_laid_out_as_the_cpu_kernels_lay_the
 
 class KeptTensors(torch.nn.Module):
     """Weights read in every way fx names them: a parameter shared by two parts, a buffer, a plain tensor attribute
-    (not registered), a tensor made in forward, and slices with ints and None."""
+    (not registered), tensors made in forward (a view of a buffer, a new tensor), and slices with ints and None."""
 
     def __init__(self):
         super().__init__()
@@ -209,7 +209,7 @@ class KeptTensors(torch.nn.Module):
         self.table = torch.randn(4, 6)                     # a plain attribute: fx's tensor_attrs names it
 
     def forward(self, x):
-        y = self.a(x) + F.linear(x, self.b.weight) * self.scale
+        y = self.a(x) + F.linear(x, self.b.weight) * self.scale + self.scale.view(1, 6)   # a view made in forward
         return y[:, None, 1::2] + torch.ones(3) + F.linear(x, self.table)[..., :3]
 
 
@@ -223,4 +223,5 @@ def test_the_fast_tracer_makes_fx_s_own_graph():
     theirs = torch.fx.Tracer().trace(KeptTensors().eval())     # another instance: each trace keeps its constants
     assert nodes(ours) == nodes(theirs)
     targets = {str(node.target) for node in ours.nodes if node.op == "get_attr"}
-    assert {"a.weight", "scale", "table"} <= targets and "b.weight" not in targets
+    assert {"a.weight", "scale", "table", "_tensor_constant0", "_tensor_constant1"} <= targets and \
+        "b.weight" not in targets

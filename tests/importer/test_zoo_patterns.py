@@ -920,6 +920,98 @@ def test_attention_on_a_query_whose_features_are_not_contiguous_counts_the_math_
     assert counter.get_total_flops() == expected
 
 
+def test_torch_chooses_the_attention_kernel_whatever_the_mask_s_layout():
+    """The importer stands a contiguous tensor of the mask's sizes and type for an attention mask made of the
+    weights (it does not run the gather and views that make it on meta tensors): torch's choice of kernel reads the
+    query's, key's and value's strides, not the mask's. Checked on random layouts of each."""
+    import random
+
+    from costmodel.sources.importer import torch_attention
+
+    rng = random.Random(3)
+
+    def laid_out(sizes, dtype=torch.float32):
+        order = list(range(len(sizes)))
+        rng.shuffle(order)
+        if dtype is torch.float32 and rng.random() < 0.7:       # a query, key or value: the features innermost
+            order.remove(len(sizes) - 1)
+            order.append(len(sizes) - 1)
+        spread = rng.choice([1, 1, 2])
+        base = torch.empty(*[sizes[axis] for axis in order][:-1], sizes[order[-1]] * spread, dtype=dtype)
+        return base[..., ::spread].permute(*[order.index(axis) for axis in range(len(sizes))])
+
+    kernels = collections.Counter()
+    for _ in range(300):
+        heads, tokens, width = rng.choice([1, 2, 4]), rng.choice([3, 8, 16]), rng.choice([4, 8, 16])
+        q, k, v = (laid_out([1, heads, tokens, width]) for _ in range(3))
+        dtype = rng.choice([torch.float32, torch.bool])
+        sizes = rng.choice([[1, heads, tokens, tokens], [heads, tokens, tokens], [tokens, tokens]])
+        mask = laid_out(sizes, dtype) if dtype is torch.bool or rng.random() < 0.5 else \
+            laid_out(sizes[:-1] + [1], dtype).expand(sizes)                          # broadcast: strides of 0
+        chosen = torch_attention.kernel((q, k, v, mask), {})
+        assert chosen == torch_attention.kernel((q, k, v, torch.empty(sizes, dtype=dtype)), {}) != ""
+        kernels[chosen] += 1
+    assert kernels["flash"] > 30 and kernels["math"] > 30                  # both kernels met
+
+
+class _MaskedByBias(nn.Module):
+    """BEiT's and CoAtNet's attention: the relative position bias (a table gathered by an index, viewed and
+    permuted) is the mask of ``F.scaled_dot_product_attention``; the query contiguous or not (chunked)."""
+
+    def __init__(self, chunked: bool, side=3, heads=2):
+        super().__init__()
+        self.chunked, self.heads, self.tokens = chunked, heads, side * side
+        self.qkv = nn.Conv2d(3, 24, 1)
+        self.table = nn.Parameter(torch.randn((2 * side - 1) ** 2, heads))
+        self.register_buffer("index", torch.randint(0, (2 * side - 1) ** 2, (self.tokens, self.tokens)))
+
+    def forward(self, x):
+        n = x.shape[0]
+        q, k, v = self.qkv(x).reshape(n, self.heads, 12, self.tokens).permute(0, 1, 3, 2).chunk(3, dim=3)
+        if not self.chunked:                       # features not contiguous (the math path) unless made so
+            q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+        bias = self.table[self.index.view(-1)].view(self.tokens, self.tokens, -1).permute(2, 0, 1).unsqueeze(0)
+        attended = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        return attended.transpose(1, 2).reshape(n, self.tokens, 8)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_an_attention_masked_by_a_bias_of_the_weights_takes_torch_s_kernel(chunked, monkeypatch):
+    """The kernel of an attention whose mask is a relative position bias is torch's (the math path for a chunked
+    query, counted by FlopCounterMode; flash otherwise), found without sizing the ops that make the mask."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from costmodel.sources.importer import torch_sized
+
+    sized = []
+    compute = torch_sized.MetaValues.compute
+
+    def recording(self, node, *args):
+        sized.append(node.name)
+        return compute(self, node, *args)
+
+    monkeypatch.setattr(torch_sized.MetaValues, "compute", recording)
+    module = _MaskedByBias(chunked).eval()
+    network = costmodel.from_torch(module, (3, 3, 3))
+    assert [node.op.kernel for node in network.nodes if node.op.op_name == "attention"] == \
+        ["math" if chunked else "flash"]
+    graph = torch.fx.Tracer().trace(_MaskedByBias(chunked))            # fx's names, which the importer's trace keeps
+    attention = next(node for node in graph.nodes if node.target is torch.nn.functional.scaled_dot_product_attention)
+    mask_ops, stack = set(), [attention.kwargs["attn_mask"]]
+    while stack:
+        node = stack.pop()
+        if node.op.startswith("call_"):
+            mask_ops.add(node.name)
+            stack.extend(node.all_input_nodes)
+    assert len(mask_ops) >= 4 and sized and not mask_ops & set(sized)        # the gather and views: not run
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.zeros(1, 3, 3, 3))
+    # qkv: 9 positions * 3 * 24; the math path: q k^T and the weights times v, 2 heads * 9 * 9 * 4 each
+    expected = 2 * (9 * 3 * 24) + (2 * 2 * (2 * 9 * 9 * 4) if chunked else 0)
+    assert costmodel.analyze(network, convention="flop_counter").totals["flops"] == \
+        counter.get_total_flops() == expected
+
+
 class _CrossCovarianceAttention(nn.Module):
     """XCiT's attention: q and k, strided slices of a permuted qkv (B x heads x features x tokens), normalized over
     the tokens, then a features x features attention per head scaled by a learned temperature."""

@@ -35,7 +35,7 @@ from ...core.ir import INPUT, Network, node_name
 from ...ops import UnusedParameters
 from ...core.shapes import Shape
 from . import torch_attention, torch_eager, torch_export, torch_layouts, torch_ops, torch_sized
-from .mapping import GraphMapper, Learned, MappedModel, Pending, Tensor, make, tensors
+from .mapping import Derived, GraphMapper, Learned, MappedModel, Pending, Tensor, make, tensors
 from .user_code import MAX_NESTING, nesting
 
 
@@ -452,9 +452,15 @@ class TorchModel(MappedModel):
         if self.graph is not None:                  # an fx trace keeps no tensors: run what the call reads on meta
             if size not in self._attention:
                 self._attention[size] = torch_sized.MetaValues(self.module)
+            mask = fx_node.args[3] if len(fx_node.args) > 3 else fx_node.kwargs.get("attn_mask")
+            seed = _mask_value(self._values.get(mask)) if isinstance(mask, torch.fx.Node) else None
+
+            def known(node: torch.fx.Node) -> Any:
+                return seed if seed is not None and node is mask else self._known_value(node)
+
             values, kwargs = torch_sized.attention_inputs(self.graph, self._attention[size],
                                                           (1, self.input_size[0], *size),
-                                                          [fx_node], self._known_value).get(fx_node.name, ((), {}))
+                                                          [fx_node], known).get(fx_node.name, ((), {}))
         return torch_attention.kernel(tuple(values), kwargs)
 
     def _known_value(self, node: torch.fx.Node) -> Any:
@@ -623,6 +629,16 @@ class TorchModel(MappedModel):
 
 # higher-order ops of an exported program whose body runs once, as it is: mapped inline
 REGIONS = ("wrap_with_autocast", "wrap_with_set_grad_enabled")
+
+
+def _mask_value(value: Any) -> "torch.Tensor | None":
+    """A meta tensor standing for an attention call's mask made of the weights alone (a relative position bias
+    gathered from its table: ``value`` the mapped ``Learned`` or ``Derived`` tensor), of its sizes and type,
+    contiguous: torch's choice of kernel does not read the mask's strides (``torch_attention.kernel``), so the ops
+    that make it need not be run on meta tensors. None for another value (its strides are then computed)."""
+    if isinstance(value, (Learned, Derived)) and isinstance(value.dtype, torch.dtype):
+        return torch.empty(tuple(value.sizes), dtype=value.dtype, device="meta")
+    return None
 
 
 def _reads_sizes(node: torch.fx.Node) -> bool:

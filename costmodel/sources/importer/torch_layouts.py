@@ -72,7 +72,7 @@ def meta_result(node: torch.fx.Node, args: tuple, kwargs: dict, module: "nn.Modu
         x = args[0] if len(args) == 1 and not kwargs else None
         if module is None or not isinstance(x, torch.Tensor):
             return None
-        return _module_result(module, x)
+        return module_result(module, x)
     if node.op not in ("call_function", "call_method"):
         return None
     name = function_name(node)
@@ -135,8 +135,12 @@ def meta_result(node: torch.fx.Node, args: tuple, kwargs: dict, module: "nn.Modu
     return None
 
 
-def _module_result(module: nn.Module, x: torch.Tensor) -> "torch.Tensor | None":
-    """The result of ``module`` called on ``x`` alone (a meta tensor), for the layers with a rule here."""
+def module_result(module: nn.Module, x: torch.Tensor) -> "torch.Tensor | None":
+    """The result of ``module`` called on ``x`` alone (a meta tensor), for the layers with a rule here.
+
+    :param module: the module called
+    :param x: its operand, a meta tensor
+    :returns: a meta tensor, or None for a module or operand no rule settles"""
     if isinstance(module, SAME):
         return x
     if not _floating(x):

@@ -240,6 +240,10 @@ class FastTracer(torch.fx.Tracer):
             found = self._weights()[1].get(id(a))
             if found is None and not isinstance(a, nn.Parameter):
                 found = self.tensor_attrs.get(a)    # a tensor a part keeps as a plain attribute (fx's table of them)
+            if found is None and type(a) is torch.Tensor:
+                found = self.get_fresh_qualname("_tensor_constant")     # made in forward (a view of a buffer):
+                self.tensor_attrs[a] = found                            # kept on the module as fx keeps it
+                setattr(self.root, found, a)
             if found is not None:                   # (fx's own answer walks every part's buffers first)
                 return self.create_node("get_attr", found, (), {})
         return super().create_arg(a)
