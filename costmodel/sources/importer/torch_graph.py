@@ -636,7 +636,8 @@ def _mask_value(value: Any) -> "torch.Tensor | None":
     gathered from its table: ``value`` the mapped ``Learned`` or ``Derived`` tensor), of its sizes and type,
     contiguous: torch's choice of kernel does not read the mask's strides (``torch_attention.kernel``), so the ops
     that make it need not be run on meta tensors. None for another value (its strides are then computed)."""
-    if isinstance(value, (Learned, Derived)) and isinstance(value.dtype, torch.dtype):
+    if isinstance(value, (Learned, Derived)) and isinstance(value.dtype, torch.dtype) and \
+            not getattr(value, "expanded", False):      # an expanded table's sizes are not the mask's
         return torch.empty(tuple(value.sizes), dtype=value.dtype, device="meta")
     return None
 
