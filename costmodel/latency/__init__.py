@@ -5,6 +5,7 @@
     devices.py       what ``--device`` names: a roofline preset or file, and a calibrated profile
     calibration.py   the kernels ``costmodel calibrate`` measures
     bench.py         ``bench``: timing with torch in a child process (``bench_worker.py``)
+    protocol.py      how anything is timed: interleaved rounds, the minimum, its spread between windows
 
 ``costmodel.latency`` answers the names of ``profiles.py``, as the module of that name did before the layer became
 a package.
