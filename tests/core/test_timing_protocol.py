@@ -31,7 +31,7 @@ def test_windows_that_do_not_divide_give_the_first_ones_a_sample_more():
     # more windows than samples: one sample each
     assert measured([3.0, 2.0], windows=5).windows == (3.0, 2.0)
     single = measured([4.0])
-    assert single.spread == 0.0 and single.describe(unit="us", digits=1) == "4.0 us (min of 1 runs)"
+    assert single.spread == 0.0 and single.describe(unit="us", digits=1) == "4.0 us (min of 1 run)"
 
 
 def test_bad_requests_are_refused():
