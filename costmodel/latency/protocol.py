@@ -27,7 +27,7 @@ WINDOWS = 5                # the windows a run is cut into for the spread
 class Measured:
     """One measured figure: the minimum of ``runs`` timings and how far it moved between windows of the run.
 
-    :ivar value: the minimum of all runs (the unit of the samples: milliseconds in bench, microseconds in calibrate)
+    :ivar value: the minimum of all runs, in the samples' unit (``interleave`` gives milliseconds)
     :ivar runs: how many timed runs it is the minimum of
     :ivar windows: the minimum of each window, in time order
     :ivar median: the median of all runs
