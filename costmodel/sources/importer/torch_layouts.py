@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...core.errors import CostModelError
+from ...core.ir import pair_of
 from . import torch_attention
 
 UNARY = frozenset({
@@ -166,33 +168,23 @@ def _convolved(x: torch.Tensor, weight: Any, stride: Any, padding: Any, dilation
     with zero padding), contiguous, where its input and filter are (torch's CPU convolutions follow their operands'
     memory format): N x C_out x H_out x W_out with H_out = floor((H + 2 p - d (k - 1) - 1) / s) + 1. None for a
     padding by name ("same") or other operands."""
-    steps, pads, spreads = _pair(stride), _pair(padding), _pair(dilation)
+    try:
+        steps, pads, spreads = pair_of(stride, "stride", 1), pair_of(padding, "padding", 0), \
+            pair_of(dilation, "dilation", 1)
+    except CostModelError:              # a padding by name ("same"), or not numbers
+        return None
     if x.ndim != 4 or not isinstance(weight, torch.Tensor) or weight.ndim != 4 or not x.is_contiguous() or \
-            not weight.is_contiguous() or weight.dtype != x.dtype or steps is None or pads is None or \
-            spreads is None or \
+            not weight.is_contiguous() or weight.dtype != x.dtype or \
             not isinstance(groups, int) or isinstance(groups, bool) or groups < 1 or \
             x.shape[1] != weight.shape[1] * groups or weight.shape[0] % groups:
         return None
     sides = []
     for side, kernel, step, pad, spread in zip(x.shape[2:], weight.shape[2:], steps, pads, spreads):
-        if step < 1 or pad < 0 or spread < 1:
-            return None
         out = (side + 2 * pad - spread * (kernel - 1) - 1) // step + 1
         if out < 1:
             return None
         sides.append(out)
     return torch.empty((x.shape[0], weight.shape[0], *sides), dtype=x.dtype, device="meta")
-
-
-def _pair(value: Any) -> "tuple[int, int] | None":
-    """A convolution's stride, padding or dilation as two numbers (one given for both sides); None for a padding
-    by name or anything else."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value, value
-    if isinstance(value, (tuple, list)) and len(value) == 2 and \
-            all(isinstance(item, int) and not isinstance(item, bool) for item in value):
-        return value[0], value[1]
-    return None
 
 
 def _product(node: torch.fx.Node, a: torch.Tensor, b: Any) -> "torch.Tensor | None":

@@ -28,7 +28,7 @@ from ...ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, 
 from ...ops.attention import einsum_terms
 from ...ops.conv import tf_same_pads
 from ...core.shapes import Shape
-from . import torch_eager, torch_layouts
+from . import torch_eager, torch_layouts, torch_sized
 from .mapping import (PATCH_ORDER, GraphMapper, Chunks, Derived, Learned, Pending, Permuted, Tensor, claim_reads,
                       elementwise, learned_operand, learned_reads, make, select_permuted, tensors, weights_tensor)
 from .reshape import reshape_steps
@@ -241,9 +241,7 @@ def _meta_module(module: nn.Module) -> Callable[..., Any]:
             made = torch_layouts.module_result(module, args[0])      # a layer with a rule: not run at all
             if made is not None:
                 return made
-        state = {name: torch.empty_strided(tensor.size(), tensor.stride(), dtype=tensor.dtype, device="meta")
-                 for name, tensor in (*module.named_parameters(), *module.named_buffers())}
-        return torch.func.functional_call(module, state, args, kwargs)
+        return torch_sized.MetaValues(module).run_leaf(module, args, kwargs)
     return run
 
 
