@@ -268,20 +268,24 @@ def compare(models: Sequence[str], device: str, fused: bool, dtype: str, batch: 
 @click.argument("model")
 @_setting(imports=False)
 @click.option("--warmup", type=int, default=5, show_default=True, help="Runs before timing.")
-@click.option("--repeats", type=int, default=20, show_default=True, help="Timed runs (whole network, then per layer).")
+@click.option("--repeats", type=int, default=30, show_default=True,
+              help="Timed runs of the whole network, and as many with a clock per layer, in interleaved rounds.")
+@click.option("--windows", type=int, default=5, show_default=True,
+              help="Windows the runs are cut into: each figure's spread is how far its minimum moved between them.")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch's CPU threads.")
 @click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds for the whole run.")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def bench_command(setting: Setting, warmup: int, repeats: int, threads: int, timeout: float, fmt: str,
+def bench_command(setting: Setting, warmup: int, repeats: int, windows: int, threads: int, timeout: float, fmt: str,
                   output: str | None) -> None:
-    """Measured latency of MODEL on this machine's CPU with torch: the median and quartiles of the whole network
-    and of each layer, in a child process under --timeout."""
+    """Measured latency of MODEL on this machine's CPU with torch: the minimum of the whole network's runs and of
+    each layer's, each with its spread between windows of the run, and the time between the layers, in a child
+    process under --timeout."""
     _outputs_first([output], [setting.model])
     from .latency.bench import bench
     from .present import render
 
-    result = bench(setting, warmup=warmup, repeats=repeats, threads=threads, timeout=timeout,
+    result = bench(setting, warmup=warmup, repeats=repeats, threads=threads, timeout=timeout, windows=windows,
                    progress=sys.stderr is not None and sys.stderr.isatty())
     _emit(render(result, fmt), output)
 

@@ -1,10 +1,12 @@
 """Measured latency (``costmodel bench MODEL``): the model run with torch on this machine's CPU, per layer and whole.
 
 The run happens in a child process (``bench_worker``) under a time limit, so that a model too slow for the limit,
-or one that exhausts memory, ends in one line and leaves this process as it was. Each figure is a median with its
-first and third quartiles over ``repeats`` runs after ``warmup`` runs. The per-layer times come from separate runs
-with a clock around each layer, and their sum exceeds the whole network's time by that clock's overhead. No torch
-import here.
+or one that exhausts memory, ends in one line and leaves this process as it was. Each figure is the minimum of
+``repeats`` runs after ``warmup`` runs, with its spread between windows of the run (``latency.protocol``): the
+whole network in runs of its own, each layer in runs with a clock around each layer, the two kinds of run in
+interleaved rounds. The whole network's time less the layers' sum is a row of its own: the time between the layers'
+clocks (the dispatch from one layer to the next and, in an imported module, the functions between module calls).
+No torch import here.
 """
 from __future__ import annotations
 
@@ -20,24 +22,28 @@ from ..core.formatting import echoed
 from ..sources.importer.user_code import check_seconds
 from ..core.scaling import MAX_BATCH, check_alpha, check_depth, input_size
 from ..sources.setting import setting_of
+from .protocol import PER_ROUND, WINDOWS, Measured, measured
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
 COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "per_kind": (2, 1_000),
-          "batch": (1, MAX_BATCH)}
+          "batch": (1, MAX_BATCH), "windows": (1, 100)}
+WHOLE = "(whole network)"
+BETWEEN = "(between layers)"      # the whole network's time less its layers' sum
 
 
 @dataclass(frozen=True)
 class LayerTiming:
+    """One layer's time: ``time.value`` is the minimum of its runs in milliseconds."""
+
     name: str
     kind: str
-    median_ms: float
-    q1_ms: float
-    q3_ms: float
+    time: Measured
 
 
 @dataclass(frozen=True)
 class Benchmark:
-    """What ``bench`` measured: the whole network's latency and each layer's, in milliseconds."""
+    """What ``bench`` measured: the whole network's latency and each layer's, in milliseconds, each the minimum of
+    ``repeats`` runs with its spread between ``windows`` windows of the run (``latency.protocol``)."""
 
     model: str
     alpha: float
@@ -46,38 +52,69 @@ class Benchmark:
     threads: int
     warmup: int
     repeats: int
+    windows: int
+    per_round: int
+    imported: bool
     torch: str
-    median_ms: float
-    q1_ms: float
-    q3_ms: float
+    whole: Measured
     layers: tuple[LayerTiming, ...]
+    layers_total: "Measured | None"       # the layers' times summed in each layer-clocked run (None: not timed)
+
+    @property
+    def layers_ms(self) -> float:
+        """The layers' sum in milliseconds: the minimum over the layer-clocked runs of the layers' times summed in
+        the run (not the sum of each layer's minimum, which picks each layer's luckiest run and so falls short of
+        any one run)."""
+        return self.layers_total.value if self.layers_total is not None else 0.0
+
+    @property
+    def between_ms(self) -> float:
+        """The whole network's minimum less the layers' sum (``BETWEEN``), in milliseconds: the time outside every
+        layer's clock (the dispatch from one layer to the next, and an imported module's functions between module
+        calls). Negative where the layers' clocks cost more than that time."""
+        return self.whole.value - self.layers_ms
+
+    def between_means(self) -> str:
+        """What the ``BETWEEN`` row holds, for this kind of model.
+
+        :returns: a phrase"""
+        if self.imported:
+            return "the functions between module calls and the dispatch from one call to the next"
+        return "the dispatch from one layer to the next"
 
     def to_dict(self) -> dict[str, Any]:
         """The measurement as JSON holds it.
 
-        :returns: the setting, the threads, runs and torch version, the whole network's median and quartiles,
-            and each layer's."""
+        :returns: the setting, the threads, runs, windows and torch version, the whole network's figure
+            (``Measured.to_dict``), each layer's (name, kind and its figure), and the time between the layers."""
         return {"model": self.model, "alpha": self.alpha, "resolution": list(self.resolution), "batch": self.batch,
-                "threads": self.threads, "warmup": self.warmup, "repeats": self.repeats, "torch": self.torch,
-                "median_ms": self.median_ms, "q1_ms": self.q1_ms, "q3_ms": self.q3_ms,
-                "layers": [layer.__dict__ for layer in self.layers]}
+                "threads": self.threads, "warmup": self.warmup, "repeats": self.repeats, "windows": self.windows,
+                "per_round": self.per_round, "torch": self.torch, "whole": self.whole.to_dict(),
+                "layers": [{"name": layer.name, "kind": layer.kind, **layer.time.to_dict()} for layer in self.layers],
+                "layers_total": self.layers_total.to_dict() if self.layers_total is not None else None,
+                "between_layers_ms": self.between_ms}
 
     def to_frame(self) -> Any:
         """The measurement as a table.
 
-        :returns: a pandas DataFrame: the whole network's timing (named ``(whole network)``), then each layer's (name,
-            kind, median_ms, q1_ms, q3_ms)."""
+        :returns: a pandas DataFrame: the whole network's row (named ``(whole network)``), each layer's, then the
+            time between the layers (``(between layers)``: no spread of its own); columns name, kind, min_ms,
+            spread (a fraction), median_ms."""
         import pandas
 
-        rows = [("(whole network)", "", self.median_ms, self.q1_ms, self.q3_ms)]
-        rows += [(layer.name, layer.kind, layer.median_ms, layer.q1_ms, layer.q3_ms) for layer in self.layers]
-        return pandas.DataFrame(rows, columns=["name", "kind", "median_ms", "q1_ms", "q3_ms"])
+        rows: list[tuple[str, str, float, "float | None", "float | None"]] = [
+            (WHOLE, "", self.whole.value, self.whole.spread, self.whole.median)]
+        rows += [(layer.name, layer.kind, layer.time.value, layer.time.spread, layer.time.median)
+                 for layer in self.layers]
+        if self.layers:
+            rows.append((BETWEEN, "", self.between_ms, None, None))
+        return pandas.DataFrame(rows, columns=["name", "kind", "min_ms", "spread", "median_ms"])
 
 
 def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
           resolution: Any = None, *, batch: "int | None" = None, options: "Mapping[str, Any] | None" = None,
-          depth: "float | None" = None, warmup: int = 5, repeats: int = 20, threads: int = 1, timeout: float = 600.0,
-          progress: bool = False, per_layer: bool = True) -> Benchmark:
+          depth: "float | None" = None, warmup: int = 5, repeats: int = 30, threads: int = 1, timeout: float = 600.0,
+          progress: bool = False, per_layer: bool = True, windows: int = WINDOWS) -> Benchmark:
     """A model's latency measured on this CPU, in a child process under a time limit. Needs torch.
 
     :param model_or_setting: a ``Setting`` whose model is a zoo name, spec file or import argument, or that model
@@ -89,26 +126,35 @@ def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | Non
     :param options: the model's own options.
     :param depth: the depth multiplier.
     :param warmup: runs before timing.
-    :param repeats: timed runs.
+    :param repeats: timed runs of the whole network (and as many layer-clocked runs), in interleaved rounds of
+        ``protocol.PER_ROUND`` runs of each.
     :param threads: torch's intra-op threads.
     :param timeout: seconds for the whole child (import, lowering, every run).
     :param progress: a progress bar on standard error.
     :param per_layer: each layer timed too (False: the whole network only).
-    :returns: the ``Benchmark``: the whole network's median and quartiles, and each layer's.
+    :param windows: the windows the runs are cut into for each figure's spread (``protocol.measured``).
+    :returns: the ``Benchmark``: the whole network's minimum and spread, and each layer's.
     :raises ParameterError: naming ``timeout`` when the child does not finish in time."""
     setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
                          options=options, depth=depth)
     model = setting.model
-    _check_counts(warmup=warmup, repeats=repeats, threads=threads, batch=setting.batch)
+    _check_counts(warmup=warmup, repeats=repeats, threads=threads, batch=setting.batch, windows=windows)
     check_seconds(timeout)
     check_alpha(setting.alpha), check_depth(setting.depth), input_size((1, 1), setting.rho, setting.resolution)
     request = {"model": model, "alpha": setting.alpha, "rho": setting.rho, "resolution": setting.resolution,
                "batch": setting.batch, "options": setting.options, "depth": setting.depth, "warmup": warmup,
-               "repeats": repeats, "threads": threads, "progress": progress, "per_layer": per_layer}
+               "repeats": repeats, "threads": threads, "progress": progress, "per_layer": per_layer,
+               "per_round": PER_ROUND}
     answer = run_child(request, timeout, f"bench: {model}")
-    layers = tuple(LayerTiming(**layer) for layer in answer.pop("layers"))
+    timed = answer.pop("layers")
+    layers = tuple(LayerTiming(layer["name"], layer["kind"], measured(layer["samples_ms"], windows))
+                   for layer in timed)
+    # each layer has one time per layer-clocked run (a module called twice: both calls summed)
+    sums = [sum(run) for run in zip(*(layer["samples_ms"] for layer in timed))]
     answer["resolution"] = tuple(answer["resolution"])
-    return Benchmark(layers=layers, **answer)
+    whole = measured(answer.pop("samples_ms"), windows)
+    total = measured(sums, windows) if sums else None
+    return Benchmark(layers=layers, whole=whole, windows=windows, layers_total=total, **answer)
 
 
 def _check_counts(**counts: Any) -> None:

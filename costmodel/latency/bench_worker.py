@@ -3,9 +3,9 @@ on standard input, runs the model with torch on this machine's CPU, and writes t
 (``{"error": message}`` where the request cannot be run). Progress goes to standard error.
 
 A zoo network or spec file runs as its lowering (``to_torch``), timed node by node; an imported module runs as it
-is, timed per module call with forward hooks (the functions between module calls are its remainder). The whole
-network is timed in runs of its own, without the per-layer clock. Every run is under ``torch.inference_mode``,
-after warm-up runs.
+is, timed per module call with forward hooks. The whole network is timed in runs of its own, without the per-layer
+clock, in interleaved rounds with the layer-clocked runs (``latency.protocol``). Every run is under
+``torch.inference_mode``, after warm-up runs. The worker returns every run's time; the parent summarizes them.
 """
 from __future__ import annotations
 
@@ -19,9 +19,6 @@ import time
 from typing import Any
 
 from ..core.errors import CostModelError, first_line
-
-FUNCTIONS = "(functions between modules)"     # an imported module's time outside its module calls
-
 
 def _quartiles(samples: "list[float]") -> tuple[float, float, float]:
     """(median, first quartile, third quartile) of ``samples``."""
@@ -72,36 +69,34 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
 
         module = to_torch(model, options=request["options"], **arguments)
         realistic_weights(module, torch.Generator().manual_seed(0))
-    warmup, repeats = request["warmup"], request["repeats"]
-    layer_runs = repeats if request.get("per_layer", True) else 0
-    progress = _Progress(f"bench {result.model}", warmup + repeats + layer_runs, request["progress"])
+    warmup, repeats, per_round = request["warmup"], request["repeats"], request["per_round"]
+    per_layer = request.get("per_layer", True)
+    progress = _Progress(f"bench {result.model}", warmup + repeats * (2 if per_layer else 1), request["progress"])
     clock = time.perf_counter_ns
     whole: list[float] = []
-    per_layer: dict[str, list[float]] = {}
+    per_layer_ms: dict[str, list[float]] = {}
     with torch.inference_mode():
         x = x.clone()
         for _ in range(warmup):
             module(x)
             progress.step()
-        for _ in range(repeats):
-            start = clock()
-            module(x)
-            whole.append((clock() - start) / 1e6)
-            progress.step()
-        for _ in range(layer_runs):
-            times = _layer_times(module, x, clock, source.imported, kinds)
-            for name, nanoseconds in times.items():
-                per_layer.setdefault(name, []).append(nanoseconds / 1e6)
-            progress.step()
-    layers = []
-    for name, samples in per_layer.items():
-        median, low, high = _quartiles(samples)
-        layers.append({"name": name, "kind": kinds.get(name, "functions"), "median_ms": median, "q1_ms": low,
-                       "q3_ms": high})
-    median, low, high = _quartiles(whole)
+        while len(whole) < repeats:         # rounds: runs of the whole network, then as many layer-clocked runs
+            runs = min(per_round, repeats - len(whole))
+            for _ in range(runs):
+                start = clock()
+                module(x)
+                whole.append((clock() - start) / 1e6)
+                progress.step()
+            for _ in range(runs if per_layer else 0):
+                for name, nanoseconds in _layer_times(module, x, clock, source.imported, kinds).items():
+                    if name in kinds:          # not the lowering's no-op of a residual add the analysis skips
+                        per_layer_ms.setdefault(name, []).append(nanoseconds / 1e6)
+                progress.step()
+    layers = [{"name": name, "kind": kinds[name], "samples_ms": samples} for name, samples in per_layer_ms.items()]
     return {"model": result.model, "alpha": result.alpha, "resolution": list(result.resolution),
             "batch": result.batch, "threads": request["threads"], "warmup": warmup, "repeats": repeats,
-            "torch": torch.__version__, "median_ms": median, "q1_ms": low, "q3_ms": high, "layers": layers}
+            "per_round": per_round, "imported": source.imported, "torch": torch.__version__, "samples_ms": whole,
+            "layers": layers}
 
 
 def _layer_times(module: Any, x: Any, clock: Any, imported: bool, kinds: dict[str, str]) -> dict[str, int]:
@@ -117,13 +112,10 @@ def _layer_times(module: Any, x: Any, clock: Any, imported: bool, kinds: dict[st
             handles.append(sub.register_forward_hook(
                 lambda m, a, out, name=name: times.__setitem__(name, times.get(name, 0) + clock() - starts[name])))
     try:
-        start = clock()
         module(x)
-        total = clock() - start
     finally:
         for handle in handles:
             handle.remove()
-    times[FUNCTIONS] = max(total - sum(times.values()), 0)
     return times
 
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 STATISTIC = "min"          # the order statistic every measured figure reports
 WINDOWS = 5                # the windows a run is cut into for the spread
+PER_ROUND = 1              # runs of one thing in a row in each interleaved round
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,21 @@ class Measured:
                 "spread": self.spread, "median": self.median, "median_windows": list(self.median_windows),
                 "median_spread": self.median_spread}
 
+    def how(self) -> str:
+        """How the figure was taken: ``min of 30 runs; 5 windows within 3.4%``.
+
+        :returns: a phrase"""
+        within = f"; {len(self.windows)} windows within {self.spread:.1%}" if len(self.windows) > 1 else ""
+        runs = f"{self.runs} run" + ("s" if self.runs != 1 else "")
+        return f"{STATISTIC} of {runs}{within}"
+
     def describe(self, unit: str = "ms", digits: int = 2) -> str:
         """The figure in words: ``17.00 ms (min of 30 runs; 5 windows within 3.4%)``.
 
         :param unit: the samples' unit
         :param digits: decimals of the value
         :returns: one line"""
-        within = f"; {len(self.windows)} windows within {self.spread:.1%}" if len(self.windows) > 1 else ""
-        runs = f"{self.runs} run" + ("s" if self.runs != 1 else "")
-        return f"{self.value:.{digits}f} {unit} ({STATISTIC} of {runs}{within})"
+        return f"{self.value:.{digits}f} {unit} ({self.how()})"
 
 
 def _spread(values: Sequence[float]) -> float:

@@ -6,37 +6,55 @@ import io
 from typing import Any
 
 from ..core.formatting import Table, json_text
+from ..latency.bench import BETWEEN, WHOLE
 
 
 def table(result: Any) -> Table:
-    """Each layer's median, quartiles and share of the layers' sum."""
-    layer_sum = sum(layer.median_ms for layer in result.layers) or 1.0
+    """Each layer's minimum, its spread between windows, its median and its share of the whole network's minimum,
+    then the time between the layers."""
+    whole = result.whole.value or 1.0
     rows: list[tuple[str, ...]] = [
-        (layer.name, layer.kind, f"{layer.median_ms:.3f}", f"{layer.q1_ms:.3f}-{layer.q3_ms:.3f}",
-         f"{100 * layer.median_ms / layer_sum:.1f}%") for layer in result.layers]
-    return Table(("name", "kind", "median (ms)", "quartiles (ms)", "share"), rows, ("l", "l", "r", "r", "r"))
+        (layer.name, layer.kind, f"{layer.time.value:.3f}", _spread(layer.time), f"{layer.time.median:.3f}",
+         f"{100 * layer.time.value / whole:.1f}%") for layer in result.layers]
+    if result.layers:
+        rows.append((BETWEEN, "", f"{result.between_ms:.3f}", "-", "-", f"{100 * result.between_ms / whole:.1f}%"))
+    return Table(("name", "kind", "min (ms)", "windows within", "median (ms)", "share"), rows,
+                 ("l", "l", "r", "r", "r", "r"))
+
+
+def _spread(figure: Any) -> str:
+    return f"{figure.spread:.1%}" if len(figure.windows) > 1 else "-"
 
 
 def text(result: Any) -> str:
-    """The setting, the layers' table and the whole network's median."""
+    """The setting, the layers' table and the whole network's figure."""
     height, width = result.resolution
     lines = [f"{result.model}  alpha={result.alpha:g}  input {height}x{width}  batch {result.batch}  "
-             f"{result.threads} thread(s)  torch {result.torch}", "",
-             table(result).text().rstrip("\n"), "",
-             f"whole network: {result.median_ms:.3f} ms median (quartiles {result.q1_ms:.3f}-{result.q3_ms:.3f}) "
-             f"over {result.repeats} runs after {result.warmup} warm-up runs; the layers, each timed on its own, sum "
-             f"to {sum(layer.median_ms for layer in result.layers):.3f} ms"]
+             f"{result.threads} thread(s)  torch {result.torch}", ""]
+    if result.layers:
+        lines += [table(result).text().rstrip("\n"), ""]
+    lines.append(f"whole network: {result.whole.describe(digits=3)}, after {result.warmup} warm-up runs, in "
+                 f"rounds of {result.per_round} whole and {result.per_round} layer-clocked runs")
+    if result.layers:
+        lines.append(f"the layers summed within a run: {result.layers_total.describe(digits=3)}; the whole network's "
+                     f"minimum less that, {result.between_ms:.3f} ms {BETWEEN}, is {result.between_means()}")
+    lines.append(f"each figure is the minimum of its runs (noise on a shared machine only adds time); 'windows "
+                 f"within' is how far that minimum moved between {result.windows} windows of the run")
     return "\n".join(lines) + "\n"
 
 
 def csv(result: Any) -> str:
-    """The whole network's row, then each layer's, in milliseconds as measured."""
+    """The whole network's row, then each layer's, then the time between the layers, in milliseconds as measured
+    (spread as a fraction; the between-layers row has none)."""
     out = io.StringIO()
     writer = csv_module.writer(out, lineterminator="\n")
-    writer.writerow(("name", "kind", "median_ms", "q1_ms", "q3_ms"))
-    writer.writerow(("(whole network)", "", result.median_ms, result.q1_ms, result.q3_ms))
+    writer.writerow(("name", "kind", "min_ms", "spread", "median_ms", "runs"))
+    writer.writerow((WHOLE, "", result.whole.value, result.whole.spread, result.whole.median, result.whole.runs))
     for layer in result.layers:
-        writer.writerow((layer.name, layer.kind, layer.median_ms, layer.q1_ms, layer.q3_ms))
+        writer.writerow((layer.name, layer.kind, layer.time.value, layer.time.spread, layer.time.median,
+                         layer.time.runs))
+    if result.layers:
+        writer.writerow((BETWEEN, "", result.between_ms, "", "", ""))
     return out.getvalue()
 
 

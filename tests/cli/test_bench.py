@@ -1,6 +1,8 @@
 """costmodel bench: the model run on this CPU in a child process. Nothing here asserts a speed (speed is measured
-in benchmarks/): the runs have every layer, ordered quartiles, the settings asked, and bad input ends in one line."""
+in benchmarks/): the runs have every layer and no other, each figure is the minimum of its runs with its windows,
+the settings asked, and bad input ends in one line."""
 import json
+import re
 
 import pytest
 
@@ -15,16 +17,45 @@ from helpers import run  # noqa: E402
 def test_a_zoo_network_is_timed_layer_by_layer(tmp_path, capsys):
     target = tmp_path / "bench.json"
     status, out, err = run(["bench", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32", "--warmup", "1",
-                            "--repeats", "3", "--threads", "1", "--format", "json", "-o", str(target)], capsys)
+                            "--repeats", "4", "--windows", "2", "--threads", "1", "--format", "json", "-o",
+                            str(target)], capsys)
     assert status == 0, err
     document = json.loads(target.read_text())
     nodes = [layer.name for layer in costmodel.analyze("mobilenet_v1", alpha=0.25, resolution=32).layers]
     assert [layer["name"] for layer in document["layers"]] == nodes
     assert document["layers"][0]["kind"] == "conv" and document["layers"][1]["kind"] == "batchnorm"
-    assert (document["repeats"], document["warmup"], document["threads"], document["resolution"]) == (3, 1, 1,
-                                                                                                     [32, 32])
-    for timing in (document, *document["layers"]):
-        assert 0 < timing["q1_ms"] <= timing["median_ms"] <= timing["q3_ms"]
+    assert (document["repeats"], document["warmup"], document["threads"], document["resolution"],
+            document["windows"]) == (4, 1, 1, [32, 32], 2)
+    for timing in (document["whole"], *document["layers"]):
+        assert timing["statistic"] == "min" and timing["runs"] == 4 and len(timing["windows"]) == 2
+        assert 0 < timing["value"] == min(timing["windows"]) <= timing["median"]
+        assert timing["spread"] == pytest.approx(max(timing["windows"]) / min(timing["windows"]) - 1)
+    # the layers' sum is taken run by run, so it is at least the sum of the layers' minima
+    assert document["layers_total"]["runs"] == 4
+    assert document["layers_total"]["value"] >= sum(layer["value"] for layer in document["layers"]) * (1 - 1e-12)
+    assert document["between_layers_ms"] == pytest.approx(document["whole"]["value"] -
+                                                           document["layers_total"]["value"])
+
+
+def test_only_the_layers_the_analysis_counts_are_listed(capsys):
+    # mobilenet_v2's blocks 1, 11 and 17 change width or stride: the lowering keeps a no-op for their residual add,
+    # which the analysis skips (no layer): bench lists the analysis' layers, not the no-ops
+    status, out, err = run(["bench", "mobilenet_v2", "--alpha", "0.35", "--resolution", "32", "--warmup", "0",
+                            "--repeats", "1", "--format", "csv"], capsys)
+    assert status == 0, err
+    names = [line.split(",")[0] for line in out.strip().splitlines()[1:]]
+    layers = [layer.name for layer in costmodel.analyze("mobilenet_v2", alpha=0.35, resolution=32).layers]
+    assert names == ["(whole network)", *layers, "(between layers)"]
+    assert "features.3.add" in names and not {"features.1.add", "features.11.add", "features.17.add"} & set(names)
+
+
+def test_the_text_names_the_statistic_its_spread_and_the_time_between_layers(capsys):
+    status, out, err = run(["bench", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32", "--warmup", "0",
+                            "--repeats", "6", "--windows", "3"], capsys)
+    assert status == 0, err
+    assert "min (ms)" in out and "windows within" in out and "(between layers)" in out
+    assert re.search(r"whole network: [0-9.]+ ms \(min of 6 runs; 3 windows within [0-9.]+%\)", out), out
+    assert "is the dispatch from one layer to the next" in out
 
 
 def test_an_imported_module_is_timed_per_module_call(capsys):
@@ -35,12 +66,13 @@ def test_an_imported_module_is_timed_per_module_call(capsys):
                             "--repeats", "2", "--format", "csv"], capsys)
     assert status == 0, err
     names = [line.split(",")[0] for line in out.strip().splitlines()[1:]]
-    assert names == ["(whole network)", "conv", "fc1", "fc2", "(functions between modules)"]
+    assert names == ["(whole network)", "conv", "fc1", "fc2", "(between layers)"]
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--timeout", "0.01"], "bench: mobilenet_v2 did not finish within --timeout 0.01 s"),
     (["--repeats", "0"], "--repeats must be an integer >= 1, got 0"),
+    (["--windows", "0"], "--windows must be an integer >= 1, got 0"),
     (["--threads", "0"], "--threads must be an integer >= 1, got 0"),
     (["--alpha", "-1"], "alpha"),
 ])

@@ -8,6 +8,7 @@ import pytest
 
 import costmodel
 from costmodel.latency.bench import Benchmark, LayerTiming
+from costmodel.latency.protocol import measured
 from costmodel.design.fit import search
 from costmodel.cli import cli
 from costmodel.core.errors import CostModelError
@@ -20,8 +21,12 @@ from helpers import run
 
 
 def _benchmark():
-    layers = (LayerTiming("conv", "conv", 2.0, 1.5, 2.5), LayerTiming("fc", "linear", 0.5, 0.25, 0.75))
-    return Benchmark("toy", 1.0, (32, 32), 1, 1, 5, 20, "2.13.0", 3.0, 2.5, 3.5, layers)
+    # runs in time order, cut into two windows: conv's minima 2.0 and 2.2, fc's 0.5 and 0.5, the whole's 3.0 and 3.3
+    layers = (LayerTiming("conv", "conv", measured([2.0, 2.4, 2.2, 2.6], 2)),
+              LayerTiming("fc", "linear", measured([0.5, 0.6, 0.5, 0.7], 2)))
+    # the layers summed run by run: 2.5, 3.0, 2.7, 3.3
+    return Benchmark("toy", 1.0, (32, 32), 1, 1, 5, 4, 2, 2, False, "2.13.0", measured([3.0, 3.5, 3.3, 3.4], 2),
+                     layers, measured([2.5, 3.0, 2.7, 3.3], 2))
 
 
 def _verification():
@@ -53,10 +58,14 @@ def test_every_result_renders_in_every_format(fmt):
 
 def test_the_csv_and_frame_of_each_result_hold_its_rows():
     results = _results()
-    # the verification: two layers; the benchmark: the whole network, then two layers
+    # the verification: two layers; the benchmark: the whole network, two layers, and the whole's minimum 3.0 less
+    # the layers' 2.0 + 0.5
     assert len(results["verification"].to_frame()) == 2 and list(results["verification"].to_frame()["agrees"]) == \
         [True, False]
-    assert list(results["benchmark"].to_frame()["median_ms"]) == [3.0, 2.0, 0.5]
+    frame = results["benchmark"].to_frame()
+    assert list(frame["name"]) == ["(whole network)", "conv", "fc", "(between layers)"]
+    assert list(frame["min_ms"]) == [3.0, 2.0, 0.5, 0.5]
+    assert list(frame["spread"])[:3] == pytest.approx([0.1, 0.1, 0.0])      # 3.3 / 3.0, 2.2 / 2.0, 0.5 / 0.5
     front = results["front"]
     assert len(front.to_frame()) == len(front.rows) and front.frame().equals(front.to_frame())
     page = results["page"]

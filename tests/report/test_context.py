@@ -1,4 +1,6 @@
 """What the report templates receive: the values behind each section, checked by hand or against the passes."""
+import re
+
 import pytest
 
 import costmodel
@@ -250,6 +252,9 @@ def test_measure_sets_the_measured_latency_beside_the_prediction(tmp_path, capsy
     assert status == 0, err
     page = out.read_text()
     assert "Predicted latency on toy-cpu, and measured" in page and "measured &micro;s" in page
+    # the measured figure is the minimum of bench's 30 runs (its default), with its spread between 5 windows
+    assert re.search(r"Measured on this CPU with torch:\s*<b>[0-9.]+ ms</b> \(min of 30 runs; 5 windows within "
+                     r"[0-9.]+%\)", page)
 
 
 def test_fused_report_and_compare_show_the_fused_view():

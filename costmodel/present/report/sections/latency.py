@@ -55,11 +55,11 @@ def _shown(result: Analysis, rows: "list[dict[str, Any]]", key: str) -> "list[di
 def predicted(result: Analysis, profile: Any, measured: Any = None) -> dict[str, Any]:
     """The latency a calibrated ``profile`` (``latency.Profile``) predicts per layer and in total, priced in the
     view the profile was measured in; with ``measured`` (a ``bench.Benchmark`` of the same model), each layer's
-    and the whole network's measured median beside it."""
+    and the whole network's measured minimum (with its spread between windows) beside it."""
     priced = profile.priced(result)
     layer_ms = profile.layer_ms(priced)
     total = sum(layer_ms)
-    times = {layer.name: layer.median_ms for layer in measured.layers} if measured is not None else {}
+    times = {layer.name: layer.time.value for layer in measured.layers} if measured is not None else {}
     rows = [{"name": layer.name, "kind": layer.kind, "predicted_us": f"{1e3 * ms:.1f}",
              "measured_us": f"{1e3 * times[layer.name]:.1f}" if layer.name in times else "",
              "share": percent(ms / total) if total else "0.00%", "ms": ms}
@@ -67,7 +67,7 @@ def predicted(result: Analysis, profile: Any, measured: Any = None) -> dict[str,
     section = {"profile": profile, "total_ms": f"{total:.2f}", "rows": _shown(result, rows, "ms"),
                "row_count": len(rows), "measured": measured is not None}
     if measured is not None:
-        section["measured_ms"] = f"{measured.median_ms:.2f}"
-        section["measured_range"] = f"{measured.q1_ms:.2f}-{measured.q3_ms:.2f}"
-        section["error"] = f"{100 * (total / measured.median_ms - 1):+.1f}%"
+        section["measured_ms"] = f"{measured.whole.value:.2f}"
+        section["measured_how"] = measured.whole.how()
+        section["error"] = f"{100 * (total / measured.whole.value - 1):+.1f}%"
     return section
