@@ -68,7 +68,8 @@ def main() -> bool:
             print(f"round {round_ + 1}/{ROUNDS}", file=sys.stderr)
     rows = [(name.split(":")[0], result, statistics.median(whole)) for name, result, _, _, whole in built]
     profile = fit([(layer.kind, key, layer.madds, layer.memory_access_bytes, statistics.median(runs))
-                   for (layer, key, _, _), runs in zip(kernels, kernel_times)], "this-cpu", "bench_latency.py", 1)
+                   for (layer, key, _, _), runs in zip(kernels, kernel_times)], "this-cpu", "bench_latency.py", 1,
+                  statistic="median")
     if len(sys.argv) > 1:                        # where to keep the profile fitted here, to look at it
         Path(sys.argv[1]).write_text(profile.to_toml(), encoding="utf-8")
     per_flop = sum(m for _, _, m in rows) / sum(r.totals["flops"] for _, r, m in rows)

@@ -294,7 +294,7 @@ def bench_command(setting: Setting, warmup: int, repeats: int, windows: int, thr
 @click.option("--name", default="this-cpu", show_default=True, help="The profile's name.")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch's CPU threads.")
 @click.option("--samples", type=int, default=24, show_default=True, help="Kernels measured per layer kind.")
-@click.option("--repeats", type=int, default=15, show_default=True, help="Timed runs per kernel (the median).")
+@click.option("--repeats", type=int, default=15, show_default=True, help="Timed runs per kernel (the minimum).")
 @click.option("--timeout", type=float, default=900.0, show_default=True, help="Seconds for the whole run.")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The profile to write (TOML).")
 def calibrate_command(name: str, threads: int, samples: int, repeats: int, timeout: float, output: str) -> None:

@@ -199,9 +199,10 @@ def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str
 
 
 def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, warmup: int = 3, repeats: int = 15,
-              timeout: float = 900.0, progress: bool = False) -> Any:
+              timeout: float = 900.0, progress: bool = False, windows: int = WINDOWS) -> Any:
     """A device profile of this CPU: kernels of each layer kind measured in a child process, each kind's latency model
-    fitted on them.
+    fitted on them. Each kernel's figure is the minimum of its runs (``protocol.measured``), and the profile's
+    description says how far those minima moved between windows of the run (the median over the kernels).
 
     :param name: the profile's name.
     :param threads: torch's intra-op threads.
@@ -210,27 +211,46 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     :param repeats: timed runs of each kernel.
     :param timeout: seconds for the whole child.
     :param progress: a progress bar on standard error.
-    :returns: the ``latency.Profile``."""
+    :param windows: the windows each kernel's runs are cut into for its spread.
+    :returns: the ``latency.Profile`` (statistic ``min``)."""
     import platform
+    import statistics
 
     from .profiles import fit
 
-    _check_counts(threads=threads, per_kind=per_kind, repeats=repeats, warmup=warmup)
+    _check_counts(threads=threads, per_kind=per_kind, repeats=repeats, warmup=warmup, windows=windows)
     check_seconds(timeout)
     request = {"calibrate": True, "threads": threads, "per_kind": per_kind, "seed": 0, "warmup": warmup,
                "repeats": repeats, "progress": progress}
     answer = run_child(request, timeout, "calibrate")
+    kernels = [(kind, key, madds, memory, measured(runs, windows)) for kind, key, madds, memory, runs
+               in answer["samples"]]
+    parts = len(kernels[0][-1].windows)
+    within = f" ({parts} windows within a median {statistics.median(k[-1].spread for k in kernels):.1%})" \
+        if parts > 1 else ""
     description = (f"{platform.machine()} {platform.processor() or ''}".strip() +
-                   f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {per_kind} kernels per kind")
-    return fit([tuple(sample) for sample in answer["samples"]], name, description, threads)
+                   f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {per_kind} kernels per kind, "
+                   f"each the min of {repeats} run{'s' if repeats != 1 else ''}{within}")
+    return fit([(kind, key, madds, memory, figure.value) for kind, key, madds, memory, figure in kernels], name,
+               description, threads, statistic="min")
 
 
 def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 15, timeout: float = 900.0,
-               progress: bool = False) -> dict[str, Any]:
+               progress: bool = False, windows: int = WINDOWS) -> dict[str, Any]:
     """ShuffleNetV2's micro-benchmark networks of Table ``table`` (``reproduce.microbench``) timed on this CPU in a
-    child process: {"torch": version, "rows": [{"median_ms", "q1_ms", "q3_ms"}, ...]} in the table's row order."""
-    _check_counts(threads=threads, repeats=repeats, warmup=warmup)
+    child process, in interleaved rounds (each round runs every network once, in turn).
+
+    :param table: the table, "1" to "4".
+    :param threads: torch's intra-op threads.
+    :param warmup: rounds before timing.
+    :param repeats: timed rounds.
+    :param timeout: seconds for the whole child.
+    :param progress: a progress bar on standard error.
+    :param windows: the windows each network's runs are cut into for its spread.
+    :returns: {"torch": version, "rows": [``Measured``, ...]} in the table's row order, in milliseconds."""
+    _check_counts(threads=threads, repeats=repeats, warmup=warmup, windows=windows)
     check_seconds(timeout)
     request = {"microbench": True, "table": table, "threads": threads, "warmup": warmup, "repeats": repeats,
                "progress": progress}
-    return run_child(request, timeout, f"the Table {table} micro-benchmark")
+    answer = run_child(request, timeout, f"the Table {table} micro-benchmark")
+    return {"torch": answer["torch"], "rows": [measured(row["samples_ms"], windows) for row in answer["rows"]]}

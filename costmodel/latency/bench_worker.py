@@ -12,21 +12,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import statistics
 import sys
 import threading
 import time
 from typing import Any
 
 from ..core.errors import CostModelError, first_line
-
-def _quartiles(samples: "list[float]") -> tuple[float, float, float]:
-    """(median, first quartile, third quartile) of ``samples``."""
-    if len(samples) == 1:
-        return samples[0], samples[0], samples[0]
-    low, median, high = statistics.quantiles(samples, n=4, method="inclusive")
-    return median, low, high
-
 
 class _Progress:
     def __init__(self, label: str, total: int, shown: bool):
@@ -185,7 +176,8 @@ def time_kernels(kernels: "list[tuple[Any, str, Any, Any]]", warmup: int, repeat
 
 
 def calibrate(request: dict[str, Any]) -> dict[str, Any]:
-    """Every kernel of ``calibration.samples`` timed alone: (kind, key, madds, memory access bytes, median us)."""
+    """Every kernel of ``calibration.samples`` timed alone: (kind, key, madds, memory access bytes, every run's
+    microseconds in time order); the parent takes each kernel's minimum and spread (``protocol.measured``)."""
     import torch
 
     from .calibration import samples
@@ -195,7 +187,7 @@ def calibrate(request: dict[str, Any]) -> dict[str, Any]:
     burst = 3
     progress = _Progress("calibrate", -(-request["repeats"] // burst), request["progress"])
     times = time_kernels(kernels, request["warmup"], request["repeats"], burst, progress)
-    measured = [[layer.kind, key, layer.madds, layer.memory_access_bytes, statistics.median(samples_us)]
+    measured = [[layer.kind, key, layer.madds, layer.memory_access_bytes, samples_us]
                 for (layer, key, _, _), samples_us in zip(kernels, times)]
     return {"samples": measured, "torch": torch.__version__}
 
@@ -227,8 +219,7 @@ def microbench(request: dict[str, Any]) -> dict[str, Any]:
                 if round_ >= request["warmup"]:
                     times[index].append((clock() - start) / 1e6)
             progress.step()
-    return {"torch": torch.__version__, "rows": [dict(zip(("median_ms", "q1_ms", "q3_ms"), _quartiles(samples)))
-                                                 for samples in times]}
+    return {"torch": torch.__version__, "rows": [{"samples_ms": samples} for samples in times]}
 
 
 def die_with_parent(parent: int, seconds: "float | None") -> None:

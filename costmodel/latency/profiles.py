@@ -23,6 +23,9 @@ from ..core.tomlfiles import number_in
 TERMS = ("overhead_us", "us_per_mmadd", "us_per_mb")
 MEMORY_BOUND = ("batchnorm", "activation", "add", "mul", "concat", "shuffle")
 VIEWS = ("unfused", "fused")
+# what each kernel's measured time is: the minimum of its runs (the timing protocol, ``protocol.py``), or the median
+# (profiles calibrated before issue 25, which say nothing and are read as medians)
+STATISTICS = ("min", "median")
 CALL_ONLY = ("flatten", "reshape", "split", "dropout")
 # Bounds of a profile file. A real CPU's terms are a few us per kernel, about 10^2 to 10^4 us per 10^6 mult-adds
 # and 10^1 to 10^4 us per 10^6 bytes (a microcontroller's, 10^5 to 10^6); 10^9 us (1,000 s) is past anything
@@ -31,7 +34,7 @@ MAX_US = 1e9
 MAX_SAMPLES = 10**9           # kernels measured for one kind
 MAX_THREADS = 4096            # the largest machines have a few thousand hardware threads
 _UNITS = ("us per kernel", "us per 10^6 mult-adds", "us per 10^6 bytes")
-_PROFILE_FIELDS = ("name", "description", "view", "threads")
+_PROFILE_FIELDS = ("name", "description", "view", "threads", "statistic")
 _KIND_FIELDS = (*TERMS, "samples")
 
 
@@ -76,6 +79,7 @@ class Profile:
     view: str
     threads: int
     kinds: Mapping[str, KernelModel]
+    statistic: str = "median"         # of each kernel's runs, as measured (``STATISTICS``)
 
     def __post_init__(self) -> None:
         """Built only when every field is right (``CostModelError`` naming the field otherwise), so that every
@@ -85,6 +89,8 @@ class Profile:
                 raise CostModelError(f"{field} must be a string, got {getattr(self, field)!r}")
         if self.view not in VIEWS:
             raise CostModelError(f"view must be one of {', '.join(VIEWS)}, got {self.view!r}")
+        if self.statistic not in STATISTICS:
+            raise CostModelError(f"statistic must be one of {', '.join(STATISTICS)}, got {self.statistic!r}")
         _count("threads", self.threads, 1, MAX_THREADS)
         if not isinstance(self.kinds, Mapping) or "default" not in self.kinds or \
                 not all(isinstance(kind, str) and isinstance(model, KernelModel) for kind, model in self.kinds.items()):
@@ -140,7 +146,8 @@ class Profile:
 
         :returns: the TOML text ``devices.load_profile`` reads back to an equal profile."""
         lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
-                 f"view = {_quote(self.view)}", f"threads = {self.threads}", ""]
+                 f"view = {_quote(self.view)}", f"threads = {self.threads}",
+                 f"statistic = {_quote(self.statistic)}", ""]
         for kind, model in self.kinds.items():
             lines.append(f"[kinds.{_key(kind)}]")
             lines.extend(f"{term} = {getattr(model, term)!r}" for term in TERMS)
@@ -230,7 +237,8 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
     :returns: the profile.
     :raises CostModelError: one line naming the file, the table and the field: a table missing, an unknown field,
         a term that is not a number in [0, ``MAX_US``] (NaN and infinity included), ``samples`` not an integer in
-        [0, ``MAX_SAMPLES``], ``threads`` not one in [1, ``MAX_THREADS``], a ``view`` not in ``VIEWS``, a name or a
+        [0, ``MAX_SAMPLES``], ``threads`` not one in [1, ``MAX_THREADS``], a ``view`` not in ``VIEWS``, a
+        ``statistic`` not in ``STATISTICS`` (a file without one was calibrated with medians), a name or a
         description that is not a string.
     """
     header = document.get("profile")
@@ -244,17 +252,26 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
     models = {kind: _kernel_model(path, kind, table) for kind, table in kinds.items()}
     try:
         return Profile(header.get("name", Path(path).stem), header.get("description", ""),
-                       header.get("view", "unfused"), header.get("threads", 1), models)
+                       header.get("view", "unfused"), header.get("threads", 1), models,
+                       header.get("statistic", "median"))
     except CostModelError as error:
         raise CostModelError(f"{path}: [profile] {error}") from None
 
 
 def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, description: str, threads: int,
-        view: str = "unfused") -> Profile:
+        view: str = "unfused", statistic: str = "min") -> Profile:
     """The profile of measured kernels: (kind, kernel key, madds, memory access bytes, microseconds) each. Per kind
     and per key that refines a kind, the least squares fit of the three terms with every coefficient kept >= 0 (a
     term that fits negative is dropped and the rest refitted); ``default`` fits the memory-bound kinds' samples
-    (``MEMORY_BOUND``)."""
+    (``MEMORY_BOUND``).
+
+    :param samples: the measured kernels.
+    :param name: the profile's name.
+    :param description: what was measured, where.
+    :param threads: the threads the kernels ran on.
+    :param view: the view the kernels were measured in (``VIEWS``).
+    :param statistic: what each kernel's time is of its runs (``STATISTICS``).
+    :returns: the ``Profile``."""
     import numpy
 
     by_kind: dict[str, list[tuple[int, int, float]]] = {}
@@ -280,4 +297,4 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
         for index, value in zip(kept, solution):
             coefficients[index] = max(float(value), 0.0)
         models[kind] = KernelModel(**dict(zip(TERMS, coefficients)), samples=len(rows))
-    return Profile(name, description, view, threads, models)
+    return Profile(name, description, view, threads, models, statistic)

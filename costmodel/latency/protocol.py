@@ -87,6 +87,21 @@ def _spread(values: Sequence[float]) -> float:
     return max(values) / min(values) - 1.0
 
 
+def faster_throughout(fast: Measured, slow: Measured) -> bool:
+    """Whether ``fast`` beat ``slow`` beyond the measurement's spread: its minimum was the lower in every window of
+    the run (the two measured in the same interleaved rounds and cut into as many windows). A slowdown of the
+    machine reaches both in the same window, so a difference that holds in every window is the things', not the
+    moment's; one that changes sides between windows is within the spread.
+
+    :param fast: the figure claimed faster
+    :param slow: the other, from the same rounds
+    :returns: True when ``fast`` was faster in each window (and so overall)
+    :raises ValueError: when the two were not cut into the same number of windows"""
+    if len(fast.windows) != len(slow.windows):
+        raise ValueError(f"the figures have {len(fast.windows)} and {len(slow.windows)} windows: not of one run")
+    return all(a < b for a, b in zip(fast.windows, slow.windows))
+
+
 def measured(samples: Sequence[float], windows: int = WINDOWS) -> Measured:
     """The figure of ``samples`` (timings in the order they were taken): their minimum, cut into ``windows``
     consecutive windows of as equal a number of samples as can be (the first windows take one more where they do

@@ -12,6 +12,7 @@ from typing import Any
 from ..sources.analyze import analyze
 from ..core.formatting import Table, grouped
 from ..core.papers import load
+from ..latency.protocol import Measured, faster_throughout
 from .core import TablePage
 from .microbench import INTERPRETATION, TABLES, settings
 
@@ -31,16 +32,14 @@ class MeasuredRow:
     column: str
     madds: int
     memory_access: int
-    median_ms: float
-    q1_ms: float
-    q3_ms: float
+    time: Measured                # ms: the minimum of the runs, with its spread between windows
     paper_arm: float | None       # images/s as printed
     paper_gpu: float | None       # batches/s as printed
 
     @property
     def speed(self) -> float:
-        """Images per second here (batch 1)."""
-        return 1e3 / self.median_ms
+        """Images per second here (batch 1), from the minimum."""
+        return 1e3 / self.time.value
 
 
 @dataclass(frozen=True)
@@ -56,18 +55,37 @@ class MeasuredTable(TablePage):
         return list(dict.fromkeys(row.column for row in self.rows))
 
     def verdicts(self) -> list[str]:
-        """Per column: the rows fastest and slowest here, and whether that is the paper's finding."""
+        """Per column: the rows fastest and slowest here, and whether that is the paper's finding beyond the
+        measurement's spread (``protocol.faster_throughout``: the paper's fastest row faster than each other row in
+        every window of the run, and its slowest slower than each other): the trend holds, does not hold (another
+        row beat the paper's fastest, or the paper's slowest beat another, in every window), or is within the
+        spread (neither)."""
         fastest_claim, slowest_claim = CLAIMS[self.table]
         lines = []
         for column in self.columns():
             group = [row for row in self.rows if row.column == column]
             fastest = max(group, key=lambda row: row.speed)
             slowest = min(group, key=lambda row: row.speed)
-            holds = fastest.label == fastest_claim and (slowest_claim is None or slowest.label == slowest_claim)
+            claimed = next(row for row in group if row.label == fastest_claim)
+            others = [row for row in group if row is not claimed]
+            holds = all(faster_throughout(claimed.time, row.time) for row in others)
+            fails = any(faster_throughout(row.time, claimed.time) for row in others)
+            if slowest_claim is not None:
+                last = next(row for row in group if row.label == slowest_claim)
+                rest = [row for row in group if row is not last]
+                holds = holds and all(faster_throughout(row.time, last.time) for row in rest)
+                fails = fails or any(faster_throughout(last.time, row.time) for row in rest)
             claim = f"the paper: {fastest_claim} fastest" + (f", {slowest_claim} slowest" if slowest_claim else "")
+            windows = len(claimed.time.windows)
+            if holds:
+                outcome = f"the trend holds here (in each of {windows} windows of the run)"
+            elif fails:
+                outcome = "the trend does not hold here (another order in each window of the run)"
+            else:
+                outcome = (f"not decided here: the order changes between the {windows} windows of the run "
+                           f"(within the measurement's spread)")
             lines.append(f"{self.column_name()} {column}: here {fastest.label} is fastest and {slowest.label} "
-                         f"slowest ({fastest.speed / slowest.speed:.2f}x); {claim}: "
-                         f"{'the trend holds here' if holds else 'the trend does not hold here'}")
+                         f"slowest ({fastest.speed / slowest.speed:.2f}x); {claim}: {outcome}")
         return lines
 
     def column_name(self) -> str:
@@ -75,15 +93,15 @@ class MeasuredTable(TablePage):
 
     def table_view(self) -> Table:
         table = Table(("setting", "column" if self.table in ("1", "2") else "c", "mult-adds", "memory access",
-                       "here (ms)", "here (images/s)", "relative", "paper ARM (images/s)", "relative",
-                       "paper GPU (batches/s)", "relative"), align=("l", "l") + ("r",) * 9)
+                       "here (ms, min)", "windows within", "here (images/s)", "relative", "paper ARM (images/s)",
+                       "relative", "paper GPU (batches/s)", "relative"), align=("l", "l") + ("r",) * 10)
         firsts: dict[Any, Any] = {}
         for row in self.rows:
             firsts.setdefault(row.column, row)
         for row in self.rows:
             first = firsts[row.column]
             table.add(row.label, row.column, grouped(row.madds), grouped(row.memory_access),
-                      f"{row.median_ms:.2f} ({row.q1_ms:.2f}-{row.q3_ms:.2f})", f"{row.speed:.1f}",
+                      f"{row.time.value:.2f}", f"{row.time.spread:.1%}", f"{row.speed:.1f}",
                       f"{row.speed / first.speed:.2f}", _speed(row.paper_arm),
                       _relative(row.paper_arm, first.paper_arm), _speed(row.paper_gpu),
                       _relative(row.paper_gpu, first.paper_gpu))
@@ -139,13 +157,15 @@ def measured_table(table: str, *, threads: int = 1, warmup: int = 3, repeats: in
     rows = []
     for setting, timing in zip(settings(table), answer["rows"]):
         totals = analyze(setting.network).totals
-        rows.append(MeasuredRow(setting.label, setting.column, totals["madds"], totals["memory_access"],
-                                timing["median_ms"], timing["q1_ms"], timing["q3_ms"],
+        rows.append(MeasuredRow(setting.label, setting.column, totals["madds"], totals["memory_access"], timing,
                                 printed.get((setting.label, setting.column, "ARM")),
                                 printed.get((setting.label, setting.column, gpu_key))))
     machine = f"{platform.machine()} {platform.processor() or ''}".strip()
-    where = (f"{machine}, {threads} thread(s), torch {answer['torch']} eager, batch 1, median of {repeats} runs "
-             f"(quartiles in brackets) after {warmup} warm-up runs, the rows run in turn in each round")
+    windows = len(answer["rows"][0].windows)
+    where = (f"{machine}, {threads} thread(s), torch {answer['torch']} eager, batch 1, the minimum of {repeats} "
+             f"runs after {warmup} warm-up runs, the rows run in turn in each round; 'windows within' is how far "
+             f"that minimum moved between {windows} windows of the run, and a verdict holds only where the order "
+             f"holds in every window")
     return MeasuredTable("shufflenet_v2", table, TITLES[table], CITATION, tuple(rows), where)
 
 

@@ -1,6 +1,7 @@
 """Device profiles: the fit recovers known coefficients, a profile file round-trips and is checked field by field,
 and table --device sums each layer's model by hand. (Measured speed is never asserted: see benchmarks/.)"""
 import json
+import re
 
 import pytest
 
@@ -111,6 +112,8 @@ def test_a_profile_round_trips_and_prices_every_layer(tmp_path, capsys):
      "[kinds.default] overhead_us must be a number in [0, 1e+09] (us per kernel), got -1"),
     ("[profile]\nview = 'sideways'\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
      "view must be one of unfused, fused"),
+    ("[profile]\nstatistic = 'mean'\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
+     "[profile] statistic must be one of min, median, got 'mean'"),
     ("not toml [", "invalid TOML"),
 ])
 def test_a_malformed_profile_is_one_line(tmp_path, text, message):
@@ -139,6 +142,22 @@ def test_calibrate_writes_a_profile(tmp_path, capsys):
     assert {"conv", "pointwise", "depthwise", "linear", "attention", "default"} <= set(profile.kinds)
     assert profile.kinds["conv"].samples == 2 and profile.view == "unfused"
     assert sum(profile.layer_ms(costmodel.analyze("mobilenet_v1"))) > 0
+    assert profile.statistic == "min" and profile.description.endswith("2 kernels per kind, each the min of 1 run")
+    status, _, err = run(["calibrate", "--samples", "2", "--repeats", "4", "-o", str(target)], capsys)
+    assert status == 0, err
+    assert re.search(r"each the min of 4 runs \(4 windows within a median [0-9.]+%\)$",
+                     load_profile(str(target)).description)
+
+
+def test_a_profile_says_which_statistic_it_was_fitted_on(tmp_path):
+    # calibrate's kernels are minima (the timing protocol); a file written before it says nothing and held medians
+    path = tmp_path / "old.toml"
+    path.write_text("[profile]\nname = 'old'\n[kinds.default]\noverhead_us = 1\nus_per_mmadd = 0\nus_per_mb = 0\n")
+    assert load_profile(str(path)).statistic == "median"
+    profile = fit([("add", "add", 0, 10**6, 5.0), ("add", "add", 0, 2 * 10**6, 9.0)], "new", "", 1)
+    assert profile.statistic == "min" and 'statistic = "min"' in profile.to_toml()
+    path.write_text(profile.to_toml())
+    assert load_profile(str(path)) == profile
 
 
 def test_a_fused_table_is_priced_in_the_profiles_own_view(tmp_path, capsys):

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from costmodel.latency.protocol import interleave, measured
+from costmodel.latency.protocol import faster_throughout, interleave, measured
 
 
 def test_the_figure_is_the_minimum_and_the_spread_is_its_windows_largest_over_smallest():
@@ -56,3 +56,16 @@ def test_rounds_run_each_callable_in_turn_and_time_each_run_alone():
     # each run is read between two consecutive clock readings: 1 ms each
     assert figures["a"].value == pytest.approx(1.0) and figures["a"].runs == 6
     assert figures["b"].windows == pytest.approx((1.0, 1.0, 1.0)) and figures["b"].spread == pytest.approx(0.0)
+
+
+def test_faster_throughout_asks_for_the_order_in_every_window():
+    # windows of two runs: a's minima 1.0, 1.2, 1.1; b's 1.1, 1.3, 1.15 (b slower in each); c's 1.05, 1.1, 1.2
+    a = measured([1.0, 1.4, 1.2, 1.3, 1.1, 1.1], windows=3)
+    b = measured([1.1, 1.2, 1.3, 1.5, 1.15, 1.2], windows=3)
+    c = measured([1.05, 1.3, 1.1, 1.2, 1.2, 1.2], windows=3)
+    assert faster_throughout(a, b) and not faster_throughout(b, a)
+    # a is faster overall (1.0 against 1.05) but c beats it in the second window: within the spread, both ways
+    assert not faster_throughout(a, c) and not faster_throughout(c, a)
+    assert not faster_throughout(a, a)                      # a tie is not faster
+    with pytest.raises(ValueError, match="3 and 2 windows"):
+        faster_throughout(a, measured([1.0, 1.0], windows=2))

@@ -6,6 +6,7 @@ import costmodel
 from costmodel.present.reproductions import markdown
 from costmodel.core.errors import CostModelError
 from costmodel.reproduce import measured, reproductions
+from costmodel.latency.protocol import measured as measured_figure
 from costmodel.reproduce.microbench import settings
 
 HW = 56 * 56
@@ -79,7 +80,8 @@ def test_table_4_relu_and_shortcut_cost_memory_access_only():
 
 
 def fake_answer(speeds_ms):
-    return {"torch": "test", "rows": [{"median_ms": ms, "q1_ms": ms, "q3_ms": ms} for ms in speeds_ms]}
+    # each row run 5 times at its speed, one run a window
+    return {"torch": "test", "rows": [measured_figure([ms] * 5, 5) for ms in speeds_ms]}
 
 
 def test_measured_page_sets_the_paper_beside_and_says_whether_the_trend_holds(monkeypatch):
@@ -98,11 +100,39 @@ def test_measured_page_sets_the_paper_beside_and_says_whether_the_trend_holds(mo
     assert page.rows[-1].paper_arm == 4.4 and page.rows[-1].paper_gpu == 163.0
     verdicts = page.verdicts()
     assert verdicts[0].startswith("column x1: here c1:c2 = 1:1 is fastest and c1:c2 = 1:12 slowest (1.50x)")
-    assert verdicts[0].endswith("the trend holds here")
-    assert "here c1:c2 = 1:6 is fastest" in verdicts[1] and verdicts[1].endswith("does not hold here")
+    assert verdicts[0].endswith("the trend holds here (in each of 5 windows of the run)")
+    assert "here c1:c2 = 1:6 is fastest" in verdicts[1]
+    assert verdicts[1].endswith("the trend does not hold here (another order in each window of the run)")
+    # x4: 1:1 ties 1:2 and 1:6 in every window, so it is not the fastest beyond the spread
+    assert verdicts[2].endswith("not decided here: the order changes between the 5 windows of the run (within the "
+                                "measurement's spread)")
     shown = markdown(page)
     assert "| c1:c2 = 1:12 | x1 |" in shown and "1000.0" in shown and "76.2" in shown
+    assert "| here (ms, min) | windows within |" in shown
     assert "reproduce shufflenet_v2 --table 1" in shown
+
+
+def test_a_verdict_holds_only_where_the_order_holds_in_every_window(monkeypatch):
+    import costmodel.latency.bench
+
+    # Table 2's x1 column (g = 1, 2, 4, 8), three windows: g = 1 is fastest overall (1.00 ms) but g = 2 beats it in
+    # the second window (1.05 against 1.10): not decided; in x2 g = 1 is faster than each other row in every
+    # window, and g = 8 slower than each: the trend holds
+    order = [(row.label, row.column) for row in settings("2")]
+    runs = {("g = 1", "x1"): [1.00, 1.10, 1.02], ("g = 2", "x1"): [1.03, 1.05, 1.04],
+            ("g = 1", "x2"): [2.00, 2.20, 2.10], ("g = 2", "x2"): [2.05, 2.25, 2.15],
+            ("g = 4", "x2"): [2.10, 2.30, 2.20], ("g = 8", "x2"): [2.50, 2.60, 2.55]}
+    rows = [measured_figure(runs.get(key, [5.0, 5.0, 5.0] if key[0] != "g = 8" else [6.0, 6.0, 6.0]), 3)
+            for key in order]
+    monkeypatch.setattr(costmodel.latency.bench, "microbench", lambda table, **kwargs: {"torch": "t", "rows": rows})
+    page = measured.measured_table("2")
+    verdicts = page.verdicts()
+    assert verdicts[0].startswith("column x1: here g = 1 is fastest and g = 8 slowest (6.00x)")
+    assert verdicts[0].endswith("not decided here: the order changes between the 3 windows of the run (within the "
+                                "measurement's spread)")
+    assert verdicts[1].endswith("the trend holds here (in each of 3 windows of the run)")
+    x1 = next(row for row in page.rows if row.label == "g = 2" and row.column == "x1")
+    assert x1.time.value == 1.03 and x1.time.spread == pytest.approx(1.05 / 1.03 - 1)
 
 
 def test_table_3_and_4_pair_the_gpu_column_with_the_arm_one(monkeypatch):
