@@ -7,7 +7,7 @@ between windows (the largest window's value over the smallest, less one: ``proto
 Run by hand (needs torch; about ``--seconds`` plus a minute to build the networks), with nothing else running:
 
     python benchmarks/bench_timing_stability.py [--seconds 180] [--windows 6] [--per-round 1] [--only REGEX]
-        [--samples FILE.json]
+        [--heap steady|system] [--samples FILE.json]
     python benchmarks/bench_timing_stability.py --from-samples FILE.json [--windows 6]
 
 Prints a Markdown table for docs/benchmarks.md and the median over the networks of each spread.
@@ -33,6 +33,8 @@ def main(argv: "list[str]") -> int:
     parser.add_argument("--samples", default=None, help="also write every run's time (ms), in order, as JSON")
     parser.add_argument("--from-samples", default=None, metavar="FILE",
                         help="print the tables of a --samples file instead of running (no torch needed)")
+    parser.add_argument("--heap", choices=("steady", "system"), default="steady",
+                        help="steady: glibc's mmap threshold fixed, as bench does (bench_worker.steady_heap)")
     parser.add_argument("--only", default=None, help="a regular expression the network's name must match")
     args = parser.parse_args(argv)
     if args.from_samples:
@@ -42,9 +44,11 @@ def main(argv: "list[str]") -> int:
               f"{document['per_round']} run(s) each, {args.windows} windows (from {args.from_samples})\n")
         report(document["samples_ms"], args.windows)
         return 0
+    from costmodel.latency.bench_worker import realistic_weights, steady_heap
+
+    heap = steady_heap() if args.heap == "steady" else "system"
     import torch
 
-    from costmodel.latency.bench_worker import realistic_weights
     from costmodel.lowering.to_torch import to_torch
     torch.set_num_threads(1)
     names = [name for name in MODELS if args.only is None or re.search(args.only, name)]
@@ -69,10 +73,10 @@ def main(argv: "list[str]") -> int:
             rounds += 1
     if args.samples:
         with open(args.samples, "w") as out:
-            json.dump({"per_round": args.per_round, "windows": args.windows, "seconds": args.seconds,
+            json.dump({"per_round": args.per_round, "windows": args.windows, "seconds": args.seconds, "heap": heap,
                        "rounds": rounds, "torch": torch.__version__, "samples_ms": samples}, out)
     print(f"{len(networks)} networks, {rounds} interleaved rounds of {args.per_round} run(s) each in "
-          f"{args.seconds:.0f} s, {args.windows} windows, 1 thread, torch {torch.__version__}\n")
+          f"{args.seconds:.0f} s, {args.windows} windows, 1 thread, torch {torch.__version__}, {heap} heap\n")
     report(samples, args.windows)
     return 0
 

@@ -59,6 +59,7 @@ class Benchmark:
     whole: Measured
     layers: tuple[LayerTiming, ...]
     layers_total: "Measured | None"       # the layers' times summed in each layer-clocked run (None: not timed)
+    heap: str = "steady"                  # "steady": tensors reuse the heap (bench_worker.steady_heap); or "system"
 
     @property
     def layers_ms(self) -> float:
@@ -89,7 +90,7 @@ class Benchmark:
             (``Measured.to_dict``), each layer's (name, kind and its figure), and the time between the layers."""
         return {"model": self.model, "alpha": self.alpha, "resolution": list(self.resolution), "batch": self.batch,
                 "threads": self.threads, "warmup": self.warmup, "repeats": self.repeats, "windows": self.windows,
-                "per_round": self.per_round, "torch": self.torch, "whole": self.whole.to_dict(),
+                "per_round": self.per_round, "torch": self.torch, "heap": self.heap, "whole": self.whole.to_dict(),
                 "layers": [{"name": layer.name, "kind": layer.kind, **layer.time.to_dict()} for layer in self.layers],
                 "layers_total": self.layers_total.to_dict() if self.layers_total is not None else None,
                 "between_layers_ms": self.between_ms}
@@ -230,12 +231,12 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
         if parts > 1 else ""
     description = (f"{platform.machine()} {platform.processor() or ''}".strip() +
                    f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {per_kind} kernels per kind, "
-                   f"each the min of {repeats} run{'s' if repeats != 1 else ''}{within}")
+                   f"each the min of {repeats} run{'s' if repeats != 1 else ''}{within}, {answer['heap']} heap")
     return fit([(kind, key, madds, memory, figure.value) for kind, key, madds, memory, figure in kernels], name,
                description, threads, statistic="min")
 
 
-def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 15, timeout: float = 900.0,
+def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 30, timeout: float = 900.0,
                progress: bool = False, windows: int = WINDOWS) -> dict[str, Any]:
     """ShuffleNetV2's micro-benchmark networks of Table ``table`` (``reproduce.microbench``) timed on this CPU in a
     child process, in interleaved rounds (each round runs every network once, in turn).
@@ -247,10 +248,12 @@ def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 
     :param timeout: seconds for the whole child.
     :param progress: a progress bar on standard error.
     :param windows: the windows each network's runs are cut into for its spread.
-    :returns: {"torch": version, "rows": [``Measured``, ...]} in the table's row order, in milliseconds."""
+    :returns: {"torch": version, "heap": ``bench_worker.steady_heap``'s answer, "rows": [``Measured``, ...]} in the
+        table's row order, in milliseconds."""
     _check_counts(threads=threads, repeats=repeats, warmup=warmup, windows=windows)
     check_seconds(timeout)
     request = {"microbench": True, "table": table, "threads": threads, "warmup": warmup, "repeats": repeats,
                "progress": progress}
     answer = run_child(request, timeout, f"the Table {table} micro-benchmark")
-    return {"torch": answer["torch"], "rows": [measured(row["samples_ms"], windows) for row in answer["rows"]]}
+    return {"torch": answer["torch"], "heap": answer.get("heap", "system"),
+            "rows": [measured(row["samples_ms"], windows) for row in answer["rows"]]}

@@ -30,7 +30,7 @@ def text(result: Any) -> str:
     """The setting, the layers' table and the whole network's figure."""
     height, width = result.resolution
     lines = [f"{result.model}  alpha={result.alpha:g}  input {height}x{width}  batch {result.batch}  "
-             f"{result.threads} thread(s)  torch {result.torch}", ""]
+             f"{result.threads} thread(s)  torch {result.torch}  {result.heap} heap", ""]
     if result.layers:
         lines += [table(result).text().rstrip("\n"), ""]
     lines.append(f"whole network: {result.whole.describe(digits=3)}, after {result.warmup} warm-up runs, in "

@@ -67,23 +67,25 @@ class MeasuredTable(TablePage):
             fastest = max(group, key=lambda row: row.speed)
             slowest = min(group, key=lambda row: row.speed)
             claimed = next(row for row in group if row.label == fastest_claim)
-            others = [row for row in group if row is not claimed]
-            holds = all(faster_throughout(claimed.time, row.time) for row in others)
-            fails = any(faster_throughout(row.time, claimed.time) for row in others)
+            # the pairs (faster, slower) the paper's claim orders
+            pairs = [(claimed, row) for row in group if row is not claimed]
             if slowest_claim is not None:
                 last = next(row for row in group if row.label == slowest_claim)
-                rest = [row for row in group if row is not last]
-                holds = holds and all(faster_throughout(row.time, last.time) for row in rest)
-                fails = fails or any(faster_throughout(last.time, row.time) for row in rest)
+                pairs += [(row, last) for row in group if row is not last and row is not claimed]
+            unsure = [(fast, slow) for fast, slow in pairs if not faster_throughout(fast.time, slow.time)]
+            against = [(fast, slow) for fast, slow in unsure if faster_throughout(slow.time, fast.time)]
             claim = f"the paper: {fastest_claim} fastest" + (f", {slowest_claim} slowest" if slowest_claim else "")
             windows = len(claimed.time.windows)
-            if holds:
+            if not unsure:
                 outcome = f"the trend holds here (in each of {windows} windows of the run)"
-            elif fails:
-                outcome = "the trend does not hold here (another order in each window of the run)"
+            elif against:
+                fast, slow = against[0]
+                outcome = (f"the trend does not hold here ({slow.label} was faster than {fast.label} in each of "
+                           f"{windows} windows of the run)")
             else:
-                outcome = (f"not decided here: the order changes between the {windows} windows of the run "
-                           f"(within the measurement's spread)")
+                fast, slow = unsure[0]
+                outcome = (f"not decided here: {fast.label} was not faster than {slow.label} in every one of the "
+                           f"{windows} windows of the run (within the measurement's spread)")
             lines.append(f"{self.column_name()} {column}: here {fastest.label} is fastest and {slowest.label} "
                          f"slowest ({fastest.speed / slowest.speed:.2f}x); {claim}: {outcome}")
         return lines
@@ -146,7 +148,7 @@ def _printed(table: str) -> dict[tuple[str, str, str], float]:
     return printed
 
 
-def measured_table(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 15, timeout: float = 900.0,
+def measured_table(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 30, timeout: float = 900.0,
                    progress: bool = False) -> MeasuredTable:
     """Table ``table`` of ShuffleNetV2's micro-benchmarks measured on this CPU (needs torch)."""
     from ..latency.bench import microbench
@@ -162,7 +164,8 @@ def measured_table(table: str, *, threads: int = 1, warmup: int = 3, repeats: in
                                 printed.get((setting.label, setting.column, gpu_key))))
     machine = f"{platform.machine()} {platform.processor() or ''}".strip()
     windows = len(answer["rows"][0].windows)
-    where = (f"{machine}, {threads} thread(s), torch {answer['torch']} eager, batch 1, the minimum of {repeats} "
+    where = (f"{machine}, {threads} thread(s), torch {answer['torch']} eager, {answer.get('heap', 'system')} heap, "
+             f"batch 1, the minimum of {repeats} "
              f"runs after {warmup} warm-up runs, the rows run in turn in each round; 'windows within' is how far "
              f"that minimum moved between {windows} windows of the run, and a verdict holds only where the order "
              f"holds in every window")

@@ -2,6 +2,7 @@
 in benchmarks/): the runs have every layer and no other, each figure is the minimum of its runs with its windows,
 the settings asked, and bad input ends in one line."""
 import json
+import platform
 import re
 
 import pytest
@@ -26,6 +27,8 @@ def test_a_zoo_network_is_timed_layer_by_layer(tmp_path, capsys):
     assert document["layers"][0]["kind"] == "conv" and document["layers"][1]["kind"] == "batchnorm"
     assert (document["repeats"], document["warmup"], document["threads"], document["resolution"],
             document["windows"]) == (4, 1, 1, [32, 32], 2)
+    if platform.libc_ver()[0] == "glibc":         # tensors reuse the heap: bench_worker.steady_heap
+        assert document["heap"] == "steady"
     for timing in (document["whole"], *document["layers"]):
         assert timing["statistic"] == "min" and timing["runs"] == 4 and len(timing["windows"]) == 2
         assert 0 < timing["value"] == min(timing["windows"]) <= timing["median"]
@@ -110,3 +113,9 @@ def test_without_torch_each_measuring_command_says_so_in_one_line(monkeypatch, c
         assert status == 2 and err.strip().endswith(f"{what} runs torch, which is not installed: pip install "
                                                     "torch==2.13.0 (the CPU build)"), err
         assert err.count("\n") == 1
+
+
+def test_the_worker_fixes_glibcs_mmap_threshold_or_says_it_did_not():
+    from costmodel.latency.bench_worker import steady_heap
+
+    assert steady_heap() == ("steady" if platform.libc_ver()[0] == "glibc" else "system")

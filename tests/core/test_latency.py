@@ -142,10 +142,10 @@ def test_calibrate_writes_a_profile(tmp_path, capsys):
     assert {"conv", "pointwise", "depthwise", "linear", "attention", "default"} <= set(profile.kinds)
     assert profile.kinds["conv"].samples == 2 and profile.view == "unfused"
     assert sum(profile.layer_ms(costmodel.analyze("mobilenet_v1"))) > 0
-    assert profile.statistic == "min" and profile.description.endswith("2 kernels per kind, each the min of 1 run")
+    assert profile.statistic == "min" and profile.description.endswith("2 kernels per kind, each the min of 1 run, steady heap")
     status, _, err = run(["calibrate", "--samples", "2", "--repeats", "4", "-o", str(target)], capsys)
     assert status == 0, err
-    assert re.search(r"each the min of 4 runs \(4 windows within a median [0-9.]+%\)$",
+    assert re.search(r"each the min of 4 runs \(4 windows within a median [0-9.]+%\), steady heap$",
                      load_profile(str(target)).description)
 
 

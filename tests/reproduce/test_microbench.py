@@ -102,10 +102,11 @@ def test_measured_page_sets_the_paper_beside_and_says_whether_the_trend_holds(mo
     assert verdicts[0].startswith("column x1: here c1:c2 = 1:1 is fastest and c1:c2 = 1:12 slowest (1.50x)")
     assert verdicts[0].endswith("the trend holds here (in each of 5 windows of the run)")
     assert "here c1:c2 = 1:6 is fastest" in verdicts[1]
-    assert verdicts[1].endswith("the trend does not hold here (another order in each window of the run)")
+    assert verdicts[1].endswith("the trend does not hold here (c1:c2 = 1:6 was faster than c1:c2 = 1:1 in each of "
+                                "5 windows of the run)")
     # x4: 1:1 ties 1:2 and 1:6 in every window, so it is not the fastest beyond the spread
-    assert verdicts[2].endswith("not decided here: the order changes between the 5 windows of the run (within the "
-                                "measurement's spread)")
+    assert verdicts[2].endswith("not decided here: c1:c2 = 1:1 was not faster than c1:c2 = 1:2 in every one of the "
+                                "5 windows of the run (within the measurement's spread)")
     shown = markdown(page)
     assert "| c1:c2 = 1:12 | x1 |" in shown and "1000.0" in shown and "76.2" in shown
     assert "| here (ms, min) | windows within |" in shown
@@ -128,8 +129,8 @@ def test_a_verdict_holds_only_where_the_order_holds_in_every_window(monkeypatch)
     page = measured.measured_table("2")
     verdicts = page.verdicts()
     assert verdicts[0].startswith("column x1: here g = 1 is fastest and g = 8 slowest (6.00x)")
-    assert verdicts[0].endswith("not decided here: the order changes between the 3 windows of the run (within the "
-                                "measurement's spread)")
+    assert verdicts[0].endswith("not decided here: g = 1 was not faster than g = 2 in every one of the 3 windows of "
+                                "the run (within the measurement's spread)")
     assert verdicts[1].endswith("the trend holds here (in each of 3 windows of the run)")
     x1 = next(row for row in page.rows if row.label == "g = 2" and row.column == "x1")
     assert x1.time.value == 1.03 and x1.time.spread == pytest.approx(1.05 / 1.03 - 1)
