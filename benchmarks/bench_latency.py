@@ -18,7 +18,8 @@ measures it, does not pay. The predictor:
     network latency = scale x (sum over its layers of the kernel model of the layer) + us_per_layer x layers
 
 with ``scale`` and ``us_per_layer`` (the per-layer context: what a layer costs inside a network beyond the kernel
-timed alone) fitted by least squares on the synthetic networks' relative errors, each kept >= 0. Printed: the kernel
+timed alone) fitted by least squares on the synthetic networks' relative errors, each kept >= 0
+(``profiles.fit_context``, as ``costmodel calibrate`` fits them). Printed: the kernel
 sum alone, the predictor, and a FLOPs-proportional baseline (one constant, fitted on the same synthetic networks),
 each network's measured minimum with its spread between windows, and the summary (share within +-10%, median and
 worst error).
@@ -32,7 +33,6 @@ import sys
 import time
 from typing import Any
 
-import numpy
 
 IMPORTED = {       # third-party modules (bfmd 0.0.3), imported as costmodel imports them, at 224 x 224
     "bfmd.mobilenet:mobilenet": "bfmd MobileNet",
@@ -112,19 +112,6 @@ def measure(seconds: float, threads: int, synthetic: int) -> dict[str, Any]:
                          for name, (_, _, role) in built.items()}}
 
 
-def _fit_context(rows: "list[tuple[float, int, float]]") -> tuple[float, float]:
-    """(scale, us_per_layer) minimizing the relative error of ``scale x kernel_ms + us_per_layer x layers / 1e3``
-    against the measured ms, over (kernel sum ms, layers, measured ms) rows, each term kept >= 0."""
-    features = numpy.array([[kernel / measured, layers / 1e3 / measured] for kernel, layers, measured in rows])
-    target = numpy.ones(len(rows))
-    solution, *_ = numpy.linalg.lstsq(features, target, rcond=None)
-    if solution[1] < 0:
-        return float(numpy.linalg.lstsq(features[:, :1], target, rcond=None)[0][0]), 0.0
-    if solution[0] < 0:
-        return 0.0, float(numpy.linalg.lstsq(features[:, 1:], target, rcond=None)[0][0])
-    return float(solution[0]), float(solution[1])
-
-
 def _layer_samples(document: dict[str, Any]) -> "list[tuple[str, str, int, int, float]]":
     """Each layer of each synthetic network as a kernel sample, in context: (kind, key, madds, bytes, us), its time
     in the layer-clocked run whose layers summed least (the quietest run: its layers' times add up to that run)."""
@@ -145,7 +132,7 @@ def _layer_samples(document: dict[str, Any]) -> "list[tuple[str, str, int, int, 
 
 
 def report(document: dict[str, Any], windows: int, fit_on: str) -> None:
-    from costmodel.latency import fit
+    from costmodel.latency import fit, fit_context
     from costmodel.latency.protocol import measured
 
     kernels = [(kind, key, madds, memory, measured(times, windows).value)
@@ -163,7 +150,7 @@ def report(document: dict[str, Any], windows: int, fit_on: str) -> None:
                       result.totals["flops"])
     fitting = [(kernel_ms, layers, figure.value) for role, figure, kernel_ms, layers, _ in rows.values()
                if role == "fit"]
-    scale, us_per_layer = _fit_context(fitting)
+    scale, us_per_layer = fit_context(fitting)
     per_flop_terms = [(flops / figure.value) for role, figure, _, _, flops in rows.values() if role == "fit"]
     per_flop = sum(per_flop_terms) / sum(term * term for term in per_flop_terms)      # relative least squares
     print(f"{len(document['networks'])} networks and {len(kernels)} kernels, {document['rounds']} interleaved "

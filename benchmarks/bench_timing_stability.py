@@ -1,8 +1,9 @@
 """Issue 25, item 1: how still each statistic holds on this shared machine. Every zoo network (lowered to torch, with
 weights of a trained network's scale, one thread, one image at its base size) runs in interleaved rounds for
 ``--seconds`` (each round runs each network ``--per-round`` times in a row, in turn); the run is cut into
-``--windows`` windows of equal rounds, and for each network the table gives the minimum and the median of all its runs and how far each moved
-between windows (the largest window's value over the smallest, less one: ``protocol.measured``).
+``--windows`` windows of equal rounds, and for each network the table gives the minimum and the median of all its
+runs and how far each moved between windows (the largest window's value over the smallest, less one:
+``protocol.measured``).
 
 Run by hand (needs torch; about ``--seconds`` plus a minute to build the networks), with nothing else running:
 

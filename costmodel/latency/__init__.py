@@ -11,7 +11,7 @@
 a package.
 """
 from .profiles import (CALL_ONLY, MAX_SAMPLES, MAX_THREADS, MAX_US, MEMORY_BOUND, TERMS, VIEWS, KernelModel, Profile,
-                       fit, kernel_key, profile_from)
+                       fit, fit_context, kernel_key, profile_from)
 
 __all__ = ["CALL_ONLY", "MAX_SAMPLES", "MAX_THREADS", "MAX_US", "MEMORY_BOUND", "TERMS", "VIEWS", "KernelModel",
-           "Profile", "fit", "kernel_key", "profile_from"]
+           "Profile", "fit", "fit_context", "kernel_key", "profile_from"]

@@ -26,7 +26,7 @@ from .protocol import PER_ROUND, WINDOWS, Measured, measured
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
 COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "per_kind": (2, 1_000),
-          "batch": (1, MAX_BATCH), "windows": (1, 100)}
+          "batch": (1, MAX_BATCH), "windows": (1, 100), "networks": (0, 1_000)}
 WHOLE = "(whole network)"
 BETWEEN = "(between layers)"      # the whole network's time less its layers' sum
 
@@ -200,29 +200,36 @@ def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str
 
 
 def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, warmup: int = 3, repeats: int = 15,
-              timeout: float = 900.0, progress: bool = False, windows: int = WINDOWS) -> Any:
+              timeout: float = 900.0, progress: bool = False, windows: int = WINDOWS, networks: int = 24) -> Any:
     """A device profile of this CPU: kernels of each layer kind measured in a child process, each kind's latency model
-    fitted on them. Each kernel's figure is the minimum of its runs (``protocol.measured``), and the profile's
-    description says how far those minima moved between windows of the run (the median over the kernels).
+    fitted on them, and the context (``profiles.fit_context``: what a layer costs in a network beyond its kernel
+    alone) fitted on ``networks`` synthetic networks (``latency.synthetic``) timed whole in the same rounds. Each
+    figure is the minimum of its runs (``protocol.measured``), and the profile's description says how far the
+    kernels' minima moved between windows of the run (the median over the kernels).
 
     :param name: the profile's name.
     :param threads: torch's intra-op threads.
     :param per_kind: kernels measured per kind.
     :param warmup: runs before timing each kernel.
-    :param repeats: timed runs of each kernel.
+    :param repeats: timed runs of each kernel (each network: one run per 3 of a kernel's).
     :param timeout: seconds for the whole child.
     :param progress: a progress bar on standard error.
     :param windows: the windows each kernel's runs are cut into for its spread.
+    :param networks: synthetic networks the context is fitted on (0: none; scale 1, nothing per layer).
     :returns: the ``latency.Profile`` (statistic ``min``)."""
     import platform
     import statistics
+    from dataclasses import replace
 
-    from .profiles import fit
+    from ..sources.analyze import analyze
+    from .profiles import fit, fit_context
+    from .synthetic import networks as synthetic_networks
 
-    _check_counts(threads=threads, per_kind=per_kind, repeats=repeats, warmup=warmup, windows=windows)
+    _check_counts(threads=threads, per_kind=per_kind, repeats=repeats, warmup=warmup, windows=windows,
+                  networks=networks)
     check_seconds(timeout)
     request = {"calibrate": True, "threads": threads, "per_kind": per_kind, "seed": 0, "warmup": warmup,
-               "repeats": repeats, "progress": progress}
+               "repeats": repeats, "progress": progress, "networks": networks}
     answer = run_child(request, timeout, "calibrate")
     kernels = [(kind, key, madds, memory, measured(runs, windows)) for kind, key, madds, memory, runs
                in answer["samples"]]
@@ -232,8 +239,18 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     description = (f"{platform.machine()} {platform.processor() or ''}".strip() +
                    f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {per_kind} kernels per kind, "
                    f"each the min of {repeats} run{'s' if repeats != 1 else ''}{within}, {answer['heap']} heap")
-    return fit([(kind, key, madds, memory, figure.value) for kind, key, madds, memory, figure in kernels], name,
-               description, threads, statistic="min")
+    profile = fit([(kind, key, madds, memory, figure.value) for kind, key, madds, memory, figure in kernels], name,
+                  description, threads, statistic="min")
+    if not networks:
+        return profile
+    rows = []
+    for network in synthetic_networks(networks, 0):
+        result = analyze(network)
+        rows.append((sum(profile.layer_ms(result)), len(result.layers),
+                     measured(answer["networks"][network.name], windows).value))
+    scale, per_layer = fit_context(rows)
+    return replace(profile, scale=scale, us_per_layer=per_layer, networks=networks,
+                   description=f"{description}; context fitted on {networks} synthetic networks")
 
 
 def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 30, timeout: float = 900.0,

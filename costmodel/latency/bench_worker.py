@@ -147,13 +147,13 @@ def prepare_kernels(networks: "list[Any]", seed: int) -> "list[tuple[Any, str, A
 
 
 def time_kernels(kernels: "list[tuple[Any, str, Any, Any]]", warmup: int, repeats: int, burst: int = 3,
-                 progress: "_Progress | None" = None) -> "list[list[float]]":
+                 progress: "_Progress | None" = None, each_pass: "Any | None" = None) -> "list[list[float]]":
     """Microseconds of each kernel's op in ``repeats`` timed runs, taken in passes over all the kernels: in each
     pass a kernel runs once untimed and then ``burst`` times timed, each timed run after another kernel's run, as a
     layer runs after another in a network whose code stays warm from one inference to the next. The passes spread
     a kernel's runs over the whole measurement, so that a change of the machine's speed meanwhile reaches every
     kernel alike. Each timed run reads an input just written (a copy made before it), as a layer reads its
-    producer's output."""
+    producer's output. ``each_pass`` (a callable), where given, runs after each pass, in the same rounds."""
     import torch
 
     clock = time.perf_counter_ns
@@ -170,6 +170,8 @@ def time_kernels(kernels: "list[tuple[Any, str, Any, Any]]", warmup: int, repeat
                 for _ in range(runs):
                     before.timed(before_x, clock)       # another kernel between, as another layer in a network
                     times[index].append(module.timed(x.clone(), clock)["op"] / 1e3)
+            if each_pass is not None:
+                each_pass()
             if progress is not None:
                 progress.step()
     return times
@@ -177,19 +179,43 @@ def time_kernels(kernels: "list[tuple[Any, str, Any, Any]]", warmup: int, repeat
 
 def calibrate(request: dict[str, Any]) -> dict[str, Any]:
     """Every kernel of ``calibration.samples`` timed alone: (kind, key, madds, memory access bytes, every run's
-    microseconds in time order); the parent takes each kernel's minimum and spread (``protocol.measured``)."""
+    microseconds in time order); and ``request["networks"]`` synthetic networks (``latency.synthetic``) timed whole
+    once per pass over the kernels, each timed run right after an untimed one (a network's first run after others
+    is slower than in a loop): {name: every run's milliseconds}. The parent takes each minimum and spread
+    (``protocol.measured``)."""
     import torch
 
+    from ..lowering.to_torch import to_torch
     from .calibration import samples
+    from .synthetic import networks
 
     torch.set_num_threads(request["threads"])
     kernels = prepare_kernels(list(samples(request["per_kind"], request["seed"])), request["seed"])
+    generator = torch.Generator().manual_seed(request["seed"])
+    built = []
+    for network in networks(request.get("networks", 0), request["seed"]):
+        module = to_torch(network)
+        realistic_weights(module, generator)
+        built.append((network.name, module, torch.randn(module.example_input().shape, generator=generator)))
+    runs: dict[str, list[float]] = {name: [] for name, _, _ in built}
+    clock = time.perf_counter_ns
+
+    def time_networks() -> None:
+        for name, module, x in built:
+            module(x)
+            start = clock()
+            module(x)
+            runs[name].append((clock() - start) / 1e6)
+
     burst = 3
     progress = _Progress("calibrate", -(-request["repeats"] // burst), request["progress"])
-    times = time_kernels(kernels, request["warmup"], request["repeats"], burst, progress)
+    with torch.inference_mode():
+        for _, module, x in built:
+            module(x)
+        times = time_kernels(kernels, request["warmup"], request["repeats"], burst, progress, time_networks)
     measured = [[layer.kind, key, layer.madds, layer.memory_access_bytes, samples_us]
                 for (layer, key, _, _), samples_us in zip(kernels, times)]
-    return {"samples": measured, "torch": torch.__version__}
+    return {"samples": measured, "networks": runs, "torch": torch.__version__}
 
 
 def microbench(request: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from ..core.tomlfiles import number_in, read_toml
 DEFAULT_DEVICE = "pixel1-big-core"
 LIMITS = (1e-6, 1e9)          # GFLOP/s and GB/s a device file may state (a thousand FLOP/s to an exaFLOP/s)
 _FIELDS = ("name", "description", "source", "peak_gflops", "bandwidth_gbps")
-_TABLES = ("device", "profile", "kinds")
+_TABLES = ("device", "profile", "kinds", "context")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _read_file(path: str) -> tuple[Device | None, Profile | None]:
         raise CostModelError(f"{path}: unknown table {unknown[0]!r} (a device file holds "
                              f"{', '.join(f'[{table}]' for table in _TABLES)})")
     device = _device(Path(path).stem, document["device"], path, "[device]") if "device" in document else None
-    profile = profile_from(document, path) if "profile" in document or "kinds" in document else None
+    profile = profile_from(document, path) if {"profile", "kinds", "context"} & set(document) else None
     if device is None and profile is None:
         raise CostModelError(f"{path}: a device file needs a [device] table (a roofline) or a [profile] table with "
                              "[kinds.*] tables (costmodel calibrate writes one)")

@@ -7,13 +7,19 @@ A profile holds, per layer kind and per variant of a kind whose cost the counts 
 
 (a layer takes its key's model, else its kind's, else ``default``). The terms are what the hardware pays for: a fixed
 cost per kernel launch, arithmetic, and traffic; a kind's coefficients say which dominates it (a depthwise convolution's
-traffic, a pointwise one's arithmetic). A network's predicted latency is the sum over its layers, in the view the
-profile was measured in (``view``: torch's eager CPU runs every node, "unfused"; an engine that fuses, "fused").
+traffic, a pointwise one's arithmetic). A layer inside a network costs more than its kernel timed alone, and the
+profile's **context** says how much, fitted on whole synthetic networks (``latency.synthetic``, issue 25):
+
+    layer latency (us) = scale x kernel latency + us_per_layer
+
+A network's predicted latency is the sum over its layers, in the view the profile was measured in (``view``: torch's
+eager CPU runs every node, "unfused"; an engine that fuses, "fused"). A profile without a context (calibrated
+before it) has scale 1 and nothing per layer.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -35,6 +41,8 @@ MAX_SAMPLES = 10**9           # kernels measured for one kind
 MAX_THREADS = 4096            # the largest machines have a few thousand hardware threads
 _UNITS = ("us per kernel", "us per 10^6 mult-adds", "us per 10^6 bytes")
 _PROFILE_FIELDS = ("name", "description", "view", "threads", "statistic")
+_CONTEXT_FIELDS = ("scale", "us_per_layer", "networks")
+MAX_SCALE = 100.0             # a layer in a network at most 100 times its kernel alone
 _KIND_FIELDS = (*TERMS, "samples")
 
 
@@ -80,6 +88,9 @@ class Profile:
     threads: int
     kinds: Mapping[str, KernelModel]
     statistic: str = "median"         # of each kernel's runs, as measured (``STATISTICS``)
+    scale: float = 1.0                # the context: a layer's kernel latency times this, plus us_per_layer
+    us_per_layer: float = 0.0
+    networks: int = 0                 # synthetic networks the context was fitted on (0: no context)
 
     def __post_init__(self) -> None:
         """Built only when every field is right (``CostModelError`` naming the field otherwise), so that every
@@ -91,6 +102,13 @@ class Profile:
             raise CostModelError(f"view must be one of {', '.join(VIEWS)}, got {self.view!r}")
         if self.statistic not in STATISTICS:
             raise CostModelError(f"statistic must be one of {', '.join(STATISTICS)}, got {self.statistic!r}")
+        if not number_in(self.scale, 0, MAX_SCALE) or self.scale == 0:
+            raise CostModelError(f"scale must be a number in (0, {MAX_SCALE:g}], got {self.scale!r}")
+        if not number_in(self.us_per_layer, 0, MAX_US):
+            raise CostModelError(f"us_per_layer must be a number in [0, {MAX_US:g}], got {self.us_per_layer!r}")
+        object.__setattr__(self, "scale", float(self.scale))
+        object.__setattr__(self, "us_per_layer", float(self.us_per_layer) + 0.0)
+        _count("networks", self.networks, 0, MAX_SAMPLES)
         _count("threads", self.threads, 1, MAX_THREADS)
         if not isinstance(self.kinds, Mapping) or "default" not in self.kinds or \
                 not all(isinstance(kind, str) and isinstance(model, KernelModel) for kind, model in self.kinds.items()):
@@ -136,10 +154,18 @@ class Profile:
         """The predicted latency of each layer.
 
         :param analysis: an ``Analysis`` in the view the profile was measured in (``priced`` picks it).
-        :returns: milliseconds per layer, in the layers' order (bytes in the analysis's dtype)."""
+        :returns: milliseconds per layer, in the layers' order (bytes in the analysis's dtype): ``scale`` x the
+            layer's kernel model + ``us_per_layer``."""
+        return [(self.scale * kernel + self.us_per_layer) / 1e3 for kernel in self.kernel_us(analysis)]
+
+    def kernel_us(self, analysis: Any) -> list[float]:
+        """Each layer's kernel latency alone, without the context.
+
+        :param analysis: an ``Analysis`` in the view the profile was measured in.
+        :returns: microseconds per layer, in the layers' order."""
         ops = {node.name: node.op for node in analysis.network.nodes}
         return [self.model(kernel_key(ops[layer.name], layer.kind, layer.output_shape), layer.kind)
-                .microseconds(layer.madds, layer.memory_access_bytes) / 1e3 for layer in analysis.layers]
+                .microseconds(layer.madds, layer.memory_access_bytes) for layer in analysis.layers]
 
     def to_toml(self) -> str:
         """The profile as a device file.
@@ -148,6 +174,9 @@ class Profile:
         lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
                  f"view = {_quote(self.view)}", f"threads = {self.threads}",
                  f"statistic = {_quote(self.statistic)}", ""]
+        if self.networks:
+            lines += ["[context]", f"scale = {self.scale!r}", f"us_per_layer = {self.us_per_layer!r}",
+                      f"networks = {self.networks}", ""]
         for kind, model in self.kinds.items():
             lines.append(f"[kinds.{_key(kind)}]")
             lines.extend(f"{term} = {getattr(model, term)!r}" for term in TERMS)
@@ -238,8 +267,9 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
     :raises CostModelError: one line naming the file, the table and the field: a table missing, an unknown field,
         a term that is not a number in [0, ``MAX_US``] (NaN and infinity included), ``samples`` not an integer in
         [0, ``MAX_SAMPLES``], ``threads`` not one in [1, ``MAX_THREADS``], a ``view`` not in ``VIEWS``, a
-        ``statistic`` not in ``STATISTICS`` (a file without one was calibrated with medians), a name or a
-        description that is not a string.
+        ``statistic`` not in ``STATISTICS`` (a file without one was calibrated with medians), a ``[context]``
+        with a field missing, unknown or out of range (a file without one has scale 1 and nothing per layer), a
+        name or a description that is not a string.
     """
     header = document.get("profile")
     kinds = document.get("kinds")
@@ -250,12 +280,26 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
     if unknown:
         raise CostModelError(f"{path}: [profile] unknown field {unknown[0]!r} (known: {', '.join(_PROFILE_FIELDS)})")
     models = {kind: _kernel_model(path, kind, table) for kind, table in kinds.items()}
+    context = document.get("context", {"scale": 1.0, "us_per_layer": 0.0, "networks": 0})
+    if not isinstance(context, dict):
+        raise CostModelError(f"{path}: [context] must be a table of {', '.join(_CONTEXT_FIELDS)}")
+    for field in context:
+        if field not in _CONTEXT_FIELDS:
+            raise CostModelError(f"{path}: [context] unknown field {field!r} (known: {', '.join(_CONTEXT_FIELDS)})")
+    for field in _CONTEXT_FIELDS:
+        if field not in context:
+            raise CostModelError(f"{path}: [context] missing field {field!r}")
     try:
-        return Profile(header.get("name", Path(path).stem), header.get("description", ""),
-                       header.get("view", "unfused"), header.get("threads", 1), models,
-                       header.get("statistic", "median"))
+        profile = Profile(header.get("name", Path(path).stem), header.get("description", ""),
+                          header.get("view", "unfused"), header.get("threads", 1), models,
+                          header.get("statistic", "median"))
     except CostModelError as error:
         raise CostModelError(f"{path}: [profile] {error}") from None
+    try:
+        return replace(profile, scale=context["scale"], us_per_layer=context["us_per_layer"],
+                       networks=context["networks"])
+    except CostModelError as error:
+        raise CostModelError(f"{path}: [context] {error}") from None
 
 
 def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, description: str, threads: int,
@@ -298,3 +342,30 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
             coefficients[index] = max(float(value), 0.0)
         models[kind] = KernelModel(**dict(zip(TERMS, coefficients)), samples=len(rows))
     return Profile(name, description, view, threads, models, statistic)
+
+
+def fit_context(rows: "list[tuple[float, int, float]]") -> tuple[float, float]:
+    """The context of a profile from whole networks: (scale, us_per_layer) minimizing the relative error of
+    ``scale x kernel_ms + us_per_layer x layers / 1000`` against the measured ms, each term kept >= 0 (a term that
+    fits negative is dropped and the other refitted).
+
+    :param rows: per network, (the sum of its layers' kernel models in ms, its layers, its measured ms)
+    :returns: (scale, us_per_layer)
+    :raises CostModelError: with no row, or a measured time that is not positive"""
+    import numpy
+
+    if not rows or any(not measured > 0 for _, _, measured in rows):
+        raise CostModelError("the context needs networks measured with positive times")
+    features = numpy.array([[kernel / measured, layers / 1e3 / measured] for kernel, layers, measured in rows])
+    target = numpy.ones(len(rows))
+    solution, *_ = numpy.linalg.lstsq(features, target, rcond=None)
+    scale, per_layer = float(solution[0]), float(solution[1])
+    if per_layer < 0:
+        scale, per_layer = float(numpy.linalg.lstsq(features[:, :1], target, rcond=None)[0][0]), 0.0
+    elif scale <= 0:           # no scale below the kernels': 1, and the rest per layer
+        residual = target - features[:, 0]
+        scale, per_layer = 1.0, max(float(numpy.linalg.lstsq(features[:, 1:], residual, rcond=None)[0][0]), 0.0)
+    if not (numpy.isfinite(scale) and numpy.isfinite(per_layer) and 0 < scale <= MAX_SCALE and per_layer <= MAX_US):
+        raise CostModelError(f"the measured networks give no context in range (scale {scale!r}, "
+                             f"{per_layer!r} us per layer)")
+    return scale, per_layer

@@ -8,7 +8,7 @@ import pytest
 import costmodel
 from costmodel.core.errors import CostModelError
 from costmodel.latency.devices import load_profile
-from costmodel.latency import KernelModel, Profile, fit
+from costmodel.latency import KernelModel, Profile, fit, fit_context
 
 from helpers import run
 
@@ -25,6 +25,37 @@ def test_the_fit_recovers_known_coefficients():
     # an unmeasured kind is priced by the memory-bound kinds' fit
     assert profile.model("resize", "resize") is profile.kinds["default"]
     assert profile.kinds["default"].us_per_mb == pytest.approx(0.5)
+
+
+def test_the_context_fit_recovers_a_known_scale_and_cost_per_layer():
+    # networks measured at 1.25 x their kernels' sum + 20 us per layer
+    rows = [(kernel_ms, layers, 1.25 * kernel_ms + 0.020 * layers)
+            for kernel_ms, layers in ((5.0, 60), (12.0, 150), (30.0, 90), (8.0, 300), (50.0, 40))]
+    assert fit_context(rows) == pytest.approx((1.25, 20.0))
+    # measured at 2 x the kernels less 10 us per layer: a cost per layer cannot be negative, so it is dropped and the
+    # scale refitted alone, minimizing sum((s k / m - 1)^2): s = sum(k / m) / sum((k / m)^2)
+    rows = [(kernel_ms, layers, 2.0 * kernel_ms - 0.010 * layers) for kernel_ms, layers in ((5.0, 60), (12.0, 150),
+                                                                                            (30.0, 90))]
+    ratios = [kernel_ms / measured for kernel_ms, _, measured in rows]
+    assert fit_context(rows) == pytest.approx((sum(ratios) / sum(r * r for r in ratios), 0.0))
+    with pytest.raises(CostModelError, match="positive times"):
+        fit_context([(1.0, 10, 0.0)])
+
+
+def test_a_layer_is_priced_with_the_profiles_context(tmp_path):
+    # every kernel 10 us; in context 2 x 10 + 5 = 25 us a layer
+    flat = KernelModel(10.0, 0.0, 0.0)
+    profile = Profile("ctx", "", "unfused", 1, {"default": flat}, "min", scale=2.0, us_per_layer=5.0, networks=3)
+    result = costmodel.analyze("mobilenet_v1", alpha=0.25, resolution=32)
+    assert profile.layer_ms(result) == pytest.approx([0.025] * len(result.layers))
+    assert profile.kernel_us(result) == pytest.approx([10.0] * len(result.layers))
+    path = tmp_path / "ctx.toml"
+    path.write_text(profile.to_toml())
+    assert "[context]\nscale = 2.0\nus_per_layer = 5.0\nnetworks = 3\n" in profile.to_toml()
+    assert load_profile(str(path)) == profile
+    # a profile without a context (calibrated before it) prices each layer at its kernel alone
+    plain = Profile("plain", "", "unfused", 1, {"default": flat})
+    assert "[context]" not in plain.to_toml() and (plain.scale, plain.us_per_layer, plain.networks) == (1.0, 0.0, 0)
 
 
 def test_a_negative_term_is_dropped_and_the_rest_refitted():
@@ -114,6 +145,14 @@ def test_a_profile_round_trips_and_prices_every_layer(tmp_path, capsys):
      "view must be one of unfused, fused"),
     ("[profile]\nstatistic = 'mean'\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
      "[profile] statistic must be one of min, median, got 'mean'"),
+    ("[profile]\n[context]\nscale = 0\nus_per_layer = 1\nnetworks = 2\n[kinds.default]\noverhead_us = 0\n"
+     "us_per_mmadd = 0\nus_per_mb = 0\n", "[context] scale must be a number in (0, 100], got 0"),
+    ("[profile]\n[context]\nscale = 1\nus_per_layer = -1\nnetworks = 2\n[kinds.default]\noverhead_us = 0\n"
+     "us_per_mmadd = 0\nus_per_mb = 0\n", "[context] us_per_layer must be a number in [0, 1e+09], got -1"),
+    ("[profile]\n[context]\nscale = 1\nus_per_layer = 1\n[kinds.default]\noverhead_us = 0\n"
+     "us_per_mmadd = 0\nus_per_mb = 0\n", "[context] missing field 'networks'"),
+    ("[profile]\n[context]\nscale = 1\nus_per_layer = 1\nnetworks = 1\nlayers = 2\n[kinds.default]\n"
+     "overhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n", "[context] unknown field 'layers'"),
     ("not toml [", "invalid TOML"),
 ])
 def test_a_malformed_profile_is_one_line(tmp_path, text, message):
@@ -142,11 +181,17 @@ def test_calibrate_writes_a_profile(tmp_path, capsys):
     assert {"conv", "pointwise", "depthwise", "linear", "attention", "default"} <= set(profile.kinds)
     assert profile.kinds["conv"].samples == 2 and profile.view == "unfused"
     assert sum(profile.layer_ms(costmodel.analyze("mobilenet_v1"))) > 0
-    assert profile.statistic == "min" and profile.description.endswith("2 kernels per kind, each the min of 1 run, steady heap")
-    status, _, err = run(["calibrate", "--samples", "2", "--repeats", "4", "-o", str(target)], capsys)
+    assert profile.statistic == "min" and "2 kernels per kind, each the min of 1 run, steady heap;" in profile.description
+    assert profile.networks == 24 and profile.scale > 0 and profile.description.endswith(
+        "context fitted on 24 synthetic networks")
+    status, _, err = run(["calibrate", "--samples", "2", "--repeats", "4", "--networks", "0", "-o", str(target)],
+                         capsys)
     assert status == 0, err
+    profile = load_profile(str(target))
     assert re.search(r"each the min of 4 runs \(4 windows within a median [0-9.]+%\), steady heap$",
-                     load_profile(str(target)).description)
+                     profile.description)
+    assert (profile.scale, profile.us_per_layer, profile.networks) == (1.0, 0.0, 0)
+    assert "[context]" not in target.read_text()
 
 
 def test_a_profile_says_which_statistic_it_was_fitted_on(tmp_path):

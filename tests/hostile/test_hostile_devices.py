@@ -160,7 +160,7 @@ TABLES = [
     ("profile = [1]\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
      "needs a [profile] table and [kinds.*] tables"),
     (profile_text(tail="[extra]\nx = 1\n"), "unknown table 'extra' (a device file holds [device], [profile], "
-                                            "[kinds])"),
+                                            "[kinds], [context])"),
     ('title = "x"\n', "unknown table 'title'"),
     (profile_text(tail="[device]\npeak_gflops = nan\nbandwidth_gbps = 10\n"),
      "[device] peak_gflops must be a number in [1e-06, 1e+09], got nan"),
