@@ -174,7 +174,7 @@ class Profile:
         lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
                  f"view = {_quote(self.view)}", f"threads = {self.threads}",
                  f"statistic = {_quote(self.statistic)}", ""]
-        if self.networks:
+        if self.networks or self.scale != 1.0 or self.us_per_layer:
             lines += ["[context]", f"scale = {self.scale!r}", f"us_per_layer = {self.us_per_layer!r}",
                       f"networks = {self.networks}", ""]
         for kind, model in self.kinds.items():
@@ -362,7 +362,7 @@ def fit_context(rows: "list[tuple[float, int, float]]") -> tuple[float, float]:
     scale, per_layer = float(solution[0]), float(solution[1])
     if per_layer < 0:
         scale, per_layer = float(numpy.linalg.lstsq(features[:, :1], target, rcond=None)[0][0]), 0.0
-    elif scale <= 0:           # no scale below the kernels': 1, and the rest per layer
+    elif scale <= 0:           # a scale that fits at or below 0 means nothing: 1, and the rest per layer
         residual = target - features[:, 0]
         scale, per_layer = 1.0, max(float(numpy.linalg.lstsq(features[:, 1:], residual, rcond=None)[0][0]), 0.0)
     if not (numpy.isfinite(scale) and numpy.isfinite(per_layer) and 0 < scale <= MAX_SCALE and per_layer <= MAX_US):

@@ -56,6 +56,10 @@ def test_a_layer_is_priced_with_the_profiles_context(tmp_path):
     # a profile without a context (calibrated before it) prices each layer at its kernel alone
     plain = Profile("plain", "", "unfused", 1, {"default": flat})
     assert "[context]" not in plain.to_toml() and (plain.scale, plain.us_per_layer, plain.networks) == (1.0, 0.0, 0)
+    # a context set by hand (no networks behind it) is written too, and reads back
+    by_hand = Profile("hand", "", "unfused", 1, {"default": flat}, scale=1.5)
+    path.write_text(by_hand.to_toml())
+    assert load_profile(str(path)) == by_hand
 
 
 def test_a_negative_term_is_dropped_and_the_rest_refitted():
