@@ -27,6 +27,7 @@ worst error).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -46,7 +47,9 @@ IMPORTED = {       # third-party modules (bfmd 0.0.3), imported as costmodel imp
 INPUT = {"input": "3x224x224"}
 
 
+@functools.lru_cache(maxsize=None)
 def _analysis(name: str) -> Any:
+    """The analysis of a zoo network, an imported module or a synthetic network (by its name), made once."""
     import costmodel
     from costmodel.latency.synthetic import networks
 

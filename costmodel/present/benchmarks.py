@@ -33,8 +33,9 @@ def text(result: Any) -> str:
              f"{result.threads} thread(s)  torch {result.torch}  {result.heap} heap", ""]
     if result.layers:
         lines += [table(result).text().rstrip("\n"), ""]
+    rounds = f"rounds of {result.per_round} whole" + (f" and {result.per_round} layer-clocked" if result.layers else "")
     lines.append(f"whole network: {result.whole.describe(digits=3)}, after {result.warmup} warm-up runs, in "
-                 f"rounds of {result.per_round} whole and {result.per_round} layer-clocked runs")
+                 f"{rounds} runs")
     if result.layers:
         lines.append(f"the layers summed within a run: {result.layers_total.describe(digits=3)}; the whole network's "
                      f"minimum less that, {result.between_ms:.3f} ms {BETWEEN}, is {result.between_means()}")
