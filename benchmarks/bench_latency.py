@@ -134,8 +134,8 @@ def _layer_samples(document: dict[str, Any]) -> "list[tuple[str, str, int, int, 
     return layers
 
 
-def report(document: dict[str, Any], windows: int, fit_on: str) -> None:
-    from costmodel.latency import fit, fit_context
+def report(document: dict[str, Any], windows: int, fit_on: str, cache: bool = True) -> None:
+    from costmodel.latency import CACHE_CANDIDATES, fit, fit_context
     from costmodel.latency.protocol import measured
 
     kernels = [(kind, key, madds, memory, measured(times, windows).value)
@@ -144,7 +144,8 @@ def report(document: dict[str, Any], windows: int, fit_on: str) -> None:
         kernels = _layer_samples(document)
     elif fit_on == "both":
         kernels = kernels + _layer_samples(document)
-    profile = fit(kernels, "this-cpu", "bench_latency.py", document["threads"])
+    profile = fit(kernels, "this-cpu", "bench_latency.py", document["threads"],
+                  caches=CACHE_CANDIDATES if cache else (None,))
     rows = {}
     for name, entry in document["networks"].items():
         result = _analysis(name)
@@ -159,7 +160,9 @@ def report(document: dict[str, Any], windows: int, fit_on: str) -> None:
     print(f"{len(document['networks'])} networks and {len(kernels)} kernels, {document['rounds']} interleaved "
           f"rounds in {document['seconds']:.0f} s, {document['threads']} thread(s), torch {document['torch']}, "
           f"{document['heap']} heap, {windows} windows\n")
-    print(f"fitted on {len(fitting)} synthetic networks: scale {scale:.3f}, {us_per_layer:.1f} us per layer; "
+    threshold = "none" if profile.cache_mb is None else f"{profile.cache_mb:g} MB"
+    print(f"cache threshold {threshold}; fitted on {len(fitting)} synthetic networks: scale {scale:.3f}, "
+          f"{us_per_layer:.1f} us per layer; "
           f"FLOPs-proportional: {per_flop * 1e9:.3f} ms per GFLOP\n")
     print("| network | role | layers | GFLOPs | measured (ms) | spread | kernel sum | error | predicted | error | "
           "FLOPs-proportional | error |")
@@ -201,6 +204,8 @@ def main(argv: "list[str]") -> int:
     parser.add_argument("--windows", type=int, default=5)
     parser.add_argument("--fit-on", choices=("kernels", "layers", "both"), default="kernels",
                         help="the kernel models' data: one-op kernels, the synthetic networks' layers, or both")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="fit the kernel models without a cache threshold (as profiles before it)")
     parser.add_argument("--save", default=None, help="also write every run's time as JSON")
     parser.add_argument("--from", dest="saved", default=None, help="report a saved run instead of measuring")
     args = parser.parse_args(argv)
@@ -212,7 +217,7 @@ def main(argv: "list[str]") -> int:
         if args.save:
             with open(args.save, "w") as out:
                 json.dump(document, out)
-    report(document, args.windows, args.fit_on)
+    report(document, args.windows, args.fit_on, not args.no_cache)
     return 0
 
 

@@ -10,8 +10,8 @@
 ``costmodel.latency`` answers the names of ``profiles.py``, as the module of that name did before the layer became
 a package.
 """
-from .profiles import (CALL_ONLY, MAX_SAMPLES, MAX_THREADS, MAX_US, MEMORY_BOUND, TERMS, VIEWS, KernelModel, Profile,
-                       fit, fit_context, kernel_key, profile_from)
+from .profiles import (CACHE_CANDIDATES, CALL_ONLY, MAX_SAMPLES, MAX_THREADS, MAX_US, MEMORY_BOUND, TERMS, VIEWS,
+                       KernelModel, Profile, fit, fit_context, kernel_key, profile_from)
 
-__all__ = ["CALL_ONLY", "MAX_SAMPLES", "MAX_THREADS", "MAX_US", "MEMORY_BOUND", "TERMS", "VIEWS", "KernelModel",
-           "Profile", "fit", "fit_context", "kernel_key", "profile_from"]
+__all__ = ["CACHE_CANDIDATES", "CALL_ONLY", "MAX_SAMPLES", "MAX_THREADS", "MAX_US", "MEMORY_BOUND", "TERMS", "VIEWS",
+           "KernelModel", "Profile", "fit", "fit_context", "kernel_key", "profile_from"]

@@ -12,6 +12,12 @@ profile's **context** says how much, fitted on whole synthetic networks (``laten
 
     layer latency (us) = scale x kernel latency + us_per_layer
 
+A kernel whose traffic does not fit in the machine's cache streams it from memory, at a lower bandwidth (measured
+here: an element-wise add or ReLU6 costs 21-30 us per 10^6 bytes up to about 10 MB of traffic and 50-65 us beyond
+about 20 MB). A profile fitted with a **cache threshold** (``cache_mb``) adds, to a kernel whose memory access
+exceeds it, ``us_per_mb_beyond`` per 10^6 bytes of all its traffic; calibrate picks the threshold among
+``CACHE_CANDIDATES`` that fits its kernels best. A profile without one prices all traffic alike.
+
 A network's predicted latency is the sum over its layers, in the view the profile was measured in (``view``: torch's
 eager CPU runs every node, "unfused"; an engine that fuses, "fused"). A profile without a context (calibrated
 before it) has scale 1 and nothing per layer.
@@ -21,12 +27,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..core.errors import CostModelError
 from ..core.tomlfiles import number_in
 
 TERMS = ("overhead_us", "us_per_mmadd", "us_per_mb")
+BEYOND = "us_per_mb_beyond"     # the extra cost per 10^6 bytes of a kernel whose traffic exceeds the cache threshold
+# the cache thresholds calibrate tries, in 10^6 bytes of a kernel's memory access (None: no threshold)
+CACHE_CANDIDATES: "tuple[float | None, ...]" = (None, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 64.0)
+MAX_CACHE_MB = 1e6            # 1 TB: past any cache
 MEMORY_BOUND = ("batchnorm", "activation", "add", "mul", "concat", "shuffle")
 VIEWS = ("unfused", "fused")
 # what each kernel's measured time is: the minimum of its runs (the timing protocol, ``protocol.py``), or the median
@@ -40,10 +50,10 @@ MAX_US = 1e9
 MAX_SAMPLES = 10**9           # kernels measured for one kind
 MAX_THREADS = 4096            # the largest machines have a few thousand hardware threads
 _UNITS = ("us per kernel", "us per 10^6 mult-adds", "us per 10^6 bytes")
-_PROFILE_FIELDS = ("name", "description", "view", "threads", "statistic")
+_PROFILE_FIELDS = ("name", "description", "view", "threads", "statistic", "cache_mb")
 _CONTEXT_FIELDS = ("scale", "us_per_layer", "networks")
 MAX_SCALE = 100.0             # a layer in a network at most 100 times its kernel alone
-_KIND_FIELDS = (*TERMS, "samples")
+_KIND_FIELDS = (*TERMS, BEYOND, "samples")
 
 
 def _count(field: str, value: Any, low: int, high: int) -> None:
@@ -53,29 +63,36 @@ def _count(field: str, value: Any, low: int, high: int) -> None:
 
 @dataclass(frozen=True)
 class KernelModel:
-    """A kernel's latency model (``TERMS``); built only with every term a number in [0, ``MAX_US``] (stored as a
-    float) and ``samples`` an integer in [0, ``MAX_SAMPLES``], else ``CostModelError`` naming the field."""
+    """A kernel's latency model (``TERMS``, and ``us_per_mb_beyond`` past a profile's cache threshold); built only
+    with every term a number in [0, ``MAX_US``] (stored as a float) and ``samples`` an integer in [0,
+    ``MAX_SAMPLES``], else ``CostModelError`` naming the field."""
 
     overhead_us: float
     us_per_mmadd: float
     us_per_mb: float
     samples: int = 0
+    us_per_mb_beyond: float = 0.0
 
     def __post_init__(self) -> None:
-        for term, unit in zip(TERMS, _UNITS):
+        for term, unit in zip((*TERMS, BEYOND), (*_UNITS, _UNITS[2])):
             value = getattr(self, term)
             if not number_in(value, 0, MAX_US):
                 raise CostModelError(f"{term} must be a number in [0, {MAX_US:g}] ({unit}), got {value!r}")
             object.__setattr__(self, term, float(value) + 0.0)      # -0.0 is 0.0
         _count("samples", self.samples, 0, MAX_SAMPLES)
 
-    def microseconds(self, madds: int, memory_bytes: int) -> float:
-        """A kernel's predicted latency: ``overhead_us + us_per_mmadd * madds / 10^6 + us_per_mb * bytes / 10^6``.
+    def microseconds(self, madds: int, memory_bytes: int, cache_mb: "float | None" = None) -> float:
+        """A kernel's predicted latency: ``overhead_us + us_per_mmadd * madds / 10^6 + us_per_mb * bytes / 10^6``,
+        plus ``us_per_mb_beyond * bytes / 10^6`` when the bytes exceed ``cache_mb`` x 10^6.
 
         :param madds: the kernel's mult-adds.
         :param memory_bytes: the kernel's memory access in bytes.
+        :param cache_mb: the profile's cache threshold in 10^6 bytes (None: no threshold).
         :returns: microseconds."""
-        return self.overhead_us + self.us_per_mmadd * madds / 1e6 + self.us_per_mb * memory_bytes / 1e6
+        latency = self.overhead_us + self.us_per_mmadd * madds / 1e6 + self.us_per_mb * memory_bytes / 1e6
+        if cache_mb is not None and memory_bytes / 1e6 > cache_mb:
+            latency += self.us_per_mb_beyond * memory_bytes / 1e6
+        return latency
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,7 @@ class Profile:
     scale: float = 1.0                # the context: a layer's kernel latency times this, plus us_per_layer
     us_per_layer: float = 0.0
     networks: int = 0                 # synthetic networks the context was fitted on (0: no context)
+    cache_mb: "float | None" = None   # the cache threshold in 10^6 bytes of a kernel's traffic (None: none)
 
     def __post_init__(self) -> None:
         """Built only when every field is right (``CostModelError`` naming the field otherwise), so that every
@@ -108,6 +126,11 @@ class Profile:
             raise CostModelError(f"us_per_layer must be a number in [0, {MAX_US:g}], got {self.us_per_layer!r}")
         object.__setattr__(self, "scale", float(self.scale))
         object.__setattr__(self, "us_per_layer", float(self.us_per_layer) + 0.0)
+        if self.cache_mb is not None:
+            if not number_in(self.cache_mb, 0, MAX_CACHE_MB) or self.cache_mb == 0:
+                raise CostModelError(f"cache_mb must be a number in (0, {MAX_CACHE_MB:g}] (10^6 bytes), "
+                                     f"got {self.cache_mb!r}")
+            object.__setattr__(self, "cache_mb", float(self.cache_mb))
         _count("networks", self.networks, 0, MAX_SAMPLES)
         _count("threads", self.threads, 1, MAX_THREADS)
         if not isinstance(self.kinds, Mapping) or "default" not in self.kinds or \
@@ -165,7 +188,7 @@ class Profile:
         :returns: microseconds per layer, in the layers' order."""
         ops = {node.name: node.op for node in analysis.network.nodes}
         return [self.model(kernel_key(ops[layer.name], layer.kind, layer.output_shape), layer.kind)
-                .microseconds(layer.madds, layer.memory_access_bytes) for layer in analysis.layers]
+                .microseconds(layer.madds, layer.memory_access_bytes, self.cache_mb) for layer in analysis.layers]
 
     def to_toml(self) -> str:
         """The profile as a device file.
@@ -173,13 +196,18 @@ class Profile:
         :returns: the TOML text ``devices.load_profile`` reads back to an equal profile."""
         lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
                  f"view = {_quote(self.view)}", f"threads = {self.threads}",
-                 f"statistic = {_quote(self.statistic)}", ""]
+                 f"statistic = {_quote(self.statistic)}"]
+        if self.cache_mb is not None:
+            lines.append(f"cache_mb = {self.cache_mb!r}")
+        lines.append("")
         if self.networks or self.scale != 1.0 or self.us_per_layer:
             lines += ["[context]", f"scale = {self.scale!r}", f"us_per_layer = {self.us_per_layer!r}",
                       f"networks = {self.networks}", ""]
         for kind, model in self.kinds.items():
             lines.append(f"[kinds.{_key(kind)}]")
             lines.extend(f"{term} = {getattr(model, term)!r}" for term in TERMS)
+            if self.cache_mb is not None or model.us_per_mb_beyond:
+                lines.append(f"{BEYOND} = {model.us_per_mb_beyond!r}")
             lines.append(f"samples = {model.samples}")
             lines.append("")
         return "\n".join(lines)
@@ -252,7 +280,8 @@ def _kernel_model(path: str, kind: str, table: Any) -> KernelModel:
         if term not in table:
             raise CostModelError(f"{where} missing field {term!r} ({unit})")
     try:
-        return KernelModel(**{term: table[term] for term in TERMS}, samples=table.get("samples", 0))
+        return KernelModel(**{term: table[term] for term in TERMS}, samples=table.get("samples", 0),
+                           us_per_mb_beyond=table.get(BEYOND, 0.0))
     except CostModelError as error:
         raise CostModelError(f"{where} {error}") from None
 
@@ -292,7 +321,7 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
     try:
         profile = Profile(header.get("name", Path(path).stem), header.get("description", ""),
                           header.get("view", "unfused"), header.get("threads", 1), models,
-                          header.get("statistic", "median"))
+                          header.get("statistic", "median"), cache_mb=header.get("cache_mb"))
     except CostModelError as error:
         raise CostModelError(f"{path}: [profile] {error}") from None
     try:
@@ -303,11 +332,15 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
 
 
 def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, description: str, threads: int,
-        view: str = "unfused", statistic: str = "min") -> Profile:
+        view: str = "unfused", statistic: str = "min",
+        caches: "Sequence[float | None]" = CACHE_CANDIDATES) -> Profile:
     """The profile of measured kernels: (kind, kernel key, madds, memory access bytes, microseconds) each. Per kind
-    and per key that refines a kind, the least squares fit of the three terms with every coefficient kept >= 0 (a
-    term that fits negative is dropped and the rest refitted); ``default`` fits the memory-bound kinds' samples
-    (``MEMORY_BOUND``).
+    and per key that refines a kind, the least squares fit of the terms with every coefficient kept >= 0 (a term
+    that fits negative is dropped and the rest refitted); ``default`` fits the memory-bound kinds' samples
+    (``MEMORY_BOUND``). Each cache threshold of ``caches`` is tried (``us_per_mb_beyond`` fitted with it); the
+    profile keeps the one whose fits have the least sum of squared relative errors over the memory-bound kinds'
+    kernels (streaming kernels, whose time is their traffic: where a threshold shows cleanly), and every kind is
+    fitted with it.
 
     :param samples: the measured kernels.
     :param name: the profile's name.
@@ -315,9 +348,8 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
     :param threads: the threads the kernels ran on.
     :param view: the view the kernels were measured in (``VIEWS``).
     :param statistic: what each kernel's time is of its runs (``STATISTICS``).
+    :param caches: the cache thresholds to try, in 10^6 bytes (None: no threshold; ``(None,)`` fits none).
     :returns: the ``Profile``."""
-    import numpy
-
     by_kind: dict[str, list[tuple[int, int, float]]] = {}
     for kind, key, madds, memory, microseconds in samples:
         by_kind.setdefault(kind, []).append((madds, memory, microseconds))
@@ -325,11 +357,28 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
             by_kind.setdefault(key, []).append((madds, memory, microseconds))
     # a kind the profile has not measured (a view, a pad, a resize) is priced as memory-bound work
     by_kind["default"] = [(m, b, t) for kind, _, m, b, t in samples if kind in MEMORY_BOUND]
-    models = {}
+    best: "tuple[float, float | None, dict[str, KernelModel]] | None" = None
+    for cache in caches:
+        models, error = _fit_kinds(by_kind, cache)
+        if best is None or error < best[0] * (1 - 1e-6) - 1e-12:        # a threshold must fit better, not tie
+            best = (error, cache, models)
+    if best is None:
+        raise CostModelError("no cache threshold to fit with")
+    return Profile(name, description, view, threads, best[2], statistic, cache_mb=best[1])
+
+
+def _fit_kinds(by_kind: "dict[str, list[tuple[int, int, float]]]",
+               cache: "float | None") -> "tuple[dict[str, KernelModel], float]":
+    """Each kind's kernel model with the cache threshold ``cache`` (or none), and the sum over the memory-bound
+    kinds' kernels of the squared relative error of their fits."""
+    import numpy
+
+    models, error = {}, 0.0
     for kind, rows in by_kind.items():
-        features = numpy.array([[1.0, m / 1e6, b / 1e6] for m, b, _ in rows])
+        features = numpy.array([[1.0, m / 1e6, b / 1e6, b / 1e6 if cache is not None and b / 1e6 > cache else 0.0]
+                                for m, b, _ in rows])
         times = numpy.array([t for _, _, t in rows])
-        kept = [0, 1, 2]
+        kept = [0, 1, 2, 3] if cache is not None else [0, 1, 2]
         while True:
             solution, *_ = numpy.linalg.lstsq(features[:, kept], times, rcond=None)
             if (solution >= 0).all() or len(kept) == 1:
@@ -337,11 +386,15 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
             kept.pop(int(numpy.argmin(solution)))
         if not numpy.isfinite(solution).all():
             raise CostModelError(f"the measured {kind} kernels give no finite fit (a time that is not finite?)")
-        coefficients = [0.0, 0.0, 0.0]
+        coefficients = [0.0, 0.0, 0.0, 0.0]
         for index, value in zip(kept, solution):
             coefficients[index] = max(float(value), 0.0)
-        models[kind] = KernelModel(**dict(zip(TERMS, coefficients)), samples=len(rows))
-    return Profile(name, description, view, threads, models, statistic)
+        models[kind] = KernelModel(coefficients[0], coefficients[1], coefficients[2], samples=len(rows),
+                                   us_per_mb_beyond=coefficients[3])
+        if kind.split(".")[0] in MEMORY_BOUND:
+            predicted = features @ numpy.array(coefficients)
+            error += float((((predicted - times) / numpy.maximum(times, 1e-9)) ** 2).sum())
+    return models, error
 
 
 def fit_context(rows: "list[tuple[float, int, float]]") -> tuple[float, float]:

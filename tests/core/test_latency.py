@@ -62,6 +62,68 @@ def test_a_layer_is_priced_with_the_profiles_context(tmp_path):
     assert load_profile(str(path)) == by_hand
 
 
+def test_traffic_past_the_cache_threshold_costs_more_per_byte():
+    # add: 25 us per 10^6 bytes, and 30 more on all of a kernel's bytes once they exceed 16 x 10^6
+    model = KernelModel(2.0, 0.0, 25.0, us_per_mb_beyond=30.0)
+    assert model.microseconds(0, 10 * 10**6, 16.0) == pytest.approx(2 + 25 * 10)
+    assert model.microseconds(0, 40 * 10**6, 16.0) == pytest.approx(2 + 25 * 40 + 30 * 40)
+    assert model.microseconds(0, 40 * 10**6) == pytest.approx(2 + 25 * 40)       # no threshold: all bytes alike
+    sizes = (1, 2, 4, 6, 10, 14, 20, 28, 40, 60, 80)
+    add = [("add", "add", 0, mb * 10**6, 2 + 25 * mb + (30 * mb if mb > 16 else 0)) for mb in sizes]
+    profile = fit(add, "toy", "", 1, caches=(None, 8.0, 16.0, 32.0))
+    fitted = profile.model("add", "add")
+    assert profile.cache_mb == 16.0
+    assert (fitted.overhead_us, fitted.us_per_mb, fitted.us_per_mb_beyond) == pytest.approx((2, 25, 30))
+    # the same kernels fitted without a threshold: one cost per byte, and no threshold in the profile
+    plain = fit(add, "toy", "", 1, caches=(None,))
+    assert plain.cache_mb is None and plain.model("add", "add").us_per_mb_beyond == 0
+    # kernels that all cost the same per byte keep no threshold (a threshold must fit better, not tie)
+    linear = [("add", "add", 0, mb * 10**6, 25 * mb) for mb in sizes]
+    assert fit(linear, "toy", "", 1).cache_mb is None
+
+
+def test_a_cache_threshold_round_trips_and_prices_each_layer(tmp_path):
+    # every layer: 1 us + 10 us per 10^6 bytes, and 20 more past 0.5 x 10^6 bytes
+    model = KernelModel(1.0, 0.0, 10.0, us_per_mb_beyond=20.0)
+    profile = Profile("cached", "", "unfused", 1, {"default": model}, "min", cache_mb=0.5)
+    path = tmp_path / "cached.toml"
+    path.write_text(profile.to_toml())
+    assert "cache_mb = 0.5\n" in profile.to_toml() and "us_per_mb_beyond = 20.0\n" in profile.to_toml()
+    assert load_profile(str(path)) == profile
+    result = costmodel.analyze("mobilenet_v1", alpha=0.25, resolution=64)
+    expected = [(1 + 10 * layer.memory_access_bytes / 1e6 + (20 * layer.memory_access_bytes / 1e6
+                                                             if layer.memory_access_bytes > 0.5e6 else 0)) / 1e3
+                for layer in result.layers]
+    assert any(layer.memory_access_bytes > 0.5e6 for layer in result.layers)
+    assert any(layer.memory_access_bytes <= 0.5e6 for layer in result.layers)
+    assert profile.layer_ms(result) == pytest.approx(expected)
+    # a profile written before the threshold (no cache_mb, no us_per_mb_beyond) prices all bytes alike
+    path.write_text("[profile]\n[kinds.default]\noverhead_us = 1\nus_per_mmadd = 0\nus_per_mb = 10\n")
+    old = load_profile(str(path))
+    assert old.cache_mb is None and "cache_mb" not in old.to_toml() and "beyond" not in old.to_toml()
+    assert old.layer_ms(result) == pytest.approx([(1 + 10 * layer.memory_access_bytes / 1e6) / 1e3
+                                                  for layer in result.layers])
+
+
+def test_calibration_reaches_past_the_cache_and_a_wide_networks_shapes():
+    from costmodel.latency.calibration import samples
+
+    measured = {}
+    for network in samples(4, 0):
+        layer = next(layer for layer in costmodel.analyze(network).layers if layer.name == "op")
+        measured.setdefault(layer.kind, []).append((layer.memory_access_bytes, layer.output_shape.dims))
+    # the first large map is 96 x 224 x 224 float32: an add of two reads 2 and writes 1 (3 x 96 x 224 x 224 x 4 bytes
+    # = 57.8 MB), a batchnorm or an activation reads 1 and writes 1 (38.5 MB), past any cache; the main kernels stop at
+    # 128 x 112 x 112 (an add: 19.3 MB)
+    assert max(size for size, _ in measured["add"]) == 3 * 96 * 224 * 224 * 4
+    for kind in ("mul", "batchnorm", "activation", "depthwise"):
+        assert max(size for size, _ in measured[kind]) >= 2 * 96 * 224 * 224 * 4, kind
+    # a pointwise convolution from it reads 96 and writes at least 16 channels: (96 + 16) x 224 x 224 x 4 = 22.5 MB
+    assert max(size for size, _ in measured["pointwise"]) > (96 + 16) * 224 * 224 * 4
+    # AlexNet's first classifier: 9216 x 4096 float32 weights (151 MB) read, with its bias, input and output
+    assert max(size for size, _ in measured["linear"]) == (9216 * 4096 + 4096 + 9216 + 4096) * 4
+
+
 def test_a_negative_term_is_dropped_and_the_rest_refitted():
     import numpy
 
@@ -157,6 +219,12 @@ def test_a_profile_round_trips_and_prices_every_layer(tmp_path, capsys):
      "us_per_mmadd = 0\nus_per_mb = 0\n", "[context] missing field 'networks'"),
     ("[profile]\n[context]\nscale = 1\nus_per_layer = 1\nnetworks = 1\nlayers = 2\n[kinds.default]\n"
      "overhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n", "[context] unknown field 'layers'"),
+    ("[profile]\ncache_mb = 0\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
+     "[profile] cache_mb must be a number in (0, 1e+06] (10^6 bytes), got 0"),
+    ("[profile]\ncache_mb = 'large'\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
+     "[profile] cache_mb must be a number in (0, 1e+06] (10^6 bytes), got 'large'"),
+    ("[profile]\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\nus_per_mb_beyond = -1\n",
+     "[kinds.default] us_per_mb_beyond must be a number in [0, 1e+09] (us per 10^6 bytes), got -1"),
     ("not toml [", "invalid TOML"),
 ])
 def test_a_malformed_profile_is_one_line(tmp_path, text, message):

@@ -130,7 +130,7 @@ KERNEL_MODELS = [
     ({"samples": "2.0"}, f"{SAMPLES} 2.0"),
     ({"samples": "-1"}, f"{SAMPLES} -1"),
     ({"samples": "1" + "0" * 30}, f"{SAMPLES} 1{'0' * 30}"),
-    ({"flops": "1"}, "[kinds.default] unknown field 'flops' (known: overhead_us, us_per_mmadd, us_per_mb, samples)"),
+    ({"flops": "1"}, "[kinds.default] unknown field 'flops' (known: overhead_us, us_per_mmadd, us_per_mb, us_per_mb_beyond, samples)"),
 ]
 HEADERS = [
     ({"threads": "0"}, f"{THREADS} 0"),
@@ -144,7 +144,7 @@ HEADERS = [
     ({"description": "{ a = 1 }"}, "[profile] description must be a string, got {'a': 1}"),
     ({"view": '"sideways"'}, "[profile] view must be one of unfused, fused, got 'sideways'"),
     ({"view": "1"}, "[profile] view must be one of unfused, fused, got 1"),
-    ({"cores": "4"}, "[profile] unknown field 'cores' (known: name, description, view, threads, statistic)"),
+    ({"cores": "4"}, "[profile] unknown field 'cores' (known: name, description, view, threads, statistic, cache_mb)"),
 ]
 TABLES = [
     (profile_text(tail="[kinds.activation.relu]\noverhead_us = 1.0\nus_per_mmadd = 0.0\nus_per_mb = 1.0\n"),
@@ -153,7 +153,7 @@ TABLES = [
     (profile_text(tail="[kinds.conv]\noverhead_us = 1.0\nus_per_mmadd = 0.0\n"),
      "[kinds.conv] missing field 'us_per_mb' (us per 10^6 bytes)"),
     (profile_text(tail="[kinds]\nconv = 5\n"), "[kinds.conv] must be a table of overhead_us, us_per_mmadd, "
-                                                "us_per_mb, samples, got 5"),
+                                                "us_per_mb, us_per_mb_beyond, samples, got 5"),
     (profile_text().replace("[kinds.default]", "[kinds.conv]"), "needs a [profile] table and [kinds.*] tables, "
                                                                  "[kinds.default] among them"),
     ("kinds = 5\n[profile]\n", "needs a [profile] table and [kinds.*] tables"),
