@@ -6,6 +6,7 @@
     calibration.py   the kernels ``costmodel calibrate`` measures
     bench.py         ``bench``: timing with torch in a child process (``bench_worker.py``)
     protocol.py      how anything is timed: interleaved rounds, the minimum, its spread between windows
+    ort_graph.py     the graph ONNX Runtime runs, mapped onto costmodel's nodes, against the fused view
 
 ``costmodel.latency`` answers the names of ``profiles.py``, as the module of that name did before the layer became
 a package.

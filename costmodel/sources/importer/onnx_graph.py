@@ -213,6 +213,15 @@ def _leaves(paths: Any) -> set[str]:
     return {path for path in paths if path and path not in enclosing}
 
 
+def module_path(node: Any, index: int) -> str:
+    """The module path an exported ONNX node came from (``_scope``): a lowered network's node name.
+
+    :param node: the ``onnx.NodeProto``.
+    :param index: its position in its graph, for messages.
+    :returns: the module path, "" where the node names none."""
+    return _scope(node, index)[0]
+
+
 def _scope(node: Any, index: int) -> "tuple[str, bool | None]":
     """The module path of a node and whether that module is a ``torch.nn`` layer (None: unknown). torch's
     ``torch.export``-based exporter writes the paths and classes into the node's metadata
