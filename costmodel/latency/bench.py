@@ -27,17 +27,22 @@ from .protocol import PER_ROUND, WINDOWS, Measured, measured
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
 COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "per_kind": (2, 1_000),
           "batch": (1, MAX_BATCH), "windows": (1, 100), "networks": (0, 1_000)}
+ENGINES = ("torch", "onnxruntime")      # what runs a network: torch's eager CPU, or ONNX Runtime's CPU provider
 WHOLE = "(whole network)"
 BETWEEN = "(between layers)"      # the whole network's time less its layers' sum
 
 
 @dataclass(frozen=True)
 class LayerTiming:
-    """One layer's time: ``time.value`` is the minimum of its runs in milliseconds."""
+    """One layer's time: ``time.value`` is the minimum of its runs in milliseconds. On ONNX Runtime a row is one
+    kernel of the graph it runs: ``op`` is its op and ``covers`` the costmodel nodes it computes (none: a kernel of
+    the engine's own)."""
 
     name: str
     kind: str
     time: Measured
+    op: str = ""
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class Benchmark:
     layers: tuple[LayerTiming, ...]
     layers_total: "Measured | None"       # the layers' times summed in each layer-clocked run (None: not timed)
     heap: str = "steady"                  # "steady": tensors reuse the heap (bench_worker.steady_heap); or "system"
+    engine: str = "torch"                 # ``ENGINES``: what ran the network
+    engine_version: str = ""              # ONNX Runtime's version, where it ran the network
 
     @property
     def layers_ms(self) -> float:
@@ -79,6 +86,8 @@ class Benchmark:
         """What the ``BETWEEN`` row holds, for this kind of model.
 
         :returns: a phrase"""
+        if self.engine == "onnxruntime":
+            return "the engine's dispatch from one kernel to the next and what its profiler does not see"
         if self.imported:
             return "the functions between module calls and the dispatch from one call to the next"
         return "the dispatch from one layer to the next"
@@ -90,8 +99,11 @@ class Benchmark:
             (``Measured.to_dict``), each layer's (name, kind and its figure), and the time between the layers."""
         return {"model": self.model, "alpha": self.alpha, "resolution": list(self.resolution), "batch": self.batch,
                 "threads": self.threads, "warmup": self.warmup, "repeats": self.repeats, "windows": self.windows,
-                "per_round": self.per_round, "torch": self.torch, "heap": self.heap, "whole": self.whole.to_dict(),
-                "layers": [{"name": layer.name, "kind": layer.kind, **layer.time.to_dict()} for layer in self.layers],
+                "per_round": self.per_round, "torch": self.torch, "heap": self.heap, "engine": self.engine,
+                "engine_version": self.engine_version, "whole": self.whole.to_dict(),
+                "layers": [{"name": layer.name, "kind": layer.kind, **layer.time.to_dict(),
+                            **({"op": layer.op, "covers": list(layer.covers)} if self.engine != "torch" else {})}
+                           for layer in self.layers],
                 "layers_total": self.layers_total.to_dict() if self.layers_total is not None else None,
                 "between_layers_ms": self.between_ms}
 
@@ -115,8 +127,9 @@ class Benchmark:
 def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
           resolution: Any = None, *, batch: "int | None" = None, options: "Mapping[str, Any] | None" = None,
           depth: "float | None" = None, warmup: int = 5, repeats: int = 30, threads: int = 1, timeout: float = 600.0,
-          progress: bool = False, per_layer: bool = True, windows: int = WINDOWS) -> Benchmark:
-    """A model's latency measured on this CPU, in a child process under a time limit. Needs torch.
+          progress: bool = False, per_layer: bool = True, windows: int = WINDOWS, engine: str = "torch") -> Benchmark:
+    """A model's latency measured on this CPU, in a child process under a time limit. Needs torch (and, for
+    ``engine="onnxruntime"``, onnxruntime, onnx and onnxscript).
 
     :param model_or_setting: a ``Setting`` whose model is a zoo name, spec file or import argument, or that model
         (with the setting's fields from the other arguments).
@@ -134,6 +147,9 @@ def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | Non
     :param progress: a progress bar on standard error.
     :param per_layer: each layer timed too (False: the whole network only).
     :param windows: the windows the runs are cut into for each figure's spread (``protocol.measured``).
+    :param engine: what runs the network (``ENGINES``): torch's eager CPU, each layer timed with a clock around
+        it; or ONNX Runtime (a zoo network or spec file, exported to ONNX), each kernel of the graph it runs timed
+        by its profiler and named after the first costmodel node it computes (``ort_graph``).
     :returns: the ``Benchmark``: the whole network's minimum and spread, and each layer's.
     :raises ParameterError: naming ``timeout`` when the child does not finish in time."""
     setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
@@ -142,13 +158,18 @@ def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | Non
     _check_counts(warmup=warmup, repeats=repeats, threads=threads, batch=setting.batch, windows=windows)
     check_seconds(timeout)
     check_alpha(setting.alpha), check_depth(setting.depth), input_size((1, 1), setting.rho, setting.resolution)
+    if engine not in ENGINES:
+        raise ParameterError(param("engine"), f" must be one of {', '.join(ENGINES)}, got {echoed(engine)}")
+    if engine == "onnxruntime":
+        _needs("onnxruntime", "onnx", "onnxscript")
     request = {"model": model, "alpha": setting.alpha, "rho": setting.rho, "resolution": setting.resolution,
                "batch": setting.batch, "options": setting.options, "depth": setting.depth, "warmup": warmup,
                "repeats": repeats, "threads": threads, "progress": progress, "per_layer": per_layer,
-               "per_round": PER_ROUND}
+               "per_round": PER_ROUND, "engine": engine}
     answer = run_child(request, timeout, f"bench: {model}")
     timed = answer.pop("layers")
-    layers = tuple(LayerTiming(layer["name"], layer["kind"], measured(layer["samples_ms"], windows))
+    layers = tuple(LayerTiming(layer["name"], layer["kind"], measured(layer["samples_ms"], windows),
+                               layer.get("op", ""), tuple(layer.get("covers", ())))
                    for layer in timed)
     # each layer has one time per layer-clocked run (a module called twice: both calls summed)
     sums = [sum(run) for run in zip(*(layer["samples_ms"] for layer in timed))]
@@ -156,6 +177,16 @@ def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | Non
     whole = measured(answer.pop("samples_ms"), windows)
     total = measured(sums, windows) if sums else None
     return Benchmark(layers=layers, whole=whole, windows=windows, layers_total=total, **answer)
+
+
+def _needs(*packages: str) -> None:
+    """One line naming the packages ONNX Runtime's engine needs that are not installed (found without importing)."""
+    import importlib.util
+
+    missing = [package for package in packages if importlib.util.find_spec(package) is None]
+    if missing:
+        raise CostModelError(f"the onnxruntime engine needs {', '.join(missing)}, not installed: "
+                             "pip install 'costmodel[onnxruntime]'")
 
 
 def _check_counts(**counts: Any) -> None:
@@ -253,6 +284,25 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
                    description=f"{description}; context fitted on {networks} synthetic networks")
 
 
+def networks_whole(networks: "list[tuple[str, float]]", *, threads: int = 1, warmup: int = 3, repeats: int = 30,
+                   timeout: float = 900.0, progress: bool = False, windows: int = WINDOWS) -> dict[str, Any]:
+    """Zoo networks, each timed whole on this CPU in a child process, in interleaved rounds (each round runs every
+    network once, in turn, each timed run right after an untimed run of the same network).
+
+    :param networks: (zoo model, width multiplier) each, at its default resolution.
+    :param threads: the intra-op threads every network runs on.
+    :param warmup: untimed rounds first.
+    :param repeats: timed rounds: each network's runs.
+    :param timeout: seconds the child may take, from start to end.
+    :param progress: whether to show a progress bar (on standard error).
+    :param windows: how many windows each network's runs are cut into, for its spread.
+    :returns: {"torch": version, "heap": ``bench_worker.steady_heap``'s answer, "rows": [``Measured``, ...]}, a
+        figure in milliseconds for each network given, in its order."""
+    rows = [{"model": model, "alpha": alpha} for model, alpha in networks]
+    return _timed_whole({"networks": rows}, "the networks' measurement", threads, warmup, repeats, timeout, progress,
+                        windows)
+
+
 def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 30, timeout: float = 900.0,
                progress: bool = False, windows: int = WINDOWS) -> dict[str, Any]:
     """ShuffleNetV2's micro-benchmark networks of Table ``table`` (``reproduce.microbench``) timed on this CPU in a
@@ -267,10 +317,18 @@ def microbench(table: str, *, threads: int = 1, warmup: int = 3, repeats: int = 
     :param windows: the windows each network's runs are cut into for its spread.
     :returns: {"torch": version, "heap": ``bench_worker.steady_heap``'s answer, "rows": [``Measured``, ...]} in the
         table's row order, in milliseconds."""
+    return _timed_whole({"table": table}, f"the Table {table} micro-benchmark", threads, warmup, repeats, timeout,
+                        progress, windows)
+
+
+def _timed_whole(which: "dict[str, Any]", what: str, threads: int, warmup: int, repeats: int, timeout: float,
+                 progress: bool, windows: int) -> dict[str, Any]:
+    """The worker's ``microbench`` for ``which`` networks (a table, or zoo settings), each network's runs as a
+    ``Measured``."""
     _check_counts(threads=threads, repeats=repeats, warmup=warmup, windows=windows)
     check_seconds(timeout)
-    request = {"microbench": True, "table": table, "threads": threads, "warmup": warmup, "repeats": repeats,
+    request = {"microbench": True, **which, "threads": threads, "warmup": warmup, "repeats": repeats,
                "progress": progress}
-    answer = run_child(request, timeout, f"the Table {table} micro-benchmark")
+    answer = run_child(request, timeout, what)
     return {"torch": answer["torch"], "heap": answer.get("heap", "system"),
             "rows": [measured(row["samples_ms"], windows) for row in answer["rows"]]}

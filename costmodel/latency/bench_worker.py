@@ -90,6 +90,94 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             "layers": layers}
 
 
+def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
+    """The timings of one request on ONNX Runtime (``bench --engine onnxruntime``): the network lowered to torch,
+    exported to ONNX, run by ONNX Runtime's CPU provider with its default optimizations (``ORT_ENABLE_ALL``) in two
+    sessions, one plain (the whole network's runs) and one with its profiler on (each kernel's time in each run),
+    in interleaved rounds. Each kernel of the graph ONNX Runtime runs is a row, named after the first costmodel node
+    it computes (``ort_graph.engine_kernels``), its kind the kinds of the nodes it computes (``conv+batchnorm``); a
+    kernel of the engine's own (a layout reorder) is named ``(engine) <its node name>``, its kind its op."""
+    import bisect
+    import tempfile
+
+    import numpy
+    import onnx
+    import onnxruntime
+    import torch
+
+    from ..sources.analyze import analyze
+    from ..sources.model_source import model_source
+    from ..lowering.to_torch import to_torch
+    from .ort_graph import engine_kernels, export, session_options
+
+    torch.set_num_threads(request["threads"])
+    model = request["model"]
+    arguments = {key: request[key] for key in ("alpha", "rho", "resolution", "batch", "depth")}
+    result = analyze(model, options=request["options"], **arguments)
+    if model_source(model).imported:
+        raise CostModelError(f"the onnxruntime engine runs zoo networks and spec files; {result.model} is "
+                             "imported (torch's engine runs it)")
+    kinds = {layer.name: layer.kind for layer in result.layers}
+    module = to_torch(model, options=request["options"], **arguments)
+    realistic_weights(module, torch.Generator().manual_seed(0))
+    x = torch.randn(tuple(result.input_shape.dims), generator=torch.Generator().manual_seed(1))
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.onnx")
+        export(module, x, path)
+        optimized_path = os.path.join(folder, "optimized.onnx")
+        plain = onnxruntime.InferenceSession(path, session_options(request["threads"], "all", optimized_path),
+                                             providers=["CPUExecutionProvider"])
+        profiled = onnxruntime.InferenceSession(
+            path, session_options(request["threads"], "all", profile_prefix=os.path.join(folder, "profile")),
+            providers=["CPUExecutionProvider"])
+        kernels = engine_kernels(onnx.load(path, load_external_data=False),
+                                 onnx.load(optimized_path, load_external_data=False), result.network, kinds)
+        feed = {plain.get_inputs()[0].name: numpy.ascontiguousarray(x.numpy())}
+        warmup, repeats = request["warmup"], request["repeats"]
+        progress = _Progress(f"bench {result.model} (onnxruntime)", warmup + 2 * repeats, request["progress"])
+        clock = time.perf_counter_ns
+        for _ in range(warmup):
+            plain.run(None, feed)
+            progress.step()
+        profiled.run(None, feed)                # its first run, not among the profiled runs kept
+        whole: list[float] = []
+        while len(whole) < repeats:
+            start = clock()
+            plain.run(None, feed)
+            whole.append((clock() - start) / 1e6)
+            progress.step()
+            profiled.run(None, feed)
+            progress.step()
+        with open(profiled.end_profiling()) as events_file:
+            events = json.load(events_file)
+    runs = sorted((event["ts"], event["ts"] + event["dur"]) for event in events
+                  if event.get("cat") == "Session" and event.get("name") == "model_run")[1:]      # the first: warm-up
+    starts = [begin for begin, _ in runs]
+    per_run: list[dict[str, float]] = [{} for _ in runs]
+    for event in events:
+        name = event.get("name", "")
+        if event.get("cat") != "Node" or not name.endswith("_kernel_time"):
+            continue
+        index = bisect.bisect_right(starts, event["ts"]) - 1
+        if 0 <= index < len(runs) and event["ts"] <= runs[index][1]:
+            node = name[:-len("_kernel_time")]
+            per_run[index][node] = per_run[index].get(node, 0.0) + event["dur"] / 1e3
+    layers = []
+    for kernel in kernels:
+        samples = [run.get(kernel.name, 0.0) for run in per_run]
+        if kernel.covers:
+            kind = "+".join(dict.fromkeys(kinds[name] for name in kernel.covers))
+            layers.append({"name": kernel.covers[0], "kind": kind, "samples_ms": samples, "op": kernel.op,
+                           "covers": list(kernel.covers)})
+        else:
+            layers.append({"name": f"(engine) {kernel.name}", "kind": kernel.op.rsplit(".", 1)[-1],
+                           "samples_ms": samples, "op": kernel.op, "covers": []})
+    return {"model": result.model, "alpha": result.alpha, "resolution": list(result.resolution),
+            "batch": result.batch, "threads": request["threads"], "warmup": warmup, "repeats": repeats,
+            "per_round": 1, "imported": False, "torch": torch.__version__, "samples_ms": whole, "layers": layers,
+            "engine": "onnxruntime", "engine_version": onnxruntime.__version__}
+
+
 def _layer_times(module: Any, x: Any, clock: Any, imported: bool, kinds: dict[str, str]) -> dict[str, int]:
     """One timed run: nanoseconds per node (a lowered network) or per module call named as a node."""
     if not imported:
@@ -219,27 +307,38 @@ def calibrate(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def microbench(request: dict[str, Any]) -> dict[str, Any]:
-    """ShuffleNetV2's micro-benchmark networks of one table (``reproduce.microbench``), each timed whole: rounds
-    that run every network once in turn, so that a change of the machine's speed reaches every row alike."""
+    """ShuffleNetV2's micro-benchmark networks of one table (``reproduce.microbench``), or zoo settings
+    (``request["networks"]``: model and alpha each, every timed run right after an untimed one), each timed whole:
+    rounds that run every network once in turn, so that a change of the machine's speed reaches every row alike."""
     import torch
 
     from ..reproduce.microbench import settings
     from ..lowering.to_torch import to_torch
 
     torch.set_num_threads(request["threads"])
-    rows = settings(request["table"])
+    networks: list[Any]
+    if "table" in request:
+        networks = [setting.network for setting in settings(request["table"])]
+        label = f"table {request['table']}"
+    else:           # zoo settings, each run once untimed before its timed run, as a network runs in a loop
+        networks = [{"model": row["model"], "alpha": row["alpha"]} for row in request["networks"]]
+        label = "networks"
+    untimed = "table" not in request
     modules, inputs = [], []
-    for index, setting in enumerate(rows):
-        module = to_torch(setting.network)
+    for index, network in enumerate(networks):
+        module = to_torch(network["model"], alpha=network["alpha"]) if isinstance(network, dict) else \
+            to_torch(network)
         realistic_weights(module, torch.Generator().manual_seed(index))
         modules.append(module)
         inputs.append(torch.randn(module.example_input().shape, generator=torch.Generator().manual_seed(index)))
-    progress = _Progress(f"table {request['table']}", request["warmup"] + request["repeats"], request["progress"])
+    progress = _Progress(label, request["warmup"] + request["repeats"], request["progress"])
     clock = time.perf_counter_ns
-    times: list[list[float]] = [[] for _ in rows]
+    times: list[list[float]] = [[] for _ in networks]
     with torch.inference_mode():
         for round_ in range(request["warmup"] + request["repeats"]):
             for index, (module, x) in enumerate(zip(modules, inputs)):
+                if untimed:
+                    module(x)
                 start = clock()
                 module(x)
                 if round_ >= request["warmup"]:
@@ -312,6 +411,8 @@ def main() -> None:
             answer = calibrate(request)
         elif request.get("microbench"):
             answer = microbench(request)
+        elif request.get("engine") == "onnxruntime":
+            answer = run_onnxruntime(request)
         else:
             answer = run(request)
     except CostModelError as error:

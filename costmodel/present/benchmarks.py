@@ -29,11 +29,14 @@ def _spread(figure: Any) -> str:
 def text(result: Any) -> str:
     """The setting, the layers' table and the whole network's figure."""
     height, width = result.resolution
+    engine = f"torch {result.torch}" if result.engine == "torch" else \
+        f"onnxruntime {result.engine_version} (exported with torch {result.torch})"
     lines = [f"{result.model}  alpha={result.alpha:g}  input {height}x{width}  batch {result.batch}  "
-             f"{result.threads} thread(s)  torch {result.torch}  {result.heap} heap", ""]
+             f"{result.threads} thread(s)  {engine}  {result.heap} heap", ""]
     if result.layers:
         lines += [table(result).text().rstrip("\n"), ""]
-    rounds = f"rounds of {result.per_round} whole" + (f" and {result.per_round} layer-clocked" if result.layers else "")
+    clocked = "profiled" if result.engine == "onnxruntime" else "layer-clocked"
+    rounds = f"rounds of {result.per_round} whole" + (f" and {result.per_round} {clocked}" if result.layers else "")
     lines.append(f"whole network: {result.whole.describe(digits=3)}, after {result.warmup} warm-up runs, in "
                  f"{rounds} runs")
     if result.layers:

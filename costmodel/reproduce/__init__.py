@@ -23,21 +23,27 @@ PAPERS: dict[str, Mapping[str, Callable[[], "Reproduction | LatencyTable"]]] = {
 Page = Union[Reproduction, LatencyTable, MeasuredTable]
 
 
-def reproductions(paper: str, table: str = "all", progress: bool = False, profile: Any = None) -> list[Page]:
+def reproductions(paper: str, table: str = "all", progress: bool = False, profile: Any = None,
+                  measure: bool = False) -> list[Page]:
     """The reproductions of ``paper``'s ``table`` (or of all its counted tables). A measured table (ShuffleNetV2's
     micro-benchmarks, ``measured.MEASURED``) is measured on this CPU when named; ``all`` leaves it out. A device
-    ``profile`` (``latency.Profile``) adds the calibrated column to the latency table."""
+    ``profile`` (``latency.Profile``) adds the calibrated column to the latency table, and ``measure`` the column of
+    its networks timed on this CPU (torch needed)."""
     if paper not in PAPERS:
         raise CostModelError(f"no reproductions for {paper!r}; available: {', '.join(PAPERS)}")
     tables = PAPERS[paper]
     measured = MEASURED.get(paper, ())
+    if measure and table != "latency":
+        raise ParameterError(param("measure"), f" times the networks of a latency table, not of table {table!r} "
+                             "(papers with one: ", ", ".join(name for name in PAPERS if "latency" in PAPERS[name]),
+                             ")")
     if profile is not None and "latency" not in tables:
         with_latency = ", ".join(name for name in PAPERS if "latency" in PAPERS[name])
         raise ParameterError(param("profile"), " adds a calibrated column to the latency table, which ",
                              f"{paper} has not; papers with one: {with_latency}")
 
     def build(name: str) -> Page:
-        return latency_table(paper, profile) if name == "latency" else tables[name]()
+        return latency_table(paper, profile, measure, progress) if name == "latency" else tables[name]()
 
     if table == "all":
         return [build(name) for name in tables]

@@ -16,6 +16,7 @@ The roofline and baseline columns are counts only (the committed page); the cali
 profile given."""
 from __future__ import annotations
 
+import platform
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from ..sources.analyze import analyze
 from ..core.formatting import Table
 from .core import TablePage
 from ..core.papers import load
+from ..latency.protocol import Measured
 
 # (published row's model, its source paper, zoo model, alpha)
 ROWS = (
@@ -51,6 +53,8 @@ class LatencyRow:
     roofline_ms: float
     baseline_ms: float
     calibrated_ms: float | None
+    measured: "Measured | None" = None       # this network timed here (``--measure``): min of its runs, spread
+    carried_ms: float | None = None          # that minimum carried to the Pixel 1 by one constant (leave one out)
 
 
 def _leave_one_out(ratios: "list[float]") -> list[float]:
@@ -67,6 +71,7 @@ class LatencyTable(TablePage):
     paper: str
     rows: tuple[LatencyRow, ...]
     profile: str = ""           # the profile's name and description, when one was given
+    measured_on: str = ""       # where the networks were timed (``--measure``), else ""
 
     table = "latency"
     title = "Published Pixel 1 latencies beside costmodel's estimates"
@@ -78,6 +83,8 @@ class LatencyTable(TablePage):
                     f"roofline on {DEVICE} (ms)", "error", "FLOPs-proportional (ms)", "error"]
         if self.profile:
             headings += ["calibrated (ms)", "error"]
+        if self.measured_on:
+            headings += ["measured here (ms)", "windows within", "carried (ms)", "error"]
         table = Table(tuple(headings), align=("l", "l", "l") + ("r",) * (len(headings) - 3))
         for row in self.rows:
             cells = [row.label, row.source, row.setting, f"{row.published_ms:g}", f"{row.madds:,}",
@@ -85,6 +92,9 @@ class LatencyTable(TablePage):
                      _error(row.baseline_ms, row.published_ms)]
             if self.profile and row.calibrated_ms is not None:
                 cells += [f"{row.calibrated_ms:.1f}", _error(row.calibrated_ms, row.published_ms)]
+            if row.measured is not None and row.carried_ms is not None:
+                cells += [f"{row.measured.value:.2f}", f"{row.measured.spread:.1%}", f"{row.carried_ms:.1f}",
+                          _error(row.carried_ms, row.published_ms)]
             table.add(*cells)
         return table
 
@@ -98,6 +108,9 @@ class LatencyTable(TablePage):
         if self.profile:
             calibrated = [(row.calibrated_ms, row.published_ms) for row in self.rows if row.calibrated_ms is not None]
             lines.append(f"calibrated: {within(calibrated)}")
+        if self.measured_on:
+            carried = [(row.carried_ms, row.published_ms) for row in self.rows if row.carried_ms is not None]
+            lines.append(f"measured here, carried by one constant: {within(carried)}")
         return lines
 
     def notes(self) -> list[str]:
@@ -115,6 +128,12 @@ class LatencyTable(TablePage):
         else:
             notes.append("With a device profile (costmodel calibrate -o cpu.toml; then --device cpu.toml) the page "
                          "adds the calibrated column.")
+        if self.measured_on:
+            notes.append(f"Measured here: {self.measured_on}; each network timed whole with torch in interleaved "
+                         "rounds (each timed run right after an untimed one), the minimum of its runs, 'windows "
+                         "within' how far that minimum moved between windows of the run; carried to the Pixel 1 by "
+                         "the median ratio of published to measured over the other rows (leave one out). A row whose "
+                         "error is within its spread is not told apart from the published figure here.")
         return notes
 
     def all_notes(self) -> list[str]:
@@ -125,9 +144,17 @@ class LatencyTable(TablePage):
 
 
 
-def latency_table(paper: str, profile: Any = None) -> LatencyTable:
+def latency_table(paper: str, profile: Any = None, measure: bool = False, progress: bool = False,
+                  repeats: int = 30) -> LatencyTable:
     """The published Pixel 1 latencies with the roofline, FLOPs-proportional and (given a ``latency.Profile``)
-    calibrated estimates."""
+    calibrated estimates, and (``measure``) each network timed on this CPU with the timing protocol.
+
+    :param paper: "mobilenet_v1" or "mobilenet_v2".
+    :param profile: a calibrated ``latency.Profile``, for the calibrated column.
+    :param measure: time each row's network here (torch needed), for the measured column.
+    :param progress: a progress bar on standard error while measuring.
+    :param repeats: the interleaved rounds of the measurement.
+    :returns: the ``LatencyTable``."""
     from ..latency.devices import load_device
 
     device = load_device(DEVICE)
@@ -150,9 +177,24 @@ def latency_table(paper: str, profile: Any = None) -> LatencyTable:
     if profile is not None:
         scale = list(_leave_one_out([ms / predicted for _, _, _, ms, _, _, predicted in measured
                                      if predicted is not None]))
+    here: "list[Measured | None]" = [None] * len(measured)
+    carried: "list[float | None]" = [None] * len(measured)
+    measured_on = ""
+    if measure:
+        from ..latency.bench import networks_whole
+
+        settings = list(dict.fromkeys((model, alpha) for _, _, model, alpha in ROWS))
+        answer = networks_whole(settings, repeats=repeats, progress=progress)
+        timed = dict(zip(settings, answer["rows"]))
+        here = [timed[(model, alpha)] for _, _, model, alpha in ROWS]
+        factors = _leave_one_out([row[3] / figure.value for row, figure in zip(measured, here) if figure is not None])
+        carried = [figure.value * factor if figure is not None else None for figure, factor in zip(here, factors)]
+        measured_on = (f"{platform.machine()}, 1 thread, torch {answer['torch']} eager, {answer['heap']} heap, "
+                       f"{repeats} rounds, {len(here[0].windows) if here[0] else 0} windows")
     rows = tuple(LatencyRow(label, source, setting, ms, madds, roofline, madds * rate,
-                            predicted * factor if predicted is not None and factor is not None else None)
-                 for (label, source, setting, ms, madds, roofline, predicted), rate, factor
-                 in zip(measured, per_madd, scale))
+                            predicted * factor if predicted is not None and factor is not None else None,
+                            figure, carried_ms)
+                 for (label, source, setting, ms, madds, roofline, predicted), rate, factor, figure, carried_ms
+                 in zip(measured, per_madd, scale, here, carried))
     described = f"{profile.name} ({profile.description})" if profile is not None else ""
-    return LatencyTable(paper, rows, described)
+    return LatencyTable(paper, rows, described, measured_on)

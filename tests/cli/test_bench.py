@@ -119,3 +119,58 @@ def test_the_worker_fixes_glibcs_mmap_threshold_or_says_it_did_not():
     from costmodel.latency.bench_worker import steady_heap
 
     assert steady_heap() == ("steady" if platform.libc_ver()[0] == "glibc" else "system")
+
+
+def test_onnx_runtime_times_each_kernel_of_the_graph_it_runs(tmp_path, capsys):
+    # ONNX Runtime's documented CPU fusions: the exporter folds each BatchNorm into its convolution, and the
+    # convolution takes the ReLU6 after it (Clip) as its activation; so every convolution of MobileNetV1 with its
+    # BatchNorm and ReLU6 is one kernel, named after the convolution, and every other layer is its own kernel
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    target = tmp_path / "bench.json"
+    status, out, err = run(["bench", "mobilenet_v1", "--alpha", "0.25", "--resolution", "32", "--engine",
+                            "onnxruntime", "--warmup", "1", "--repeats", "4", "--windows", "2", "--format", "json",
+                            "-o", str(target)], capsys)
+    assert status == 0, err
+    document = json.loads(target.read_text())
+    assert (document["engine"], document["engine_version"]) == ("onnxruntime", onnxruntime.__version__)
+    layers = costmodel.analyze("mobilenet_v1", alpha=0.25, resolution=32).layers
+    expected = []
+    for index, layer in enumerate(layers):
+        if layer.kind in ("conv", "depthwise", "pointwise"):
+            expected.append((layer.name, [layer.name, layers[index + 1].name, layers[index + 2].name]))
+        elif layer.kind not in ("batchnorm", "activation"):
+            expected.append((layer.name, [layer.name]))
+    rows = [(row["name"], row["covers"]) for row in document["layers"] if row["covers"]]
+    assert rows == expected
+    # every other kernel is the engine's own (a layout reorder), named so
+    assert all(row["name"].startswith("(engine) ") for row in document["layers"] if not row["covers"])
+    for timing in (document["whole"], *document["layers"]):
+        assert timing["statistic"] == "min" and timing["runs"] == 4 and len(timing["windows"]) == 2
+
+
+def test_onnx_runtime_refuses_an_imported_module_in_one_line(capsys):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    pytest.importorskip("bfmd")
+    status, out, err = run(["bench", "bfmd.mobilenetv2:mobilenetv2", "-O", "input=3x32x32", "--engine",
+                            "onnxruntime", "--repeats", "1"], capsys)
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert "the onnxruntime engine runs zoo networks and spec files; bfmd.mobilenetv2:mobilenetv2 is imported " \
+        "(torch's engine runs it)" in err
+
+
+def test_without_onnx_runtime_its_engine_says_what_to_install(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("onnxruntime", "onnxscript") else real(name, *a))
+    status, _, err = run(["bench", "mobilenet_v1", "--engine", "onnxruntime"], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert err.strip().endswith("the onnxruntime engine needs onnxruntime, onnxscript, not installed: pip install "
+                                "'costmodel[onnxruntime]'"), err
+    with pytest.raises(costmodel.CostModelError, match=r"^engine must be one of torch, onnxruntime, got 'tvm'$"):
+        from costmodel.latency.bench import bench
+
+        bench("mobilenet_v1", engine="tvm")

@@ -186,3 +186,44 @@ def test_the_latency_page_sets_pixel1_latencies_beside_the_estimates(tmp_path):
     calibrated = latency_table("mobilenet_v2", per_madd)
     assert [row.calibrated_ms for row in calibrated.rows] == pytest.approx([row.baseline_ms for row in page.rows])
     assert "| calibrated (ms) | error |" in markdown(calibrated)
+
+
+def test_the_latency_page_measures_each_network_once_and_carries_it_by_one_constant(monkeypatch, capsys):
+    import costmodel.latency.bench
+    from costmodel.reproduce.latency import latency_table
+
+    asked = []
+
+    def fake(networks, **kwargs):
+        # network i took 10 + i ms in every window but the last, 11 + i in that one
+        asked.append((list(networks), kwargs))
+        return {"torch": "t", "heap": "steady",
+                "rows": [measured_figure([10.0 + i] * 8 + [11.0 + i] * 2, 5) for i in range(len(networks))]}
+
+    monkeypatch.setattr(costmodel.latency.bench, "networks_whole", fake)
+    page = latency_table("mobilenet_v2", measure=True, repeats=10)
+    networks, kwargs = asked[0]
+    # MobileNetV2 1.0 and MnasNet-A1 appear twice (two papers' figures): each is measured once
+    assert networks == [("mobilenet_v1", 1.0), ("mobilenet_v2", 1.0), ("mobilenet_v2", 1.4), ("mnasnet_a1", 1.0),
+                        ("mobilenet_v3_large", 1.0), ("mobilenet_v3_large", 0.75), ("mobilenet_v3_small", 1.0),
+                        ("mobilenet_v3_small", 0.75)] and kwargs["repeats"] == 10
+    here = {network: 10.0 + i for i, network in enumerate(networks)}
+    values = [here[(row.setting.split()[0], float(row.setting.split("=")[1]))] for row in page.rows]
+    assert [row.measured.value for row in page.rows] == values
+    assert page.rows[0].measured.spread == pytest.approx(11.0 / 10.0 - 1)
+    # carried: the row's minimum x the median of published / measured over the nine other rows (the fifth)
+    ratios = [row.published_ms / value for row, value in zip(page.rows, values)]
+    for index, (row, value) in enumerate(zip(page.rows, values)):
+        assert row.carried_ms == pytest.approx(value * sorted(ratios[:index] + ratios[index + 1:])[4])
+    text = markdown(page)
+    assert "| measured here (ms) | windows within | carried (ms) | error |" in text
+    assert "measured here, carried by one constant: median error" in text
+
+
+def test_measure_names_the_latency_table(capsys):
+    from helpers import run
+
+    status, _, err = run(["reproduce", "mobilenet_v2", "--table", "2", "--measure", "--no-write"], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "--measure times the networks of a latency table, not of table '2' (papers with one: mobilenet_v1, " \
+           "mobilenet_v2)" in err
