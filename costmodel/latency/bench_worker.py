@@ -123,31 +123,40 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
     x = torch.randn(tuple(result.input_shape.dims), generator=torch.Generator().manual_seed(1))
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.onnx")
-        export(module, x, path)
+        try:
+            export(module, x, path)
+        except Exception as error:        # torch's exporter raises its own errors, not one base class
+            raise CostModelError(f"torch could not export {result.model} to ONNX: {first_line(error)}") from None
         optimized_path = os.path.join(folder, "optimized.onnx")
-        plain = onnxruntime.InferenceSession(path, session_options(request["threads"], "all", optimized_path),
-                                             providers=["CPUExecutionProvider"])
-        profiled = onnxruntime.InferenceSession(
-            path, session_options(request["threads"], "all", profile_prefix=os.path.join(folder, "profile")),
-            providers=["CPUExecutionProvider"])
+        try:                                # onnxruntime's errors derive from Exception alone
+            plain = onnxruntime.InferenceSession(path, session_options(request["threads"], "all", optimized_path),
+                                                 providers=["CPUExecutionProvider"])
+            profiled = onnxruntime.InferenceSession(
+                path, session_options(request["threads"], "all", profile_prefix=os.path.join(folder, "profile")),
+                providers=["CPUExecutionProvider"])
+        except Exception as error:
+            raise CostModelError(f"onnxruntime could not load {result.model}: {first_line(error)}") from None
         kernels = engine_kernels(onnx.load(path, load_external_data=False),
                                  onnx.load(optimized_path, load_external_data=False), result.network, kinds)
         feed = {plain.get_inputs()[0].name: numpy.ascontiguousarray(x.numpy())}
         warmup, repeats = request["warmup"], request["repeats"]
         progress = _Progress(f"bench {result.model} (onnxruntime)", warmup + 2 * repeats, request["progress"])
         clock = time.perf_counter_ns
-        for _ in range(warmup):
-            plain.run(None, feed)
-            progress.step()
-        profiled.run(None, feed)                # its first run, not among the profiled runs kept
         whole: list[float] = []
-        while len(whole) < repeats:
-            start = clock()
-            plain.run(None, feed)
-            whole.append((clock() - start) / 1e6)
-            progress.step()
-            profiled.run(None, feed)
-            progress.step()
+        try:
+            for _ in range(warmup):
+                plain.run(None, feed)
+                progress.step()
+            profiled.run(None, feed)                # its first run, not among the profiled runs kept
+            while len(whole) < repeats:
+                start = clock()
+                plain.run(None, feed)
+                whole.append((clock() - start) / 1e6)
+                progress.step()
+                profiled.run(None, feed)
+                progress.step()
+        except Exception as error:
+            raise CostModelError(f"onnxruntime could not run {result.model}: {first_line(error)}") from None
         with open(profiled.end_profiling()) as events_file:
             events = json.load(events_file)
     runs = sorted((event["ts"], event["ts"] + event["dur"]) for event in events

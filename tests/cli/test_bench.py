@@ -174,3 +174,20 @@ def test_without_onnx_runtime_its_engine_says_what_to_install(monkeypatch, capsy
         from costmodel.latency.bench import bench
 
         bench("mobilenet_v1", engine="tvm")
+
+
+def test_onnx_runtime_failing_to_load_a_network_is_one_line(monkeypatch):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from costmodel.core.errors import CostModelError
+    from costmodel.latency.bench_worker import run_onnxruntime
+
+    def refuse(*args, **kwargs):
+        raise onnxruntime.capi.onnxruntime_pybind11_state.Fail("[ONNXRuntimeError] : 1 : FAIL : no kernel\nmore")
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", refuse)
+    request = {"model": "mobilenet_v1", "alpha": 0.25, "rho": None, "resolution": 32, "batch": 1, "depth": 1.0,
+               "options": {}, "threads": 1, "warmup": 0, "repeats": 1, "progress": False}
+    with pytest.raises(CostModelError, match=r"^onnxruntime could not load mobilenet_v1: \[ONNXRuntimeError\] : 1 : "
+                                             r"FAIL : no kernel$"):
+        run_onnxruntime(request)
