@@ -268,7 +268,8 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     within = f" ({parts} windows within a median {statistics.median(k[-1].spread for k in kernels):.1%})" \
         if parts > 1 else ""
     description = (f"{platform.machine()} {platform.processor() or ''}".strip() +
-                   f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {per_kind} kernels per kind, "
+                   f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {len(kernels)} kernels "
+                   f"({per_kind} per kind, more on large maps and a wide network's stages), "
                    f"each the min of {repeats} run{'s' if repeats != 1 else ''}{within}, {answer['heap']} heap")
     profile = fit([(kind, key, madds, memory, figure.value) for kind, key, madds, memory, figure in kernels], name,
                   description, threads, statistic="min")
