@@ -33,19 +33,29 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _analyzed(request: dict[str, Any]) -> "tuple[Any, dict[str, str], dict[str, Any], Any]":
+    """A bench request's model analyzed at its setting, with torch's threads set: (the analysis, each layer's kind
+    by name, the setting's arguments, a seeded random input of the model's shape)."""
+    import torch
+
+    from ..sources.analyze import analyze
+
+    torch.set_num_threads(request["threads"])
+    arguments = {key: request[key] for key in ("alpha", "rho", "resolution", "batch", "depth")}
+    result = analyze(request["model"], options=request["options"], **arguments)
+    kinds = {layer.name: layer.kind for layer in result.layers}
+    x = torch.randn(tuple(result.input_shape.dims), generator=torch.Generator().manual_seed(1))
+    return result, kinds, arguments, x
+
+
 def run(request: dict[str, Any]) -> dict[str, Any]:
     """The timings of one request (see ``bench.Request``)."""
     import torch
 
-    from ..sources.analyze import analyze
     from ..sources.model_source import ONNX, model_source
 
-    torch.set_num_threads(request["threads"])
     model = request["model"]
-    arguments = {key: request[key] for key in ("alpha", "rho", "resolution", "batch", "depth")}
-    result = analyze(model, options=request["options"], **arguments)
-    kinds = {layer.name: layer.kind for layer in result.layers}
-    x = torch.randn(tuple(result.input_shape.dims), generator=torch.Generator().manual_seed(1))
+    result, kinds, arguments, x = _analyzed(request)
     source = model_source(model)
     if source.imported:
         if source.kind == ONNX:
@@ -105,22 +115,17 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
     import onnxruntime
     import torch
 
-    from ..sources.analyze import analyze
     from ..sources.model_source import model_source
     from ..lowering.to_torch import to_torch
     from .ort_graph import engine_kernels, export, session_options
 
-    torch.set_num_threads(request["threads"])
     model = request["model"]
-    arguments = {key: request[key] for key in ("alpha", "rho", "resolution", "batch", "depth")}
-    result = analyze(model, options=request["options"], **arguments)
+    result, kinds, arguments, x = _analyzed(request)
     if model_source(model).imported:
         raise CostModelError(f"the onnxruntime engine runs zoo networks and spec files; {result.model} is "
                              "imported (torch's engine runs it)")
-    kinds = {layer.name: layer.kind for layer in result.layers}
     module = to_torch(model, options=request["options"], **arguments)
     realistic_weights(module, torch.Generator().manual_seed(0))
-    x = torch.randn(tuple(result.input_shape.dims), generator=torch.Generator().manual_seed(1))
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.onnx")
         try:
