@@ -6,6 +6,12 @@ Run by hand (needs torch and bfmd; about ``--seconds`` plus a minute to build ev
 
     python benchmarks/bench_latency.py [--threads 1] [--seconds 150] [--synthetic 24] [--save FILE.json]
     python benchmarks/bench_latency.py --from FILE.json          # the tables of a saved run, re-fitted
+    python benchmarks/bench_latency.py --engine onnxruntime      # everything on ONNX Runtime (issue 25, item 3)
+
+On ONNX Runtime (``--engine onnxruntime``, needs costmodel[onnxruntime]) the kernels are timed as ``costmodel
+calibrate --engine onnxruntime`` times them (each in a session of its own, by its profiler, less an empty node's
+time per node; ``latency.ort_kernels``), every network is exported and timed whole in a session of its own, and the
+predictor prices the fused view.
 
 Everything is timed in the same interleaved rounds, so that the machine's speed reaches kernels, synthetic and scored
 networks alike: each round times one pass over the kernels (``bench_worker.time_kernels``: a burst of 3 runs each)
@@ -115,6 +121,75 @@ def measure(seconds: float, threads: int, synthetic: int) -> dict[str, Any]:
                          for name, (_, _, role) in built.items()}}
 
 
+def measure_onnxruntime(seconds: float, threads: int, synthetic: int) -> dict[str, Any]:
+    """``measure`` on ONNX Runtime (``--engine onnxruntime``): the kernels as ``calibrate --engine onnxruntime``
+    times them (each in a session of its own with its profiler on, ``latency.ort_kernels``; an empty node's time
+    beside them), and every network exported (torch's TorchScript exporter) and timed whole in a session of its own,
+    in the same interleaved rounds. A module torch cannot export, or ONNX Runtime cannot load, is left out with a
+    line saying why."""
+    import tempfile
+
+    import onnxruntime
+    import torch
+
+    from costmodel.latency.bench_worker import prepare_kernels, realistic_weights, steady_heap
+    from costmodel.latency.calibration import samples
+    from costmodel.latency.ort_kernels import (empty_session, kernel_sessions, network_session, op_alone,
+                                               profiled_runs, time_sessions)
+    from costmodel.latency.synthetic import networks
+    from costmodel.lowering.to_torch import to_torch
+    from costmodel.sources.importer.entry import imported_entry
+    from costmodel.sources.zoo import MODELS
+
+    heap = steady_heap()
+    torch.set_num_threads(threads)
+    folder = tempfile.mkdtemp(prefix="bench-latency-")
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        kernels = prepare_kernels(list(samples(24, 0)), 0)
+        sessions = kernel_sessions([op_alone(module, x) for _, _, module, x in kernels], threads, folder)
+        sessions.append(empty_session(threads, folder))
+        built: dict[str, tuple[Any, Any, str]] = {}         # name: (session, feed, role)
+        candidates = [(network.name, lambda network=network: to_torch(network), "fit")
+                      for network in networks(synthetic, 0)]
+        candidates += [(name, lambda name=name: to_torch(name), "zoo") for name in MODELS]
+        candidates += [(name, lambda name=name: imported_entry(name, INPUT).model.module, "imported")
+                       for name in IMPORTED]
+        for name, make, role in candidates:
+            module = make().eval()
+            if role != "imported":
+                realistic_weights(module, generator)
+            shape = (1, 3, 224, 224) if role == "imported" else module.example_input().shape
+            try:
+                session, feed = network_session(module, torch.randn(shape, generator=generator), threads)
+            except Exception as error:         # torch's exporter and onnxruntime raise their own errors
+                print(f"left out {name}: {str(error).splitlines()[0][:200]}", file=sys.stderr)
+                continue
+            built[name] = (session, feed, role)
+    runs: dict[str, list[float]] = {name: [] for name in built}
+    clock = time.perf_counter_ns
+    for session, feed, _ in built.values():
+        session.run(None, feed), session.run(None, feed)
+    start, rounds = time.monotonic(), 0
+    while time.monotonic() - start < seconds or rounds < 5:
+        time_sessions(sessions, 0 if rounds else 2, 3, 3)
+        for name, (session, feed, _) in built.items():
+            session.run(None, feed)
+            began = clock()
+            session.run(None, feed)
+            runs[name].append((clock() - began) / 1e6)
+        rounds += 1
+        print(f"round {rounds}, {time.monotonic() - start:.0f} s", file=sys.stderr)
+    profiled = [profiled_runs(session, 2) for session, _ in sessions]
+    return {"threads": threads, "torch": torch.__version__, "heap": heap, "rounds": rounds, "seconds": seconds,
+            "engine": "onnxruntime", "engine_version": onnxruntime.__version__,
+            "empty_us": profiled[-1][0],
+            "kernels": [[layer.kind, key, layer.madds, layer.memory_access_bytes, times, nodes]
+                        for (layer, key, _, _), (times, nodes) in zip(kernels, profiled)],
+            "networks": {name: {"role": role, "runs": runs[name], "layer_runs": None}
+                         for name, (_, _, role) in built.items()}}
+
+
 def _layer_samples(document: dict[str, Any]) -> "list[tuple[str, str, int, int, float]]":
     """Each layer of each synthetic network as a kernel sample, in context: (kind, key, madds, bytes, us), its time
     in the layer-clocked run whose layers summed least (the quietest run: its layers' times add up to that run)."""
@@ -138,27 +213,35 @@ def report(document: dict[str, Any], windows: int, fit_on: str, cache: bool = Tr
     from costmodel.latency import CACHE_CANDIDATES, fit, fit_context
     from costmodel.latency.protocol import measured
 
-    kernels = [(kind, key, madds, memory, measured(times, windows).value)
-               for kind, key, madds, memory, times in document["kernels"]]
+    engine = document.get("engine", "torch")
+    empty = measured(document["empty_us"], windows).value if engine == "onnxruntime" else 0.0
+    kernels = [(kind, key, madds, memory, max(measured(times, windows).value - empty * (rest[0] if rest else 0), 0.0))
+               for kind, key, madds, memory, times, *rest in document["kernels"]]
+    if fit_on != "kernels" and engine == "onnxruntime":
+        raise SystemExit("--fit-on layers and both need the layers timed in place, which the onnxruntime run "
+                         "does not take")
     if fit_on == "layers":
         kernels = _layer_samples(document)
     elif fit_on == "both":
         kernels = kernels + _layer_samples(document)
     profile = fit(kernels, "this-cpu", "bench_latency.py", document["threads"],
-                  caches=CACHE_CANDIDATES if cache else (None,))
+                  caches=CACHE_CANDIDATES if cache else (None,),
+                  view="fused" if engine == "onnxruntime" else "unfused", engine=engine)
     rows = {}
     for name, entry in document["networks"].items():
-        result = _analysis(name)
+        result = profile.priced(_analysis(name))
         figure = measured(entry["runs"], windows)
-        rows[name] = (entry["role"], figure, sum(profile.layer_ms(profile.priced(result))), len(result.layers),
+        rows[name] = (entry["role"], figure, sum(profile.layer_ms(result)), profile.kernels_run(result),
                       result.totals["flops"])
     fitting = [(kernel_ms, layers, figure.value) for role, figure, kernel_ms, layers, _ in rows.values()
                if role == "fit"]
     scale, us_per_layer = fit_context(fitting)
     per_flop_terms = [(flops / figure.value) for role, figure, _, _, flops in rows.values() if role == "fit"]
     per_flop = sum(per_flop_terms) / sum(term * term for term in per_flop_terms)      # relative least squares
+    ran = f"onnxruntime {document['engine_version']} (fused view; kernels less {empty:.1f} us a node)" \
+        if engine == "onnxruntime" else f"torch {document['torch']}"
     print(f"{len(document['networks'])} networks and {len(kernels)} kernels, {document['rounds']} interleaved "
-          f"rounds in {document['seconds']:.0f} s, {document['threads']} thread(s), torch {document['torch']}, "
+          f"rounds in {document['seconds']:.0f} s, {document['threads']} thread(s), {ran}, "
           f"{document['heap']} heap, {windows} windows\n")
     threshold = "none" if profile.cache_mb is None else f"{profile.cache_mb:g} MB"
     print(f"cache threshold {threshold}; fitted on {len(fitting)} synthetic networks: scale {scale:.3f}, "
@@ -206,6 +289,8 @@ def main(argv: "list[str]") -> int:
                         help="the kernel models' data: one-op kernels, the synthetic networks' layers, or both")
     parser.add_argument("--no-cache", action="store_true",
                         help="fit the kernel models without a cache threshold (as profiles before it)")
+    parser.add_argument("--engine", choices=("torch", "onnxruntime"), default="torch",
+                        help="what runs the kernels and networks (onnxruntime: each exported, the fused view priced)")
     parser.add_argument("--save", default=None, help="also write every run's time as JSON")
     parser.add_argument("--from", dest="saved", default=None, help="report a saved run instead of measuring")
     args = parser.parse_args(argv)
@@ -213,7 +298,8 @@ def main(argv: "list[str]") -> int:
         with open(args.saved) as saved:
             document = json.load(saved)
     else:
-        document = measure(args.seconds, args.threads, args.synthetic)
+        measuring = measure_onnxruntime if args.engine == "onnxruntime" else measure
+        document = measuring(args.seconds, args.threads, args.synthetic)
         if args.save:
             with open(args.save, "w") as out:
                 json.dump(document, out)

@@ -295,23 +295,26 @@ def bench_command(setting: Setting, warmup: int, repeats: int, windows: int, thr
 
 @cli.command(name="calibrate")
 @click.option("--name", default="this-cpu", show_default=True, help="The profile's name.")
-@click.option("--threads", type=int, default=1, show_default=True, help="torch's CPU threads.")
+@click.option("--threads", type=int, default=1, show_default=True, help="The engine's CPU threads.")
+@click.option("--engine", type=click.Choice(["torch", "onnxruntime"]), default="torch", show_default=True,
+              help="What runs the kernels: torch's eager CPU (prices the unfused view), or ONNX Runtime's CPU "
+                   "provider (the fused view; needs costmodel[onnxruntime]).")
 @click.option("--samples", type=int, default=24, show_default=True, help="Kernels measured per layer kind.")
 @click.option("--repeats", type=int, default=15, show_default=True, help="Timed runs per kernel (the minimum).")
 @click.option("--networks", type=int, default=24, show_default=True,
               help="Synthetic networks timed whole, to fit what a layer costs in a network beyond its kernel.")
 @click.option("--timeout", type=float, default=900.0, show_default=True, help="Seconds for the whole run.")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The profile to write (TOML).")
-def calibrate_command(name: str, threads: int, samples: int, repeats: int, networks: int, timeout: float,
-                      output: str) -> None:
-    """Measure kernels of every layer kind on this CPU with torch and write a device profile: per kind, latency =
-    overhead + per mult-add + per byte, fitted, and a layer's cost in a network beyond its kernel (scale and us per
-    layer), fitted on --networks synthetic networks (use it with table --device FILE)."""
+def calibrate_command(name: str, threads: int, engine: str, samples: int, repeats: int, networks: int,
+                      timeout: float, output: str) -> None:
+    """Measure kernels of every layer kind on this CPU with torch (or ONNX Runtime) and write a device profile: per
+    kind, latency = overhead + per mult-add + per byte, fitted, and a layer's cost in a network beyond its kernel
+    (scale and us per layer), fitted on --networks synthetic networks (use it with table --device FILE)."""
     _outputs_first([output])
     from .latency.bench import calibrate
 
     profile = calibrate(name, threads=threads, per_kind=samples, repeats=repeats, timeout=timeout, networks=networks,
-                        progress=sys.stderr is not None and sys.stderr.isatty())
+                        progress=sys.stderr is not None and sys.stderr.isatty(), engine=engine)
     _emit(profile.to_toml(), output)
 
 

@@ -22,12 +22,12 @@ from ..core.formatting import echoed
 from ..sources.importer.user_code import check_seconds
 from ..core.scaling import MAX_BATCH, check_alpha, check_depth, input_size
 from ..sources.setting import setting_of
+from .profiles import ENGINES
 from .protocol import PER_ROUND, WINDOWS, Measured, measured
 
 # the counts bench, calibrate and the micro-benchmarks take: (least, most)
 COUNTS = {"warmup": (0, 10_000), "repeats": (1, 10_000), "threads": (1, 1_024), "per_kind": (2, 1_000),
           "batch": (1, MAX_BATCH), "windows": (1, 100), "networks": (0, 1_000)}
-ENGINES = ("torch", "onnxruntime")      # what runs a network: torch's eager CPU, or ONNX Runtime's CPU provider
 WHOLE = "(whole network)"
 BETWEEN = "(between layers)"      # the whole network's time less its layers' sum
 
@@ -231,12 +231,18 @@ def run_child(request: Mapping[str, Any], timeout: float, what: str) -> dict[str
 
 
 def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, warmup: int = 3, repeats: int = 15,
-              timeout: float = 900.0, progress: bool = False, windows: int = WINDOWS, networks: int = 24) -> Any:
+              timeout: float = 900.0, progress: bool = False, windows: int = WINDOWS, networks: int = 24,
+              engine: str = "torch") -> Any:
     """A device profile of this CPU: kernels of each layer kind measured in a child process, each kind's latency model
     fitted on them, and the context (``profiles.fit_context``: what a layer costs in a network beyond its kernel
     alone) fitted on ``networks`` synthetic networks (``latency.synthetic``) timed whole in the same rounds. Each
     figure is the minimum of its runs (``protocol.measured``), and the profile's description says how far the
     kernels' minima moved between windows of the run (the median over the kernels).
+
+    On ONNX Runtime (``engine="onnxruntime"``) each kernel runs in a session of its own and the networks in theirs
+    (``ort_kernels``); a kernel's time is the minimum over its runs of its nodes' times by the session's profiler,
+    less what the profiler gives an empty node (a ReLU of one number) for each node, and the profile prices the
+    fused view, which that engine runs.
 
     :param name: the profile's name.
     :param threads: torch's intra-op threads.
@@ -247,6 +253,7 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     :param progress: a progress bar on standard error.
     :param windows: the windows each kernel's runs are cut into for its spread.
     :param networks: synthetic networks the context is fitted on (0: none; scale 1, nothing per layer).
+    :param engine: what runs the kernels and networks (``ENGINES``).
     :returns: the ``latency.Profile`` (statistic ``min``)."""
     import platform
     import statistics
@@ -259,26 +266,43 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     _check_counts(threads=threads, per_kind=per_kind, repeats=repeats, warmup=warmup, windows=windows,
                   networks=networks)
     check_seconds(timeout)
+    if engine not in ENGINES:
+        raise ParameterError(param("engine"), f" must be one of {', '.join(ENGINES)}, got {echoed(engine)}")
+    if engine == "onnxruntime":
+        _needs("onnxruntime", "onnx")
     request = {"calibrate": True, "threads": threads, "per_kind": per_kind, "seed": 0, "warmup": warmup,
-               "repeats": repeats, "progress": progress, "networks": networks}
+               "repeats": repeats, "progress": progress, "networks": networks, "engine": engine}
     answer = run_child(request, timeout, "calibrate")
     kernels = [(kind, key, madds, memory, measured(runs, windows)) for kind, key, madds, memory, runs
                in answer["samples"]]
     parts = len(kernels[0][-1].windows)
     within = f" ({parts} windows within a median {statistics.median(k[-1].spread for k in kernels):.1%})" \
         if parts > 1 else ""
+    count = len(answer["samples"][0][-1])       # on ONNX Runtime, every run a kernel's profiler saw: ~2 x repeats
+    runs_text = f"each the min of {count} run{'s' if count != 1 else ''}{within}"
+    nodes = answer.get("nodes", [0] * len(kernels))
+    if engine == "onnxruntime":
+        empty = measured(answer["empty_us"], windows).value
+        ran = (f"onnxruntime {answer['engine_version']} (CPU provider, all optimizations; torch {answer['torch']} "
+               f"exported)")
+        runs_text = f"profiled, {runs_text}, less {empty:.1f} us a node (an empty node's)"
+    else:
+        empty = 0.0
+        ran = f"torch {answer['torch']} eager on the CPU"
     description = (f"{platform.machine()} {platform.processor() or ''}".strip() +
-                   f", {threads} thread(s), torch {answer['torch']} eager on the CPU, {len(kernels)} kernels "
+                   f", {threads} thread(s), {ran}, {len(kernels)} kernels "
                    f"({per_kind} per kind, more on large maps and a wide network's stages), "
-                   f"each the min of {repeats} run{'s' if repeats != 1 else ''}{within}, {answer['heap']} heap")
-    profile = fit([(kind, key, madds, memory, figure.value) for kind, key, madds, memory, figure in kernels], name,
-                  description, threads, statistic="min")
+                   f"{runs_text}, {answer['heap']} heap")
+    profile = fit([(kind, key, madds, memory, max(figure.value - count * empty, 0.0))
+                   for (kind, key, madds, memory, figure), count in zip(kernels, nodes)],
+                  name, description, threads, statistic="min",
+                  view="fused" if engine == "onnxruntime" else "unfused", engine=engine)
     if not networks:
         return profile
     rows = []
     for network in synthetic_networks(networks, 0):
-        result = analyze(network)
-        rows.append((sum(profile.layer_ms(result)), len(result.layers),
+        result = profile.priced(analyze(network))
+        rows.append((sum(profile.layer_ms(result)), profile.kernels_run(result),
                      measured(answer["networks"][network.name], windows).value))
     scale, per_layer = fit_context(rows)
     return replace(profile, scale=scale, us_per_layer=per_layer, networks=networks,

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from typing import Any
@@ -291,6 +293,8 @@ def calibrate(request: dict[str, Any]) -> dict[str, Any]:
     from .calibration import samples
     from .synthetic import networks
 
+    if request.get("engine") == "onnxruntime":
+        return calibrate_onnxruntime(request)
     torch.set_num_threads(request["threads"])
     kernels = prepare_kernels(list(samples(request["per_kind"], request["seed"])), request["seed"])
     generator = torch.Generator().manual_seed(request["seed"])
@@ -318,6 +322,74 @@ def calibrate(request: dict[str, Any]) -> dict[str, Any]:
     measured = [[layer.kind, key, layer.madds, layer.memory_access_bytes, samples_us]
                 for (layer, key, _, _), samples_us in zip(kernels, times)]
     return {"samples": measured, "networks": runs, "torch": torch.__version__}
+
+
+def calibrate_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
+    """``calibrate`` on ONNX Runtime (``ort_kernels``): every kernel of ``calibration.samples`` in a session of its
+    own, an empty session (its runs: ``"empty_us"``), and the synthetic networks each in a session, all timed in the
+    same passes; the answer as ``calibrate``'s, with ``"engine_version"``."""
+    import torch
+
+    from ..lowering.to_torch import to_torch
+    from .calibration import samples
+    from .synthetic import networks
+
+    threads = request["threads"]
+    torch.set_num_threads(threads)
+    with torch.no_grad():
+        kernels = prepare_kernels(list(samples(request["per_kind"], request["seed"])), request["seed"])
+        generator = torch.Generator().manual_seed(request["seed"])
+        lowered = []
+        for network in networks(request.get("networks", 0), request["seed"]):
+            module = to_torch(network).eval()
+            realistic_weights(module, generator)
+            lowered.append((network.name, module, torch.randn(module.example_input().shape, generator=generator)))
+    folder = tempfile.mkdtemp(prefix="costmodel-calibrate-")
+    try:
+        return _calibrate_sessions(request, kernels, lowered, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _calibrate_sessions(request: dict[str, Any], kernels: "list[tuple[Any, str, Any, Any]]",
+                        lowered: "list[tuple[str, Any, Any]]", folder: str) -> dict[str, Any]:
+    """``calibrate_onnxruntime``'s sessions made, run and read, the profilers writing in ``folder``."""
+    import onnxruntime
+    import torch
+
+    from .ort_kernels import empty_session, kernel_sessions, network_session, op_alone, profiled_runs, time_sessions
+
+    threads = request["threads"]
+    try:                    # onnxruntime's errors derive from Exception alone; torch's exporter raises its own
+        sessions = kernel_sessions([op_alone(module, x) for _, _, module, x in kernels], threads, folder)
+        sessions.append(empty_session(threads, folder))
+        built = [(name, *network_session(module, x, threads)) for name, module, x in lowered]
+    except Exception as error:
+        raise CostModelError(f"the calibration kernels could not be exported and loaded in onnxruntime: "
+                             f"{first_line(error)}") from None
+    runs: dict[str, list[float]] = {name: [] for name, _, _ in built}
+    clock = time.perf_counter_ns
+
+    def time_networks() -> None:
+        for name, session, feed in built:
+            session.run(None, feed)
+            start = clock()
+            session.run(None, feed)
+            runs[name].append((clock() - start) / 1e6)
+
+    burst = 3
+    progress = _Progress("calibrate (onnxruntime)", -(-request["repeats"] // burst), request["progress"])
+    for _, session, feed in built:
+        session.run(None, feed)
+    try:
+        time_sessions(sessions, request["warmup"], request["repeats"], burst, progress, time_networks)
+        profiled = [profiled_runs(session, request["warmup"]) for session, _ in sessions]
+    except Exception as error:
+        raise CostModelError(f"onnxruntime could not run a calibration kernel: {first_line(error)}") from None
+    measured = [[layer.kind, key, layer.madds, layer.memory_access_bytes, samples_us]
+                for (layer, key, _, _), (samples_us, _) in zip(kernels, profiled)]
+    return {"samples": measured, "nodes": [nodes for _, nodes in profiled[:-1]], "empty_us": profiled[-1][0],
+            "networks": runs, "torch": torch.__version__, "engine_version": onnxruntime.__version__}
 
 
 def microbench(request: dict[str, Any]) -> dict[str, Any]:

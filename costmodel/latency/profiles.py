@@ -39,6 +39,9 @@ CACHE_CANDIDATES: "tuple[float | None, ...]" = (None, 4.0, 6.0, 8.0, 12.0, 16.0,
 MAX_CACHE_MB = 1e6            # 1 TB: past any cache
 MEMORY_BOUND = ("batchnorm", "activation", "add", "mul", "concat", "shuffle")
 VIEWS = ("unfused", "fused")
+# what ran the kernels a profile was measured on: torch's eager CPU (every profile before issue 25's item 3), or ONNX
+# Runtime's CPU provider (``calibrate --engine onnxruntime``), which runs the fused view
+ENGINES = ("torch", "onnxruntime")
 # what each kernel's measured time is: the minimum of its runs (the timing protocol, ``protocol.py``), or the median
 # (profiles calibrated before issue 25, which say nothing and are read as medians)
 STATISTICS = ("min", "median")
@@ -50,7 +53,7 @@ MAX_US = 1e9
 MAX_SAMPLES = 10**9           # kernels measured for one kind
 MAX_THREADS = 4096            # the largest machines have a few thousand hardware threads
 _UNITS = ("us per kernel", "us per 10^6 mult-adds", "us per 10^6 bytes")
-_PROFILE_FIELDS = ("name", "description", "view", "threads", "statistic", "cache_mb")
+_PROFILE_FIELDS = ("name", "description", "view", "threads", "statistic", "cache_mb", "engine")
 _CONTEXT_FIELDS = ("scale", "us_per_layer", "networks")
 MAX_SCALE = 100.0             # a layer in a network at most 100 times its kernel alone
 _KIND_FIELDS = (*TERMS, BEYOND, "samples")
@@ -109,6 +112,7 @@ class Profile:
     us_per_layer: float = 0.0
     networks: int = 0                 # synthetic networks the context was fitted on (0: no context)
     cache_mb: "float | None" = None   # the cache threshold in 10^6 bytes of a kernel's traffic (None: none)
+    engine: str = "torch"             # what ran the kernels (``ENGINES``)
 
     def __post_init__(self) -> None:
         """Built only when every field is right (``CostModelError`` naming the field otherwise), so that every
@@ -118,6 +122,11 @@ class Profile:
                 raise CostModelError(f"{field} must be a string, got {getattr(self, field)!r}")
         if self.view not in VIEWS:
             raise CostModelError(f"view must be one of {', '.join(VIEWS)}, got {self.view!r}")
+        if self.engine not in ENGINES:
+            raise CostModelError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.engine == "onnxruntime" and self.view != "fused":
+            raise CostModelError(f"view must be 'fused' for the onnxruntime engine (it folds BatchNorm and fuses "
+                                 f"activations), got {self.view!r}")
         if self.statistic not in STATISTICS:
             raise CostModelError(f"statistic must be one of {', '.join(STATISTICS)}, got {self.statistic!r}")
         if not number_in(self.scale, 0, MAX_SCALE) or self.scale == 0:
@@ -178,17 +187,38 @@ class Profile:
 
         :param analysis: an ``Analysis`` in the view the profile was measured in (``priced`` picks it).
         :returns: milliseconds per layer, in the layers' order (bytes in the analysis's dtype): ``scale`` x the
-            layer's kernel model + ``us_per_layer``."""
-        return [(self.scale * kernel + self.us_per_layer) / 1e3 for kernel in self.kernel_us(analysis)]
+            layer's kernel model + ``us_per_layer`` for each kernel the engine runs for it (one, but on ONNX
+            Runtime a SiLU or GELU the fused view fused: ``engine_kernels``)."""
+        return [(self.scale * kernel + self.us_per_layer * count) / 1e3 for kernel, count in self._kernels(analysis)]
 
     def kernel_us(self, analysis: Any) -> list[float]:
         """Each layer's kernel latency alone, without the context.
 
         :param analysis: an ``Analysis`` in the view the profile was measured in.
         :returns: microseconds per layer, in the layers' order."""
+        return [kernel for kernel, _ in self._kernels(analysis)]
+
+    def kernels_run(self, analysis: Any) -> int:
+        """How many kernels the engine runs for an analysis's layers (what ``us_per_layer`` is paid on).
+
+        :param analysis: an ``Analysis`` in the view the profile was measured in.
+        :returns: the layers' count, and one more for each activation the engine runs apart."""
+        return sum(count for _, count in self._kernels(analysis))
+
+    def _kernels(self, analysis: Any) -> "list[tuple[float, int]]":
+        """Each layer's kernel latency and how many kernels the engine runs for it."""
         ops = {node.name: node.op for node in analysis.network.nodes}
-        return [self.model(kernel_key(ops[layer.name], layer.kind, layer.output_shape), layer.kind)
-                .microseconds(layer.madds, layer.memory_access_bytes, self.cache_mb) for layer in analysis.layers]
+        found = []
+        for layer in analysis.layers:
+            op = ops[layer.name]
+            latency = self.model(kernel_key(op, layer.kind, layer.output_shape), layer.kind) \
+                .microseconds(layer.madds, layer.memory_access_bytes, self.cache_mb)
+            apart = separate_activation(op, self.engine)
+            if apart:       # a kernel of its own: it reads the layer's output and writes as much
+                latency += self.model(f"activation.{apart}", "activation") \
+                    .microseconds(0, 2 * layer.activation_bytes, self.cache_mb)
+            found.append((latency, 2 if apart else 1))
+        return found
 
     def to_toml(self) -> str:
         """The profile as a device file.
@@ -197,6 +227,8 @@ class Profile:
         lines = ["[profile]", f"name = {_quote(self.name)}", f"description = {_quote(self.description)}",
                  f"view = {_quote(self.view)}", f"threads = {self.threads}",
                  f"statistic = {_quote(self.statistic)}"]
+        if self.engine != "torch":
+            lines.append(f"engine = {_quote(self.engine)}")
         if self.cache_mb is not None:
             lines.append(f"cache_mb = {self.cache_mb!r}")
         lines.append("")
@@ -211,6 +243,25 @@ class Profile:
             lines.append(f"samples = {model.samples}")
             lines.append("")
         return "\n".join(lines)
+
+
+# the activations ONNX Runtime's CPU provider runs as kernels of their own, not in the convolution or linear layer
+# before them as costmodel's fused view does (measured on every zoo network: ``benchmarks/ort_fusion.py``):
+# x * sigmoid(x) (``com.microsoft.QuickGelu``) and GELU (``Gelu``); it fuses ReLU, ReLU6, h-swish, h-sigmoid,
+# sigmoid and leaky ReLU
+UNFUSED_BY_ENGINE = {"onnxruntime": ("silu", "gelu", "gelu_tanh")}
+
+
+def separate_activation(op: Any, engine: str) -> str:
+    """The activation of a fused kernel that ``engine`` runs as a kernel of its own (``UNFUSED_BY_ENGINE``).
+
+    :param op: a layer's op (an ``ops.Fused`` kernel, or any other).
+    :param engine: the engine (``ENGINES``).
+    :returns: the activation's function, or "" (none, or fused by the engine)."""
+    activation = getattr(op, "activation", "")
+    if getattr(op, "op_name", "") == "fused" and activation in UNFUSED_BY_ENGINE.get(engine, ()):
+        return str(activation)
+    return ""
 
 
 def kernel_key(op: Any, kind: str, output: Any = None) -> str:
@@ -296,7 +347,8 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
     :raises CostModelError: one line naming the file, the table and the field: a table missing, an unknown field,
         a term that is not a number in [0, ``MAX_US``] (NaN and infinity included), ``samples`` not an integer in
         [0, ``MAX_SAMPLES``], ``threads`` not one in [1, ``MAX_THREADS``], a ``view`` not in ``VIEWS``, a
-        ``statistic`` not in ``STATISTICS`` (a file without one was calibrated with medians), a ``[context]``
+        ``statistic`` not in ``STATISTICS`` (a file without one was calibrated with medians), an ``engine`` not in
+        ``ENGINES`` or one that does not run the ``view`` (a file without one was measured on torch), a ``[context]``
         with a field missing, unknown or out of range (a file without one has scale 1 and nothing per layer), a
         name or a description that is not a string.
     """
@@ -321,7 +373,8 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
     try:
         profile = Profile(header.get("name", Path(path).stem), header.get("description", ""),
                           header.get("view", "unfused"), header.get("threads", 1), models,
-                          header.get("statistic", "median"), cache_mb=header.get("cache_mb"))
+                          header.get("statistic", "median"), cache_mb=header.get("cache_mb"),
+                          engine=header.get("engine", "torch"))
     except CostModelError as error:
         raise CostModelError(f"{path}: [profile] {error}") from None
     try:
@@ -333,7 +386,7 @@ def profile_from(document: Mapping[str, Any], path: str) -> Profile:
 
 def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, description: str, threads: int,
         view: str = "unfused", statistic: str = "min",
-        caches: "Sequence[float | None]" = CACHE_CANDIDATES) -> Profile:
+        caches: "Sequence[float | None]" = CACHE_CANDIDATES, engine: str = "torch") -> Profile:
     """The profile of measured kernels: (kind, kernel key, madds, memory access bytes, microseconds) each. Per kind
     and per key that refines a kind, the least squares fit of the terms with every coefficient kept >= 0 (a term
     that fits negative is dropped and the rest refitted); ``default`` fits the memory-bound kinds' samples
@@ -349,6 +402,7 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
     :param view: the view the kernels were measured in (``VIEWS``).
     :param statistic: what each kernel's time is of its runs (``STATISTICS``).
     :param caches: the cache thresholds to try, in 10^6 bytes (None: no threshold; ``(None,)`` fits none).
+    :param engine: what ran the kernels (``ENGINES``).
     :returns: the ``Profile``."""
     by_kind: dict[str, list[tuple[int, int, float]]] = {}
     for kind, key, madds, memory, microseconds in samples:
@@ -364,7 +418,7 @@ def fit(samples: "list[tuple[str, str, int, int, float]]", name: str, descriptio
             best = (error, cache, models)
     if best is None:
         raise CostModelError("no cache threshold to fit with")
-    return Profile(name, description, view, threads, best[2], statistic, cache_mb=best[1])
+    return Profile(name, description, view, threads, best[2], statistic, cache_mb=best[1], engine=engine)
 
 
 def _fit_kinds(by_kind: "dict[str, list[tuple[int, int, float]]]",

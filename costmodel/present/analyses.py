@@ -196,7 +196,7 @@ def latency_section(analysis: Analysis, profile: Profile, fmt: str, per_layer: b
     layer_ms = profile.layer_ms(analysis)
     total = sum(layer_ms)
     if fmt == "json":
-        return {"profile": profile.name, "view": profile.view, "total_ms": total,
+        return {"profile": profile.name, "view": profile.view, "engine": profile.engine, "total_ms": total,
                 "layers_ms": {layer.name: ms for layer, ms in zip(analysis.layers, layer_ms)}}
     lines = []
     if per_layer:
@@ -204,6 +204,7 @@ def latency_section(analysis: Analysis, profile: Profile, fmt: str, per_layer: b
         for layer, ms in zip(analysis.layers, layer_ms):
             table.add(layer.name, layer.kind, f"{ms:.3f}", f"{100 * ms / total:.1f}%" if total else "-")
         lines.append(table.markdown() if fmt == "markdown" else table.text())
-    lines.append(f"predicted latency on {printable(profile.name)} ({profile.view} view, {profile.threads} thread(s)): "
-                 f"{total:.2f} ms\n")
+    engine = f"{profile.engine}, " if profile.engine != "torch" else ""
+    lines.append(f"predicted latency on {printable(profile.name)} ({engine}{profile.view} view, {profile.threads} "
+                 f"thread(s)): {total:.2f} ms\n")
     return "\n".join(lines)

@@ -225,6 +225,11 @@ def test_a_profile_round_trips_and_prices_every_layer(tmp_path, capsys):
      "[profile] cache_mb must be a number in (0, 1e+06] (10^6 bytes), got 'large'"),
     ("[profile]\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\nus_per_mb_beyond = -1\n",
      "[kinds.default] us_per_mb_beyond must be a number in [0, 1e+09] (us per 10^6 bytes), got -1"),
+    ("[profile]\nengine = 'tvm'\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
+     "[profile] engine must be one of torch, onnxruntime, got 'tvm'"),
+    ("[profile]\nengine = 'onnxruntime'\n[kinds.default]\noverhead_us = 0\nus_per_mmadd = 0\nus_per_mb = 0\n",
+     "[profile] view must be 'fused' for the onnxruntime engine (it folds BatchNorm and fuses activations), "
+     "got 'unfused'"),
     ("not toml [", "invalid TOML"),
 ])
 def test_a_malformed_profile_is_one_line(tmp_path, text, message):

@@ -144,7 +144,7 @@ HEADERS = [
     ({"description": "{ a = 1 }"}, "[profile] description must be a string, got {'a': 1}"),
     ({"view": '"sideways"'}, "[profile] view must be one of unfused, fused, got 'sideways'"),
     ({"view": "1"}, "[profile] view must be one of unfused, fused, got 1"),
-    ({"cores": "4"}, "[profile] unknown field 'cores' (known: name, description, view, threads, statistic, cache_mb)"),
+    ({"cores": "4"}, "[profile] unknown field 'cores' (known: name, description, view, threads, statistic, cache_mb, engine)"),
 ]
 TABLES = [
     (profile_text(tail="[kinds.activation.relu]\noverhead_us = 1.0\nus_per_mmadd = 0.0\nus_per_mb = 1.0\n"),

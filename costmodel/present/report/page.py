@@ -56,7 +56,7 @@ def report_context(setting: Any, device: Device | None = None, cross_check: bool
     if measure and profile is not None:          # measure without a profile is refused above
         from ...latency.bench import bench
 
-        measured = bench(setting, threads=profile.threads, progress=sys.stderr.isatty())
+        measured = bench(setting, threads=profile.threads, progress=sys.stderr.isatty(), engine=profile.engine)
     return {
         "title": f"{result.model} design review",
         "model": result.model, "description": result.network.description, "source": result.network.source,
