@@ -35,8 +35,10 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -121,14 +123,13 @@ def measure(seconds: float, threads: int, synthetic: int) -> dict[str, Any]:
                          for name, (_, _, role) in built.items()}}
 
 
-def measure_onnxruntime(seconds: float, threads: int, synthetic: int) -> dict[str, Any]:
+def measure_onnxruntime(seconds: float, threads: int, synthetic: int, onnx_folder: str) -> dict[str, Any]:
     """``measure`` on ONNX Runtime (``--engine onnxruntime``): the kernels as ``calibrate --engine onnxruntime``
     times them (each in a session of its own with its profiler on, ``latency.ort_kernels``; an empty node's time
     beside them), and every network exported (torch's TorchScript exporter) and timed whole in a session of its own,
     in the same interleaved rounds. A module torch cannot export, or ONNX Runtime cannot load, is left out with a
-    line saying why."""
-    import tempfile
-
+    line saying why. The imported modules' ONNX files are kept in ``onnx_folder``: each is scored twice, as
+    costmodel imports the module and as it imports the file (``"onnx_files"``: the module's name to its file)."""
     import onnxruntime
     import torch
 
@@ -140,6 +141,9 @@ def measure_onnxruntime(seconds: float, threads: int, synthetic: int) -> dict[st
     from costmodel.lowering.to_torch import to_torch
     from costmodel.sources.importer.entry import imported_entry
     from costmodel.sources.zoo import MODELS
+
+    def onnx_file(name: str) -> str:
+        return os.path.abspath(os.path.join(onnx_folder, f"{IMPORTED[name].replace(' ', '_')}.onnx"))
 
     heap = steady_heap()
     torch.set_num_threads(threads)
@@ -160,8 +164,9 @@ def measure_onnxruntime(seconds: float, threads: int, synthetic: int) -> dict[st
             if role != "imported":
                 realistic_weights(module, generator)
             shape = (1, 3, 224, 224) if role == "imported" else module.example_input().shape
+            keep = onnx_file(name) if role == "imported" else None
             try:
-                session, feed = network_session(module, torch.randn(shape, generator=generator), threads)
+                session, feed = network_session(module, torch.randn(shape, generator=generator), threads, keep)
             except Exception as error:         # torch's exporter and onnxruntime raise their own errors
                 print(f"left out {name}: {str(error).splitlines()[0][:200]}", file=sys.stderr)
                 continue
@@ -187,7 +192,8 @@ def measure_onnxruntime(seconds: float, threads: int, synthetic: int) -> dict[st
             "kernels": [[layer.kind, key, layer.madds, layer.memory_access_bytes, times, nodes]
                         for (layer, key, _, _), (times, nodes) in zip(kernels, profiled)],
             "networks": {name: {"role": role, "runs": runs[name], "layer_runs": None}
-                         for name, (_, _, role) in built.items()}}
+                         for name, (_, _, role) in built.items()},
+            "onnx_files": {name: onnx_file(name) for name, (_, _, role) in built.items() if role == "imported"}}
 
 
 def _layer_samples(document: dict[str, Any]) -> "list[tuple[str, str, int, int, float]]":
@@ -233,6 +239,13 @@ def report(document: dict[str, Any], windows: int, fit_on: str, cache: bool = Tr
         figure = measured(entry["runs"], windows)
         rows[name] = (entry["role"], figure, sum(profile.layer_ms(result)), profile.kernels_run(result),
                       result.totals["flops"])
+    for name, path in document.get("onnx_files", {}).items():     # the same runs, the module imported from ONNX
+        if not os.path.exists(path):
+            print(f"left out {path}: not found (the ONNX files of a saved run stay where it wrote them)")
+            continue
+        result = profile.priced(_analysis(path))
+        rows[path] = ("onnx", measured(document["networks"][name]["runs"], windows), sum(profile.layer_ms(result)),
+                      profile.kernels_run(result), result.totals["flops"])
     fitting = [(kernel_ms, layers, figure.value) for role, figure, kernel_ms, layers, _ in rows.values()
                if role == "fit"]
     scale, us_per_layer = fit_context(fitting)
@@ -247,7 +260,7 @@ def report(document: dict[str, Any], windows: int, fit_on: str, cache: bool = Tr
     print(f"cache threshold {threshold}; fitted on {len(fitting)} synthetic networks: scale {scale:.3f}, "
           f"{us_per_layer:.1f} us per layer; "
           f"FLOPs-proportional: {per_flop * 1e9:.3f} ms per GFLOP\n")
-    print("| network | role | layers | GFLOPs | measured (ms) | spread | kernel sum | error | predicted | error | "
+    print("| network | role | kernels | GFLOPs | measured (ms) | spread | kernel sum | error | predicted | error | "
           "FLOPs-proportional | error |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     errors: dict[str, dict[str, list[float]]] = {}
@@ -257,11 +270,11 @@ def report(document: dict[str, Any], windows: int, fit_on: str, cache: bool = Tr
         value = figure.value
         errs = {"kernel sum": kernel_ms / value - 1, "predicted": predicted / value - 1,
                 "FLOPs-proportional": baseline / value - 1}
-        group = "fit" if role == "fit" else "scored"
+        group = {"fit": "fit", "onnx": "imported from their ONNX files"}.get(role, "scored")
         for what, error in errs.items():
             errors.setdefault(group, {}).setdefault(what, []).append(error)
         errors.setdefault(group, {}).setdefault("spread", []).append(figure.spread)
-        label = IMPORTED.get(name, name)
+        label = IMPORTED.get(name, os.path.basename(name) if role == "onnx" else name)
         print(f"| {label} | {role} | {layers} | {flops / 1e9:.2f} | {value:.2f} | {figure.spread:.1%} | "
               f"{kernel_ms:.2f} | {errs['kernel sum']:+.1%} | {predicted:.2f} | {errs['predicted']:+.1%} | "
               f"{baseline:.2f} | {errs['FLOPs-proportional']:+.1%} |")
@@ -298,8 +311,12 @@ def main(argv: "list[str]") -> int:
         with open(args.saved) as saved:
             document = json.load(saved)
     else:
-        measuring = measure_onnxruntime if args.engine == "onnxruntime" else measure
-        document = measuring(args.seconds, args.threads, args.synthetic)
+        if args.engine == "onnxruntime":
+            folder = f"{args.save}.onnx" if args.save else tempfile.mkdtemp(prefix="bench-latency-onnx-")
+            os.makedirs(folder, exist_ok=True)
+            document = measure_onnxruntime(args.seconds, args.threads, args.synthetic, folder)
+        else:
+            document = measure(args.seconds, args.threads, args.synthetic)
         if args.save:
             with open(args.save, "w") as out:
                 json.dump(document, out)

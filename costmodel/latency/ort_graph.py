@@ -88,9 +88,9 @@ def export(module: Any, example: Any, path: str, scoped: bool = True) -> None:
 
 def session_options(threads: int, level: str = "all", optimized_path: "str | None" = None,
                     profile_prefix: "str | None" = None) -> Any:
-    """ONNX Runtime's session options for a measurement: ``threads`` intra-op threads, one inter-op thread,
-    sequential execution, the optimization ``level`` (``LEVELS``), and, where given, the file to save the optimized
-    graph to and the profiler's file prefix.
+    """ONNX Runtime's session options for a measurement: ``threads`` intra-op threads that do not spin when idle,
+    one inter-op thread, sequential execution, the optimization ``level`` (``LEVELS``), and, where given, the file
+    to save the optimized graph to and the profiler's file prefix.
 
     :param threads: intra-op threads.
     :param level: the graph optimization level.
@@ -107,6 +107,10 @@ def session_options(threads: int, level: str = "all", optimized_path: "str | Non
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    # a session's own thread pool spins for a while after each run by default; with several sessions in one process
+    # (calibrate's hundreds) the idle pools' spinning took the cores from the session running: 2 threads, 684
+    # kernel sessions, the networks' minima moved by a median 74% between windows (1 thread: 25-28%, no pool)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     if optimized_path is not None:
         options.optimized_model_filepath = optimized_path

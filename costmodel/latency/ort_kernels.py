@@ -7,10 +7,12 @@ exporter: one export of 684 kernels takes about 20 s, where one each would take 
 cut out of that file (from its inputs to its outputs, ``onnx.utils.Extractor``) into a session of its own, which ONNX
 Runtime optimizes as it would any graph (``ort_graph.session_options``: ``ORT_ENABLE_ALL``).
 
-A session's run costs more than its kernel: the call from Python, binding the inputs, allocating the outputs (about
-10 us here). An **empty session** (one ReLU of one number) is timed in the same rounds, and its minimum is what
-``calibrate`` subtracts from each kernel's minimum: what is left is the kernel's own time, as a layer costs it in a
-network that ONNX Runtime runs in one call.
+A session's run costs more than its kernel: the call from Python, binding the inputs, allocating the outputs: 15
+us for an empty graph run again and again, 40-200 us right after another session's run (the call's code and data
+have left the caches), which a network ONNX Runtime runs in one call pays once. So a kernel's time is what the
+session's profiler gives its nodes (``profiled_runs``), each run following another session's run as a layer
+follows another; and since the profiler gives any node some time beyond its work, an **empty session** (one ReLU
+of one number) is profiled in the same passes, and ``calibrate`` subtracts its node's minimum for each node.
 
 A network (a synthetic one for the context, a scored one in ``benchmarks/bench_latency.py``) is exported whole
 (TorchScript exporter: its node names are not needed) and timed in a session as it is deployed.
@@ -100,12 +102,13 @@ def kernel_sessions(kernels: "Sequence[tuple[Any, tuple[Any, ...]]]", threads: i
     return sessions
 
 
-def network_session(module: Any, x: Any, threads: int) -> "tuple[Any, dict]":
+def network_session(module: Any, x: Any, threads: int, keep: "str | None" = None) -> "tuple[Any, dict]":
     """A network exported and loaded in an ONNX Runtime session as it is deployed.
 
     :param module: the network as a torch module (eval mode).
     :param x: its input.
     :param threads: intra-op threads.
+    :param keep: a path to leave the exported ONNX file at (default: none kept).
     :returns: (the session, its feed)."""
     import numpy
     import onnxruntime
@@ -113,7 +116,7 @@ def network_session(module: Any, x: Any, threads: int) -> "tuple[Any, dict]":
     from .ort_graph import export, session_options
 
     with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "network.onnx")
+        path = keep or os.path.join(folder, "network.onnx")
         export(module, x, path, scoped=False)
         session = onnxruntime.InferenceSession(path, session_options(threads, "all"),
                                                providers=["CPUExecutionProvider"])
