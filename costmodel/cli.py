@@ -274,8 +274,8 @@ def compare(models: Sequence[str], device: str, fused: bool, dtype: str, batch: 
               help="Windows the runs are cut into: each figure's spread is how far its minimum moved between them.")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch's CPU threads.")
 @click.option("--engine", type=click.Choice(["torch", "onnxruntime"]), default="torch", show_default=True,
-              help="What runs the network: torch's eager CPU, or ONNX Runtime (the network exported to ONNX; each "
-                   "kernel of the graph it runs timed by its profiler).")
+              help="What runs the network: torch's eager CPU, or ONNX Runtime (the network or module exported to "
+                   "ONNX, an ONNX file as it is; each kernel of the graph it runs timed by its profiler).")
 @click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds for the whole run.")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")

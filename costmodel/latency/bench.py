@@ -148,8 +148,9 @@ def bench(model_or_setting: Any, alpha: "float | None" = None, rho: "float | Non
     :param per_layer: each layer timed too (False: the whole network only).
     :param windows: the windows the runs are cut into for each figure's spread (``protocol.measured``).
     :param engine: what runs the network (``ENGINES``): torch's eager CPU, each layer timed with a clock around
-        it; or ONNX Runtime (a zoo network or spec file, exported to ONNX), each kernel of the graph it runs timed
-        by its profiler and named after the first costmodel node it computes (``ort_graph``).
+        it; or ONNX Runtime (the network or imported module exported to ONNX, an ONNX file as it is), each kernel
+        of the graph it runs timed by its profiler and named after the first costmodel node it computes
+        (``ort_graph``).
     :returns: the ``Benchmark``: the whole network's minimum and spread, and each layer's.
     :raises ParameterError: naming ``timeout`` when the child does not finish in time."""
     setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,

@@ -61,8 +61,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     source = model_source(model)
     if source.imported:
         if source.kind == ONNX:
-            raise CostModelError(f"{result.model} is an ONNX graph: bench runs torch modules; bench the module it "
-                                 "was exported from")
+            raise CostModelError(f"{result.model} is an ONNX graph: torch's engine runs torch modules; the "
+                                 "onnxruntime engine runs the graph as it is")
         captured = source.imported_entry(request["options"]).model
         module = captured.module
         if getattr(captured, "saved_program", None) is None:      # a saved program runs as exported (eval)
@@ -103,12 +103,14 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
-    """The timings of one request on ONNX Runtime (``bench --engine onnxruntime``): the network lowered to torch,
-    exported to ONNX, run by ONNX Runtime's CPU provider with its default optimizations (``ORT_ENABLE_ALL``) in two
-    sessions, one plain (the whole network's runs) and one with its profiler on (each kernel's time in each run),
-    in interleaved rounds. Each kernel of the graph ONNX Runtime runs is a row, named after the first costmodel node
-    it computes (``ort_graph.engine_kernels``), its kind the kinds of the nodes it computes (``conv+batchnorm``); a
-    kernel of the engine's own (a layout reorder) is named ``(engine) <its node name>``, its kind its op."""
+    """The timings of one request on ONNX Runtime (``bench --engine onnxruntime``): the network lowered to torch (an
+    imported module as it is, with its own weights), exported to ONNX (an ONNX file as it is), run by ONNX Runtime's
+    CPU provider with its default optimizations (``ORT_ENABLE_ALL``) in two sessions, one plain (the whole
+    network's runs) and one with its profiler on (each kernel's time in each run), in interleaved rounds. Each
+    kernel of the graph ONNX Runtime runs is a row, named after the first costmodel node it computes
+    (``ort_graph.engine_kernels``, through the module paths the exporter or the file's scopes give), its kind the
+    kinds of the nodes it computes (``conv+batchnorm``); a kernel of the engine's own (a layout reorder) is named
+    ``(engine) <its node name>``, its kind its op."""
     import bisect
     import tempfile
 
@@ -117,23 +119,27 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
     import onnxruntime
     import torch
 
-    from ..sources.model_source import model_source
+    from ..sources.model_source import ONNX, model_source
     from ..lowering.to_torch import to_torch
     from .ort_graph import engine_kernels, export, session_options
 
     model = request["model"]
     result, kinds, arguments, x = _analyzed(request)
-    if model_source(model).imported:
-        raise CostModelError(f"the onnxruntime engine runs zoo networks and spec files; {result.model} is "
-                             "imported (torch's engine runs it)")
-    module = to_torch(model, options=request["options"], **arguments)
-    realistic_weights(module, torch.Generator().manual_seed(0))
+    source = model_source(model)
     with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.onnx")
-        try:
-            export(module, x, path)
-        except Exception as error:        # torch's exporter raises its own errors, not one base class
-            raise CostModelError(f"torch could not export {result.model} to ONNX: {first_line(error)}") from None
+        if source.kind == ONNX:
+            path = str(source.argument)
+        else:
+            if source.imported:
+                module = source.imported_entry(request["options"]).model.module.eval()
+            else:
+                module = to_torch(model, options=request["options"], **arguments)
+                realistic_weights(module, torch.Generator().manual_seed(0))
+            path = os.path.join(folder, "model.onnx")
+            try:
+                export(module, x, path)
+            except Exception as error:        # torch's exporter raises its own errors, not one base class
+                raise CostModelError(f"torch could not export {result.model} to ONNX: {first_line(error)}") from None
         optimized_path = os.path.join(folder, "optimized.onnx")
         try:                                # onnxruntime's errors derive from Exception alone
             plain = onnxruntime.InferenceSession(path, session_options(request["threads"], "all", optimized_path),
@@ -145,7 +151,10 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
             raise CostModelError(f"onnxruntime could not load {result.model}: {first_line(error)}") from None
         kernels = engine_kernels(onnx.load(path, load_external_data=False),
                                  onnx.load(optimized_path, load_external_data=False), result.network, kinds)
-        feed = {plain.get_inputs()[0].name: numpy.ascontiguousarray(x.numpy())}
+        inputs = plain.get_inputs()
+        if len(inputs) != 1:
+            raise CostModelError(f"{result.model} takes {len(inputs)} inputs; bench feeds one")
+        feed = {inputs[0].name: numpy.ascontiguousarray(x.numpy())}
         warmup, repeats = request["warmup"], request["repeats"]
         progress = _Progress(f"bench {result.model} (onnxruntime)", warmup + 2 * repeats, request["progress"])
         clock = time.perf_counter_ns
@@ -190,7 +199,8 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
                            "samples_ms": samples, "op": kernel.op, "covers": []})
     return {"model": result.model, "alpha": result.alpha, "resolution": list(result.resolution),
             "batch": result.batch, "threads": request["threads"], "warmup": warmup, "repeats": repeats,
-            "per_round": 1, "imported": False, "torch": torch.__version__, "samples_ms": whole, "layers": layers,
+            "per_round": 1, "imported": source.imported, "torch": torch.__version__, "samples_ms": whole,
+            "layers": layers,
             "engine": "onnxruntime", "engine_version": onnxruntime.__version__}
 
 

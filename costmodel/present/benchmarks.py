@@ -29,8 +29,8 @@ def _spread(figure: Any) -> str:
 def text(result: Any) -> str:
     """The setting, the layers' table and the whole network's figure."""
     height, width = result.resolution
-    engine = f"torch {result.torch}" if result.engine == "torch" else \
-        f"onnxruntime {result.engine_version} (exported with torch {result.torch})"
+    how = "the file as it is" if str(result.model).lower().endswith(".onnx") else f"exported with torch {result.torch}"
+    engine = f"torch {result.torch}" if result.engine == "torch" else f"onnxruntime {result.engine_version} ({how})"
     lines = [f"{result.model}  alpha={result.alpha:g}  input {height}x{width}  batch {result.batch}  "
              f"{result.threads} thread(s)  {engine}  {result.heap} heap", ""]
     if result.layers:

@@ -98,7 +98,8 @@ def test_an_onnx_file_is_refused_in_one_line(tmp_path, capsys):
         warnings.simplefilter("ignore")
         torch.onnx.export(torch.nn.Conv2d(3, 4, 3).eval(), (torch.zeros(1, 3, 8, 8),), str(path), dynamo=False)
     status, out, err = run(["bench", str(path), "--repeats", "1"], capsys)
-    assert status == 2 and "is an ONNX graph: bench runs torch modules" in err and len(err.strip().splitlines()) == 1
+    assert status == 2 and len(err.strip().splitlines()) == 1
+    assert "is an ONNX graph: torch's engine runs torch modules; the onnxruntime engine runs the graph as it is" in err
 
 
 def test_without_torch_each_measuring_command_says_so_in_one_line(monkeypatch, capsys):
@@ -149,15 +150,35 @@ def test_onnx_runtime_times_each_kernel_of_the_graph_it_runs(tmp_path, capsys):
         assert timing["statistic"] == "min" and timing["runs"] == 4 and len(timing["windows"]) == 2
 
 
-def test_onnx_runtime_refuses_an_imported_module_in_one_line(capsys):
+def test_onnx_runtime_runs_an_imported_module_and_an_onnx_file(tmp_path, capsys):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
     pytest.importorskip("bfmd")
+    target = tmp_path / "bench.json"
     status, out, err = run(["bench", "bfmd.mobilenetv2:mobilenetv2", "-O", "input=3x32x32", "--engine",
-                            "onnxruntime", "--repeats", "1"], capsys)
-    assert status == 2 and len(err.strip().splitlines()) == 1
-    assert "the onnxruntime engine runs zoo networks and spec files; bfmd.mobilenetv2:mobilenetv2 is imported " \
-        "(torch's engine runs it)" in err
+                            "onnxruntime", "--warmup", "1", "--repeats", "2", "--windows", "1", "--format", "json",
+                            "-o", str(target)], capsys)
+    assert status == 0, err
+    document = json.loads(target.read_text())
+    # bfmd's MobileNetV2 begins with `pre`, an nn.Sequential of a 1x1 convolution (3 to 32 channels, padded by 1),
+    # its BatchNorm and a ReLU6: one kernel on ONNX Runtime (the BatchNorm folded, the ReLU6 its Clip activation),
+    # named after the convolution's module
+    first = document["layers"][0]
+    assert (first["name"], first["covers"]) == ("pre.0", ["pre.0", "pre.1", "pre.2"])
+    assert first["kind"] == "pointwise+batchnorm+activation"
+    # an ONNX file runs as it is, its kernels named after the scopes costmodel's importer reads from it
+    import torch
+    from bfmd.mobilenetv2 import mobilenetv2
+    from costmodel.latency.ort_graph import export
+
+    graph = tmp_path / "v2.onnx"
+    export(mobilenetv2().eval(), torch.randn(1, 3, 32, 32), str(graph))
+    status, out, err = run(["bench", str(graph), "--engine", "onnxruntime", "--warmup", "1", "--repeats", "2",
+                            "--windows", "1"], capsys)
+    assert status == 0, err
+    names = {layer.name for layer in costmodel.analyze(str(graph)).layers}
+    rows = [line.split()[0] for line in out.splitlines()[4:] if line and not line.startswith(("(", "whole", "the "))]
+    assert "(the file as it is)" in out.splitlines()[0] and rows and set(rows[:5]) <= names
 
 
 def test_without_onnx_runtime_its_engine_says_what_to_install(monkeypatch, capsys):
