@@ -246,7 +246,7 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     fused view, which that engine runs.
 
     :param name: the profile's name.
-    :param threads: torch's intra-op threads.
+    :param threads: the engine's intra-op threads.
     :param per_kind: kernels measured per kind.
     :param warmup: runs before timing each kernel.
     :param repeats: timed runs of each kernel (each network: one run per 3 of a kernel's).

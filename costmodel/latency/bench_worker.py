@@ -131,7 +131,10 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
             path = str(source.argument)
         else:
             if source.imported:
-                module = source.imported_entry(request["options"]).model.module.eval()
+                captured = source.imported_entry(request["options"]).model
+                module = captured.module
+                if getattr(captured, "saved_program", None) is None:      # a saved program runs as exported
+                    module.eval()
             else:
                 module = to_torch(model, options=request["options"], **arguments)
                 realistic_weights(module, torch.Generator().manual_seed(0))
