@@ -133,7 +133,7 @@ def measure_onnxruntime(seconds: float, threads: int, synthetic: int, onnx_folde
     import onnxruntime
     import torch
 
-    from costmodel.latency.bench_worker import prepare_kernels, realistic_weights, steady_heap
+    from costmodel.latency.bench_worker import NETWORK_RUNS, prepare_kernels, realistic_weights, steady_heap
     from costmodel.latency.calibration import samples
     from costmodel.latency.ort_kernels import (empty_session, kernel_sessions, network_session, op_alone,
                                                profiled_runs, time_sessions)
@@ -180,9 +180,10 @@ def measure_onnxruntime(seconds: float, threads: int, synthetic: int, onnx_folde
         time_sessions(sessions, 0 if rounds else 2, 3, 3)
         for name, (session, feed, _) in built.items():
             session.run(None, feed)
-            began = clock()
-            session.run(None, feed)
-            runs[name].append((clock() - began) / 1e6)
+            for _ in range(NETWORK_RUNS):         # as calibrate --engine onnxruntime times its networks
+                began = clock()
+                session.run(None, feed)
+                runs[name].append((clock() - began) / 1e6)
         rounds += 1
         print(f"round {rounds}, {time.monotonic() - start:.0f} s", file=sys.stderr)
     profiled = [profiled_runs(session, 2) for session, _ in sessions]
