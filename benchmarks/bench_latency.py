@@ -136,7 +136,7 @@ def measure_onnxruntime(seconds: float, threads: int, synthetic: int, onnx_folde
     from costmodel.latency.bench_worker import NETWORK_RUNS, prepare_kernels, realistic_weights, steady_heap
     from costmodel.latency.calibration import samples
     from costmodel.latency.ort_kernels import (empty_session, kernel_sessions, network_session, op_alone,
-                                               profiled_runs, time_sessions)
+                                               profiled_runs, run_in_passes)
     from costmodel.latency.synthetic import networks
     from costmodel.lowering.to_torch import to_torch
     from costmodel.sources.importer.entry import imported_entry
@@ -177,7 +177,7 @@ def measure_onnxruntime(seconds: float, threads: int, synthetic: int, onnx_folde
         session.run(None, feed), session.run(None, feed)
     start, rounds = time.monotonic(), 0
     while time.monotonic() - start < seconds or rounds < 5:
-        time_sessions(sessions, 0 if rounds else 2, 3, 3)
+        run_in_passes(sessions, 0 if rounds else 2, 3, 3)
         for name, (session, feed, _) in built.items():
             session.run(None, feed)
             for _ in range(NETWORK_RUNS):         # as calibrate --engine onnxruntime times its networks

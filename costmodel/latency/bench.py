@@ -279,8 +279,8 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
     parts = len(kernels[0][-1].windows)
     within = f" ({parts} windows within a median {statistics.median(k[-1].spread for k in kernels):.1%})" \
         if parts > 1 else ""
-    count = len(answer["samples"][0][-1])       # on ONNX Runtime, every run a kernel's profiler saw: ~2 x repeats
-    runs_text = f"each the min of {count} run{'s' if count != 1 else ''}{within}"
+    runs = len(answer["samples"][0][-1])       # on ONNX Runtime, every run a kernel's profiler saw: ~2 x repeats
+    runs_text = f"each the min of {runs} run{'s' if runs != 1 else ''}{within}"
     nodes = answer.get("nodes", [0] * len(kernels))
     if engine == "onnxruntime":
         empty = measured(answer["empty_us"], windows).value

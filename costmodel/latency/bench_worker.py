@@ -111,9 +111,6 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
     (``ort_graph.engine_kernels``, through the module paths the exporter or the file's scopes give), its kind the
     kinds of the nodes it computes (``conv+batchnorm``); a kernel of the engine's own (a layout reorder) is named
     ``(engine) <its node name>``, its kind its op."""
-    import bisect
-    import tempfile
-
     import numpy
     import onnx
     import onnxruntime
@@ -121,7 +118,7 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
 
     from ..sources.model_source import ONNX, model_source
     from ..lowering.to_torch import to_torch
-    from .ort_graph import engine_kernels, export, session_options
+    from .ort_graph import engine_kernels, export, node_times, session_options
 
     model = request["model"]
     result, kinds, arguments, x = _analyzed(request)
@@ -176,23 +173,10 @@ def run_onnxruntime(request: dict[str, Any]) -> dict[str, Any]:
                 progress.step()
         except Exception as error:
             raise CostModelError(f"onnxruntime could not run {result.model}: {first_line(error)}") from None
-        with open(profiled.end_profiling()) as events_file:
-            events = json.load(events_file)
-    runs = sorted((event["ts"], event["ts"] + event["dur"]) for event in events
-                  if event.get("cat") == "Session" and event.get("name") == "model_run")[1:]      # the first: warm-up
-    starts = [begin for begin, _ in runs]
-    per_run: list[dict[str, float]] = [{} for _ in runs]
-    for event in events:
-        name = event.get("name", "")
-        if event.get("cat") != "Node" or not name.endswith("_kernel_time"):
-            continue
-        index = bisect.bisect_right(starts, event["ts"]) - 1
-        if 0 <= index < len(runs) and event["ts"] <= runs[index][1]:
-            node = name[:-len("_kernel_time")]
-            per_run[index][node] = per_run[index].get(node, 0.0) + event["dur"] / 1e3
+        per_run = node_times(profiled)[1:]         # the first: warm-up
     layers = []
     for kernel in kernels:
-        samples = [run.get(kernel.name, 0.0) for run in per_run]
+        samples = [run.get(kernel.name, (0.0, ""))[0] / 1e3 for run in per_run]
         if kernel.covers:
             kind = "+".join(dict.fromkeys(kinds[name] for name in kernel.covers))
             layers.append({"name": kernel.covers[0], "kind": kind, "samples_ms": samples, "op": kernel.op,
@@ -375,7 +359,7 @@ def _calibrate_sessions(request: dict[str, Any], kernels: "list[tuple[Any, str, 
     import onnxruntime
     import torch
 
-    from .ort_kernels import empty_session, kernel_sessions, network_session, op_alone, profiled_runs, time_sessions
+    from .ort_kernels import empty_session, kernel_sessions, network_session, op_alone, profiled_runs, run_in_passes
 
     threads = request["threads"]
     try:                    # onnxruntime's errors derive from Exception alone; torch's exporter raises its own
@@ -401,7 +385,7 @@ def _calibrate_sessions(request: dict[str, Any], kernels: "list[tuple[Any, str, 
     for _, session, feed in built:
         session.run(None, feed)
     try:
-        time_sessions(sessions, request["warmup"], request["repeats"], burst, progress, time_networks)
+        run_in_passes(sessions, request["warmup"], request["repeats"], burst, progress, time_networks)
         profiled = [profiled_runs(session, request["warmup"]) for session, _ in sessions]
     except Exception as error:
         raise CostModelError(f"onnxruntime could not run a calibration kernel: {first_line(error)}") from None

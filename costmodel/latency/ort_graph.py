@@ -120,6 +120,38 @@ def session_options(threads: int, level: str = "all", optimized_path: "str | Non
     return options
 
 
+def node_times(session: Any) -> "list[dict[str, tuple[float, str]]]":
+    """Each run's node times from a session's profiler (it is ended here): its ``<node>_kernel_time`` events
+    grouped into runs by the session's ``model_run`` events.
+
+    :param session: an ``onnxruntime.InferenceSession`` with its profiler on.
+    :returns: per run, in run order, {node name: (microseconds, its op)} (a node run twice in a run: summed).
+    :raises CostModelError: when the profile has no ``model_run`` event to group the nodes by."""
+    import bisect
+    import json
+
+    from ..core.errors import CostModelError
+
+    with open(session.end_profiling()) as events_file:
+        events = json.load(events_file)
+    runs = sorted((event["ts"], event["ts"] + event["dur"]) for event in events
+                  if event.get("cat") == "Session" and event.get("name") == "model_run")
+    if not runs:
+        raise CostModelError("onnxruntime's profile has no model_run events to group its kernels' times by")
+    starts = [begin for begin, _ in runs]
+    per_run: list[dict[str, tuple[float, str]]] = [{} for _ in runs]
+    for event in events:
+        name = event.get("name", "")
+        if event.get("cat") != "Node" or not name.endswith("_kernel_time"):
+            continue
+        index = bisect.bisect_right(starts, event["ts"]) - 1
+        if 0 <= index < len(runs) and event["ts"] <= runs[index][1]:
+            node = name[:-len("_kernel_time")]
+            before, _ = per_run[index].get(node, (0.0, ""))
+            per_run[index][node] = (before + event["dur"], str(event.get("args", {}).get("op_name", "")))
+    return per_run
+
+
 def optimized_graph(path: str, threads: int = 1, level: str = "all") -> Any:
     """The graph ONNX Runtime runs for an ONNX file on this machine's CPU, after its optimizations.
 

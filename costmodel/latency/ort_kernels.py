@@ -150,68 +150,46 @@ ENGINE_OWN = ("ReorderInput", "ReorderOutput")      # the layout reorders a bloc
 
 
 def profiled_runs(session: Any, skip: int) -> "tuple[list[float], int]":
-    """Each run's kernel time from a session's profiler: the sum over its nodes' times (``<node>_kernel_time``
-    events) but the layout reorders a graph of one convolution needs at its edges, which a network pays once
-    (``ENGINE_OWN``), in run order; and how many nodes were summed.
+    """Each run's kernel time from a session's profiler: the sum over its nodes' times but the layout reorders a
+    graph of one convolution needs at its edges, which a network pays once (``ENGINE_OWN``), in run order; and how
+    many nodes were summed.
 
     :param session: a session with its profiler on (it is ended here).
     :param skip: the first runs left out (warm-up).
     :returns: (microseconds per run, nodes per run)."""
-    import bisect
-    import json
+    from .ort_graph import node_times
 
-    with open(session.end_profiling()) as events_file:
-        events = json.load(events_file)
-    runs = sorted((event["ts"], event["ts"] + event["dur"]) for event in events
-                  if event.get("cat") == "Session" and event.get("name") == "model_run")
-    starts = [begin for begin, _ in runs]
-    totals = [0.0] * len(runs)
-    nodes: list[set[str]] = [set() for _ in runs]
-    for event in events:
-        name = event.get("name", "")
-        if event.get("cat") != "Node" or not name.endswith("_kernel_time") or \
-                event.get("args", {}).get("op_name") in ENGINE_OWN:
-            continue
-        index = bisect.bisect_right(starts, event["ts"]) - 1
-        if 0 <= index < len(runs) and event["ts"] <= runs[index][1]:
-            totals[index] += event["dur"]
-            nodes[index].add(name)
-    counted = max((len(names) for names in nodes[skip:]), default=0)
-    return totals[skip:], counted
+    runs = [{node: us for node, (us, op) in run.items() if op not in ENGINE_OWN} for run in node_times(session)]
+    return [sum(run.values()) for run in runs[skip:]], max((len(run) for run in runs[skip:]), default=0)
 
 
-def time_sessions(sessions: "Sequence[tuple[Any, dict]]", warmup: int, repeats: int, burst: int = 3,
-                  progress: Any = None, each_pass: Any = None) -> "list[list[float]]":
-    """Microseconds of each session's run in ``repeats`` timed runs, taken in passes over all the sessions as
-    ``bench_worker.time_kernels`` takes torch's kernels: in each pass a session runs once untimed and then
-    ``burst`` times timed, each timed run after another session's run.
+def run_in_passes(sessions: "Sequence[tuple[Any, dict]]", warmup: int, repeats: int, burst: int = 3,
+                  progress: Any = None, each_pass: Any = None) -> None:
+    """Run each session in passes over all the sessions, as ``bench_worker.time_kernels`` times torch's kernels: in
+    each pass a session runs once and then ``burst`` more times, each right after another session's run (as a
+    layer runs after another), until it has run ``repeats`` such times. The sessions' profilers time the runs
+    (``profiled_runs``): every run of a session follows another session's.
 
     :param sessions: (session, feed) each.
-    :param warmup: untimed runs of each session first.
-    :param repeats: timed runs of each.
-    :param burst: timed runs of a session in one pass.
+    :param warmup: runs of each session first.
+    :param repeats: runs of each after another session's run.
+    :param burst: such runs of a session in one pass.
     :param progress: a ``bench_worker._Progress`` stepped after each pass, where given.
-    :param each_pass: a callable run after each pass, in the same rounds, where given.
-    :returns: every timed run's microseconds, per session, in time order."""
-    import time
-
-    clock = time.perf_counter_ns
-    times: list[list[float]] = [[] for _ in sessions]
+    :param each_pass: a callable run after each pass, in the same rounds, where given."""
     for session, feed in sessions:
         for _ in range(warmup):
             session.run(None, feed)
-    while len(times[0]) < repeats:
-        runs = min(burst, repeats - len(times[0]))
+    done = 0
+    while done < repeats:
+        runs = min(burst, repeats - done)
         for index, (session, feed) in enumerate(sessions):
             before, before_feed = sessions[index - 1]
             session.run(None, feed)
             for _ in range(runs):
                 before.run(None, before_feed)
-                start = clock()
                 session.run(None, feed)
-                times[index].append((clock() - start) / 1e3)
+        done += runs
         if each_pass is not None:
             each_pass()
         if progress is not None:
             progress.step()
-    return times

@@ -100,7 +100,7 @@ def test_a_kernel_runs_alone_in_its_session_as_torch_computes_it(tmp_path):
     numpy = pytest.importorskip("numpy")
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    from costmodel.latency.ort_kernels import kernel_sessions, op_alone, profiled_runs, time_sessions
+    from costmodel.latency.ort_kernels import kernel_sessions, op_alone, profiled_runs, run_in_passes
     from costmodel.lowering.to_torch import to_torch
     from costmodel.ops import Activation, Add, Conv2d
     from costmodel.sources.builder import GraphBuilder
@@ -121,7 +121,7 @@ def test_a_kernel_runs_alone_in_its_session_as_torch_computes_it(tmp_path):
         expected = [module(*inputs).numpy() for module, inputs in kernels]
     for (session, feed), want in zip(sessions, expected):
         numpy.testing.assert_allclose(session.run(None, feed)[0], want, rtol=1e-4, atol=1e-5)
-    time_sessions(sessions, 1, 3, burst=3)
+    run_in_passes(sessions, 1, 3, burst=3)
     for session, _ in sessions:
         times, nodes = profiled_runs(session, 2)
         # the runs after the one checked above and the warm-up: in the one pass, its untimed run, its 3 timed runs
