@@ -373,12 +373,17 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
 @click.option("--resolution", "resolution_range", default=None, metavar="START:STOP:STEP",
               help="Input sizes searched (default 96 to 1.5 x the base size, by 8).")
 @click.option("--depth", "depth_range", default=None, metavar="START:STOP:STEP",
-              help="Depth multipliers searched, for a model with repeated stages (default 1:2:0.1).")
+              help="Depth multipliers searched, for a model with repeated stages (default: depth 1, or 1:2:0.1 "
+                   "where the family published depth scaling: EfficientNet).")
 @_grid_counting_options
 @click.option("--compare", "others", multiple=True, metavar="MODEL",
               help="Another model whose front under the same limits is set beside (repeatable).")
 @click.option("--plot", "plot_path", default=None, metavar="FILE.png",
               help="Draw every front against the published accuracies, as a PNG (imports matplotlib).")
+@click.option("--all", "every_row", is_flag=True,
+              help="List every setting of the front in text and Markdown (by default a long front shows the one "
+                   "with the most mult-adds at each of a dozen resolutions, and every published setting; CSV and "
+                   "JSON hold every setting).")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "markdown", "html"]), default=None,
               help="Output format (default: text, or by the -o file's extension).")
 @click.option("-o", "--output", default=None, metavar="FILE",
@@ -388,7 +393,8 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                 profile_path: str | None, alpha_range: str | None,
                 resolution_range: str | None, depth_range: str | None, batch: int, convention: str, dtype: str,
                 options: Sequence[str], input_size: str | None, submodule: str | None, strict: bool, timeout: float,
-                others: Sequence[str], plot_path: str | None, fmt: str | None, output: str | None) -> None:
+                others: Sequence[str], plot_path: str | None, every_row: bool, fmt: str | None,
+                output: str | None) -> None:
     """The settings of MODEL that meet every limit and are maximal (no other setting that meets them is at least as
     wide, as large an input and as deep): the front a designer chooses from, with exact costs, largest first.
     Exit status 1 when no setting of the grid meets the limits."""
@@ -430,7 +436,7 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     else:
         from .present import render
 
-        text = render(fronts, fmt)
+        text = render(fronts, fmt, every_row=every_row)
     if plot_path is not None:
         import io
 

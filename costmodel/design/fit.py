@@ -106,7 +106,13 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
                                                                               "list[float] | None"]:
     """The grid ``fit`` searches unless told: alpha 0.25 to 1.5 by 0.05 (the model's own widths where it comes in a
     few; 1 where it does not scale with alpha), resolution from 96 to 1.5 x the base size by 8 (the base alone
-    where the input is fixed), and depth 1 to 2 by 0.1 where the model has repeated stages."""
+    where the input is fixed), and depth 1 to 2 by 0.1 only where the model's family published depth scaling
+    (EfficientNet's compound scaling; ``ModelEntry.published_depth``): elsewhere a deeper setting is one no paper
+    trained, so depth is searched only when asked for.
+
+    :param model: a zoo name, a spec file, an import argument or a ``Network``.
+    :param options: the model's own options.
+    :returns: (alphas, resolutions, depths or None: no depth axis)."""
     from ..sources.settle import settle
 
     setting = settle(model, options=options)
@@ -122,7 +128,7 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
         resolutions = [base]
     else:
         resolutions = list(range(96, max(96, int(1.5 * base)) + 1, 8))
-    depths = list(DEFAULT_DEPTHS) if entry is not None and entry.accepts_depth else None
+    depths = list(DEFAULT_DEPTHS) if entry is not None and entry.published_depth else None
     return alphas, resolutions, depths
 
 
@@ -204,7 +210,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
         if latency is not None:
             row["latency_ms"] = latency.milliseconds(int(d), int(a), int(r))
         if isinstance(model, str):
-            row.update(nearest_published(model, options, row))
+            row.update(published_accuracy(model, options, row))
         rows.append(row)
     rows.sort(key=lambda row: (-row["madds"], -row["alpha"], -row["resolution"]))
     return Front(result.model, dict(limits), tuple(alphas), tuple(resolutions),
@@ -240,29 +246,32 @@ def _ascending(values: Any, name: str) -> list[Any]:
     return sorted({int(value) for value in values} if name == "resolutions" else set(values))
 
 
-def nearest_published(model: str, options: Mapping[str, Any] | None, row: Mapping[str, Any]) -> "dict[str, Any]":
-    """The published accuracy of the published setting of ``model`` (same options) nearest to ``row``'s, by the
-    sum of |log| ratios of alpha, resolution and depth: {"published_top1", "published_setting", "published_source"}
-    (empty where the model has none). Never interpolated: the figure is the nearest setting's own, and
-    ``published_setting`` says which setting that is."""
+def published_accuracy(model: str, options: Mapping[str, Any] | None,
+                       row: Mapping[str, Any]) -> "dict[str, Any]":
+    """The published accuracy of ``row``'s very setting of ``model`` (same options, alpha, resolution and depth).
+
+    costmodel counts costs; it does not estimate accuracy. A setting that no paper trained gets no accuracy, not
+    the figure of a published setting near it (alpha 1.45 at 152 pixels is not alpha 1.4 at 224).
+
+    :param model: a zoo name.
+    :param options: the model's own options, as given (typed by ``typed_option`` before they are compared).
+    :param row: a setting: {"alpha", "resolution", "depth" (default 1)}.
+    :returns: {"published_top1", "published_setting", "published_source"}: the figure, the paper's name of the
+        setting and where it is printed; the three are None for a setting not published, and the dict is empty
+        for a model with no published accuracy at all."""
     from .published import published_points, typed_option
 
     typed = {name: typed_option(model, name, value) for name, value in (options or {}).items()}
     candidates = [point for point in published_points() if point.model == model and dict(point.options) == typed]
     if not candidates:
         return {}
-
-    def distance(point: Any) -> float:
-        return (abs(math.log(row["alpha"] / point.alpha)) +
-                abs(math.log(row["resolution"] / (point.resolution or 224))) +
-                abs(math.log(row.get("depth", 1.0) / point.depth)))
-
-    point = min(candidates, key=distance)
-    setting = f"alpha={point.alpha:g}, {point.resolution or 224}" + \
-        (f", depth={point.depth:g}" if point.depth != 1.0 else "")
-    same = distance(point) < 1e-12
-    return {"published_top1": point.top1, "published_setting": ("the same setting: " if same else "nearest: ") +
-            f"{point.label} ({setting})", "published_source": point.source}
+    for point in candidates:
+        if (math.isclose(point.alpha, row["alpha"], rel_tol=1e-9) and
+                (point.resolution or 224) == row["resolution"] and
+                math.isclose(point.depth, row.get("depth", 1.0), rel_tol=1e-9)):
+            return {"published_top1": point.top1, "published_setting": point.label,
+                    "published_source": point.source}
+    return {"published_top1": None, "published_setting": None, "published_source": None}
 
 
 class _LatencyLimit:

@@ -1,5 +1,5 @@
 """Published ImageNet top-1 accuracies of zoo settings, from the papers' tables in ``costmodel/data/papers/``: the
-comparison pages place them, and ``fit`` sets the nearest beside each setting of its front.
+comparison pages place them, and ``fit`` sets each beside the setting of its front that is that very setting.
 
 Each point names the zoo setting that the table's row describes, so the comparison plots place it at costmodel's
 exact mult-adds and parameters (not at the printed ones). Where two tables give the same setting, the first source

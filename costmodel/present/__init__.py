@@ -28,7 +28,8 @@ def _kind(result: Any) -> str:
     return kinds[name]
 
 
-def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: bool = False) -> str:
+def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: bool = False,
+           every_row: bool = False) -> str:
     """``result`` as text, CSV, JSON or Markdown.
 
     :param result: an ``Analysis``, a ``Sweep``, a ``design.fit.Front`` (or a list of them: several models' fronts), a
@@ -36,6 +37,8 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
     :param fmt: one of ``FORMATS``.
     :param per_layer: an analysis's table of layers too (CSV: that table alone).
     :param by_kind: an analysis's totals per layer kind too (CSV: that table alone).
+    :param every_row: a front's text and Markdown list every setting (by default a long front shows a dozen,
+        ``fronts.shown_rows``; CSV and JSON always hold every one).
     :returns: the text.
     :raises ParameterError: for a format not in ``FORMATS``, CSV of several results (a CSV holds one table), or a
         format a sweep does not take (a sweep is CSV or JSON: a table of a million rows is not for reading).
@@ -61,7 +64,7 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
     if kind == "front":
         from .fronts import render as render_fronts
 
-        return render_fronts(list(result) if several else [result], fmt)
+        return render_fronts(list(result) if several else [result], fmt, every_row)
     if kind == "benchmark":
         from .benchmarks import render as render_benchmark
 

@@ -7,6 +7,8 @@ from typing import Any, Sequence
 from ..core.formatting import Table, grouped, json_text, printable
 from ..core.metrics import total_metrics
 
+LONG = 20           # a front of more rows than this is shown in part (``shown_rows``)
+SHOWN = 12          # resolutions a long front's text shows
 FOOTNOTE = ("front: no other setting that meets the limits is at least as wide, at least as large an input and at "
             "least as deep; largest mult-adds first")
 
@@ -33,7 +35,8 @@ def summary(front: Any) -> str:
     grid = " x ".join(_counted(len(values), noun) for values, noun in
                       ((front.depths, "depth"), (front.alphas, "alpha"), (front.resolutions, "resolution"))
                       if values is not None)
-    return (f"{front.model}: {len(front.rows)} settings on the front; {front.feasible:,} of the {front.points:,} "
+    return (f"{front.model}: {_counted(len(front.rows), 'setting')} on the front; {front.feasible:,} of the "
+            f"{front.points:,} "
             f"settings of the grid ({grid}) meet {describe_limits(front)}")
 
 
@@ -42,33 +45,73 @@ def shown_columns(front: Any) -> tuple[str, ...]:
     return tuple(name for name in front.columns() if name != "published_source")
 
 
-def table(front: Any) -> Table:
-    """The front's table, a row per setting, numbers as people read them."""
+def shown_rows(front: Any, every_row: bool = False) -> tuple[list[dict[str, Any]], str]:
+    """The rows of ``front`` a person reads, and a note on those left out.
+
+    A front over alpha x resolution (x depth) can hold dozens of settings (efficientnet_b0 under 300M mult-adds:
+    78). Unless ``every_row``, a front of more than ``LONG`` rows is shown as the setting with the most mult-adds
+    at each resolution (the one that spends the budget fullest there), at most ``SHOWN`` resolutions spread evenly
+    from the smallest to the largest, and every setting that is itself published.
+
+    :param front: a ``design.fit.Front``.
+    :param every_row: every setting of the front.
+    :returns: (the rows shown, in the front's order; a note saying how many were left out and how they were
+        chosen, "" when none was)."""
+    rows = list(front.rows)
+    if every_row or len(rows) <= LONG:
+        return rows, ""
+    best: dict[int, dict[str, Any]] = {}
+    for row in rows:                     # largest mult-adds first: the first row at each resolution is its best
+        best.setdefault(row["resolution"], row)
+    resolutions = sorted(best)
+    if len(resolutions) > SHOWN:
+        step = (len(resolutions) - 1) / (SHOWN - 1)
+        resolutions = sorted({resolutions[round(index * step)] for index in range(SHOWN)})
+    chosen = {id(best[resolution]) for resolution in resolutions}
+    chosen |= {id(row) for row in rows if row.get("published_top1") is not None}
+    shown = [row for row in rows if id(row) in chosen]
+    if len(shown) == len(rows):
+        return rows, ""
+    published = ", and every published setting" if any(row.get("published_top1") is not None
+                                                      for row in rows) else ""
+    note = (f"{len(shown)} of the front's {len(rows)} settings shown: the one with the most mult-adds at each of "
+            f"{_counted(len(resolutions), 'resolution')} from {resolutions[0]} to {resolutions[-1]}{published}; "
+            "--all lists every one")
+    return shown, note
+
+
+def table(front: Any, rows: "Sequence[dict[str, Any]] | None" = None) -> Table:
+    """The front's table, a row per setting (``rows``, default every one), numbers as people read them."""
     shown = shown_columns(front)
     result = Table(shown, align=tuple("l" if name == "published_setting" else "r" for name in shown))
-    for row in front.rows:
+    for row in front.rows if rows is None else rows:
         result.add(*(cell(name, row.get(name)) for name in shown))
     return result
 
 
 def _sources(front: Any) -> list[str]:
     sources = sorted({row["published_source"] for row in front.rows if row.get("published_source")})
-    if not sources:
+    if not any("published_top1" in row for row in front.rows):
         return []
-    return ["published_top1: the ImageNet top-1 accuracy published for the setting named beside it (the same "
-            "setting, or the nearest published one: not interpolated), from " + "; ".join(sources)]
+    note = ("published_top1: the ImageNet top-1 accuracy published for that very setting (alpha, resolution and "
+            "depth); costmodel does not estimate accuracy, so a setting no paper trained shows none")
+    return [note + (", from " + "; ".join(sources) if sources else "")]
 
 
-def text(front: Any) -> str:
-    """The summary, the table and what the front is."""
-    lines = [summary(front), "", table(front).text().rstrip("\n"), "", FOOTNOTE, *_sources(front)]
+def text(front: Any, every_row: bool = False) -> str:
+    """The summary, the table (``shown_rows``) and what the front is."""
+    rows, left_out = shown_rows(front, every_row)
+    lines = [summary(front), "", table(front, rows).text().rstrip("\n"), "", *([left_out] if left_out else []),
+             FOOTNOTE, *_sources(front)]
     return "\n".join(lines) + "\n"
 
 
-def markdown(front: Any) -> str:
+def markdown(front: Any, every_row: bool = False) -> str:
     """The text's content as Markdown: a heading, the summary, the table and the notes."""
-    lines = [f"# costmodel fit: {front.model}", "", summary(front) + ".", "", table(front).markdown().rstrip("\n"),
-             "", f"- {FOOTNOTE}.", *(f"- {note}." for note in _sources(front))]
+    rows, left_out = shown_rows(front, every_row)
+    lines = [f"# costmodel fit: {front.model}", "", summary(front) + ".", "",
+             table(front, rows).markdown().rstrip("\n"), "", *([f"- {left_out}."] if left_out else []),
+             f"- {FOOTNOTE}.", *(f"- {note}." for note in _sources(front))]
     return "\n".join(lines) + "\n"
 
 
@@ -79,14 +122,15 @@ def csv(front: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(fronts: Sequence[Any], fmt: str) -> str:
+def render(fronts: Sequence[Any], fmt: str, every_row: bool = False) -> str:
     """One front or several (``fit --compare``) in ``fmt``; CSV holds one front (``present.render`` refuses
-    several)."""
+    several). Text and Markdown show a long front's ``shown_rows`` unless ``every_row``; CSV and JSON hold every
+    row."""
     if fmt == "json":
         return json_text(fronts[0].to_dict() if len(fronts) == 1 else {"fronts": [f.to_dict() for f in fronts]})
     if fmt == "csv":
         return csv(fronts[0])
-    return "\n".join((markdown if fmt == "markdown" else text)(front) for front in fronts)
+    return "\n".join((markdown if fmt == "markdown" else text)(front, every_row) for front in fronts)
 
 
 def _counted(count: int, noun: str) -> str:
@@ -109,6 +153,8 @@ def cell(name: str, value: Any) -> str:
 
 
 def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
     if isinstance(value, str) and any(mark in value for mark in ',"\n'):
         return '"' + value.replace('"', '""') + '"'
     return repr(value) if isinstance(value, float) else str(value)

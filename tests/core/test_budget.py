@@ -39,8 +39,8 @@ def brute_force(model, limits, alphas, resolutions, depths=(1.0,), **options):
 def test_the_front_is_the_brute_force_front(model, limits, alphas, resolutions, depths):
     alphas = [round(alpha, 10) for alpha in alphas]
     found = search(model, limits, alphas, resolutions, depths)
-    # depths None: the model's default depth grid, 1 to 2 by 0.1
-    assert (found.depths is None) == (depths is None and model != "shufflenet_v2")
+    # depths None: the model's default, no depth axis (ShuffleNetV2 never published depth scaling)
+    assert (found.depths is None) == (depths is None)
     points, feasible, front = brute_force(model, limits, alphas, resolutions, found.depths or (1.0,))
     assert found.feasible == len(feasible) and 0 < len(front) < len(feasible)
     keys = {(row.get("depth", 1.0), row["alpha"], row["resolution"]) for row in found.rows}
@@ -143,23 +143,83 @@ def test_a_latency_limit_needs_a_profile_on_the_command_line(tmp_path, capsys):
     assert all(row["latency_ms"] <= 1.0 for row in document["front"])
 
 
-def test_the_front_names_the_published_accuracy_of_the_nearest_published_setting():
+def test_the_front_shows_a_published_accuracy_only_on_the_published_setting_itself():
     front = search("mobilenet_v1", {"madds": 150_000_000}, [0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224], [1.0])
     rows = {(row["alpha"], row["resolution"]): row for row in front.rows}
     # MobileNetV1 Table 6: 0.5 MobileNet-224, 63.7%: published for this very setting
     assert rows[(0.5, 224)]["published_top1"] == 63.7
-    assert rows[(0.5, 224)]["published_setting"] == "the same setting: 0.5 MobileNet-224 (alpha=0.5, 224)"
-    # 0.75 at 128 is not published: nearest by |log| ratios is 1.0 MobileNet-128 (0.29 away; 0.75-224 is 0.56)
-    assert rows[(0.75, 128)]["published_top1"] == 64.4
-    assert rows[(0.75, 128)]["published_setting"].startswith("nearest: 1.0 MobileNet-128")
-    assert "not interpolated" in render(front)
+    assert rows[(0.5, 224)]["published_setting"] == "0.5 MobileNet-224"
+    assert rows[(0.5, 224)]["published_source"] == "MobileNetV1 paper, Table 6"
+    # 0.75 at 128 was never published (Table 7 varies the resolution at alpha 1 only): no figure, not a neighbour's
+    assert rows[(0.75, 128)]["published_top1"] is None and rows[(0.75, 128)]["published_setting"] is None
+    assert "does not estimate accuracy" in render(front)
+    # the case: under 300M, mobilenet_v2 at alpha 1.45 and 152 px is on the front; 74.7% is the figure of
+    # alpha 1.4 at 224 (TF-slim's table), another network
+    v2 = {(row["alpha"], row["resolution"]): row for row in search("mobilenet_v2", {"madds": 300_000_000}).rows}
+    assert v2[(1.45, 152)]["published_top1"] is None
+    assert all(row["published_top1"] is None for row in v2.values())       # none of them was published
     # EfficientNet-B2 is B0 at width 1.1, depth 1.2, 260 pixels (the reference code's efficientnet_params)
     b2 = search("efficientnet_b0", {"madds": 1_100_000_000}, [1.1], [260], [1.2]).rows[0]
-    assert b2["published_top1"] == 80.1 and b2["published_setting"].startswith("the same setting: EfficientNet-B2")
+    assert b2["published_top1"] == 80.1 and b2["published_setting"] == "EfficientNet-B2"
     assert costmodel.analyze("efficientnet_b0", alpha=1.1, depth=1.2, resolution=260).totals["madds"] == \
         costmodel.analyze("efficientnet_b2").totals["madds"] == b2["madds"]
     # a model with no published accuracies has no such columns
     assert "published_top1" not in search("resnet50", {"madds": 4_500_000_000}, depths=[1.0]).columns()
+
+
+def test_depth_is_searched_unasked_only_where_the_family_published_depth_scaling():
+    # MobileNetV1 was never trained deeper: its default grid is alpha x resolution (26 x 31 = 806 settings)
+    front = search("mobilenet_v1", {"madds": 300_000_000})
+    assert front.depths is None and front.points == 26 * 31
+    assert {row["depth"] for row in front.rows} == {1.0}
+    # EfficientNet published B1-B3 as deeper B0s: depth 1 to 2 by 0.1 is searched by default
+    assert search("efficientnet_b0", {"madds": 300_000_000}, [1.0], [224]).depths == \
+        tuple(round(1 + 0.1 * i, 10) for i in range(11))
+    # and depth is searched wherever it is asked for
+    assert search("mobilenet_v1", {"madds": 300_000_000}, [1.0], [224], [1.0, 1.5]).depths == (1.0, 1.5)
+
+
+def test_a_long_front_shows_the_best_setting_of_a_dozen_resolutions_and_says_how_many_it_left_out(capsys):
+    front = search("efficientnet_b0", {"madds": 300_000_000})
+    rows = front.rows
+    assert len(rows) > 20
+    # by hand: the setting with the most mult-adds at each resolution the front reaches
+    best = {}
+    for row in rows:
+        if row["resolution"] not in best or row["madds"] > best[row["resolution"]]["madds"]:
+            best[row["resolution"]] = row
+    resolutions = sorted(best)
+    status, out, err = run(["fit", "efficientnet_b0", "--max-madds", "300M"], capsys)
+    assert status == 0, err
+    table = [line for line in out.splitlines() if line[:5].strip().replace(".", "").isdigit()]
+    assert len(table) == 12
+    shown = {int(line.split()[2]): int(line.split()[4].replace(",", "")) for line in table}
+    assert set(shown) <= set(resolutions) and min(shown) == resolutions[0] and max(shown) == resolutions[-1]
+    assert all(madds == best[resolution]["madds"] for resolution, madds in shown.items())
+    assert f"12 of the front's {len(rows)} settings shown" in out and "--all lists every one" in out
+    status, out, err = run(["fit", "efficientnet_b0", "--max-madds", "300M", "--all"], capsys)
+    assert status == 0 and "settings shown" not in out
+    assert len([line for line in out.splitlines() if line[:5].strip().replace(".", "").isdigit()]) == len(rows)
+    # JSON holds every row whatever the text shows
+    status, out, err = run(["fit", "efficientnet_b0", "--max-madds", "300M", "--format", "json"], capsys)
+    assert len(json.loads(out)["front"]) == len(rows)
+
+
+def test_the_plot_draws_no_accuracy_for_a_setting_no_paper_trained(monkeypatch):
+    pytest.importorskip("matplotlib")
+    from costmodel.present.report import fit as fit_page, plots
+
+    drawn = {}
+    monkeypatch.setattr(plots, "front_chart", lambda families, budget, path=None: drawn.update(
+        families={name: front for name, _, front in families}, budget=budget) or "")
+    fronts = [search(name, {"madds": 300_000_000}) for name in ("mobilenet_v1", "efficientnet_b0")]
+    fit_page.front_plot(fronts)
+    assert drawn["budget"] == 300_000_000
+    # the cheapest published EfficientNet (B0) costs 386M mult-adds: no EfficientNet point under 300M has a figure
+    assert costmodel.analyze("efficientnet_b0").totals["madds"] > 300_000_000
+    assert [top1 for _, top1 in drawn["families"]["efficientnet_b0"]] == [None] * len(fronts[1].rows)
+    # MobileNetV1 1.0-160 (67.2%, Table 7) is on the front under 300M and keeps its own figure
+    assert [top1 for _, top1 in drawn["families"]["mobilenet_v1"] if top1 is not None] == [67.2]
 
 
 def test_compare_sets_several_fronts_side_by_side_and_plots_them(tmp_path, capsys):
@@ -200,7 +260,7 @@ def test_mobilevit_fronts_name_the_published_accuracy():
     front = search("mobilevit_xs", {"madds": 1_000_000_000}, resolutions=[192, 224, 256], depths=[1.0])
     # MobileViT-XS: 74.8% at 224 (the paper's Table 3); 256 costs more than 1G mult-adds here
     row = next(row for row in front.rows if row["resolution"] == 224)
-    assert row["published_top1"] == 74.8 and row["published_setting"].startswith("the same setting: MobileViT-XS")
+    assert row["published_top1"] == 74.8 and row["published_setting"] == "MobileViT-XS"
 
 
 def test_a_model_option_typed_on_the_command_line_finds_its_published_setting(capsys):
@@ -209,4 +269,4 @@ def test_a_model_option_typed_on_the_command_line_finds_its_published_setting(ca
                             "--alpha", "1.5", "--resolution", "224", "--format", "json"], capsys)
     assert status == 0, err
     row = json.loads(out)["front"][0]
-    assert row["published_top1"] == 71.5 and row["published_setting"].startswith("the same setting")
+    assert row["published_top1"] == 71.5 and row["published_setting"] == "ShuffleNet (1.5)"

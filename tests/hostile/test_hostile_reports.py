@@ -57,7 +57,7 @@ def test_a_dollar_in_a_name_is_drawn_as_typed(name):
     svgs = [plots.stacked_kinds_chart([name, "other"], ["conv"], [[1_000_000, 2_000_000]]),
             plots.scatter_chart([(1e6, 70.0, "published")], [(2e6, 71.0, name)], "mult-adds", "top-1"),
             plots.memory_chart([name], [1_000_000], [1_000_000], 0),
-            plots.front_chart([(name, [(1e6, 70.0, "p")], [(1e6, 70.0, True)])], 2e6, path=io.BytesIO())]
+            plots.front_chart([(name, [(1e6, 70.0, "p")], [(1e6, 70.0), (2e6, None)])], 2e6, path=io.BytesIO())]
     for svg in svgs:
         assert drawn in svg
 

@@ -269,15 +269,21 @@ def separate_tick_labels(figure: plt.Figure, axis: Any) -> None:
             return
 
 
-def front_chart(families: Sequence[tuple[str, Sequence[tuple[float, float, str]], Sequence[tuple[float, Any, bool]]]],
+def front_chart(families: Sequence[tuple[str, Sequence[tuple[float, float, str]], Sequence[tuple[float, Any]]]],
                 max_madds: "float | None", path: Any = None) -> str:
     """The MobileNetV1 paper's Figure 4 for budgets: each family's published accuracies against its exact
-    mult-adds (log scale), joined in order of cost, and its front under the budget: a filled marker where a front
-    setting is itself published, an open one at the nearest published setting's accuracy otherwise (a reading, not
-    that setting's accuracy). ``families``: (name, published [(madds, top1, label)], front [(madds, nearest top1 or
-    None, same setting)]). Writes a PNG to ``path`` (a file name or a
-    binary stream) when given; returns the SVG."""
+    mult-adds (log scale), joined in order of cost, and its front under the budget at the front's exact mult-adds:
+    a filled marker at the published accuracy where a front setting is itself published, and a tick on the cost
+    axis for every other front setting (its cost is exact; no accuracy is drawn for a setting no paper trained).
+
+    :param families: (name, published [(madds, top1, label)], front [(madds, published top1 or None)]) per model.
+    :param max_madds: the budget on mult-adds, drawn as a labelled line (None: none).
+    :param path: where a PNG is written (a file name or a binary stream), if given.
+    :returns: the SVG."""
+    from matplotlib.transforms import blended_transform_factory
+
     figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN * 1.6, 4.8))
+    on_the_axis = blended_transform_factory(axis.transData, axis.transAxes)
     colors = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
     for index, (name, published, front) in enumerate(families):
         color, name = colors[index % len(colors)], printable(name)
@@ -285,19 +291,21 @@ def front_chart(families: Sequence[tuple[str, Sequence[tuple[float, float, str]]
             ordered = sorted(published)
             axis.plot([p[0] for p in ordered], [p[1] for p in ordered], color=color, linewidth=1, alpha=0.6,
                       marker=".", label=f"{name}: published")
-        same = [(m, top1) for m, top1, exact in front if top1 is not None and exact]
-        nearest = [(m, top1) for m, top1, exact in front if top1 is not None and not exact]
+        same = [(m, top1) for m, top1 in front if top1 is not None]
         if same:
             axis.scatter([m for m, _ in same], [t for _, t in same], s=40, color=color, zorder=3,
-                         label=f"{name}: front, published setting")
-        if nearest:
-            axis.scatter([m for m, _ in nearest], [t for _, t in nearest], s=40, facecolors="none",
-                         edgecolors=color, zorder=3, label=f"{name}: front, nearest published")
-        unknown = [m for m, top1, _ in front if top1 is None]
-        if unknown:
-            axis.plot([], [], " ", label=f"{name}: {len(unknown)} front setting(s), no published accuracy")
+                         label=f"{name}: front setting, published")
+        unknown = [m for m, top1 in front if top1 is None]
+        if unknown:          # a row of ticks per family along the bottom: the cost is exact, the accuracy unknown
+            axis.scatter(unknown, [0.02 + 0.03 * index] * len(unknown), marker="|", s=60, linewidths=1, color=color,
+                         transform=on_the_axis, clip_on=False, zorder=3,
+                         label=f"{name}: {len(unknown)} front setting{'' if len(unknown) == 1 else 's'} "
+                               "(cost only; no published accuracy)")
     if max_madds:
-        axis.axvline(max_madds, color="#999999", linestyle="--", linewidth=1, label="budget")
+        budget = f"budget: {_plain(max_madds)} mult-adds"
+        axis.axvline(max_madds, color="#999999", linestyle="--", linewidth=1, label=budget)
+        axis.text(max_madds, 0.98, f" {_plain(max_madds)}", transform=on_the_axis, ha="left", va="top",
+                  color="#666666")
     _plain_log(axis.xaxis)
     axis.set_xlabel("mult-adds (exact, log scale)")
     axis.set_ylabel("published ImageNet top-1 (%)")

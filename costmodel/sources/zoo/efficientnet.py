@@ -130,7 +130,7 @@ def _entry(name: str) -> ModelEntry:
     return ModelEntry(name, lambda num_classes=1000, depth=1.0: efficientnet(name, num_classes, depth),
                       f"EfficientNet-{name[-2:].upper()}: MBConv + SE + SiLU; B0 at width {width:g}, depth "
                       f"{depth:g}, {resolution}x{resolution} (alpha and --depth multiply these)",
-                      SOURCE, accepts_depth=True)
+                      SOURCE, accepts_depth=True, published_depth=True)
 
 
 ENTRIES = tuple(_entry(name) for name in SCALING)

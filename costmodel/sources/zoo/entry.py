@@ -59,6 +59,7 @@ class ModelEntry:
     alpha_choices: tuple[float, ...] = ()     # when the paper tabulates a few widths instead of a rule
     classifier: bool = True                   # ends in a classifier, so takes ``num_classes``
     accepts_depth: bool = False               # has repeated stages; its builder takes ``depth``
+    published_depth: bool = False             # its family published depth scaling (fit searches depth unasked)
 
     @property
     def all_options(self) -> tuple[ModelOption, ...]:
