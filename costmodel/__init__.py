@@ -49,6 +49,9 @@ if not any(isinstance(finder, _OldPaths) for finder in sys.meta_path):
     sys.meta_path.insert(0, _OldPaths())
 
 from .sources.analyze import Analysis, LayerCost, analyze
+from .design import edits
+from .design.advise import advise
+from .design.edits import edit
 from .design.fit import fit
 from .core.errors import CostModelError
 from .core.ir import Network, Node
@@ -58,7 +61,7 @@ from .ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, Ch
                   PositionEmbedding, Scale, ScaledDotProductAttention, Select, Slice, Softmax, Split, Subtract,
                   Transpose, Unflatten, Unsqueeze)
 from .present import render
-from .core.scaling import Expanded, Scaled, Squeezed, Tabulated, make_divisible
+from .core.scaling import Expanded, Rounded, Scaled, Squeezed, Tabulated, make_divisible
 from .sources.setting import Setting
 from .core.version import __version__  # noqa: F401 (costmodel.__version__)
 
@@ -78,11 +81,11 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "Activation", "AdaptiveAvgPool", "Add", "Analysis", "AttentionBias", "BatchNorm", "ChannelShuffle", "ClassToken",
-    "Concat", "Conv2d", "ConvTranspose2d", "CostModelError", "DropPath", "Dropout", "Expanded", "Flatten",
-    "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerCost", "LayerNorm", "LayerScale", "Linear", "MatMul", "Mean",
-    "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d", "PositionEmbedding",
-    "Scale", "ScaledDotProductAttention", "Scaled", "Select", "Setting", "Slice", "Softmax", "Split", "Squeezed",
-    "Subtract", "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "analyze", "fit", "from_torch", "make_divisible",
-    "render", "to_torch",
+    "Activation", "AdaptiveAvgPool", "Add", "Analysis", "AttentionBias", "BatchNorm", "ChannelShuffle",
+    "ClassToken", "Concat", "Conv2d", "ConvTranspose2d", "CostModelError", "DropPath", "Dropout", "Expanded",
+    "Flatten", "GlobalAvgPool", "GroupNorm", "Interpolate", "LayerCost", "LayerNorm", "LayerScale", "Linear",
+    "MatMul", "Mean", "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d",
+    "PositionEmbedding", "Rounded", "Scale", "Scaled", "ScaledDotProductAttention", "Select", "Setting", "Slice",
+    "Softmax", "Split", "Squeezed", "Subtract", "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "advise",
+    "analyze", "edit", "edits", "fit", "from_torch", "make_divisible", "render", "to_torch",
 ]

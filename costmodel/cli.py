@@ -458,6 +458,34 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
         sys.exit(1)
 
 
+@cli.command(name="advise")
+@click.argument("model")
+@_setting("fused", "convention", "dtype")
+@click.option("--device", "profile_path", default=None, metavar="PROFILE",
+              help="A device file with a calibrated [profile] (costmodel calibrate): each edit's predicted latency, "
+                   "and the list ranked by it.")
+@click.option("--top", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="The edits listed in text and Markdown, those that save most.")
+@click.option("--all", "every", is_flag=True, help="List every edit tried, whatever it saves.")
+@click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
+def advise_command(setting: Setting, profile_path: str | None, top: int, every: bool, fmt: str,
+                   output: str | None) -> None:
+    """What-if edits of MODEL, each recounted exactly and ranked by what it saves (predicted latency with
+    --device, memory access otherwise): per stage its widths, expansion, depthwise kernels, blocks,
+    squeeze-excite, activations and groups; the input size; channels rounded to multiples of 8 and 16."""
+    from .design.advise import advise
+    from .present import render
+
+    _outputs_first([output], [setting.model], profile_path)
+    profile = None
+    if profile_path is not None:
+        from .latency.devices import load_profile
+
+        profile = load_profile(profile_path)
+    _emit(render(advise(setting, profile=profile), fmt, every_row=every, top=top), output)
+
+
 @cli.command(name="list")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True)

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import CostModelError, within
-from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Scaled, Tabulated, as_width
+from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Rounded, Scaled, Tabulated, as_width
 
 Pair = tuple[int, int]
 INPUT = "input"
@@ -219,6 +219,8 @@ class Network:
         """Whether alpha changes any width: some width scales by a rule or is tabulated per alpha (widths that
         follow other widths, expansions and squeezes, change only through those)."""
         def scales(width: object) -> bool:
+            if isinstance(width, Rounded):
+                return scales(width.width)
             return isinstance(width, Tabulated) or isinstance(width, Scaled) and width.rule != "fixed"
 
         return scales(self.input_channels) or any(

@@ -11,7 +11,8 @@ A width in the IR is one of five small records:
 - ``Expanded(ratio)``: a multiple of the layer's (already rounded) input width, MobileNetV2's expansion t;
 - ``Squeezed(divisor)``: a fraction of the input width, squeeze-and-excite's bottleneck;
 - ``Tabulated(columns)``: a width per allowed alpha, where a paper tabulates widths instead of scaling them;
-- ``ChannelsOf(node)``: the width of another node's output.
+- ``ChannelsOf(node)``: the width of another node's output;
+- ``Rounded(width, multiple)``: another width made a multiple of ``multiple`` (a what-if edit's hardware rounding).
 """
 from __future__ import annotations
 
@@ -174,12 +175,33 @@ class ChannelsOf:
             raise CostModelError(f"channels_of needs a node name, got {self.ref!r}")
 
 
-Width = Union[Scaled, Expanded, Squeezed, Tabulated, ChannelsOf]
+@dataclass(frozen=True)
+class Rounded:
+    """``width`` made a multiple of ``multiple`` as MobileNetV2's reference code makes its widths one:
+    ``make_divisible(c, multiple)``, the nearest multiple, never more than 10% below ``c`` (``design.edits``' channels
+    rounded to a hardware multiple). ``width`` is any width but ``ChannelsOf`` (which follows another, rounded
+    itself)."""
+
+    width: "Scaled | Expanded | Squeezed | Tabulated"
+    multiple: int = 8
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.width, (Scaled, Expanded, Squeezed, Tabulated)):
+            raise CostModelError(f"a rounded width rounds a Scaled, Expanded, Squeezed or Tabulated width, got "
+                                 f"{type(self.width).__name__}")
+        if isinstance(self.multiple, bool) or not isinstance(self.multiple, int) or \
+                not 1 <= self.multiple <= MAX_CHANNELS:
+            raise CostModelError(f"a rounding multiple must be an integer in [1, {MAX_CHANNELS:,}], "
+                                 f"got {self.multiple!r}")
+
+
+Width = Union[Scaled, Expanded, Squeezed, Tabulated, ChannelsOf, Rounded]
+WIDTH_TYPES = (Scaled, Expanded, Squeezed, Tabulated, ChannelsOf, Rounded)
 
 
 def as_width(value: "int | Width") -> Width:
     """An int is a fixed width; a Width record is kept as it is."""
-    if isinstance(value, (Scaled, Expanded, Squeezed, Tabulated, ChannelsOf)):
+    if isinstance(value, WIDTH_TYPES):
         return value
     return Scaled(value, "fixed")
 
@@ -189,6 +211,8 @@ def resolve_width(width: Width, alpha: float, in_channels: int,
     """The integer channel count of ``width`` at width multiplier ``alpha`` for an input of ``in_channels``;
     ``channels_of(name)`` gives the channels of an earlier node's output (for ``ChannelsOf``). alpha and the
     channels may also be NumPy arrays or symbolic expressions (see ``symbolic``): the rules use its helpers."""
+    if isinstance(width, Rounded):
+        return make_divisible(resolve_width(width.width, alpha, in_channels, channels_of), width.multiple)
     if isinstance(width, ChannelsOf):
         if channels_of is None:
             raise CostModelError(f"channels of {width.ref!r} are not known here")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from typing import Any
+from typing import Any, Mapping
 
 from ..core.ir import INPUT, Network, Node, Op
 from ..ops import Activation, Add, BatchNorm, Conv2d, Linear
@@ -64,11 +64,11 @@ def fuse(network: Network) -> Network:
                     and following.op.function in FUSABLE_ACTIVATIONS:
                 chain.append(following)
         if len(chain) == 1:
-            nodes.append(Node(node.name, _renamed(node.op, covered), tuple(covered.get(ref, ref)
+            nodes.append(Node(node.name, with_refs_renamed(node.op, covered), tuple(covered.get(ref, ref)
                                                                          for ref in node.inputs), node.shares))
             continue
         activation = chain[-1].op.function if isinstance(chain[-1].op, Activation) else ""
-        op = Fused(_renamed(node.op, covered), batchnorm, activation, tuple(member.name for member in chain))
+        op = Fused(with_refs_renamed(node.op, covered), batchnorm, activation, tuple(member.name for member in chain))
         for member in chain:
             covered[member.name] = node.name
         nodes.append(Node(node.name, op, tuple(covered.get(ref, ref) if ref != INPUT else ref
@@ -81,10 +81,11 @@ def fuse(network: Network) -> Network:
     return fused
 
 
-def _renamed(op: Op, covered: "dict[str, str]") -> Op:
-    """``op`` with the nodes it refers to by name (a ``ChannelsOf`` width, a ``like``) renamed to the kernels that
-    cover them: a kernel's output has the shape of every node it covers (BatchNorm and activations keep their
-    input's shape)."""
+def with_refs_renamed(op: Op, covered: "Mapping[str, str]") -> Op:
+    """``op`` with the nodes it refers to by name (a ``ChannelsOf`` width, a ``like``) renamed by ``covered``: in
+    the fused view, to the kernels that cover them (a kernel's output has the shape of every node it covers:
+    BatchNorm and activations keep their input's shape); in an edit (``design.edits``), to the nodes that stand
+    for them."""
     changes: dict[str, Any] = {}
     for item in dataclasses.fields(op):
         value = getattr(op, item.name)

@@ -21,24 +21,27 @@ def _kind(result: Any) -> str:
     first = result[0] if isinstance(result, (list, tuple)) and result else result
     name = type(first).__name__
     kinds = {"Analysis": "analysis", "Sweep": "sweep", "Front": "front", "Benchmark": "benchmark",
-             "Verification": "verification", "Reproduction": "page", "LatencyTable": "page", "MeasuredTable": "page"}
+             "Verification": "verification", "Reproduction": "page", "LatencyTable": "page", "MeasuredTable": "page",
+             "Advice": "advice"}
     if name not in kinds:
-        raise ParameterError(param("result"), f" must be a costmodel result (an Analysis, Sweep, Front, Benchmark, "
-                                              f"Verification or reproduced table), got {name}")
+        raise ParameterError(param("result"), f" must be a costmodel result (an Analysis, Sweep, Front, Advice, "
+                                              f"Benchmark, Verification or reproduced table), got {name}")
     return kinds[name]
 
 
 def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: bool = False,
-           every_row: bool = False) -> str:
+           every_row: bool = False, top: int = 10) -> str:
     """``result`` as text, CSV, JSON or Markdown.
 
     :param result: an ``Analysis``, a ``Sweep``, a ``design.fit.Front`` (or a list of them: several models' fronts), a
+        ``design.advise.Advice``, a
         ``bench.Benchmark``, a ``verify.Verification``, or a reproduced paper table (or a list of them).
     :param fmt: one of ``FORMATS``.
     :param per_layer: an analysis's table of layers too (CSV: that table alone).
     :param by_kind: an analysis's totals per layer kind too (CSV: that table alone).
     :param every_row: a front's text and Markdown list every setting (by default a long front shows a dozen,
-        ``fronts.shown_rows``; CSV and JSON always hold every one).
+        ``fronts.shown_rows``), and an advice's every edit tried (CSV and JSON always hold every one).
+    :param top: the edits an advice's text and Markdown list.
     :returns: the text.
     :raises ParameterError: for a format not in ``FORMATS``, CSV of several results (a CSV holds one table), or a
         format a sweep does not take (a sweep is CSV or JSON: a table of a million rows is not for reading).
@@ -65,6 +68,10 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
         from .fronts import render as render_fronts
 
         return render_fronts(list(result) if several else [result], fmt, every_row)
+    if kind == "advice":
+        from .advice import render as render_advice
+
+        return render_advice(result, fmt, top, every_row)
     if kind == "benchmark":
         from .benchmarks import render as render_benchmark
 

@@ -138,6 +138,8 @@ def test_every_model_form_works_in_every_command(on_path, form, tmp_path, capsys
     status, out, err = run(["fit", model, *size, "--max-params", "1M", "--resolution", "16", "--format", "json"],
                            capsys)
     assert status == 0 and json.loads(out)["front"][0]["params"] == params, err
+    status, out, err = run(["advise", model, *size, "--format", "json"], capsys)
+    assert status == 0 and json.loads(out)["totals"]["params"] == params, err
     saved = form in (".pt2", ".onnx")                 # a file path with settings after a colon, or a factory
     argument = f"{model}:resolution=16" if saved else model
     status, _, err = run(["compare", argument, "mobilenet_v1", "-o", str(tmp_path / "c.html")], capsys)

@@ -169,25 +169,54 @@ def test_the_stem_and_head_are_checked_but_not_flagged():
     g1 = review(fused)["G1"]
     head = next(finding for finding in g1["findings"] if finding.layer == "features.18.0")
     assert not head.flagged and "(the head: checked, not flagged)" in head.figures
-    # every other 1x1 of MobileNetV2 expands or projects by 4x-6x: 33 of its 34 are flagged
-    assert (g1["flagged"], g1["checked"]) == (33, 34)
+    # every other 1x1 of MobileNetV2 is an inverted residual's expansion (16: features.1 has t = 1) or linear
+    # projection (17): the block's design, checked and said what it costs, never flagged as a violation
+    assert (g1["flagged"], g1["checked"]) == (0, 34)
+    expansion = next(finding for finding in g1["findings"] if finding.layer == "features.2.conv.0.0")
+    assert "c1=16, c2=96" in expansion.figures and "the inverted residual's expansion: the block's design" in \
+        expansion.figures and not expansion.flagged
 
 
-def test_recommendations_give_the_saving_worked_by_hand_and_rank_by_it():
-    from costmodel.present.report.sections.advice import bottlenecks, recommendations
+def test_the_block_design_of_each_family_is_never_a_violation():
+    from costmodel.present.report.sections.review import block_design
 
-    advice = recommendations(costmodel.analyze("mobilenet_v2"))
-    first = advice[0]
-    # features.2's expansion, 16 -> 96 at 112x112: MAC = hw (c1 + c2) + c1 c2; equal widths c = sqrt(16 * 96) at the
-    # same mult-adds: MAC = 2 hw c + c^2
-    hw = 112 * 112
-    mac, equal = hw * (16 + 96) + 16 * 96, (16 * 96) ** 0.5
-    saving = mac - round(2 * hw * equal + equal ** 2)
-    assert first["layer"] == "features.2.conv.0.0" and first["guideline"] == "G1"
-    assert "16:96 (1:6)" in first["advice"] and f"by {100 * saving / mac:.0f}%" in first["advice"]
-    assert first["saving"].startswith(f"{saving:,} elements")
-    savings = [int(row["saving"].split()[0].replace(",", "")) for row in advice if row["saving"] != "-"]
-    assert savings == sorted(savings, reverse=True) and len(advice) == 33
+    def roles(model):
+        design = block_design(costmodel.analyze(model, fused=True))
+        return {role: sum(1 for value in design.values() if value == role) for role in set(design.values())}
+
+    # ResNet-50: 16 bottlenecks, each 1x1 that widens back (conv3) an expansion, each conv1 a reduction but
+    # layer1.0's (64 -> 64), and the four stride or width changes' shortcut projections
+    assert roles("resnet50") == {"the bottleneck's expansion": 16, "the bottleneck's reduction": 15,
+                                 "the shortcut's projection": 4}
+    # MobileNetV3-Large (Table 1): 14 of the 15 bnecks expand (the first has exp = in = 16); 8 have SE, two 1x1s each
+    v3 = roles("mobilenet_v3_large")
+    assert v3["the squeeze-and-excite's bottleneck"] == 2 * 8 and v3["the inverted residual's expansion"] == 14
+    # MobileNetV1's separable blocks have no such structure: its width doublings stay flagged under G1
+    assert roles("mobilenet_v1") == {}
+
+
+def test_the_reports_advice_is_the_what_if_edits_grouped_by_stage():
+    from costmodel.design.advise import advise
+    from costmodel.present.report.sections.advice import bottlenecks, what_to_change
+
+    advice = advise("mobilenet_v2", fused=True)
+    section = what_to_change(advice, top=6)
+    assert section["ranked_by"] == "memory access" and section["shown"] == 6
+    # the six that save most, grouped by stage in the network's order, the network's own edits last
+    top = {(s.stage, s.change) for s in advice.top(6)}
+    shown, stage = set(), ""
+    for row in section["rows"]:
+        stage = row["stage"] or stage
+        shown.add((stage, row["change"]))
+    assert shown == top
+    stages = [row["stage"] for row in section["rows"] if row["stage"]]
+    assert stages == sorted(stages, key=lambda name: (name == "network",) + tuple(
+        advice.stage_names.index(name) for name in [name] if name in advice.stage_names))
+    # one block fewer in features.2-3 (features.3: 1x1 24 -> 144, 3x3 depthwise, 1x1 144 -> 24 at 56 x 56)
+    row = next(row for row in section["rows"] if row["change"] == "2 -> 1 blocks")
+    assert row["madds"].startswith(f"{-(24 * 144 + 9 * 144 + 144 * 24) * 56 * 56:+,}")
+    assert "features.2-3: widths x 0.75: the network's rounding keeps every width of the stage" in \
+        section["not_applicable"]
     tops = bottlenecks(costmodel.analyze("mobilenet_v2"))
     # the largest mult-adds: the 320 -> 1280 1x1 at 7x7 (49 * 320 * 1280), fused with its BatchNorm and ReLU6
     assert tops["mult-adds"][0]["name"] == "features.18.0" and tops["mult-adds"][0]["value"] == f"{49 * 320 * 1280:,}"

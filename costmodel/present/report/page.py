@@ -14,7 +14,7 @@ from ...latency.profiles import Profile
 from ...sources.setting import setting_of
 from ..analyses import input_text
 from ...latency.devices import Device
-from .sections.advice import bottlenecks, recommendations
+from .sections.advice import bottlenecks, what_to_change
 from .sections.crosscheck import fvcore_section
 from .sections.kinds import kinds_section
 from .sections.digest import TOP
@@ -35,8 +35,10 @@ def report_context(setting: Any, device: Device | None = None, cross_check: bool
     """Everything the single-network report of ``setting`` shows (a ``Setting``, or a model with the setting's
     ``fields``). The setting's ``fused``: the summary, layers, kinds, memory and roofline of the fused inference view
     (the review and the advice read it always). With a calibrated ``profile``, the predicted latency per layer and in
-    total; with ``measure`` too, the model timed on this CPU beside it (``bench``; needs torch). The model is
-    settled once."""
+    total; with ``measure`` too, the model timed on this CPU beside it (``bench``; needs torch). The advice is
+    ``costmodel advise``'s what-if edits of the settled network (on the fused view), ranked by predicted latency
+    with a profile. The model is settled once."""
+    from ...design.advise import advise
     from ...latency.devices import load_device
 
     setting = setting_of(setting, **fields)
@@ -72,8 +74,9 @@ def report_context(setting: Any, device: Device | None = None, cross_check: bool
         "roofline": roofline(shown, device),
         "predicted": predicted(result, profile, measured) if profile is not None else None,
         "bottlenecks": bottlenecks(result, profile, fused=inference),
-        "recommendations": recommendations(inference, reviewed)[:TOP],      # ranked: the first save the most
-        "recommendation_count": sum(section["flagged"] for section in reviewed.values()),
+        "advice": what_to_change(advise(setting_of(result.network, alpha=result.alpha, resolution=result.resolution,
+                                                   batch=result.batch, dtype=setting.dtype, fused=True),
+                                        profile=profile)),
         "review": {guideline: {**section, "findings": section["findings"][:TOP]} for guideline, section in
                    reviewed.items()},                                       # flagged first, the costliest first
         "fvcore": fvcore_section(result, setting) if cross_check else

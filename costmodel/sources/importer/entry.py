@@ -43,6 +43,7 @@ class ImportedEntry:
     model: Any                              # importer.torch_graph.TorchModel
     accepts_alpha: bool = False
     accepts_depth: bool = False
+    published_depth: bool = False         # no published depth scaling: fit searches depth only when asked
     accepts_resolution: bool = True
     alpha_choices: tuple = ()
     options: tuple = ()
