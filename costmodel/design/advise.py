@@ -1,9 +1,11 @@
 """``costmodel advise``: the what-if edits of a network (``edits``), each recounted exactly, ranked by what it saves.
 
 For each stage of the network (``structure.stages``) the edits a designer weighs are tried: the stage's widths
-x 0.75, its expansion ratio lowered (6 -> 4), its depthwise kernels one size smaller (5 -> 3), one block fewer, its
-squeeze-and-excite off, its h-swish, SiLU or GELU made ReLU, its group convolutions with half the groups
-(ShuffleNetV2's G2); for the network, the input 32 pixels smaller and the channels rounded to multiples of 8 and 16.
+x 0.75, its expansion ratio lowered (6 -> 4), its depthwise kernels one size smaller (5 -> 3), one block fewer, and
+ShuffleNetV2's guideline fixes where they apply: G1's equal widths where the stage's first block widens 2x in a 1x1
+that is no block's defining structure (``roles.block_roles``), G2's half the groups, G4's squeeze-and-excite off,
+identity shortcuts off and h-swish, SiLU or GELU made ReLU; for the network, the input 32 pixels smaller and the
+channels rounded to multiples of 8 and 16.
 Each edited network is analyzed at the same setting; the deltas are exact (edited - original), and a device
 profile adds the predicted latency's. Edits that do not apply (a stage of one block, a width the rounding keeps)
 are listed with the reason, never dropped in silence.
@@ -18,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..core.errors import CostModelError
-from .edits import (Blocks, Context, Edit, Expansion, Groups, Kernel, Resolution, RoundChannels,
+from .edits import (Blocks, Context, Edit, Expansion, Groups, Kernel, Resolution, RoundChannels, Shortcuts,
                     SqueezeExcite, SwapActivation, Width, apply, depthwise_by_name, expansions, squeeze_excites)
+from .roles import G1_RATIO
 from .structure import stages
 
 METRICS = ("params", "madds", "flops", "memory_access_bytes", "peak_activation_bytes")
@@ -126,8 +129,11 @@ def candidates(network: Any, alpha: float, size: tuple[int, int]) -> list[tuple[
     :returns: the candidate edits, stage by stage, then the network's."""
     from .edits import _depthwise
 
+    from .roles import block_roles
+
     context = Context(alpha, size)
     shapes = context.shapes(network)
+    roles = block_roles(network, alpha, size)
     found: list[tuple[Edit, str, str, str]] = []
     for stage in stages(network, alpha, size):
         ops = [network.nodes[network.index[name]] for name in stage.nodes]
@@ -148,6 +154,15 @@ def candidates(network: Any, alpha: float, size: tuple[int, int]) -> list[tuple[
         if len(stage.blocks) >= 2:
             found.append((Blocks(stage.name, -1), f"{len(stage.blocks)} -> {len(stage.blocks) - 1} blocks",
                           "one block less depth", ""))
+        if any(type(node.op).__name__ == "Add" and block.entry in node.inputs
+               for block in stage.blocks for node in (network.nodes[network.index[n]] for n in block.nodes)):
+            found.append((Shortcuts(stage.name, False), "identity shortcuts off",
+                          "no residual connections (the papers train deep stacks with them)", "G4"))
+        equal = _g1_widening(network, stage, shapes, roles)
+        if equal is not None:
+            c1, c2 = equal
+            found.append((Width(stage.name, c1 / c2), f"G1 equal widths x {c1 / c2:.3g}",
+                          f"a narrower stage: its {c1} -> {c2} 1x1 at {c1}:{c1}", "G1"))
         if any(squeeze_excites(network, block) for block in stage.blocks):
             found.append((SqueezeExcite(stage.name, False), "squeeze-excite off",
                           "no channel attention (its gate's pooling, two 1x1 layers and multiply)", "G4"))
@@ -170,6 +185,22 @@ def candidates(network: Any, alpha: float, size: tuple[int, int]) -> list[tuple[
                       "channel counts change to what vector units and kernels favour"
                       + (f" ({len(odd)} layers give a count that is not a multiple of 8)" if odd else ""), ""))
     return found
+
+
+def _g1_widening(network: Any, stage: Any, shapes: Mapping[str, Any],
+                 roles: Mapping[str, str]) -> "tuple[int, int] | None":
+    """The (c1, c2) of the stage's first block's ungrouped 1x1 convolution that widens by ``G1_RATIO`` or more and
+    is not its block's defining structure (``roles.block_roles``): ShuffleNetV2's G1 applies to it (MobileNetV1's
+    width doublings), and its fix keeps the stage at c1. None where no layer is such."""
+    for name in stage.blocks[0].nodes:
+        op = network.nodes[network.index[name]].op
+        if type(op).__name__ != "Conv2d" or getattr(op, "kernel") != (1, 1) or getattr(op, "groups") != 1 or \
+                name in roles:
+            continue
+        c1, c2 = shapes[name].inputs[0].channels, shapes[name].output.channels
+        if c2 >= G1_RATIO * c1:
+            return c1, c2
+    return None
 
 
 def _lower_ratio(ratio: float) -> "float | None":

@@ -23,6 +23,7 @@ edited network is a ``Network`` like any other: analyze it, sweep it, lower it t
   ``new`` (h-swish to ReLU).
 - ``RoundChannels(multiple, stage)``: every width a convolution or linear layer sets (but the classifier's) made a
   multiple of ``multiple`` as MobileNetV2 rounds (``scaling.Rounded``).
+- ``Shortcuts(stage, False)``: each block's identity shortcut removed (ShuffleNetV2's G4 experiment).
 - ``Groups(stage, groups)``: each group convolution of the stage (not depthwise) to ``groups`` groups
   (ShuffleNetV2's G2: fewer groups, less memory access).
 - ``Resolution(size)``: the input at ``size`` x ``size``.
@@ -509,6 +510,35 @@ def _with_se(network: Network, block: Block, gated: str, template: tuple[str, tu
         if node.name == gated:
             out.extend(copies)
     return _rebuilt(network, out, after if network.output == gated else None)
+
+
+@dataclass(frozen=True)
+class Shortcuts(Edit):
+    """Each block's identity shortcut (an add of the block's input to its branch) removed (``on`` False): what read
+    the add reads the branch. ShuffleNetV2's G4 experiment (Table 4: ResNet's bottleneck without its shortcut and
+    ReLU): the add is an element-wise op, memory-bound."""
+
+    stage: str
+    on: bool = False
+
+    def describe(self) -> str:
+        return f"stage {self.stage}: identity shortcuts {'on' if self.on else 'off'}"
+
+    def edit(self, network: Network, stage: "Stage | None", context: Context) -> Network:
+        if stage is None:
+            raise CostModelError("a shortcuts edit names a stage")
+        if self.on:
+            raise CostModelError(f"{self.describe()}: costmodel removes shortcuts; it does not add them")
+        renamed: dict[str, str] = {}
+        for block in stage.blocks:
+            for name in block.nodes:
+                node = network.nodes[network.index[name]]
+                if type(node.op).__name__ == "Add" and len(node.inputs) == 2 and block.entry in node.inputs:
+                    renamed[name] = next(ref for ref in node.inputs if ref != block.entry)
+        if not renamed:
+            raise _none_found(self, "identity shortcut (an add of a block's input)")
+        return _rebuilt(network, (_retarget(node, renamed) for node in network.nodes if node.name not in renamed),
+                        renamed)
 
 
 @dataclass(frozen=True)

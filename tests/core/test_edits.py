@@ -194,3 +194,35 @@ def test_a_depthwise_layer_stated_by_its_numbers_follows_a_width_edit():
     assert_same_counts(edited, imported(24, (72, 72), False))
     # expansion 2: 2 x the block's input, 16 from the stem, then 32
     assert_same_counts(E.apply(imported(32, (96, 96), True), E.Expansion("blocks", 2)), imported(32, (32, 64), False))
+
+
+def test_identity_shortcuts_off_is_the_block_built_without_its_residual(monkeypatch):
+    original = network("mobilenet_v2")
+    build = v2.inverted_residual
+
+    def without_residual(builder, prefix, *args, **kwargs):        # features.8-10: the stride-1 blocks of the stage
+        if prefix in ("features.8", "features.9", "features.10"):
+            kwargs["residual"] = False
+        return build(builder, prefix, *args, **kwargs)
+
+    monkeypatch.setattr(v2, "inverted_residual", without_residual)
+    assert_same_counts(E.apply(original, E.Shortcuts("features.7-10")), v2.mobilenet_v2())
+    with pytest.raises(CostModelError, match="has no identity shortcut"):
+        E.apply(original, E.Shortcuts("features.18"))
+
+
+def test_g1s_fix_keeps_a_mobilenet_v1_stage_at_the_width_before_it(monkeypatch):
+    from costmodel.design.advise import advise
+    from costmodel.sources.zoo import mobilenet_v1 as v1
+
+    g1 = {s.stage: s for s in advise("mobilenet_v1").suggestions if s.guideline == "G1"}
+    # the five 1x1 layers that double the width (Table 1's rows 3, 5, 9, 13, 25): the review's five G1 flags
+    assert sorted(g1) == sorted(["Conv2d_1", "Conv2d_2-3", "Conv2d_4-5", "Conv2d_6-11", "Conv2d_12-13"])
+    # Conv2d_2-3 at 64:64: Table 1's rows 5-7 at 64 channels instead of 128
+    table = v1.TABLE_1
+    monkeypatch.setattr(v1, "TABLE_1", rows(table, lambda i, r: (*r[:3], 64) if r[0] in ("5", "6", "7") else None))
+    by_hand = costmodel.analyze(v1.mobilenet_v1()).totals
+    assert {name: g1["Conv2d_2-3"].deltas[name] for name in TOTALS} == \
+        {name: by_hand[name] - costmodel.analyze("mobilenet_v1").totals[name] for name in TOTALS}
+    # ResNet's 1x1 layers are its bottlenecks' (and shortcuts') design: no G1 fix is offered for them
+    assert not [s for s in advise("resnet50").suggestions if s.guideline == "G1"]

@@ -33,9 +33,9 @@ from typing import Any
 
 from ....sources.analyze import Analysis, fused_view  # noqa: F401 (fused_view: its old path)
 from ....core.ir import INPUT, Network, Op
+from ....design.roles import G1_RATIO
 from ....ops import Add, Concat, Conv2d, Fused, ScaledDotProductAttention
 
-G1_RATIO = 2.0
 G3_BRANCHES = 3
 G4_SHARE = 0.10
 G4_LAYER_SHARE = 0.01
@@ -86,81 +86,14 @@ def unavoidable(result: Analysis) -> dict[str, str]:
 
 
 def block_design(result: Analysis) -> dict[str, str]:
-    """The 1x1 convolutions that are their block's defining structure, as {name: what each is}:
-
-    - around a block's one depthwise convolution, with 1x1 layers on both sides: an inverted residual's expansion
-      (before, it widens) and linear projection (after, it narrows), or a ShuffleNet unit's bottleneck reduction
-      and expansion (the other way round); a linear projection alone after it (MobileNetV2's t = 1 block);
-    - between two depthwise convolutions, 1x1 layers that narrow then widen (MobileNeXt's sandglass);
-    - without a depthwise convolution: a bottleneck's reduction and expansion (its first and last 1x1, when they
-      narrow and widen: ResNet);
-    - a shortcut's projection (a 1x1 that reads the block's input, which other layers read too, and feeds an add);
-    - a squeeze-and-excite's two 1x1 layers.
-
-    G1 reads their width ratio as a cost, never as a violation: undoing it undoes the block family. A depthwise
-    separable block's 1x1 (MobileNetV1's, after the depthwise convolution, widening) is no such structure.
+    """The 1x1 convolutions of ``result`` that are their block's defining structure (``design.roles.block_roles``):
+    G1 reads their width ratio as a cost, never as a violation.
 
     :param result: an analysis (the fused view, as the review reads it).
-    :returns: {layer name: "the inverted residual's expansion", ...} (blocks as ``design.structure`` finds them)."""
-    from ....design.edits import squeeze_excites
-    from ....design.structure import blocks
+    :returns: {layer name: "the inverted residual's expansion", ...}."""
+    from ....design.roles import block_roles
 
-    network = result.network
-    layers = {layer.name: layer for layer in result.layers}
-    roles: dict[str, str] = {}
-
-    def is_1x1(name: str) -> bool:
-        op = _op(network, name)
-        return isinstance(op, Conv2d) and op.kernel == (1, 1) and name in layers and layers[name].kind != "depthwise"
-
-    def ratio(name: str) -> int:
-        """+1 where the layer widens, -1 where it narrows, 0 where it keeps the width."""
-        c1, c2 = layers[name].input_shapes[0].channels, layers[name].output_shape.channels
-        return (c2 > c1) - (c2 < c1)
-
-    for block in blocks(network, result.alpha, result.resolution):
-        gates = {name for _, gate, mul in squeeze_excites(network, block) for name in (*gate, mul)}
-        for name in gates:
-            if is_1x1(name):
-                roles[name] = "the squeeze-and-excite's bottleneck"
-        ones = [name for name in block.nodes if is_1x1(name) and name not in gates]
-        readers: dict[str, list[str]] = {}
-        for name in block.nodes:
-            for ref in _node(network, name).inputs:
-                readers.setdefault(ref, []).append(name)
-        shortcut = [name for name in ones if _node(network, name).inputs == (block.entry,)
-                    and len(readers.get(block.entry, [])) > 1 and readers.get(name)
-                    and all(isinstance(_op(network, reader), Add) for reader in readers[name])]
-        for name in shortcut:
-            roles[name] = "the shortcut's projection"
-        main = [name for name in ones if name not in shortcut]
-        depthwise = [index for index, name in enumerate(block.nodes) if name in layers and
-                     layers[name].kind == "depthwise"]
-        if len(depthwise) > 1:            # a sandglass (MobileNeXt): 1x1 layers that narrow then widen between two
-            between = [name for name in main if depthwise[0] < block.nodes.index(name) < depthwise[-1]]
-            if any(ratio(name) < 0 for name in between) and any(ratio(name) > 0 for name in between):
-                for name in between:
-                    if ratio(name):
-                        roles[name] = "the bottleneck's reduction" if ratio(name) < 0 else "the bottleneck's expansion"
-        elif depthwise:
-            before = [name for name in main if block.nodes.index(name) < depthwise[0]]
-            after = [name for name in main if block.nodes.index(name) > depthwise[-1]]
-            for name in before:
-                if ratio(name) > 0:
-                    roles[name] = "the inverted residual's expansion"
-                elif ratio(name) < 0:
-                    roles[name] = "the bottleneck's reduction"
-            for name in after:
-                if ratio(name) < 0:
-                    roles[name] = "the inverted residual's linear projection"
-                elif ratio(name) > 0 and before:
-                    roles[name] = "the bottleneck's expansion"
-        elif len(main) >= 2:
-            if ratio(main[0]) < 0:
-                roles[main[0]] = "the bottleneck's reduction"
-            if ratio(main[-1]) > 0:
-                roles[main[-1]] = "the bottleneck's expansion"
-    return roles
+    return block_roles(result.network, result.alpha, result.resolution)
 
 
 def _node(network: Network, name: str):
