@@ -1,16 +1,19 @@
 """What-if edits: an architecture change applied to the IR, so that it can be recounted exactly.
 
 Each edit is a small frozen record naming what it changes (a stage of ``structure.stages``, or the whole network)
-and how; ``apply`` gives the edited network, and the setting it is read at (only ``Resolution`` changes that). The
-edited network is a ``Network`` like any other: analyze it, sweep it, lower it to torch, or edit it again.
+and how; ``apply`` gives the edited network (``Resolution`` changes the setting instead: the network is returned as
+it is). The edited network is a ``Network`` like any other: analyze it, sweep it, lower it to torch, or edit it
+again. A depthwise convolution stated by its numbers (an imported ``groups=C``) is stated as depthwise first
+(``depthwise_by_name``), so that it follows its input's width.
 
 - ``Width(stage, factor)``: every width of the stage's own (``Scaled`` and ``Tabulated``) times ``factor``,
   rounded by the network's own rule (MobileNetV2's ``make_divisible(c x alpha x factor, 8)``); a width with no
   rule of its own (an imported network's, ResNet's) is rounded as MobileNetV2 rounds: ``make_divisible(c x factor,
   8)``. Widths that follow others (expansions, squeezes, ``ChannelsOf``) follow.
-- ``Expansion(stage, ratio)``: each block's expanding 1x1 convolution (the first 1x1 convolution that widens what the
-  block reads) to ``ratio`` x the block's input width, rounded as the network rounds (``make_divisible(., 8)`` for
-  a network whose widths do, the nearest integer otherwise).
+- ``Expansion(stage, ratio)``: each block's expanding 1x1 convolution (the first 1x1 convolution that widens what
+  the block reads, with a depthwise convolution after it) to ``ratio`` x the block's input width, rounded as the
+  network's own expansions are (``make_divisible(., 8)`` for a network whose widths round so, the nearest integer
+  otherwise).
 - ``Kernel(stage, size)``: each depthwise convolution of the stage to ``size`` x ``size``, with the padding that
   keeps its output size.
 - ``Blocks(stage, change)``: -1 drops the stage's last block, +1 repeats it (named ``<block>-repeat``); the stage
