@@ -17,26 +17,36 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Convention:
-    """A named FLOP-counting convention and a one-line statement of it for outputs."""
+    """A named FLOP-counting convention: ``summary`` states it in full (``table --explain``, Markdown, reports),
+    ``short`` in a few words (the line under a text table, ``line``)."""
 
     name: str
     summary: str
+    short: str = ""
+
+    def line(self) -> str:
+        """The line under a text table: ``FLOPs (costmodel): 2 per multiply-accumulate + ...; --explain says more``
+        (under 100 columns)."""
+        return f"FLOPs ({self.name}): {self.short}; --explain says more"
 
 
 CONVENTIONS = {
     "costmodel": Convention(
         "costmodel", "2 FLOPs per multiply-accumulate + bias adds + element-wise ops (BN 2, LayerNorm and "
         "GroupNorm 7, ReLU 1, ReLU6 2, h-sigmoid 4, h-swish 5, sigmoid 4, SiLU 5, GELU 5 per element; softmax 5 and "
-        "attention's scale 1 per score; pooling per window element; add and multiply 1 per output element)"),
+        "attention's scale 1 per score; pooling per window element; add and multiply 1 per output element)",
+        "2 per multiply-accumulate + bias adds + element-wise ops"),
     "papers": Convention(
         "papers", "the papers' mult-adds: multiply-accumulates of convolutions, fully connected layers and matrix "
-        "products (attention's included) only"),
+        "products (attention's included) only", "mult-adds of conv, linear and matmul only"),
     "fvcore": Convention(
         "fvcore", "fvcore's 'flops' (multiply-accumulates of conv, linear and matmul but not of "
         "scaled_dot_product_attention, BatchNorm 2 and LayerNorm / GroupNorm 5 per element, adaptive average "
-        "pool 1 per input element, upsampling 1 or 4 per output element; other ops 0)"),
+        "pool 1 per input element, upsampling 1 or 4 per output element; other ops 0)",
+        "fvcore's multiply-accumulates + some element-wise ops"),
     "flop_counter": Convention(
         "flop_counter", "torch 2.13 FlopCounterMode: 2 per multiply-accumulate of conv, linear and matmul, and of "
-        "scaled dot-product attention where torch runs its math path instead of the CPU flash kernel; other ops 0"),
+        "scaled dot-product attention where torch runs its math path instead of the CPU flash kernel; other ops 0",
+        "2 per multiply-accumulate of conv, linear, matmul only"),
 }
 DEFAULT_CONVENTION = "costmodel"

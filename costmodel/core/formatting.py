@@ -7,7 +7,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import CostModelError
 
@@ -47,6 +47,16 @@ def json_text(document: Any) -> str:
     except ValueError:
         raise CostModelError(f"cannot write JSON: {_non_finite(document)} is not a finite number "
                              "(JSON holds no NaN or infinity)") from None
+
+
+def counted(count: int, noun: str, plural: "str | None" = None) -> str:
+    """``1 setting``, ``2 settings``, ``1,024 layers``: a count with its noun in the number it takes.
+
+    :param count: how many.
+    :param noun: the noun for one.
+    :param plural: the noun for several (default: ``noun`` + "s").
+    :returns: the text."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def si(value: float, digits: int = 2) -> str:
@@ -116,6 +126,42 @@ class Table:
 
         rule = "  ".join("-" * width for width in widths)
         return "\n".join([line(self.columns), rule] + [line(row) for row in rows]) + "\n"
+
+    def text_within(self, width: int = 100, starts: "Sequence[int]" = ()) -> str:
+        """``text()``, or where that is wider than ``width`` columns, the table in parts that each fit: each part
+        repeats the first column, and a blank line separates the parts. The columns from each index in ``starts``
+        to the next are kept together where they fit (a paper's figure, costmodel's, the difference); a column
+        wider than ``width`` alone gets a part of its own.
+
+        :param width: the most columns a line may take.
+        :param starts: the indexes where groups of columns begin (none: each column is its own group).
+        :returns: the text."""
+        whole = self.text()
+        if max(len(line) for line in whole.splitlines()) <= width:
+            return whole
+        rows = self._shown()
+        widths = [max(len(cell) for cell in column) for column in zip(self.columns, *rows)]
+        bounds = sorted({1, *(start for start in starts if 1 <= start < len(self.columns))}) + [len(self.columns)]
+        groups = [list(range(first, last)) for first, last in zip(bounds, bounds[1:])]
+        parts: list[list[int]] = []
+        used = widths[0]
+        for group in groups:
+            for index in group if widths[0] + sum(2 + widths[i] for i in group) > width else [group]:
+                columns = index if isinstance(index, list) else [index]
+                size = sum(2 + widths[i] for i in columns)
+                if parts and used + size <= width:
+                    parts[-1].extend(columns)
+                    used += size
+                else:
+                    parts.append(list(columns))
+                    used = widths[0] + size
+        texts = []
+        for part in parts:
+            keep = [0, *part]
+            table = Table(tuple(self.columns[i] for i in keep), align=tuple(self.align[i] for i in keep))
+            table.rows = [tuple(row[i] for i in keep) for row in self.rows]
+            texts.append(table.text())
+        return "\n".join(texts)
 
     def markdown(self) -> str:
         """A GitHub-flavoured Markdown table; ``|`` in a cell is escaped."""

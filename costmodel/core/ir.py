@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .errors import CostModelError, within
+from .errors import CostModelError, ParameterError, within
 from .scaling import MAX_CHANNELS, MAX_RESOLUTION, MAX_SIZE, ChannelsOf, Rounded, Scaled, Tabulated, as_width
 
 Pair = tuple[int, int]
@@ -87,10 +87,14 @@ _NODE_MESSAGE = re.compile(r"^node '([^']+)'")
 
 
 def locate(message: str, origins: "dict[str, str]") -> str:
-    """``message`` prefixed with the origin of the node it begins by naming (``node 'x': ...``), if known."""
+    """``message`` prefixed with the origin of the node it begins by naming (``node 'x': ...``), if known; where the
+    origin names the layer as the node is named (``net.toml:9: layer 'x'``), the node is not named twice."""
     match = _NODE_MESSAGE.match(message)
     if match and match.group(1) in origins:
-        return f"{origins[match.group(1)]}: {message}"
+        origin = origins[match.group(1)]
+        if origin.endswith(f"layer {match.group(1)!r}"):
+            return f"{origin}{message[match.end():]}"
+        return f"{origin}: {message}"
     return message
 
 
@@ -146,9 +150,8 @@ class Node:
         object.__setattr__(self, "inputs", tuple(self.inputs))
         low, high = self.op.arity
         if not low <= len(self.inputs) <= high:
-            wanted = f"{low}" if low == high else f"at least {low}"
-            raise CostModelError(f"node {self.name!r}: {self.op.op_name} takes {wanted} input(s), "
-                                 f"got {len(self.inputs)}")
+            wanted = f"{low} input{'' if low == 1 else 's'}" if low == high else f"at least {low} inputs"
+            raise CostModelError(f"node {self.name!r}: {self.op.op_name} takes {wanted}, got {len(self.inputs)}")
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,8 @@ class Network:
         :returns: ``error``, prefixed with where its node was written when that is known (a spec file's line)."""
         match = _NODE_MESSAGE.match(str(error))
         if match and match.group(1) in self.origin:
+            if not isinstance(error, ParameterError):
+                return CostModelError(locate(str(error), self.origin))
             return within(f"{self.origin[match.group(1)]}: ", error)
         return error
 

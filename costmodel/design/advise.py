@@ -248,6 +248,7 @@ def advise(model_or_setting: Any, alpha: "float | None" = None, resolution: Any 
         return totals, float(sum(profile.layer_ms(priced)))
 
     base, base_ms = counted(network, size)
+    found = stages(network, settled.alpha, size)
     suggestions, refused = [], []
     for edit, change, trades, guideline in candidates(network, settled.alpha, size):
         if isinstance(edit, Resolution) and settled.entry is not None and \
@@ -255,7 +256,7 @@ def advise(model_or_setting: Any, alpha: "float | None" = None, resolution: Any 
             refused.append((f"network: {change}", "the model has a fixed input size"))
             continue
         try:
-            edited = apply(network, edit, settled.alpha, size)
+            edited = apply(network, edit, settled.alpha, size, found)
             at = (edit.size, edit.size) if isinstance(edit, Resolution) else size
             totals, ms = counted(edited, at)
         except CostModelError as error:
@@ -272,7 +273,6 @@ def advise(model_or_setting: Any, alpha: "float | None" = None, resolution: Any 
         suggestions.append(Suggestion(edit, edit.stage or "network", change, trades, deltas,
                                       None if ms is None or base_ms is None else ms - base_ms, guideline))
     ranked_by = "latency_ms" if profile is not None else "memory_access_bytes"
-    found = stages(network, settled.alpha, size)
     suggestions.sort(key=lambda s: -s.saving(ranked_by))
     return Advice(network.name, settled.alpha, size, base, ranked_by, tuple(suggestions), tuple(refused), base_ms,
                   getattr(profile, "name", "") if profile is not None else "",

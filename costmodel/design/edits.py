@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..core.errors import CostModelError
 from ..core.ir import Network, Node, Op
@@ -98,19 +98,25 @@ def edit(model: Any, *changes: Edit, alpha: float = 1.0, resolution: Any = None,
     return network
 
 
-def apply(network: Network, edit: Edit, alpha: float = 1.0, size: "tuple[int, int] | None" = None) -> Network:
+def apply(network: Network, edit: Edit, alpha: float = 1.0, size: "tuple[int, int] | None" = None,
+          found: "Sequence[Stage] | None" = None) -> Network:
     """``network`` with ``edit`` made.
 
     :param network: the network (``settle(model).network``, or an edited one).
     :param edit: an ``Edit``.
     :param alpha: the width multiplier the network's shapes are read at (stages, channel counts).
     :param size: the input (H, W) they are read at (default: the network's base resolution).
+    :param found: the network's stages (``structure.stages`` at this setting), where the caller has them.
     :returns: the edited network (a ``Resolution`` edit returns ``network`` itself: it changes the setting).
     :raises CostModelError: one line, where the edit does not apply (no such stage, no such layer in it, shapes
         that no longer fit)."""
     context = Context(alpha, size or network.base_resolution)
     network = depthwise_by_name(network, context)
-    stage = stage_named(network, edit.stage, alpha, context.size) if edit.stage else None
+    stage = None
+    if edit.stage and found is not None:
+        stage = next((each for each in found if each.name == edit.stage), None)
+    if edit.stage and stage is None:
+        stage = stage_named(network, edit.stage, alpha, context.size)
     edited = edit.edit(network, stage, context)
     if edited is not network:
         try:
@@ -129,6 +135,9 @@ def depthwise_by_name(network: Network, context: Context) -> Network:
     :param network: a network.
     :param context: the setting its widths are read at.
     :returns: the network so stated (``network`` itself when no layer changes)."""
+    if not any(type(node.op).__name__ == "Conv2d" and isinstance(getattr(node.op, "groups", 1), int) and
+               getattr(node.op, "groups", 1) > 1 for node in network.nodes):
+        return network                   # no group convolution: nothing to read the shapes for
     shapes = context.shapes(network)
 
     def change(node: Node) -> "Op | None":

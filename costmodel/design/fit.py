@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from ..core.errors import CostModelError, ParameterError, param
+from ..core.formatting import counted
 from ..core.metrics import total_metrics
 from ..core.units import BYTES, COUNT, TIME, parse_quantity
 
@@ -229,8 +230,8 @@ def _check_priced(depths: int, alphas: int, resolutions: int) -> None:
     steps = max(1, math.ceil(math.log2(resolutions + 1)))
     priced = depths * alphas * steps
     if priced > MAX_PRICED:
-        grid = f"{depths:,} depth(s) x {alphas:,} alpha(s) x {steps} bisection steps over {resolutions:,} " \
-            "resolution(s)"
+        grid = f"{counted(depths, 'depth')} x {counted(alphas, 'alpha')} x {counted(steps, 'bisection step')} " \
+            f"over {counted(resolutions, 'resolution')}"
         raise CostModelError(f"a latency limit prices up to {priced:,} settings of this grid ({grid}), more than the "
                              f"limit of {MAX_PRICED:,}: give fewer depths or alphas")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..core.errors import CostModelError, ParameterError, first_line, param
-from ..core.formatting import echoed
+from ..core.formatting import counted, echoed
 from ..sources.importer.user_code import check_seconds
 from ..core.scaling import MAX_BATCH, check_alpha, check_depth, input_size
 from ..sources.setting import setting_of
@@ -291,7 +291,7 @@ def calibrate(name: str = "this-cpu", *, threads: int = 1, per_kind: int = 24, w
         empty = 0.0
         ran = f"torch {answer['torch']} eager on the CPU"
     description = (f"{platform.machine()} {platform.processor() or ''}".strip() +
-                   f", {threads} thread(s), {ran}, {len(kernels)} kernels "
+                   f", {counted(threads, 'thread')}, {ran}, {len(kernels)} kernels "
                    f"({per_kind} per kind, more on large maps and a wide network's stages), "
                    f"{runs_text}, {answer['heap']} heap")
     profile = fit([(kind, key, madds, memory, max(figure.value - count * empty, 0.0))

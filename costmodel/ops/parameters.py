@@ -309,7 +309,7 @@ def standardize_shape(op: Standardize, inputs: tuple[Shape, ...], ctx: ShapeCont
     x = inputs[0]
     ctx.require(x.rank >= 2, lambda: f"standardize needs rows on axis 1, got {describe_layout(x.layout)}")
     ctx.require(len(inputs) == 1 + op.gain, lambda: f"standardize {'with' if op.gain else 'without'} a gain takes "
-                                                    f"{1 + op.gain} input(s), got {len(inputs)}")
+                                                    f"{1 + op.gain} input{'s' if op.gain else ''}, got {len(inputs)}")
     if op.gain:
         rows, gains = x.dims[1], inputs[1].numel
         ctx.require(gains == rows, lambda: f"a gain of {gains} values does not scale {rows} rows")

@@ -30,7 +30,7 @@ def _kind(result: Any) -> str:
 
 
 def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: bool = False,
-           every_row: bool = False, top: int = 10) -> str:
+           every_row: bool = False, top: int = 10, explain: bool = False) -> str:
     """``result`` as text, CSV, JSON or Markdown.
 
     :param result: an ``Analysis``, a ``Sweep``, a ``design.fit.Front`` (or a list of them: several models' fronts), a
@@ -42,6 +42,7 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
     :param every_row: a front's text and Markdown list every setting (by default a long front shows a dozen,
         ``fronts.shown_rows``), and an advice's every edit tried (CSV and JSON always hold every one).
     :param top: the edits an advice's text and Markdown list.
+    :param explain: an analysis's text states its FLOPs convention in full (by default one short line).
     :returns: the text.
     :raises ParameterError: for a format not in ``FORMATS``, CSV of several results (a CSV holds one table), or a
         format a sweep does not take (a sweep is CSV or JSON: a table of a million rows is not for reading).
@@ -55,7 +56,7 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
     if kind == "analysis":
         from .analyses import render as render_analysis
 
-        return render_analysis(result, fmt, per_layer=per_layer, by_kind=by_kind)
+        return render_analysis(result, fmt, per_layer=per_layer, by_kind=by_kind, explain=explain)
     if kind == "sweep":
         if fmt == "csv":
             return result.csv()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.conventions import CONVENTIONS
 from ..core.errors import CostModelError, ParameterError, param
-from ..core.formatting import Table, grouped, json_text, percent, printable
+from ..core.formatting import Table, counted, grouped, json_text, percent, printable
 from ..core.metrics import layer_metrics, summed_metrics, total_metrics
 from ..ops import definitions, kind_titles
 from ..engine.analysis import Analysis
@@ -141,9 +141,11 @@ def not_counted_text(analysis: Analysis) -> str:
     return f"not counted: {calls} (kept with their shapes and parameters; 0 for everything else)"
 
 
-def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_kind: bool = False) -> str:
+def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_kind: bool = False,
+           explain: bool = False) -> str:
     """The analysis in ``fmt``. Text and Markdown show the totals and, when asked, the per-layer and per-kind
-    tables; CSV holds one table (totals, or the one asked for); JSON always holds totals, layers and by_kind."""
+    tables; CSV holds one table (totals, or the one asked for); JSON always holds totals, layers and by_kind. Text
+    names the FLOPs convention in one short line, or with ``explain`` states it in full (Markdown always does)."""
     convention = CONVENTIONS[analysis.convention].summary
     if fmt == "json":
         return json_text(analysis.to_dict())
@@ -161,7 +163,8 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
             parts += ["\n", by_kind_table(analysis).text()]
         parts += ["\n", totals_table(analysis).text(),
                   f"\npeak activation at {analysis.peak_node}; units are decimal (M = 10^6, MB = 10^6 bytes)\n",
-                  f"FLOPs convention '{analysis.convention}': {convention}\n"]
+                  (f"FLOPs convention '{analysis.convention}': {convention}\n" if explain else
+                   CONVENTIONS[analysis.convention].line() + "\n")]
         if analysis.network.source:
             parts.append(f"architecture: {printable(analysis.network.source)}\n")
         if analysis.not_counted():
@@ -205,6 +208,6 @@ def latency_section(analysis: Analysis, profile: Profile, fmt: str, per_layer: b
             table.add(layer.name, layer.kind, f"{ms:.3f}", f"{100 * ms / total:.1f}%" if total else "-")
         lines.append(table.markdown() if fmt == "markdown" else table.text())
     engine = f"{profile.engine}, " if profile.engine != "torch" else ""
-    lines.append(f"predicted latency on {printable(profile.name)} ({engine}{profile.view} view, {profile.threads} "
-                 f"thread(s)): {total:.2f} ms\n")
+    lines.append(f"predicted latency on {printable(profile.name)} ({engine}{profile.view} view, "
+                 f"{counted(profile.threads, 'thread')}): {total:.2f} ms\n")
     return "\n".join(lines)

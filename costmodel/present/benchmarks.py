@@ -5,7 +5,7 @@ import csv as csv_module
 import io
 from typing import Any
 
-from ..core.formatting import Table, json_text
+from ..core.formatting import Table, counted, json_text
 from ..latency.bench import BETWEEN, WHOLE
 
 
@@ -32,7 +32,7 @@ def text(result: Any) -> str:
     how = "the file as it is" if str(result.model).lower().endswith(".onnx") else f"exported with torch {result.torch}"
     engine = f"torch {result.torch}" if result.engine == "torch" else f"onnxruntime {result.engine_version} ({how})"
     lines = [f"{result.model}  alpha={result.alpha:g}  input {height}x{width}  batch {result.batch}  "
-             f"{result.threads} thread(s)  {engine}  {result.heap} heap", ""]
+             f"{counted(result.threads, 'thread')}  {engine}  {result.heap} heap", ""]
     if result.layers:
         lines += [table(result).text().rstrip("\n"), ""]
     clocked = "profiled" if result.engine == "onnxruntime" else "layer-clocked"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..core.formatting import Table, grouped, json_text, printable
+from ..core.formatting import Table, counted, grouped, json_text, printable
 from ..core.metrics import total_metrics
 
 LONG = 20           # a front of more rows than this is shown in part (``shown_rows``)
@@ -32,12 +32,12 @@ def shortfall(front: Any) -> str:
 
 def summary(front: Any) -> str:
     """The first line of the text: how many settings are on the front and how many meet the limits."""
-    grid = " x ".join(_counted(len(values), noun) for values, noun in
+    grid = " x ".join(counted(len(values), noun) for values, noun in
                       ((front.depths, "depth"), (front.alphas, "alpha"), (front.resolutions, "resolution"))
                       if values is not None)
-    return (f"{front.model}: {_counted(len(front.rows), 'setting')} on the front; {front.feasible:,} of the "
-            f"{front.points:,} "
-            f"settings of the grid ({grid}) meet {describe_limits(front)}")
+    meet = "meets" if front.feasible == 1 else "meet"
+    return (f"{front.model}: {counted(len(front.rows), 'setting')} on the front; {front.feasible:,} of the "
+            f"{counted(front.points, 'setting')} of the grid ({grid}) {meet} {describe_limits(front)}")
 
 
 def shown_columns(front: Any) -> tuple[str, ...]:
@@ -75,7 +75,7 @@ def shown_rows(front: Any, every_row: bool = False) -> tuple[list[dict[str, Any]
     published = ", and every published setting" if any(row.get("published_top1") is not None
                                                       for row in rows) else ""
     note = (f"{len(shown)} of the front's {len(rows)} settings shown: the one with the most mult-adds at each of "
-            f"{_counted(len(resolutions), 'resolution')} from {resolutions[0]} to {resolutions[-1]}{published}; "
+            f"{counted(len(resolutions), 'resolution')} from {resolutions[0]} to {resolutions[-1]}{published}; "
             "--all lists every one")
     return shown, note
 
@@ -131,10 +131,6 @@ def render(fronts: Sequence[Any], fmt: str, every_row: bool = False) -> str:
     if fmt == "csv":
         return csv(fronts[0])
     return "\n".join((markdown if fmt == "markdown" else text)(front, every_row) for front in fronts)
-
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def cell(name: str, value: Any) -> str:

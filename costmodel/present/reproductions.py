@@ -4,6 +4,7 @@ the command that regenerates them); their text and Markdown are laid out here. C
 table."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,11 +23,29 @@ def _findings(page: Any) -> "tuple[str, list[str]]":
     return "verdict", page.verdicts()
 
 
+WIDTH = 100          # the columns a reproduction's text keeps within
+
+
+def _wrapped(text: str) -> str:
+    """``text`` in lines of at most ``WIDTH`` columns, the lines after the first indented by two."""
+    return textwrap.fill(text, WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False)
+
+
+def _table_text(table: Any) -> str:
+    """A page's table within ``WIDTH`` columns, each figure's columns kept together (a group begins at each column
+    titled ``paper ...``: the printed figure, then costmodel's, the exact count, the difference, the verdict)."""
+    starts = [index for index, title in enumerate(table.columns) if title.startswith("paper ")]
+    return table.text_within(WIDTH, starts).rstrip("\n")
+
+
 def text(page: Any) -> str:
-    """A reproduced table as text: title, source, the table, what it concludes, its notes."""
+    """A reproduced table as text within ``WIDTH`` columns: title, source, the table (in parts, each repeating the
+    row's name, where it is wider), what it concludes, its notes."""
     word, findings = _findings(page)
-    lines = [page.title, f"source: {page.source}", "", page.table_view().text().rstrip("\n"), ""]
-    lines += [f"{word}: {line}" for line in findings] + [f"note: {note}" for note in page.page_notes()]
+    lines = [_wrapped(page.title), _wrapped(f"source: {page.source}"), "",
+             _table_text(page.table_view()), ""]
+    lines += [_wrapped(f"{word}: {line}") for line in findings]
+    lines += [_wrapped(f"note: {note}") for note in page.page_notes()]
     return "\n".join(lines) + "\n"
 
 

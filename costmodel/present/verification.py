@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.formatting import Table, grouped, json_text
+from ..core.formatting import Table, counted, grouped, json_text
 
 
 def tool_name(check: Any) -> str:
@@ -35,8 +35,9 @@ def header(check: Any) -> str:
     params_ok = check.total_params == check.reference_total_params
     differing = sum(not layer.agrees for layer in check.layers)
     height, width = check.resolution
+    differ = f"{counted(differing, 'layer')} differ{'s' if differing == 1 else ''} from {tool}"
     verdict = (f"every layer agrees with {tool}" if check.agrees else
-               f"{differing} layer(s) differ from {tool}" + ("" if flops_ok and params_ok else "; totals differ"))
+               differ + ("" if flops_ok and params_ok else "; totals differ"))
     return f"{check.model}  alpha={check.alpha:g}  {height}x{width}  against {tool}: {verdict}"
 
 

@@ -59,9 +59,28 @@ def reproductions(paper: str, table: str = "all", progress: bool = False, profil
     return [build(table)]
 
 
+def paper_list() -> str:
+    """Every paper ``reproduce`` knows, a line each, then a line per table: its name and title (the measured tables,
+    ShuffleNetV2's micro-benchmarks, by name: they run only when named).
+
+    :returns: the text."""
+    lines = []
+    for paper, tables in PAPERS.items():
+        measured = MEASURED.get(paper, ())
+        names = [*tables, *measured]
+        lines.append(f"{paper}: tables {', '.join(names)}")
+        for name, build in tables.items():
+            title = "published latencies beside costmodel's estimates (Pixel 1)" if name == "latency" else \
+                build().title
+            lines.append(f"  --table {name}: {title}")
+        for name in measured:
+            lines.append(f"  --table {name}: measured on this CPU (ShuffleNetV2's micro-benchmark, needs torch)")
+    return "\n".join(lines) + "\n"
+
+
 def report_path(directory: "str | Path", reproduction: Page, suffix: str = ".md") -> Path:
     """Where a reproduction's page lives: ``<directory>/<paper>/table<N>.md`` (or ``.html``)."""
     return Path(directory) / reproduction.paper / f"table{reproduction.table}{suffix}"
 
 
-__all__ = ["Figure", "PAPERS", "Reproduction", "Row", "report_path", "reproductions"]
+__all__ = ["Figure", "PAPERS", "Reproduction", "Row", "paper_list", "report_path", "reproductions"]

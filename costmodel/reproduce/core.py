@@ -137,7 +137,7 @@ class Reproduction(TablePage):
         return [TOLERANCE_NOTE, *self.notes, *row_notes]
 
     def command(self) -> str:
-        return f"costmodel reproduce {self.paper} --table {self.table}"
+        return f"costmodel reproduce {self.paper} --table {self.table} --write"
 
     def verdict(self) -> str:
         """Whether every figure agrees, in a few words."""

@@ -140,7 +140,7 @@ class LatencyTable(TablePage):
         return self.notes()
 
     def command(self) -> str:
-        return f"costmodel reproduce {self.paper} --table latency"
+        return f"costmodel reproduce {self.paper} --table latency --write"
 
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..sources.analyze import analyze
-from ..core.formatting import Table, grouped
+from ..core.formatting import Table, counted, grouped
 from ..core.papers import load
 from ..latency.protocol import Measured, faster_throughout
 from .core import TablePage
@@ -121,7 +121,7 @@ class MeasuredTable(TablePage):
                 "checked byte for byte)."]
 
     def command(self) -> str:
-        return f"costmodel reproduce {self.paper} --table {self.table}"
+        return f"costmodel reproduce {self.paper} --table {self.table} --write"
 
 
 def _speed(value: float | None) -> str:
@@ -164,7 +164,8 @@ def measured_table(table: str, *, threads: int = 1, warmup: int = 3, repeats: in
                                 printed.get((setting.label, setting.column, gpu_key))))
     machine = f"{platform.machine()} {platform.processor() or ''}".strip()
     windows = len(answer["rows"][0].windows)
-    where = (f"{machine}, {threads} thread(s), torch {answer['torch']} eager, {answer.get('heap', 'system')} heap, "
+    where = (f"{machine}, {counted(threads, 'thread')}, torch {answer['torch']} eager, "
+             f"{answer.get('heap', 'system')} heap, "
              f"batch 1, the minimum of {repeats} "
              f"runs after {warmup} warm-up runs, the rows run in turn in each round; 'windows within' is how far "
              f"that minimum moved between {windows} windows of the run, and a verdict holds only where the order "

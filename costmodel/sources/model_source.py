@@ -146,6 +146,10 @@ def model_source(model: "str | Network | ModelSource") -> ModelSource:
         return ModelSource(model, ONNX)
     if lower.endswith(".pt2"):
         return ModelSource(model, PROGRAM)
+    if lower.endswith(".py"):            # a Python file names no network until a factory in it is named
+        raise CostModelError(f"{model}: a Python file needs the function that builds the model after a colon: "
+                             f"{model}:build (a function returning an nn.Module: costmodel imports the file and "
+                             "calls it)")
     if looks_like_import(model):
         return ModelSource(model, MODULE)
     if model in _zoo().MODELS:

@@ -47,10 +47,11 @@ class _Layer:
         self.used = {"name", "input", "inputs", "op", "block"}
 
     def location(self) -> str:
-        """``net.toml:12: layer 'stem'`` (or ``layer #3`` for a layer without a name)."""
+        """``net.toml:12: layer 'stem'``; a layer without a name by the node name it is given (``layer 'layer4'``
+        for the fifth), as every other message names it."""
         where = f"{self.path}:{self.line}" if self.line else self.path
         name = self.table.get("name") if isinstance(getattr(self, "table", None), dict) else None
-        return f"{where}: " + (f"layer {name!r}" if isinstance(name, str) else f"layer #{self.index + 1}")
+        return f"{where}: layer {name if isinstance(name, str) else f'layer{self.index}'!r}"
 
     def fail(self, message: str) -> CostModelError:
         return CostModelError(f"{self.location()}: {message}")

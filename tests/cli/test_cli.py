@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -19,8 +20,22 @@ def test_table_text(capsys):
     assert status == 0 and err == ""
     assert "mult-adds" in out and "325,400,448" in out and "325.40M" in out
     assert "2,585,560" in out
-    assert "FLOPs convention 'costmodel'" in out
     assert "input 3x224x224" in out
+    # the convention in one short line under the table; --explain states it in full (what each op counts)
+    line = next(line for line in out.splitlines() if line.endswith("--explain says more"))
+    assert line == "FLOPs (costmodel): 2 per multiply-accumulate + bias adds + element-wise ops; --explain says more"
+    assert "ReLU6" not in out
+    status, out, err = run(["table", "mobilenet_v1", "--explain"], capsys)
+    assert "FLOPs convention 'costmodel': 2 FLOPs per multiply-accumulate" in out and "ReLU6 2" in out
+
+
+def test_every_conventions_line_fits_100_columns(capsys):
+    from costmodel.core.conventions import CONVENTIONS
+
+    for name in CONVENTIONS:
+        status, out, err = run(["table", "mobilenet_v2", "--convention", name], capsys)
+        line = next(line for line in out.splitlines() if line.endswith("--explain says more"))
+        assert status == 0 and line.startswith(f"FLOPs ({name}): ") and len(line) <= 100
 
 
 def test_table_json_schema(capsys):
@@ -123,7 +138,13 @@ def test_list(capsys):
                                                               "mobilenet_v1_shallow"]
 
 
-def test_reproduce_writes_the_reports(tmp_path, capsys):
+def test_reproduce_prints_and_writes_the_reports_only_when_asked(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(["reproduce", "mobilenet_v1", "--table", "6"], capsys)
+    assert status == 0 and "Table 6" in out and err == "" and not (tmp_path / "reports").exists()
+    status, out, err = run(["reproduce", "mobilenet_v1", "--table", "6", "--write"], capsys)
+    assert status == 0 and (tmp_path / "reports" / "mobilenet_v1" / "table6.md").exists()
+    assert f"costmodel: wrote {Path('reports') / 'mobilenet_v1' / 'table6.md'}" in err
     status, out, err = run(["reproduce", "mobilenet_v1", "--table", "all", "--reports-dir", str(tmp_path)], capsys)
     assert status == 0
     assert "Table 3" in out and "Table 6" in out and "Table 7" in out
@@ -131,6 +152,21 @@ def test_reproduce_writes_the_reports(tmp_path, capsys):
         ["tablelatency.md"]
     status, out, _ = run(["reproduce", "mobilenet_v1", "--table", "6", "--no-write", "--format", "markdown"], capsys)
     assert out.startswith("# MobileNetV1 paper, Table 6")
+
+
+def test_reproduce_names_its_papers_and_tables(capsys):
+    from costmodel.reproduce import PAPERS
+
+    status, out, err = run(["reproduce", "--list"], capsys)
+    assert status == 0
+    assert "mobilenet_v1: tables 2, 3, 4, 5, 6, 7, 8, 9, latency" in out
+    assert "  --table 6: MobileNetV1 paper, Table 6: MobileNet width multiplier" in out
+    assert "shufflenet_v2: tables 5, 1, 2, 3, 4" in out and [line.split(":")[0] for line in out.splitlines()
+                                                               if not line.startswith(" ")] == list(PAPERS)
+    status, out, err = run(["reproduce", "--help"], capsys)
+    assert status == 0 and "PAPER is one of: " + ", ".join(PAPERS) + " (" in " ".join(out.split())
+    status, out, err = run(["reproduce"], capsys)
+    assert status == 2 and "give a PAPER: one of mobilenet_v1" in err and "--list" in err
 
 
 def test_help_and_version(capsys):
@@ -177,3 +213,25 @@ def test_output_files_get_the_usual_mode(tmp_path, capsys):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_python_file_without_its_factory_is_refused_in_one_line_and_not_run(tmp_path, capsys):
+    model = tmp_path / "mymodel.py"
+    marker = tmp_path / "ran"
+    model.write_text(f"open({str(marker)!r}, 'w').write('ran')\ndef build():\n    return None\n")
+    status, out, err = run(["table", str(model)], capsys)
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"a Python file needs the function that builds the model after a colon: {model}:build" in err
+    assert not marker.exists()
+
+
+def test_a_spec_error_names_an_unnamed_layer_one_way(tmp_path, capsys):
+    spec = tmp_path / "net.toml"
+    spec.write_text('name = "n"\ninput_channels = 3\nresolution = 32\n'
+                    '[[layer]]\nop = "conv2d"\nout = 8\nkernel = 3\n'
+                    '[[layer]]\nop = "conv2d"\nout = 8\nkernel = 3\ngroups = 3\n')
+    status, out, err = run(["table", str(spec)], capsys)
+    # the second layer has no name: its node is 'layer1', and the message calls it that, once (not "layer #2:
+    # node 'layer1'")
+    assert status == 2 and f"{spec}:8: layer 'layer1': groups=3 must divide both in_channels 8" in err
+    assert err.count("layer1") == 1

@@ -186,7 +186,7 @@ def test_11_a_spec_of_fixed_widths_refuses_alpha(tmp_path, capsys):
 def test_13_spec_options_duplicate_tokens_and_both_views(tmp_path, capsys):
     path = spec(tmp_path, 'name = "x"\n[[layer]]\nblock = "cn_k3_k5_c32"\n')
     status, _, err = run(["table", path], capsys)
-    assert "net.toml:2: layer #1: block 'cn_k3_k5_c32': token 'k' is given twice" in one_line(status, err)
+    assert "net.toml:2: layer 'layer0': block 'cn_k3_k5_c32': token 'k' is given twice" in one_line(status, err)
     status, _, err = run(["table", "examples/mobilenet_v2_like.toml", "-O", "groups=2"], capsys)
     assert "spec files take only the option 'num_classes', not 'groups'" in one_line(status, err)
     for fmt in ("text", "markdown"):
@@ -203,7 +203,7 @@ def test_14_errors_name_the_file_line_and_layer_and_echo_little(tmp_path, capsys
                           '[[layer]]\nname = "grouped"\nop = "conv2d"\nout = 9\ngroups = 3\n')
     for command in (["table", path], ["sweep", path], ["report", path, "--no-fvcore", "-o", str(tmp_path / "r.html")]):
         status, _, err = run(command, capsys)
-        assert f"{path}:7: layer 'grouped': node 'grouped': groups=3 must divide both in_channels 8" in \
+        assert f"{path}:7: layer 'grouped': groups=3 must divide both in_channels 8" in \
             one_line(status, err)
         assert err.count(path) == 1
     assert not (tmp_path / "r.html").exists()

@@ -69,10 +69,10 @@ def test_deeply_nested_and_huge_specs(tmp_path):
 
 @pytest.mark.parametrize("layers, message", [
     ('[[layer]]\nname = "a"\nop = "conv2d"\nout = 8\n[[layer]]\nname = "b"\nop = "conv2d"\nout = 16\ninput = "input"\n'
-     '[[layer]]\nname = "sum"\nop = "add"\ninputs = ["a", "b"]', "node 'sum': cannot add inputs of different shapes "
+     '[[layer]]\nname = "sum"\nop = "add"\ninputs = ["a", "b"]', "layer 'sum': cannot add inputs of different shapes "
                                                               "8x32x32, 16x32x32"),
     ('[[layer]]\nname = "a"\nop = "conv2d"\nout = 8\nstride = 2\n[[layer]]\nname = "b"\nop = "conv2d"\nout = 8\n'
-     'input = "input"\n[[layer]]\nname = "cat"\nop = "concat"\ninputs = ["a", "b"]', "node 'cat': cannot concatenate"),
+     'input = "input"\n[[layer]]\nname = "cat"\nop = "concat"\ninputs = ["a", "b"]', "layer 'cat': cannot concatenate"),
     ('[[layer]]\nname = "a"\nop = "flatten"\ninput = "c"\n[[layer]]\nname = "b"\nop = "flatten"\ninput = "a"\n'
      '[[layer]]\nname = "c"\nop = "flatten"\ninput = "b"', "the layers form a cycle: a -> b -> c -> a"),
     ('[[layer]]\nname = "a"\nop = "concat"\ninputs = ["input", "ghost"]', "input 'ghost' is not a layer"),

@@ -171,7 +171,7 @@ def test_the_hybrid_example_by_hand():
 def test_shape_errors_in_a_spec_name_the_node(tmp_path):
     text = ('name = "x"\nresolution = 8\n[[layer]]\nname = "a"\nop = "conv2d"\nout = 6\n'
             '[[layer]]\nname = "b"\nop = "conv2d"\nout = 8\ngroups = 4')
-    with pytest.raises(CostModelError, match="node 'b': groups=4 must divide both in_channels 6"):
+    with pytest.raises(CostModelError, match="layer 'b': groups=4 must divide both in_channels 6"):
         costmodel.analyze(str(write(tmp_path, text)))
 
 

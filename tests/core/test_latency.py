@@ -200,7 +200,7 @@ def test_a_profile_round_trips_and_prices_every_layer(tmp_path, capsys):
         expected += microseconds / 1e3
     assert document["latency"]["total_ms"] == pytest.approx(expected)
     status, out, err = run(["table", "mobilenet_v1", "--device", str(path), "--per-layer"], capsys)
-    assert "predicted latency on toy (unfused view, 1 thread(s))" in out and "predicted (ms)" in out
+    assert "predicted latency on toy (unfused view, 1 thread)" in out and "predicted (ms)" in out
 
 
 @pytest.mark.parametrize("text, message", [

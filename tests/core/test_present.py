@@ -120,3 +120,25 @@ def test_several_tables_are_not_one_csv_on_the_command_line(capsys):
     status, out, err = run(["reproduce", "mobilenet_v1", "--table", "8", "--format", "csv", "--no-write"], capsys)
     rows = list(csv.reader(io.StringIO(out)))
     assert status == 0 and rows[0][:2] == ["row", "costmodel setting"] and len(rows) > 2
+
+
+def test_a_wide_table_is_shown_in_parts_within_the_width():
+    from costmodel.core.formatting import Table
+
+    table = Table(("row", "a", "b", "paper x", "x", "paper y", "y"))
+    table.add("first", "1" * 30, "2" * 30, "3" * 20, "4" * 20, "5" * 20, "6" * 20)
+    lines = table.text_within(100, starts=[3, 5]).splitlines()
+    assert max(len(line) for line in lines) <= 100
+    # parts: (row, a, b), (row, paper x, x, paper y, y): each repeats the row's name, a group kept together
+    titles = [line.split() for line in lines if line.startswith("row")]
+    assert titles == [["row", "a", "b"], ["row", "paper", "x", "x", "paper", "y", "y"]]
+    assert table.text_within(1000) == table.text()
+
+
+def test_reproductions_keep_within_100_columns(capsys):
+    # MobileNetV1 Table 8 is 230 columns wide in one table; its text now comes in three parts of at most 100
+    for paper in ("mobilenet_v1", "mobilenet_v3", "shufflenet_v1", "xception", "efficientnet", "mobilevit"):
+        status, out, err = run(["reproduce", paper], capsys)
+        assert status == 0 and max(len(line) for line in out.splitlines()) <= 100, paper
+    status, out, err = run(["reproduce", "mobilenet_v1", "--table", "8"], capsys)
+    assert out.count("row                paper") == 2 and "1.0 MobileNet-224  mobilenet_v1, alpha=1, 224x224" in out

@@ -55,7 +55,7 @@ def test_a_perturbed_formula_is_caught(capsys, monkeypatch, fresh_networks):
     status, out, _ = run(["verify", "mobilenet_v1"], capsys)
     table_rows = out.split("\n")[4:]
     assert table_rows[0].startswith("Conv2d_0.conv") and " NO" in table_rows[0]
-    assert "27 layer(s) differ from fvcore; totals differ" in out
+    assert "27 layers differ from fvcore; totals differ" in out
 
 
 def test_a_perturbed_parameter_count_is_caught(monkeypatch, fresh_networks):

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 from ...sources.analyze import analyze, fused_view
 from ...core.conventions import CONVENTIONS
 from ...core.errors import CostModelError
-from ...core.formatting import grouped
+from ...core.formatting import counted, grouped
 from ...sources.setting import Setting, setting_of
 from ...sources.model_source import split_settings
 from ...core.metrics import summed_metrics, total_metrics
@@ -86,7 +86,7 @@ def compare_context(specs: Sequence[str], device: Device | None = None, profile:
     if profile is not None:
         table.append({"metric": f"predicted latency on {profile.name} (ms)",
                       "values": [predicted(n["result"], profile)["total_ms"] for n in networks],
-                      "human": [f"calibrated, {profile.threads} thread(s)"] * len(networks)})
+                      "human": [f"calibrated, {counted(profile.threads, 'thread')}"] * len(networks)})
     table.append({"metric": "design-review flags (G1/G2/G3/G4/A1)",
                   "values": ["/".join(str(n["review"][g]["flagged"]) for g in ("G1", "G2", "G3", "G4", "A1"))
                              for n in networks], "human": [""] * len(networks)})
