@@ -53,6 +53,7 @@ from .design import edits
 from .design.advise import advise
 from .design.edits import edit
 from .design.fit import fit
+from .design import sweep  # noqa: E402  (the module, callable as its function: costmodel.sweep(...))
 from .core.errors import CostModelError
 from .core.ir import Network, Node
 from .ops import (Activation, AdaptiveAvgPool, Add, AttentionBias, BatchNorm, ChannelShuffle, ClassToken, Concat,
@@ -87,5 +88,5 @@ __all__ = [
     "MatMul", "Mean", "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d",
     "PositionEmbedding", "Rounded", "Scale", "Scaled", "ScaledDotProductAttention", "Select", "Setting", "Slice",
     "Softmax", "Split", "Squeezed", "Subtract", "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "advise",
-    "analyze", "edit", "edits", "fit", "from_torch", "make_divisible", "render", "to_torch",
+    "analyze", "edit", "edits", "fit", "sweep", "from_torch", "make_divisible", "render", "to_torch",
 ]

@@ -173,13 +173,23 @@ def cli() -> None:
 @_setting("fused", "convention", "dtype")
 @click.option("--per-layer", is_flag=True, help="One row per layer.")
 @click.option("--by-kind", is_flag=True, help="Totals per layer kind with shares (the MobileNetV1 Table 2 view).")
+@click.option("--by-module", is_flag=True, help="Totals per module, rolled up the module tree (node paths), as "
+                                               "torchinfo and fvcore's flop_count_table give them.")
+@click.option("--max-depth", type=click.IntRange(1, 1000), default=None, metavar="N",
+              help="With --by-module: the deepest module listed (1: features; 2: features.3).")
+@click.option("--sort", default=None, metavar="COLUMN",
+              help="Sort the per-layer table by a layer's column (madds, params, flops, memory_access, ...), "
+                   "largest first.")
+@click.option("--top", type=click.IntRange(1, 10_000_000), default=None, metavar="N",
+              help="List only the first N layers of the per-layer table (with --sort: the N largest).")
 @click.option("--explain", is_flag=True, help="State the FLOPs convention in full: what each op counts (text).")
 @click.option("--format", "fmt", type=_FORMAT, default="text", show_default=True, help="Output format.")
 @click.option("--device", "profile_path", default=None, metavar="PROFILE",
               help="A device file with a calibrated [profile] (costmodel calibrate; the file report's --device "
                    "reads): adds predicted latency per layer and in total.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
-def table(setting: Setting, per_layer: bool, by_kind: bool, explain: bool, fmt: str, profile_path: str | None,
+def table(setting: Setting, per_layer: bool, by_kind: bool, by_module: bool, max_depth: int | None,
+          sort: str | None, top: int | None, explain: bool, fmt: str, profile_path: str | None,
           output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
     --resolution."""
@@ -194,7 +204,10 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, explain: bool, fmt: 
         if fmt == "csv":
             raise CostModelError("--device adds a latency section to text, Markdown and JSON, not to CSV")
     result = analyze(setting)
-    text = render(result, fmt, per_layer=per_layer, by_kind=by_kind, explain=explain)
+    per_layer = per_layer or sort is not None or top is not None        # a sort or a top asks for the layers
+    by_module = by_module or max_depth is not None
+    text = render(result, fmt, per_layer=per_layer, by_kind=by_kind, explain=explain, by_module=by_module,
+                  max_depth=max_depth, sort=sort, top=top)
     if profile is not None:
         from .present.analyses import latency_section
 
@@ -328,16 +341,20 @@ def _grid_counting_options(command: Any) -> Any:
 @cli.command(name="sweep")
 @click.argument("model")
 @click.option("--alpha", "alpha_range", default="1", show_default=True, metavar="START:STOP:STEP",
-              help="Width multipliers: a value or an inclusive range.")
+              help="Width multipliers: a value, an inclusive range, or a comma list of them (0.35,0.5,1).")
 @click.option("--resolution", "resolution_range", default=None, metavar="START:STOP:STEP|HxW",
-              help="Input sizes: a value, an inclusive range, or one HxW size (default: the network's base size).")
+              help="Input sizes: a value, an inclusive range, a comma list of them, or one HxW size (default: the "
+                   "network's base size).")
 @click.option("--rho", "rho_range", default=None, metavar="START:STOP:STEP",
-              help="Resolution multipliers of the base size: a value or an inclusive range (instead of --resolution).")
+              help="Resolution multipliers of the base size: a value, an inclusive range or a comma list (instead of "
+                   "--resolution).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+              help="Output format (a sweep is for programs: CSV or JSON).")
 @click.option("--depth", "depth_range", default=None, metavar="START:STOP:STEP",
               help="Depth multipliers: a value or an inclusive range (adds a depth column; default: depth 1).")
 @_grid_counting_options
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the CSV to FILE.")
-def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None,
+def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rho_range: str | None, fmt: str,
                   depth_range: str | None, batch: int, convention: str, dtype: str, options: Sequence[str],
                   input_size: str | None, submodule: str | None, strict: bool, timeout: float,
                   output: str | None) -> None:
@@ -354,6 +371,11 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
     depths = parse_range(depth_range, "depth", integer=False) if depth_range is not None else None
     result = sweep(model, alphas, resolutions, rhos=rhos, batch=batch, convention=convention, dtype=dtype,
                    options=_parse_options(options, input_size, strict, timeout, model, submodule), depths=depths)
+    if fmt == "json":
+        from .present import render
+
+        _emit(render(result, "json"), output)
+        return
     _emit(result.csv_bytes(), output)
 
 

@@ -90,17 +90,32 @@ class Range(SequenceABC):
         return f"<Range {self.text!r}: {self._length:,} value{'' if self._length == 1 else 's'}>"
 
 
-def parse_range(text: str, what: str, integer: bool) -> Range:
+def parse_range(text: str, what: str, integer: bool) -> "Range | list[Any]":
     """``"0.25:1.4:0.05"`` (stop inclusive) or a single value, for the axis ``what`` (``alpha``, ``rho``,
     ``depth`` or ``resolution``; ``integer``: whole numbers), as a ``Range`` of floats (or ints), counted and
-    checked without listing it. One line naming the parameter ``what`` where the text is not such a range, the count
-    passes ``MAX_POINTS`` or a value lies outside what the axis admits (``interval``)."""
+    checked without listing it; or a comma list of such (``"0.35,0.5,1"``, ``"96,128:224:32"``) as the list of
+    their values in the order given, each once. One line naming the parameter ``what`` where the text is not such a
+    range, the count passes ``MAX_POINTS`` or a value lies outside what the axis admits (``interval``)."""
     named = param(what)
     if not isinstance(text, str):
         raise ParameterError(named, f" must be text like {_EXAMPLE[what]}, got {type(text).__name__}")
     if len(text) > MAX_RANGE_LENGTH:
         raise ParameterError(named, f" is {len(text):,} characters long, more than the limit of {MAX_RANGE_LENGTH}: "
                              f"give VALUE or START:STOP:STEP, like {_EXAMPLE[what]}")
+    if "," in text:
+        listed: list[Any] = []
+        seen: set[Any] = set()
+        for part in text.split(","):
+            if not part.strip():
+                raise ParameterError(named, f" has an empty item in its list, got {text!r}")
+            part_range = parse_range(part.strip(), what, integer)
+            if len(listed) + len(part_range) > MAX_POINTS:
+                raise ParameterError(named, f" {text!r} has more than the limit of {MAX_POINTS:,} values")
+            for value in part_range:
+                if value not in seen:
+                    seen.add(value)
+                    listed.append(value)
+        return listed
     parts = text.split(":")
     if len(parts) not in (1, 3):
         raise ParameterError(named, f" must be VALUE or START:STOP:STEP, got {text!r}")

@@ -7,6 +7,7 @@ size parts is counted point by point instead. The CSV is written by a vectorized
 from __future__ import annotations
 
 import sys
+import types
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -425,3 +426,15 @@ def _point_by_point(network: Any, alphas: list[float], sizes: list[tuple[int, in
         dtype = np.int64 if max(numbers) < 2 ** 63 else object
         result[name] = np.asarray(numbers, dtype=dtype).reshape(shape)
     return result
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as its ``sweep``: ``costmodel.sweep(...)`` is the function, as ``costmodel.analyze`` and
+    ``costmodel.fit`` are, while ``costmodel.sweep.sweep`` and ``import costmodel.sweep`` (its path before it moved)
+    keep working."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Sweep:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .counting import Counts, plan_of
+from ..core.errors import CostModelError
 from ..core.ir import Network
 from ..core.metrics import layer_metrics, summed_metrics, total_metrics
 from ..ops import kind_titles
@@ -146,6 +147,33 @@ class Analysis:
                 row[f"{name}_share"] = row[name] / total if total else 0.0
             rows[kind] = row
         return rows
+
+    def by_module(self, max_depth: "int | None" = None) -> list[dict[str, Any]]:
+        """Per module: the layers rolled up the module tree, as fvcore's ``flop_count_table`` and torchinfo give them.
+        A layer ``features.3.conv.0.0`` is in the modules ``features``, ``features.3``, ``features.3.conv`` ...;
+        each module's figures are its layers' sums (zoo node paths and imported module paths alike).
+
+        :param max_depth: the deepest module listed (1: ``features``, 2: ``features.3``; None: every level).
+        :returns: [{"module": its dotted path ("" for the whole network), "depth": its level (0 for the whole),
+            "layers": how many layers it holds, each summed metric: its sum}], in the order the network first runs
+            each module, a module before the modules in it."""
+        if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, int) or
+                                      max_depth < 1):
+            raise CostModelError(f"max_depth must be a positive integer, got {max_depth!r}")
+        fields = [metric.field for metric in summed_metrics()]
+        rows: dict[str, dict[str, Any]] = {"": {"module": "", "depth": 0, "layers": 0,
+                                                **{name: 0 for name in fields}}}
+        for layer in self.layers:
+            parts = layer.name.split(".")
+            paths = [""] + [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)
+                            if max_depth is None or depth <= max_depth]
+            for path in paths:
+                row = rows.setdefault(path, {"module": path, "depth": path.count(".") + 1 if path else 0,
+                                             "layers": 0, **{name: 0 for name in fields}})
+                row["layers"] += 1
+                for name in fields:
+                    row[name] += layer.field(name)
+        return list(rows.values())
 
     def not_counted(self) -> dict[str, int]:
         """The calls of an imported module that costmodel has no formula for (its opaque nodes): they keep their

@@ -30,7 +30,8 @@ def _kind(result: Any) -> str:
 
 
 def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: bool = False,
-           every_row: bool = False, top: int = 10, explain: bool = False) -> str:
+           every_row: bool = False, top: "int | None" = None, explain: bool = False, by_module: bool = False,
+           max_depth: "int | None" = None, sort: "str | None" = None) -> str:
     """``result`` as text, CSV, JSON or Markdown.
 
     :param result: an ``Analysis``, a ``Sweep``, a ``design.fit.Front`` (or a list of them: several models' fronts), a
@@ -41,8 +42,13 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
     :param by_kind: an analysis's totals per layer kind too (CSV: that table alone).
     :param every_row: a front's text and Markdown list every setting (by default a long front shows a dozen,
         ``fronts.shown_rows``), and an advice's every edit tried (CSV and JSON always hold every one).
-    :param top: the edits an advice's text and Markdown list.
+    :param top: the layers an analysis's per-layer table lists (every one by default), or the edits an advice's text
+        and Markdown list (10 by default).
     :param explain: an analysis's text states its FLOPs convention in full (by default one short line).
+    :param by_module: an analysis's layers rolled up the module tree too, to ``max_depth`` levels (CSV: that
+        table alone).
+    :param max_depth: the deepest module listed.
+    :param sort: the per-layer metric an analysis's layers are sorted by, largest first.
     :returns: the text.
     :raises ParameterError: for a format not in ``FORMATS``, CSV of several results (a CSV holds one table), or a
         format a sweep does not take (a sweep is CSV or JSON: a table of a million rows is not for reading).
@@ -56,7 +62,8 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
     if kind == "analysis":
         from .analyses import render as render_analysis
 
-        return render_analysis(result, fmt, per_layer=per_layer, by_kind=by_kind, explain=explain)
+        return render_analysis(result, fmt, per_layer=per_layer, by_kind=by_kind, explain=explain,
+                               by_module=by_module, max_depth=max_depth, sort=sort, top=top)
     if kind == "sweep":
         if fmt == "csv":
             return result.csv()
@@ -72,7 +79,7 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
     if kind == "advice":
         from .advice import render as render_advice
 
-        return render_advice(result, fmt, top, every_row)
+        return render_advice(result, fmt, 10 if top is None else top, every_row)
     if kind == "benchmark":
         from .benchmarks import render as render_benchmark
 

@@ -41,16 +41,56 @@ def totals_table(analysis: Analysis) -> Table:
     return table
 
 
-def layers_table(analysis: Analysis) -> Table:
-    """One row per layer, exact counts, and a total row."""
+def inputs_text(layer: Any) -> str:
+    """A layer's inputs' shapes, ``16x56x56`` (several joined by ``, ``)."""
+    return ", ".join(format_shape(shape) for shape in layer.input_shapes)
+
+
+def chosen_layers(analysis: Analysis, sort: "str | None" = None, top: "int | None" = None) -> tuple[list[Any], str]:
+    """The layers a per-layer table lists: every one in execution order, or sorted by the metric ``sort`` (largest
+    first), the first ``top`` of them.
+
+    :param analysis: the analysis.
+    :param sort: a per-layer metric's field (``madds``, ``params``, ``memory_access``...), or None.
+    :param top: how many layers (None: every one).
+    :returns: (the layers, a note on those left out: "" when none is)."""
+    fields = [metric.field for metric in layer_metrics()]
+    if sort is not None and sort not in fields:
+        raise ParameterError(param("sort"), f" must be a layer's column: one of {', '.join(fields)}; got {sort!r}")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ParameterError(param("top"), f" must be a positive number of layers, got {top!r}")
+    layers = list(analysis.layers)
+    if sort is not None:
+        layers.sort(key=lambda layer: -layer.field(sort))
+    if top is None or top >= len(layers):
+        return layers, ""
+    by = f" with the most {sort}" if sort is not None else ""
+    return layers[:top], f"the {counted(top, 'layer')}{by} of {len(analysis.layers):,}; the total is every layer's"
+
+
+def layers_table(analysis: Analysis, layers: "list[Any] | None" = None) -> Table:
+    """One row per layer (``layers``, default every one), its input and output shapes and exact counts, and a row
+    of the network's totals."""
     metrics = layer_metrics()
-    table = Table(("name", "kind", "output", *(metric.column for metric in metrics)),
-                  align=("l", "l", "l") + ("r",) * len(metrics))
-    for layer in analysis.layers:
-        table.add(layer.name, layer.kind, format_shape(layer.output_shape),
+    table = Table(("name", "kind", "input", "output", *(metric.column for metric in metrics)),
+                  align=("l", "l", "l", "l") + ("r",) * len(metrics))
+    for layer in analysis.layers if layers is None else layers:
+        table.add(layer.name, layer.kind, inputs_text(layer), format_shape(layer.output_shape),
                   *(grouped(layer.field(metric.field)) for metric in metrics))
-    table.add("total", "", "", *(grouped(analysis.totals[metric.field]) if metric.total == "sum" else ""
-                                 for metric in metrics))
+    table.add("total", "", "", "", *(grouped(analysis.totals[metric.field]) if metric.total == "sum" else ""
+                                     for metric in metrics))
+    return table
+
+
+def modules_table(analysis: Analysis, max_depth: "int | None" = None) -> Table:
+    """The layers rolled up the module tree (``Analysis.by_module``): a row per module down to ``max_depth``,
+    indented by its depth, with how many layers it holds and their summed counts."""
+    metrics = summed_metrics()
+    table = Table(("module", "layers", *(metric.column for metric in metrics)),
+                  align=("l", "r") + ("r",) * len(metrics))
+    for row in analysis.by_module(max_depth):
+        name = "  " * max(0, row["depth"] - 1) + row["module"] if row["module"] else "(network)"
+        table.add(name, row["layers"], *(grouped(row[metric.field]) for metric in metrics))
     return table
 
 
@@ -76,12 +116,20 @@ def _csv_totals(analysis: Analysis) -> Table:
     return table
 
 
-def _csv_layers(analysis: Analysis) -> Table:
+def _csv_layers(analysis: Analysis, layers: "list[Any] | None" = None) -> Table:
     metrics = layer_metrics()
-    table = Table(("name", "kind", "output_shape", *(metric.field for metric in metrics)))
-    for layer in analysis.layers:
-        table.add(layer.name, layer.kind, format_shape(layer.output_shape),
+    table = Table(("name", "kind", "input_shape", "output_shape", *(metric.field for metric in metrics)))
+    for layer in analysis.layers if layers is None else layers:
+        table.add(layer.name, layer.kind, inputs_text(layer), format_shape(layer.output_shape),
                   *(layer.field(metric.field) for metric in metrics))
+    return table
+
+
+def _csv_modules(analysis: Analysis, max_depth: "int | None") -> Table:
+    metrics = summed_metrics()
+    table = Table(("module", "depth", "layers", *(metric.field for metric in metrics)))
+    for row in analysis.by_module(max_depth):
+        table.add(row["module"], row["depth"], row["layers"], *(row[metric.field] for metric in metrics))
     return table
 
 
@@ -142,23 +190,43 @@ def not_counted_text(analysis: Analysis) -> str:
 
 
 def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_kind: bool = False,
-           explain: bool = False) -> str:
-    """The analysis in ``fmt``. Text and Markdown show the totals and, when asked, the per-layer and per-kind
-    tables; CSV holds one table (totals, or the one asked for); JSON always holds totals, layers and by_kind. Text
-    names the FLOPs convention in one short line, or with ``explain`` states it in full (Markdown always does)."""
+           explain: bool = False, by_module: bool = False, max_depth: "int | None" = None, sort: "str | None" = None,
+           top: "int | None" = None) -> str:
+    """The analysis in ``fmt``. Text and Markdown show the totals and, when asked, the per-layer, per-module and
+    per-kind tables; CSV holds one table (totals, or the one asked for); JSON always holds totals, layers and
+    by_kind (and by_module when asked). Text names the FLOPs convention in one short line, or with ``explain``
+    states it in full (Markdown always does).
+
+    :param analysis: the analysis.
+    :param fmt: text, csv, json or markdown.
+    :param per_layer: the table of layers (``sort`` and ``top`` choose its rows: ``chosen_layers``).
+    :param by_kind: the per-kind table.
+    :param explain: the FLOPs convention in full under a text table.
+    :param by_module: the layers rolled up the module tree, to ``max_depth`` levels (``Analysis.by_module``).
+    :param max_depth: the deepest module listed (None: every level).
+    :param sort: a per-layer metric the layers are sorted by, largest first.
+    :param top: how many layers the table lists.
+    :returns: the text."""
     convention = CONVENTIONS[analysis.convention].summary
+    layers, left_out = chosen_layers(analysis, sort, top)
     if fmt == "json":
-        return json_text(analysis.to_dict())
+        document = analysis.to_dict()
+        if by_module:
+            document["by_module"] = analysis.by_module(max_depth)
+        return json_text(document)
     if fmt == "csv":
-        if per_layer and by_kind:
-            raise ParameterError("CSV holds one table: give ", param("per_layer"), " or ", param("by_kind"),
-                                 ", not both")
-        table = _csv_layers(analysis) if per_layer else _csv_by_kind(analysis) if by_kind else _csv_totals(analysis)
+        if per_layer + by_kind + by_module > 1:
+            raise ParameterError("CSV holds one table: give one of ", param("per_layer"), ", ", param("by_kind"),
+                                 " or ", param("by_module"))
+        table = (_csv_layers(analysis, layers) if per_layer else _csv_by_kind(analysis) if by_kind else
+                 _csv_modules(analysis, max_depth) if by_module else _csv_totals(analysis))
         return table.csv()
     if fmt == "text":
         parts = [setting_text(analysis) + "\n"]
         if per_layer:
-            parts += ["\n", layers_table(analysis).text()]
+            parts += ["\n", layers_table(analysis, layers).text(), *([f"{left_out}\n"] if left_out else [])]
+        if by_module:
+            parts += ["\n", modules_table(analysis, max_depth).text()]
         if by_kind:
             parts += ["\n", by_kind_table(analysis).text()]
         parts += ["\n", totals_table(analysis).text(),
@@ -176,8 +244,11 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
             titles = kind_titles()
             parts += ["\n## By layer kind\n\n", by_kind_table(analysis).markdown(),
                       "\n" + ", ".join(f"{k}: {titles[k]}" for k in analysis.by_kind()) + "\n"]
+        if by_module:
+            parts += ["\n## By module\n\n", modules_table(analysis, max_depth).markdown()]
         if per_layer:
-            parts += ["\n## Layers\n\n", layers_table(analysis).markdown()]
+            parts += ["\n## Layers\n\n", layers_table(analysis, layers).markdown(),
+                      *([f"\n{left_out}.\n"] if left_out else [])]
         parts.append(f"\nFLOPs convention '{analysis.convention}': {convention}.\n")
         if analysis.network.source:
             parts.append(f"Architecture: {printable(analysis.network.source)}.\n")

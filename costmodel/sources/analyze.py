@@ -25,16 +25,48 @@ def _check(convention: str, dtype: str) -> None:
         raise CostModelError(f"unknown dtype {dtype!r}; known: {', '.join(DTYPE_BYTES)}")
 
 
+def is_torch_module(model: Any) -> bool:
+    """Whether ``model`` is a torch ``nn.Module`` (told by its classes, without importing torch)."""
+    return any(cls.__name__ == "Module" and cls.__module__.startswith("torch.nn") for cls in type(model).__mro__)
+
+
+def _module_network(module: Any, input_size: Any, resolution: Any) -> tuple[Any, "int | None"]:
+    """The ``Network`` of a torch module for an input of ``input_size`` ((C, H, W) or (N, C, H, W)) or 3 channels
+    at ``resolution``, and the batch ``input_size`` gives (None: not given)."""
+    from ..core.errors import ParameterError, param
+    from .importer import from_torch
+
+    batch = None
+    if input_size is None:
+        size = resolution if resolution is not None else 224
+        sizes = size if isinstance(size, (tuple, list)) else (size, size)
+        shape: tuple[int, ...] = (3, *sizes)
+    else:
+        if not isinstance(input_size, (tuple, list)) or len(input_size) not in (3, 4) or \
+                any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in input_size):
+            raise ParameterError(param("input_size"), " must be (C, H, W) or (N, C, H, W) in positive integers, got ",
+                                 repr(input_size))
+        if resolution is not None:
+            raise ParameterError("give ", param("input_size"), " or ", param("resolution"), ", not both")
+        if len(input_size) == 4:
+            batch = input_size[0]
+        shape = tuple(input_size[-3:])
+    return from_torch(module, shape), batch
+
+
 def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
             resolution: "int | tuple[int, int] | str | None" = None, *, batch: "int | None" = None,
             convention: "str | None" = None, dtype: "str | None" = None,
             options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
-            fused: "bool | None" = None) -> Analysis:
+            fused: "bool | None" = None, input_size: "tuple[int, ...] | None" = None) -> Analysis:
     """Every cost of a model at one setting.
 
+        >>> costmodel.analyze(torchvision.models.mobilenet_v2(), input_size=(1, 3, 224, 224))   # doctest: +SKIP
+
     :param model_or_setting: a ``Setting``, or a model: a zoo name, a spec file, ``file.py:factory``,
-        ``package.module:factory``, a ``.onnx`` or ``.pt2`` file, or a ``Network`` (the setting's fields then come
-        from the other arguments; None means "not given": the setting's default).
+        ``package.module:factory``, a ``.onnx`` or ``.pt2`` file, a ``Network``, or a torch ``nn.Module`` (imported
+        with ``from_torch``; the setting's fields then come from the other arguments; None means "not given": the
+        setting's default).
     :param alpha: the width multiplier.
     :param rho: the resolution multiplier of the network's base input.
     :param resolution: the input in pixels instead: an int, (H, W) or ``"HxW"``.
@@ -46,8 +78,20 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
     :param depth: the depth multiplier (a zoo model with repeated stages, or a spec file's blocks).
     :param fused: the fused inference view (``fusion.fuse``: BatchNorm folded, activations and residual adds fused
         into the kernels before them).
+    :param input_size: a torch module's input, (C, H, W) or with the batch first (N, C, H, W), as torchinfo takes
+        it (default: 3 channels at ``resolution``, or 3 x 224 x 224).
     :returns: the ``Analysis``: per-layer rows, totals and the per-kind roll-up, exact integers.
     :raises CostModelError: one line, on bad input."""
+    if is_torch_module(model_or_setting):
+        model_or_setting, given_batch = _module_network(model_or_setting, input_size, resolution)
+        resolution = None
+        batch = batch if batch is not None else given_batch
+    elif input_size is not None:
+        from ..core.errors import ParameterError, param
+
+        raise ParameterError(param("input_size"), " is a torch module's input; give a zoo model or a file its ",
+                             param("resolution"), " (an imported module's input is the ", param("input"),
+                             " option)")
     setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
                          convention=convention, dtype=dtype, options=options, depth=depth, fused=fused)
     _check(setting.convention, setting.dtype)

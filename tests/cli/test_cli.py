@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+import costmodel
+
 from costmodel.ops import kind_titles
 
 from helpers import run
@@ -76,7 +78,7 @@ def test_table_markdown_and_views(capsys):
     _, out, _ = run(["table", "mobilenet_v1", "--format", "markdown", "--by-kind", "--per-layer"], capsys)
     assert out.startswith("# mobilenet_v1")
     assert "| pointwise | 13 | 3,139,584 | 74.19% | 539,492,352 | 94.86% |" in out
-    assert "| Logits | linear | 1000 | 1,025,000 | 1,024,000 |" in out
+    assert "| Logits | linear | 1024 | 1000 | 1,025,000 | 1,024,000 |" in out
     _, out, _ = run(["table", "mobilenet_v1", "--per-layer", "--by-kind"], capsys)
     assert "Conv2d_13_pointwise.conv" in out and "94.86%" in out
 
@@ -235,3 +237,35 @@ def test_a_spec_error_names_an_unnamed_layer_one_way(tmp_path, capsys):
     # node 'layer1'")
     assert status == 2 and f"{spec}:8: layer 'layer1': groups=3 must divide both in_channels 8" in err
     assert err.count("layer1") == 1
+
+
+def test_table_by_module_rolls_the_layers_up_the_module_tree(capsys):
+    result = costmodel.analyze("mobilenet_v2")
+    rows = {row["module"]: row for row in result.by_module()}
+    # features.2 by hand: 1x1 16 -> 96 at 112x112, 3x3 depthwise 96 at 56x56 (stride 2), 1x1 96 -> 24 at 56x56
+    assert rows["features.2"]["madds"] == 16 * 96 * 112 ** 2 + 9 * 96 * 56 ** 2 + 96 * 24 * 56 ** 2 == 29_202_432
+    assert rows[""]["madds"] == result.totals["madds"] and rows[""]["layers"] == len(result.layers)
+    top = [row for row in result.by_module() if row["depth"] == 1]
+    assert sum(row["params"] for row in top) == result.totals["params"]        # each layer in one top module
+    assert {row["depth"] for row in result.by_module(max_depth=1)} == {0, 1}
+    status, out, err = run(["table", "mobilenet_v2", "--max-depth", "2"], capsys)
+    table = out.split("\n\nmetric")[0]
+    assert status == 0 and "  features.2 " in table and f"{29_202_432:,}" in table and "features.2.conv" not in table
+    status, out, err = run(["table", "mobilenet_v2", "--by-module", "--format", "csv"], capsys)
+    assert out.splitlines()[0].startswith("module,depth,layers,params,madds")
+
+
+def test_table_sorts_and_cuts_the_layers_and_shows_their_inputs(capsys):
+    result = costmodel.analyze("mobilenet_v2")
+    largest = sorted(result.layers, key=lambda layer: -layer.madds)[:3]
+    status, out, err = run(["table", "mobilenet_v2", "--sort", "madds", "--top", "3"], capsys)
+    assert status == 0
+    names = [line.split()[0] for line in out.splitlines() if line.startswith("features") or line.startswith("class")]
+    assert names == [layer.name for layer in largest]
+    assert "the 3 layers with the most madds of 153; the total is every layer's" in out
+    # the input column: features.2's expansion reads 16 x 112 x 112
+    status, out, err = run(["table", "mobilenet_v2", "--per-layer"], capsys)
+    line = next(line for line in out.splitlines() if line.startswith("features.2.conv.0.0 "))
+    assert line.split()[2:4] == ["16x112x112", "96x112x112"]
+    status, out, err = run(["table", "mobilenet_v2", "--sort", "speed"], capsys)
+    assert status == 2 and "--sort must be a layer's column: one of params, madds" in err

@@ -220,3 +220,20 @@ def test_the_digits_of_every_length_and_zero():
     table = _digit_bytes(np.asarray(values, dtype=np.int64), 19)
     assert [bytes(row).lstrip(b"\0").decode() for row in table] == [str(value) for value in values]
     assert all(b"\0" not in bytes(row).lstrip(b"\0") for row in table)
+
+
+def test_sweep_takes_comma_lists_and_writes_json(capsys):
+    import json
+
+    from helpers import run
+
+    status, out, err = run(["sweep", "mobilenet_v2", "--alpha", "0.35,0.5,1", "--resolution", "160,224:224:1"],
+                           capsys)
+    assert status == 0, err
+    rows = out.splitlines()[1:]
+    assert [row.split(",")[:2] for row in rows] == [[a, r] for a in ("0.35", "0.5", "1.0") for r in ("160", "224")]
+    status, out, err = run(["sweep", "mobilenet_v2", "--alpha", "0.5,1", "--format", "json"], capsys)
+    document = json.loads(out)
+    assert status == 0 and document["columns"]["madds"][-1] == 300_774_272
+    status, out, err = run(["sweep", "mobilenet_v2", "--alpha", "0.5,,1"], capsys)
+    assert status == 2 and "--alpha has an empty item in its list" in err

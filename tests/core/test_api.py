@@ -3,7 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import costmodel
+from costmodel.core.errors import CostModelError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,3 +59,27 @@ def test_the_example_runs():
     assert "front: alpha=0.5 resolution=224 madds=149,497,088 (published 63.7%: 0.5 MobileNet-224)" in out
     # 0.75 at 128 px fits too; the paper trained no such network (Table 7 varies the resolution at alpha 1 only)
     assert "front: alpha=0.75 resolution=128 madds=106,770,432 (not a published setting)" in out
+
+
+def test_analyze_takes_a_torch_module_and_its_input_size():
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+                                 torch.nn.Conv2d(8, 16, 1))
+    # by hand at 32 x 32: 27 x 8 and 8 x 16 mult-adds per output pixel, 2 images
+    result = costmodel.analyze(module, input_size=(2, 3, 32, 32))
+    assert result.batch == 2 and result.totals["madds"] == 2 * (27 * 8 + 8 * 16) * 32 * 32
+    assert costmodel.analyze(module, input_size=(3, 32, 32)).totals["madds"] == (27 * 8 + 8 * 16) * 32 * 32
+    assert costmodel.analyze(module, resolution=16).totals["madds"] == (27 * 8 + 8 * 16) * 16 * 16
+    with pytest.raises(CostModelError, match=r"input_size must be \(C, H, W\) or \(N, C, H, W\)"):
+        costmodel.analyze(module, input_size=(3, 32))
+    with pytest.raises(CostModelError, match="input_size is a torch module's input"):
+        costmodel.analyze("mobilenet_v2", input_size=(3, 224, 224))
+
+
+def test_sweep_is_a_function_of_the_package_and_its_result_a_frame():
+    result = costmodel.sweep("mobilenet_v2", [0.5, 1.0], [160, 224])
+    frame = result.to_frame()
+    assert len(frame) == 4 and list(frame["alpha"]) == [0.5, 0.5, 1.0, 1.0]
+    assert int(frame["madds"].iloc[3]) == costmodel.analyze("mobilenet_v2").totals["madds"] == 300_774_272
+    import costmodel.sweep as old_path                   # the module's path before it moved still imports
+    assert old_path is costmodel.sweep and old_path.sweep("mobilenet_v2", [1.0]).points == 1

@@ -33,7 +33,8 @@ def test_outputs_use_the_metric_list():
     assert FIELDS == tuple(metric.field for metric in total_metrics())
     assert sweep("mobilenet_v2", [0.5], [224]).header()[2:] == FIELDS
     header = render(result, "csv", per_layer=True).splitlines()[0].split(",")
-    assert header[3:] == [metric.field for metric in layer_metrics()]
+    assert header[:4] == ["name", "kind", "input_shape", "output_shape"]
+    assert header[4:] == [metric.field for metric in layer_metrics()]
     text = render(result, "text", per_layer=True)
     assert all(metric.column in text for metric in layer_metrics())
     # the totals are sums over the layers, and the peak is the largest live memory
