@@ -175,7 +175,7 @@ def test_11_a_spec_of_fixed_widths_refuses_alpha(tmp_path, capsys):
     assert run(["table", path, "--alpha", "1"], capsys)[0] == 0
     status, _, err = run(["report", path, "--no-fvcore", "-o", str(tmp_path / "r.html")], capsys)
     html = (tmp_path / "r.html").read_text()
-    assert status == 0 and "rows: alpha" in html
+    assert status == 0 and "input resolutions" in html and "rows: alpha" not in html      # resolution only
     from costmodel.present.report.page import report_context
     grid = report_context(path, cross_check=False)["grid"]
     assert grid["alphas"] == ["1"] and len(grid["resolutions"]) > 1        # resolutions only

@@ -300,3 +300,21 @@ def test_fused_report_and_compare_show_the_fused_view():
                                                                      fused=True)["table"]}
     params = next(values for metric, values in table.items() if metric.startswith("params"))
     assert params[0] == f"{fused.totals['params']:,}"
+
+
+def test_the_depth_chart_has_every_kind_with_cost_and_the_grid_text_fits_the_network():
+    pytest.importorskip("matplotlib")
+    from costmodel.present.report.sections.kinds import kinds_section
+
+    # MobileViT-XS: its attention layers (scores and weighted sums, no parameters) are among its costliest
+    result = costmodel.analyze("mobilevit_xs")
+    assert any(layer.kind == "attention" and layer.madds for layer in result.layers)
+    chart = kinds_section(result)["depth_chart"]
+    assert ">attention<" in chart and ">conv<" in chart
+    # a network without a width multiplier is not told about alpha^2
+    from costmodel.present.report.html import render_page
+    from costmodel.present.report.page import report_context
+
+    page = render_page("report.html", report_context("resnet50", cross_check=False))
+    grid = page[page.index('<h2 id="grid">'):page.index('<h2 id="grid">') + 1500]
+    assert "rho<sup>2</sup>" in grid and "alpha<sup>2</sup>" not in grid

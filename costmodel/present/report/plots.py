@@ -89,24 +89,31 @@ def _plain_log(axis: Any) -> None:
 
 def by_kind_chart(kinds: Sequence[str], madds_share: Sequence[float], params_share: Sequence[float],
                   memory_share: Sequence[float]) -> str:
-    """Shares of mult-adds, parameters and memory access per layer kind (the MobileNetV1 paper's Table 2)."""
+    """Shares of mult-adds, parameters and memory access per layer kind (the MobileNetV1 paper's Table 2). Each bar
+    has its kind's colour, as in every chart of the page; the metrics are told apart by their fill (mult-adds
+    solid, params paler with an outline, memory access palest with a dotted outline)."""
+    from matplotlib.patches import Patch
+
     figure, axis = plt.subplots(figsize=(7, 0.4 * len(kinds) + 1.4))
     y = range(len(kinds))
     height = 0.27
-    axis.barh([i - height for i in y], [100 * s for s in madds_share], height, label="mult-adds", color="#4c72b0")
-    axis.barh(list(y), [100 * s for s in params_share], height, label="params", color="#dd8452")
-    axis.barh([i + height for i in y], [100 * s for s in memory_share], height, label="memory access",
-              color="#55a868")
+    colors = [KIND_COLORS.get(kind, "#888888") for kind in kinds]
+    fills: tuple[tuple[str, dict[str, Any]], ...] = (      # no hatching: an SVG hatch is a path per bar
+        ("mult-adds", {}), ("params", {"alpha": 0.55, "edgecolor": "#333333", "linewidth": 0.6}),
+        ("memory access", {"alpha": 0.25, "edgecolor": "#333333", "linewidth": 0.6, "linestyle": ":"}))
+    for offset, shares, (_, fill) in zip((-height, 0.0, height), (madds_share, params_share, memory_share), fills):
+        axis.barh([i + offset for i in y], [100 * s for s in shares], height, color=colors, **fill)
     axis.set_yticks(list(y), kinds)
     axis.invert_yaxis()
     axis.set_xlabel("share of the network total (%)")
-    _legend(axis, loc="lower right", frameon=False)
+    axis.legend([Patch(facecolor="#777777", **fill) for _, fill in fills], [name for name, _ in fills],
+                loc="lower right", frameon=False)
     return _svg(figure)
 
 
 def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int], kinds: Sequence[str],
-                xlabel: str = "weighted layers in execution order (color: kind)") -> str:
-    """Mult-adds and parameters of each weighted layer (or run of them), in execution order."""
+                xlabel: str = "layers with mult-adds in execution order (color: kind)") -> str:
+    """Mult-adds and parameters of each layer (or run of layers), in execution order."""
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.2), sharex=True)
     x = range(len(names))
     colors = [KIND_COLORS.get(kind, "#888888") for kind in kinds]
@@ -117,7 +124,7 @@ def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int
     bottom.set_ylabel("params")
     bottom.yaxis.set_major_formatter(_millions)
     bottom.set_xlabel(xlabel)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=KIND_COLORS[kind]) for kind in dict.fromkeys(kinds)]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=KIND_COLORS.get(kind, "#888888")) for kind in dict.fromkeys(kinds)]
     top.legend(handles, list(dict.fromkeys(kinds)), frameon=False, ncol=5, loc="lower right",
                bbox_to_anchor=(1.0, 1.0))
     return _svg(figure)
@@ -143,7 +150,7 @@ def law_chart(ideal: Sequence[float], exact: Sequence[float], labels: Sequence[s
     figure, axis = plt.subplots(figsize=(5, 4.2))
     top = max(max(ideal), max(exact)) * 1.05
     axis.plot([0, top], [0, top], color="#999999", linewidth=1, label="ideal: alpha^2 rho^2")
-    axis.scatter(ideal, exact, s=14, color="#c44e52", label="exact count", zorder=3)
+    axis.scatter(ideal, exact, s=14, color="#222222", label="exact count", zorder=3)
     axis.set_xlabel("alpha^2 x rho^2")
     axis.set_ylabel("exact mult-adds / mult-adds at alpha = rho = 1")
     _legend(axis, frameon=False)
@@ -157,7 +164,7 @@ def memory_chart(names: Sequence[str], activation: Sequence[int], live: Sequence
     x = range(len(names))
     axis.bar(x, [value / 1e6 for value in activation], color="#8da0cb", width=1.0, label="layer output")
     axis.plot(x, [value / 1e6 for value in live], color="#e78ac3", linewidth=1.2, label="live activation memory")
-    axis.scatter([peak_index], [live[peak_index] / 1e6], color="#c44e52", zorder=3,
+    axis.scatter([peak_index], [live[peak_index] / 1e6], color="#222222", zorder=3,
                  label=f"peak: {printable(names[peak_index])}")
     axis.set_ylabel("MB")
     axis.set_xlabel(xlabel)
@@ -214,7 +221,7 @@ def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Seq
         axis.scatter([p[0] for p in background], [p[1] for p in background], s=12, color="#bbbbbb",
                      label="published")
     if highlight:
-        axis.scatter([p[0] for p in highlight], [p[1] for p in highlight], s=28, color="#c44e52",
+        axis.scatter([p[0] for p in highlight], [p[1] for p in highlight], s=28, color="#222222",
                      label="compared", zorder=3)
     if log_x:
         _plain_log(axis.xaxis)
@@ -222,7 +229,7 @@ def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Seq
         _plain_log(axis.yaxis)
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
-    placed = place_labels(figure, axis, [(x, y, printable(label), "#c44e52") for x, y, label in highlight] +
+    placed = place_labels(figure, axis, [(x, y, printable(label), "#222222") for x, y, label in highlight] +
                           [(x, y, printable(label), "#777777") for x, y, label in background])
     left = len(highlight) + len(background) - len(placed)
     if left:

@@ -11,8 +11,6 @@ from .. import plots
 from .digest import BARS, bins
 
 
-WEIGHTED = ("conv", "pointwise", "depthwise", "group", "linear")
-
 
 def kind_rows(result: Analysis) -> list[dict[str, Any]]:
     """The per-kind roll-up: each summed metric with its share."""
@@ -25,10 +23,11 @@ def kind_rows(result: Analysis) -> list[dict[str, Any]]:
 
 def kinds_section(result: Analysis) -> dict[str, Any]:
     """The roll-up table, the chart of each kind's share of mult-adds, params and memory access, and the chart of
-    the weighted layers' cost in execution order."""
+    the cost of every layer with mult-adds (attention's included) in execution order."""
     kinds = kind_rows(result)
     by_kind = result.by_kind()
-    weighted = [layer for layer in result.layers if layer.kind in WEIGHTED]
+    # every layer with mult-adds, whatever its kind (attention's matrix products too; BatchNorm has none)
+    weighted = [layer for layer in result.layers if layer.madds]
     return {
         "kind_columns": [metric.heading for metric in summed_metrics()],
         "kinds": kinds,
@@ -41,8 +40,8 @@ def kinds_section(result: Analysis) -> dict[str, Any]:
 
 
 def _depth_chart(weighted: list[Any]) -> str:
-    """The weighted layers' mult-adds and parameters in execution order; past ``digest.BARS`` layers, each bar sums
-    a run of them and takes the kind of its costliest layer."""
+    """The mult-adds and parameters of the layers with mult-adds, in execution order; past ``digest.BARS`` layers,
+    each bar sums a run of them and takes the kind of its costliest layer."""
     if len(weighted) <= BARS:
         return plots.depth_chart([l.name for l in weighted], [l.madds for l in weighted],
                                  [l.params for l in weighted], [l.kind for l in weighted])
@@ -50,5 +49,5 @@ def _depth_chart(weighted: list[Any]) -> str:
     return plots.depth_chart([run[0].name for run in runs], [sum(l.madds for l in run) for run in runs],
                              [sum(l.params for l in run) for run in runs],
                              [max(run, key=lambda l: l.madds).kind for run in runs],
-                             f"weighted layers in execution order, summed in runs of {len(runs[0])} (color: the kind "
-                             "of each run's costliest layer)")
+                             f"layers with mult-adds in execution order, summed in runs of "
+                             f"{len(runs[0])} (color: the kind of each run's costliest layer)")
