@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 from ..core.errors import CostModelError
 from .edits import (Blocks, Context, Edit, Expansion, Groups, Kernel, Resolution, RoundChannels, Shortcuts,
-                    SqueezeExcite, SwapActivation, Width, apply, depthwise_by_name, expansions, squeeze_excites)
+                    SqueezeExcite, SwapActivation, Width, apply, stated_depthwise, expansions, squeeze_excites)
 from .roles import G1_RATIO
 from .structure import stages
 
@@ -127,8 +127,7 @@ def candidates(network: Any, alpha: float, size: tuple[int, int]) -> list[tuple[
     :param alpha: the width multiplier its shapes are read at.
     :param size: the input (H, W).
     :returns: the candidate edits, stage by stage, then the network's."""
-    from .edits import _depthwise
-
+    from .edits import is_depthwise
     from .roles import block_roles
 
     context = Context(alpha, size)
@@ -147,7 +146,7 @@ def candidates(network: Any, alpha: float, size: tuple[int, int]) -> list[tuple[
                 own = ", ".join(f"{value:.3g}" for value in sorted(set(ratios.values()), reverse=True))
                 found.append((Expansion(stage.name, lower), f"expansion {own} -> {lower:g}",
                               "narrower expansions (the inverted residual's design: this is what it costs)", ""))
-        kernels = sorted({node.op.kernel[0] for node in ops if _depthwise(node.op)})
+        kernels = sorted({node.op.kernel[0] for node in ops if is_depthwise(node.op)})
         if kernels and kernels[-1] >= 5:
             found.append((Kernel(stage.name, kernels[-1] - 2), f"depthwise {kernels[-1]}x{kernels[-1]} -> "
                           f"{kernels[-1] - 2}x{kernels[-1] - 2}", "a smaller receptive field per block", ""))
@@ -234,7 +233,7 @@ def advise(model_or_setting: Any, alpha: "float | None" = None, resolution: Any 
     setting = setting_of(model_or_setting, alpha=alpha, resolution=resolution, **fields)
     settled = settle(setting)
     size = settled.size
-    network = depthwise_by_name(settled.network, Context(settled.alpha, size))
+    network = stated_depthwise(settled.network, Context(settled.alpha, size))
 
     def counted(net: Any, at: tuple[int, int]) -> tuple[dict[str, int], "float | None"]:
         result = analyze(net, alpha=settled.alpha, resolution=at, batch=settled.batch, dtype=setting.dtype,

@@ -4,7 +4,7 @@ Each edit is a small frozen record naming what it changes (a stage of ``structur
 and how; ``apply`` gives the edited network (``Resolution`` changes the setting instead: the network is returned as
 it is). The edited network is a ``Network`` like any other: analyze it, sweep it, lower it to torch, or edit it
 again. A depthwise convolution stated by its numbers (an imported ``groups=C``) is stated as depthwise first
-(``depthwise_by_name``), so that it follows its input's width.
+(``stated_depthwise``), so that it follows its input's width.
 
 - ``Width(stage, factor)``: every width of the stage's own (``Scaled`` and ``Tabulated``) times ``factor``,
   rounded by the network's own rule (MobileNetV2's ``make_divisible(c x alpha x factor, 8)``); a width with no
@@ -111,7 +111,7 @@ def apply(network: Network, edit: Edit, alpha: float = 1.0, size: "tuple[int, in
     :raises CostModelError: one line, where the edit does not apply (no such stage, no such layer in it, shapes
         that no longer fit)."""
     context = Context(alpha, size or network.base_resolution)
-    network = depthwise_by_name(network, context)
+    network = stated_depthwise(network, context)
     stage = None
     if edit.stage and found is not None:
         stage = next((each for each in found if each.name == edit.stage), None)
@@ -126,7 +126,7 @@ def apply(network: Network, edit: Edit, alpha: float = 1.0, size: "tuple[int, in
     return edited
 
 
-def depthwise_by_name(network: Network, context: Context) -> Network:
+def stated_depthwise(network: Network, context: Context) -> Network:
     """``network`` with each convolution that is depthwise by its numbers (``groups`` = its input width = its output
     width, as an imported network states a depthwise layer: ``nn.Conv2d(72, 72, 3, groups=72)``) stated as depthwise
     (``groups="depthwise"``, the output as wide as the input), so that it follows its input when an edit changes a
@@ -193,7 +193,8 @@ def _width_fields(op: Op) -> list[str]:
             if isinstance(getattr(op, item.name), (Scaled, Expanded, Squeezed, Tabulated, ChannelsOf, Rounded))]
 
 
-def _depthwise(op: Op) -> bool:
+def is_depthwise(op: Op) -> bool:
+    """Whether ``op`` is a depthwise convolution stated as one (``groups="depthwise"``; see ``stated_depthwise``)."""
     return type(op).__name__ == "Conv2d" and getattr(op, "groups", 1) == "depthwise"
 
 
@@ -288,7 +289,7 @@ def expansions(network: Network, stage: Stage, context: Context) -> dict[str, fl
                 item = shapes[name]
                 m, n = item.inputs[0].channels, item.output.channels
                 later = block.nodes[block.nodes.index(name) + 1:]
-                if n > m and any(_depthwise(network.nodes[network.index[other]].op) for other in later):
+                if n > m and any(is_depthwise(network.nodes[network.index[other]].op) for other in later):
                     found[name] = n / m
                 break
     return found
@@ -313,14 +314,14 @@ class Kernel(Edit):
 
         def change(node: Node) -> "Op | None":
             op = node.op
-            if not _depthwise(op):
+            if not is_depthwise(op):
                 return None
             padding = getattr(op, "padding")
             if not isinstance(padding, str):
                 padding = (same_padding(self.size, op.dilation[0]), same_padding(self.size, op.dilation[1]))  # type: ignore[attr-defined]
             return dataclasses.replace(op, kernel=(self.size, self.size), padding=padding)
 
-        if not any(_depthwise(network.nodes[network.index[name]].op) for name in _nodes_of(network, stage)):
+        if not any(is_depthwise(network.nodes[network.index[name]].op) for name in _nodes_of(network, stage)):
             raise _none_found(self, "depthwise convolution")
         edited, changed = _with_ops(network, _nodes_of(network, stage), change)
         if not changed:
@@ -489,7 +490,7 @@ def _after_depthwise(network: Network, block: Block) -> "str | None":
     for name in block.nodes:
         for ref in network.nodes[network.index[name]].inputs:
             readers.setdefault(ref, []).append(name)
-    depthwise = [name for name in block.nodes if _depthwise(network.nodes[network.index[name]].op)]
+    depthwise = [name for name in block.nodes if is_depthwise(network.nodes[network.index[name]].op)]
     if not depthwise:
         return None
     current = depthwise[-1]
