@@ -143,6 +143,10 @@ def test_compare_context():
     assert table["mult-adds"] == ["325,400,448", "300,774,272", "295,759,392"]
     assert context["unpublished"] == ["shufflenet_v2:alpha=1.5"]     # no ShuffleNet V2 accuracies in the data
     assert context["accuracy_chart"].startswith("<svg")
+    # no compared setting with a published ImageNet accuracy (ShuffleNetV2 1.5x, MobileNetV2 at 32 px): no
+    # accuracy chart, the parameters' chart alone
+    cifar = compare_context(["shufflenet_v2:alpha=1.5", "mobilenet_v2:resolution=32"])
+    assert cifar["accuracy_chart"] == "" and cifar["params_chart"].startswith("<svg")
     assert parse_compare_spec("shufflenet_v1:alpha=2,groups=8") == Setting("shufflenet_v1", alpha=2.0,
                                                                            options={"groups": "8"})
     assert parse_compare_spec("mobilenet_v2:resolution=160", Setting(None, batch=3, fused=True)) == \

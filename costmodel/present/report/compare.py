@@ -124,8 +124,9 @@ def compare_context(specs: Sequence[str], device: Device | None = None, profile:
                                                    [v for _, v in kinds_with_madds]),
         "memory_chart": plots.stacked_kinds_chart([n["label"] for n in networks], [k for k, _ in kinds_with_traffic],
                                                   [v for _, v in kinds_with_traffic], "memory access (MB)"),
+        # only where a compared setting has a published ImageNet accuracy (a CIFAR model at 32 px has none)
         "accuracy_chart": plots.scatter_chart(background_accuracy, highlight_accuracy, "mult-adds (exact, log scale)",
-                                              "published ImageNet top-1 (%)"),
+                                              "published ImageNet top-1 (%)") if highlight_accuracy else "",
         "params_chart": plots.scatter_chart(background_params, highlight_params, "mult-adds (exact, log scale)",
                                             "params (M, log scale)", log_y=True),
         "unpublished": unpublished,

@@ -214,7 +214,7 @@ def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Se
 
 def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Sequence[tuple[float, float, str]],
                   xlabel: str, ylabel: str, log_x: bool = True, log_y: bool = False) -> str:
-    """Published points (grey) and the compared networks (red), labelled where a label fits without overlapping
+    """Published points (grey) and the compared networks (black), labelled where a label fits without overlapping
     another (the compared networks first); the published points left unlabelled are counted in the legend."""
     figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN, 4.6))
     if background:
