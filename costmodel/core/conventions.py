@@ -18,16 +18,16 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Convention:
     """A named FLOP-counting convention: ``summary`` states it in full (``table --explain``, Markdown, reports),
-    ``short`` in a few words (the line under a text table, ``line``)."""
+    ``short`` in a few words (``line``, under a text table)."""
 
     name: str
     summary: str
     short: str = ""
 
     def line(self) -> str:
-        """The line under a text table: ``FLOPs (costmodel): 2 per multiply-accumulate + ...; --explain says more``
-        (under 100 columns)."""
-        return f"FLOPs ({self.name}): {self.short}; --explain says more"
+        """The line under a text table: ``FLOPs (costmodel): 2 per multiply-accumulate + ...`` (under 100 columns
+        with the hint the presentation adds)."""
+        return f"FLOPs ({self.name}): {self.short}"
 
 
 CONVENTIONS = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from ..core.errors import CostModelError
 from .edits import (Blocks, Context, Edit, Expansion, Groups, Kernel, Resolution, RoundChannels, Shortcuts,
@@ -120,12 +120,14 @@ class Advice:
         return pandas.DataFrame(rows)
 
 
-def candidates(network: Any, alpha: float, size: tuple[int, int]) -> list[tuple[Edit, str, str, str]]:
+def candidates(network: Any, alpha: float, size: tuple[int, int],
+               known_stages: "Sequence[Any] | None" = None) -> list[tuple[Edit, str, str, str]]:
     """The edits ``advise`` tries on ``network``: (edit, what it changes in figures, what it trades, guideline).
 
     :param network: a ``Network``.
     :param alpha: the width multiplier its shapes are read at.
     :param size: the input (H, W).
+    :param known_stages: its stages at that setting (``structure.stages``), where the caller has them.
     :returns: the candidate edits, stage by stage, then the network's."""
     from .edits import is_depthwise
     from .roles import block_roles
@@ -134,7 +136,7 @@ def candidates(network: Any, alpha: float, size: tuple[int, int]) -> list[tuple[
     shapes = context.shapes(network)
     roles = block_roles(network, alpha, size)
     found: list[tuple[Edit, str, str, str]] = []
-    for stage in stages(network, alpha, size):
+    for stage in known_stages if known_stages is not None else stages(network, alpha, size):
         ops = [network.nodes[network.index[name]] for name in stage.nodes]
         found.append((Width(stage.name, 0.75), "widths x 0.75",
                       "fewer channels in every layer of the stage", ""))
@@ -249,7 +251,7 @@ def advise(model_or_setting: Any, alpha: "float | None" = None, resolution: Any 
     base, base_ms = counted(network, size)
     found = stages(network, settled.alpha, size)
     suggestions, refused = [], []
-    for edit, change, trades, guideline in candidates(network, settled.alpha, size):
+    for edit, change, trades, guideline in candidates(network, settled.alpha, size, found):
         if isinstance(edit, Resolution) and settled.entry is not None and \
                 not getattr(settled.entry, "accepts_resolution", True):
             refused.append((f"network: {change}", "the model has a fixed input size"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 from ..core.errors import CostModelError
 from ..core.ir import INPUT, Network
@@ -216,9 +216,3 @@ def stage_named(network: Network, name: str, alpha: float = 1.0,
             return stage
     known = ", ".join(stage.name for stage in found) or "none: no node names a numbered block"
     raise CostModelError(f"network {network.name!r} has no stage {name!r} (its stages: {known})")
-
-
-def describe(network: Network, alpha: float = 1.0, size: "tuple[int, int] | None" = None) -> list[dict[str, Any]]:
-    """The stages as rows: name, blocks, the blocks' names, and the shape each gives."""
-    return [{"stage": stage.name, "blocks": len(stage.blocks), "block_names": [b.name for b in stage.blocks],
-             "out_shape": list(stage.out_shape)} for stage in stages(network, alpha, size)]

@@ -232,7 +232,7 @@ def render(analysis: Analysis, fmt: str = "text", per_layer: bool = False, by_ki
         parts += ["\n", totals_table(analysis).text(),
                   f"\npeak activation at {analysis.peak_node}; units are decimal (M = 10^6, MB = 10^6 bytes)\n",
                   (f"FLOPs convention '{analysis.convention}': {convention}\n" if explain else
-                   CONVENTIONS[analysis.convention].line() + "\n")]
+                   CONVENTIONS[analysis.convention].line() + "; --explain says more\n")]
         if analysis.network.source:
             parts.append(f"architecture: {printable(analysis.network.source)}\n")
         if analysis.not_counted():
