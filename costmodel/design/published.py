@@ -60,6 +60,14 @@ class PublishedPoint:
     depth: float = 1.0
 
     @property
+    def setting(self) -> str:
+        """The zoo setting the accuracy is placed at: ``"mobilenet_v1, alpha=0.75, 160x160"``."""
+        depth = [f"depth={self.depth:g}"] if self.depth != 1.0 else []
+        side = self.resolution or 224
+        return ", ".join([self.model, f"alpha={self.alpha:g}", *depth, f"{side}x{side}",
+                          *(f"{name}={value}" for name, value in self.options)])
+
+    @property
     def key(self) -> tuple:
         return (self.model, self.alpha, self.resolution or 224, self.options) + \
             ((self.depth,) if self.depth != 1.0 else ())

@@ -45,6 +45,9 @@ def test_no_alpha_heatmap_for_a_network_that_does_not_scale_with_alpha():
     grid = report_context("resnet50", cross_check=False)["grid"]
     assert grid["alphas"] == ["1"] and len(grid["resolutions"]) == 6
     assert grid["heatmap"] == "" and grid["law"].startswith("<svg")       # the resolution law is still drawn
+    # the law without a width multiplier is rho^2, in the chart and where the largest departure is named
+    assert "ideal: rho^2" in grid["law"] and "alpha" not in grid["law"]
+    assert re.fullmatch(r"\d+x\d+", grid["worst_at"])
 
 
 def test_grid_of_a_network_with_tabulated_widths():

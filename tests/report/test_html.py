@@ -90,6 +90,19 @@ def test_cli_report_and_compare(tmp_path, capsys):
     assert status.value.code == 2 and "does not exist" in capsys.readouterr().err
 
 
+# (the widest row of charts: the figures side by side summed, in px; main's content width in px)
+ROW_OF_CHARTS = """() => {
+    const main = document.querySelector("main"), style = getComputedStyle(main);
+    const column = main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const rows = {};
+    document.querySelectorAll("figure svg").forEach(svg => {
+        const box = svg.closest("figure").getBoundingClientRect();
+        rows[Math.round(box.top)] = (rows[Math.round(box.top)] || 0) + svg.getBoundingClientRect().width;
+    });
+    return [Math.max(0, ...Object.values(rows)), column];
+}"""
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
                     reason="chromium is not installed (.ci/run installs it)")
@@ -103,6 +116,19 @@ def test_pages_in_a_real_browser(pages, tmp_path):
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
         try:
+            reproduction = report_path(ROOT / "reports", reproductions("mobilenet_v1")[0], ".html")
+            for page_file in (*pages, reproduction):
+                for width in (1400, 800):                   # a wide window and a narrow one
+                    page = browser.new_page(viewport={"width": width, "height": 900})
+                    page.goto(page_file.as_uri())
+                    page.wait_for_load_state("load")
+                    # nothing runs off the page's side (a wide table scrolls in its own box)
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width, (page_file, width)
+                    if page_file != reproduction:       # the widest row of charts uses most of the column
+                        used, column = page.evaluate(ROW_OF_CHARTS)
+                        # (narrow: two half-width charts stack, each at its natural size, text unshrunk)
+                        assert used >= (0.75 if width == 1400 else 0.6) * column, (page_file, width, used, column)
+                    page.close()
             for page_file in pages:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 problems, requests = [], []
@@ -132,5 +158,17 @@ def test_pages_in_a_real_browser(pages, tmp_path):
             largest = max(layer.madds for layer in costmodel.analyze("mobilenet_v1", alpha=0.75).layers)
             top = table.locator("tbody tr").first.locator("td").nth(5).get_attribute("data-value")
             assert int(top) == largest
+            # a long table scrolls in its box, and its button shows every row and back
+            box = page.locator(".scroll").first
+            rows = box.locator("tbody tr").count()
+            button = page.locator("button.expand").first
+            assert button.text_content() == f"Show all {rows} rows"
+            height = box.bounding_box()["height"]
+            button.click()
+            assert box.bounding_box()["height"] > 2 * height
+            assert page.evaluate("(box => box.scrollHeight <= box.clientHeight + 1)",
+                                 box.element_handle()) is True
+            button.click()
+            assert box.bounding_box()["height"] == height and button.text_content() == f"Show all {rows} rows"
         finally:
             browser.close()

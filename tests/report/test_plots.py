@@ -52,9 +52,35 @@ def test_no_plot_text_is_smaller_than_the_body_text(pages, name):
         assert smallest_text_px(svg, column) >= BODY_PX
 
 
-def test_compare_scatter_charts_sit_side_by_side_at_their_natural_size(pages):
+def test_compare_charts_sit_side_by_side_at_their_natural_size(pages):
     halves = [column for _, column in figures(pages["compare"]) if column == HALF_PX]
-    assert len(halves) == 2
+    assert len(halves) == 4             # mult-adds and memory access by kind; accuracy and params against mult-adds
+
+
+def test_compare_names_networks_level_and_lists_the_published_points():
+    from costmodel.design.published import published_points
+
+    page = render_page("compare.html", compare_context(["mobilenet_v1:alpha=0.75", "mobilenet_v2"]))
+    stacked = re.search(r"<figure>(.*?)</figure>", page.split("by layer kind</h2>")[1], re.S).group(1)
+    assert set(re.findall(r"rotate\((-?[\d.]+)", stacked)) == {"-0"} and "mobilenet_v1:alpha=0.75" in stacked
+    table = page.split("published points, by mult-adds</summary>")[1].split("</table>")[0]
+    points = published_points()
+    assert table.count("<tr><td>") == len(points)
+    assert "<td>MobileNetV1 paper, Table 6</td>" in table and "<td>TF-slim checkpoint table</td>" in table
+    caption = page.split("Accuracy and parameters against mult-adds</h2>")[1].split("</p>")[0]
+    assert "Table" not in caption and f"the {len(points)} published ImageNet top-1 accuracies" in caption
+    scatter = re.findall(r"<figure>(.*?)</figure>", page.split("against mult-adds</h2>")[1], re.S)[0]
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", scatter)
+    assert "mobilenet_v2" in labels and "mobilenet_v1:alpha=0.75" in labels      # the compared, labelled
+    assert not any(point.label in labels for point in points)                    # the published: in the table
+
+
+def test_a_long_name_is_shortened_beside_its_bar_and_the_chart_keeps_its_column():
+    svg = plots.stacked_kinds_chart(["x" * 200, "mobilenet_v2"], ["conv"], [[1_000_000, 2_000_000]])
+    width_pt = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg).group(1))
+    assert width_pt * PX_PER_PT <= HALF_PX
+    assert "x" * 14 + "\u2026" + "x" * 13 in svg and "x" * 29 not in svg
+    assert plots.shortened("abcdef", 6) == "abcdef" and plots.shortened("abcdefg", 6) == "abc\u2026fg"
 
 
 def boxes_overlap(boxes):
@@ -78,18 +104,4 @@ def test_point_labels_never_overlap_and_stay_inside():
     assert not boxes_overlap(boxes)
     assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in boxes)
     assert [a.get_text() for a in placed][0] == "network-0"          # in order: the first point is labelled first
-    plt.close(figure)
-
-
-def test_long_tick_labels_turn_until_they_do_not_overlap():
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(4, 3))
-    names = [f"mobilenet_v{i}:alpha=0.75,resolution=160" for i in range(6)]
-    axis.bar(range(6), [1] * 6)
-    axis.set_xticks(range(6), names)
-    plots.separate_tick_labels(figure, axis)
-    renderer = figure.canvas.get_renderer()
-    assert not boxes_overlap([label.get_window_extent(renderer) for label in axis.get_xticklabels()])
-    assert axis.get_xticklabels()[0].get_rotation() > 0
     plt.close(figure)

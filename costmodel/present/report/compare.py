@@ -99,11 +99,14 @@ def compare_context(specs: Sequence[str], device: Device | None = None, profile:
 
     background_accuracy, background_params, highlight_accuracy, highlight_params, unpublished = [], [], [], [], []
     published = {point.key: point for point in published_points()}
+    published_rows = []
     for point in published.values():
         totals = analyze(point.model, alpha=point.alpha, resolution=point.resolution, depth=point.depth,
                          options=dict(point.options)).totals
-        background_accuracy.append((totals["madds"], point.top1, point.label))
-        background_params.append((totals["madds"], totals["params"] / 1e6, point.label))
+        background_accuracy.append((totals["madds"], point.top1))
+        background_params.append((totals["madds"], totals["params"] / 1e6))
+        published_rows.append({"label": point.label, "setting": point.setting, "madds": totals["madds"],
+                               "params": totals["params"], "top1": f"{point.top1:g}", "source": point.source})
     for n in networks:
         result = n["result"]
         key = (n["model"], result.alpha, result.resolution[0],
@@ -130,6 +133,6 @@ def compare_context(specs: Sequence[str], device: Device | None = None, profile:
         "params_chart": plots.scatter_chart(background_params, highlight_params, "mult-adds (exact, log scale)",
                                             "params (M, log scale)", log_y=True),
         "unpublished": unpublished,
-        "published_sources": sorted({point.source for point in published.values()}),
+        "published": sorted(published_rows, key=lambda row: (row["madds"], row["label"])),
         "convention": CONVENTIONS["costmodel"].summary,
     }

@@ -30,7 +30,7 @@ plt.rcParams.update({
     "axes.spines.right": False,
 })
 
-FULL_WIDTH_IN = 11.0        # the page's column: 1116 px = 837 pt = 11.6 in, less a margin
+FULL_WIDTH_IN = 12.0        # drawn 12 in wide, about 1,000 px once cropped tight: inside the 1,116 px column
 HALF_WIDTH_IN = 5.4         # one of two figures side by side: 550 px = 412 pt = 5.7 in, less a margin
 
 KIND_COLORS = {
@@ -89,32 +89,28 @@ def _plain_log(axis: Any) -> None:
 
 def by_kind_chart(kinds: Sequence[str], madds_share: Sequence[float], params_share: Sequence[float],
                   memory_share: Sequence[float]) -> str:
-    """Shares of mult-adds, parameters and memory access per layer kind (the MobileNetV1 paper's Table 2). Each bar
-    has its kind's colour, as in every chart of the page; the metrics are told apart by their fill (mult-adds
-    solid, params paler with an outline, memory access palest with a dotted outline)."""
-    from matplotlib.patches import Patch
-
-    figure, axis = plt.subplots(figsize=(7, 0.4 * len(kinds) + 1.4))
-    y = range(len(kinds))
-    height = 0.27
+    """Shares of mult-adds, parameters and memory access per layer kind (the MobileNetV1 paper's Table 2): three
+    panels side by side across the page, one per metric (its title says which), the kinds in the same rows of each.
+    Each bar has its kind's colour, as in every chart of the page."""
+    figure, axes = plt.subplots(1, 3, figsize=(FULL_WIDTH_IN, 0.32 * len(kinds) + 1.3), sharey=True)
+    y = list(range(len(kinds)))
     colors = [KIND_COLORS.get(kind, "#888888") for kind in kinds]
-    fills: tuple[tuple[str, dict[str, Any]], ...] = (      # no hatching: an SVG hatch is a path per bar
-        ("mult-adds", {}), ("params", {"alpha": 0.55, "edgecolor": "#333333", "linewidth": 0.6}),
-        ("memory access", {"alpha": 0.25, "edgecolor": "#333333", "linewidth": 0.6, "linestyle": ":"}))
-    for offset, shares, (_, fill) in zip((-height, 0.0, height), (madds_share, params_share, memory_share), fills):
-        axis.barh([i + offset for i in y], [100 * s for s in shares], height, color=colors, **fill)
-    axis.set_yticks(list(y), kinds)
-    axis.invert_yaxis()
-    axis.set_xlabel("share of the network total (%)")
-    axis.legend([Patch(facecolor="#777777", **fill) for _, fill in fills], [name for name, _ in fills],
-                loc="lower right", frameon=False)
+    top = max(100 * max([*madds_share, *params_share, *memory_share], default=0.0), 1.0) * 1.05
+    for axis, title, shares in zip(axes, ("mult-adds", "params", "memory access"),
+                                   (madds_share, params_share, memory_share)):
+        axis.barh(y, [100 * share for share in shares], 0.7, color=colors)
+        axis.set_title(title)
+        axis.set_xlim(0, top)
+        axis.set_xlabel("share of the total (%)")
+    axes[0].set_yticks(y, kinds)
+    axes[0].invert_yaxis()
     return _svg(figure)
 
 
 def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int], kinds: Sequence[str],
                 xlabel: str = "layers with mult-adds in execution order (color: kind)") -> str:
     """Mult-adds and parameters of each layer (or run of layers), in execution order."""
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.2), sharex=True)
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(FULL_WIDTH_IN, 4.2), sharex=True)
     x = range(len(names))
     colors = [KIND_COLORS.get(kind, "#888888") for kind in kinds]
     top.bar(x, madds, color=colors, width=0.85)
@@ -125,14 +121,14 @@ def depth_chart(names: Sequence[str], madds: Sequence[int], params: Sequence[int
     bottom.yaxis.set_major_formatter(_millions)
     bottom.set_xlabel(xlabel)
     handles = [plt.Rectangle((0, 0), 1, 1, color=KIND_COLORS.get(kind, "#888888")) for kind in dict.fromkeys(kinds)]
-    top.legend(handles, list(dict.fromkeys(kinds)), frameon=False, ncol=5, loc="lower right",
+    top.legend(handles, list(dict.fromkeys(kinds)), frameon=False, ncol=8, loc="lower right",
                bbox_to_anchor=(1.0, 1.0))
     return _svg(figure)
 
 
 def grid_heatmap(alphas: Sequence[float], resolutions: Sequence[int], madds: Sequence[Sequence[int]]) -> str:
     """Mult-adds over a grid of width multipliers (rows) and input resolutions (columns)."""
-    figure, axis = plt.subplots(figsize=(min(1.0 * len(resolutions) + 2.4, FULL_WIDTH_IN), 0.5 * len(alphas) + 1.6))
+    figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN, 0.45 * len(alphas) + 1.4))
     image = axis.imshow([[value / 1e6 for value in row] for row in madds], cmap="viridis", aspect="auto")
     axis.set_xticks(range(len(resolutions)), [str(r) for r in resolutions])
     axis.set_yticks(range(len(alphas)), [f"{a:g}" for a in alphas])
@@ -145,14 +141,15 @@ def grid_heatmap(alphas: Sequence[float], resolutions: Sequence[int], madds: Seq
     return _svg(figure)
 
 
-def law_chart(ideal: Sequence[float], exact: Sequence[float], labels: Sequence[str]) -> str:
-    """Exact mult-adds relative to the base network against the ideal alpha^2 rho^2 law."""
-    figure, axis = plt.subplots(figsize=(5, 4.2))
+def law_chart(ideal: Sequence[float], exact: Sequence[float], law: str = "alpha^2 rho^2") -> str:
+    """Exact mult-adds relative to the base setting against the ideal law (``law``: "alpha^2 rho^2", or "rho^2"
+    for a network without a width multiplier)."""
+    figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN, 4.2))
     top = max(max(ideal), max(exact)) * 1.05
-    axis.plot([0, top], [0, top], color="#999999", linewidth=1, label="ideal: alpha^2 rho^2")
+    axis.plot([0, top], [0, top], color="#999999", linewidth=1, label=f"ideal: {law}")
     axis.scatter(ideal, exact, s=14, color="#222222", label="exact count", zorder=3)
-    axis.set_xlabel("alpha^2 x rho^2")
-    axis.set_ylabel("exact mult-adds / mult-adds at alpha = rho = 1")
+    axis.set_xlabel(law.replace(" ", " x "))
+    axis.set_ylabel("exact mult-adds / at the base setting")
     _legend(axis, frameon=False)
     return _svg(figure)
 
@@ -160,7 +157,7 @@ def law_chart(ideal: Sequence[float], exact: Sequence[float], labels: Sequence[s
 def memory_chart(names: Sequence[str], activation: Sequence[int], live: Sequence[int], peak_index: int,
                  xlabel: str = "layers in execution order") -> str:
     """Each layer's (or run of layers') output size and the memory live while it runs, with the peak marked."""
-    figure, axis = plt.subplots(figsize=(9, 3.2))
+    figure, axis = plt.subplots(figsize=(FULL_WIDTH_IN, 3.4))
     x = range(len(names))
     axis.bar(x, [value / 1e6 for value in activation], color="#8da0cb", width=1.0, label="layer output")
     axis.plot(x, [value / 1e6 for value in live], color="#e78ac3", linewidth=1.2, label="live activation memory")
@@ -175,7 +172,7 @@ def memory_chart(names: Sequence[str], activation: Sequence[int], live: Sequence
 def roofline_chart(peak_gflops: float, bandwidth_gbps: float, intensity: Sequence[float],
                    attainable: Sequence[float], kinds: Sequence[str]) -> str:
     """Each layer's arithmetic intensity against the device's compute and bandwidth roofs (log-log)."""
-    figure, axis = plt.subplots(figsize=(6.5, 4.2))
+    figure, axis = plt.subplots(figsize=(FULL_WIDTH_IN - 1.8, 4.2))
     positive = [value for value in intensity if value > 0] or [1.0]
     low = min(min(positive), peak_gflops / bandwidth_gbps) / 4
     high = max(max(positive), peak_gflops / bandwidth_gbps) * 4
@@ -196,30 +193,50 @@ def roofline_chart(peak_gflops: float, bandwidth_gbps: float, intensity: Sequenc
 
 
 def stacked_kinds_chart(networks: Sequence[str], kinds: Sequence[str], madds: Sequence[Sequence[int]],
-                        ylabel: str = "mult-adds (M)") -> str:
-    """A metric per layer kind (mult-adds by default; values in millions), one stacked bar per network."""
-    networks = [printable(name) for name in networks]
-    figure, axis = plt.subplots(figsize=(min(1.2 * len(networks) + 1.5, 8.0), 4.2))
-    bottoms = [0.0] * len(networks)
+                        xlabel: str = "mult-adds (M)") -> str:
+    """A metric per layer kind (mult-adds by default; values in millions), one stacked horizontal bar per network,
+    the networks' names level beside their bars (first network on top; a name over 28 characters shortened in its
+    middle, the page's table names it whole) and the kinds' legend under the axis."""
+    from matplotlib.transforms import ScaledTranslation
+
+    networks = [shortened(printable(name), 28) for name in networks]
+    figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN, 0.45 * len(networks) + 1.0))
+    lefts = [0.0] * len(networks)
     for kind, values in zip(kinds, madds):
-        axis.bar(range(len(networks)), [v / 1e6 for v in values], bottom=bottoms, label=kind,
-                 color=KIND_COLORS.get(kind, "#888888"))
-        bottoms = [b + v / 1e6 for b, v in zip(bottoms, values)]
-    axis.set_xticks(range(len(networks)), networks)
-    axis.set_ylabel(ylabel)
-    _legend(axis, frameon=False, bbox_to_anchor=(1.0, 1.0), loc="upper left")
-    separate_tick_labels(figure, axis)
+        axis.barh(range(len(networks)), [v / 1e6 for v in values], 0.7, left=lefts, label=kind,
+                  color=KIND_COLORS.get(kind, "#888888"))
+        lefts = [left + v / 1e6 for left, v in zip(lefts, values)]
+    axis.set_yticks(range(len(networks)), networks)
+    axis.invert_yaxis()
+    axis.set_xlabel(xlabel)
+    renderer = cast(FigureCanvasAgg, figure.canvas).get_renderer()     # the names' room, inside the figure's width
+    names_in = max(label.get_window_extent(renderer).width for label in axis.get_yticklabels()) / figure.dpi
+    figure.subplots_adjust(left=min(0.6, (names_in + 0.25) / HALF_WIDTH_IN), right=0.97)
+    below = axis.transAxes + ScaledTranslation(0, -0.55, figure.dpi_scale_trans)    # under the axis' label
+    for columns in (4, 3, 2, 1) if kinds else ():   # the most columns whose legend stays inside the figure
+        legend = axis.legend(frameon=False, loc="upper left", bbox_to_anchor=(0.0, 0.0), bbox_transform=below,
+                             ncol=columns)
+        if legend.get_window_extent(renderer).x1 <= figure.bbox.x1:
+            break
     return _svg(figure)
 
 
-def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Sequence[tuple[float, float, str]],
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut in its middle to ``limit`` characters (an ellipsis in place of the cut) when it is longer."""
+    if len(text) <= limit:
+        return text
+    keep = limit - 1
+    return text[:(keep + 1) // 2] + "\u2026" + text[len(text) - keep // 2:]
+
+
+def scatter_chart(background: Sequence[tuple[float, float]], highlight: Sequence[tuple[float, float, str]],
                   xlabel: str, ylabel: str, log_x: bool = True, log_y: bool = False) -> str:
-    """Published points (grey) and the compared networks (black), labelled where a label fits without overlapping
-    another (the compared networks first); the published points left unlabelled are counted in the legend."""
+    """Published points (grey, unlabelled: the page lists them in a table) and the compared networks (black, each
+    labelled where its label overlaps no other; a compared network left unlabelled is counted in the legend)."""
     figure, axis = plt.subplots(figsize=(HALF_WIDTH_IN, 4.6))
     if background:
         axis.scatter([p[0] for p in background], [p[1] for p in background], s=12, color="#bbbbbb",
-                     label="published")
+                     label="published (the table below)")
     if highlight:
         axis.scatter([p[0] for p in highlight], [p[1] for p in highlight], s=28, color="#222222",
                      label="compared", zorder=3)
@@ -229,11 +246,11 @@ def scatter_chart(background: Sequence[tuple[float, float, str]], highlight: Seq
         _plain_log(axis.yaxis)
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
-    placed = place_labels(figure, axis, [(x, y, printable(label), "#222222") for x, y, label in highlight] +
-                          [(x, y, printable(label), "#777777") for x, y, label in background])
-    left = len(highlight) + len(background) - len(placed)
+    placed = place_labels(figure, axis, [(x, y, shortened(printable(label), 40), "#222222")
+                                         for x, y, label in highlight])
+    left = len(highlight) - len(placed)
     if left:
-        axis.plot([], [], " ", label=f"{left} unlabelled: no room")
+        axis.plot([], [], " ", label=f"{left} compared unlabelled: no room")
     _legend(axis, frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)     # above: clear of labels
     return _svg(figure)
 
@@ -262,18 +279,6 @@ def place_labels(figure: plt.Figure, axis: Any, points: Sequence[tuple[float, fl
                 break
             annotation.remove()
     return placed
-
-
-def separate_tick_labels(figure: plt.Figure, axis: Any) -> None:
-    """Turn the x tick labels (0, 30, 60 then 90 degrees) until no two overlap."""
-    renderer = cast(FigureCanvasAgg, figure.canvas).get_renderer()     # the Agg backend's
-    for rotation in (0, 30, 60, 90):
-        for label in axis.get_xticklabels():
-            label.set_rotation(rotation)
-            label.set_horizontalalignment("center" if rotation in (0, 90) else "right")
-        boxes = [label.get_window_extent(renderer) for label in axis.get_xticklabels()]
-        if not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]):
-            return
 
 
 def front_chart(families: Sequence[tuple[str, Sequence[tuple[float, float, str]], Sequence[tuple[float, Any]]]],

@@ -62,22 +62,22 @@ def width_resolution_grid(model: Any, result: Analysis) -> dict[str, Any]:
                 except CostModelError as error:
                     failures.append(f"alpha={alpha:g}, {resolution}: {error}")
     reference = analyze(network).totals["madds"]
-    ideal, exact, labels = [], [], []
+    ideal, exact = [], []
     worst = (1.0, "")
     for (alpha, resolution), value in madds.items() if reference else ():  # no mult-adds: no law to compare
         law = alpha ** 2 * (resolution / base[0]) ** 2
         ideal.append(law)
         exact.append(value / reference)
-        labels.append(f"{alpha:g}/{resolution}")
         ratio = value / reference / law
         if abs(ratio - 1) > abs(worst[0] - 1):
-            worst = (ratio, f"alpha={alpha:g}, {resolution}x{resolution}")
+            worst = (ratio, (f"alpha={alpha:g}, " if len(alphas) > 1 else "") + f"{resolution}x{resolution}")
     matrix = [[madds.get((a, r), 0) for r in resolutions] for a in alphas]
     return {
         "alphas": [f"{a:g}" for a in alphas], "resolutions": list(resolutions), "matrix": matrix,
         # a heatmap over alpha only where the network scales with alpha (one row is not a map)
         "heatmap": plots.grid_heatmap(alphas, resolutions, matrix) if len(alphas) > 1 and len(madds) > 1 else "",
-        "law": plots.law_chart(ideal, exact, labels) if len(ideal) > 1 else "",
+        "law": plots.law_chart(ideal, exact, "alpha^2 rho^2" if len(alphas) > 1 else "rho^2")
+        if len(ideal) > 1 else "",
         "worst_ratio": f"{worst[0]:.3f}", "worst_at": worst[1], "failures": failures,
         "points": len(madds),
     }
