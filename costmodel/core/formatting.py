@@ -130,8 +130,9 @@ class Table:
     def text_within(self, width: int = 100, starts: "Sequence[int]" = ()) -> str:
         """``text()``, or where that is wider than ``width`` columns, the table in parts that each fit: each part
         repeats the first column, and a blank line separates the parts. The columns from each index in ``starts``
-        to the next are kept together where they fit (a paper's figure, costmodel's, the difference); a column
-        wider than ``width`` alone gets a part of its own.
+        to the next are kept together where they fit (a paper's figure, costmodel's, the difference); a column too
+        wide to fit beside the first gets a part of its own without the first column (its cells name their rows,
+        as a setting does), the rows in the same order.
 
         :param width: the most columns a line may take.
         :param starts: the indexes where groups of columns begin (none: each column is its own group).
@@ -157,7 +158,7 @@ class Table:
                     used = widths[0] + size
         texts = []
         for part in parts:
-            keep = [0, *part]
+            keep = [0, *part] if widths[0] + sum(2 + widths[i] for i in part) <= width else part
             table = Table(tuple(self.columns[i] for i in keep), align=tuple(self.align[i] for i in keep))
             table.rows = [tuple(row[i] for i in keep) for row in self.rows]
             texts.append(table.text())
