@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from ..core.errors import CostModelError
 from ..core.shapes import NodeShapes, Shape, ShapeContext
 from ..core.ir import Op
-from .common import costmodel_only, output_elements, read_write, zero
-from .registry import FieldReader, OpDef, SpecForm, register
+from .common import costmodel_only, output_elements, per_element, read_write, zero
+from .registry import Backward, FieldReader, OpDef, Saved, SpecForm, register, saves_output
 
 # FLOPs per element under the costmodel convention, with the arithmetic each one does.
 ELEMENTWISE = {
@@ -27,6 +27,23 @@ ELEMENTWISE = {
     "tanh": 1,        # tanh(x)
 }
 ACTIVATIONS = tuple(ELEMENTWISE)
+# The backward per element under the costmodel convention: the derivative times the output gradient g, with the
+# arithmetic each does, from what torch saves (``SAVES_OUTPUT``: the output y; the others: the input x).
+BACKWARD = {
+    "relu": 1,        # g where y > 0: a select
+    "relu6": 2,       # g where 0 < x < 6: two comparisons' select
+    "hswish": 5,      # g (2x + 3) / 6 between -3 and 3, g above, 0 below: multiply, add, scale, compare, select
+    "hsigmoid": 3,    # g / 6 between -3 and 3: compare, compare, scale
+    "sigmoid": 3,     # g y (1 - y): subtract, multiply, multiply
+    "silu": 9,        # g s (1 + x (1 - s)) with s = sigmoid(x) recomputed (4): subtract, multiply, add, multiply,
+                      # multiply
+    "gelu": 8,        # g (Phi(x) + x phi(x)): erf (Phi, 3), exp of -x^2/2 (phi, 3), multiply-add (2)
+    "gelu_tanh": 14,  # g d/dx of the tanh form: the forward's tanh recomputed (7), its derivative (1 - t^2, 2) times
+                      # the inner derivative (3 x^2 scaled and offset, 3), multiply by g (1), plus 1 for the sum
+    "leaky_relu": 2,  # g or s g: a comparison and a select
+    "tanh": 3,        # g (1 - y^2): square, subtract, multiply
+}
+SAVES_OUTPUT = ("relu", "sigmoid", "tanh")       # torch's derivatives of these read the output (y), the rest the input
 _TORCH = {"relu": ("ReLU", {}), "relu6": ("ReLU6", {}), "hswish": ("Hardswish", {}), "hsigmoid": ("Hardsigmoid", {}),
           "sigmoid": ("Sigmoid", {}), "silu": ("SiLU", {}), "gelu": ("GELU", {}),
           "gelu_tanh": ("GELU", {"approximate": "tanh"}), "leaky_relu": ("LeakyReLU", {}), "tanh": ("Tanh", {})}
@@ -53,6 +70,16 @@ def activation_flops(op: Activation, node: NodeShapes) -> Any:
     return ELEMENTWISE[op.function] * node.output.numel
 
 
+def activation_saves(op: Activation, node: NodeShapes) -> "tuple[Saved, ...]":
+    """The output for ReLU, sigmoid and tanh (their derivatives are functions of it), the input otherwise."""
+    return (Saved("output" if op.function in SAVES_OUTPUT else "input"),)
+
+
+def activation_backward(op: Activation, node: NodeShapes) -> Any:
+    """``BACKWARD``'s per-element cost of the function times the elements."""
+    return BACKWARD[op.function] * node.output.numel
+
+
 def read_activation(layer: FieldReader) -> Activation:
     return Activation(layer.get("function", str, required=True))
 
@@ -72,6 +99,7 @@ ACTIVATION = register(OpDef(
            "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    backward=Backward(saves=activation_saves, input_flops=costmodel_only(activation_backward)),
     kinds={"activation": "activation"},
     memory="in_place",
     spec=SpecForm("activation", read_activation, fields=f"function ({', '.join(ACTIVATIONS)})"),
@@ -81,6 +109,7 @@ ACTIVATION = register(OpDef(
 
 
 SOFTMAX_FLOPS = 5   # costmodel, per element: the row's max, subtract it, exp, the row's sum, divide
+SOFTMAX_BACKWARD = 4  # costmodel, per element: y (g - sum(y g)): multiply, the row's sum, subtract, multiply
 
 
 @dataclass(frozen=True)
@@ -114,6 +143,7 @@ SOFTMAX = register(OpDef(
     flops=costmodel_only(softmax_flops),    # fvcore: aten::softmax is unsupported; FlopCounterMode counts none
     memory_access=read_write,
     activation=output_elements,
+    backward=Backward(saves=saves_output, input_flops=costmodel_only(per_element(SOFTMAX_BACKWARD))),
     kinds={"softmax": "softmax"},
     spec=SpecForm("softmax", lambda layer: Softmax(layer.get("dim", int, -1)), fields="dim"),
     lower=lambda op, node, kit: kit.nn.Softmax(dim=op.dim),

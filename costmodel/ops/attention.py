@@ -25,10 +25,10 @@ from ..core.errors import CostModelError, shorten
 from ..core.ir import Op, check_bool, check_number, positive_int
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
 from ..core.symbolic import floor_int, four_digits, select
-from .activation import SOFTMAX_FLOPS
+from .activation import SOFTMAX_BACKWARD, SOFTMAX_FLOPS
 from .common import costmodel_only, output_elements, read_write, scaled, zero
-from .elementwise import all_equal, broadcasts_into
-from .registry import Example, FieldReader, OpDef, SpecForm, register
+from .elementwise import all_equal, broadcasts_into, product_saves
+from .registry import Backward, Example, FieldReader, OpDef, Saved, SpecForm, register
 from .parameters import Weights
 from .tensor import Flatten, Permute, Select, Slice, Transpose, Unflatten, Unsqueeze
 
@@ -98,6 +98,16 @@ def fvcore_matmul_flops(op: MatMul, node: NodeShapes) -> Any:
     return node.inputs[0].numel * node.inputs[1].dims[-1]
 
 
+def product_backward(madds: Any) -> Backward:
+    """A product's backward (``a @ b``, an einsum of two operands): each operand's gradient is the output gradient
+    times the other operand, the forward's mult-adds each (computed for each operand that needs one; each is kept
+    for the other's gradient). FLOPs as the forward's: 2 per mult-add (costmodel, FlopCounterMode's bmm), 1 (the
+    papers; fvcore, which counts no backward)."""
+    return Backward(saves=product_saves, per_input=True, input_madds=madds,
+                    input_flops={"costmodel": scaled(2, madds), "papers": madds, "fvcore": madds,
+                                 "flop_counter": scaled(2, madds)})
+
+
 MATMUL = register(OpDef(
     MatMul,
     shape=matmul_shape,
@@ -107,6 +117,7 @@ MATMUL = register(OpDef(
            "flop_counter": scaled(2, matmul_madds)},       # FlopCounterMode's bmm / mm: 2 per mult-add
     memory_access=read_write,
     activation=output_elements,
+    backward=product_backward(matmul_madds),
     kinds={"matmul": "matrix product"},
     spec=SpecForm("matmul", lambda layer: MatMul()),
     lower=lambda op, node, kit: kit.Function(lambda a, b: a @ b),
@@ -246,6 +257,7 @@ EINSUM = register(OpDef(
            "flop_counter": scaled(2, einsum_madds)},
     memory_access=read_write,
     activation=output_elements,
+    backward=product_backward(einsum_madds),
     kinds={"matmul": "matrix product"},
     spec=SpecForm("einsum", lambda layer: Einsum(layer.get("equation", str)),
                   fields="equation (a batched matrix product: \"bhid,bhjd->bhij\"); inputs: the two operands"),
@@ -361,6 +373,44 @@ def sdpa_memory_access(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     return read_write(op, node) + 2 * _scores(node) + (math.prod(op.mask) if op.mask else 0)
 
 
+def _flash(op: ScaledDotProductAttention, node: NodeShapes) -> bool:
+    """Whether torch runs the flash kernel (``kernel``, else ``flash_eligible`` at these shapes)."""
+    return op.kernel == "flash" if op.kernel else bool(flash_eligible(op, node))
+
+
+def sdpa_saves(op: ScaledDotProductAttention, node: NodeShapes) -> "tuple[Saved, ...]":
+    """What torch 2.13's CPU kernels keep. The flash kernel: q, k, v, the output and the log-sum-exp of each query's
+    scores (float32, ``B L``). The math path: q and k scaled (copies; k at every query head), the softmax's output,
+    which the second product reads (one ``B L S`` tensor, viewed twice), and v (a copy at every query head where
+    a shared head broadcasts)."""
+    if _flash(op, node):
+        return (Saved("input", 0), Saved("input", 1), Saved("input", 2), Saved("output"),
+                Saved("own", elements=lambda op, node: node.output.numel // node.output.dims[-1], dtype="float32"))
+    def broadcast(index: int) -> Any:          # k or v at every query head (a shared key head is copied per head)
+        return lambda op, node: _scores(node) // node.inputs[0].dims[-2] * node.inputs[index].dims[-1]
+
+    v = Saved("input", 2) if node.inputs[2].numel == broadcast(2)(op, node) else Saved("own", elements=broadcast(2))
+    return (Saved("own", elements=lambda op, node: node.inputs[0].numel), Saved("own", elements=broadcast(1)),
+            Saved("own", elements=lambda op, node: _scores(node)), v)
+
+
+def sdpa_backward_flops(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
+    """The gradients of q, k and v: four products (dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q), twice the
+    forward's mult-adds at 2 FLOPs each, and per score the softmax's backward (``SOFTMAX_BACKWARD``) and the
+    scale's multiply (and a mask's sum)."""
+    return 4 * sdpa_madds(op, node) + (SOFTMAX_BACKWARD + 1 + (1 if op.mask else 0)) * _scores(node)
+
+
+def sdpa_backward_flop_counter(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
+    """FlopCounterMode: 0 for the flash kernel's backward on a CPU (it has no formula for it); the math path's four
+    bmm otherwise, 2 per mult-add."""
+    return 0 if _flash(op, node) else 4 * sdpa_madds(op, node)
+
+
+SDPA_BACKWARD_FLOPS = {"costmodel": sdpa_backward_flops, "papers": scaled(2, sdpa_madds), "fvcore": zero,
+                       "flop_counter": sdpa_backward_flop_counter}
+
+
 def read_sdpa(layer: FieldReader) -> ScaledDotProductAttention:
     return ScaledDotProductAttention(layer.get("scale", (int, float), None), layer.get("merged", bool, True),
                                      tuple(layer.get("mask", list, [])), layer.get("mask_params", int, 0),
@@ -416,6 +466,8 @@ SDPA = register(OpDef(
            "flop_counter": sdpa_flop_counter},
     memory_access=sdpa_memory_access,
     activation=output_elements,
+    backward=Backward(saves=sdpa_saves, input_madds=scaled(2, sdpa_madds), input_flops=SDPA_BACKWARD_FLOPS,
+                      weight_flops=costmodel_only(lambda op, node: _scores(node))),    # a mask table's: a sum per score
     kinds={"attention": "attention (q·kT, softmax, ·v)"},
     spec=SpecForm("attention", read_sdpa, fields="scale (default 1 / sqrt(E)), merged (default true), mask (sizes of "
                                                  "a learned additive mask), mask_params, kernel (\"flash\", \"math\" "
@@ -542,6 +594,59 @@ def flop_counter_mha_flops(op: MultiheadAttention, node: NodeShapes) -> Any:
     return 2 * _projection_madds(node) + (2 * _attention_madds(node) if op.need_weights else 0)
 
 
+def _mha_input_madds(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """The input's own gradient: through the packed in-projection, ``3 T E^2``."""
+    return 3 * _projection_madds(node) // 4
+
+
+def _mha_internal_madds(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """The gradients inside, which either outer gradient needs: the out-projection's input (``T E^2``) and the
+    attention's four products (twice its forward's ``2 T L E``)."""
+    return _projection_madds(node) // 4 + 2 * _attention_madds(node)
+
+
+def _mha_weight_madds(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """The projections' weight gradients: ``4 T E^2``."""
+    return _projection_madds(node)
+
+
+def _mha_internal_costmodel(op: MultiheadAttention, node: NodeShapes) -> Any:
+    return 2 * _mha_internal_madds(op, node) + (SOFTMAX_BACKWARD + 1) * _mha_scores(op, node)
+
+
+def _mha_weight_costmodel(op: MultiheadAttention, node: NodeShapes) -> Any:
+    tokens, features, _ = _tokens_features_length(node)
+    return 2 * _projection_madds(node) + (4 * tokens * features if op.bias else 0)
+
+
+def _mha_internal_flop_counter(op: MultiheadAttention, node: NodeShapes) -> Any:
+    """In training torch runs the out-projection's mm (counted) and, with ``need_weights``, the attention as two
+    bmm (counted), else the flash kernel (not counted)."""
+    return 2 * _projection_madds(node) // 4 + (4 * _attention_madds(node) if op.need_weights else 0)
+
+
+MHA_INPUT_FLOPS = {"costmodel": scaled(2, _mha_input_madds), "papers": _mha_input_madds, "fvcore": _mha_input_madds,
+                   "flop_counter": scaled(2, _mha_input_madds)}
+MHA_INTERNAL_FLOPS = {"costmodel": _mha_internal_costmodel, "papers": _mha_internal_madds,
+                      "fvcore": _mha_internal_madds, "flop_counter": _mha_internal_flop_counter}
+MHA_WEIGHT_FLOPS = {"costmodel": _mha_weight_costmodel, "papers": _mha_weight_madds, "fvcore": _mha_weight_madds,
+                    "flop_counter": lambda op, node: 2 * _projection_madds(node)}
+
+
+def mha_saves(op: MultiheadAttention, node: NodeShapes) -> "tuple[Saved, ...]":
+    """What ``nn.MultiheadAttention`` keeps in training (torch 2.13, CPU): the input as the in-projection reads it
+    (``T E``), its packed q, k, v (``3 T E``) and the attention's output, which the out-projection reads (``T E``);
+    with the flash kernel the log-sum-exp of each query's scores too (float32, ``B heads L``), with
+    ``need_weights`` the scaled q (``T E``) and the weights (``B heads L L``)."""
+    size = lambda op, node: _tokens_features_length(node)[0] * _tokens_features_length(node)[1]  # noqa: E731
+    kept = (Saved("own", elements=size), Saved("own", elements=lambda op, node: 3 * size(op, node)),
+            Saved("own", elements=size))
+    if op.need_weights:
+        return (*kept, Saved("own", elements=size), Saved("own", elements=_mha_scores))
+    return (*kept, Saved("own", elements=lambda op, node: _mha_scores(op, node) // _tokens_features_length(node)[2],
+                         dtype="float32"))
+
+
 def mha_memory_access(op: MultiheadAttention, node: NodeShapes) -> Any:
     """The tokens read; q, k and v written and read; the scores written and read; the heads' output written and
     read by the output projection, which writes the result; every weight read once: ``10 T E + 2 T L heads +
@@ -570,6 +675,9 @@ MHA = register(OpDef(
            "flop_counter": flop_counter_mha_flops},
     memory_access=mha_memory_access,
     activation=output_elements,
+    backward=Backward(saves=mha_saves, input_madds=_mha_input_madds, weight_madds=_mha_weight_madds,
+                      internal_madds=_mha_internal_madds, input_flops=MHA_INPUT_FLOPS,
+                      weight_flops=MHA_WEIGHT_FLOPS, internal_flops=MHA_INTERNAL_FLOPS),
     kinds={"attention": "attention (q·kT, softmax, ·v)"},
     spec=SpecForm("multihead_attention", read_mha, fields="heads, bias, need_weights"),
     lower=lower_mha,
@@ -635,8 +743,10 @@ def lower_attention_bias(op: AttentionBias, node: NodeShapes, kit: Any) -> Any:
     table = kit.nn.Parameter(kit.torch.zeros(op.heads, tokens))
 
     def add_bias(m: Any, x: Any) -> Any:
-        return x + m.attention_biases[:, kit.torch.as_tensor(index, device=x.device)]
-    return kit.Function(add_bias, attention_biases=table)
+        return x + m.attention_biases[:, m.attention_bias_idxs]
+    function = kit.Function(add_bias, attention_biases=table)
+    function.register_buffer("attention_bias_idxs", kit.torch.as_tensor(index), persistent=False)   # as the models
+    return function
 
 
 ATTENTION_BIAS = register(OpDef(
@@ -647,6 +757,7 @@ ATTENTION_BIAS = register(OpDef(
     flops=costmodel_only(output_elements),          # one addition per score; aten::add is unsupported by fvcore
     memory_access=attention_bias_memory,
     activation=output_elements,
+    backward=Backward(weight_flops=costmodel_only(output_elements)),   # each bias's gradient: a sum of scores
     kinds={"attention": "attention (q·kT, softmax, ·v)"},
     spec=SpecForm("attention_bias", lambda layer: AttentionBias(layer.get("heads", int, required=True),
                                                                 layer.ref("like")),

@@ -67,3 +67,63 @@ def scaled(factor: int, formula: Callable[[Any, NodeShapes], Any]) -> Callable[[
         return factor * formula(op, node)
     flops.__doc__ = f"{factor} x {formula.__name__}: {formula.__doc__ or ''}".strip()
     return flops
+
+
+def _bias_sums(has_bias: Callable[[Any], bool]) -> Callable[[Any, NodeShapes], Any]:
+    def sums(op: Any, node: NodeShapes) -> Any:
+        return node.output.numel if has_bias(op) else 0
+    return sums
+
+
+def weighted_backward(madds: Callable[[Any, NodeShapes], Any], groups: Callable[[Any, NodeShapes], Any],
+                      has_bias: Callable[[Any], bool], saves: Any) -> Any:
+    """The backward of a layer that multiplies its input by weights (a convolution, a linear layer).
+
+    The input gradient is the forward's product transposed (a transposed convolution of the output gradient; the
+    output gradient times the weights): the forward's mult-adds. The weight gradient is the input times the output
+    gradient: the forward's mult-adds again, plus one addition per output element for a bias (its gradient sums the
+    output gradient). FLOPs: costmodel 2 per mult-add and the bias sums; the papers and fvcore one per mult-add
+    (fvcore counts no backward: its unit applied to the gradients' products); FlopCounterMode (torch 2.13) 2 per
+    mult-add, but it counts a grouped convolution's weight gradient ``g`` times over (its product ignores the groups;
+    ``groups(op, node)``), and so does its convention here.
+
+    :param madds: the forward's mult-adds.
+    :param groups: the groups ``g`` of the layer (1 for a linear layer).
+    :param has_bias: whether the op has a bias.
+    :param saves: what the layer saves (``registry.Backward.saves``).
+    :returns: the ``registry.Backward``."""
+    from .registry import Backward
+
+    def counter_weight(op: Any, node: NodeShapes) -> Any:
+        return 2 * groups(op, node) * madds(op, node)
+
+    bias = _bias_sums(has_bias)
+
+    def costmodel_weight(op: Any, node: NodeShapes) -> Any:
+        return 2 * madds(op, node) + bias(op, node)
+
+    return Backward(saves=saves, input_madds=madds, weight_madds=madds,
+                    input_flops={"costmodel": scaled(2, madds), "papers": madds, "fvcore": madds,
+                                 "flop_counter": scaled(2, madds)},
+                    weight_flops={"costmodel": costmodel_weight, "papers": madds, "fvcore": madds,
+                                  "flop_counter": counter_weight})
+
+
+def elementwise_backward(input_cost: int, weight_cost: int = 0, saves: Any = None,
+                         elements: Callable[[Any, NodeShapes], Any] = output_elements) -> Any:
+    """The backward of an element-wise op (no mult-adds): ``input_cost`` FLOPs per element for the input gradient
+    and ``weight_cost`` for its parameters' (costmodel's convention; the papers, fvcore and FlopCounterMode count
+    none), over ``elements``.
+
+    :returns: the ``registry.Backward``."""
+    from .registry import Backward, saves_nothing
+
+    def cost(per: int) -> Callable[[Any, NodeShapes], Any]:
+        def flops(op: Any, node: NodeShapes) -> Any:
+            return per * elements(op, node)
+        flops.__doc__ = f"{per} per element."
+        return flops
+
+    return Backward(saves=saves or saves_nothing,
+                    input_flops=costmodel_only(cost(input_cost)) if input_cost else None,
+                    weight_flops=costmodel_only(cost(weight_cost)) if weight_cost else None)

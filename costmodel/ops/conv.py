@@ -20,8 +20,8 @@ from ..core.scaling import MAX_SIZE, Scaled, Width, as_width
 from ..core.shapes import (NodeShapes, Shape, ShapeContext, as_image, conv_output_size, describe_layout, format_shape,
                            same_output_size)
 from ..core.symbolic import both
-from .common import output_elements, read_write_weights, scaled
-from .registry import Example, FieldReader, OpDef, SpecForm, register
+from .common import output_elements, read_write_weights, scaled, weighted_backward
+from .registry import Example, FieldReader, OpDef, Saved, SpecForm, register, saves_input
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,20 @@ def tf_same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[in
     return total // 2, total - total // 2
 
 
+def conv_saves(op: Conv2d, node: NodeShapes) -> "tuple[Saved, ...]":
+    """The input, for both gradients; with TensorFlow's "same" padding the padded copy the convolution reads
+    (``lower_conv`` pads first: a buffer of its own, ``B M (H + top + bottom) (W + left + right)``)."""
+    if op.padding != "same" or op.string_padding:
+        return (Saved("input"),)
+
+    def padded(op: Conv2d, node: NodeShapes) -> Any:
+        x = as_image(node.inputs[0])
+        top, bottom = tf_same_pads(x.size("H"), op.kernel[0], op.stride[0], op.dilation[0])
+        left, right = tf_same_pads(x.size("W"), op.kernel[1], op.stride[1], op.dilation[1])
+        return x.dims[0] * x.channels * (x.size("H") + top + bottom) * (x.size("W") + left + right)
+    return (Saved("own", elements=padded),)
+
+
 def lower_conv(op: Conv2d, node: NodeShapes, kit: Any) -> Any:
     """``nn.Conv2d``; with TensorFlow's "same" padding, one module that pads (asymmetrically where needed) and then
     convolves (``SameConv2d``)."""
@@ -188,6 +202,8 @@ CONV2D = register(OpDef(
     },
     memory_access=read_write_weights(conv_params),
     activation=output_elements,
+    backward=weighted_backward(conv_madds, lambda op, node: groups(op, as_image(node.inputs[0])),
+                               lambda op: op.bias, conv_saves),
     kinds={"conv": "standard convolution", "depthwise": "depthwise convolution",
            "pointwise": "pointwise (1x1) convolution", "group": "group convolution"},
     kind=conv_kind,
@@ -288,6 +304,7 @@ CONV_TRANSPOSE = register(OpDef(
            "flop_counter": scaled(2, conv_transpose_madds)},
     memory_access=read_write_weights(conv_transpose_params),
     activation=output_elements,
+    backward=weighted_backward(conv_transpose_madds, lambda op, node: op.groups, lambda op: op.bias, saves_input),
     kinds={"deconv": "transposed convolution"},
     spec=SpecForm("conv_transpose2d", read_conv_transpose, node="conv",
                   fields="out, kernel, stride, padding, output_padding, dilation, groups, bias, fixed"),
@@ -366,6 +383,7 @@ CONV1D = register(OpDef(
            "flop_counter": scaled(2, conv1d_madds)},
     memory_access=read_write_weights(conv1d_params),
     activation=output_elements,
+    backward=weighted_backward(conv1d_madds, lambda op, node: op.groups, lambda op: op.bias, saves_input),
     kinds={"conv1d": "1-D convolution"},
     spec=SpecForm("conv1d", lambda layer: Conv1d(layer.width("out"), layer.get("kernel", int, 3),
                                                  layer.get("stride", int, 1), layer.get("padding", int, 0),

@@ -14,9 +14,9 @@ from ..core.errors import CostModelError
 from ..core.ir import Op, check_bool, check_number
 from ..core.shapes import NodeShapes, Shape, ShapeContext, format_shape
 from ..core.symbolic import both, negate
-from .common import costmodel_only, output_elements, read_write, zero
+from .common import costmodel_only, elementwise_backward, output_elements, read_write, zero
 from .pool import Mean
-from .registry import Example, FieldReader, OpDef, SpecForm, register
+from .registry import NO_BACKWARD, Backward, Example, FieldReader, OpDef, Saved, SpecForm, register
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,7 @@ ADD = register(OpDef(
     flops={"costmodel": add_flops, "papers": zero, "fvcore": zero, "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    backward=NO_BACKWARD,                    # the gradient passes to each input as it is
     kinds={"add": "element-wise add"},
     spec=SpecForm("add", read_add, fields="if_shapes_match"),
     lower=lambda op, node, kit: kit.Function(_sum),
@@ -132,6 +133,16 @@ def multiply_shape(op: Multiply, inputs: tuple[Shape, ...], ctx: ShapeContext) -
     return a
 
 
+def product_saves(op: Any, node: NodeShapes) -> "tuple[Saved, ...]":
+    """Each factor, for the other's gradient (torch saves a factor only when the other needs a gradient)."""
+    return (Saved("input", 0, needed_for="input1"), Saved("input", 1, needed_for="input0"))
+
+
+# Each factor's gradient: the output gradient times the other factor, one multiply per output element (a factor
+# broadcast over the output, a squeeze-excite's scale, sums it there: a multiply-accumulate per element).
+PRODUCT_BACKWARD = Backward(saves=product_saves, per_input=True, input_flops=costmodel_only(output_elements))
+
+
 MULTIPLY = register(OpDef(
     Multiply,
     shape=multiply_shape,
@@ -141,6 +152,7 @@ MULTIPLY = register(OpDef(
            "papers": zero, "fvcore": zero, "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    backward=PRODUCT_BACKWARD,
     kinds={"mul": "element-wise multiply"},
     spec=SpecForm("multiply", lambda layer: Multiply()),
     lower=lambda op, node, kit: kit.Function(lambda a, b: a * b),
@@ -174,6 +186,7 @@ SUBTRACT = register(OpDef(
     flops=costmodel_only(output_elements),     # one subtraction per element; aten::sub is unsupported by fvcore
     memory_access=read_write,
     activation=output_elements,
+    backward=elementwise_backward(1),        # the second input's gradient is -g
     kinds={"add": "element-wise add"},
     spec=SpecForm("subtract", lambda layer: Subtract()),
     lower=lambda op, node, kit: kit.Function(lambda a, b: a - b),
@@ -202,6 +215,7 @@ SCALE = register(OpDef(
     flops=costmodel_only(output_elements),     # one multiply per element; aten::mul is unsupported by fvcore
     memory_access=read_write,
     activation=output_elements,
+    backward=elementwise_backward(1),        # g times the constant
     kinds={"mul": "element-wise multiply"},
     spec=SpecForm("scale", lambda layer: Scale(layer.get("factor", (int, float))),
                   fields="factor (default 1 / sqrt(features of the last axis))"),
@@ -230,6 +244,7 @@ SHIFT = register(OpDef(
     flops=costmodel_only(output_elements),     # one addition per element; aten::add is unsupported by fvcore
     memory_access=read_write,
     activation=output_elements,
+    backward=NO_BACKWARD,
     kinds={"add": "element-wise add"},
     spec=SpecForm("shift", lambda layer: Shift(layer.get("value", (int, float), required=True)), fields="value"),
     lower=lambda op, node, kit: kit.Function(lambda x, value=op.value: x + value),
@@ -279,6 +294,22 @@ def _broadcast_lowering(op: Broadcast, node: NodeShapes, kit: Any) -> Any:
     return kit.Function(functions[op.function])
 
 
+def broadcast_saves(op: Broadcast, node: NodeShapes) -> "tuple[Saved, ...]":
+    """mul: each factor for the other's gradient; div: the divisor for both gradients and the dividend for the
+    divisor's (torch's derivatives of div); add and sub: nothing."""
+    if op.function == "mul":
+        return product_saves(op, node)
+    if op.function == "div":
+        return (Saved("input", 0, needed_for="input1"), Saved("input", 1))
+    return ()
+
+
+def broadcast_backward(op: Broadcast, node: NodeShapes) -> Any:
+    """Per output element: add 0, sub 1 (negate), mul 2 (each factor's multiply), div 4 (g / b; and -g a / b^2:
+    multiply, divide, negate)."""
+    return {"add": 0, "sub": 1, "mul": 2, "div": 4}[op.function] * node.output.numel
+
+
 BROADCAST = register(OpDef(
     Broadcast,
     shape=broadcast_shape,
@@ -287,6 +318,7 @@ BROADCAST = register(OpDef(
     flops=costmodel_only(output_elements),     # one operation per output element; fvcore skips aten::add and mul
     memory_access=read_write,
     activation=output_elements,
+    backward=Backward(saves=broadcast_saves, input_flops=costmodel_only(broadcast_backward)),
     kinds={"broadcast": "element-wise, broadcast"},
     spec=SpecForm("broadcast", lambda layer: Broadcast(layer.get("function", str, "add")),
                   fields="function (add, sub, mul, div)"),

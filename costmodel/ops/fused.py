@@ -24,12 +24,12 @@ from ..core.conventions import CONVENTIONS
 from ..core.errors import CostModelError
 from ..core.ir import Op
 from ..core.shapes import NodeShapes, Shape, ShapeContext
-from .activation import Activation
+from .activation import SAVES_OUTPUT, Activation
 from .common import output_elements
 from .conv import Conv2d
 from .elementwise import Add
 from .linear import Linear
-from .registry import Example, OpDef, SpecForm, definition, register
+from .registry import Backward, Example, OpDef, Saved, SpecForm, definition, register
 
 
 # the activations inference engines apply in the kernel that produces their input
@@ -99,6 +99,31 @@ def _flops(convention: str) -> Any:
     return formula
 
 
+def fused_saves(op: Fused, node: NodeShapes) -> "tuple[Saved, ...]":
+    """What the kernel saves, and what its activation saves of the kernel's output: that output itself for ReLU,
+    sigmoid and tanh (their output is the fused kernel's); else its input, a buffer of the output's size."""
+    kernel, shapes = _main(op, node)
+    saved = definition(kernel).backward.saves(kernel, shapes)          # type: ignore[union-attr]
+    if not op.activation:
+        return saved
+    if op.activation in SAVES_OUTPUT:
+        return (*saved, Saved("output"))
+    return (*saved, Saved("own", elements=output_elements))
+
+
+def _backward(metric: str, part: str, convention: str = "") -> Any:
+    def formula(op: Fused, node: NodeShapes) -> Any:
+        kernel, shapes = _main(op, node)
+        total = definition(kernel).backward.formula(metric, part, convention)(kernel, shapes)  # type: ignore[union-attr]
+        if op.activation and part == "input":
+            activation, activated = _activated(op, node)
+            total = total + definition(activation).backward.formula(  # type: ignore[union-attr]
+                metric, part, convention)(activation, activated)
+        return total
+    formula.__doc__ = f"the kernel's {part} gradient's {metric}, and its activation's"
+    return formula
+
+
 def fused_kind(op: Fused, node: NodeShapes) -> str:
     kernel, shapes = _main(op, node)
     kernel_def = definition(kernel)
@@ -132,6 +157,11 @@ FUSED = register(OpDef(
     flops={convention: _flops(convention) for convention in CONVENTIONS},
     memory_access=_delegate("memory_access"),
     activation=output_elements,
+    backward=Backward(saves=fused_saves, per_input=False,
+                      input_madds=_backward("madds", "input"), weight_madds=_backward("madds", "weight"),
+                      input_flops={convention: _backward("flops", "input", convention) for convention in CONVENTIONS},
+                      weight_flops={convention: _backward("flops", "weight", convention)
+                                    for convention in CONVENTIONS}),
     kinds=_KINDS,
     kind=fused_kind,
     spec=SpecForm("fused", _refuse, fields="(made by --fused)"),

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from ..core.ir import Op
 from ..core.shapes import LAYOUTS, FREE_LETTERS, NodeShapes, Shape, ShapeContext
 from .common import NO_FLOPS, output_elements, zero
-from .registry import OpDef, SpecForm, register
+from .registry import NO_BACKWARD, OpDef, SpecForm, register
 
 
 def layout_of_rank(rank: int) -> str:
@@ -68,6 +68,7 @@ OPAQUE = register(OpDef(
     flops=NO_FLOPS,
     memory_access=zero,
     activation=output_elements,
+    backward=NO_BACKWARD,          # not counted, as its forward: listed wherever its costs are
     kinds={"opaque": "not counted"},
     spec=SpecForm("opaque", lambda layer: Opaque(layer.get("target", str, "unknown"),
                                                  tuple(layer.get("sizes", list, required=True)),
@@ -95,6 +96,7 @@ UNUSED_PARAMETERS = register(OpDef(
     flops=NO_FLOPS,
     memory_access=zero,
     activation=zero,
+    backward=NO_BACKWARD,          # never read: no gradient
     kinds={"unused": "parameters never used"},
     memory="view",
     spec=SpecForm("unused_parameters", lambda layer: UnusedParameters(layer.get("count", int, 0)), fields="count"),

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from ..core.ir import Op, check_bool
 from ..core.scaling import Scaled, Width, as_width
 from ..core.shapes import NodeShapes, Shape, ShapeContext, format_shape
-from .common import output_elements, read_write_weights, scaled
-from .registry import Example, FieldReader, OpDef, SpecForm, register
+from .common import output_elements, read_write_weights, scaled, weighted_backward
+from .registry import Example, FieldReader, OpDef, Saved, SpecForm, register
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,9 @@ LINEAR = register(OpDef(
     },
     memory_access=read_write_weights(linear_params),
     activation=output_elements,
+    # addmm saves the input for the weight's gradient only (and the weight for the input's)
+    backward=weighted_backward(linear_madds, lambda op, node: 1, lambda op: op.bias,
+                               lambda op, node: (Saved("input", needed_for="weight"),)),
     kinds={"linear": "fully connected"},
     spec=SpecForm("linear", read_linear, fields="out (features or \"num_classes\"), bias, fixed"),
     lower=lower_linear,

@@ -9,14 +9,15 @@ and beta. It runs in place when it is the only reader of its input.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..core.errors import CostModelError
 from ..core.ir import Op, check_bool, positive_int
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
-from .common import output_elements, per_element, read_write_weights, zero
-from .registry import Example, FieldReader, OpDef, SpecForm, register
+from .common import elementwise_backward, output_elements, per_element, read_write_weights, zero
+from .registry import Example, FieldReader, OpDef, Saved, SpecForm, register
 
 BATCHNORM_FLOPS = 2   # costmodel: a multiply and an add per element (x * s + b)
 
@@ -61,6 +62,30 @@ def lower_batchnorm(op: BatchNorm, node: NodeShapes, kit: Any) -> Any:
     return norm(node.output.channels, affine=op.affine)
 
 
+# The backward of a normalization, per element (costmodel's convention), with x^ = (x - mean) / std and g the output
+# gradient: the parameters' gradients sum g x^ and g (recompute x^: 2, multiply: 1, two sums: 2); the input's,
+# (gamma / std) (g - mean(g) - x^ mean(g x^)), reuses those sums: subtract, multiply, subtract, scale (4) and the
+# recomputed x^ it needs where no parameter gradient made it (1 more: 5).
+NORM_BACKWARD_INPUT = 5
+NORM_BACKWARD_WEIGHT = 5
+
+
+def _statistics(per_group: Any) -> Any:
+    """What a normalization saves: its input and the mean and 1 / std of each normalized group (two float32
+    tensors of ``per_group(op, node)`` elements; BatchNorm's are its batch statistics in training)."""
+    def saves(op: Any, node: NodeShapes) -> "tuple[Saved, ...]":
+        return (Saved("input"), Saved("own", elements=lambda op, node: 2 * per_group(op, node), dtype="float32"))
+    return saves
+
+
+def batchnorm_refuses(op: BatchNorm, node: NodeShapes) -> str:
+    """In training BatchNorm needs more than one value per channel (torch refuses a batch of 1 on a 1x1 map)."""
+    if node.output.numel == node.output.channels:
+        return (f"BatchNorm in training needs more than one value per channel, and {node.output.channels} channels of "
+                f"batch {node.output.dims[0]} on a map of one element have one each: train with a batch of 2 or more")
+    return ""
+
+
 BATCHNORM = register(OpDef(
     BatchNorm,
     shape=batchnorm_shape,
@@ -70,6 +95,9 @@ BATCHNORM = register(OpDef(
            "flop_counter": zero},
     memory_access=read_write_weights(batchnorm_params),
     activation=output_elements,
+    backward=dataclasses.replace(elementwise_backward(NORM_BACKWARD_INPUT, NORM_BACKWARD_WEIGHT,
+                                                      _statistics(lambda op, node: node.output.channels)),
+                                 refuses=batchnorm_refuses),
     kinds={"batchnorm": "batch normalization"},
     memory="in_place",
     spec=SpecForm("batchnorm", read_batchnorm, fields="affine"),
@@ -149,6 +177,14 @@ def layernorm_params(op: LayerNorm, node: NodeShapes) -> Any:
     return size * (2 if op.bias else 1)
 
 
+def layernorm_groups(op: LayerNorm, node: NodeShapes) -> Any:
+    """The groups a LayerNorm normalizes: the elements over the normalized shape's."""
+    size: Any = 1
+    for extent in normalized_shape(op, node.output):
+        size = size * extent
+    return node.output.numel // size
+
+
 def norm_flops(op: Any, node: NodeShapes) -> Any:
     """5 per element (sum, subtract, square, sum, multiply by the reciprocal deviation), plus 2 with affine."""
     return (NORM_FLOPS + (AFFINE_FLOPS if op.affine else 0)) * node.output.numel
@@ -183,6 +219,7 @@ LAYERNORM = register(OpDef(
     flops={"costmodel": norm_flops, "papers": zero, "fvcore": fvcore_norm_flops, "flop_counter": zero},
     memory_access=read_write_weights(layernorm_params),
     activation=output_elements,
+    backward=elementwise_backward(NORM_BACKWARD_INPUT, NORM_BACKWARD_WEIGHT, _statistics(layernorm_groups)),
     kinds={"layernorm": "layer normalization"},
     spec=SpecForm("layernorm", read_layernorm, fields="dims, affine, bias, channels_first"),
     lower=lower_layernorm,
@@ -209,6 +246,8 @@ GROUPNORM = register(OpDef(
     flops={"costmodel": norm_flops, "papers": zero, "fvcore": fvcore_norm_flops, "flop_counter": zero},
     memory_access=read_write_weights(groupnorm_params),
     activation=output_elements,
+    backward=elementwise_backward(NORM_BACKWARD_INPUT, NORM_BACKWARD_WEIGHT,
+                                  _statistics(lambda op, node: node.output.dims[0] * op.groups)),
     kinds={"groupnorm": "group normalization"},
     spec=SpecForm("groupnorm", lambda layer: GroupNorm(layer.get("groups", int, required=True),
                                                        affine=layer.get("affine", bool, True)),

@@ -14,8 +14,8 @@ from ..core.ir import Op, check_bool, positive_int
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape
 from .common import NO_FLOPS, costmodel_only, output_elements, read_write, zero
 from .elementwise import broadcasts_into
-from .norm import NORM_FLOPS
-from .registry import Example, OpDef, SpecForm, register
+from .norm import NORM_BACKWARD_INPUT, NORM_FLOPS
+from .registry import NO_BACKWARD, Backward, Example, OpDef, Saved, SpecForm, register
 from .tensor import MAX_RANK
 
 MAX_ELEMENTS = 1 << 40          # a learned term's size or values
@@ -50,6 +50,21 @@ def lower_class_token(op: ClassToken, node: NodeShapes, kit: Any) -> Any:
                         cls_token=token)
 
 
+def _token_sums(op: ClassToken, node: NodeShapes) -> Any:
+    """N C additions: the class token's gradient sums its copies in the N samples."""
+    return node.output.dims[0] * node.output.channels
+
+
+def _saves_input_for_weight(op: Any, node: NodeShapes) -> "tuple[Saved, ...]":
+    """The input, for the learned factor's gradient (the sum of g x); the factor itself is a parameter."""
+    return (Saved("input", needed_for="weight"),)
+
+
+def _twice_the_elements(op: Any, node: NodeShapes) -> Any:
+    """2 per element: a multiply and an addition of the sum."""
+    return 2 * node.output.numel
+
+
 CLASS_TOKEN = register(OpDef(
     ClassToken,
     shape=class_token_shape,
@@ -58,6 +73,7 @@ CLASS_TOKEN = register(OpDef(
     flops=NO_FLOPS,
     memory_access=_class_token_memory,
     activation=output_elements,
+    backward=Backward(weight_flops=costmodel_only(_token_sums)),     # the token's N copies summed
     kinds={"embedding": "learned tokens and embeddings"},
     spec=SpecForm("class_token", lambda layer: ClassToken()),
     lower=lower_class_token,
@@ -97,6 +113,7 @@ POSITION_EMBEDDING = register(OpDef(
     flops=costmodel_only(output_elements),          # one addition per element
     memory_access=_position_memory,
     activation=output_elements,
+    backward=Backward(weight_flops=costmodel_only(output_elements)),   # summed over the batch
     kinds={"embedding": "learned tokens and embeddings"},
     spec=SpecForm("position_embedding", lambda layer: PositionEmbedding()),
     lower=lower_position_embedding,
@@ -137,6 +154,8 @@ LAYER_SCALE = register(OpDef(
     flops=costmodel_only(output_elements),          # one multiply per element
     memory_access=lambda op, node: read_write(op, node) + node.output.channels,
     activation=output_elements,
+    backward=Backward(saves=_saves_input_for_weight, input_flops=costmodel_only(output_elements),
+                      weight_flops=costmodel_only(_twice_the_elements)),    # g gamma; the sum of g x
     kinds={"scale": "layer scale"},
     spec=SpecForm("layer_scale", lambda layer: LayerScale()),
     lower=lower_layer_scale,
@@ -197,6 +216,23 @@ def lower_learned_term(op: LearnedTerm, node: NodeShapes, kit: Any) -> Any:
     return function
 
 
+def _learned_term_saves(op: LearnedTerm, node: NodeShapes) -> "tuple[Saved, ...]":
+    """mul and div keep the input for the term's gradient (the term is a parameter or buffer); add and sub keep
+    nothing."""
+    return _saves_input_for_weight(op, node) if op.function in ("mul", "div") else ()
+
+
+def _learned_term_input(op: LearnedTerm, node: NodeShapes) -> Any:
+    """The input's gradient: g as it is for add and sub, g t (or g / t) for mul and div: one per element."""
+    return node.output.numel if op.function in ("mul", "div") else 0
+
+
+def _learned_term_weight(op: LearnedTerm, node: NodeShapes) -> Any:
+    """The term's gradient summed over the batch: add and sub 1 per element (the sum; negated once for sub), mul
+    2 (g x, summed), div 4 (-g x / t^2: multiply, divide, negate, sum)."""
+    return {"add": 1, "sub": 1, "mul": 2, "div": 4}[op.function] * node.output.numel
+
+
 LEARNED_TERM = register(OpDef(
     LearnedTerm,
     shape=learned_term_shape,
@@ -205,6 +241,8 @@ LEARNED_TERM = register(OpDef(
     flops=costmodel_only(output_elements),
     memory_access=_learned_term_memory,
     activation=output_elements,
+    backward=Backward(saves=_learned_term_saves, input_flops=costmodel_only(_learned_term_input),
+                      weight_flops=costmodel_only(_learned_term_weight)),
     kinds={"add": "element-wise add", "mul": "element-wise multiply"},
     kind=lambda op, node: "mul" if op.function in ("mul", "div") else "add",
     spec=SpecForm("learned_term", lambda layer: LearnedTerm(layer.get("function", str, "add"),
@@ -261,10 +299,16 @@ def _weights_memory(op: Weights, node: NodeShapes) -> Any:
 
 
 def lower_weights(op: Weights, node: NodeShapes, kit: Any) -> Any:
-    """Zeros of its shape as a buffer, and the values it reads as a parameter of their number."""
-    extra = {"table": kit.nn.Parameter(kit.torch.zeros(op.params))} if op.params else {}
-    function = kit.Function(lambda m, *xs: m.value, **extra)
-    function.register_buffer("value", kit.torch.zeros(tuple(node.output.dims)))
+    """A learned tensor of its shape when it reads as many values as it holds and nothing else (the parameter
+    itself, trained as one); otherwise zeros of its shape as a buffer, and the values it reads as a parameter of
+    their number."""
+    sizes = tuple(node.output.dims)
+    if not node.inputs and op.params and op.params == node.output.numel:
+        function = kit.Function(lambda m, *xs: m.value, value=kit.nn.Parameter(kit.torch.zeros(sizes)))
+    else:
+        extra = {"table": kit.nn.Parameter(kit.torch.zeros(op.params))} if op.params else {}
+        function = kit.Function(lambda m, *xs: m.value, **extra)
+        function.register_buffer("value", kit.torch.zeros(sizes))
     function.takes_module = True
     return function
 
@@ -277,6 +321,7 @@ WEIGHTS = register(OpDef(
     flops=NO_FLOPS,
     memory_access=_weights_memory,
     activation=lambda op, node: output_elements(op, node) if node.inputs else 0,
+    backward=NO_BACKWARD,                  # the gradient arrives at the parameters as it is
     kinds={"weights": "tensors of the weights alone"},
     spec=SpecForm("weights", lambda layer: Weights(tuple(layer.get("sizes", list, required=True)),
                                                    layer.get("params", int, 0)),
@@ -326,6 +371,16 @@ def _standardize_flops(op: Standardize, node: NodeShapes) -> Any:
     return (NORM_FLOPS + op.gain) * node.inputs[0].numel
 
 
+def _standardize_saves(op: Standardize, node: NodeShapes) -> "tuple[Saved, ...]":
+    """A normalization's: the weights and the mean and 1 / std of each output channel (float32)."""
+    return (Saved("input"), Saved("own", elements=lambda op, node: 2 * node.inputs[0].dims[1], dtype="float32"))
+
+
+def _standardize_backward(op: Standardize, node: NodeShapes) -> Any:
+    """A normalization's input gradient (``norm.NORM_BACKWARD_INPUT`` per element), and the gain's (2 more)."""
+    return (NORM_BACKWARD_INPUT + (2 if op.gain else 0)) * node.inputs[0].numel
+
+
 def lower_standardize(op: Standardize, node: NodeShapes, kit: Any) -> Any:
     functional = kit.torch.nn.functional
     return kit.Function(lambda x, *gain: functional.batch_norm(x, None, None, weight=gain[0].reshape(-1) if gain
@@ -340,6 +395,7 @@ STANDARDIZE = register(OpDef(
     flops={"costmodel": _standardize_flops, "papers": zero, "fvcore": _standardize_fvcore, "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    backward=Backward(saves=_standardize_saves, input_flops=costmodel_only(_standardize_backward)),
     kinds={"weights": "tensors of the weights alone"},
     spec=SpecForm("standardize", lambda layer: Standardize(layer.get("gain", bool, False)), fields="gain"),
     lower=lower_standardize,

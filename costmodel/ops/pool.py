@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from ..core.errors import CostModelError
 from ..core.ir import Op, Pair, check_bool, pair_of
 from ..core.shapes import NodeShapes, Shape, ShapeContext, adaptive_window_total, pool_output_size
-from .common import input_elements, output_elements, read_write, zero
-from .registry import Example, FieldReader, OpDef, SpecForm, register
+from .common import costmodel_only, elementwise_backward, input_elements, output_elements, read_write, zero
+from .registry import Backward, Example, FieldReader, OpDef, Saved, SpecForm, register, saves_input
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,19 @@ def pool_flops(op: Pool2d, node: NodeShapes) -> Any:
     return (window - 1 if op.mode == "max" else window) * node.output.numel
 
 
+def pool_saves(op: Pool2d, node: NodeShapes) -> "tuple[Saved, ...]":
+    """The input, and for max pooling the index of each output's maximum (an int64 per output element)."""
+    if op.mode == "max":
+        return (Saved("input"), Saved("own", elements=output_elements, dtype="int64"))
+    return (Saved("input"),)
+
+
+def pool_backward(op: Pool2d, node: NodeShapes) -> Any:
+    """Max: one addition per output element (its gradient added at its maximum); average: the window's additions
+    of g / window per output element, as the forward."""
+    return node.output.numel if op.mode == "max" else pool_flops(op, node)
+
+
 def read_pool(layer: FieldReader) -> Pool2d:
     return Pool2d(layer.get("mode", str, "max"), layer.pair("kernel", 2), layer.pair("stride", None),
                   layer.pair("padding", 0), layer.get("ceil_mode", bool, False),
@@ -121,6 +134,7 @@ POOL = register(OpDef(
     flops={"costmodel": pool_flops, "papers": zero, "fvcore": zero, "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    backward=Backward(saves=pool_saves, input_flops=costmodel_only(pool_backward)),
     kinds={"pool": "pooling"},
     spec=SpecForm("pool", read_pool, fields="mode (max or avg), kernel, stride, padding, ceil_mode, count_include_pad"),
     lower=lower_pool,
@@ -145,6 +159,7 @@ GLOBAL_POOL = register(OpDef(
            "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    backward=elementwise_backward(1, elements=input_elements),          # g / (H W) spread over the map
     kinds={"global_pool": "global average pooling"},
     spec=SpecForm("global_avg_pool", lambda layer: GlobalAvgPool()),
     lower=lambda op, node, kit: kit.nn.AdaptiveAvgPool2d(1),
@@ -175,6 +190,7 @@ MEAN = register(OpDef(
            "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    backward=elementwise_backward(1, elements=input_elements),          # g / n spread over the window
     kinds={"global_pool": "global average pooling"},
     spec=SpecForm("mean", lambda layer: Mean(tuple(layer.get("dims", list, [2, 3])),
                                              layer.get("keepdim", bool, False)), fields="dims, keepdim"),
@@ -206,6 +222,7 @@ ADAPTIVE_POOL = register(OpDef(
            "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    backward=Backward(saves=saves_input, input_flops=costmodel_only(adaptive_pool_flops)),
     kinds={"pool": "pooling"},
     spec=SpecForm("adaptive_avg_pool", lambda layer: AdaptiveAvgPool(layer.pair("output", 7)), fields="output"),
     lower=lambda op, node, kit: kit.nn.AdaptiveAvgPool2d(op.output),

@@ -80,6 +80,78 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Saved:
+    """A tensor an op keeps for its backward pass, as torch's autograd saves it (``saved_tensors_hooks`` sees it):
+    ``input`` number ``index``, the op's ``output``, or a tensor of its ``own`` of ``elements`` (a formula) of
+    ``dtype`` ("" for the network's element type; ``"int64"`` for max pooling's indices, ``"float32"`` for
+    normalization statistics). An input or output is the buffer that holds it (a view saves its base's), counted once
+    however many ops save it.
+
+    ``needed_for`` says which gradient needs it, as torch saves a tensor only for a gradient it computes: "" any
+    (a convolution saves its input whatever needs a gradient), ``"weight"`` the parameters' (a linear layer's
+    input), ``"input0"`` / ``"input1"`` that input's (each factor of a product for the other's gradient)."""
+
+    tensor: str
+    index: int = 0
+    elements: "Formula | None" = None
+    dtype: str = ""
+    needed_for: str = ""
+
+
+def saves_nothing(op: Any, node: NodeShapes) -> tuple[Saved, ...]:
+    """No tensor kept: the backward needs only shapes (add, a view, a copy, a mean)."""
+    return ()
+
+
+def saves_input(op: Any, node: NodeShapes) -> tuple[Saved, ...]:
+    """The first input (a convolution's for its weight gradient, an activation's to evaluate its derivative)."""
+    return (Saved("input"),)
+
+
+def saves_output(op: Any, node: NodeShapes) -> tuple[Saved, ...]:
+    """The output (ReLU's, sigmoid's, tanh's and softmax's derivatives are functions of their output)."""
+    return (Saved("output"),)
+
+
+@dataclass(frozen=True)
+class Backward:
+    """An op's backward pass: the multiply-accumulates and FLOPs (per convention, as the forward's) of the gradient
+    of its inputs and of its parameters, and what it saves for them (``saves(op, node)``). The input gradient is
+    computed only where an input needs one (some earlier op has trainable parameters); the parameter gradient only
+    for trainable parameters. ``refuses(op, node)``: why the op cannot train at this setting ("" when it can; as
+    BatchNorm cannot with one value per channel). ``per_input``: the input formulas give one input's gradient,
+    computed for each input
+    that needs one (a product's factors); otherwise they give the whole input gradient, computed once if any input
+    needs one."""
+
+    saves: Callable[[Any, NodeShapes], "tuple[Saved, ...]"] = saves_nothing
+    per_input: bool = False
+    input_madds: "Formula | None" = None
+    weight_madds: "Formula | None" = None
+    input_flops: "Mapping[str, Formula] | None" = None
+    weight_flops: "Mapping[str, Formula] | None" = None
+    internal_madds: "Formula | None" = None
+    internal_flops: "Mapping[str, Formula] | None" = None
+    refuses: "Callable[[Any, NodeShapes], str] | None" = None
+
+    def formula(self, metric: str, part: str, convention: str = "") -> Formula:
+        """The ``part`` ("input", "weight" or "internal") gradient's ``metric`` ("madds", or "flops" under
+        ``convention``); a part the op does not declare costs nothing. "internal": the gradients inside a composite
+        op that any of its outer gradients needs (multi-head attention's out-projection and attention)."""
+        declared = getattr(self, f"{part}_{metric}")
+        if declared is None:
+            return _nothing
+        return declared[convention] if metric == "flops" else declared
+
+
+def _nothing(op: Any, node: NodeShapes) -> int:
+    return 0
+
+
+NO_BACKWARD = Backward()     # data movement, add: the gradient passes through (or is cut, or summed) for free
+
+
+@dataclass(frozen=True)
 class OpDef:
     """Everything costmodel knows about one op.
 
@@ -88,7 +160,8 @@ class OpDef:
     resolved node, from the torch names ``kit`` carries (the op module never imports torch; ``kit.reference(name)``
     is the output shape of another node, for a ``like``). ``examples`` are small
     instances (ops, or ``Example`` records) the completeness tests build small networks from; ``example_input`` is
-    the layout a bare op example reads."""
+    the layout a bare op example reads. ``backward`` (required) is the op's backward pass for training: its
+    gradients' costs and the tensors it saves (``Backward``)."""
 
     op: "type[Op]"
     shape: ShapeRule
@@ -100,6 +173,7 @@ class OpDef:
     kinds: Mapping[str, str]
     spec: SpecForm
     lower: Lowering
+    backward: "Backward | None" = None
     kind: "KindRule | None" = None
     memory: str = "buffer"
     examples: tuple = field(default=(), compare=False)
@@ -138,6 +212,13 @@ def register(definition: OpDef) -> OpDef:
     extra = sorted(set(definition.flops) - set(CONVENTIONS))
     if missing or extra:
         raise RuntimeError(f"op {name}: flops conventions missing {missing}, unknown {extra}")
+    if definition.backward is None:
+        raise RuntimeError(f"op {name} declares no backward")
+    for part in ("input", "weight", "internal"):
+        flops = getattr(definition.backward, f"{part}_flops")
+        if flops is not None and set(flops) != set(CONVENTIONS):
+            raise RuntimeError(f"op {name}: backward {part} flops conventions {sorted(flops)} are not "
+                               f"{sorted(CONVENTIONS)}")
     if definition.memory not in MEMORY:
         raise RuntimeError(f"op {name}: unknown memory behaviour {definition.memory!r}")
     if not definition.kinds or (len(definition.kinds) > 1 and definition.kind is None):

@@ -21,8 +21,8 @@ from ..core.errors import CostModelError
 from ..core.ir import Op, check_bool, pair_of
 from ..core.shapes import NodeShapes, Shape, ShapeContext
 from ..core.symbolic import both
-from .common import output_elements, read_write, zero
-from .registry import Example, FieldReader, OpDef, SpecForm, register
+from .common import costmodel_only, output_elements, read_write, zero
+from .registry import Backward, Example, FieldReader, OpDef, SpecForm, register
 
 MODES = {"nearest": 0, "bilinear": 9}           # costmodel's FLOPs per output element
 FVCORE = {"nearest": 1, "bilinear": 4}          # fvcore's upsample_nearest2d / upsample_bilinear2d handles
@@ -114,6 +114,9 @@ INTERPOLATE = register(OpDef(
            "flop_counter": zero},
     memory_access=read_write,
     activation=output_elements,
+    # each output's gradient goes back to the elements it read, with the same weights: the forward's arithmetic;
+    # nothing is saved (the backward needs the sizes only)
+    backward=Backward(input_flops=costmodel_only(interpolate_flops)),
     kinds={"resize": "resize (interpolate)"},
     spec=SpecForm("interpolate", read_interpolate,
                   fields="mode (nearest, bilinear), scale, like, multiple, size (one of the four), if_needed"),

@@ -14,13 +14,14 @@ from ..core.ir import Op, Pair, index_int, pair_of, positive_int, probability
 from ..core.scaling import MAX_CHANNELS, MAX_SIZE, Width, as_width
 from ..core.symbolic import both
 from ..core.shapes import NodeShapes, Shape, ShapeContext, describe_layout, format_shape, free_letter
-from .common import NO_FLOPS, output_elements, read_write, zero
+from .common import NO_FLOPS, costmodel_only, output_elements, read_write, zero
 from .elementwise import all_equal
-from .registry import Example, FieldReader, OpDef, SpecForm, register
+from .registry import NO_BACKWARD, Backward, Example, FieldReader, OpDef, Saved, SpecForm, register
 
 MAX_RANK = 8
 # A view at inference: nothing computed, read or written; the output aliases the input's buffer.
-_VIEW = dict(params=zero, madds=zero, flops=NO_FLOPS, memory_access=zero, activation=output_elements, memory="view")
+_VIEW = dict(params=zero, madds=zero, flops=NO_FLOPS, memory_access=zero, activation=output_elements, memory="view",
+             backward=NO_BACKWARD)       # the gradient is reshaped, sliced back or passed on: no arithmetic
 
 
 def check_dim(value: object, what: str) -> int:
@@ -116,6 +117,7 @@ CONCAT = register(OpDef(
     params=zero, madds=zero, flops=NO_FLOPS,
     memory_access=read_write,
     activation=output_elements,
+    backward=NO_BACKWARD,
     kinds={"concat": "concatenation"},
     spec=SpecForm("concat", lambda layer: Concat()),
     lower=lambda op, node, kit: kit.Function(lambda *xs, axis=_channel_axis(node): kit.torch.cat(xs, dim=axis)),
@@ -166,6 +168,7 @@ SHUFFLE = register(OpDef(
     params=zero, madds=zero, flops=NO_FLOPS,
     memory_access=read_write,    # the transpose is a copy
     activation=output_elements,
+    backward=NO_BACKWARD,
     kinds={"shuffle": "channel shuffle"},
     spec=SpecForm("channel_shuffle", lambda layer: ChannelShuffle(layer.get("groups", int, required=True)),
                   fields="groups"),
@@ -221,11 +224,21 @@ FLATTEN = register(OpDef(
 ))
 
 
+def dropout_saves(op: Dropout, node: NodeShapes) -> "tuple[Saved, ...]":
+    """In training, dropout (p > 0) keeps its scaled mask: a tensor of the input's size and element type (torch's
+    CPU kernel multiplies by a mask of the input's type; p = 0 returns the input and keeps nothing)."""
+    return (Saved("own", elements=output_elements),) if op.p > 0 else ()
+
+
+# The gradient times the mask: one multiply per element.
+DROPOUT_BACKWARD = Backward(saves=dropout_saves, input_flops=costmodel_only(output_elements))
+
+
 DROPOUT = register(OpDef(
     Dropout,
     shape=lambda op, inputs, ctx: inputs[0],
     kinds={"dropout": "dropout"},
-    **_VIEW,  # type: ignore[arg-type]
+    **{**_VIEW, "backward": DROPOUT_BACKWARD},  # type: ignore[arg-type]
     spec=SpecForm("dropout", lambda layer: Dropout(layer.get("p", (int, float), 0.5)), fields="p"),
     lower=lambda op, node, kit: kit.nn.Dropout(op.p),
     examples=(Dropout(0.2),),
@@ -396,7 +409,7 @@ def _permutation(op: Any, node: NodeShapes) -> list[int]:
 
 
 _COPY = dict(params=zero, madds=zero, flops=NO_FLOPS, memory_access=read_write, activation=output_elements,
-             kinds={"permute": "permute / transpose (a copy)"})
+             kinds={"permute": "permute / transpose (a copy)"}, backward=NO_BACKWARD)
 
 PERMUTE = register(OpDef(
     Permute,
@@ -576,12 +589,25 @@ def pad_shape(op: Pad, inputs: tuple[Shape, ...], ctx: ShapeContext) -> Shape:
     return Shape(x.layout, tuple(dims))
 
 
+def pad_saves(op: Pad, node: NodeShapes) -> "tuple[Saved, ...]":
+    """Zero padding keeps nothing (its gradient is a slice); reflect, replicate and circular keep the input (torch's
+    derivatives of those pads read it)."""
+    return () if op.mode == "constant" else (Saved("input"),)
+
+
+def pad_backward(op: Pad, node: NodeShapes) -> Any:
+    """Zero padding: none (a slice of the gradient); the others: one addition per output element (each padded
+    element's gradient added to the element it copies)."""
+    return 0 if op.mode == "constant" else node.output.numel
+
+
 PAD = register(OpDef(
     Pad,
     shape=pad_shape,
     params=zero, madds=zero, flops=NO_FLOPS,   # no arithmetic; fvcore does not count aten::pad (unsupported)
     memory_access=read_write,
     activation=output_elements,
+    backward=Backward(saves=pad_saves, input_flops=costmodel_only(pad_backward)),
     kinds={"pad": "padding"},
     spec=SpecForm("pad", lambda layer: Pad(tuple(layer.get("pads", list, required=True)),
                                            layer.get("mode", str, "constant")),
@@ -666,6 +692,7 @@ UNFOLD = register(OpDef(
     params=zero, madds=zero, flops=NO_FLOPS,
     memory_access=read_write,
     activation=output_elements,
+    backward=NO_BACKWARD,
     kinds={"patches": "unfold / fold patches (a copy)"},
     spec=SpecForm("unfold_patches", lambda layer: PatchUnfold(layer.pair("patch", 2)), fields="patch"),
     lower=lambda op, node, kit: kit.Function(_unfold(*op.patch)),
@@ -678,6 +705,7 @@ FOLD = register(OpDef(
     params=zero, madds=zero, flops=NO_FLOPS,
     memory_access=read_write,
     activation=output_elements,
+    backward=NO_BACKWARD,
     kinds={"patches": "unfold / fold patches (a copy)"},
     spec=SpecForm("fold_patches", lambda layer: PatchFold(layer.pair("patch", 2), layer.ref("like")),
                   fields="patch, like (the layer whose map it restores)"),

@@ -1,0 +1,192 @@
+"""The cost of training: one step's forward and backward mult-adds and FLOPs, the activations autograd saves for
+the backward, and the memory of the parameters, their gradients and the optimizer's state.
+
+Model (each op declares its part, ``ops.registry.Backward``):
+
+- a node's output needs a gradient when the node has trainable parameters or any input needs one (the network
+  input needs none); the backward runs for those nodes only. A node computes its input gradient when an input
+  needs one (per input for a product's factors, ``Backward.per_input``) and its parameters' gradient when it has
+  trainable parameters (not ``frozen``);
+- the activations saved for the backward are what torch's autograd keeps (``saved_tensors_hooks``): each node
+  that needs a gradient saves the tensors its op declares (``Saved``), an input or output as the buffer that holds
+  it (a view saves its base's buffer), counted once however many nodes save it; parameters and buffers are the
+  model's state, not saved activations. In training every op but a view writes a buffer of its own (dropout
+  included);
+- parameters, gradients (the trainable parameters') and the optimizer's state (SGD none, momentum one buffer per
+  parameter, Adam and AdamW two: torch's ``exp_avg`` and ``exp_avg_sq``; their per-tensor ``step`` counters are
+  left out) in the analysis dtype;
+- the peak of a step: parameters + gradients + optimizer state + saved activations, plus the largest transient:
+  the gradients live at one node's backward (its output's and its inputs'). An estimate of what an allocator
+  holds, not a measurement.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+from ..core.errors import CostModelError
+from ..core.ir import INPUT
+from ..core.shapes import NodeShapes
+from ..ops import definition
+from .analysis import DTYPE_BYTES, Analysis
+
+if TYPE_CHECKING:  # pandas is imported only by to_frame()
+    import pandas
+
+# Optimizer state per trainable parameter, in parameters' units.
+OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+SAVED_DTYPES = {"int64": 8, "float32": 4}
+
+
+@dataclass(frozen=True)
+class TrainingLayer:
+    """One node's training costs. ``saved_bytes``: the bytes this node adds to what the backward keeps (a buffer
+    already saved by an earlier node is not counted again)."""
+
+    name: str
+    kind: str
+    trainable_params: int
+    forward_madds: int
+    forward_flops: int
+    input_madds: int
+    input_flops: int
+    weight_madds: int
+    weight_flops: int
+    saved_bytes: int
+
+    @property
+    def backward_madds(self) -> int:
+        return self.input_madds + self.weight_madds
+
+    @property
+    def backward_flops(self) -> int:
+        return self.input_flops + self.weight_flops
+
+
+@dataclass(frozen=True)
+class Training:
+    """One training step of an analysed network: per layer and in total."""
+
+    analysis: Analysis
+    optimizer: str
+    layers: tuple[TrainingLayer, ...]
+    transient_bytes: int
+    transient_node: str
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Summed counts and the memory of a step, in bytes where the name says so."""
+        size = DTYPE_BYTES[self.analysis.dtype]
+        trainable = sum(layer.trainable_params for layer in self.layers)
+        sums = {field: sum(getattr(layer, field) for layer in self.layers)
+                for field in ("forward_madds", "forward_flops", "input_madds", "input_flops", "weight_madds",
+                              "weight_flops", "saved_bytes")}
+        backward_madds = sums["input_madds"] + sums["weight_madds"]
+        backward_flops = sums["input_flops"] + sums["weight_flops"]
+        params = self.analysis.totals["params"] * size
+        memory = {"params_bytes": params, "gradient_bytes": trainable * size,
+                  "optimizer_bytes": OPTIMIZERS[self.optimizer] * trainable * size}
+        state = sum(memory.values())
+        return {"trainable_params": trainable, **sums, "backward_madds": backward_madds,
+                "backward_flops": backward_flops, "step_madds": sums["forward_madds"] + backward_madds,
+                "step_flops": sums["forward_flops"] + backward_flops, **memory,
+                "transient_bytes": self.transient_bytes,
+                "peak_bytes": state + sums["saved_bytes"] + self.transient_bytes}
+
+    def to_frame(self) -> "pandas.DataFrame":
+        """One row per layer, indexed by name.
+
+        :returns: a pandas DataFrame of every ``TrainingLayer`` field."""
+        import pandas
+
+        return pandas.DataFrame([vars(layer) for layer in self.layers]).set_index("name")
+
+
+def _frozen(name: str, frozen: Iterable[str]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in frozen)
+
+
+def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (), input_grad: bool = False
+             ) -> Training:
+    """The training step of ``result``'s network at its setting (batch, dtype, convention).
+
+    :param result: an analysis (not the fused inference view: its kernels are an inference engine's).
+    :param optimizer: ``sgd``, ``momentum``, ``adam`` or ``adamw``.
+    :param frozen: node names (or prefixes of a dotted path) whose parameters are not trained.
+    :param input_grad: whether the network input needs a gradient too (an adversarial example's, or a network that
+        is the later part of a larger one); by default it needs none.
+    :returns: the ``Training``.
+    :raises CostModelError: for an unknown optimizer or the fused view."""
+    if optimizer not in OPTIMIZERS:
+        raise CostModelError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+    if result.fused:
+        raise CostModelError("training is costed on the network as it is, not on the fused inference view")
+    frozen = tuple(frozen)
+    nodes = result.network.nodes
+    size = DTYPE_BYTES[result.dtype]
+    counts = result.counts
+    # which buffer holds each node's output (views share their input's), and its bytes
+    buffer_of: dict[str, str] = {INPUT: INPUT}
+    buffer_bytes: dict[str, int] = {INPUT: result.input_shape.numel * size}
+    needs_grad: dict[str, bool] = {INPUT: input_grad}
+    saved: set[Any] = set()
+    layers = []
+    transient, transient_node = 0, ""
+    by_name = {layer.name: layer for layer in result.layers}
+    for index, node in enumerate(nodes):
+        if counts.skips[index]:          # a conditional residual that does not apply: its output is its branch
+            buffer_of[node.name] = buffer_of[node.inputs[-1]]
+            needs_grad[node.name] = needs_grad[node.inputs[-1]]
+            continue
+        layer = by_name[node.name]
+        op_def = definition(node.op)
+        backward = op_def.backward
+        assert backward is not None                      # register() refuses an op without one
+        shapes = NodeShapes(node, layer.input_shapes, layer.output_shape)
+        # a view aliases its input's buffer; one that keeps a tensor of its own in training (dropout's mask) writes
+        # its output anew
+        view = bool(op_def.memory == "view" and node.inputs and not backward.saves(node.op, shapes))
+        buffer_of[node.name] = buffer_of[node.inputs[0]] if view else node.name
+        if not view:       # a tensor of the weights alone (a learned tensor read as one) is state, not activation
+            buffer_bytes[node.name] = layer.output_shape.numel * size if node.inputs else 0
+        own_params = op_def.params(node.op, shapes)
+        trainable = bool(own_params) and not _frozen(node.name, frozen)
+        inputs_need = [needs_grad[ref] for ref in node.inputs]
+        needs_grad[node.name] = trainable or any(inputs_need)
+        row = dict(input_madds=0, input_flops=0, weight_madds=0, weight_flops=0, saved_bytes=0)
+        if needs_grad[node.name]:
+            refusal = backward.refuses(node.op, shapes) if backward.refuses else ""
+            if refusal:
+                raise CostModelError(f"node {node.name!r}: {refusal}")
+            times = sum(inputs_need) if backward.per_input else int(any(inputs_need))
+            convention = result.convention
+            row["input_madds"] = times * backward.formula("madds", "input")(node.op, shapes)
+            row["input_flops"] = times * backward.formula("flops", "input", convention)(node.op, shapes)
+            if trainable:
+                row["weight_madds"] = backward.formula("madds", "weight")(node.op, shapes)
+                row["weight_flops"] = backward.formula("flops", "weight", convention)(node.op, shapes)
+            # a composite op's inner gradients, which either outer one needs, are counted with its input's
+            row["input_madds"] += backward.formula("madds", "internal")(node.op, shapes)
+            row["input_flops"] += backward.formula("flops", "internal", convention)(node.op, shapes)
+            for number, kept in enumerate(backward.saves(node.op, shapes)):
+                if kept.needed_for == "weight" and not trainable:
+                    continue
+                if kept.needed_for.startswith("input") and not inputs_need[int(kept.needed_for[5:])]:
+                    continue
+                if kept.tensor == "own":
+                    key: Any = (node.name, number)
+                    count = kept.elements(node.op, shapes) if kept.elements else 0
+                    nbytes = count * (SAVED_DTYPES[kept.dtype] if kept.dtype else size)
+                else:
+                    key = buffer_of[node.inputs[kept.index] if kept.tensor == "input" else node.name]
+                    nbytes = buffer_bytes[key]
+                if key not in saved:
+                    saved.add(key)
+                    row["saved_bytes"] += nbytes
+            gradients = (layer.output_shape.numel + sum(shape.numel for shape, need in
+                                                        zip(layer.input_shapes, inputs_need) if need)) * size
+            if gradients > transient:
+                transient, transient_node = gradients, node.name
+        layers.append(TrainingLayer(node.name, layer.kind, own_params if trainable and not node.shares else 0,
+                                    layer.madds, layer.flops, **row))
+    return Training(result, optimizer, tuple(layers), transient, transient_node)
