@@ -187,15 +187,34 @@ def cli() -> None:
 @click.option("--device", "profile_path", default=None, metavar="PROFILE",
               help="A device file with a calibrated [profile] (costmodel calibrate; the file report's --device "
                    "reads): adds predicted latency per layer and in total.")
+@click.option("--training", is_flag=True,
+              help="The cost of one training step at --batch: forward and backward mult-adds and FLOPs, the "
+                   "activations saved for the backward, gradients, optimizer state and the step's peak memory.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam", "adamw"]), default=None,
+              help="With --training: the optimizer whose state is counted (default sgd: none).")
+@click.option("--freeze", multiple=True, metavar="NODE",
+              help="With --training: a node (or a dotted prefix: features.0) whose parameters are not trained; "
+                   "repeatable.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 def table(setting: Setting, per_layer: bool, by_kind: bool, by_module: bool, max_depth: int | None,
-          sort: str | None, top: int | None, explain: bool, fmt: str, profile_path: str | None,
-          output: str | None) -> None:
+          sort: str | None, top: int | None, explain: bool, fmt: str, profile_path: str | None, training: bool,
+          optimizer: str | None, freeze: tuple[str, ...], output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
-    --resolution."""
+    --resolution (with --training: of a training step)."""
     from .present import render
 
     _outputs_first([output], [setting.model], profile_path)
+    if training:
+        clash = [flag for flag, given in (("--by-kind", by_kind), ("--by-module", by_module or max_depth is not None),
+                                          ("--device", profile_path is not None), ("--fused", setting.fused),
+                                          ("--explain", explain)) if given]
+        if clash:
+            raise CostModelError(f"--training shows a training step's table; {', '.join(clash)} "
+                                 f"{'goes' if len(clash) == 1 else 'go'} with the forward's")
+        step = analyze(setting, training=True, optimizer=optimizer or "sgd", frozen=freeze)
+        _emit(render(step, fmt, per_layer=per_layer or sort is not None or top is not None, sort=sort, top=top),
+              output)
+        return
     profile = None
     if profile_path is not None:
         from .latency.devices import load_profile
@@ -203,7 +222,7 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, by_module: bool, max
         profile = load_profile(profile_path)
         if fmt == "csv":
             raise CostModelError("--device adds a latency section to text, Markdown and JSON, not to CSV")
-    result = analyze(setting)
+    result = analyze(setting, optimizer=optimizer or "sgd", frozen=freeze)    # refuses either without --training
     per_layer = per_layer or sort is not None or top is not None        # a sort or a top asks for the layers
     by_module = by_module or max_depth is not None
     text = render(result, fmt, per_layer=per_layer, by_kind=by_kind, explain=explain, by_module=by_module,
@@ -625,7 +644,7 @@ def reproduce(paper: str | None, listing: bool, which: str, fmt: str, write: boo
 # the flag of each parameter whose flag is not its name with dashes (``max_madds`` is ``--max-madds``)
 FLAG_OF = {"profile": "--device", "input": "--input", "input_size": "--input", "submodule": "--module",
            "alphas": "--alpha", "resolutions": "--resolution", "depths": "--depth", "rhos": "--rho",
-           "per_kind": "--samples", "max_latency_ms": "--max-latency"}
+           "per_kind": "--samples", "max_latency_ms": "--max-latency", "frozen": "--freeze"}
 
 
 def flag_of(parameter: Parameter) -> str:

@@ -164,6 +164,7 @@ class Network:
     paper's Table 3 studies one 14 x 14 x 512 layer). The input is an image, N x C x H x W. ``depth`` is the depth
     multiplier the network was built at: its stages' repeats are ``scaling.scaled_repeats`` of the paper's (a
     network at another depth has other nodes, so depth is a property of the built network, not a symbol).
+    ``frozen`` names the nodes whose parameters are not trained (an imported module's with ``requires_grad`` off).
     """
 
     name: str
@@ -175,9 +176,11 @@ class Network:
     source: str = ""
     depth: float = 1.0
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    frozen: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))
+        object.__setattr__(self, "frozen", tuple(self.frozen))
         object.__setattr__(self, "base_resolution", pair_of(self.base_resolution, "base_resolution", 1, MAX_RESOLUTION))
         object.__setattr__(self, "input_channels", as_width(self.input_channels))
         if not isinstance(self.input_channels, Scaled):

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..core.errors import CostModelError
+from ..core.errors import CostModelError, ParameterError, param
 from ..core.ir import INPUT
 from ..core.shapes import NodeShapes
 from ..ops import definition
@@ -72,6 +72,7 @@ class Training:
     layers: tuple[TrainingLayer, ...]
     transient_bytes: int
     transient_node: str
+    frozen: tuple[str, ...] = ()
 
     @property
     def totals(self) -> dict[str, int]:
@@ -93,6 +94,18 @@ class Training:
                 "transient_bytes": self.transient_bytes,
                 "peak_bytes": state + sums["saved_bytes"] + self.transient_bytes}
 
+    def to_dict(self) -> dict[str, Any]:
+        """The setting, the totals and every layer, for JSON.
+
+        :returns: a dict of plain values."""
+        analysis = self.analysis
+        return {"model": analysis.model, "alpha": analysis.alpha, "depth": analysis.depth,
+                "input": list(analysis.input_shape.dims), "dtype": analysis.dtype,
+                "convention": analysis.convention, "optimizer": self.optimizer, "frozen": list(self.frozen),
+                "totals": self.totals, "transient_node": self.transient_node,
+                "layers": [{**vars(layer), "backward_madds": layer.backward_madds,
+                            "backward_flops": layer.backward_flops} for layer in self.layers]}
+
     def to_frame(self) -> "pandas.DataFrame":
         """One row per layer, indexed by name.
 
@@ -112,7 +125,8 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
 
     :param result: an analysis (not the fused inference view: its kernels are an inference engine's).
     :param optimizer: ``sgd``, ``momentum``, ``adam`` or ``adamw``.
-    :param frozen: node names (or prefixes of a dotted path) whose parameters are not trained.
+    :param frozen: node names (or prefixes of a dotted path) whose parameters are not trained, besides the
+        network's own ``frozen`` (an imported module's parameters with ``requires_grad`` off).
     :param input_grad: whether the network input needs a gradient too (an adversarial example's, or a network that
         is the later part of a larger one); by default it needs none.
     :returns: the ``Training``.
@@ -123,6 +137,11 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
         raise CostModelError("training is costed on the network as it is, not on the fused inference view")
     frozen = tuple(frozen)
     nodes = result.network.nodes
+    for prefix in frozen:
+        if not any(_frozen(node.name, (prefix,)) for node in nodes):
+            raise ParameterError(param("frozen"), f" {prefix!r} names no node of {result.network.name} (a node's "
+                                 "name, or the start of a dotted path: features.0)")
+    frozen += tuple(name for name in result.network.frozen if name not in frozen)
     size = DTYPE_BYTES[result.dtype]
     counts = result.counts
     # which buffer holds each node's output (views share their input's), and its bytes
@@ -189,4 +208,4 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
                 transient, transient_node = gradients, node.name
         layers.append(TrainingLayer(node.name, layer.kind, own_params if trainable and not node.shares else 0,
                                     layer.madds, layer.flops, **row))
-    return Training(result, optimizer, tuple(layers), transient, transient_node)
+    return Training(result, optimizer, tuple(layers), transient, transient_node, frozen)

@@ -22,10 +22,10 @@ def _kind(result: Any) -> str:
     name = type(first).__name__
     kinds = {"Analysis": "analysis", "Sweep": "sweep", "Front": "front", "Benchmark": "benchmark",
              "Verification": "verification", "Reproduction": "page", "LatencyTable": "page", "MeasuredTable": "page",
-             "Advice": "advice"}
+             "Advice": "advice", "Training": "training"}
     if name not in kinds:
-        raise ParameterError(param("result"), f" must be a costmodel result (an Analysis, Sweep, Front, Advice, "
-                                              f"Benchmark, Verification or reproduced table), got {name}")
+        raise ParameterError(param("result"), f" must be a costmodel result (an Analysis, Training, Sweep, Front, "
+                                              f"Advice, Benchmark, Verification or reproduced table), got {name}")
     return kinds[name]
 
 
@@ -34,8 +34,8 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
            max_depth: "int | None" = None, sort: "str | None" = None) -> str:
     """``result`` as text, CSV, JSON or Markdown.
 
-    :param result: an ``Analysis``, a ``Sweep``, a ``design.fit.Front`` (or a list of them: several models' fronts), a
-        ``design.advise.Advice``, a
+    :param result: an ``Analysis``, a training step (``engine.training.Training``), a ``Sweep``, a
+        ``design.fit.Front`` (or a list of them: several models' fronts), a ``design.advise.Advice``, a
         ``bench.Benchmark``, a ``verify.Verification``, or a reproduced paper table (or a list of them).
     :param fmt: one of ``FORMATS``.
     :param per_layer: an analysis's table of layers too (CSV: that table alone).
@@ -64,6 +64,10 @@ def render(result: Any, fmt: str = "text", *, per_layer: bool = False, by_kind: 
 
         return render_analysis(result, fmt, per_layer=per_layer, by_kind=by_kind, explain=explain,
                                by_module=by_module, max_depth=max_depth, sort=sort, top=top)
+    if kind == "training":
+        from .training import render as render_training
+
+        return render_training(result, fmt, per_layer=per_layer, sort=sort, top=top)
     if kind == "sweep":
         if fmt == "csv":
             return result.csv()

@@ -2,7 +2,7 @@
 (``counting``), and return the result (``engine.analysis.Analysis``)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, overload
 
 from ..core.conventions import CONVENTIONS
 from ..engine.counting import count
@@ -13,6 +13,9 @@ from ..engine.passes import infer_shapes, network_input_shape
 from ..engine.analysis import DTYPE_BYTES, Analysis, LayerCost
 from .setting import Setting, setting_of
 from ..core.shapes import NodeShapes, Shape
+
+if TYPE_CHECKING:
+    from ..engine.training import Training
 
 __all__ = ["Analysis", "LayerCost", "Setting", "Settled", "analyze", "analyze_settled", "fused_view", "resolve",
            "settle"]
@@ -54,12 +57,31 @@ def _module_network(module: Any, input_size: Any, resolution: Any) -> tuple[Any,
     return from_torch(module, shape), batch
 
 
+@overload
 def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
             resolution: "int | tuple[int, int] | str | None" = None, *, batch: "int | None" = None,
             convention: "str | None" = None, dtype: "str | None" = None,
             options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
-            fused: "bool | None" = None, input_size: "tuple[int, ...] | None" = None) -> Analysis:
-    """Every cost of a model at one setting.
+            fused: "bool | None" = None, input_size: "tuple[int, ...] | None" = None,
+            training: Literal[False] = False, optimizer: str = "sgd", frozen: Iterable[str] = ()) -> Analysis: ...
+
+
+@overload
+def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
+            resolution: "int | tuple[int, int] | str | None" = None, *, batch: "int | None" = None,
+            convention: "str | None" = None, dtype: "str | None" = None,
+            options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
+            fused: "bool | None" = None, input_size: "tuple[int, ...] | None" = None,
+            training: Literal[True], optimizer: str = "sgd", frozen: Iterable[str] = ()) -> Training: ...
+
+
+def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
+            resolution: "int | tuple[int, int] | str | None" = None, *, batch: "int | None" = None,
+            convention: "str | None" = None, dtype: "str | None" = None,
+            options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
+            fused: "bool | None" = None, input_size: "tuple[int, ...] | None" = None,
+            training: bool = False, optimizer: str = "sgd", frozen: Iterable[str] = ()) -> "Analysis | Training":
+    """Every cost of a model at one setting; with ``training``, the cost of a training step there.
 
         >>> costmodel.analyze(torchvision.models.mobilenet_v2(), input_size=(1, 3, 224, 224))   # doctest: +SKIP
 
@@ -80,7 +102,12 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
         into the kernels before them).
     :param input_size: a torch module's input, (C, H, W) or with the batch first (N, C, H, W), as torchinfo takes
         it (default: 3 channels at ``resolution``, or 3 x 224 x 224).
-    :returns: the ``Analysis``: per-layer rows, totals and the per-kind roll-up, exact integers.
+    :param training: the cost of one training step instead (``engine.training``): forward and backward mult-adds
+        and FLOPs, the activations saved for the backward, gradient and optimizer memory, the peak.
+    :param optimizer: with ``training``: ``sgd``, ``momentum``, ``adam`` or ``adamw``.
+    :param frozen: with ``training``: node names (or dotted prefixes) whose parameters are not trained.
+    :returns: the ``Analysis``: per-layer rows, totals and the per-kind roll-up, exact integers; with ``training``
+        the ``engine.training.Training``.
     :raises CostModelError: one line, on bad input."""
     if is_torch_module(model_or_setting):
         model_or_setting, given_batch = _module_network(model_or_setting, input_size, resolution)
@@ -95,7 +122,16 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
     setting = setting_of(model_or_setting, alpha=alpha, rho=rho, resolution=resolution, batch=batch,
                          convention=convention, dtype=dtype, options=options, depth=depth, fused=fused)
     _check(setting.convention, setting.dtype)
-    return analyze_settled(settle(setting))
+    if not training:
+        if optimizer != "sgd" or tuple(frozen):
+            from ..core.errors import ParameterError, param
+
+            raise ParameterError(param("optimizer"), " and ", param("frozen"), " cost a training step: give ",
+                                 param("training"), " too")
+        return analyze_settled(settle(setting))
+    from ..engine.training import training as training_step
+
+    return training_step(analyze_settled(settle(setting)), optimizer, frozen)
 
 
 def analyze_settled(settled: Settled) -> Analysis:

@@ -388,9 +388,12 @@ class TorchModel(MappedModel):
             count = sum(self.parameters[name].numel() for name in unused)
             modules_unused = tuple(sorted({name.rsplit(".", 1)[0] for name in unused}))
             builder.add("unused_parameters", UnusedParameters(count, modules_unused), (out,))
+        # a node whose parameters all have requires_grad off is frozen: training gives it no weight gradient
+        trainable = {owner for name, owner in builder.owners.items() if self.parameters[name].requires_grad}
+        frozen = tuple(sorted(set(builder.owners.values()) - trainable))
         return Network(self.name, tuple(builder.nodes), input_channels=self.input_size[0], base_resolution=size,
                        output=out.node, description=f"imported from torch ({type(self.module).__name__})",
-                       source=self.capture)
+                       source=self.capture, frozen=frozen)
 
     def _assign(self, builder: GraphMapper, name: str, args: tuple) -> Tensor:
         """``target[index] = value`` of a sized trace (``torch_sized``): a copy of ``value`` into ``target``, one
