@@ -52,7 +52,7 @@ from .sources.analyze import Analysis, LayerCost, analyze
 from .design import edits
 from .design.advise import advise
 from .design.edits import edit
-from .design.fit import fit
+from .design.fit import fit, largest_batch
 from .design import sweep  # noqa: E402  (the module, callable as its function: costmodel.sweep(...))
 from .core.errors import CostModelError
 from .core.ir import Network, Node
@@ -88,5 +88,6 @@ __all__ = [
     "MatMul", "Mean", "Multiply", "Network", "Node", "Pad", "PatchFold", "PatchUnfold", "Permute", "Pool2d",
     "PositionEmbedding", "Rounded", "Scale", "Scaled", "ScaledDotProductAttention", "Select", "Setting", "Slice",
     "Softmax", "Split", "Squeezed", "Subtract", "Tabulated", "Transpose", "Unflatten", "Unsqueeze", "advise",
-    "analyze", "edit", "edits", "fit", "sweep", "from_torch", "make_divisible", "render", "to_torch",
+    "analyze", "edit", "edits", "fit", "largest_batch", "sweep", "from_torch", "make_divisible", "render",
+    "to_torch",
 ]

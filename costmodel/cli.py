@@ -19,7 +19,8 @@ from .sources.analyze import analyze
 from .core.conventions import CONVENTIONS, DEFAULT_CONVENTION
 from .core.errors import CostModelError, Parameter, ParameterError, Stopped, shorten
 from .core.fileio import check_outputs, remove_temporaries, write_atomic
-from .core.formatting import Table, json_text, printable
+from .core.formatting import Table, json_text, printable, si_bytes
+from .core.units import BYTES, parse_quantity
 from .sources.importer.user_code import DEFAULT_SECONDS, check_seconds
 from .engine.analysis import DEFAULT_DTYPE, DTYPE_BYTES
 from .sources.setting import Setting
@@ -407,6 +408,14 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
 @click.option("--max-peak-memory", default=None, metavar="BYTES", help="Most peak activation memory (1MB).")
 @click.option("--max-latency", default=None, metavar="TIME",
               help="Most predicted latency (ms, s, us: 20ms), with --device.")
+@click.option("--max-train-memory", default=None, metavar="BYTES",
+              help="Most memory of a training step at --batch (24GB): parameters, gradients, --optimizer's state, "
+                   "saved activations and the largest transient (costmodel table --training).")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam", "adamw"]), default="sgd",
+              show_default=True, help="With --max-train-memory: the optimizer whose state the step holds.")
+@click.option("--largest-batch", is_flag=True,
+              help="With --max-train-memory alone: the largest batch whose training step fits, at the one setting "
+                   "--alpha, --resolution and --depth give (default the model's own).")
 @click.option("--device", "profile_path", default=None, metavar="PROFILE",
               help="A device file with a calibrated [profile] (costmodel calibrate; the file report's --device "
                    "reads), which predicts the latency --max-latency limits.")
@@ -432,6 +441,7 @@ def sweep_command(model: str, alpha_range: str, resolution_range: str | None, rh
               help="Write the front to FILE (.csv, .json, .md, or .html: a page with the plot and every front).")
 def fit_command(model: str, max_params: str | None, max_madds: str | None, max_flops: str | None,
                 max_memory_access: str | None, max_peak_memory: str | None, max_latency: str | None,
+                max_train_memory: str | None, optimizer: str, largest_batch: bool,
                 profile_path: str | None, alpha_range: str | None,
                 resolution_range: str | None, depth_range: str | None, batch: int, convention: str, dtype: str,
                 options: Sequence[str], input_size: str | None, submodule: str | None, strict: bool, timeout: float,
@@ -447,6 +457,12 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     _outputs_first([output, plot_path], [model, *others], profile_path)
     limits = read_limits({"max_params": max_params, "max_madds": max_madds, "max_flops": max_flops,
                           "max_memory_access": max_memory_access, "max_peak_memory": max_peak_memory})
+    if largest_batch:
+        _largest_batch(model, max_train_memory, bool(limits or max_latency or others or plot_path), optimizer,
+                       alpha_range, resolution_range, depth_range, dtype,
+                       _parse_options(options, input_size, strict, timeout, model, submodule), fmt, output)
+        return
+    train_bytes = parse_quantity(max_train_memory, BYTES, "max_train_memory") if max_train_memory else None
     profile = None
     if profile_path is not None:
         from .latency.devices import load_profile
@@ -469,7 +485,8 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
     own = _parse_options(options, input_size, strict, timeout, model, submodule)
     fronts = [search(name, limits, *grid, options=own if name == model else _parse_options((), timeout=timeout,
                                                                                           model=name), batch=batch,
-                     convention=convention, dtype=dtype, max_latency_ms=latency, profile=profile)
+                     convention=convention, dtype=dtype, max_latency_ms=latency, profile=profile,
+                     max_train_bytes=train_bytes, optimizer=optimizer)
               for name in (model, *others)]
     if fmt == "html":
         from .present.report.fit import fronts_page
@@ -498,6 +515,39 @@ def fit_command(model: str, max_params: str | None, max_madds: str | None, max_f
                    f"({shortfall(front)})", err=True)
     if empty:
         sys.exit(1)
+
+
+def _largest_batch(model: str, max_train_memory: str | None, other_limits: bool, optimizer: str,
+                   alpha: str | None, resolution: str | None, depth: str | None, dtype: str, options: Any,
+                   fmt: str | None, output: str | None) -> None:
+    """``fit --largest-batch``: the largest batch whose training step fits --max-train-memory at one setting."""
+    from .design.fit import largest_batch
+
+    if max_train_memory is None or other_limits:
+        raise CostModelError("--largest-batch answers one setting's batch under --max-train-memory alone (no other "
+                             "limit, --compare or --plot)")
+
+    def one(text: str | None, flag: str, kind: type) -> Any:
+        if text is None:
+            return None
+        try:
+            return kind(text)
+        except ValueError:
+            raise CostModelError(f"--largest-batch costs one setting: {flag} takes one value, got {text!r}") from None
+    found = largest_batch(model, max_train_memory, alpha=one(alpha, "--alpha", float),
+                          resolution=one(resolution, "--resolution", int), depth=one(depth, "--depth", float),
+                          options=options, optimizer=optimizer, dtype=dtype)
+    if fmt == "json":
+        _emit(json_text(found.to_dict()), output)
+        return
+    if fmt not in (None, "text"):
+        raise CostModelError("--largest-batch prints text or JSON")
+    _emit(f"{printable(found.model)} at alpha {found.alpha:g}, {found.resolution[0]}x{found.resolution[1]}"
+          f"{f', depth {found.depth:g}' if found.depth != 1 else ''}, {found.optimizer}, {dtype}: the largest batch "
+          f"whose training step fits {si_bytes(found.limit_bytes)} is {found.batch:,}\n"
+          f"peak at {found.batch:,}: {found.peak_bytes:,} B; at {found.batch + 1:,}: {found.next_peak_bytes:,} B\n"
+          f"a step holds {found.fixed_bytes:,} B whatever the batch (parameters, gradients, optimizer state, "
+          f"statistics)\nand {found.per_sample_bytes:,} B per image (saved activations and gradients)\n", output)
 
 
 @cli.command(name="advise")

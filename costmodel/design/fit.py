@@ -63,6 +63,8 @@ class Front:
     max_latency_ms: float | None = None
     profile: str = ""                  # the device profile's name, with a latency limit
     least: Mapping[str, int] = dataclasses.field(default_factory=dict)    # each limited total's least on the grid
+    max_train_bytes: int | None = None     # most bytes of a training step's peak (``engine.training``)
+    optimizer: str = "sgd"                 # whose state that peak holds
 
     @property
     def points(self) -> int:
@@ -71,12 +73,14 @@ class Front:
     def columns(self) -> tuple[str, ...]:
         """The columns of the front's table.
 
-        :returns: depth, alpha, resolution, every total, the predicted latency (with a latency limit) and the published
-            accuracy (for a model with published figures)."""
+        :returns: depth, alpha, resolution, every total, the predicted latency (with a latency limit), a training
+            step's peak (with a training-memory limit) and the published accuracy (for a model with published
+            figures)."""
         published = ("published_top1", "published_setting", "published_source") \
             if any("published_top1" in row for row in self.rows) else ()
         return (("depth", "alpha", "resolution") + FIELDS +
-                (("latency_ms",) if self.max_latency_ms is not None else ()) + published)
+                (("latency_ms",) if self.max_latency_ms is not None else ()) +
+                (("train_peak_bytes",) if self.max_train_bytes is not None else ()) + published)
 
     def to_frame(self) -> Any:
         """The front as a table.
@@ -97,6 +101,9 @@ class Front:
         if self.max_latency_ms is not None:
             limits["latency_ms"] = self.max_latency_ms
             limits["profile"] = self.profile
+        if self.max_train_bytes is not None:
+            limits["train_peak_bytes"] = self.max_train_bytes
+            limits["optimizer"] = self.optimizer
         return {"model": self.model, "limits": limits, "grid": {
             "alpha": list(self.alphas), "resolution": list(self.resolutions),
             "depth": list(self.depths) if self.depths is not None else None},
@@ -136,7 +143,8 @@ def default_grid(model: Any, options: Mapping[str, Any] | None = None) -> tuple[
 def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | None" = None,
            resolutions: "Sequence[int] | None" = None, depths: "Sequence[float] | None" = None, *,
            options: Mapping[str, Any] | None = None, batch: int = 1, convention: str = "costmodel",
-           dtype: str = "float32", max_latency_ms: float | None = None, profile: Any = None) -> Front:
+           dtype: str = "float32", max_latency_ms: float | None = None, profile: Any = None,
+           max_train_bytes: int | None = None, optimizer: str = "sgd") -> Front:
     """The front of ``model`` under ``limits`` over a grid: the settings that meet every limit and that no other such
     setting dominates (at least as wide, large and deep).
 
@@ -151,6 +159,9 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     :param dtype: the element type bytes are counted in.
     :param max_latency_ms: most predicted latency, with ``profile``.
     :param profile: a calibrated ``latency.Profile``, which prices each setting (with ``max_latency_ms``).
+    :param max_train_bytes: most bytes of a training step's peak at ``batch`` (``engine.training``: parameters,
+        gradients, ``optimizer``'s state, saved activations and the largest transient).
+    :param optimizer: the optimizer of that step.
     :returns: the ``Front``.
     :raises ParameterError: for a latency limit without a profile (or the reverse), or no limit at all."""
     import numpy as np
@@ -162,8 +173,9 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
         raise ParameterError("a latency limit needs a device profile and a profile needs a latency limit: give ",
                              param("max_latency_ms"), " with ", param("profile", "PROFILE"),
                              " (costmodel calibrate writes one)")
-    if not limits and max_latency_ms is None:
-        names = ("max_madds", "max_params", "max_flops", "max_memory_access", "max_peak_memory", "max_latency_ms")
+    if not limits and max_latency_ms is None and max_train_bytes is None:
+        names = ("max_madds", "max_params", "max_flops", "max_memory_access", "max_peak_memory", "max_latency_ms",
+                 "max_train_memory")
         raise ParameterError("fit needs at least one limit (", *_listed([param(name) for name in names]), ")")
     unknown = sorted(set(limits) - set(FIELDS))
     if unknown:
@@ -174,7 +186,7 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
     alphas = _ascending(alphas, "alphas") if alphas is not None else default_alphas
     resolutions = _ascending(resolutions, "resolutions") if resolutions is not None else default_resolutions
     depths = _ascending(depths, "depths") if depths is not None else default_depths
-    if profile is not None:
+    if profile is not None or max_train_bytes is not None:
         _check_priced(len(depths or (1,)), len(alphas), len(resolutions))
     result = sweep(model, alphas, resolutions, batch=batch, convention=convention, dtype=dtype, options=options,
                    depths=depths)
@@ -188,6 +200,11 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
         latency = _LatencyLimit(model, alphas, resolutions, depths, profile,
                                 dict(options=options, batch=batch, dtype=dtype))
         feasible &= latency.within(feasible, max_latency_ms)
+    training = None
+    if max_train_bytes is not None:
+        training = _TrainingLimit(model, alphas, resolutions, depths, optimizer,
+                                  dict(options=options, batch=batch, dtype=dtype, convention=convention))
+        feasible &= training.within(feasible, max_train_bytes)
     # any feasible setting in the orthant at least as deep, wide and large as each point
     reach = feasible.copy()
     for axis in range(3):
@@ -210,13 +227,15 @@ def search(model: Any, limits: Mapping[str, Any], alphas: "Sequence[float] | Non
             row[field] = int(result.columns[field][flat])
         if latency is not None:
             row["latency_ms"] = latency.milliseconds(int(d), int(a), int(r))
+        if training is not None:
+            row["train_peak_bytes"] = int(training.value(int(d), int(a), int(r)))
         if isinstance(model, str):
             row.update(published_accuracy(model, options, row))
         rows.append(row)
     rows.sort(key=lambda row: (-row["madds"], -row["alpha"], -row["resolution"]))
     return Front(result.model, dict(limits), tuple(alphas), tuple(resolutions),
                  tuple(depths) if depths is not None else None, int(feasible.sum()), tuple(rows),
-                 max_latency_ms, profile.name if profile is not None else "", least)
+                 max_latency_ms, profile.name if profile is not None else "", least, max_train_bytes, optimizer)
 
 
 def _listed(items: Sequence[Any]) -> list[Any]:
@@ -225,15 +244,15 @@ def _listed(items: Sequence[Any]) -> list[Any]:
 
 
 def _check_priced(depths: int, alphas: int, resolutions: int) -> None:
-    """A latency limit analyzes and prices settings one by one (``_LatencyLimit``): at most a bisection over the
-    resolutions per (depth, alpha); one line where that could pass ``MAX_PRICED``, before any is analyzed."""
+    """A latency or training-memory limit analyzes settings one by one (``_MonotoneLimit``): at most a bisection over
+    the resolutions per (depth, alpha); one line where that could pass ``MAX_PRICED``, before any is analyzed."""
     steps = max(1, math.ceil(math.log2(resolutions + 1)))
     priced = depths * alphas * steps
     if priced > MAX_PRICED:
         grid = f"{counted(depths, 'depth')} x {counted(alphas, 'alpha')} x {counted(steps, 'bisection step')} " \
             f"over {counted(resolutions, 'resolution')}"
-        raise CostModelError(f"a latency limit prices up to {priced:,} settings of this grid ({grid}), more than the "
-                             f"limit of {MAX_PRICED:,}: give fewer depths or alphas")
+        raise CostModelError(f"a latency or training-memory limit analyzes up to {priced:,} settings of this grid "
+                             f"({grid}), more than the limit of {MAX_PRICED:,}: give fewer depths or alphas")
 
 
 def _ascending(values: Any, name: str) -> list[Any]:
@@ -275,30 +294,35 @@ def published_accuracy(model: str, options: Mapping[str, Any] | None,
     return {"published_top1": None, "published_setting": None, "published_source": None}
 
 
-class _LatencyLimit:
-    """The predicted latency of grid settings, as ``table --device`` gives it (``Profile.layer_ms`` of an analysis
-    in the profile's view), each analyzed once."""
+class _MonotoneLimit:
+    """A limit on a value that each grid setting is analyzed for (``value``, once per setting), which grows with the
+    resolution at each (depth, alpha): predicted latency, a training step's peak."""
 
     def __init__(self, model: Any, alphas: Sequence[float], resolutions: Sequence[int],
-                 depths: "Sequence[float] | None", profile: Any, arguments: Mapping[str, Any]):
+                 depths: "Sequence[float] | None", arguments: Mapping[str, Any]):
         self.model, self.alphas, self.resolutions, self.depths = model, alphas, resolutions, depths or (1.0,)
-        self.profile, self.arguments = profile, arguments
+        self.arguments = arguments
         self.known: dict[tuple[int, int, int], float] = {}
 
-    def milliseconds(self, d: int, a: int, r: int) -> float:
+    def measure(self, result: Any) -> float:
+        raise NotImplementedError
+
+    def analyze(self, d: int, a: int, r: int) -> Any:
         from ..sources.analyze import analyze
 
+        return analyze(self.model, alpha=self.alphas[a], resolution=self.resolutions[r], depth=self.depths[d],
+                       **self.arguments)
+
+    def value(self, d: int, a: int, r: int) -> float:
         key = (int(d), int(a), int(r))
         if key not in self.known:
-            result = analyze(self.model, alpha=self.alphas[a], resolution=self.resolutions[r], depth=self.depths[d],
-                             fused=self.profile.fused, **self.arguments)
-            self.known[key] = sum(self.profile.layer_ms(result))
+            self.known[key] = self.measure(self.analyze(*key))
         return self.known[key]
 
-    def within(self, feasible: Any, limit_ms: float) -> Any:
-        """Which settings of ``feasible`` (the count limits met) predict at most ``limit_ms``. Every count grows
-        with the resolution and a profile's terms are non-negative, so at each (depth, alpha) they are the
-        resolutions up to a largest one, found by bisection: about log2(resolutions) analyses per (depth, alpha)."""
+    def within(self, feasible: Any, limit: float) -> Any:
+        """Which settings of ``feasible`` (the count limits met) have a value of at most ``limit``. Every count grows
+        with the resolution and so do these values, so at each (depth, alpha) they are the resolutions up to a
+        largest one, found by bisection: about log2(resolutions) analyses per (depth, alpha)."""
         import numpy as np
 
         within = np.zeros(feasible.shape, dtype=bool)
@@ -308,7 +332,7 @@ class _LatencyLimit:
                 low, high = 0, len(allowed)
                 while low < high:                              # the first resolution over the limit
                     middle = (low + high) // 2
-                    if self.milliseconds(d, a, int(allowed[middle])) <= limit_ms:
+                    if self.value(d, a, int(allowed[middle])) <= limit:
                         low = middle + 1
                     else:
                         high = middle
@@ -316,11 +340,42 @@ class _LatencyLimit:
         return within
 
 
+class _LatencyLimit(_MonotoneLimit):
+    """The predicted latency of grid settings, as ``table --device`` gives it (``Profile.layer_ms`` of an analysis
+    in the profile's view)."""
+
+    def __init__(self, model: Any, alphas: Sequence[float], resolutions: Sequence[int],
+                 depths: "Sequence[float] | None", profile: Any, arguments: Mapping[str, Any]):
+        super().__init__(model, alphas, resolutions, depths, {**arguments, "fused": profile.fused})
+        self.profile = profile
+
+    def measure(self, result: Any) -> float:
+        return sum(self.profile.layer_ms(result))
+
+    def milliseconds(self, d: int, a: int, r: int) -> float:
+        return self.value(d, a, r)
+
+
+class _TrainingLimit(_MonotoneLimit):
+    """The peak bytes of a training step at each grid setting (``engine.training``)."""
+
+    def __init__(self, model: Any, alphas: Sequence[float], resolutions: Sequence[int],
+                 depths: "Sequence[float] | None", optimizer: str, arguments: Mapping[str, Any]):
+        super().__init__(model, alphas, resolutions, depths, arguments)
+        self.optimizer = optimizer
+
+    def measure(self, result: Any) -> float:
+        from ..engine.training import training
+
+        return training(result, self.optimizer).totals["peak_bytes"]
+
+
 def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops: Any = None,
         max_memory_access: Any = None, max_peak_memory: Any = None, alphas: "Sequence[float] | None" = None,
         resolutions: "Sequence[int] | None" = None, depths: "Sequence[float] | None" = None,
         options: Mapping[str, Any] | None = None, batch: int = 1, convention: str = "costmodel",
-        dtype: str = "float32", max_latency: Any = None, device: Any = None) -> Any:
+        dtype: str = "float32", max_latency: Any = None, device: Any = None, max_train_memory: Any = None,
+        optimizer: str = "sgd") -> Any:
     """The front of ``model`` under the limits given: the settings of the grid that meet every limit and that no other
     such setting dominates (at least as wide, large and deep).
 
@@ -341,6 +396,8 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
     :param dtype: the element type bytes are counted in.
     :param max_latency: most predicted latency (``"20ms"``), with ``device``.
     :param device: a calibrated profile: a file written by ``costmodel calibrate`` or a ``latency.Profile``.
+    :param max_train_memory: most bytes of a training step's peak at ``batch`` (``"24GB"``).
+    :param optimizer: the optimizer of that step (``sgd``, ``momentum``, ``adam``, ``adamw``).
     :returns: a pandas DataFrame, one row per setting of the front with every exact total, largest mult-adds
         first.
     :raises ParameterError: naming the parameter, for a limit that cannot be read or no limit at all."""
@@ -352,5 +409,77 @@ def fit(model: Any, *, max_params: Any = None, max_madds: Any = None, max_flops:
 
         profile = load_profile(device)
     latency = parse_quantity(max_latency, TIME, "max_latency") if max_latency is not None else None
+    train = parse_quantity(max_train_memory, BYTES, "max_train_memory") if max_train_memory is not None else None
     return search(model, limits, alphas, resolutions, depths, options=options, batch=batch, convention=convention,
-                  dtype=dtype, max_latency_ms=latency, profile=profile).to_frame()
+                  dtype=dtype, max_latency_ms=latency, profile=profile, max_train_bytes=train,
+                  optimizer=optimizer).to_frame()
+
+
+@dataclass(frozen=True)
+class BatchFit:
+    """The largest batch whose training step fits a memory limit at one setting (``largest_batch``). A step's peak
+    is ``fixed_bytes + per_sample_bytes * batch`` exactly (parameters, gradients and optimizer state, and
+    normalization statistics, do not grow with the batch; every activation and gradient does)."""
+
+    model: str
+    alpha: float
+    resolution: tuple[int, int]
+    depth: float
+    optimizer: str
+    limit_bytes: int
+    batch: int
+    peak_bytes: int
+    next_peak_bytes: int
+    fixed_bytes: int
+    per_sample_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as JSON holds it.
+
+        :returns: every field."""
+        return {**dataclasses.asdict(self), "resolution": list(self.resolution)}
+
+
+def largest_batch(model: Any, max_train_memory: Any, *, alpha: "float | None" = None,
+                  resolution: "int | None" = None, depth: "float | None" = None,
+                  options: Mapping[str, Any] | None = None, optimizer: str = "sgd", dtype: str = "float32",
+                  frozen: Sequence[str] = ()) -> BatchFit:
+    """The largest batch whose training step's peak (``engine.training``) is at most ``max_train_memory`` at one
+    setting. The peak is affine in the batch, read from batches 2 and 3, and the answer is checked exactly: the peak
+    at it is within the limit and at one more it is not.
+
+        >>> costmodel.largest_batch("mobilenet_v2", "24GB", optimizer="adam")       # doctest: +SKIP
+
+    :param model: a zoo name, a spec file, an import argument or a ``Network``.
+    :param max_train_memory: the most bytes (``"24GB"``).
+    :param alpha: the width multiplier.
+    :param resolution: the input size (square).
+    :param depth: the depth multiplier.
+    :param options: the model's own options.
+    :param optimizer: whose state the step holds (``sgd``, ``momentum``, ``adam``, ``adamw``).
+    :param dtype: the element type bytes are counted in.
+    :param frozen: nodes whose parameters are not trained.
+    :returns: the ``BatchFit``.
+    :raises CostModelError: when not even a batch of 1 fits (or a batch of 1 cannot train: BatchNorm)."""
+    from ..engine.training import training
+    from ..sources.analyze import analyze
+
+    limit = parse_quantity(max_train_memory, BYTES, "max_train_memory")
+
+    def peak(batch: int) -> tuple[int, Any]:
+        result = analyze(model, alpha=alpha, resolution=resolution, depth=depth, options=options, batch=batch,
+                         dtype=dtype)
+        return training(result, optimizer, frozen).totals["peak_bytes"], result
+
+    two, result = peak(2)
+    per_sample = peak(3)[0] - two
+    fixed = two - 2 * per_sample
+    batch = (limit - fixed) // per_sample if per_sample > 0 else 0
+    if batch < 1:
+        raise CostModelError(f"not even a batch of 1 of {result.model} fits {limit:,} bytes in training: a step holds "
+                             f"{fixed:,} bytes whatever the batch and {per_sample:,} per image")
+    at, after = peak(batch)[0], peak(batch + 1)[0]
+    if not at <= limit < after:          # the affine model is exact; a failure here is a defect
+        raise RuntimeError(f"the training peak is not affine in the batch: {at} at {batch}, {after} at {batch + 1}")
+    return BatchFit(result.model, result.alpha, result.resolution, result.depth, optimizer, limit, batch, at, after,
+                    fixed, per_sample)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..core.formatting import Table, counted, grouped, json_text, printable
+from ..core.formatting import Table, counted, grouped, json_text, printable, si_bytes
 from ..core.metrics import total_metrics
 
 LONG = 20           # a front of more rows than this is shown in part (``shown_rows``)
@@ -19,6 +19,8 @@ def describe_limits(front: Any) -> str:
     parts = [f"{names[field].label} <= {names[field].human(limit)}" for field, limit in front.limits.items()]
     if front.max_latency_ms is not None:
         parts.append(f"predicted latency on {printable(front.profile)} <= {front.max_latency_ms:g} ms")
+    if front.max_train_bytes is not None:
+        parts.append(f"training peak ({front.optimizer}) <= {si_bytes(front.max_train_bytes)}")
     return ", ".join(parts)
 
 

@@ -122,7 +122,12 @@ def test_a_latency_limit_refuses_a_grid_it_would_price_for_minutes(capsys, tmp_p
     monkeypatch.setattr(analysis, "analyze", analyzed)
     refused(["fit", "efficientnet_b0", "--max-latency", "1000ms", "--device", profile, "--alpha",
              "0.25:1.5:0.01", "--depth", "1:2:0.05", "--resolution", "96:320:1"], capsys, tmp_path,
-            f"a latency limit prices up to {21 * 126 * 8:,} settings of this grid", "more than the limit of 5,000")
+            f"a latency or training-memory limit analyzes up to {21 * 126 * 8:,} settings of this grid",
+            "more than the limit of 5,000")
+    # a training-memory limit analyzes each setting as a latency limit does: refused alike
+    refused(["fit", "efficientnet_b0", "--max-train-memory", "24GB", "--alpha", "0.25:1.5:0.01", "--depth",
+             "1:2:0.05", "--resolution", "96:320:1"], capsys, tmp_path,
+            f"analyzes up to {21 * 126 * 8:,} settings of this grid", "more than the limit of 5,000")
 
 
 def test_depths_that_build_the_same_network_count_alike():
