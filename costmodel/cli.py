@@ -196,10 +196,13 @@ def cli() -> None:
 @click.option("--freeze", multiple=True, metavar="NODE",
               help="With --training: a node (or a dotted prefix: features.0) whose parameters are not trained; "
                    "repeatable.")
+@click.option("--checkpoint", multiple=True, metavar="NODE",
+              help="With --training: a segment (the nodes under a dotted prefix: features.3) recomputed in the "
+                   "backward instead of kept (torch.utils.checkpoint); repeatable.")
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write to FILE instead of standard output.")
 def table(setting: Setting, per_layer: bool, by_kind: bool, by_module: bool, max_depth: int | None,
           sort: str | None, top: int | None, explain: bool, fmt: str, profile_path: str | None, training: bool,
-          optimizer: str | None, freeze: tuple[str, ...], output: str | None) -> None:
+          optimizer: str | None, freeze: tuple[str, ...], checkpoint: tuple[str, ...], output: str | None) -> None:
     """Cost table of MODEL at width multiplier --alpha, depth multiplier --depth and resolution --rho or
     --resolution (with --training: of a training step)."""
     from .present import render
@@ -212,7 +215,7 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, by_module: bool, max
         if clash:
             raise CostModelError(f"--training shows a training step's table; {', '.join(clash)} "
                                  f"{'goes' if len(clash) == 1 else 'go'} with the forward's")
-        step = analyze(setting, training=True, optimizer=optimizer or "sgd", frozen=freeze)
+        step = analyze(setting, training=True, optimizer=optimizer or "sgd", frozen=freeze, checkpoint=checkpoint)
         _emit(render(step, fmt, per_layer=per_layer or sort is not None or top is not None, sort=sort, top=top),
               output)
         return
@@ -223,7 +226,8 @@ def table(setting: Setting, per_layer: bool, by_kind: bool, by_module: bool, max
         profile = load_profile(profile_path)
         if fmt == "csv":
             raise CostModelError("--device adds a latency section to text, Markdown and JSON, not to CSV")
-    result = analyze(setting, optimizer=optimizer or "sgd", frozen=freeze)    # refuses either without --training
+    # refuses each of these without --training
+    result = analyze(setting, optimizer=optimizer or "sgd", frozen=freeze, checkpoint=checkpoint)
     per_layer = per_layer or sort is not None or top is not None        # a sort or a top asks for the layers
     by_module = by_module or max_depth is not None
     text = render(result, fmt, per_layer=per_layer, by_kind=by_kind, explain=explain, by_module=by_module,
@@ -270,13 +274,22 @@ def verify_command(setting: Setting, against: str, fmt: str, output: str | None)
 @click.option("--measure", is_flag=True, help="Also time the model on this CPU with torch (costmodel bench) beside "
                                               "the profile's prediction.")
 @click.option("--no-fvcore", is_flag=True, help="Skip the fvcore cross-check even when torch is installed.")
+@click.option("--training", is_flag=True,
+              help="Add a training section: a step at --batch, its saved activations by stage and the blocks to "
+                   "checkpoint first to halve them.")
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam", "adamw"]), default=None,
+              help="With --training: the optimizer whose state the step holds (default sgd).")
 @click.option("-o", "--output", required=True, metavar="FILE", help="The HTML file to write.")
-def report(setting: Setting, device: str, measure: bool, no_fvcore: bool, output: str) -> None:
+def report(setting: Setting, device: str, measure: bool, no_fvcore: bool, training: bool, optimizer: str | None,
+           output: str) -> None:
     """A self-contained HTML design review of MODEL: costs, plots, roofline, guidelines, fvcore cross-check."""
     _outputs_first([output], [setting.model], device)
     from .present.report import write_report
 
-    write_report(output, setting, device=device, cross_check=not no_fvcore, measure=measure)
+    if optimizer is not None and not training:
+        raise CostModelError("--optimizer goes with --training")
+    write_report(output, setting, device=device, cross_check=not no_fvcore, measure=measure,
+                 training=(optimizer or "sgd") if training else None)
     click.echo(f"costmodel: wrote {output}", err=True)
 
 

@@ -22,7 +22,7 @@ Model (each op declares its part, ``ops.registry.Backward``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..core.errors import CostModelError, ParameterError, param
 from ..core.ir import INPUT
@@ -53,6 +53,8 @@ class TrainingLayer:
     weight_madds: int
     weight_flops: int
     saved_bytes: int
+    recompute_madds: int = 0
+    recompute_flops: int = 0
 
     @property
     def backward_madds(self) -> int:
@@ -73,6 +75,7 @@ class Training:
     transient_bytes: int
     transient_node: str
     frozen: tuple[str, ...] = ()
+    checkpoint: tuple[str, ...] = ()
 
     @property
     def totals(self) -> dict[str, int]:
@@ -81,7 +84,7 @@ class Training:
         trainable = sum(layer.trainable_params for layer in self.layers)
         sums = {field: sum(getattr(layer, field) for layer in self.layers)
                 for field in ("forward_madds", "forward_flops", "input_madds", "input_flops", "weight_madds",
-                              "weight_flops", "saved_bytes")}
+                              "weight_flops", "saved_bytes", "recompute_madds", "recompute_flops")}
         backward_madds = sums["input_madds"] + sums["weight_madds"]
         backward_flops = sums["input_flops"] + sums["weight_flops"]
         params = self.analysis.totals["params"] * size
@@ -89,8 +92,9 @@ class Training:
                   "optimizer_bytes": OPTIMIZERS[self.optimizer] * trainable * size}
         state = sum(memory.values())
         return {"trainable_params": trainable, **sums, "backward_madds": backward_madds,
-                "backward_flops": backward_flops, "step_madds": sums["forward_madds"] + backward_madds,
-                "step_flops": sums["forward_flops"] + backward_flops, **memory,
+                "backward_flops": backward_flops,
+                "step_madds": sums["forward_madds"] + backward_madds + sums["recompute_madds"],
+                "step_flops": sums["forward_flops"] + backward_flops + sums["recompute_flops"], **memory,
                 "transient_bytes": self.transient_bytes,
                 "peak_bytes": state + sums["saved_bytes"] + self.transient_bytes}
 
@@ -102,6 +106,7 @@ class Training:
         return {"model": analysis.model, "alpha": analysis.alpha, "depth": analysis.depth,
                 "input": list(analysis.input_shape.dims), "dtype": analysis.dtype,
                 "convention": analysis.convention, "optimizer": self.optimizer, "frozen": list(self.frozen),
+                "checkpoint": list(self.checkpoint),
                 "totals": self.totals, "transient_node": self.transient_node,
                 "layers": [{**vars(layer), "backward_madds": layer.backward_madds,
                             "backward_flops": layer.backward_flops} for layer in self.layers]}
@@ -119,8 +124,25 @@ def _frozen(name: str, frozen: Iterable[str]) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in frozen)
 
 
-def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (), input_grad: bool = False
-             ) -> Training:
+def _segments(checkpoint: Iterable[Any], nodes: Any, network: str) -> dict[str, str]:
+    """The checkpointed segment each node belongs to: a segment is a dotted prefix (``features.3``: the nodes under
+    it) or a sequence of node names (named by its first)."""
+    segment_of: dict[str, str] = {}
+    for item in checkpoint:
+        if isinstance(item, str):
+            members = [node.name for node in nodes if _frozen(node.name, (item,))]
+            label = item
+        else:
+            members, label = list(item), (list(item) or [""])[0]
+        if not members or any(name not in {node.name for node in nodes} for name in members):
+            raise ParameterError(param("checkpoint"), f" {item!r} names no node of {network}")
+        for name in members:
+            segment_of.setdefault(name, label)
+    return segment_of
+
+
+def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (), input_grad: bool = False,
+             checkpoint: "Iterable[str | Sequence[str]]" = ()) -> Training:
     """The training step of ``result``'s network at its setting (batch, dtype, convention).
 
     :param result: an analysis (not the fused inference view: its kernels are an inference engine's).
@@ -129,6 +151,10 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
         network's own ``frozen`` (an imported module's parameters with ``requires_grad`` off).
     :param input_grad: whether the network input needs a gradient too (an adversarial example's, or a network that
         is the later part of a larger one); by default it needs none.
+    :param checkpoint: segments recomputed in the backward instead of kept (``torch.utils.checkpoint``), each the
+        nodes under a dotted prefix (``features.3``) or a sequence of node names: a segment keeps only the inputs
+        it reads from outside, and its forward runs again in the backward (``recompute_*``), when its activations
+        live again (the transient).
     :returns: the ``Training``.
     :raises CostModelError: for an unknown optimizer or the fused view."""
     if optimizer not in OPTIMIZERS:
@@ -142,6 +168,11 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
             raise ParameterError(param("frozen"), f" {prefix!r} names no node of {result.network.name} (a node's "
                                  "name, or the start of a dotted path: features.0)")
     frozen += tuple(name for name in result.network.frozen if name not in frozen)
+    checkpoint = tuple(checkpoint)
+    segment_of = _segments(checkpoint, nodes, result.network.name)
+    segment_saved: dict[str, int] = {}        # what each segment would keep: its activations live again
+    segment_keys: dict[str, set] = {}
+    gradients_at: list[tuple[int, str, str]] = []
     size = DTYPE_BYTES[result.dtype]
     counts = result.counts
     # which buffer holds each node's output (views share their input's), and its bytes
@@ -172,7 +203,8 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
         trainable = bool(own_params) and not _frozen(node.name, frozen)
         inputs_need = [needs_grad[ref] for ref in node.inputs]
         needs_grad[node.name] = trainable or any(inputs_need)
-        row = dict(input_madds=0, input_flops=0, weight_madds=0, weight_flops=0, saved_bytes=0)
+        row = dict(input_madds=0, input_flops=0, weight_madds=0, weight_flops=0, saved_bytes=0, recompute_madds=0,
+                   recompute_flops=0)
         if needs_grad[node.name]:
             refusal = backward.refuses(node.op, shapes) if backward.refuses else ""
             if refusal:
@@ -187,6 +219,8 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
             # a composite op's inner gradients, which either outer one needs, are counted with its input's
             row["input_madds"] += backward.formula("madds", "internal")(node.op, shapes)
             row["input_flops"] += backward.formula("flops", "internal", convention)(node.op, shapes)
+            segment = segment_of.get(node.name, "")
+            kept_now: list[tuple[Any, int]] = []
             for number, kept in enumerate(backward.saves(node.op, shapes)):
                 if kept.needed_for == "weight" and not trainable:
                     continue
@@ -195,17 +229,31 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
                 if kept.tensor == "own":
                     key: Any = (node.name, number)
                     count = kept.elements(node.op, shapes) if kept.elements else 0
-                    nbytes = count * (SAVED_DTYPES[kept.dtype] if kept.dtype else size)
+                    kept_now.append((key, count * (SAVED_DTYPES[kept.dtype] if kept.dtype else size)))
                 else:
                     key = buffer_of[node.inputs[kept.index] if kept.tensor == "input" else node.name]
-                    nbytes = buffer_bytes[key]
+                    kept_now.append((key, buffer_bytes[key]))
+            if segment:          # recomputed: the segment keeps the inputs it reads from outside instead
+                row["recompute_madds"], row["recompute_flops"] = layer.madds, layer.flops
+                keys = segment_keys.setdefault(segment, set())
+                for key, nbytes in kept_now:
+                    if key not in keys:
+                        keys.add(key)
+                        segment_saved[segment] = segment_saved.get(segment, 0) + nbytes
+                kept_now = [(buffer_of[ref], buffer_bytes[buffer_of[ref]]) for ref in node.inputs
+                            if segment_of.get(ref, "") != segment]
+            for key, nbytes in kept_now:
                 if key not in saved:
                     saved.add(key)
                     row["saved_bytes"] += nbytes
             gradients = (layer.output_shape.numel + sum(shape.numel for shape, need in
                                                         zip(layer.input_shapes, inputs_need) if need)) * size
-            if gradients > transient:
-                transient, transient_node = gradients, node.name
+            gradients_at.append((gradients, node.name, segment))
         layers.append(TrainingLayer(node.name, layer.kind, own_params if trainable and not node.shares else 0,
                                     layer.madds, layer.flops, **row))
-    return Training(result, optimizer, tuple(layers), transient, transient_node, frozen)
+    for gradients, name, segment in gradients_at:        # a segment's activations live again during its backward
+        live = gradients + segment_saved.get(segment, 0)
+        if live > transient:
+            transient, transient_node = live, name
+    labels = tuple(item if isinstance(item, str) else (list(item) or [""])[0] for item in checkpoint)
+    return Training(result, optimizer, tuple(layers), transient, transient_node, frozen, labels)

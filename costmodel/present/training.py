@@ -51,8 +51,12 @@ def notes(training: Any) -> list[str]:
              "saved activations: the tensors autograd keeps for the backward, each buffer once",
              "peak = parameters + gradients + optimizer state + saved activations + largest transient",
              "largest transient: the gradients live at one layer's backward"
+             + (" (and a checkpointed segment's activations)" if training.checkpoint else "")
              + (f" ({printable(training.transient_node)})" if training.transient_node else ""),
              f"FLOPs ({convention.name}): {convention.short}"]
+    if training.checkpoint:
+        lines.append(f"checkpointed: {', '.join(printable(name) for name in training.checkpoint)}, recomputed in the "
+                     f"backward ({si(totals['recompute_flops'])} FLOPs)")
     if training.frozen:
         lines.append(f"frozen: {', '.join(printable(name) for name in training.frozen)} "
                      f"({counted(totals['trainable_params'], 'param')} trainable)")
@@ -62,7 +66,9 @@ def notes(training: Any) -> list[str]:
 def totals_table(training: Any) -> Table:
     table = Table(("metric", "value", "exact"), align=("l", "r", "r"))
     totals = training.totals
-    for field, title, in_bytes in TOTALS:
+    shown = TOTALS if not training.checkpoint else \
+        TOTALS[:6] + (("recompute_flops", "recomputed FLOPs", False),) + TOTALS[6:]
+    for field, title, in_bytes in shown:
         value = totals[field]
         if field == "optimizer_bytes":
             title = f"{title} ({training.optimizer})"

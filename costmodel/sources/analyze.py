@@ -63,7 +63,8 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
             convention: "str | None" = None, dtype: "str | None" = None,
             options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
             fused: "bool | None" = None, input_size: "tuple[int, ...] | None" = None,
-            training: Literal[False] = False, optimizer: str = "sgd", frozen: Iterable[str] = ()) -> Analysis: ...
+            training: Literal[False] = False, optimizer: str = "sgd", frozen: Iterable[str] = (),
+            checkpoint: Iterable[str] = ()) -> Analysis: ...
 
 
 @overload
@@ -72,7 +73,8 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
             convention: "str | None" = None, dtype: "str | None" = None,
             options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
             fused: "bool | None" = None, input_size: "tuple[int, ...] | None" = None,
-            training: Literal[True], optimizer: str = "sgd", frozen: Iterable[str] = ()) -> Training: ...
+            training: Literal[True], optimizer: str = "sgd", frozen: Iterable[str] = (),
+            checkpoint: Iterable[str] = ()) -> Training: ...
 
 
 def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | None" = None,
@@ -80,7 +82,8 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
             convention: "str | None" = None, dtype: "str | None" = None,
             options: "Mapping[str, Any] | None" = None, depth: "float | None" = None,
             fused: "bool | None" = None, input_size: "tuple[int, ...] | None" = None,
-            training: bool = False, optimizer: str = "sgd", frozen: Iterable[str] = ()) -> "Analysis | Training":
+            training: bool = False, optimizer: str = "sgd", frozen: Iterable[str] = (),
+            checkpoint: Iterable[str] = ()) -> "Analysis | Training":
     """Every cost of a model at one setting; with ``training``, the cost of a training step there.
 
         >>> costmodel.analyze(torchvision.models.mobilenet_v2(), input_size=(1, 3, 224, 224))   # doctest: +SKIP
@@ -106,6 +109,7 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
         and FLOPs, the activations saved for the backward, gradient and optimizer memory, the peak.
     :param optimizer: with ``training``: ``sgd``, ``momentum``, ``adam`` or ``adamw``.
     :param frozen: with ``training``: node names (or dotted prefixes) whose parameters are not trained.
+    :param checkpoint: with ``training``: segments (dotted prefixes) recomputed in the backward instead of kept.
     :returns: the ``Analysis``: per-layer rows, totals and the per-kind roll-up, exact integers; with ``training``
         the ``engine.training.Training``.
     :raises CostModelError: one line, on bad input."""
@@ -123,15 +127,15 @@ def analyze(model_or_setting: Any, alpha: "float | None" = None, rho: "float | N
                          convention=convention, dtype=dtype, options=options, depth=depth, fused=fused)
     _check(setting.convention, setting.dtype)
     if not training:
-        if optimizer != "sgd" or tuple(frozen):
+        if optimizer != "sgd" or tuple(frozen) or tuple(checkpoint):
             from ..core.errors import ParameterError, param
 
-            raise ParameterError(param("optimizer"), " and ", param("frozen"), " cost a training step: give ",
-                                 param("training"), " too")
+            raise ParameterError(param("optimizer"), ", ", param("frozen"), " and ", param("checkpoint"),
+                                 " cost a training step: give ", param("training"), " too")
         return analyze_settled(settle(setting))
     from ..engine.training import training as training_step
 
-    return training_step(analyze_settled(settle(setting)), optimizer, frozen)
+    return training_step(analyze_settled(settle(setting)), optimizer, frozen, checkpoint=checkpoint)
 
 
 def analyze_settled(settled: Settled) -> Analysis:

@@ -106,7 +106,8 @@ def test_a_frozen_layer(spec, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--training", "--by-kind"], "--training shows a training step's table; --by-kind goes with the forward's"),
     (["--training", "--fused"], "--fused goes with the forward's"),
-    (["--optimizer", "adam"], "--optimizer and --freeze cost a training step: give --training too"),
+    (["--optimizer", "adam"], "--optimizer, --freeze and --checkpoint cost a training step: give --training too"),
+    (["--training", "--checkpoint", "fc.x"], "--checkpoint 'fc.x' names no node of tiny"),
     (["--training", "--freeze", "conv.cnv"], "--freeze 'conv.cnv' names no node of tiny"),
     (["--training", "--optimizer", "lamb"], "Invalid value for '--optimizer'"),
 ])
@@ -119,5 +120,5 @@ def test_python_takes_training_and_refuses_its_options_alone():
     step = costmodel.analyze("mobilenet_v1", training=True, optimizer="momentum", batch=2)
     assert step.totals["optimizer_bytes"] == step.totals["gradient_bytes"] == 4 * 4_231_976
     assert costmodel.render(step, "json").startswith("{")
-    with pytest.raises(costmodel.CostModelError, match="optimizer and frozen cost a training step: give training"):
+    with pytest.raises(costmodel.CostModelError, match="optimizer, frozen and checkpoint cost a training step"):
         costmodel.analyze("mobilenet_v1", optimizer="adam")

@@ -14,16 +14,22 @@ BATCH, CHANNELS, SIDE = 2, 8, 8
 MAP = BATCH * CHANNELS * SIDE * SIDE                   # elements of the convolution's output: 1,024
 
 
-@pytest.fixture(scope="module")
-def network():
+def tiny(block=""):
+    """The network; ``block`` puts the convolution, BatchNorm and ReLU under one dotted prefix."""
+    conv, bn, relu = (f"{block}.{name}" if block else name for name in ("conv", "bn", "relu"))
     builder = GraphBuilder()
-    builder.add("conv", Conv2d(CHANNELS, kernel=3, padding=(1, 1)), ("input",))
-    builder.add("bn", BatchNorm(), ("conv",))
-    builder.add("relu", Activation("relu"), ("bn",))
-    builder.add("pool", GlobalAvgPool(), ("relu",))
+    builder.add(conv, Conv2d(CHANNELS, kernel=3, padding=(1, 1)), ("input",))
+    builder.add(bn, BatchNorm(), (conv,))
+    builder.add(relu, Activation("relu"), (bn,))
+    builder.add("pool", GlobalAvgPool(), (relu,))
     builder.add("flat", Flatten(), ("pool",))
     builder.add("fc", Linear(10), ("flat",))
     return builder.build("tiny", input_channels=3, base_resolution=(SIDE, SIDE))
+
+
+@pytest.fixture(scope="module")
+def network():
+    return tiny()
 
 
 def costs(network, **options):
@@ -116,3 +122,18 @@ def test_every_op_example_trains_under_every_convention_and_the_papers_count_mul
                 assert all(isinstance(value, int) and value >= 0 for value in totals.values()), op_def.spec.name
                 if convention == "papers":
                     assert totals["backward_flops"] == totals["backward_madds"], op_def.spec.name
+
+
+def test_a_checkpointed_segment_keeps_its_input_and_runs_again():
+    """Checkpointing block (its convolution, BatchNorm and ReLU): it keeps the image it reads, nothing inside; its
+    forward runs again in the backward, and while its backward runs its activations live again."""
+    network = tiny("block")
+    assert costs(network) == costs(network, checkpoint=[])
+    image = BATCH * 3 * SIDE * SIDE * 4
+    inside = image + (MAP * 4 + 2 * CHANNELS * 4) + MAP * 4        # what the segment would have kept
+    totals = costs(network, checkpoint=["block"])
+    assert totals["saved_bytes"] == image + BATCH * CHANNELS * 4      # the image, and the classifier's input
+    conv_flops = 2 * 3 * 3 * 3 * CHANNELS * SIDE * SIDE * BATCH
+    assert totals["recompute_flops"] == conv_flops + 2 * MAP + MAP    # convolution, BatchNorm (2), ReLU (1)
+    assert totals["transient_bytes"] == 2 * MAP * 4 + inside
+    assert totals["step_flops"] == totals["forward_flops"] + totals["backward_flops"] + totals["recompute_flops"]

@@ -325,3 +325,27 @@ def test_the_depth_chart_has_every_kind_with_cost_and_the_grid_text_fits_the_net
     page = render_page("report.html", report_context("resnet50", cross_check=False))
     grid = page[page.index('<h2 id="grid">'):page.index('<h2 id="grid">') + 1500]
     assert "rho<sup>2</sup>" in grid and "alpha<sup>2</sup>" not in grid
+
+
+def test_the_training_section_places_the_saved_activations_and_plans_checkpoints():
+    from costmodel.design.checkpoints import checkpoint_plan
+    from costmodel.design.structure import blocks
+    from costmodel.engine.training import training
+
+    from costmodel.present.report.sections.training import training_section
+
+    result = costmodel.analyze("mobilenet_v2", batch=4)
+    section = training_section(result, "adam")
+    plain = training(result, "adam").totals["saved_bytes"]
+    assert sum(int(row["bytes"].replace(",", "")) for row in section["by_stage"]) == plain
+    assert section["halved"] and section["batch"] == 4
+    plan = checkpoint_plan(result, "adam")
+    by_name = {block.name: block for block in blocks(result.network)}
+    chosen = []
+    for step in plan.steps:            # each saving alone and each cumulative figure, recounted here
+        alone = plain - training(result, "adam", checkpoint=[by_name[step.block].nodes]).totals["saved_bytes"]
+        assert step.saving_alone == alone > 0
+        chosen.append(by_name[step.block].nodes)
+        assert step.saved_after == training(result, "adam", checkpoint=chosen).totals["saved_bytes"]
+    assert [step.saving_alone for step in plan.steps] == sorted((s.saving_alone for s in plan.steps), reverse=True)
+    assert plan.steps[-1].saved_after <= plain // 2 < plan.steps[-2].saved_after

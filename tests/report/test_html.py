@@ -47,6 +47,21 @@ def test_report_sections(pages):
     assert "<b>Estimate.</b>" in html
 
 
+def test_a_report_with_a_training_section(tmp_path, capsys):
+    target = tmp_path / "train.html"
+    with pytest.raises(SystemExit) as status:
+        main(["report", "mobilenet_v1", "--batch", "2", "--training", "--optimizer", "adam", "--no-fvcore", "-o",
+              str(target)])
+    assert status.value.code == 0
+    html = target.read_text()
+    assert '<h2 id="training">Training: batch 2, adam</h2>' in html and "Checkpoint first, to halve them" in html
+    saved = costmodel.analyze("mobilenet_v1", batch=2, training=True, optimizer="adam").totals["saved_bytes"]
+    assert f"{saved:,} B" in html
+    with pytest.raises(SystemExit) as status:
+        main(["report", "mobilenet_v1", "--optimizer", "adam", "-o", str(tmp_path / "x.html")])
+    assert status.value.code == 2 and "--optimizer goes with --training" in capsys.readouterr().err
+
+
 def test_reports_are_deterministic(tmp_path, pages):
     again = tmp_path / "again.html"
     write_report(str(again), "mobilenet_v1", alpha=0.75, cross_check=False)

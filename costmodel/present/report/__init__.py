@@ -14,13 +14,13 @@ from .html import render_page
 
 
 def write_report(path: str, setting: Any, device: str = "pixel1-big-core", cross_check: bool = True,
-                 measure: bool = False, **fields: Any) -> str:
+                 measure: bool = False, training: "str | None" = None, **fields: Any) -> str:
     """Render the report of ``setting`` (a ``Setting``, or a model with the setting's ``fields``) and write it to
     ``path`` atomically; returns the HTML. ``device``: a preset, or a TOML file with a roofline (``[device]``)
-    and/or a calibrated profile (``[profile]``)."""
+    and/or a calibrated profile (``[profile]``); ``training``: an optimizer's name, for a training section."""
     target = load_target(device)
     context = report_context(setting, device=target.device, cross_check=cross_check, profile=target.profile,
-                             measure=measure, **fields)
+                             measure=measure, training=training, **fields)
     page = render_page("report.html", context)
     write_atomic(path, page)
     return page

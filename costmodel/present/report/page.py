@@ -24,6 +24,7 @@ from .sections.memory import memory
 from .sections.review import review
 from .sections.scaling import width_resolution_grid
 from .sections.summary import summary
+from .sections.training import training_section
 
 
 def depth_text(result: Analysis) -> str:
@@ -31,13 +32,15 @@ def depth_text(result: Analysis) -> str:
 
 
 def report_context(setting: Any, device: Device | None = None, cross_check: bool = True,
-                   profile: Profile | None = None, measure: bool = False, **fields: Any) -> dict[str, Any]:
+                   profile: Profile | None = None, measure: bool = False, training: "str | None" = None,
+                   **fields: Any) -> dict[str, Any]:
     """Everything the single-network report of ``setting`` shows (a ``Setting``, or a model with the setting's
     ``fields``). The setting's ``fused``: the summary, layers, kinds, memory and roofline of the fused inference view
     (the review and the advice read it always). With a calibrated ``profile``, the predicted latency per layer and in
     total; with ``measure`` too, the model timed on this CPU beside it (``bench``; needs torch). The advice is
     ``costmodel advise``'s what-if edits of the settled network (on the fused view), ranked by predicted latency
-    with a profile. The model is settled once."""
+    with a profile. ``training``: an optimizer's name, for a training section (a step at the setting's batch, its
+    saved activations by stage and the blocks to checkpoint first). The model is settled once."""
     from ...design.advise import advise
     from ...latency.devices import load_device
 
@@ -79,6 +82,7 @@ def report_context(setting: Any, device: Device | None = None, cross_check: bool
                                         profile=profile)),
         "review": {guideline: {**section, "findings": section["findings"][:TOP]} for guideline, section in
                    reviewed.items()},                                       # flagged first, the costliest first
+        "training": training_section(result, training) if training else None,
         "fvcore": fvcore_section(result, setting) if cross_check else
         {"available": False, "note": "the fvcore cross-check was not requested."},
         "top": TOP,

@@ -605,8 +605,13 @@ def _getitem(builder: GraphMapper, name: str, value: Any, index: Any) -> Any:
     if isinstance(value, Permuted) and isinstance(index, int):
         return select_permuted(builder, name, value, index)
     if isinstance(value, Learned) and value.parameter and len(value.sizes) == 2 and isinstance(index, tuple) \
-            and len(index) == 2 and index[0] == slice(None) and isinstance(index[1], torch.Tensor):
-        return Gathered(value, (value.sizes[0], *index[1].shape))     # a bias table read by an offset index
+            and len(index) == 2 and index[0] == slice(None):
+        offsets = index[1]          # a bias table read by an offset index: a constant, or an integer buffer (timm's)
+        if isinstance(offsets, torch.Tensor):
+            return Gathered(value, (value.sizes[0], *offsets.shape))
+        if isinstance(offsets, Learned) and not offsets.parameter and len(offsets.sizes) == 2 and \
+                offsets.dtype is not None and not offsets.dtype.is_floating_point:
+            return Gathered(value, (value.sizes[0], *offsets.sizes))
     if isinstance(value, Gathered):
         return None
     if isinstance(value, (Learned, Derived)):
