@@ -165,6 +165,9 @@ class Network:
     multiplier the network was built at: its stages' repeats are ``scaling.scaled_repeats`` of the paper's (a
     network at another depth has other nodes, so depth is a property of the built network, not a symbol).
     ``frozen`` names the nodes whose parameters are not trained (an imported module's with ``requires_grad`` off).
+    ``torch_views``: the network is a torch module as its code wrote it (an import), whose permutes and transposes
+    are views of their input's storage; the IR costs each as the copy its consumer makes, as the zoo's lowering
+    does (the training step's saved bytes read this).
     """
 
     name: str
@@ -177,6 +180,7 @@ class Network:
     depth: float = 1.0
     origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
     frozen: tuple[str, ...] = ()
+    torch_views: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nodes", tuple(self.nodes))

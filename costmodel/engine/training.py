@@ -33,6 +33,8 @@ from .analysis import DTYPE_BYTES, Analysis
 if TYPE_CHECKING:  # pandas is imported only by to_frame()
     import pandas
 
+# Ops the IR costs as the copy their consumer makes but torch runs as views (in a module as its code wrote it).
+TORCH_VIEWS = ("Permute", "Transpose")
 # Optimizer state per trainable parameter, in parameters' units.
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 SAVED_DTYPES = {"int64": 8, "float32": 4}
@@ -195,7 +197,8 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
         shapes = NodeShapes(node, layer.input_shapes, layer.output_shape)
         # a view aliases its input's buffer; one that keeps a tensor of its own in training (dropout's mask) writes
         # its output anew
-        view = bool(op_def.memory == "view" and node.inputs and not backward.saves(node.op, shapes))
+        view = bool(op_def.memory == "view" and node.inputs and not backward.saves(node.op, shapes)) or \
+            (result.network.torch_views and type(node.op).__name__ in TORCH_VIEWS)
         buffer_of[node.name] = buffer_of[node.inputs[0]] if view else node.name
         if not view:       # a tensor of the weights alone (a learned tensor read as one) is state, not activation
             buffer_bytes[node.name] = layer.output_shape.numel * size if node.inputs else 0

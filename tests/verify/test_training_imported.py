@@ -39,10 +39,10 @@ def compare(module, size, batch):
 @pytest.mark.parametrize("name", MODULES)
 def test_an_imported_module_trains_as_torch_does(name, batch):
     factory, size = MODULES[name]
-    if name in ("attention_sdpa", "attention_matmul"):
-        pytest.xfail("a permute or transpose without .contiguous() is a view in torch, sharing its base's storage "
-                     "(and the CPU flash kernel's output is laid out so that transposing it back is free); the IR "
-                     "models each as the copy its consumer makes: the saved bytes differ by one T x C tensor")
+    if name == "attention_matmul" and batch > 1:
+        pytest.xfail("torch.matmul folds the batch and head axes of a transposed view into one to run bmm: a view "
+                     "at batch 1, a copy at a larger batch (the strides no longer merge), which is what the product "
+                     "then keeps; costmodel keeps the view's storage (it tracks views, not strides)")
     costed, measured = compare(factory(), size, batch)
     assert (costed["backward_flops"], costed["saved_bytes"]) == (measured.backward_flops, measured.saved_bytes), \
         measured.saved

@@ -393,7 +393,7 @@ class TorchModel(MappedModel):
         frozen = tuple(sorted(set(builder.owners.values()) - trainable))
         return Network(self.name, tuple(builder.nodes), input_channels=self.input_size[0], base_resolution=size,
                        output=out.node, description=f"imported from torch ({type(self.module).__name__})",
-                       source=self.capture, frozen=frozen)
+                       source=self.capture, frozen=frozen, torch_views=True)
 
     def _assign(self, builder: GraphMapper, name: str, args: tuple) -> Tensor:
         """``target[index] = value`` of a sized trace (``torch_sized``): a copy of ``value`` into ``target``, one
