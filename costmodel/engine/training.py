@@ -27,8 +27,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from ..core.errors import CostModelError, ParameterError, param
 from ..core.ir import INPUT
 from ..core.shapes import NodeShapes
-from ..ops import definition
+from ..ops import Linear, MatMul, ScaledDotProductAttention, definition
+from ..ops.attention import runs_flash
 from .analysis import DTYPE_BYTES, Analysis
+from .views import contiguous, mergeable, view_strides
 
 if TYPE_CHECKING:  # pandas is imported only by to_frame()
     import pandas
@@ -126,6 +128,32 @@ def _frozen(name: str, frozen: Iterable[str]) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in frozen)
 
 
+def _laid_out(op: Any, node: NodeShapes) -> tuple[int, ...]:
+    """The strides of a new tensor: in order, but for the CPU flash attention kernel's output, which torch lays out
+    as (batch, tokens, heads, features) and returns as (batch, heads, tokens, features)."""
+    dims = node.output.dims
+    if isinstance(op, ScaledDotProductAttention) and len(dims) == 4 and runs_flash(op, node):
+        batch, heads, tokens, features = contiguous((dims[0], dims[2], dims[1], dims[3]))
+        return (batch, tokens, heads, features)
+    return contiguous(dims)
+
+
+def _folded_copy(op: Any, node: NodeShapes, index: int, strides: tuple[int, ...]) -> int:
+    """The elements of the copy torch makes of input ``index`` where it folds axes that do not merge: a product
+    (``torch.matmul``) folds its operands' batch axes into one for ``bmm``; a linear layer folds every axis of its
+    input but the last. 0 where it folds a view (or folds nothing)."""
+    dims = node.inputs[index].dims
+    if isinstance(op, MatMul) and len(dims) >= 3 and not mergeable(dims, strides, 0, len(dims) - 3):
+        batch = 1
+        for size in node.output.dims[:-2]:
+            batch *= int(size)
+        return batch * int(dims[-2]) * int(dims[-1])
+    if isinstance(op, Linear) and len(dims) > 2 and not (mergeable(dims, strides, 0, len(dims) - 2) and
+                                                         (strides[-1] == 1 or int(dims[-1]) == 1)):
+        return node.inputs[index].numel
+    return 0
+
+
 def _segments(checkpoint: Iterable[Any], nodes: Any, network: str) -> dict[str, str]:
     """The checkpointed segment each node belongs to: a segment is a dotted prefix (``features.3``: the nodes under
     it) or a sequence of node names (named by its first)."""
@@ -185,10 +213,14 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
     layers = []
     transient, transient_node = 0, ""
     by_name = {layer.name: layer for layer in result.layers}
+    torch_views = result.network.torch_views
+    strides_of: dict[str, tuple[int, ...]] = {INPUT: contiguous(result.input_shape.dims)}
     for index, node in enumerate(nodes):
         if counts.skips[index]:          # a conditional residual that does not apply: its output is its branch
             buffer_of[node.name] = buffer_of[node.inputs[-1]]
             needs_grad[node.name] = needs_grad[node.inputs[-1]]
+            if torch_views:
+                strides_of[node.name] = strides_of[node.inputs[-1]]
             continue
         layer = by_name[node.name]
         op_def = definition(node.op)
@@ -198,7 +230,12 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
         # a view aliases its input's buffer; one that keeps a tensor of its own in training (dropout's mask) writes
         # its output anew
         view = bool(op_def.memory == "view" and node.inputs and not backward.saves(node.op, shapes)) or \
-            (result.network.torch_views and type(node.op).__name__ in TORCH_VIEWS)
+            (torch_views and type(node.op).__name__ in TORCH_VIEWS)
+        if torch_views:                  # a module as written: its views' strides, and the reshapes torch copies
+            strides = view_strides(node.op, layer.input_shapes[0].dims, strides_of[node.inputs[0]],
+                                   layer.output_shape.dims) if view else None
+            view = strides is not None
+            strides_of[node.name] = strides if strides is not None else _laid_out(node.op, shapes)
         buffer_of[node.name] = buffer_of[node.inputs[0]] if view else node.name
         if not view:       # a tensor of the weights alone (a learned tensor read as one) is state, not activation
             buffer_bytes[node.name] = layer.output_shape.numel * size if node.inputs else 0
@@ -233,6 +270,11 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
                     key: Any = (node.name, number)
                     count = kept.elements(node.op, shapes) if kept.elements else 0
                     kept_now.append((key, count * (SAVED_DTYPES[kept.dtype] if kept.dtype else size)))
+                elif torch_views and kept.tensor == "input" and \
+                        _folded_copy(node.op, shapes, kept.index, strides_of[node.inputs[kept.index]]):
+                    # torch folds the operand's axes for its kernel and, where they do not merge, keeps the copy
+                    kept_now.append(((node.name, number), _folded_copy(node.op, shapes, kept.index,
+                                                                        strides_of[node.inputs[kept.index]]) * size))
                 else:
                     key = buffer_of[node.inputs[kept.index] if kept.tensor == "input" else node.name]
                     kept_now.append((key, buffer_bytes[key]))

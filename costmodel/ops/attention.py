@@ -373,7 +373,7 @@ def sdpa_memory_access(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     return read_write(op, node) + 2 * _scores(node) + (math.prod(op.mask) if op.mask else 0)
 
 
-def _flash(op: ScaledDotProductAttention, node: NodeShapes) -> bool:
+def runs_flash(op: ScaledDotProductAttention, node: NodeShapes) -> bool:
     """Whether torch runs the flash kernel (``kernel``, else ``flash_eligible`` at these shapes)."""
     return op.kernel == "flash" if op.kernel else bool(flash_eligible(op, node))
 
@@ -383,7 +383,7 @@ def sdpa_saves(op: ScaledDotProductAttention, node: NodeShapes) -> "tuple[Saved,
     scores (float32, ``B L``). The math path: q and k scaled (copies; k at every query head), the softmax's output,
     which the second product reads (one ``B L S`` tensor, viewed twice), and v (a copy at every query head where
     a shared head broadcasts)."""
-    if _flash(op, node):
+    if runs_flash(op, node):
         return (Saved("input", 0), Saved("input", 1), Saved("input", 2), Saved("output"),
                 Saved("own", elements=lambda op, node: node.output.numel // node.output.dims[-1], dtype="float32"))
     def broadcast(index: int) -> Any:          # k or v at every query head (a shared key head is copied per head)
@@ -404,7 +404,7 @@ def sdpa_backward_flops(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
 def sdpa_backward_flop_counter(op: ScaledDotProductAttention, node: NodeShapes) -> Any:
     """FlopCounterMode: 0 for the flash kernel's backward on a CPU (it has no formula for it); the math path's four
     bmm otherwise, 2 per mult-add."""
-    return 0 if _flash(op, node) else 4 * sdpa_madds(op, node)
+    return 0 if runs_flash(op, node) else 4 * sdpa_madds(op, node)
 
 
 SDPA_BACKWARD_FLOPS = {"costmodel": sdpa_backward_flops, "papers": scaled(2, sdpa_madds), "fvcore": zero,
