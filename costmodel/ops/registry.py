@@ -120,9 +120,8 @@ class Backward:
     computed only where an input needs one (some earlier op has trainable parameters); the parameter gradient only
     for trainable parameters. ``refuses(op, node)``: why the op cannot train at this setting ("" when it can; as
     BatchNorm cannot with one value per channel). ``per_input``: the input formulas give one input's gradient,
-    computed for each input
-    that needs one (a product's factors); otherwise they give the whole input gradient, computed once if any input
-    needs one."""
+    computed for each input that needs one (a product's factors); otherwise they give the whole input gradient,
+    computed once if any input needs one."""
 
     saves: Callable[[Any, NodeShapes], "tuple[Saved, ...]"] = saves_nothing
     per_input: bool = False
