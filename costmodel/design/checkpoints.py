@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine.analysis import Analysis
-from ..engine.training import training
+from ..engine.training import Training, training
 from .structure import blocks, stages
 
 
@@ -40,15 +40,16 @@ class CheckpointPlan:
         return self.saved_bytes // 2
 
 
-def checkpoint_plan(result: Analysis, optimizer: str = "sgd") -> CheckpointPlan:
+def checkpoint_plan(result: Analysis, optimizer: str = "sgd", plain: "Training | None" = None) -> CheckpointPlan:
     """The plan for ``result``'s network at its setting.
 
     :param result: an analysis (its batch and dtype are the step's).
     :param optimizer: the step's optimizer (the plan does not depend on it; the step does).
+    :param plain: the step without checkpoints, where the caller has it (``training(result, optimizer)``).
     :returns: the ``CheckpointPlan``: saved bytes by stage (nodes of no block last, as "stem and head"), and the
         blocks in the order that halves the saved activations soonest by their single savings."""
     network = result.network
-    plain = training(result, optimizer)
+    plain = plain or training(result, optimizer)
     saved_by_node = {layer.name: layer.saved_bytes for layer in plain.layers}
     by_stage: list[tuple[str, int]] = []
     seen: set[str] = set()

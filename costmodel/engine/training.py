@@ -22,12 +22,13 @@ Model (each op declares its part, ``ops.registry.Backward``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..core.errors import CostModelError, ParameterError, param
 from ..core.ir import INPUT
 from ..core.shapes import NodeShapes
-from ..ops import Linear, MatMul, ScaledDotProductAttention, definition
+from ..ops import Linear, MatMul, Permute, ScaledDotProductAttention, Transpose, definition
 from ..ops.attention import runs_flash
 from .analysis import DTYPE_BYTES, Analysis
 from .views import contiguous, mergeable, view_strides
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # pandas is imported only by to_frame()
     import pandas
 
 # Ops the IR costs as the copy their consumer makes but torch runs as views (in a module as its code wrote it).
-TORCH_VIEWS = ("Permute", "Transpose")
+TORCH_VIEWS = (Permute, Transpose)
 # Optimizer state per trainable parameter, in parameters' units.
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 SAVED_DTYPES = {"int64": 8, "float32": 4}
@@ -81,7 +82,7 @@ class Training:
     frozen: tuple[str, ...] = ()
     checkpoint: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def totals(self) -> dict[str, int]:
         """Summed counts and the memory of a step, in bytes where the name says so."""
         size = DTYPE_BYTES[self.analysis.dtype]
@@ -230,7 +231,7 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
         # a view aliases its input's buffer; one that keeps a tensor of its own in training (dropout's mask) writes
         # its output anew
         view = bool(op_def.memory == "view" and node.inputs and not backward.saves(node.op, shapes)) or \
-            (torch_views and type(node.op).__name__ in TORCH_VIEWS)
+            (torch_views and isinstance(node.op, TORCH_VIEWS))
         if torch_views:                  # a module as written: its views' strides, and the reshapes torch copies
             strides = view_strides(node.op, layer.input_shapes[0].dims, strides_of[node.inputs[0]],
                                    layer.output_shape.dims) if view else None
@@ -271,10 +272,9 @@ def training(result: Analysis, optimizer: str = "sgd", frozen: Iterable[str] = (
                     count = kept.elements(node.op, shapes) if kept.elements else 0
                     kept_now.append((key, count * (SAVED_DTYPES[kept.dtype] if kept.dtype else size)))
                 elif torch_views and kept.tensor == "input" and \
-                        _folded_copy(node.op, shapes, kept.index, strides_of[node.inputs[kept.index]]):
+                        (copied := _folded_copy(node.op, shapes, kept.index, strides_of[node.inputs[kept.index]])):
                     # torch folds the operand's axes for its kernel and, where they do not merge, keeps the copy
-                    kept_now.append(((node.name, number), _folded_copy(node.op, shapes, kept.index,
-                                                                        strides_of[node.inputs[kept.index]]) * size))
+                    kept_now.append(((node.name, number), copied * size))
                 else:
                     key = buffer_of[node.inputs[kept.index] if kept.tensor == "input" else node.name]
                     kept_now.append((key, buffer_bytes[key]))

@@ -46,26 +46,37 @@ def inputs_text(layer: Any) -> str:
     return ", ".join(format_shape(shape) for shape in layer.input_shapes)
 
 
+def chosen_rows(layers: "list[Any]", fields: "list[str]", sort: "str | None" = None,
+                top: "int | None" = None) -> tuple[list[Any], str]:
+    """The layers a per-layer table lists: every one of ``layers`` in execution order, or sorted by the field
+    ``sort`` (largest first), the first ``top`` of them.
+
+    :param layers: the rows, each with an attribute per field.
+    :param fields: the fields a table may be sorted by.
+    :param sort: one of ``fields``, or None.
+    :param top: how many layers (None: every one).
+    :returns: (the layers, a note on those left out: "" when none is)."""
+    if sort is not None and sort not in fields:
+        raise ParameterError(param("sort"), f" must be a layer's column: one of {', '.join(fields)}; got {sort!r}")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise ParameterError(param("top"), f" must be a positive number of layers, got {top!r}")
+    chosen = list(layers)
+    if sort is not None:
+        chosen.sort(key=lambda layer: -getattr(layer, sort))
+    if top is None or top >= len(chosen):
+        return chosen, ""
+    by = f" with the most {sort}" if sort is not None else ""
+    return chosen[:top], f"the {counted(top, 'layer')}{by} of {len(layers):,}; the total is every layer's"
+
+
 def chosen_layers(analysis: Analysis, sort: "str | None" = None, top: "int | None" = None) -> tuple[list[Any], str]:
-    """The layers a per-layer table lists: every one in execution order, or sorted by the metric ``sort`` (largest
-    first), the first ``top`` of them.
+    """The layers an analysis's per-layer table lists (``chosen_rows`` over its layers and per-layer metrics).
 
     :param analysis: the analysis.
     :param sort: a per-layer metric's field (``madds``, ``params``, ``memory_access``...), or None.
     :param top: how many layers (None: every one).
     :returns: (the layers, a note on those left out: "" when none is)."""
-    fields = [metric.field for metric in layer_metrics()]
-    if sort is not None and sort not in fields:
-        raise ParameterError(param("sort"), f" must be a layer's column: one of {', '.join(fields)}; got {sort!r}")
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise ParameterError(param("top"), f" must be a positive number of layers, got {top!r}")
-    layers = list(analysis.layers)
-    if sort is not None:
-        layers.sort(key=lambda layer: -layer.field(sort))
-    if top is None or top >= len(layers):
-        return layers, ""
-    by = f" with the most {sort}" if sort is not None else ""
-    return layers[:top], f"the {counted(top, 'layer')}{by} of {len(analysis.layers):,}; the total is every layer's"
+    return chosen_rows(list(analysis.layers), [metric.field for metric in layer_metrics()], sort, top)
 
 
 def layers_table(analysis: Analysis, layers: "list[Any] | None" = None) -> Table:

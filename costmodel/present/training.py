@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.conventions import CONVENTIONS
-from ..core.errors import ParameterError, param
 from ..core.formatting import Table, counted, grouped, json_text, printable, si, si_bytes
-from .analyses import input_text
+from .analyses import chosen_rows, input_text
 
 # (field, title, in bytes) of each total shown, in order
 TOTALS = (
@@ -77,16 +76,9 @@ def totals_table(training: Any) -> Table:
 
 
 def chosen_layers(training: Any, sort: "str | None", top: "int | None") -> tuple[list[Any], str]:
+    """The layers of the per-layer table (``analyses.chosen_rows`` over the step's layers and columns)."""
     fields = [field for field, _ in LAYER_COLUMNS] + ["input_flops", "weight_flops", "backward_madds"]
-    if sort is not None and sort not in fields:
-        raise ParameterError(param("sort"), f" must be a layer's column: one of {', '.join(fields)}; got {sort!r}")
-    layers = list(training.layers)
-    if sort is not None:
-        layers.sort(key=lambda layer: -getattr(layer, sort))
-    if top is None or top >= len(layers):
-        return layers, ""
-    by = f" with the most {sort}" if sort is not None else ""
-    return layers[:top], f"the {counted(top, 'layer')}{by} of {len(training.layers):,}; the total is every layer's"
+    return chosen_rows(list(training.layers), fields, sort, top)
 
 
 def layers_table(training: Any, layers: list[Any]) -> Table:

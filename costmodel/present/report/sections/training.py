@@ -19,7 +19,7 @@ def training_section(result: Analysis, optimizer: str = "sgd") -> dict[str, Any]
     :returns: the values the template lays out."""
     step = training(result, optimizer)
     totals = step.totals
-    plan = checkpoint_plan(result, optimizer)
+    plan = checkpoint_plan(result, optimizer, plain=step)
     saved = plan.saved_bytes or 1
     return {
         "batch": result.batch, "optimizer": optimizer,
